@@ -1,0 +1,103 @@
+package fleetdeploy_test
+
+import (
+	"encoding/json"
+	"io"
+	"os/exec"
+	"strings"
+	"testing"
+)
+
+const module = "github.com/fleetdeploy/fleetdeploy"
+
+// allowedModules are the only modules outside the standard library that a
+// package of this repository may link, unless it is an AWS adapter.
+var allowedModules = []string{
+	"github.com/hashicorp/go-multierror",
+	"github.com/hashicorp/errwrap", // go-multierror's own dependency
+	"golang.org/x/sync",
+}
+
+// extraAllowed grants one package one more module, with the reason.
+var extraAllowed = map[string][]string{
+	// Issue 3: AppSpec files are YAML; go.yaml.in/yaml/v3 is the maintained
+	// successor of gopkg.in/yaml.v3 and is used by the AppSpec parser only.
+	module + "/revision": {"go.yaml.in/yaml/v3"},
+}
+
+// awsAdapter reports whether pkg is an AWS adapter subpackage, the only kind
+// of package allowed to link github.com/aws/... (DESIGN.md, STYLE.md 3).
+// Adapters are named after the service and the interface they implement:
+// revision/s3revision, target/ec2target, deploy/dynamostore, ...
+func awsAdapter(pkg string) bool {
+	last := pkg[strings.LastIndex(pkg, "/")+1:]
+	for _, svc := range []string{"s3", "ec2", "ecs", "lambda", "dynamo", "cloudwatch", "sns", "autoscaling", "elb", "codedeploy"} {
+		if strings.HasPrefix(last, svc) {
+			return true
+		}
+	}
+	return false
+}
+
+type listedPackage struct {
+	ImportPath string
+	Standard   bool
+	Module     *struct{ Path string }
+}
+
+// TestCorePackagesImportOnlyAllowedModules fails when a package that is not
+// an AWS adapter links a module outside the standard library, this module,
+// go-multierror and x/sync — so a user who does not use AWS never links the
+// SDK, and nothing creeps in unnoticed. Test-only imports are not counted.
+func TestCorePackagesImportOnlyAllowedModules(t *testing.T) {
+	pkgs := goList(t, "./...")
+	core := map[string]bool{}
+	for _, p := range pkgs {
+		if strings.HasPrefix(p.ImportPath, module+"/examples/") || awsAdapter(p.ImportPath) {
+			continue
+		}
+		core[strings.TrimPrefix(p.ImportPath, module+"/")] = true
+		for _, dep := range goList(t, "-deps", p.ImportPath) {
+			if dep.Standard || dep.Module == nil || dep.Module.Path == module {
+				continue
+			}
+			if !allowed(p.ImportPath, dep.Module.Path) {
+				t.Errorf("%s links %s (module %s): core packages may use only the standard library, %s; put it in an adapter subpackage or justify it in deps_test.go",
+					p.ImportPath, dep.ImportPath, dep.Module.Path, strings.Join(allowedModules, ", "))
+			}
+		}
+	}
+	if !core["config"] || !core["revision"] {
+		t.Fatalf("the check saw only %v; it must at least cover config and revision", core)
+	}
+}
+
+func allowed(pkg, mod string) bool {
+	for _, m := range append(allowedModules, extraAllowed[pkg]...) {
+		if mod == m {
+			return true
+		}
+	}
+	return false
+}
+
+func goList(t *testing.T, args ...string) []listedPackage {
+	t.Helper()
+	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Standard,Module"}, args...)...)
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatalf("go list %v: %v", args, err)
+	}
+	var pkgs []listedPackage
+	dec := json.NewDecoder(strings.NewReader(string(out)))
+	for {
+		var p listedPackage
+		if err := dec.Decode(&p); err == io.EOF {
+			break
+		} else if err != nil {
+			t.Fatalf("go list %v: decoding: %v", args, err)
+		}
+		pkgs = append(pkgs, p)
+	}
+	return pkgs
+}
