@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -165,4 +166,181 @@ func (a *AppSpecContent) contentSHA256() string {
 	}
 	sum := sha256.Sum256([]byte(a.Content))
 	return hex.EncodeToString(sum[:])
+}
+
+// LocationProblem is one rule a Location breaks.
+type LocationProblem struct {
+	// Field is the offending field as CodeDeploy's RevisionLocation spells
+	// it, e.g. "s3Location.bucket" ("localLocation" for the Local extension).
+	Field string
+	// Rule says what the field must be.
+	Rule string
+}
+
+// String reads "field: rule".
+func (p LocationProblem) String() string { return p.Field + ": " + p.Rule }
+
+// LocationError lists every problem Validate found in one Location. It
+// matches ErrInvalidLocation with errors.Is.
+type LocationError struct {
+	// Location is the String form of the location as given.
+	Location string
+	// Problems holds one entry per broken rule, in field order.
+	Problems []LocationProblem
+}
+
+// Error lists the problems, one per line after the first.
+func (e *LocationError) Error() string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "revision: invalid revision location %q:", e.Location)
+	for _, p := range e.Problems {
+		b.WriteString("\n  ")
+		b.WriteString(p.String())
+	}
+	return b.String()
+}
+
+// Is makes errors.Is(err, ErrInvalidLocation) true.
+func (e *LocationError) Is(target error) bool { return target == ErrInvalidLocation }
+
+// Validate reports every rule l breaks, as a *LocationError (nil when l is
+// valid):
+//
+//   - revisionType is S3, GitHub, AppSpecContent or Local, and exactly the
+//     pointer field of that type is set (s3Location, gitHubLocation,
+//     appSpecContent, localLocation);
+//   - S3: bucket and key are non-empty, the bucket has no "/", bundleType is
+//     zip, tar, tgz, YAML or JSON (Dir is for local bundles only);
+//   - GitHub: repository is "account/repo" (letters, digits, "-", "_", "."
+//     on each side of exactly one "/"), commitId is a full 40-digit hex
+//     SHA-1;
+//   - AppSpecContent: content is not blank; sha256, when given, is 64 hex
+//     digits equal (ignoring case) to the SHA-256 of content;
+//   - Local: path is non-empty without NUL bytes; bundleType, when given, is
+//     a valid BundleType; sha256, when given, is 64 hex digits.
+//
+// Validate checks form only: whether the revision exists is for a Source
+// to find out.
+func (l Location) Validate() error {
+	var ps []LocationProblem
+	add := func(field, rule string, args ...any) {
+		ps = append(ps, LocationProblem{Field: field, Rule: fmt.Sprintf(rule, args...)})
+	}
+	if !slices.Contains(l.Type.Values(), l.Type) {
+		add("revisionType", "%q is not one of %s", l.Type, joinLocationTypes(l.Type.Values()))
+	}
+	fields := []struct {
+		name string
+		typ  LocationType
+		set  bool
+	}{
+		{"s3Location", LocationS3, l.S3 != nil},
+		{"gitHubLocation", LocationGitHub, l.GitHub != nil},
+		{"appSpecContent", LocationAppSpecContent, l.AppSpecContent != nil},
+		{"localLocation", LocationLocal, l.Local != nil},
+	}
+	for _, f := range fields {
+		switch {
+		case f.typ == l.Type && !f.set:
+			add(f.name, "required when revisionType is %s", l.Type)
+		case f.typ != l.Type && f.set:
+			add(f.name, "must be empty when revisionType is %q", l.Type)
+		}
+	}
+	if l.Type == LocationS3 && l.S3 != nil {
+		s := l.S3
+		if s.Bucket == "" {
+			add("s3Location.bucket", "must not be empty")
+		} else if strings.Contains(s.Bucket, "/") {
+			add("s3Location.bucket", "%q must not contain \"/\"", s.Bucket)
+		}
+		if s.Key == "" {
+			add("s3Location.key", "must not be empty")
+		}
+		if s.BundleType == BundleDir || !slices.Contains(s.BundleType.Values(), s.BundleType) {
+			add("s3Location.bundleType", "%q is not one of zip, tar, tgz, YAML, JSON", s.BundleType)
+		}
+	}
+	if l.Type == LocationGitHub && l.GitHub != nil {
+		g := l.GitHub
+		if !validGitHubRepository(g.Repository) {
+			add("gitHubLocation.repository", "%q is not of the form account/repo", g.Repository)
+		}
+		if len(g.CommitID) != 40 || !isHexDigits(g.CommitID) {
+			add("gitHubLocation.commitId", "%q is not a full 40-digit hex commit SHA-1", g.CommitID)
+		}
+	}
+	if l.Type == LocationAppSpecContent && l.AppSpecContent != nil {
+		a := l.AppSpecContent
+		if strings.TrimSpace(a.Content) == "" {
+			add("appSpecContent.content", "must not be blank")
+		}
+		if a.SHA256 != "" {
+			sum := sha256.Sum256([]byte(a.Content))
+			switch {
+			case len(a.SHA256) != 64 || !isHexDigits(a.SHA256):
+				add("appSpecContent.sha256", "%q is not 64 hex digits", a.SHA256)
+			case !strings.EqualFold(a.SHA256, hex.EncodeToString(sum[:])):
+				add("appSpecContent.sha256", "%s does not match the content's SHA-256 %x", a.SHA256, sum)
+			}
+		}
+	}
+	if l.Type == LocationLocal && l.Local != nil {
+		lo := l.Local
+		switch {
+		case lo.Path == "":
+			add("localLocation.path", "must not be empty")
+		case strings.ContainsRune(lo.Path, 0):
+			add("localLocation.path", "must not contain a NUL byte")
+		}
+		if lo.BundleType != "" && !slices.Contains(lo.BundleType.Values(), lo.BundleType) {
+			add("localLocation.bundleType", "%q is not one of zip, tar, tgz, YAML, JSON, Dir", lo.BundleType)
+		}
+		if lo.SHA256 != "" && (len(lo.SHA256) != 64 || !isHexDigits(lo.SHA256)) {
+			add("localLocation.sha256", "%q is not 64 hex digits", lo.SHA256)
+		}
+	}
+	if len(ps) == 0 {
+		return nil
+	}
+	return &LocationError{Location: l.String(), Problems: ps}
+}
+
+func joinLocationTypes(ts []LocationType) string {
+	s := make([]string, len(ts))
+	for i, t := range ts {
+		s[i] = string(t)
+	}
+	return strings.Join(s, ", ")
+}
+
+// validGitHubRepository reports whether r is "account/repo".
+func validGitHubRepository(r string) bool {
+	account, repo, ok := strings.Cut(r, "/")
+	if !ok || account == "" || repo == "" || strings.Contains(repo, "/") {
+		return false
+	}
+	for _, c := range r {
+		switch {
+		case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9',
+			c == '-', c == '_', c == '.', c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// isHexDigits reports whether s is non-empty and all hex digits.
+func isHexDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return true
 }

@@ -1,0 +1,135 @@
+// Package revision is about what a deployment deploys: where a revision
+// lives (Location), how it is identified, how it is fetched (Source), how
+// its bundle is unpacked safely (Unpack), and its AppSpec file.
+//
+// The package does no network I/O. Sources for S3 and GitHub live in
+// adapter packages; this package ships LocalSource (bundles on this
+// machine), ContentSource (inline AppSpec content) and Mux, and package
+// revisiontest ships an in-memory Source, bundle builders and a
+// conformance suite.
+//
+// # Revision locations
+//
+// A Location is CodeDeploy's RevisionLocation (spec §7): a type — S3,
+// GitHub, AppSpecContent, or the fleetdeploy extension Local — and the one
+// field of that type. Field names and enum values are spelled as
+// CodeDeploy spells them, so a location serializes as the API's JSON.
+// Location.Validate reports every broken rule at once, naming the field
+// ("s3Location.bucket: must not be empty"), as a *LocationError that
+// matches ErrInvalidLocation.
+//
+// # Identity
+//
+// Location.Key is the revision's identity (spec §11.12), used to compare a
+// target's revision with the group's: S3 = bucket + key + version (when
+// set) + eTag (when set, quotes ignored); GitHub = repository + commit (hex
+// case ignored); AppSpecContent = the SHA-256 of the content; Local =
+// path + the SHA-256 of the bundle. A location as the user wrote it may
+// lack what makes it precise (an S3 object's version and eTag, a local
+// bundle's hash); the location a Source resolves when it opens the
+// revision (Bundle.Location) has it, and is what deployments should
+// record.
+//
+// # Sources
+//
+// A Source opens a Location and returns a *Bundle: the bundle's type, its
+// bytes (Body) or directory (Dir), the resolved location, and the bundle
+// environment variables the agent gives hooks (spec §3.11: BUNDLE_BUCKET,
+// BUNDLE_KEY, BUNDLE_VERSION, BUNDLE_ETAG, BUNDLE_COMMIT; see BundleEnv).
+// The contract, documented on Source.Open, fixes which sentinel means
+// what: ErrUnsupportedLocation for a type the source does not serve,
+// ErrInvalidLocation, ErrRevisionNotFound, ErrChecksumMismatch, and the
+// context's error when ctx is done. Mux routes each location type to its
+// Source:
+//
+//	local, _ := revision.NewLocalSource()
+//	src := revision.Mux{
+//		revision.LocationS3:             s3src, // an adapter
+//		revision.LocationAppSpecContent: revision.ContentSource{},
+//		revision.LocationLocal:          local,
+//	}
+//	b, err := src.Open(ctx, loc)
+//	if err != nil { ... }
+//	defer b.Close()
+//
+// # Unpacking bundles
+//
+// An on-host agent calls Unpack to turn a bundle into a directory (the
+// deployment archive). zip, tar and tgz archives are extracted, a bare
+// YAML or JSON AppSpec is written as appspec.yaml or appspec.json, and a
+// Dir bundle is copied. Lambda and ECS code that needs only the AppSpec
+// text calls ReadAppSpec, which finds it without writing anything.
+//
+// Bundles are untrusted input. Unpack writes nothing outside its
+// destination and refuses, with an *ExtractError naming the entry and the
+// rule, every entry that could: absolute names, drive letters, ".."
+// elements, paths through symlinks, symlinks that resolve outside the
+// destination (through any chain of links), hard links to anything but an
+// earlier regular file, devices and FIFOs, duplicate entries
+// (ErrUnsafePath). Sizes are counted as bytes are decompressed, not taken
+// from headers: more than ExtractLimits allow — by default 1 GiB in all,
+// 512 MiB in one file, 100,000 entries — fails with ErrLimitExceeded. A
+// truncated or damaged archive fails with ErrCorruptBundle. Unpack works
+// in a hidden directory beside the destination and renames it into place
+// only on success, so a failed or cancelled Unpack leaves nothing behind.
+//
+// Where the agent's bundle root holds no AppSpec and exactly one AppSpec
+// file sits one directory down, that directory becomes the bundle root and
+// the other root entries are dropped (spec §4.1, the agent's nested-AppSpec
+// rule: GitHub tarballs, macOS zips with __MACOSX). Unpack applies it and
+// reports it in UnpackResult; ReadAppSpec looks where it leads.
+//
+// # AppSpec files
+//
+// An AppSpec says what a revision installs and which hooks run during its
+// lifecycle events. ParseAppSpecFile(name, data, platform) reads one — YAML
+// or JSON, one document — into an *AppSpec and checks every rule of spec
+// §4.5 (and §11.9, §11.10, §11.15). One AppSpec type serves the three
+// compute platforms: a Server AppSpec has OS, Files, FileExistsBehavior,
+// Permissions and Hooks (scripts per event, see ScriptsFor); a Lambda
+// AppSpec has Lambda and HookFunctions; an ECS AppSpec has ECS and
+// HookFunctions (see HookFunction). HookEvents lists the events each
+// platform can hook, in the order they run; the events CodeDeploy performs
+// itself (DownloadBundle, Install, AllowTraffic, ...) cannot be hooked.
+//
+// Server keys are the lowercase keys of the CodeDeploy documentation; Lambda
+// and ECS keys, and their hook event names, match without regard to case.
+// version is the number 0.0 or the string "0.0". Unknown keys are errors that
+// name the keys allowed there. Defaults are filled in: a script's timeout is
+// one hour (DefaultScriptTimeout), a permission's pattern "**" and its types
+// file and directory.
+//
+// Timeouts (spec §11.15): the timeouts an AppSpec states for one event's
+// scripts must add up to at most an hour. Scripts left at the default do
+// not count toward that sum — read literally, the rule would reject the
+// CodeDeploy User Guide's own example, whose two BeforeInstall scripts give
+// no timeout — but no whole event ever runs longer than an hour.
+//
+// Every problem is reported at once. The error is an *AppSpecError whose
+// Problems carry the file, line, field path and rule, and whose message has
+// one line per problem:
+//
+//	revision: appspec.yml:9: hooks.AfterInstall[0].timeout: must be a positive integer number of seconds
+//
+// It matches ErrInvalidAppSpec. AppSpec.Validate runs the same checks on an
+// AppSpec built in Go. One rule needs the file system: a permission whose
+// object turns out to be a file must keep pattern "**", no except and no
+// default ACL entry; the Install step checks it with ValidateFileObjects.
+// ParseACLEntry turns an acls entry into an ACLEntry for setfacl.
+//
+// FindAppSpec finds the AppSpec at the root of an unpacked bundle:
+// appspec.yaml, then appspec.yml (the agent's order, spec §4.1), then, for
+// Lambda and ECS, appspec.json. The single-top-directory rule belongs to
+// Unpack and ReadAppSpec, which strip that directory before FindAppSpec
+// looks. The parser never panics; aliases are followed within a budget
+// proportional to the input, so a hostile document cannot make it do
+// unbounded work.
+//
+// # Testing
+//
+// Package revisiontest provides MemSource, an in-memory Source for S3,
+// GitHub and Local locations with failure injection (SetError) and latency
+// without a clock (Hold); Build, Zip, Tar and Tgz to make bundles —
+// including hostile ones — in memory; and TestSource, the conformance
+// suite every Source implementation should pass.
+package revision
