@@ -1,0 +1,259 @@
+package target
+
+import (
+	"errors"
+	"slices"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/revision"
+)
+
+func TestScriptableAndReserved(t *testing.T) {
+	tests := []struct {
+		name       string
+		platform   config.ComputePlatform
+		scriptable string // as listed in the spec section
+		reserved   string
+	}{
+		{"§3.1 Server", config.Server,
+			"ApplicationStop BeforeInstall AfterInstall ApplicationStart ValidateService BeforeBlockTraffic AfterBlockTraffic BeforeAllowTraffic AfterAllowTraffic",
+			"DownloadBundle Install BlockTraffic AllowTraffic Start End"},
+		{"§3.4 Lambda", config.Lambda,
+			"BeforeAllowTraffic AfterAllowTraffic",
+			"AllowTraffic Start End"},
+		{"§3.5 ECS", config.ECS,
+			"BeforeInstall AfterInstall AfterAllowTestTraffic BeforeAllowTraffic AfterAllowTraffic",
+			"Install AllowTestTraffic AllowTraffic Start End"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			scriptable := strings.Fields(tt.scriptable)
+			reserved := strings.Fields(tt.reserved)
+			for _, e := range LifecycleEvent("").Values() {
+				wantS := slices.Contains(scriptable, string(e))
+				wantR := slices.Contains(reserved, string(e))
+				if got := e.Scriptable(tt.platform); got != wantS {
+					t.Errorf("%s.Scriptable = %v, want %v", e, got, wantS)
+				}
+				if got := e.Reserved(tt.platform); got != wantR {
+					t.Errorf("%s.Reserved = %v, want %v", e, got, wantR)
+				}
+				if got := e.Exists(tt.platform); got != (wantS || wantR) {
+					t.Errorf("%s.Exists = %v, want %v", e, got, wantS || wantR)
+				}
+			}
+			var got []string
+			for _, e := range ScriptableEvents(tt.platform) {
+				got = append(got, string(e))
+			}
+			if !slices.Equal(got, scriptable) {
+				t.Errorf("ScriptableEvents = %v, want %v (spec order)", got, scriptable)
+			}
+		})
+	}
+	if got := ScriptableEvents("Mainframe"); got != nil {
+		t.Errorf("ScriptableEvents(unknown) = %v, want nil", got)
+	}
+	if ApplicationStop.Exists("") || ApplicationStop.Scriptable("") || Start.Exists("Mainframe") {
+		t.Error("events exist on an unknown platform")
+	}
+}
+
+// TestScriptableMatchesAppSpec keeps this package's hookable events and the
+// AppSpec parser's (package revision cannot import this one) in step.
+func TestScriptableMatchesAppSpec(t *testing.T) {
+	for _, p := range config.ComputePlatform("").Values() {
+		var ours []string
+		for _, e := range ScriptableEvents(p) {
+			ours = append(ours, string(e))
+		}
+		theirs := slices.Sorted(slices.Values(revision.HookEvents(p)))
+		slices.Sort(ours)
+		if !slices.Equal(ours, theirs) {
+			t.Errorf("%s: target.ScriptableEvents %v, revision.HookEvents %v", p, ours, theirs)
+		}
+	}
+}
+
+func TestEventRole(t *testing.T) {
+	// spec §3.1: BlockTraffic/AllowTraffic are the service's (load balancer),
+	// DownloadBundle/Install the agent's; §3.4, §3.5 for Lambda and ECS.
+	tests := []struct {
+		platform config.ComputePlatform
+		event    LifecycleEvent
+		want     Role
+	}{
+		{config.Server, ApplicationStop, RoleInstaller},
+		{config.Server, DownloadBundle, RoleInstaller},
+		{config.Server, Install, RoleInstaller},
+		{config.Server, ValidateService, RoleInstaller},
+		{config.Server, BeforeBlockTraffic, RoleInstaller},
+		{config.Server, BlockTraffic, RoleTrafficController},
+		{config.Server, AllowTraffic, RoleTrafficController},
+		{config.Server, AfterAllowTraffic, RoleInstaller},
+		{config.Server, Start, ""},
+		{config.Server, AllowTestTraffic, ""},
+		{config.Lambda, BeforeAllowTraffic, RoleHookInvoker},
+		{config.Lambda, AllowTraffic, RoleTrafficShifter},
+		{config.Lambda, End, ""},
+		{config.Lambda, Install, ""},
+		{config.ECS, BeforeInstall, RoleHookInvoker},
+		{config.ECS, Install, RoleProvisioner},
+		{config.ECS, AllowTestTraffic, RoleTrafficShifter},
+		{config.ECS, AfterAllowTestTraffic, RoleHookInvoker},
+		{config.ECS, AllowTraffic, RoleTrafficShifter},
+		{config.ECS, ApplicationStop, ""},
+	}
+	for _, tt := range tests {
+		if got := tt.event.Role(tt.platform); got != tt.want {
+			t.Errorf("%s.Role(%s) = %q, want %q", tt.event, tt.platform, got, tt.want)
+		}
+	}
+}
+
+func TestScriptSource(t *testing.T) {
+	normal := DeploymentInfo{Creator: CreatorUser, DeploymentType: InPlace}
+	bgRollback := DeploymentInfo{Creator: CreatorRollback, DeploymentType: BlueGreen}
+	tests := []struct {
+		name string
+		d    DeploymentInfo
+		want map[LifecycleEvent]ScriptSource // events not listed: ScriptsCurrent
+	}{
+		{"§3.8 in-place", normal, map[LifecycleEvent]ScriptSource{
+			ApplicationStop: ScriptsLastSuccessful, BeforeBlockTraffic: ScriptsLastSuccessful, AfterBlockTraffic: ScriptsLastSuccessful}},
+		{"§3.8 in-place rollback is not the B/G variant", DeploymentInfo{Creator: CreatorRollback, DeploymentType: InPlace}, map[LifecycleEvent]ScriptSource{
+			ApplicationStop: ScriptsLastSuccessful, BeforeBlockTraffic: ScriptsLastSuccessful, AfterBlockTraffic: ScriptsLastSuccessful}},
+		{"§3.8 blue/green by a user", DeploymentInfo{Creator: CreatorUser, DeploymentType: BlueGreen}, map[LifecycleEvent]ScriptSource{
+			ApplicationStop: ScriptsLastSuccessful, BeforeBlockTraffic: ScriptsLastSuccessful, AfterBlockTraffic: ScriptsLastSuccessful}},
+		{"§3.8 blue/green rollback", bgRollback, map[LifecycleEvent]ScriptSource{
+			BeforeBlockTraffic: ScriptsMostRecent, AfterBlockTraffic: ScriptsMostRecent,
+			ApplicationStop: ScriptsLastSuccessful, BeforeAllowTraffic: ScriptsLastSuccessful, AfterAllowTraffic: ScriptsLastSuccessful}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, e := range LifecycleEvent("").Values() {
+				want, ok := tt.want[e]
+				if !ok {
+					want = ScriptsCurrent
+				}
+				if got := tt.d.ScriptSource(e); got != want {
+					t.Errorf("ScriptSource(%s) = %s, want %s", e, got, want)
+				}
+			}
+		})
+	}
+	if !bgRollback.BlueGreenRollback() || normal.BlueGreenRollback() {
+		t.Error("BlueGreenRollback misclassifies")
+	}
+}
+
+func TestIgnoreApplicationStopFailures(t *testing.T) {
+	// spec §3.9: covers ApplicationStop, BeforeBlockTraffic, AfterBlockTraffic.
+	covered := []LifecycleEvent{ApplicationStop, BeforeBlockTraffic, AfterBlockTraffic}
+	on := DeploymentInfo{IgnoreApplicationStopFailures: true}
+	off := DeploymentInfo{}
+	for _, e := range LifecycleEvent("").Values() {
+		want := slices.Contains(covered, e)
+		if got := e.StopFailureIgnorable(); got != want {
+			t.Errorf("%s.StopFailureIgnorable() = %v, want %v", e, got, want)
+		}
+		if got := on.IgnoresFailureOf(e); got != want {
+			t.Errorf("ignoreApplicationStopFailures=true: IgnoresFailureOf(%s) = %v, want %v", e, got, want)
+		}
+		if off.IgnoresFailureOf(e) {
+			t.Errorf("ignoreApplicationStopFailures=false: IgnoresFailureOf(%s) = true", e)
+		}
+	}
+}
+
+// values checks an enum's Values: spelled as the spec lists them, no zero
+// value, no duplicates.
+func values[E ~string](t *testing.T, name string, got []E, spec string) {
+	t.Helper()
+	var s []string
+	for _, v := range got {
+		s = append(s, string(v))
+	}
+	if want := strings.Fields(spec); !slices.Equal(s, want) {
+		t.Errorf("%s.Values() = %v, want %v", name, s, want)
+	}
+}
+
+func TestEnumValues(t *testing.T) {
+	// spec §6.1 and §3, §5.
+	values(t, "LifecycleEventStatus", LifecycleEventStatus("").Values(), "Pending InProgress Succeeded Failed Skipped Unknown")
+	values(t, "LifecycleErrorCode", LifecycleErrorCode("").Values(), "Success ScriptMissing ScriptNotExecutable ScriptTimedOut ScriptFailed UnknownError")
+	values(t, "TargetStatus", TargetStatus("").Values(), "Pending InProgress Succeeded Failed Skipped Unknown Ready")
+	values(t, "TargetLabel", TargetLabel("").Values(), "Blue Green")
+	values(t, "DeploymentType", DeploymentType("").Values(), "IN_PLACE BLUE_GREEN")
+	values(t, "DeploymentCreator", DeploymentCreator("").Values(), "user autoscaling codeDeployRollback CodeDeploy CodeDeployAutoUpdate CloudFormation CloudFormationRollback autoscalingTermination")
+	values(t, "TagFilterType", TagFilterType("").Values(), "KEY_ONLY VALUE_ONLY KEY_AND_VALUE")
+	values(t, "ProvisionAction", ProvisionAction("").Values(), "DISCOVER_EXISTING COPY_AUTO_SCALING_GROUP")
+	values(t, "LifecycleEvent", LifecycleEvent("").Values(),
+		"Start ApplicationStop DownloadBundle BeforeInstall Install AfterInstall ApplicationStart ValidateService "+
+			"BeforeBlockTraffic BlockTraffic AfterBlockTraffic AllowTestTraffic AfterAllowTestTraffic "+
+			"BeforeAllowTraffic AllowTraffic AfterAllowTraffic End")
+	values(t, "Role", Role("").Values(), "Lister Installer TrafficController TrafficShifter Provisioner HookInvoker")
+	values(t, "ScriptSource", ScriptSource("").Values(), "Current LastSuccessful MostRecent")
+	values(t, "SequenceKind", SequenceKind("").Values(),
+		"InPlace InPlaceRollback BlueGreenOriginal BlueGreenReplacement BlueGreenRollbackOriginal BlueGreenRollbackReplacement AutoScalingLaunch AutoScalingTermination TrafficShift")
+}
+
+func TestEventResultValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		r      EventResult
+		fields []string
+	}{
+		{"succeeded", EventResult{Status: EventSucceeded}, nil},
+		{"succeeded with Success", EventResult{Status: EventSucceeded, ErrorCode: CodeSuccess}, nil},
+		{"failed", EventResult{Status: EventFailed, ErrorCode: CodeScriptFailed, Message: "exit 1"}, nil},
+		{"failed without code", EventResult{Status: EventFailed}, nil},
+		{"skipped", EventResult{Status: EventSkipped}, nil},
+		{"no status", EventResult{}, []string{"status"}},
+		{"pending is not an outcome", EventResult{Status: EventPending}, []string{"status"}},
+		{"succeeded with failure code", EventResult{Status: EventSucceeded, ErrorCode: CodeScriptTimedOut}, []string{"errorCode"}},
+		{"failed with Success", EventResult{Status: EventFailed, ErrorCode: CodeSuccess}, []string{"errorCode"}},
+		{"unknown code", EventResult{Status: EventFailed, ErrorCode: "Oops"}, []string{"errorCode"}},
+		{"§3.12 log tail over 4 KiB", EventResult{Status: EventFailed, LogTail: strings.Repeat("x", MaxLogTail+1)}, []string{"logTail"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := tt.r.Validate()
+			var ve *ValidationError
+			if tt.fields == nil {
+				if err != nil {
+					t.Fatalf("Validate() = %v", err)
+				}
+				return
+			}
+			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("Validate() = %v, want a *ValidationError matching ErrInvalidRequest", err)
+			}
+			var got []string
+			for _, p := range ve.Problems {
+				got = append(got, p.Field)
+			}
+			if !slices.Equal(got, tt.fields) {
+				t.Errorf("fields = %v, want %v", got, tt.fields)
+			}
+		})
+	}
+}
+
+func TestTrimLogTail(t *testing.T) {
+	if got := TrimLogTail("short"); got != "short" {
+		t.Errorf("TrimLogTail(short) = %q", got)
+	}
+	s := strings.Repeat("a", 10) + strings.Repeat("é", MaxLogTail) // é is 2 bytes
+	got := TrimLogTail(s)
+	if len(got) > MaxLogTail || !utf8.ValidString(got) || !strings.HasSuffix(s, got) {
+		t.Errorf("TrimLogTail: %d bytes, valid UTF-8 %v, suffix %v", len(got), utf8.ValidString(got), strings.HasSuffix(s, got))
+	}
+	if len(got) < MaxLogTail-utf8.UTFMax {
+		t.Errorf("TrimLogTail dropped too much: %d bytes", len(got))
+	}
+}

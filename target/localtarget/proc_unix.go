@@ -1,0 +1,70 @@
+//go:build unix
+
+package localtarget
+
+import (
+	"errors"
+	"io"
+	"os"
+	"syscall"
+)
+
+// procAttr returns the attributes of a hook process: it leads a process
+// group of its own (so that it and everything it forks can be signalled
+// together), and runs with cred when cred is not nil.
+func procAttr(cred *credential) *syscall.SysProcAttr {
+	attr := &syscall.SysProcAttr{Setpgid: true}
+	if cred != nil {
+		attr.Credential = &syscall.Credential{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
+	}
+	return attr
+}
+
+// signalGroup sends sig to the process group led by pid. A group that no
+// longer exists is not an error.
+func signalGroup(pid int, sig syscall.Signal) error {
+	if pid <= 0 {
+		return nil
+	}
+	err := syscall.Kill(-pid, sig)
+	if errors.Is(err, syscall.ESRCH) {
+		return nil
+	}
+	return err
+}
+
+// terminate and kill are the two signals a hook's group receives when it
+// is stopped.
+const (
+	sigTerminate = syscall.SIGTERM
+	sigKill      = syscall.SIGKILL
+)
+
+// supportsRunAs reports whether hooks may run as another user here.
+const supportsRunAs = true
+
+// isExecFormatError reports whether err says the file is not a program
+// the kernel can run (no "#!" line, not a binary for this machine).
+func isExecFormatError(err error) bool { return errors.Is(err, syscall.ENOEXEC) }
+
+// drain copies to w what the pipe r holds now, up to limit bytes, without
+// waiting for more: the pipe is non-blocking, so a read of an empty pipe
+// fails with EAGAIN instead of waiting.
+func drain(w io.Writer, r *os.File, buf []byte, limit int) {
+	rc, err := r.SyscallConn()
+	if err != nil {
+		return
+	}
+	_ = rc.Control(func(fd uintptr) {
+		for limit > 0 {
+			n, err := syscall.Read(int(fd), buf[:min(len(buf), limit)])
+			if n > 0 {
+				_, _ = w.Write(buf[:n])
+				limit -= n
+			}
+			if err != nil || n <= 0 {
+				return
+			}
+		}
+	})
+}
