@@ -181,9 +181,10 @@ func (c Config) IsOneAtATime() bool {
 	return c.MinimumHealthyHosts != nil && c.MinimumHealthyHosts.Type == MostConcurrency
 }
 
-// clone returns a deep copy of c, so that callers can never change a
+// Clone returns a deep copy of c: changing the copy never changes c. Lookup
+// and Predefined return clones, so that callers can never change a
 // predefined configuration through a shared pointer.
-func (c Config) clone() Config {
+func (c Config) Clone() Config {
 	if c.MinimumHealthyHosts != nil {
 		m := *c.MinimumHealthyHosts
 		c.MinimumHealthyHosts = &m

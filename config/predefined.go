@@ -92,7 +92,7 @@ func Lookup(name string, custom ...Config) (Config, error) {
 	}
 	for _, c := range custom {
 		if c.Name == name {
-			return c.clone(), nil
+			return c.Clone(), nil
 		}
 	}
 	names := make([]string, 0, len(custom)+17)

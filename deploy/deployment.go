@@ -1,0 +1,230 @@
+package deploy
+
+import (
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/revision"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// Deployment is one deployment of a revision to a deployment group: what
+// was asked for, the settings it runs with (snapshots taken when it was
+// created, so later changes to the group or to a custom configuration do not
+// affect it), its status and the phase state an executor needs to resume it
+// after a crash. Per-target state is not here but in DeploymentTarget
+// records, so that a target's transition is one small write.
+type Deployment struct {
+	// ID identifies the deployment ("d-" and 9 characters in CodeDeploy);
+	// CreateDeployment assigns one when it is empty.
+	ID              string `json:"deploymentId"`
+	ApplicationName string `json:"applicationName"`
+	GroupName       string `json:"deploymentGroupName"`
+	// GroupID is the group's ID when the deployment was created.
+	GroupID         string                 `json:"deploymentGroupId"`
+	ComputePlatform config.ComputePlatform `json:"computePlatform,omitempty"`
+	// Revision is the revision being deployed.
+	Revision revision.Location `json:"revision"`
+	// PreviousRevision is the group's TargetRevision when the deployment
+	// was created: the revision a rollback would return to. Nil if the group
+	// had none.
+	PreviousRevision *revision.Location `json:"previousRevision,omitempty"`
+	// ConfigName is the name of the deployment configuration.
+	ConfigName string `json:"deploymentConfigName"`
+	// Config is the resolved configuration, a snapshot.
+	Config config.Config `json:"deploymentConfig"`
+	// DeploymentStyle is the group's style with defaults filled in (see
+	// Group.Style).
+	DeploymentStyle DeploymentStyle `json:"deploymentStyle"`
+	// LoadBalancerInfo is the group's, a snapshot.
+	LoadBalancerInfo target.LoadBalancerInfo `json:"loadBalancerInfo,omitzero"`
+	// BlueGreenDeploymentConfiguration is the group's, a snapshot (nil for
+	// in-place and Lambda deployments).
+	BlueGreenDeploymentConfiguration *BlueGreenDeploymentConfiguration `json:"blueGreenDeploymentConfiguration,omitempty"`
+	// AutoRollbackConfiguration overrides the group's when not nil.
+	AutoRollbackConfiguration *AutoRollbackConfiguration `json:"autoRollbackConfiguration,omitempty"`
+	// OverrideAlarmConfiguration replaces the group's alarms when not nil.
+	OverrideAlarmConfiguration *AlarmConfiguration `json:"overrideAlarmConfiguration,omitempty"`
+	// FileExistsBehavior: empty means the AppSpec's, else DISALLOW
+	// (spec §11.6).
+	FileExistsBehavior revision.FileExistsBehavior `json:"fileExistsBehavior,omitempty"`
+	// IgnoreApplicationStopFailures: failures of ApplicationStop,
+	// BeforeBlockTraffic and AfterBlockTraffic do not fail a target.
+	IgnoreApplicationStopFailures bool `json:"ignoreApplicationStopFailures,omitempty"`
+	// UpdateOutdatedInstancesOnly: deploy only to targets not running the
+	// group's target revision (Server only).
+	UpdateOutdatedInstancesOnly bool `json:"updateOutdatedInstancesOnly,omitempty"`
+	// Creator says who started the deployment.
+	Creator target.DeploymentCreator `json:"creator"`
+	// Description is free text (at most 256 characters).
+	Description string `json:"description,omitempty"`
+
+	// Status is the deployment's status. A store keeps at most one
+	// deployment per group whose status IsActive.
+	Status DeploymentStatus `json:"status"`
+	// ErrorInformation says why the deployment failed or stopped; the zero
+	// value means no error.
+	ErrorInformation ErrorInformation `json:"errorInformation,omitzero"`
+	// RollbackInfo links a rollback and the deployment it rolls back.
+	RollbackInfo RollbackInfo `json:"rollbackInfo,omitzero"`
+	// RelatedDeployments links auto-update deployments (spec §5,
+	// outdatedInstancesStrategy).
+	RelatedDeployments RelatedDeployments `json:"relatedDeployments,omitzero"`
+	// StopRequest is set when a stop was asked for (on request or by an
+	// alarm); nil otherwise. It is persisted so that any process can stop a
+	// deployment another process runs.
+	StopRequest *StopRequest `json:"stopRequest,omitempty"`
+	// Overview counts the targets by status. The DeploymentTarget records
+	// are the source of truth; an executor refreshes these counters when it
+	// writes the deployment and recomputes them on resume.
+	Overview DeploymentOverview `json:"deploymentOverview"`
+	// Progress is the phase state of a running deployment.
+	Progress Progress `json:"progress,omitzero"`
+
+	CreateTime   time.Time `json:"createTime,omitzero"`
+	StartTime    time.Time `json:"startTime,omitzero"`
+	CompleteTime time.Time `json:"completeTime,omitzero"`
+
+	// Version is set by the store: 1 when created, one more on every
+	// update. UpdateDeployment succeeds only with the stored Version.
+	Version int64 `json:"version"`
+}
+
+// ErrorInformation is CodeDeploy's ErrorInformation.
+type ErrorInformation struct {
+	Code    ErrorCode `json:"code,omitempty"`
+	Message string    `json:"message,omitempty"`
+}
+
+// RollbackInfo is CodeDeploy's RollbackInfo. On a deployment that was rolled
+// back, RollbackDeploymentID names the rollback; on a rollback,
+// RollbackTriggeringDeploymentID names the deployment it rolls back.
+// RollbackMessage explains, in words, also why no rollback happened (for
+// example because no earlier revision succeeded, spec §11.7).
+type RollbackInfo struct {
+	RollbackDeploymentID           string `json:"rollbackDeploymentId,omitempty"`
+	RollbackTriggeringDeploymentID string `json:"rollbackTriggeringDeploymentId,omitempty"`
+	RollbackMessage                string `json:"rollbackMessage,omitempty"`
+}
+
+// RelatedDeployments is CodeDeploy's RelatedDeployments: the chain of
+// deployments started for instances launched during a deployment.
+type RelatedDeployments struct {
+	AutoUpdateOutdatedInstancesRootDeploymentID string   `json:"autoUpdateOutdatedInstancesRootDeploymentId,omitempty"`
+	AutoUpdateOutdatedInstancesDeploymentIDs    []string `json:"autoUpdateOutdatedInstancesDeploymentIds,omitempty"`
+}
+
+// StopRequest records a request to stop a deployment (spec §6.4, §11.14).
+type StopRequest struct {
+	// Requested is when the stop was asked for.
+	Requested time.Time `json:"requested"`
+	// AutoRollback asks for a rollback after the stop (StopDeployment's
+	// autoRollbackEnabled; the caller resolves its default from the
+	// deployment's auto-rollback configuration).
+	AutoRollback bool `json:"autoRollback,omitempty"`
+	// AbortRunningEvents cancels lifecycle events already running, which
+	// are then recorded as failed; otherwise they may finish and the stop
+	// is Pending until they do.
+	AbortRunningEvents bool `json:"abortRunningEvents,omitempty"`
+	// Alarm names the alarm that stopped the deployment; empty for a stop
+	// on request.
+	Alarm string `json:"alarm,omitempty"`
+}
+
+// DeploymentOverview is CodeDeploy's DeploymentOverview: how many targets
+// of the deployment are in each status.
+type DeploymentOverview struct {
+	Pending    int64 `json:"Pending"`
+	InProgress int64 `json:"InProgress"`
+	Succeeded  int64 `json:"Succeeded"`
+	Failed     int64 `json:"Failed"`
+	Skipped    int64 `json:"Skipped"`
+	Ready      int64 `json:"Ready"`
+}
+
+// Add adds n to the counter of status s. Statuses without a counter
+// (Unknown) are ignored.
+func (o *DeploymentOverview) Add(s target.TargetStatus, n int64) {
+	switch s {
+	case target.TargetPending:
+		o.Pending += n
+	case target.TargetInProgress:
+		o.InProgress += n
+	case target.TargetSucceeded:
+		o.Succeeded += n
+	case target.TargetFailed:
+		o.Failed += n
+	case target.TargetSkipped:
+		o.Skipped += n
+	case target.TargetReady:
+		o.Ready += n
+	}
+}
+
+// Move records one target moving from status from to status to.
+func (o *DeploymentOverview) Move(from, to target.TargetStatus) {
+	o.Add(from, -1)
+	o.Add(to, 1)
+}
+
+// Progress is the phase state of a deployment that is not per target: what
+// an executor must persist to resume after a crash without repeating or
+// skipping a phase. Zero times mean "not set". It is plain data; executors
+// may extend it.
+type Progress struct {
+	// ZoneOrder is the order of the Availability Zones of a zonal
+	// deployment, fixed when it starts (spec §11.1).
+	ZoneOrder []string `json:"zoneOrder,omitempty"`
+	// ZoneIndex is the index in ZoneOrder of the zone being deployed.
+	ZoneIndex int `json:"zoneIndex,omitempty"`
+	// BakeUntil is the end of the monitor wait after a zone (status
+	// Baking).
+	BakeUntil time.Time `json:"bakeUntil,omitzero"`
+
+	// TrafficShiftStarted is when the first traffic shift happened; the
+	// schedule of config.TrafficRouting.Steps is relative to it.
+	TrafficShiftStarted time.Time `json:"trafficShiftStarted,omitzero"`
+	// TrafficWeight is the percentage of traffic on the replacement.
+	TrafficWeight int `json:"trafficWeight,omitempty"`
+	// NextTrafficShift is when the next shift is due.
+	NextTrafficShift time.Time `json:"nextTrafficShift,omitzero"`
+
+	// ReadyWaitUntil is the end of a blue/green ready wait
+	// (STOP_DEPLOYMENT): without ContinueDeployment by then, the deployment
+	// is Stopped.
+	ReadyWaitUntil time.Time `json:"readyWaitUntil,omitzero"`
+	// ReadyWaitContinued records ContinueDeployment(READY_WAIT).
+	ReadyWaitContinued bool `json:"readyWaitContinued,omitempty"`
+	// TerminationWaitUntil is when the original fleet is terminated after
+	// a successful blue/green deployment (status Baking).
+	TerminationWaitUntil time.Time `json:"terminationWaitUntil,omitzero"`
+	// TerminationWaitContinued records ContinueDeployment(TERMINATION_WAIT).
+	TerminationWaitContinued bool `json:"terminationWaitContinued,omitempty"`
+}
+
+// TargetInfo returns what a target needs to know about d (see
+// target.DeploymentInfo).
+func (d *Deployment) TargetInfo() target.DeploymentInfo {
+	return target.DeploymentInfo{
+		ApplicationName:               d.ApplicationName,
+		DeploymentGroupName:           d.GroupName,
+		DeploymentGroupID:             d.GroupID,
+		DeploymentID:                  d.ID,
+		Revision:                      cloneLocation(d.Revision),
+		Creator:                       d.Creator,
+		DeploymentType:                d.DeploymentStyle.DeploymentType,
+		FileExistsBehavior:            d.FileExistsBehavior,
+		IgnoreApplicationStopFailures: d.IgnoreApplicationStopFailures,
+		LoadBalancer:                  cloneLoadBalancer(d.LoadBalancerInfo),
+	}
+}
+
+// Summary returns d as its group's LastDeploymentInfo: ID, status, create
+// time and, for a final status, CompleteTime as the end time.
+func (d *Deployment) Summary() LastDeploymentInfo {
+	l := LastDeploymentInfo{DeploymentID: d.ID, Status: d.Status, CreateTime: d.CreateTime}
+	if d.Status.IsFinal() {
+		l.EndTime = d.CompleteTime
+	}
+	return l
+}

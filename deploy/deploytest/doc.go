@@ -1,0 +1,41 @@
+// Package deploytest is the test kit of package deploy: a conformance suite
+// for Store implementations, a Store wrapper that injects write failures and
+// crashes, and a fake clock.
+//
+// # Conformance
+//
+// [TestStore] checks that a deploy.Store keeps the contract documented on
+// deploy's store interfaces. Any implementation plugs in with a few lines:
+//
+//	func TestMyStore(t *testing.T) {
+//		deploytest.TestStore(t, func(t *testing.T) deploy.Store {
+//			s, err := mystore.Open(t.TempDir())
+//			if err != nil {
+//				t.Fatal(err)
+//			}
+//			t.Cleanup(func() { s.Close() })
+//			return s
+//		})
+//	}
+//
+// Every check runs as its own subtest on a fresh store and reports every
+// violation it finds. Records are compared field by field by reflection, so
+// fields added to the model later are covered without changing the suite;
+// times compare as instants, and empty slices and maps equal nil.
+//
+// # Fault injection
+//
+// [FaultStore] wraps any deploy.Store. [FaultOptions] choose which writes
+// fail ([AfterWrites], [NthWrite], [OnOp] or any predicate over a [Write])
+// and with which error. A failed write never reaches the inner store. In
+// crash mode the first failed write kills the store: every later call
+// fails with [ErrCrashed] and [FaultStore.Done] is closed, which is how a
+// test stops a run "after the k-th store write" and then resumes on the
+// inner store with a fresh executor.
+//
+// # Clock
+//
+// [FakeClock] is clock.Fake under a name next to the other fakes; see
+// package deploy/clock for the block-then-advance pattern that keeps tests
+// free of sleeps.
+package deploytest

@@ -1,0 +1,39 @@
+package deploytest_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+// A store that dies at its second write: the first write is kept, the
+// second never reaches the inner store, and every later call fails.
+func ExampleCrashAfter() {
+	ctx := context.Background()
+	inner := deploy.NewMemoryStore()
+	fs := deploytest.CrashAfter(inner, 1)
+
+	fmt.Println("write 1:", fs.CreateApplication(ctx, &deploy.Application{Name: "web"}))
+	fmt.Println("write 2:", fs.CreateGroup(ctx, &deploy.Group{ApplicationName: "web", Name: "prod"}))
+	fmt.Println("crashed:", fs.Crashed())
+
+	_, err := fs.GetApplication(ctx, "web")
+	fmt.Println("read after the crash fails:", errors.Is(err, deploytest.ErrCrashed))
+	_, err = inner.GetApplication(ctx, "web")
+	fmt.Println("write 1 is in the inner store:", err == nil)
+	_, err = inner.GetGroup(ctx, "web", "prod")
+	fmt.Println("write 2 is not:", errors.Is(err, deploy.ErrNotFound))
+	// Output:
+	// write 1: <nil>
+	// write 2: deploytest: write 2: CreateGroup web/prod: store crashed
+	// crashed: true
+	// read after the crash fails: true
+	// write 1 is in the inner store: true
+	// write 2 is not: true
+}

@@ -1,0 +1,232 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
+	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+
+func TestMemoryStoreConformance(t *testing.T) {
+	deploytest.TestStore(t, func(*testing.T) deploy.Store { return deploy.NewMemoryStore() })
+}
+
+// newRunning returns a store with application shop, group prod and
+// deployment d-1 InProgress holding n targets i-00000, i-00001, ...
+func newRunning(t testing.TB, n int) *deploy.MemoryStore {
+	t.Helper()
+	ctx := context.Background()
+	s := deploy.NewMemoryStore()
+	if err := s.CreateApplication(ctx, &deploy.Application{Name: "shop"}); err != nil {
+		t.Fatal(err)
+	}
+	g := deploy.Group{ApplicationName: "shop", Name: "prod"}
+	if err := s.CreateGroup(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	d := deploy.Deployment{ID: "d-1", ApplicationName: "shop", GroupName: "prod", GroupID: g.ID, Status: deploy.StatusInProgress}
+	if err := s.CreateDeployment(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	const batch = 1000
+	for start := 0; start < n; start += batch {
+		ts := make([]deploy.DeploymentTarget, min(batch, n-start))
+		for i := range ts {
+			id := fmt.Sprintf("i-%05d", start+i)
+			ts[i] = deploy.DeploymentTarget{TargetID: id, Target: target.Target{ID: id, Zone: "zone-a"},
+				InitialInstanceHealth: health.Healthy, InitialRevisionHealth: health.Old, Status: target.TargetPending}
+		}
+		if err := s.PutTargets(ctx, "d-1", ts); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+// finished returns the lifecycle events of a target that went through
+// every Server event with a load balancer, each a second long.
+func finished() []deploy.LifecycleEventRecord {
+	events := []target.LifecycleEvent{target.BeforeBlockTraffic, target.BlockTraffic, target.AfterBlockTraffic,
+		target.ApplicationStop, target.DownloadBundle, target.BeforeInstall, target.Install, target.AfterInstall,
+		target.ApplicationStart, target.ValidateService, target.BeforeAllowTraffic, target.AllowTraffic, target.AfterAllowTraffic}
+	out := make([]deploy.LifecycleEventRecord, len(events))
+	for i, e := range events {
+		out[i] = deploy.LifecycleEventRecord{Name: e, Status: target.EventSucceeded,
+			StartTime: t0.Add(time.Duration(i) * time.Second), EndTime: t0.Add(time.Duration(i+1) * time.Second)}
+	}
+	return out
+}
+
+// Different targets are updated concurrently without losing a write.
+func TestMemoryStoreConcurrentTargetUpdates(t *testing.T) {
+	const n, workers, rounds = 256, 16, 5
+	s := newRunning(t, n)
+	ctx := t.Context()
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			for r := range rounds {
+				for i := w; i < n; i += workers {
+					tg, err := s.GetTarget(ctx, "d-1", fmt.Sprintf("i-%05d", i))
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					tg.LifecycleEvents = append(tg.LifecycleEvents, deploy.LifecycleEventRecord{Name: target.Install, Status: target.EventSucceeded})
+					tg.LastUpdated = t0.Add(time.Duration(r) * time.Second)
+					if err := s.UpdateTarget(ctx, tg); err != nil {
+						t.Error(err)
+						return
+					}
+				}
+			}
+		})
+	}
+	wg.Wait()
+	for tg, err := range deploy.AllTargets(ctx, s, "d-1") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if tg.Version != rounds+1 || len(tg.LifecycleEvents) != rounds {
+			t.Errorf("%s: version %d with %d events; want %d and %d", tg.TargetID, tg.Version, len(tg.LifecycleEvents), rounds+1, rounds)
+		}
+	}
+}
+
+// Writers racing on one target: compare-and-swap loses no increment.
+func TestMemoryStoreCompareAndSwapLosesNothing(t *testing.T) {
+	s := newRunning(t, 1)
+	ctx := t.Context()
+	const writers, each = 8, 25
+	var wg sync.WaitGroup
+	for range writers {
+		wg.Go(func() {
+			for done := 0; done < each; {
+				tg, err := s.GetTarget(ctx, "d-1", "i-00000")
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				tg.LifecycleEvents = append(tg.LifecycleEvents, deploy.LifecycleEventRecord{Name: target.Install})
+				switch err := s.UpdateTarget(ctx, tg); {
+				case err == nil:
+					done++
+				case !errors.Is(err, deploy.ErrConflict):
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	tg, err := s.GetTarget(ctx, "d-1", "i-00000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tg.LifecycleEvents) != writers*each || tg.Version != writers*each+1 {
+		t.Errorf("%d events, version %d; want %d and %d", len(tg.LifecycleEvents), tg.Version, writers*each, writers*each+1)
+	}
+}
+
+// DESIGN: ≤ 1 KiB resident per target. A target that went through all 13
+// events of a Server deployment with a load balancer must fit.
+func TestMemoryStoreBytesPerTarget(t *testing.T) {
+	const n = 50_000
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	s := newRunning(t, n)
+	ctx := t.Context()
+	events := finished()
+	for i := range n {
+		tg, err := s.GetTarget(ctx, "d-1", fmt.Sprintf("i-%05d", i))
+		if err != nil {
+			t.Fatal(err)
+		}
+		tg.Status = target.TargetSucceeded
+		tg.LifecycleEvents = events
+		tg.LastUpdated = t0
+		if err := s.UpdateTarget(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	perTarget := (int64(after.HeapAlloc) - int64(before.HeapAlloc)) / n
+	t.Logf("%d bytes per finished target", perTarget)
+	if perTarget > 1024 {
+		t.Errorf("the memory store keeps %d bytes per finished target; the budget is 1024", perTarget)
+	}
+	runtime.KeepAlive(s)
+}
+
+// An update writes one record: it allocates only the new events, never
+// copies the fleet or an unchanged tag map.
+func TestMemoryStoreUpdateTargetAllocations(t *testing.T) {
+	s := newRunning(t, 2000)
+	ctx := t.Context()
+	tg, err := s.GetTarget(ctx, "d-1", "i-01000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tg.Target.Tags = map[string]string{"env": "prod", "team": "web", "tier": "front"}
+	tg.LifecycleEvents = finished()
+	if err := s.UpdateTarget(ctx, tg); err != nil {
+		t.Fatal(err)
+	}
+	allocs := testing.AllocsPerRun(100, func() {
+		if err := s.UpdateTarget(ctx, tg); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if allocs > 1 {
+		t.Errorf("UpdateTarget allocates %.0f times per call; want at most 1 (the packed events)", allocs)
+	}
+}
+
+// stuckLister returns the same page token forever.
+type stuckLister struct{ deploy.TargetStore }
+
+func (stuckLister) ListTargets(context.Context, string, string, int) ([]deploy.DeploymentTarget, string, error) {
+	return nil, "again", nil
+}
+
+func TestAllTargets(t *testing.T) {
+	s := newRunning(t, 2500)
+	ctx := t.Context()
+	i := 0
+	for tg, err := range deploy.AllTargets(ctx, s, "d-1") {
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := fmt.Sprintf("i-%05d", i); tg.TargetID != want {
+			t.Fatalf("target %d is %s; want %s", i, tg.TargetID, want)
+		}
+		i++
+		if i == 1500 {
+			break
+		}
+	}
+	for _, err := range deploy.AllTargets(ctx, s, "d-NOPE") {
+		if !errors.Is(err, deploy.ErrNotFound) {
+			t.Errorf("AllTargets of an unknown deployment yielded %v", err)
+		}
+	}
+	var errs []error
+	for _, err := range deploy.AllTargets(ctx, stuckLister{}, "d-1") {
+		errs = append(errs, err)
+	}
+	if len(errs) != 1 || !errors.Is(errs[0], deploy.ErrInvalidArgument) {
+		t.Errorf("AllTargets over a store repeating its page token yielded %v; want one ErrInvalidArgument", errs)
+	}
+}

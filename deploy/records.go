@@ -1,0 +1,155 @@
+package deploy
+
+import (
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/revision"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// DeploymentTarget is the state of one target in one deployment, kept as its
+// own record so that a target's transition is one small write. It is kept
+// lean because a deployment may have a million of them: LifecycleEvents is
+// nil until the first event starts, and Diagnostics only exists for events
+// that have something to say.
+type DeploymentTarget struct {
+	// DeploymentID and TargetID identify the record. TargetID equals
+	// Target.ID.
+	DeploymentID string `json:"deploymentId"`
+	TargetID     string `json:"targetId"`
+	// Target is the target as listed when the deployment was created,
+	// including its zone.
+	Target target.Target `json:"target"`
+	// Label is Blue (original) or Green (replacement) in a blue/green
+	// deployment, empty otherwise.
+	Label target.TargetLabel `json:"label,omitempty"`
+	// InitialInstanceHealth and InitialRevisionHealth are the target's
+	// health when the deployment was created (spec §2.1); they decide its
+	// scheduling class and its health after the deployment (spec §2.5).
+	InitialInstanceHealth health.InstanceHealth `json:"initialInstanceHealth,omitempty"`
+	InitialRevisionHealth health.RevisionHealth `json:"initialRevisionHealth,omitempty"`
+	// Status is the target's status in the deployment.
+	Status target.TargetStatus `json:"status"`
+	// LifecycleEvents are the target's events in order, as far as they
+	// have been planned or run.
+	LifecycleEvents []LifecycleEventRecord `json:"lifecycleEvents,omitempty"`
+	// LastUpdated is when the record last changed.
+	LastUpdated time.Time `json:"lastUpdatedAt,omitzero"`
+	// Version is set by the store: 1 when put, one more on every update.
+	// UpdateTarget succeeds only with the stored Version.
+	Version int64 `json:"version"`
+}
+
+// Event returns a pointer to the record of event e in t.LifecycleEvents, or
+// nil if there is none.
+func (t *DeploymentTarget) Event(e target.LifecycleEvent) *LifecycleEventRecord {
+	for i := range t.LifecycleEvents {
+		if t.LifecycleEvents[i].Name == e {
+			return &t.LifecycleEvents[i]
+		}
+	}
+	return nil
+}
+
+// Health returns the target's initial health as the scheduling order of
+// package health sees it.
+func (t *DeploymentTarget) Health() health.Target {
+	return health.Target{ID: t.TargetID, Instance: t.InitialInstanceHealth, Revision: t.InitialRevisionHealth}
+}
+
+// LifecycleEventRecord is CodeDeploy's LifecycleEvent: one event on one
+// target.
+type LifecycleEventRecord struct {
+	Name      target.LifecycleEvent       `json:"lifecycleEventName"`
+	Status    target.LifecycleEventStatus `json:"status"`
+	StartTime time.Time                   `json:"startTime,omitzero"`
+	EndTime   time.Time                   `json:"endTime,omitzero"`
+	// Diagnostics is nil when the event has nothing to report.
+	Diagnostics *Diagnostics `json:"diagnostics,omitempty"`
+}
+
+// Diagnostics is CodeDeploy's Diagnostics: why an event failed.
+type Diagnostics struct {
+	ErrorCode  target.LifecycleErrorCode `json:"errorCode,omitempty"`
+	ScriptName string                    `json:"scriptName,omitempty"`
+	Message    string                    `json:"message,omitempty"`
+	// LogTail is the end of the scripts' output, at most target.MaxLogTail
+	// bytes.
+	LogTail string `json:"logTail,omitempty"`
+}
+
+// InstanceRecord is what a deployment group remembers about one of its
+// targets across deployments: its instance health and the revision last
+// installed on it successfully. Revision health is not stored: it follows
+// from Revision and the group's target revision (see RevisionHealth).
+type InstanceRecord struct {
+	GroupID  string `json:"deploymentGroupId"`
+	TargetID string `json:"targetId"`
+	// InstanceHealth is the target's health after the group's last
+	// deployment to it.
+	InstanceHealth health.InstanceHealth `json:"instanceHealth"`
+	// Revision is the revision last installed successfully, nil if none.
+	Revision *revision.Location `json:"revision,omitempty"`
+	// Version is set by the store: 1 when first written, one more on every
+	// write.
+	Version int64 `json:"version"`
+}
+
+// NewInstanceRecord returns the record of a target the group has never
+// deployed to: Unhealthy, with no revision (so revision health Unknown),
+// as spec §2.1 says of a target that never received a revision.
+func NewInstanceRecord(groupID, targetID string) InstanceRecord {
+	return InstanceRecord{GroupID: groupID, TargetID: targetID, InstanceHealth: health.Unhealthy}
+}
+
+// RevisionHealth returns the target's revision health relative to the
+// group's target revision (spec §2.1): Unknown when no revision was
+// installed, Current when the installed revision is groupRevision (by
+// revision.Location.Equal), Old otherwise — also when the group has no
+// target revision.
+func (r InstanceRecord) RevisionHealth(groupRevision *revision.Location) health.RevisionHealth {
+	switch {
+	case r.Revision == nil:
+		return health.Unknown
+	case groupRevision != nil && r.Revision.Equal(*groupRevision):
+		return health.Current
+	}
+	return health.Old
+}
+
+// Health returns the target's health as package health sees it, relative
+// to groupRevision.
+func (r InstanceRecord) Health(groupRevision *revision.Location) health.Target {
+	return health.Target{ID: r.TargetID, Instance: r.InstanceHealth, Revision: r.RevisionHealth(groupRevision)}
+}
+
+// AfterDeployment returns the record as it must be after a deployment of
+// deployed finished with outcome o for this target (spec §2.5, rules in
+// health.Update). groupRevision is the group's target revision when the
+// deployment started; succeeded says whether the deployment as a whole
+// succeeded (the group's target revision then becomes deployed).
+//
+// The instance health is health.Update's. The revision follows health.Update
+// too: a target that succeeded now runs deployed; one health.Update makes
+// Unknown (a Current target that did not succeed in a successful deployment,
+// a failed target of a failed deployment) has no known good revision; the
+// others keep theirs. It returns health.Update's error for an invalid record
+// or outcome.
+func (r InstanceRecord) AfterDeployment(o health.Outcome, deployed revision.Location, succeeded bool, groupRevision *revision.Location) (InstanceRecord, error) {
+	h, err := health.Update(r.Health(groupRevision), o, succeeded)
+	if err != nil {
+		return InstanceRecord{}, err
+	}
+	r.InstanceHealth = h.Instance
+	switch {
+	case o == health.OutcomeSucceeded:
+		rev := cloneLocation(deployed)
+		r.Revision = &rev
+	case h.Revision == health.Unknown:
+		r.Revision = nil
+	default:
+		r.Revision = cloneLocationPtr(r.Revision)
+	}
+	return r, nil
+}
