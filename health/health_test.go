@@ -251,8 +251,8 @@ func TestExplain(t *testing.T) {
 		{hc(9), 10, "HOST_COUNT 9 of 10 targets: 9 healthy required; 1 may be offline at once"},
 		{hc(0), 10, "HOST_COUNT 0 of 10 targets: 0 healthy required; 10 may be offline at once; at least 1 must succeed"},
 		{fp(95), 10, "FLEET_PERCENT 95 of 10 targets rounds up to 10 healthy required, which is not fewer than the 10 targets, so the deployment cannot start"},
-		{oneAtATime, 9, "MOST_CONCURRENCY 1 (one at a time) of 9 targets: 8 healthy required; 1 may be offline at once; every target but the last must succeed"},
-		{oneAtATime, 1, "MOST_CONCURRENCY 1 (one at a time) of 1 target: 0 healthy required; 1 may be offline at once; the target must succeed"},
+		{oneAtATime, 9, "MOST_CONCURRENCY 1 (one at a time) of 9 targets; 1 may be offline at once; every target but the last must succeed"},
+		{oneAtATime, 1, "MOST_CONCURRENCY 1 (one at a time) of 1 target; 1 may be offline at once; the target must succeed"},
 		{hc(0), 0, "HOST_COUNT 0 of 0 targets: 0 healthy required; there is nothing to deploy to"},
 	}
 	for _, tt := range tests {

@@ -129,7 +129,9 @@ func (m Minimum) Explain() string {
 	n, r := m.Targets, m.Required
 	switch m.Rule.Type {
 	case config.MostConcurrency:
-		fmt.Fprintf(&b, "MOST_CONCURRENCY 1 (one at a time) of %s: %d healthy required", targets(n), r)
+		// OneAtATime is a policy, not a count: its Required (N − 1) is
+		// bookkeeping that users should not read as a health floor.
+		fmt.Fprintf(&b, "MOST_CONCURRENCY 1 (one at a time) of %s", targets(n))
 	case config.FleetPercent:
 		if (n*m.Rule.Value)%100 != 0 {
 			fmt.Fprintf(&b, "FLEET_PERCENT %d of %s rounds up to %d healthy required", m.Rule.Value, targets(n), r)
