@@ -1,0 +1,98 @@
+// Preview shows how a deployment would roll out before it runs: which
+// targets fleetdeploy would take offline at each moment, how many stay
+// healthy, where zonal monitor waits and traffic shifts fall, and whether
+// the deployment would succeed. It reads a scenario — a configuration, a
+// fleet and the outcomes to assume — and prints the schedule of
+// [plan.Preview]. Nothing is deployed: it is the pure planner run forward in
+// virtual time.
+//
+// # Usage
+//
+//	go run ./examples/preview [-text] [scenario.json | -]
+//
+// The scenario is read from the file named, or from stdin when no file or
+// "-" is given. The preview is printed as JSON on stdout; with -text, as a
+// table for people instead. Try the samples in testdata:
+//
+//	go run ./examples/preview examples/preview/testdata/halfatatime.json
+//	go run ./examples/preview -text examples/preview/testdata/zonal.json
+//	go run ./examples/preview -text examples/preview/testdata/lambda-canary.json
+//
+// halfatatime.json is nine targets of mixed health under
+// CodeDeployDefault.HalfAtATime with one failure; zonal.json three zones
+// under a custom zonal configuration with monitor waits; lambda-canary.json
+// a Lambda canary's traffic shifts.
+//
+// # The scenario
+//
+//	{
+//	  "config": "CodeDeployDefault.HalfAtATime",
+//	  "targets": [
+//	    {"id": "i-1", "zone": "us-east-1a", "instanceHealth": "Healthy", "revisionHealth": "Old"}
+//	  ],
+//	  "failures": ["i-3"],
+//	  "durations": {"i-2": 30}
+//	}
+//
+// Fields:
+//
+//   - config: a configuration name, predefined (spec §1.2, §1.5, §1.6) or
+//     "" / absent for CodeDeployDefault.OneAtATime, as CodeDeploy defaults;
+//     or a custom configuration object with CodeDeploy's field names:
+//     name, computePlatform, minimumHealthyHosts {type, value},
+//     zonalConfig {monitorDurationInSeconds,
+//     firstZoneMonitorDurationInSeconds, minimumHealthyHostsPerZone},
+//     trafficRoutingConfig {type, timeBasedCanary, timeBasedLinear}.
+//   - targets: the Server targets: id (unique), zone (required when the
+//     configuration is zonal), instanceHealth (Healthy, Unhealthy),
+//     revisionHealth (Current, Old, Unknown), and for BLUE_GREEN label
+//     (Blue for an original, Green for a replacement). Lambda and ECS
+//     scenarios have no targets: their preview is the hooks and traffic
+//     shifts.
+//   - failures: IDs of the targets whose work fails (the in-place
+//     deployment; for blue/green, a Green target's install or a Blue
+//     target's traffic block). Every other target succeeds.
+//   - durations: seconds each target's work takes, by ID; 60 when not
+//     listed.
+//   - deploymentType: IN_PLACE (the default for Server) or BLUE_GREEN
+//     (always, and the default, for Lambda and ECS).
+//   - rollback: true previews a rollback deployment (never zonal).
+//   - zoneOrder: zones to deploy first, in this order.
+//   - failReroute: Green targets that fail to take traffic (BLUE_GREEN).
+//   - failSteps: steps that fail, e.g. "BeforeAllowTraffic" or
+//     "AllowTraffic" (its first shift).
+//
+// # The output
+//
+// The JSON object has the fields of [plan.Schedule], in this order:
+// minimumHealthy (M) and maxInFlight (W) from the minimum healthy hosts
+// arithmetic; explanation, the final decision in words; arithmetic; steps,
+// one per moment anything starts or finishes ({"at": seconds from the
+// start, "start", "succeeded", "failed": target IDs, "phase", "zone",
+// "status", and for steps "event" and "trafficWeight"}); status (Succeeded
+// or Failed) and errorCode ("", HEALTH_CONSTRAINTS,
+// HEALTH_CONSTRAINTS_INVALID, NO_INSTANCES, …); the counts succeeded,
+// failed and notAttempted; peakInFlight, initialHealthy and lowestHealthy
+// (the fewest targets, at any moment, that were Healthy and not being
+// deployed to); durationSeconds; and zones and phases with their time
+// windows. Lists are indented one element a line.
+//
+// The -text table has one row per step with the healthy count and the
+// number of targets in flight after it, then the zones and the result.
+//
+// # Exit codes and problems
+//
+//   - 0: the preview was printed, whatever the previewed deployment's
+//     status (a preview that fails is still a successful preview).
+//   - 1: the scenario file could not be read or the output not written.
+//   - 2: bad command line or bad scenario.
+//
+// For a bad scenario every problem found is printed on stderr, one line
+// each, starting "preview: " and naming the field and the rule: malformed
+// JSON (with file:line:column), unknown fields and values of the wrong JSON
+// type (with the path, e.g. targets[3].instanceHealth), an unknown
+// configuration name (with the names that exist), every rule a custom
+// configuration breaks (FLEET_PERCENT 100, …), duplicate target IDs,
+// unknown health values, IDs in failures or durations that are not
+// targets, negative durations.
+package main
