@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"io"
 	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -16,14 +17,17 @@ var allowedModules = []string{
 	"github.com/hashicorp/go-multierror",
 	"github.com/hashicorp/errwrap", // go-multierror's own dependency
 	"golang.org/x/sync",
+	// AppSpec files are YAML (issue 3): go.yaml.in/yaml/v3, the maintained
+	// successor of gopkg.in/yaml.v3, linked through package revision. Only
+	// revision may import it directly (yamlImporters).
+	yamlModule,
 }
 
-// extraAllowed grants one package one more module, with the reason.
-var extraAllowed = map[string][]string{
-	// Issue 3: AppSpec files are YAML; go.yaml.in/yaml/v3 is the maintained
-	// successor of gopkg.in/yaml.v3 and is used by the AppSpec parser only.
-	module + "/revision": {"go.yaml.in/yaml/v3"},
-}
+const yamlModule = "go.yaml.in/yaml/v3"
+
+// yamlImporters are the only packages that may import the YAML module
+// directly; everything else reaches AppSpecs through package revision.
+var yamlImporters = map[string]bool{module + "/revision": true}
 
 // awsAdapter reports whether pkg is an AWS adapter subpackage, the only kind
 // of package allowed to link github.com/aws/... (DESIGN.md, STYLE.md 3).
@@ -42,6 +46,7 @@ func awsAdapter(pkg string) bool {
 type listedPackage struct {
 	ImportPath string
 	Standard   bool
+	Imports    []string
 	Module     *struct{ Path string }
 }
 
@@ -57,11 +62,16 @@ func TestCorePackagesImportOnlyAllowedModules(t *testing.T) {
 			continue
 		}
 		core[strings.TrimPrefix(p.ImportPath, module+"/")] = true
+		for _, imp := range p.Imports {
+			if strings.HasPrefix(imp, yamlModule) && !yamlImporters[p.ImportPath] {
+				t.Errorf("%s imports %s directly; only package revision parses YAML — use revision.ParseAppSpec", p.ImportPath, imp)
+			}
+		}
 		for _, dep := range goList(t, "-deps", p.ImportPath) {
 			if dep.Standard || dep.Module == nil || dep.Module.Path == module {
 				continue
 			}
-			if !allowed(p.ImportPath, dep.Module.Path) {
+			if !slices.Contains(allowedModules, dep.Module.Path) {
 				t.Errorf("%s links %s (module %s): core packages may use only the standard library, %s; put it in an adapter subpackage or justify it in deps_test.go",
 					p.ImportPath, dep.ImportPath, dep.Module.Path, strings.Join(allowedModules, ", "))
 			}
@@ -72,18 +82,9 @@ func TestCorePackagesImportOnlyAllowedModules(t *testing.T) {
 	}
 }
 
-func allowed(pkg, mod string) bool {
-	for _, m := range append(allowedModules, extraAllowed[pkg]...) {
-		if mod == m {
-			return true
-		}
-	}
-	return false
-}
-
 func goList(t *testing.T, args ...string) []listedPackage {
 	t.Helper()
-	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Standard,Module"}, args...)...)
+	cmd := exec.Command("go", append([]string{"list", "-json=ImportPath,Standard,Imports,Module"}, args...)...)
 	out, err := cmd.Output()
 	if err != nil {
 		t.Fatalf("go list %v: %v", args, err)
