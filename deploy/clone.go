@@ -4,20 +4,19 @@ import (
 	"maps"
 	"slices"
 
-	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
 // Deep copies. Stores copy records in and out with these, so that no
 // caller can change stored state through a pointer, slice or map it holds.
-// Empty slices and maps become nil.
+// Empty slices and maps may become nil.
 
 // Clone returns a deep copy of g.
 func (g Group) Clone() Group {
-	g.Selector = cloneSelector(g.Selector)
+	g.Selector = g.Selector.Clone()
 	g.ECSServices = cloneSlice(g.ECSServices)
-	g.LoadBalancerInfo = cloneLoadBalancer(g.LoadBalancerInfo)
+	g.LoadBalancerInfo = g.LoadBalancerInfo.Clone()
 	g.BlueGreenDeploymentConfiguration = cloneBlueGreen(g.BlueGreenDeploymentConfiguration)
 	g.AutoRollbackConfiguration = cloneAutoRollback(g.AutoRollbackConfiguration)
 	g.AlarmConfiguration = cloneAlarms(g.AlarmConfiguration)
@@ -37,10 +36,11 @@ func (g Group) Clone() Group {
 
 // Clone returns a deep copy of d.
 func (d Deployment) Clone() Deployment {
-	d.Revision = cloneLocation(d.Revision)
+	d.Revision = d.Revision.Clone()
 	d.PreviousRevision = cloneLocationPtr(d.PreviousRevision)
-	d.Config = cloneConfig(d.Config)
-	d.LoadBalancerInfo = cloneLoadBalancer(d.LoadBalancerInfo)
+	d.Config = d.Config.Clone()
+	d.LoadBalancerInfo = d.LoadBalancerInfo.Clone()
+	d.TargetInstances = d.TargetInstances.Clone()
 	d.BlueGreenDeploymentConfiguration = cloneBlueGreen(d.BlueGreenDeploymentConfiguration)
 	if d.AutoRollbackConfiguration != nil {
 		a := cloneAutoRollback(*d.AutoRollbackConfiguration)
@@ -52,7 +52,7 @@ func (d Deployment) Clone() Deployment {
 	}
 	d.RelatedDeployments.AutoUpdateOutdatedInstancesDeploymentIDs = cloneSlice(d.RelatedDeployments.AutoUpdateOutdatedInstancesDeploymentIDs)
 	d.StopRequest = clonePtr(d.StopRequest)
-	d.Progress.ZoneOrder = cloneSlice(d.Progress.ZoneOrder)
+	d.Progress.Ending = clonePtr(d.Progress.Ending)
 	return d
 }
 
@@ -107,76 +107,12 @@ func cloneSlice[S ~[]E, E any](s S) S {
 	return slices.Clone(s)
 }
 
-func cloneLocation(l revision.Location) revision.Location {
-	l.S3 = clonePtr(l.S3)
-	l.GitHub = clonePtr(l.GitHub)
-	l.AppSpecContent = clonePtr(l.AppSpecContent)
-	l.Local = clonePtr(l.Local)
-	return l
-}
-
 func cloneLocationPtr(l *revision.Location) *revision.Location {
 	if l == nil {
 		return nil
 	}
-	c := cloneLocation(*l)
+	c := l.Clone()
 	return &c
-}
-
-func cloneConfig(c config.Config) config.Config {
-	c.MinimumHealthyHosts = clonePtr(c.MinimumHealthyHosts)
-	if c.ZonalConfig != nil {
-		z := *c.ZonalConfig
-		z.FirstZoneMonitorDurationInSeconds = clonePtr(z.FirstZoneMonitorDurationInSeconds)
-		z.MonitorDurationInSeconds = clonePtr(z.MonitorDurationInSeconds)
-		z.MinimumHealthyHostsPerZone = clonePtr(z.MinimumHealthyHostsPerZone)
-		c.ZonalConfig = &z
-	}
-	if c.TrafficRouting != nil {
-		t := *c.TrafficRouting
-		t.TimeBasedCanary = clonePtr(t.TimeBasedCanary)
-		t.TimeBasedLinear = clonePtr(t.TimeBasedLinear)
-		c.TrafficRouting = &t
-	}
-	return c
-}
-
-func cloneSelector(s target.Selector) target.Selector {
-	s.EC2TagFilters = cloneSlice(s.EC2TagFilters)
-	s.EC2TagSet.List = cloneTagSet(s.EC2TagSet.List)
-	s.OnPremisesTagFilters = cloneSlice(s.OnPremisesTagFilters)
-	s.OnPremisesTagSet.List = cloneTagSet(s.OnPremisesTagSet.List)
-	s.AutoScalingGroups = cloneSlice(s.AutoScalingGroups)
-	return s
-}
-
-func cloneTagSet(groups [][]target.TagFilter) [][]target.TagFilter {
-	if len(groups) == 0 {
-		return nil
-	}
-	out := make([][]target.TagFilter, len(groups))
-	for i, g := range groups {
-		out[i] = cloneSlice(g)
-	}
-	return out
-}
-
-func cloneLoadBalancer(l target.LoadBalancerInfo) target.LoadBalancerInfo {
-	l.ELBInfoList = cloneSlice(l.ELBInfoList)
-	l.TargetGroupInfoList = cloneSlice(l.TargetGroupInfoList)
-	if len(l.TargetGroupPairInfoList) == 0 {
-		l.TargetGroupPairInfoList = nil
-		return l
-	}
-	pairs := make([]target.TargetGroupPairInfo, len(l.TargetGroupPairInfoList))
-	for i, p := range l.TargetGroupPairInfoList {
-		p.TargetGroups = cloneSlice(p.TargetGroups)
-		p.ProdTrafficRoute.ListenerArns = cloneSlice(p.ProdTrafficRoute.ListenerArns)
-		p.TestTrafficRoute.ListenerArns = cloneSlice(p.TestTrafficRoute.ListenerArns)
-		pairs[i] = p
-	}
-	l.TargetGroupPairInfoList = pairs
-	return l
 }
 
 func cloneBlueGreen(b *BlueGreenDeploymentConfiguration) *BlueGreenDeploymentConfiguration {

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -54,6 +55,11 @@ type Deployment struct {
 	// UpdateOutdatedInstancesOnly: deploy only to targets not running the
 	// group's target revision (Server only).
 	UpdateOutdatedInstancesOnly bool `json:"updateOutdatedInstancesOnly,omitempty"`
+	// TargetInstances selects the existing instances that become the
+	// replacement fleet of a Server blue/green deployment with
+	// DISCOVER_EXISTING (CreateDeployment's targetInstances); zero
+	// otherwise.
+	TargetInstances target.Selector `json:"targetInstances,omitzero"`
 	// Creator says who started the deployment.
 	Creator target.DeploymentCreator `json:"creator"`
 	// Description is free text (at most 256 characters).
@@ -129,6 +135,8 @@ type StopRequest struct {
 	// Alarm names the alarm that stopped the deployment; empty for a stop
 	// on request.
 	Alarm string `json:"alarm,omitempty"`
+	// Message says why, in words.
+	Message string `json:"message,omitempty"`
 }
 
 // DeploymentOverview is CodeDeploy's DeploymentOverview: how many targets
@@ -167,39 +175,47 @@ func (o *DeploymentOverview) Move(from, to target.TargetStatus) {
 	o.Add(to, 1)
 }
 
-// Progress is the phase state of a deployment that is not per target: what
-// an executor must persist to resume after a crash without repeating or
-// skipping a phase. Zero times mean "not set". It is plain data; executors
-// may extend it.
+// Progress is the state of a deployment that is not per target: what an
+// executor must persist to resume after a crash without repeating or
+// skipping a phase, and the requests other callers leave for it. It is
+// O(1) in the size of the fleet.
 type Progress struct {
-	// ZoneOrder is the order of the Availability Zones of a zonal
-	// deployment, fixed when it starts (spec §11.1).
-	ZoneOrder []string `json:"zoneOrder,omitempty"`
-	// ZoneIndex is the index in ZoneOrder of the zone being deployed.
-	ZoneIndex int `json:"zoneIndex,omitempty"`
-	// BakeUntil is the end of the monitor wait after a zone (status
-	// Baking).
-	BakeUntil time.Time `json:"bakeUntil,omitzero"`
-
-	// TrafficShiftStarted is when the first traffic shift happened; the
-	// schedule of config.TrafficRouting.Steps is relative to it.
-	TrafficShiftStarted time.Time `json:"trafficShiftStarted,omitzero"`
-	// TrafficWeight is the percentage of traffic on the replacement.
-	TrafficWeight int `json:"trafficWeight,omitempty"`
-	// NextTrafficShift is when the next shift is due.
-	NextTrafficShift time.Time `json:"nextTrafficShift,omitzero"`
-
-	// ReadyWaitUntil is the end of a blue/green ready wait
-	// (STOP_DEPLOYMENT): without ContinueDeployment by then, the deployment
-	// is Stopped.
-	ReadyWaitUntil time.Time `json:"readyWaitUntil,omitzero"`
-	// ReadyWaitContinued records ContinueDeployment(READY_WAIT).
+	// Plan is the planner's deployment-level state (plan.Decision.Progress):
+	// the phase and when it began, the step handed out, the traffic shifts
+	// done, a zonal monitor wait, a stop or failure recorded. The executor
+	// stores it before it acts on a decision and passes it back to the
+	// planner when it resumes.
+	Plan plan.Progress `json:"plan,omitzero"`
+	// ReadyWaitContinued records ContinueDeployment(READY_WAIT) (see
+	// Executor.Continue); the running executor passes it on to the planner.
 	ReadyWaitContinued bool `json:"readyWaitContinued,omitempty"`
-	// TerminationWaitUntil is when the original fleet is terminated after
-	// a successful blue/green deployment (status Baking).
-	TerminationWaitUntil time.Time `json:"terminationWaitUntil,omitzero"`
-	// TerminationWaitContinued records ContinueDeployment(TERMINATION_WAIT).
+	// TerminationWaitContinued records
+	// ContinueDeployment(TERMINATION_WAIT).
 	TerminationWaitContinued bool `json:"terminationWaitContinued,omitempty"`
+	// Original is the version an ECS deployment moves traffic away from
+	// (the original task set), recorded before anything moves, so that a
+	// resumed deployment still knows which task set to remove once the
+	// route sends everything to the replacement.
+	Original string `json:"original,omitempty"`
+	// Ending is the planner's final decision, stored while the executor
+	// finishes the deployment (marks untouched targets Skipped, updates
+	// instance health and the group) and before the status becomes final.
+	// A deployment resumed with an Ending is finished, not planned again.
+	Ending *Ending `json:"ending,omitempty"`
+}
+
+// Ending is how a deployment ends, decided before it is finished (see
+// Progress.Ending).
+type Ending struct {
+	// Status is Succeeded, Failed or Stopped.
+	Status DeploymentStatus `json:"status"`
+	// ErrorInformation says why it failed or stopped.
+	ErrorInformation ErrorInformation `json:"errorInformation,omitzero"`
+	// Explanation is the planner's account of the outcome, with the
+	// arithmetic.
+	Explanation string `json:"explanation,omitempty"`
+	// Time becomes the deployment's CompleteTime.
+	Time time.Time `json:"time"`
 }
 
 // TargetInfo returns what a target needs to know about d (see
@@ -210,12 +226,12 @@ func (d *Deployment) TargetInfo() target.DeploymentInfo {
 		DeploymentGroupName:           d.GroupName,
 		DeploymentGroupID:             d.GroupID,
 		DeploymentID:                  d.ID,
-		Revision:                      cloneLocation(d.Revision),
+		Revision:                      d.Revision.Clone(),
 		Creator:                       d.Creator,
 		DeploymentType:                d.DeploymentStyle.DeploymentType,
 		FileExistsBehavior:            d.FileExistsBehavior,
 		IgnoreApplicationStopFailures: d.IgnoreApplicationStopFailures,
-		LoadBalancer:                  cloneLoadBalancer(d.LoadBalancerInfo),
+		LoadBalancer:                  d.LoadBalancerInfo.Clone(),
 	}
 }
 
@@ -223,7 +239,7 @@ func (d *Deployment) TargetInfo() target.DeploymentInfo {
 // time and, for a final status, CompleteTime as the end time.
 func (d *Deployment) Summary() LastDeploymentInfo {
 	l := LastDeploymentInfo{DeploymentID: d.ID, Status: d.Status, CreateTime: d.CreateTime}
-	if d.Status.IsFinal() {
+	if d.Status.Final() {
 		l.EndTime = d.CompleteTime
 	}
 	return l

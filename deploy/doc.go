@@ -1,7 +1,133 @@
-// Package deploy holds the deployment engine's state: the model of
+// Package deploy is fleetdeploy's deployment engine: the model of
 // applications, deployment groups, deployments and per-target progress,
-// spelled as AWS CodeDeploy spells it, and the Store interfaces that keep
-// it. The executor that runs deployments is built on them.
+// spelled as AWS CodeDeploy spells it; the Store interfaces that keep it;
+// and the [Executor], which runs deployments against a [target.Platform]
+// with CodeDeploy's semantics (spec §2, §5, §6).
+//
+// # The executor
+//
+// [New] builds an Executor from a Store and a target.Platform (the roles
+// that list targets, run lifecycle events, move traffic, provision
+// replacements and invoke hooks), with optional settings in [Options]: the
+// clock, a logger, an [Observer], [Notifier]s, an alarm source, a revision
+// source for Lambda and ECS AppSpecs, custom configurations, a concurrency
+// cap. Then:
+//
+//	d, err := x.CreateDeployment(ctx, deploy.DeploymentInput{
+//		ApplicationName: "shop", GroupName: "prod", Revision: rev})
+//	d, err = x.Run(ctx, d.ID) // to the end; d.Status is final
+//
+// [Executor.CreateDeployment] validates the group, the configuration and
+// the revision, lists the group's targets through the Lister and records
+// each with its health from the group's instance records (spec §2.1). It
+// takes the group's active slot or fails with an [*ActiveDeploymentError].
+//
+// [Executor.Run] asks the planner (package plan) what to do, and does it:
+// each target the planner starts is recorded InProgress, then runs the
+// lifecycle events of its situation (target.Sequence: in-place, with or
+// without a load balancer; blue/green replacement or original; a
+// rollback) through the Installer and the TrafficController; each event's
+// status, times and diagnostics are recorded in the target's record
+// (Options.RecordInterval says when writes are combined). Targets run
+// concurrently — a zero-value errgroup bounded by the planner's window and
+// Options.Concurrency — and a target that fails is data for the planner,
+// not an error. Deployment-wide steps — Lambda and ECS hooks through the
+// HookInvoker (with the one-hour deadline of spec §3.6 on the executor's
+// clock), traffic shifts through the TrafficShifter, the ECS replacement
+// task set and the removal of blue/green originals through the Provisioner
+// — are recorded on the one target that stands for the function or
+// service. Waits (a zonal monitor, a blue/green ready or termination wait,
+// the next traffic shift) use the injected clock; alarms are polled
+// throughout (Options.AlarmSource, every Options.PollInterval).
+//
+// When the planner is done, the deployment is finished (spec §2.5): targets
+// never started become Skipped; the group's instance records get each
+// target's new health ([InstanceRecord.AfterDeployment]); on success the
+// group's target revision becomes the deployed one; the group's last
+// successful and last attempted deployments are updated; and only then is
+// the deployment's status final. A deployment that fails or is stopped is
+// not an error of Run: it returns the deployment with its status and
+// ErrorInformation (CodeDeploy's error codes, with the planner's
+// explanation in words). An error means trouble that kept Run from going
+// on — a store write that failed is a [*DeploymentError] naming what was
+// being written — and leaves the deployment resumable.
+//
+// [Executor.Stop] stops a deployment (spec §6.4, §11.14): no lifecycle
+// event starts after it; running ones finish, or are cancelled and
+// recorded Failed with StopOptions.AbortRunningEvents. [Executor.Continue]
+// ends a blue/green ready or termination wait. Both store their request
+// with the deployment, so they work from any goroutine or any process
+// sharing the store: an Executor running the deployment sees a request
+// made through it at once, and one made elsewhere at its next poll.
+//
+// # Crash safety
+//
+// All progress lives in the store, written before it is acted on: the
+// planner's deployment-level progress before any work of a decision
+// starts, a target's InProgress before its first event. [Executor.Resume]
+// — in a new process, after a crash, or after Run returned an error —
+// reloads the deployment, its progress and every target, and continues:
+// targets stored InProgress run again from their first event (the planner
+// counts them as in flight, so the minimum healthy hosts bound holds
+// across the crash), targets stored Succeeded or Failed never run again,
+// and an issued step is performed again (hooks get the same execution ID).
+// The end is decided and stored (Progress.Ending) before the group and the
+// instance records are updated, and every finishing write can be repeated,
+// so a crash while finishing ends the same way. Follow-up deployments get
+// their IDs before the deployment becomes final, so a crash never creates
+// one twice. deploytest.CrashAfter crashes a run after any write to test
+// this; the package's tests do it for every write of a deployment.
+//
+// A write that fails leaves the stored state as it was. One store write
+// per target transition — never a rewrite of the fleet — keeps a
+// million-target deployment cheap; the overview counters are kept in
+// memory, stored with the deployment when it is written anyway and at
+// each poll, and recomputed from the targets on Resume.
+//
+// # Rollbacks
+//
+// A deployment that fails with DEPLOYMENT_FAILURE in its (or its group's)
+// automatic rollback configuration, that an alarm stops with
+// DEPLOYMENT_STOP_ON_ALARM, or that is stopped with rollback asked for, is
+// rolled back (spec §6.3): Run creates a new deployment — creator
+// codeDeployRollback — of the group's last successful revision, links the
+// two through RollbackInfo, and runs it to the end too. A rollback of an
+// in-place deployment runs the in-place events again; of a blue/green one,
+// allows traffic back on the originals and blocks it on the replacements;
+// rollbacks are never zonal and never rolled back. When the group has no
+// earlier successful revision, no rollback is created and
+// RollbackInfo.RollbackMessage says so (spec §11.7). A manual rollback or
+// redeploy is CreateDeployment with any earlier revision.
+//
+// Targets that join a group while a deployment of it runs are outdated
+// (spec §5): with outdatedInstancesStrategy UPDATE, a successful in-place
+// deployment is followed by one of the same revision to them (creator
+// CodeDeployAutoUpdate, configuration [AutoUpdateConfigName], linked
+// through RelatedDeployments), which Run runs too; IGNORE leaves them.
+//
+// # Events
+//
+// An [Observer] sees every transition synchronously: each deployment
+// status, each target status, each lifecycle event (its start, its end
+// with diagnostics). [Notifier]s get CodeDeploy's trigger notifications
+// (DeploymentStart, DeploymentSuccess, DeploymentFailure, DeploymentStop,
+// DeploymentRollback, DeploymentReady, InstanceStart, InstanceSuccess,
+// InstanceFailure, InstanceReady) for the event types the group's
+// TriggerConfigurations list, once per trigger. Logs go to
+// Options.Logger: deployment changes at Info, target transitions at Debug.
+// deploytest.Recorder is an Observer and a Notifier that records
+// everything, for tests.
+//
+// # Driving your own loop
+//
+// [Executor.Step] performs one round: it loads the deployment from the
+// store, passes on requests, asks the planner for one decision, runs the
+// work it hands out to completion, records everything, and returns what
+// it did and when to call again (StepResult.WaitUntil). Nothing runs
+// between calls, so a scheduler, a workflow engine or a test can drive a
+// deployment from any process, one call at a time, with time entirely in
+// its hands. Step finishes the deployment like Run, and creates its
+// rollback or auto-update deployment without running it.
 //
 // # Model
 //
@@ -19,7 +145,7 @@
 // the load balancers, the blue/green settings — so that a later change to
 // the group or to a custom configuration does not change a deployment in
 // flight. Its status is a [DeploymentStatus]; Succeeded, Failed and
-// Stopped are final ([DeploymentStatus.IsFinal]). Why it failed is an
+// Stopped are final ([DeploymentStatus.Final]). Why it failed is an
 // [ErrorCode]; a stop request ([StopRequest]) and the phase state of a
 // zonal, traffic-shifting or blue/green deployment ([Progress]) are
 // persisted with it so any process can stop it and any process can resume

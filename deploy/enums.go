@@ -1,113 +1,46 @@
 package deploy
 
+import "github.com/fleetdeploy/fleetdeploy/deploy/plan"
+
+// The enums the planner shares with the model are package plan's, so that
+// each value has one definition: deploy names them for convenience.
+
 // DeploymentStatus is the status of a deployment, spelled as CodeDeploy
-// spells it (spec §6.1, §11.4). The zero value is unset and invalid.
-type DeploymentStatus string
+// spells it (spec §6.1, §11.4): plan.DeploymentStatus. The zero value is
+// unset and invalid. Succeeded, Failed and Stopped are final
+// (DeploymentStatus.Final); Created, InProgress, Baking and Ready hold the
+// group's active slot (DeploymentStatus.IsActive).
+type DeploymentStatus = plan.DeploymentStatus
 
 // The deployment statuses.
 const (
 	// StatusCreated: the deployment exists and holds its group's active
 	// slot, but no work has started.
-	StatusCreated DeploymentStatus = "Created"
+	StatusCreated = plan.Created
 	// StatusQueued: the deployment waits behind another active deployment
 	// of the same group (only when the caller opts into queueing). A queued
 	// deployment does not hold the group's active slot.
-	StatusQueued DeploymentStatus = "Queued"
+	StatusQueued = plan.Queued
 	// StatusInProgress: the deployment is working.
-	StatusInProgress DeploymentStatus = "InProgress"
+	StatusInProgress = plan.InProgress
 	// StatusBaking: a zonal monitor wait or a blue/green termination wait.
-	StatusBaking DeploymentStatus = "Baking"
+	StatusBaking = plan.Baking
 	// StatusReady: a blue/green deployment whose replacement is installed,
 	// waiting for ContinueDeployment before traffic is rerouted.
-	StatusReady DeploymentStatus = "Ready"
+	StatusReady = plan.Ready
 	// StatusSucceeded is final.
-	StatusSucceeded DeploymentStatus = "Succeeded"
+	StatusSucceeded = plan.Succeeded
 	// StatusFailed is final.
-	StatusFailed DeploymentStatus = "Failed"
+	StatusFailed = plan.Failed
 	// StatusStopped is final: stopped on request, by an alarm or because
 	// a blue/green ready wait expired.
-	StatusStopped DeploymentStatus = "Stopped"
+	StatusStopped = plan.Stopped
 )
-
-// Values returns every valid DeploymentStatus.
-func (DeploymentStatus) Values() []DeploymentStatus {
-	return []DeploymentStatus{StatusCreated, StatusQueued, StatusInProgress, StatusBaking, StatusReady,
-		StatusSucceeded, StatusFailed, StatusStopped}
-}
-
-// Valid reports whether s is one of Values.
-func (s DeploymentStatus) Valid() bool { return s.IsFinal() || s == StatusQueued || s.IsActive() }
-
-// IsFinal reports whether s is Succeeded, Failed or Stopped: the deployment
-// is over and its status never changes again.
-func (s DeploymentStatus) IsFinal() bool {
-	return s == StatusSucceeded || s == StatusFailed || s == StatusStopped
-}
-
-// IsActive reports whether a deployment with status s holds its group's
-// active slot: Created, InProgress, Baking or Ready. At most one deployment
-// per group is active at any time (spec §6.2); a Queued deployment is
-// waiting for the slot and a final one has released it.
-func (s DeploymentStatus) IsActive() bool {
-	return s == StatusCreated || s == StatusInProgress || s == StatusBaking || s == StatusReady
-}
 
 // ErrorCode says why a deployment failed or stopped, spelled as CodeDeploy
-// spells ErrorInformation.code (spec §6.1).
-type ErrorCode string
-
-// The error codes.
-const (
-	ErrorCodeAgentIssue                              ErrorCode = "AGENT_ISSUE"
-	ErrorCodeAlarmActive                             ErrorCode = "ALARM_ACTIVE"
-	ErrorCodeApplicationMissing                      ErrorCode = "APPLICATION_MISSING"
-	ErrorCodeAutoscalingValidationError              ErrorCode = "AUTOSCALING_VALIDATION_ERROR"
-	ErrorCodeAutoScalingConfiguration                ErrorCode = "AUTO_SCALING_CONFIGURATION"
-	ErrorCodeAutoScalingIAMRolePermissions           ErrorCode = "AUTO_SCALING_IAM_ROLE_PERMISSIONS"
-	ErrorCodeCodeDeployResourceCannotBeFound         ErrorCode = "CODEDEPLOY_RESOURCE_CANNOT_BE_FOUND"
-	ErrorCodeCustomerApplicationUnhealthy            ErrorCode = "CUSTOMER_APPLICATION_UNHEALTHY"
-	ErrorCodeDeploymentGroupMissing                  ErrorCode = "DEPLOYMENT_GROUP_MISSING"
-	ErrorCodeECSUpdateError                          ErrorCode = "ECS_UPDATE_ERROR"
-	ErrorCodeElasticLoadBalancingInvalid             ErrorCode = "ELASTIC_LOAD_BALANCING_INVALID"
-	ErrorCodeELBInvalidInstance                      ErrorCode = "ELB_INVALID_INSTANCE"
-	ErrorCodeHealthConstraints                       ErrorCode = "HEALTH_CONSTRAINTS"
-	ErrorCodeHealthConstraintsInvalid                ErrorCode = "HEALTH_CONSTRAINTS_INVALID"
-	ErrorCodeHookExecutionFailure                    ErrorCode = "HOOK_EXECUTION_FAILURE"
-	ErrorCodeIAMRoleMissing                          ErrorCode = "IAM_ROLE_MISSING"
-	ErrorCodeIAMRolePermissions                      ErrorCode = "IAM_ROLE_PERMISSIONS"
-	ErrorCodeInternalError                           ErrorCode = "INTERNAL_ERROR"
-	ErrorCodeInvalidECSService                       ErrorCode = "INVALID_ECS_SERVICE"
-	ErrorCodeInvalidLambdaConfiguration              ErrorCode = "INVALID_LAMBDA_CONFIGURATION"
-	ErrorCodeInvalidLambdaFunction                   ErrorCode = "INVALID_LAMBDA_FUNCTION"
-	ErrorCodeInvalidRevision                         ErrorCode = "INVALID_REVISION"
-	ErrorCodeManualStop                              ErrorCode = "MANUAL_STOP"
-	ErrorCodeMissingBlueGreenDeploymentConfiguration ErrorCode = "MISSING_BLUE_GREEN_DEPLOYMENT_CONFIGURATION"
-	ErrorCodeMissingELBInformation                   ErrorCode = "MISSING_ELB_INFORMATION"
-	ErrorCodeMissingGitHubToken                      ErrorCode = "MISSING_GITHUB_TOKEN"
-	ErrorCodeNoEC2Subscription                       ErrorCode = "NO_EC2_SUBSCRIPTION"
-	ErrorCodeNoInstances                             ErrorCode = "NO_INSTANCES"
-	ErrorCodeOverMaxInstances                        ErrorCode = "OVER_MAX_INSTANCES"
-	ErrorCodeResourceLimitExceeded                   ErrorCode = "RESOURCE_LIMIT_EXCEEDED"
-	ErrorCodeRevisionMissing                         ErrorCode = "REVISION_MISSING"
-	ErrorCodeThrottled                               ErrorCode = "THROTTLED"
-	ErrorCodeTimeout                                 ErrorCode = "TIMEOUT"
-	ErrorCodeCloudFormationStackFailure              ErrorCode = "CLOUDFORMATION_STACK_FAILURE"
-)
-
-// Values returns every valid ErrorCode, in the order of spec §6.1.
-func (ErrorCode) Values() []ErrorCode {
-	return []ErrorCode{ErrorCodeAgentIssue, ErrorCodeAlarmActive, ErrorCodeApplicationMissing,
-		ErrorCodeAutoscalingValidationError, ErrorCodeAutoScalingConfiguration, ErrorCodeAutoScalingIAMRolePermissions,
-		ErrorCodeCodeDeployResourceCannotBeFound, ErrorCodeCustomerApplicationUnhealthy, ErrorCodeDeploymentGroupMissing,
-		ErrorCodeECSUpdateError, ErrorCodeElasticLoadBalancingInvalid, ErrorCodeELBInvalidInstance,
-		ErrorCodeHealthConstraints, ErrorCodeHealthConstraintsInvalid, ErrorCodeHookExecutionFailure,
-		ErrorCodeIAMRoleMissing, ErrorCodeIAMRolePermissions, ErrorCodeInternalError, ErrorCodeInvalidECSService,
-		ErrorCodeInvalidLambdaConfiguration, ErrorCodeInvalidLambdaFunction, ErrorCodeInvalidRevision,
-		ErrorCodeManualStop, ErrorCodeMissingBlueGreenDeploymentConfiguration, ErrorCodeMissingELBInformation,
-		ErrorCodeMissingGitHubToken, ErrorCodeNoEC2Subscription, ErrorCodeNoInstances, ErrorCodeOverMaxInstances,
-		ErrorCodeResourceLimitExceeded, ErrorCodeRevisionMissing, ErrorCodeThrottled, ErrorCodeTimeout,
-		ErrorCodeCloudFormationStackFailure}
-}
+// spells ErrorInformation.code (spec §6.1): plan.ErrorCode. The codes are
+// package plan's constants (plan.HealthConstraints, plan.ManualStop, …).
+type ErrorCode = plan.ErrorCode
 
 // DeploymentOption says whether a deployment routes traffic through a load
 // balancer, spelled as CodeDeploy spells deploymentStyle.deploymentOption.
@@ -130,43 +63,33 @@ func (DeploymentOption) Values() []DeploymentOption {
 
 // InstanceAction is what happens to the original (blue) targets after a
 // successful blue/green deployment, spelled as CodeDeploy spells
-// terminateBlueInstancesOnDeploymentSuccess.action.
-type InstanceAction string
+// terminateBlueInstancesOnDeploymentSuccess.action: plan.TerminationAction.
+type InstanceAction = plan.TerminationAction
 
 // The instance actions.
 const (
 	// InstanceActionTerminate terminates the originals after the
 	// termination wait (for ECS: deletes the original task set).
-	InstanceActionTerminate InstanceAction = "TERMINATE"
+	InstanceActionTerminate = plan.Terminate
 	// InstanceActionKeepAlive deregisters the originals but keeps them
 	// running.
-	InstanceActionKeepAlive InstanceAction = "KEEP_ALIVE"
+	InstanceActionKeepAlive = plan.KeepAlive
 )
-
-// Values returns every valid InstanceAction.
-func (InstanceAction) Values() []InstanceAction {
-	return []InstanceAction{InstanceActionTerminate, InstanceActionKeepAlive}
-}
 
 // DeploymentReadyAction is when a blue/green deployment reroutes traffic
 // to its replacement, spelled as CodeDeploy spells
-// deploymentReadyOption.actionOnTimeout.
-type DeploymentReadyAction string
+// deploymentReadyOption.actionOnTimeout: plan.ReadyAction.
+type DeploymentReadyAction = plan.ReadyAction
 
 // The deployment ready actions.
 const (
 	// ActionContinueDeployment reroutes traffic as soon as the replacement is
 	// installed.
-	ActionContinueDeployment DeploymentReadyAction = "CONTINUE_DEPLOYMENT"
+	ActionContinueDeployment = plan.ContinueDeployment
 	// ActionStopDeployment waits for ContinueDeployment; if it does not come
 	// within waitTimeInMinutes the deployment is Stopped.
-	ActionStopDeployment DeploymentReadyAction = "STOP_DEPLOYMENT"
+	ActionStopDeployment = plan.StopDeployment
 )
-
-// Values returns every valid DeploymentReadyAction.
-func (DeploymentReadyAction) Values() []DeploymentReadyAction {
-	return []DeploymentReadyAction{ActionContinueDeployment, ActionStopDeployment}
-}
 
 // GreenFleetProvisioningAction is how an EC2 blue/green deployment finds
 // its replacement fleet, spelled as CodeDeploy spells
@@ -256,23 +179,18 @@ func (OutdatedInstancesStrategy) Values() []OutdatedInstancesStrategy {
 }
 
 // DeploymentWaitType names the wait a ContinueDeployment call ends,
-// spelled as CodeDeploy spells it (spec §6.4).
-type DeploymentWaitType string
+// spelled as CodeDeploy spells it (spec §6.4): plan.WaitType.
+type DeploymentWaitType = plan.WaitType
 
 // The deployment wait types.
 const (
 	// ReadyWait: the blue/green replacement is ready; continuing starts
 	// rerouting traffic.
-	ReadyWait DeploymentWaitType = "READY_WAIT"
+	ReadyWait = plan.ReadyWait
 	// TerminationWait: traffic has moved; continuing ends the wait before
 	// the originals are terminated.
-	TerminationWait DeploymentWaitType = "TERMINATION_WAIT"
+	TerminationWait = plan.TerminationWait
 )
-
-// Values returns every valid DeploymentWaitType.
-func (DeploymentWaitType) Values() []DeploymentWaitType {
-	return []DeploymentWaitType{ReadyWait, TerminationWait}
-}
 
 // StopStatus is the answer to a stop request, spelled as CodeDeploy spells
 // it (spec §6.4, §11.14).

@@ -44,6 +44,8 @@ type MemoryStore struct {
 	strs      internTable
 	locs      []*time.Location
 	revs      map[locKey]*revision.Location
+	scratch   []memEvent // encodeTarget's buffer, under mu
+	slab      []memEvent // newEvents' current slab, under mu
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -343,7 +345,7 @@ func (s *MemoryStore) UpdateDeployment(ctx context.Context, d *Deployment) error
 		return invalid("deployment", d.ID, "it belongs to %s; the update names %s/%s", gk, d.ApplicationName, d.GroupName)
 	case !d.Status.Valid():
 		return invalid("deployment", d.ID, "status must be one of %v; got %q", d.Status.Values(), d.Status)
-	case cur.Status.IsFinal() && d.Status != cur.Status:
+	case cur.Status.Final() && d.Status != cur.Status:
 		return recErr("deployment", d.ID, fmt.Errorf("%w: status %s cannot change to %s", ErrDeploymentCompleted, cur.Status, d.Status))
 	}
 	wasActive, isActive := cur.Status.IsActive(), d.Status.IsActive()
@@ -542,14 +544,17 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	return page, next, nil
 }
 
-// encodeTarget packs t, a target of deploymentID. cur, when not
-// nil, is the stored record t replaces: its ID string and its Tags map are
-// shared when t's are equal, rather than copied. It must be called with s.mu
-// held for writing.
+// encodeTarget packs t, a target of deploymentID. cur, when not nil, is
+// the stored record t replaces: its ID string and its Tags map are shared
+// when t's are equal, rather than copied; its interned names serve as
+// hints that spare most lookups; and its events array is reused when the
+// number of events did not change (the caller then replaces *cur with the
+// result, so nothing else sees the array change). Nothing stored changes
+// when it returns an error. It must be called with s.mu held for writing.
 func (s *MemoryStore) encodeTarget(deploymentID string, t *DeploymentTarget, cur *memTarget) (memTarget, error) {
 	full := false
-	str := func(v string) uint16 {
-		i, ok := s.strs.id(v)
+	str := func(v string, hint uint16) uint16 {
+		i, ok := s.strs.idHint(v, hint)
 		full = full || !ok
 		return i
 	}
@@ -558,31 +563,77 @@ func (s *MemoryStore) encodeTarget(deploymentID string, t *DeploymentTarget, cur
 		full = full || !ok
 		return sec, nsec, loc
 	}
+	var hint memTarget
+	if cur != nil {
+		hint = *cur
+	}
 	mt := memTarget{tgt: t.Target}
 	if cur != nil && maps.Equal(t.Target.Tags, cur.tgt.Tags) {
 		mt.tgt.ID, mt.tgt.Tags = cur.tgt.ID, cur.tgt.Tags
 	} else {
 		mt.tgt = cloneTarget(mt.tgt)
 	}
-	mt.label = str(string(t.Label))
-	mt.inst = str(string(t.InitialInstanceHealth))
-	mt.rev = str(string(t.InitialRevisionHealth))
-	mt.status = str(string(t.Status))
+	mt.label = str(string(t.Label), hint.label)
+	mt.inst = str(string(t.InitialInstanceHealth), hint.inst)
+	mt.rev = str(string(t.InitialRevisionHealth), hint.rev)
+	mt.status = str(string(t.Status), hint.status)
 	mt.updSec, mt.updNsec, mt.updLoc = when(t.LastUpdated)
-	if len(t.LifecycleEvents) > 0 {
-		mt.events = make([]memEvent, len(t.LifecycleEvents))
-		for i, e := range t.LifecycleEvents {
-			me := &mt.events[i]
-			me.name, me.status = str(string(e.Name)), str(string(e.Status))
-			me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
-			me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
-			me.diag = clonePtr(e.Diagnostics)
+	n := len(t.LifecycleEvents)
+	inPlace := cur != nil && n > 0 && len(cur.events) == n
+	var evs []memEvent
+	switch {
+	case inPlace:
+		s.scratch = slices.Grow(s.scratch[:0], n)[:n]
+		evs = s.scratch
+	case n > 0:
+		evs = s.newEvents(n)
+	}
+	for i := range t.LifecycleEvents {
+		e := &t.LifecycleEvents[i]
+		me := &evs[i]
+		var h memEvent
+		if cur != nil && i < len(cur.events) {
+			h = cur.events[i]
+		}
+		me.name, me.status = str(string(e.Name), h.name), str(string(e.Status), h.status)
+		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
+		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
+		me.diag = nil
+		if e.Diagnostics != nil {
+			if h.diag != nil && *h.diag == *e.Diagnostics {
+				me.diag = h.diag // stored values are never changed, so they may be shared
+			} else {
+				me.diag = clonePtr(e.Diagnostics)
+			}
 		}
 	}
 	if full {
 		return memTarget{}, invalid("target", targetKey(deploymentID, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
 	}
+	if inPlace {
+		copy(cur.events, evs)
+		evs = cur.events
+	}
+	mt.events = evs
 	return mt, nil
+}
+
+// eventSlab is how many events newEvents allocates at once.
+const eventSlab = 4096
+
+// newEvents returns room for n packed events, cut from a shared slab so
+// that a million targets do not cost a million allocations. It must be
+// called with s.mu held for writing.
+func (s *MemoryStore) newEvents(n int) []memEvent {
+	if n > eventSlab/8 {
+		return make([]memEvent, n)
+	}
+	if len(s.slab)+n > cap(s.slab) {
+		s.slab = make([]memEvent, 0, eventSlab)
+	}
+	evs := s.slab[len(s.slab) : len(s.slab)+n : len(s.slab)+n]
+	s.slab = s.slab[:len(s.slab)+n]
+	return evs
 }
 
 // decodeTarget unpacks mt into a DeploymentTarget the caller owns. It must
@@ -646,7 +697,81 @@ type internTable struct {
 }
 
 func newInternTable() internTable {
-	return internTable{ids: map[string]uint16{"": 0}, strs: []string{""}}
+	t := internTable{ids: map[string]uint16{"": 0}, strs: []string{""}}
+	for _, v := range preinterned {
+		t.id(v)
+	}
+	return t
+}
+
+// preinterned are the values nearly every record holds, interned first so
+// that knownID finds them without a map lookup; knownID must follow this
+// order (index = position + 1).
+var preinterned = [...]string{
+	"Pending", "InProgress", "Succeeded", "Failed", "Skipped", "Ready", "Unknown",
+	"Healthy", "Unhealthy", "Current", "Old", "Blue", "Green",
+	"ApplicationStop", "DownloadBundle", "BeforeInstall", "Install", "AfterInstall", "ApplicationStart",
+	"ValidateService", "BeforeBlockTraffic", "BlockTraffic", "AfterBlockTraffic", "BeforeAllowTraffic",
+	"AllowTraffic", "AfterAllowTraffic",
+}
+
+// knownID returns the index of a preinterned value without a map lookup.
+func knownID(v string) (uint16, bool) {
+	switch v {
+	case "Pending":
+		return 1, true
+	case "InProgress":
+		return 2, true
+	case "Succeeded":
+		return 3, true
+	case "Failed":
+		return 4, true
+	case "Skipped":
+		return 5, true
+	case "Ready":
+		return 6, true
+	case "Unknown":
+		return 7, true
+	case "Healthy":
+		return 8, true
+	case "Unhealthy":
+		return 9, true
+	case "Current":
+		return 10, true
+	case "Old":
+		return 11, true
+	case "Blue":
+		return 12, true
+	case "Green":
+		return 13, true
+	case "ApplicationStop":
+		return 14, true
+	case "DownloadBundle":
+		return 15, true
+	case "BeforeInstall":
+		return 16, true
+	case "Install":
+		return 17, true
+	case "AfterInstall":
+		return 18, true
+	case "ApplicationStart":
+		return 19, true
+	case "ValidateService":
+		return 20, true
+	case "BeforeBlockTraffic":
+		return 21, true
+	case "BlockTraffic":
+		return 22, true
+	case "AfterBlockTraffic":
+		return 23, true
+	case "BeforeAllowTraffic":
+		return 24, true
+	case "AllowTraffic":
+		return 25, true
+	case "AfterAllowTraffic":
+		return 26, true
+	}
+	return 0, false
 }
 
 // id returns the index of v, adding it when new; false when the table is
@@ -666,6 +791,22 @@ func (t *internTable) id(v string) (uint16, bool) {
 }
 
 func (t *internTable) str(i uint16) string { return t.strs[i] }
+
+// idHint is id, checking first whether v is the string at index hint (the
+// value a record held before), which spares the map lookup for fields
+// that did not change.
+func (t *internTable) idHint(v string, hint uint16) (uint16, bool) {
+	if int(hint) < len(t.strs) && t.strs[hint] == v {
+		return hint, true
+	}
+	if v == "" {
+		return 0, true
+	}
+	if i, ok := knownID(v); ok {
+		return i, true
+	}
+	return t.id(v)
+}
 
 // --- instance records ---
 
@@ -721,12 +862,16 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	packed := make([]memInstance, len(records))
+	var lastIn, lastOut *revision.Location // records of a batch often share one revision
 	for i, r := range records {
 		h, ok := s.strs.id(string(r.InstanceHealth))
 		if !ok {
 			return invalid("instance record", r.GroupID+"/"+r.TargetID, "the memory store holds at most %d distinct health values", maxInterned)
 		}
-		packed[i] = memInstance{rev: s.internRevision(r.Revision), health: h, version: 1}
+		if r.Revision != lastIn || lastIn == nil {
+			lastIn, lastOut = r.Revision, s.internRevision(r.Revision)
+		}
+		packed[i] = memInstance{rev: lastOut, health: h, version: 1}
 		if cur, ok := s.instances[r.GroupID][r.TargetID]; ok {
 			packed[i].version = cur.version + 1
 		}

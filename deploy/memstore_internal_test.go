@@ -18,7 +18,7 @@ func TestLocKeyCoversLocation(t *testing.T) {
 	}
 	want := []string{"Type", "S3", "GitHub", "AppSpecContent", "Local"}
 	if !reflect.DeepEqual(fields, want) {
-		t.Errorf("revision.Location has fields %v; locKey and cloneLocation handle %v — update them", fields, want)
+		t.Errorf("revision.Location has fields %v; locKey and revision.Location.Clone handle %v — update them", fields, want)
 	}
 }
 
@@ -29,5 +29,19 @@ func TestPackedSizes(t *testing.T) {
 	}
 	if n := unsafe.Sizeof(memTarget{}); n > 128 {
 		t.Errorf("memTarget is %d bytes; keep it at most 128", n)
+	}
+}
+
+// knownID must agree with the intern table's order.
+func TestKnownIDs(t *testing.T) {
+	tab := newInternTable()
+	for _, v := range preinterned {
+		id, ok := knownID(v)
+		if !ok || tab.strs[id] != v {
+			t.Errorf("knownID(%q) = %d, %v; the table holds %q there", v, id, ok, tab.strs[id])
+		}
+	}
+	if _, ok := knownID("Exploded"); ok {
+		t.Error("knownID knows a value it should not")
 	}
 }

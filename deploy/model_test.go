@@ -14,6 +14,7 @@ import (
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -26,7 +27,7 @@ func TestDeploymentStatus(t *testing.T) {
 	final := map[deploy.DeploymentStatus]bool{deploy.StatusSucceeded: true, deploy.StatusFailed: true, deploy.StatusStopped: true}
 	active := map[deploy.DeploymentStatus]bool{deploy.StatusCreated: true, deploy.StatusInProgress: true, deploy.StatusBaking: true, deploy.StatusReady: true}
 	got := deploy.DeploymentStatus("").Values()
-	want := []string{"Created", "Queued", "InProgress", "Baking", "Ready", "Succeeded", "Failed", "Stopped"}
+	want := []string{"Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready"}
 	if len(got) != len(want) {
 		t.Fatalf("Values = %v; want %v", got, want)
 	}
@@ -34,12 +35,12 @@ func TestDeploymentStatus(t *testing.T) {
 		if string(s) != want[i] {
 			t.Errorf("Values()[%d] = %q; want %q", i, s, want[i])
 		}
-		if s.IsFinal() != final[s] || s.IsActive() != active[s] || !s.Valid() {
-			t.Errorf("%s: IsFinal %v, IsActive %v, Valid %v", s, s.IsFinal(), s.IsActive(), s.Valid())
+		if s.Final() != final[s] || s.IsActive() != active[s] || !s.Valid() {
+			t.Errorf("%s: Final %v, IsActive %v, Valid %v", s, s.Final(), s.IsActive(), s.Valid())
 		}
 	}
 	for _, s := range []deploy.DeploymentStatus{"", "Done", "succeeded"} {
-		if s.Valid() || s.IsFinal() || s.IsActive() {
+		if s.Valid() || s.Final() || s.IsActive() {
 			t.Errorf("%q must be invalid, neither final nor active", s)
 		}
 	}
@@ -149,16 +150,21 @@ func TestInstanceRecordAfterDeployment(t *testing.T) {
 		{"§2.5 failure: attempted and succeeded is Healthy", old, health.OutcomeSucceeded, false, health.Healthy, health.Old},
 		{"§2.5 failure: attempted and failed is Unhealthy", current, health.OutcomeFailed, false, health.Unhealthy, health.Unknown},
 		{"§2.5 failure: not attempted keeps its health", current, health.OutcomeSkipped, false, health.Healthy, health.Current},
+		{"§2.5 failure: a redeploy of the group's revision that succeeded is Current", unknown, health.OutcomeSucceeded, false, health.Healthy, health.Current},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			got, err := tc.rec.AfterDeployment(tc.outcome, newRev, tc.succeeded, &oldRev)
+			deployed := newRev
+			if strings.Contains(tc.name, "redeploy") {
+				deployed = oldRev
+			}
+			got, err := tc.rec.AfterDeployment(tc.outcome, deployed, tc.succeeded, &oldRev)
 			if err != nil {
 				t.Fatal(err)
 			}
 			groupAfter := &oldRev // §2.5: a failed or stopped deployment leaves the group's revision unchanged
 			if tc.succeeded {
-				groupAfter = &newRev
+				groupAfter = &deployed
 			}
 			if got.InstanceHealth != tc.wantHealth || got.RevisionHealth(groupAfter) != tc.wantRev {
 				t.Errorf("after: %s/%s; want %s/%s", got.InstanceHealth, got.RevisionHealth(groupAfter), tc.wantHealth, tc.wantRev)
@@ -167,6 +173,33 @@ func TestInstanceRecordAfterDeployment(t *testing.T) {
 				t.Error("the result shares its revision with the input record")
 			}
 		})
+	}
+	// The record and health.Update agree (one owner of §2.5), and applying
+	// the rules twice changes nothing (a finish repeated after a crash).
+	for _, rec := range []deploy.InstanceRecord{current, old, unknown} {
+		for _, o := range health.Outcome("").Values() {
+			for _, succeeded := range []bool{false, true} {
+				for _, deployed := range []revision.Location{newRev, oldRev} {
+					got, err := rec.AfterDeployment(o, deployed, succeeded, &oldRev)
+					if err != nil {
+						t.Fatal(err)
+					}
+					groupAfter := &oldRev
+					if succeeded {
+						groupAfter = &deployed
+					}
+					want, _ := health.Update(rec.Health(&oldRev), o, health.Ending{Succeeded: succeeded, Redeploy: deployed.Equal(oldRev)})
+					if got.Health(groupAfter) != want {
+						t.Errorf("%s/%s, %s, succeeded %v, deployed %s: record says %+v, health.Update %+v",
+							rec.InstanceHealth, rec.RevisionHealth(&oldRev), o, succeeded, deployed, got.Health(groupAfter), want)
+					}
+					again, _ := got.AfterDeployment(o, deployed, succeeded, &oldRev)
+					if again.InstanceHealth != got.InstanceHealth || again.RevisionHealth(groupAfter) != got.RevisionHealth(groupAfter) {
+						t.Errorf("%s, succeeded %v: applying twice gives %+v, once %+v", o, succeeded, again, got)
+					}
+				}
+			}
+		}
 	}
 	if _, err := unknown.AfterDeployment("Exploded", newRev, true, &oldRev); !errors.Is(err, health.ErrInvalid) {
 		t.Errorf("an invalid outcome: %v; want health.ErrInvalid", err)
@@ -277,7 +310,7 @@ func TestNewIDs(t *testing.T) {
 // JSON names are CodeDeploy's, so persisted state stays readable.
 func TestJSONNames(t *testing.T) {
 	d := deploy.Deployment{ID: "d-1", ApplicationName: "shop", GroupName: "prod", Status: deploy.StatusFailed,
-		ErrorInformation: deploy.ErrorInformation{Code: deploy.ErrorCodeHealthConstraints},
+		ErrorInformation: deploy.ErrorInformation{Code: plan.HealthConstraints},
 		RollbackInfo:     deploy.RollbackInfo{RollbackDeploymentID: "d-2"},
 		Config:           config.Config{Name: "CodeDeployDefault.AllAtOnce"}}
 	b, err := json.Marshal(d)
@@ -296,7 +329,7 @@ func TestJSONNames(t *testing.T) {
 		}
 	}
 	var back deploy.Deployment
-	if err := json.Unmarshal(b, &back); err != nil || back.ErrorInformation.Code != deploy.ErrorCodeHealthConstraints || back.ID != "d-1" {
+	if err := json.Unmarshal(b, &back); err != nil || back.ErrorInformation.Code != plan.HealthConstraints || back.ID != "d-1" {
 		t.Errorf("JSON round trip = %+v, %v", back, err)
 	}
 }

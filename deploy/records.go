@@ -43,7 +43,7 @@ type DeploymentTarget struct {
 
 // Event returns a pointer to the record of event e in t.LifecycleEvents, or
 // nil if there is none.
-func (t *DeploymentTarget) Event(e target.LifecycleEvent) *LifecycleEventRecord {
+func (t DeploymentTarget) Event(e target.LifecycleEvent) *LifecycleEventRecord {
 	for i := range t.LifecycleEvents {
 		if t.LifecycleEvents[i].Name == e {
 			return &t.LifecycleEvents[i]
@@ -54,7 +54,7 @@ func (t *DeploymentTarget) Event(e target.LifecycleEvent) *LifecycleEventRecord 
 
 // Health returns the target's initial health as the scheduling order of
 // package health sees it.
-func (t *DeploymentTarget) Health() health.Target {
+func (t DeploymentTarget) Health() health.Target {
 	return health.Target{ID: t.TargetID, Instance: t.InitialInstanceHealth, Revision: t.InitialRevisionHealth}
 }
 
@@ -125,26 +125,38 @@ func (r InstanceRecord) Health(groupRevision *revision.Location) health.Target {
 }
 
 // AfterDeployment returns the record as it must be after a deployment of
-// deployed finished with outcome o for this target (spec §2.5, rules in
-// health.Update). groupRevision is the group's target revision when the
-// deployment started; succeeded says whether the deployment as a whole
-// succeeded (the group's target revision then becomes deployed).
+// deployed finished with outcome o for this target (spec §2.5).
+// groupRevision is the group's target revision when the deployment started
+// (Deployment.PreviousRevision); succeeded says whether the deployment as a
+// whole succeeded (the group's target revision then becomes deployed).
 //
-// The instance health is health.Update's. The revision follows health.Update
-// too: a target that succeeded now runs deployed; one health.Update makes
-// Unknown (a Current target that did not succeed in a successful deployment,
-// a failed target of a failed deployment) has no known good revision; the
-// others keep theirs. It returns health.Update's error for an invalid record
-// or outcome.
+// The rules are health.Update's; this method only keeps the record in
+// step with them. The instance health is health.Update's. The revision is
+// what is installed: a target that succeeded now runs deployed; a target
+// health.Update makes Unknown (a Current target that did not succeed in a
+// successful deployment, a failed target of a failed deployment) has no
+// known good revision; the others keep theirs. Revision health is then
+// derived from the installed revision and the group's (RevisionHealth), so
+// a target that succeeded in a failed redeployment of the group's own
+// revision is Current, as health.Update says for a redeploy. The one place
+// the two can differ is a target that did not succeed in a successful
+// deployment but already had deployed installed from an earlier, failed
+// deployment: it runs the group's new revision, so it is Current, where
+// health.Update, which cannot see installed revisions, keeps it Old.
+//
+// Applying it twice (a deployment finished again after a crash) gives the
+// same record. It returns health.Update's error for an invalid record or
+// outcome.
 func (r InstanceRecord) AfterDeployment(o health.Outcome, deployed revision.Location, succeeded bool, groupRevision *revision.Location) (InstanceRecord, error) {
-	h, err := health.Update(r.Health(groupRevision), o, succeeded)
+	redeploy := groupRevision != nil && deployed.Equal(*groupRevision)
+	h, err := health.Update(r.Health(groupRevision), o, health.Ending{Succeeded: succeeded, Redeploy: redeploy})
 	if err != nil {
 		return InstanceRecord{}, err
 	}
 	r.InstanceHealth = h.Instance
 	switch {
 	case o == health.OutcomeSucceeded:
-		rev := cloneLocation(deployed)
+		rev := deployed.Clone()
 		r.Revision = &rev
 	case h.Revision == health.Unknown:
 		r.Revision = nil

@@ -49,10 +49,10 @@ func Example() {
 func ExampleUpdate() {
 	before := health.Target{ID: "i-1", Instance: health.Healthy, Revision: health.Current}
 	// The deployment failed before reaching i-1: it keeps its health.
-	after, _ := health.Update(before, health.OutcomeSkipped, false)
+	after, _ := health.Update(before, health.OutcomeSkipped, health.Ending{})
 	fmt.Println(after.Instance, after.Revision)
 	// The deployment succeeded without i-1: the group's revision moved on.
-	after, _ = health.Update(before, health.OutcomeSkipped, true)
+	after, _ = health.Update(before, health.OutcomeSkipped, health.Ending{Succeeded: true})
 	fmt.Println(after.Instance, after.Revision)
 	// Output:
 	// Healthy Current

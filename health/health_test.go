@@ -339,21 +339,22 @@ func TestUpdate(t *testing.T) {
 		{"§2.5 success: Unhealthy succeeded → Healthy", Target{"a", Unhealthy, Unknown}, OutcomeSucceeded, true, Target{"a", Healthy, Current}},
 		{"§2.5 failure: attempted and failed → Unhealthy", Target{"a", Healthy, Current}, OutcomeFailed, false, Target{"a", Unhealthy, Unknown}},
 		{"§2.5 failure: attempted and succeeded → Healthy, revision Old", Target{"a", Unhealthy, Current}, OutcomeSucceeded, false, Target{"a", Healthy, Old}},
+		{"§2.5 failure: redeploy of the group's revision succeeded → Healthy, revision Current", Target{"a", Unhealthy, Unknown}, OutcomeSucceeded, false, Target{"a", Healthy, Current}},
 		{"§2.5 failure: not attempted keeps its health", Target{"a", Unhealthy, Old}, OutcomeSkipped, false, Target{"a", Unhealthy, Old}},
 		{"§2.5 stop: not attempted Healthy keeps Healthy", Target{"a", Healthy, Current}, OutcomeSkipped, false, Target{"a", Healthy, Current}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := Update(tt.before, tt.o, tt.success)
+			got, err := Update(tt.before, tt.o, Ending{Succeeded: tt.success, Redeploy: strings.Contains(tt.name, "redeploy")})
 			if err != nil || got != tt.want {
 				t.Errorf("Update(%+v, %s, %v) = %+v, %v; want %+v", tt.before, tt.o, tt.success, got, err, tt.want)
 			}
 		})
 	}
-	if _, err := Update(Target{"a", Healthy, Current}, "Done", true); !errors.Is(err, ErrInvalid) {
+	if _, err := Update(Target{"a", Healthy, Current}, "Done", Ending{Succeeded: true}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Update with a bad outcome: %v", err)
 	}
-	if _, err := Update(Target{"a", "", Current}, OutcomeFailed, true); !errors.Is(err, ErrInvalid) {
+	if _, err := Update(Target{"a", "", Current}, OutcomeFailed, Ending{Succeeded: true}); !errors.Is(err, ErrInvalid) {
 		t.Errorf("Update with a bad target: %v", err)
 	}
 }

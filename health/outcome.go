@@ -73,8 +73,23 @@ const (
 // Values returns every valid Outcome.
 func (Outcome) Values() []Outcome { return []Outcome{OutcomeSucceeded, OutcomeFailed, OutcomeSkipped} }
 
+// Ending is how a deployment ended, as far as the health rules of spec §2.5
+// need to know.
+type Ending struct {
+	// Succeeded: the deployment as a whole succeeded, and its revision
+	// becomes the group's target revision.
+	Succeeded bool
+	// Redeploy: the revision deployed already was the group's target
+	// revision (a redeployment of the current revision), so a target that
+	// succeeded in a failed deployment runs the group's revision. It makes
+	// no difference when Succeeded is true.
+	Redeploy bool
+}
+
 // Update returns t's health after a deployment finished, given the target's
-// outcome and whether the deployment as a whole succeeded (spec §2.5):
+// outcome and how the deployment ended (spec §2.5). It is the one
+// implementation of these rules; package deploy applies it to the records
+// it keeps (deploy.InstanceRecord.AfterDeployment).
 //
 // When the deployment succeeded (the group's revision becomes the deployed
 // one):
@@ -89,12 +104,13 @@ func (Outcome) Values() []Outcome { return []Outcome{OutcomeSucceeded, OutcomeFa
 //   - instance: attempted targets are Healthy or Unhealthy by their own
 //     outcome; targets not attempted keep their instance health;
 //   - revision (a fleetdeploy decision; AWS does not say): a target that
-//     succeeded now runs a revision other than the group's, so it is Old; a
-//     target that failed has no known good install, so it is Unknown; a
-//     target not attempted keeps its revision health.
+//     succeeded runs the deployed revision, so it is Current when that is
+//     the group's revision (e.Redeploy) and Old otherwise; a target that
+//     failed has no known good install, so it is Unknown; a target not
+//     attempted keeps its revision health.
 //
 // It returns an error wrapping ErrInvalid for an invalid t or o.
-func Update(t Target, o Outcome, deploymentSucceeded bool) (Target, error) {
+func Update(t Target, o Outcome, e Ending) (Target, error) {
 	if err := t.Validate(); err != nil {
 		return Target{}, err
 	}
@@ -104,7 +120,7 @@ func Update(t Target, o Outcome, deploymentSucceeded bool) (Target, error) {
 		return Target{}, fmt.Errorf("%w: target %q: outcome must be Succeeded, Failed or Skipped; got %q", ErrInvalid, t.ID, o)
 	}
 	ok := o == OutcomeSucceeded
-	if deploymentSucceeded {
+	if e.Succeeded {
 		switch {
 		case ok:
 			t.Revision = Current
@@ -120,6 +136,9 @@ func Update(t Target, o Outcome, deploymentSucceeded bool) (Target, error) {
 	switch o {
 	case OutcomeSucceeded:
 		t.Instance, t.Revision = Healthy, Old
+		if e.Redeploy {
+			t.Revision = Current
+		}
 	case OutcomeFailed:
 		t.Instance, t.Revision = Unhealthy, Unknown
 	}

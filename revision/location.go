@@ -133,6 +133,26 @@ func (l Location) Key() string {
 	return "invalid:" + string(l.Type)
 }
 
+// Clone returns a deep copy of l: changing the copy (through its pointer
+// fields) never changes l.
+func (l Location) Clone() Location {
+	l.S3 = clonePtr(l.S3)
+	l.GitHub = clonePtr(l.GitHub)
+	l.AppSpecContent = clonePtr(l.AppSpecContent)
+	l.Local = clonePtr(l.Local)
+	return l
+}
+
+// clonePtr copies the struct p points to; the structs of a Location hold no
+// references.
+func clonePtr[T any](p *T) *T {
+	if p == nil {
+		return nil
+	}
+	v := *p
+	return &v
+}
+
 // Equal reports whether l and o name the same revision (see Key).
 func (l Location) Equal(o Location) bool { return l.Key() == o.Key() }
 

@@ -186,3 +186,34 @@ func ExampleLocation_Validate() {
 	//   gitHubLocation.commitId: "4f1c2a" is not a full 40-digit hex commit SHA-1
 	// true
 }
+
+// Clone copies every pointer field, so the copy can be changed freely.
+func TestLocationClone(t *testing.T) {
+	locs := []revision.Location{
+		{Type: revision.LocationS3, S3: &revision.S3Location{Bucket: "b", Key: "k.zip", BundleType: revision.BundleZip, Version: "v1"}},
+		{Type: revision.LocationGitHub, GitHub: &revision.GitHubLocation{Repository: "acme/web", CommitID: commit}},
+		{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: "version: 0.0"}},
+		{Type: revision.LocationLocal, Local: &revision.LocalLocation{Path: "/tmp/b.zip", SHA256: "ab"}},
+		{},
+	}
+	for _, l := range locs {
+		key := l.Key()
+		c := l.Clone()
+		if !c.Equal(l) || c.Key() != key {
+			t.Errorf("%s: clone %s is not equal", l, c)
+		}
+		switch {
+		case c.S3 != nil:
+			c.S3.Bucket = "other"
+		case c.GitHub != nil:
+			c.GitHub.CommitID = strings.Repeat("f", 40)
+		case c.AppSpecContent != nil:
+			c.AppSpecContent.Content = "changed"
+		case c.Local != nil:
+			c.Local.SHA256 = "cd"
+		}
+		if l.Key() != key {
+			t.Errorf("changing the clone changed the original: %s", l.Key())
+		}
+	}
+}

@@ -1,6 +1,9 @@
 package target
 
-import "fmt"
+import (
+	"fmt"
+	"slices"
+)
 
 // Limits of a LoadBalancerInfo (spec §5).
 const (
@@ -40,6 +43,24 @@ type TargetGroupPairInfo struct {
 // TrafficRouteInfo lists a route's listener ARNs (at most one).
 type TrafficRouteInfo struct {
 	ListenerArns []string `json:"listenerArns,omitempty"`
+}
+
+// Clone returns a deep copy of l: changing the copy's lists never changes
+// l.
+func (l LoadBalancerInfo) Clone() LoadBalancerInfo {
+	l.ELBInfoList = slices.Clone(l.ELBInfoList)
+	l.TargetGroupInfoList = slices.Clone(l.TargetGroupInfoList)
+	if l.TargetGroupPairInfoList != nil {
+		pairs := make([]TargetGroupPairInfo, len(l.TargetGroupPairInfoList))
+		for i, p := range l.TargetGroupPairInfoList {
+			p.TargetGroups = slices.Clone(p.TargetGroups)
+			p.ProdTrafficRoute.ListenerArns = slices.Clone(p.ProdTrafficRoute.ListenerArns)
+			p.TestTrafficRoute.ListenerArns = slices.Clone(p.TestTrafficRoute.ListenerArns)
+			pairs[i] = p
+		}
+		l.TargetGroupPairInfoList = pairs
+	}
+	return l
 }
 
 // IsZero reports whether l names no load balancer at all.

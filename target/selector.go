@@ -122,6 +122,28 @@ type Selector struct {
 	AutoScalingGroups []string `json:"autoScalingGroups,omitempty"`
 }
 
+// Clone returns a deep copy of s: changing the copy's filters, tag groups
+// or Auto Scaling group names never changes s.
+func (s Selector) Clone() Selector {
+	s.EC2TagFilters = slices.Clone(s.EC2TagFilters)
+	s.EC2TagSet.List = cloneTagGroups(s.EC2TagSet.List)
+	s.OnPremisesTagFilters = slices.Clone(s.OnPremisesTagFilters)
+	s.OnPremisesTagSet.List = cloneTagGroups(s.OnPremisesTagSet.List)
+	s.AutoScalingGroups = slices.Clone(s.AutoScalingGroups)
+	return s
+}
+
+func cloneTagGroups(groups [][]TagFilter) [][]TagFilter {
+	if groups == nil {
+		return nil
+	}
+	out := make([][]TagFilter, len(groups))
+	for i, g := range groups {
+		out[i] = slices.Clone(g)
+	}
+	return out
+}
+
 // IsZero reports whether s selects by nothing at all.
 func (s Selector) IsZero() bool {
 	return len(s.EC2TagFilters) == 0 && len(s.EC2TagSet.List) == 0 && len(s.OnPremisesTagFilters) == 0 &&

@@ -3,6 +3,7 @@ package target
 import (
 	"encoding/json"
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 )
@@ -278,5 +279,30 @@ func TestSelectorIsZero(t *testing.T) {
 		if s.IsZero() {
 			t.Errorf("%+v: IsZero() = true", s)
 		}
+	}
+}
+
+// Clone copies every filter list and tag group, so the copy can be changed
+// freely.
+func TestSelectorClone(t *testing.T) {
+	s := Selector{
+		EC2TagFilters:        []TagFilter{{Key: "env", Value: "prod", Type: KeyAndValue}},
+		EC2TagSet:            EC2TagSet{List: [][]TagFilter{{{Key: "a", Type: KeyOnly}}}},
+		OnPremisesTagFilters: []TagFilter{{Key: "dc", Type: KeyOnly}},
+		OnPremisesTagSet:     OnPremisesTagSet{List: [][]TagFilter{{{Value: "x", Type: ValueOnly}}}},
+		AutoScalingGroups:    []string{"asg"},
+	}
+	c := s.Clone()
+	if !reflect.DeepEqual(c, s) {
+		t.Fatalf("Clone = %+v; want %+v", c, s)
+	}
+	c.EC2TagFilters[0].Key = "changed"
+	c.EC2TagSet.List[0][0].Key = "changed"
+	c.OnPremisesTagFilters[0].Key = "changed"
+	c.OnPremisesTagSet.List[0][0].Value = "changed"
+	c.AutoScalingGroups[0] = "changed"
+	if s.EC2TagFilters[0].Key != "env" || s.EC2TagSet.List[0][0].Key != "a" || s.OnPremisesTagFilters[0].Key != "dc" ||
+		s.OnPremisesTagSet.List[0][0].Value != "x" || s.AutoScalingGroups[0] != "asg" {
+		t.Errorf("changing the clone changed the original: %+v", s)
 	}
 }

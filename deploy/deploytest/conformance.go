@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -352,8 +353,9 @@ func testDeploymentRoundTrip(t *testing.T, u *suite) {
 	u.same(*got, want, "GetDeployment after CreateDeployment")
 
 	got.Status = deploy.StatusFailed
-	got.ErrorInformation = deploy.ErrorInformation{Code: deploy.ErrorCodeHealthConstraints, Message: "too few healthy"}
-	got.Progress.ZoneOrder = append(got.Progress.ZoneOrder, "zone-c")
+	got.ErrorInformation = deploy.ErrorInformation{Code: plan.HealthConstraints, Message: "too few healthy"}
+	got.Progress.Plan.Phase = plan.PhaseReroute
+	got.Progress.Ending.Explanation += " (changed)"
 	want = got.Clone()
 	u.must(u.s.UpdateDeployment(u.ctx, got), "UpdateDeployment")
 	want.Version = 2

@@ -1,6 +1,6 @@
 // Package deploytest is the test kit of package deploy: a conformance suite
 // for Store implementations, a Store wrapper that injects write failures and
-// crashes, and a fake clock.
+// crashes, an event recorder, and a fake clock.
 //
 // # Conformance
 //
@@ -32,6 +32,16 @@
 // fails with [ErrCrashed] and [FaultStore.Done] is closed, which is how a
 // test stops a run "after the k-th store write" and then resumes on the
 // inner store with a fresh executor.
+//
+// # Recording events
+//
+// [Recorder] is a deploy.Observer and a deploy.Notifier: pass it as
+// Options.Observer and in Options.Notifiers, run a deployment, then read
+// what happened ([Recorder.Events], [Recorder.Statuses],
+// [Recorder.TargetStatuses], [Recorder.Triggers]). [Recorder.Wait] blocks
+// until a condition over the recorded events holds — a deployment reaching
+// Ready, a target starting — so a test can act at that moment without
+// sleeping.
 //
 // # Clock
 //

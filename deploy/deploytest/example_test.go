@@ -37,3 +37,20 @@ func ExampleCrashAfter() {
 	// write 1 is in the inner store: true
 	// write 2 is not: true
 }
+
+// A Recorder collects what an executor reports; here it is fed by hand.
+func ExampleRecorder() {
+	var rec deploytest.Recorder
+	var obs deploy.Observer = &rec
+	obs.Observe(deploy.Event{Kind: deploy.EventDeploymentStatus, DeploymentID: "d-1", Status: deploy.StatusInProgress})
+	obs.Observe(deploy.Event{Kind: deploy.EventTargetStatus, DeploymentID: "d-1", TargetID: "i-1", TargetStatus: "InProgress"})
+	obs.Observe(deploy.Event{Kind: deploy.EventDeploymentStatus, DeploymentID: "d-1", Status: deploy.StatusSucceeded})
+	_ = rec.Notify(context.Background(), deploy.Notification{DeploymentID: "d-1", Event: deploy.TriggerDeploymentSuccess})
+	fmt.Println(rec.Statuses("d-1"))
+	fmt.Println(rec.TargetStatuses("d-1", "i-1"))
+	fmt.Println(rec.Triggers("d-1"))
+	// Output:
+	// [InProgress Succeeded]
+	// [InProgress]
+	// [DeploymentSuccess]
+}

@@ -99,7 +99,7 @@ func TestPredicateSeesRecord(t *testing.T) {
 	fs := deploytest.NewFaultStore(deploy.NewMemoryStore(), deploytest.FaultOptions{
 		Fail: func(w deploytest.Write) bool {
 			d, ok := w.Record.(*deploy.Deployment)
-			return ok && w.Op == deploytest.OpUpdateDeployment && d.Status.IsFinal()
+			return ok && w.Op == deploytest.OpUpdateDeployment && d.Status.Final()
 		},
 	})
 	setup(t, fs)

@@ -33,8 +33,20 @@ func (DeploymentStatus) Values() []DeploymentStatus {
 	return []DeploymentStatus{Created, Queued, InProgress, Baking, Succeeded, Failed, Stopped, Ready}
 }
 
-// Final reports whether s is Succeeded, Failed or Stopped.
+// Final reports whether s is Succeeded, Failed or Stopped: the deployment
+// is over and its status never changes again.
 func (s DeploymentStatus) Final() bool { return s == Succeeded || s == Failed || s == Stopped }
+
+// IsActive reports whether a deployment with status s holds its group's
+// active slot: Created, InProgress, Baking or Ready. At most one deployment
+// per group is active at any time (spec §6.2); a Queued deployment is
+// waiting for the slot and a final one has released it.
+func (s DeploymentStatus) IsActive() bool {
+	return s == Created || s == InProgress || s == Baking || s == Ready
+}
+
+// Valid reports whether s is one of Values.
+func (s DeploymentStatus) Valid() bool { return s.Final() || s == Queued || s.IsActive() }
 
 // ErrorCode is the reason a deployment failed or stopped, spelled as
 // CodeDeploy spells ErrorInformation.code (spec §6.1).

@@ -81,7 +81,7 @@ func TestVector07_N10HostCount9AllSucceed(t *testing.T) {
 	expectResult(t, s, Succeeded, "", 10, 0, 0)
 	healthy := 0
 	for _, tg := range ts {
-		after, err := health.Update(tg.Health(), health.OutcomeSucceeded, true)
+		after, err := health.Update(tg.Health(), health.OutcomeSucceeded, health.Ending{Succeeded: true})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -453,7 +453,7 @@ func TestVector31_FailureOnInstance3HealthAfterwards(t *testing.T) {
 		if !ok {
 			o = health.OutcomeSkipped
 		}
-		after, err := health.Update(tg.Health(), o, false)
+		after, err := health.Update(tg.Health(), o, health.Ending{})
 		if err != nil {
 			t.Fatal(err)
 		}

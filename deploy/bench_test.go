@@ -1,0 +1,113 @@
+package deploy_test
+
+import (
+	"context"
+	"fmt"
+	"runtime"
+	"testing"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// noopFleet lists a fixed set of targets and runs every lifecycle event as
+// a no-op that succeeds at once.
+type noopFleet struct{ targets []target.Target }
+
+func (f noopFleet) ListTargets(context.Context, target.Selector) ([]target.Target, error) {
+	return f.targets, nil
+}
+
+func (noopFleet) RunEvent(context.Context, target.EventRequest) (target.EventResult, error) {
+	return target.EventResult{Status: target.EventSucceeded}, nil
+}
+
+// BenchmarkExecutor runs an in-place deployment of 100,000 targets with
+// no-op lifecycle events on the in-memory store, and in the same run a bare
+// errgroup loop with the same window making the same RunEvent calls. It
+// reports the ratio of their wall times (x-errgroup; DESIGN.md's goal is at
+// most 2) and the executor's allocations per target.
+func BenchmarkExecutor(b *testing.B) {
+	const n = 100_000
+	for _, window := range []int{1000, 50_000} {
+		b.Run(fmt.Sprintf("targets=%d/window=%d", n, window), func(b *testing.B) {
+			benchmarkExecutor(b, n, window)
+		})
+	}
+}
+
+func benchmarkExecutor(b *testing.B, n, window int) {
+	ctx := context.Background()
+	ts := fleetTargets(n)
+	fleet := noopFleet{targets: ts}
+	// M = n − window healthy required: window targets in flight at once.
+	cfg := config.Config{Name: "Bench", ComputePlatform: config.Server,
+		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: n - window}}
+	events, err := target.Sequence{Platform: config.Server, Kind: target.KindInPlace}.Events()
+	if err != nil {
+		b.Fatal(err)
+	}
+	var execTime, egTime time.Duration
+	var mallocs uint64
+	for b.Loop() {
+		store := deploy.NewMemoryStore()
+		app := deploy.Application{Name: "shop", ComputePlatform: config.Server}
+		g := deploy.Group{ApplicationName: "shop", Name: "prod", DeploymentConfigName: "Bench", Selector: prodSelector}
+		if err := store.CreateApplication(ctx, &app); err != nil {
+			b.Fatal(err)
+		}
+		if err := store.CreateGroup(ctx, &g); err != nil {
+			b.Fatal(err)
+		}
+		x, err := deploy.New(store, target.Platform{Lister: fleet, Installer: fleet}, func(o *deploy.Options) {
+			o.Configs = []config.Config{cfg}
+		})
+		if err != nil {
+			b.Fatal(err)
+		}
+		d, err := x.CreateDeployment(ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: rev("v1")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		start := time.Now()
+		got, err := x.Run(ctx, d.ID)
+		execTime += time.Since(start)
+		runtime.ReadMemStats(&after)
+		mallocs += after.Mallocs - before.Mallocs
+		if err != nil || got.Status != deploy.StatusSucceeded || got.Overview.Succeeded != int64(n) {
+			b.Fatalf("run: %v, %s %+v", err, got.Status, got.Overview)
+		}
+
+		// The same calls from a bare errgroup loop with the same window.
+		info := got.TargetInfo()
+		runtime.GC()
+		start = time.Now()
+		var eg errgroup.Group
+		eg.SetLimit(window)
+		for _, t := range ts {
+			eg.Go(func() error {
+				for _, ev := range events {
+					if _, err := fleet.RunEvent(ctx, target.EventRequest{Target: t, Event: ev, Deployment: info}); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		}
+		if err := eg.Wait(); err != nil {
+			b.Fatal(err)
+		}
+		egTime += time.Since(start)
+	}
+	b.ReportMetric(float64(execTime)/float64(egTime), "x-errgroup")
+	b.ReportMetric(float64(mallocs)/float64(b.N)/float64(n), "allocs/target")
+	b.ReportMetric(float64(execTime.Nanoseconds())/float64(b.N)/float64(n), "ns/target")
+	b.ReportMetric(float64(egTime.Nanoseconds())/float64(b.N)/float64(n), "errgroup-ns/target")
+}

@@ -1,0 +1,284 @@
+package deploy
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
+	"github.com/fleetdeploy/fleetdeploy/revision"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// Errors of the Executor. Errors about a deployment are *DeploymentError
+// values naming it, wrapping one of these or the error of a collaborator
+// (a Store, a Lister, ...).
+var (
+	// ErrInvalidInput: CreateDeployment was given input it cannot use (a
+	// missing name, an invalid revision location, an unknown
+	// fileExistsBehavior). The message names the field and the rule.
+	ErrInvalidInput = errors.New("deploy: invalid deployment input")
+
+	// ErrAlreadyRunning: the deployment is being run by this Executor
+	// already (Run, Resume or Step in another goroutine).
+	ErrAlreadyRunning = errors.New("deploy: deployment is already running in this executor")
+
+	// ErrAlreadyStarted: Run was called for a deployment that is no longer
+	// Created. Use Resume to continue a deployment that was started before
+	// (by a process that crashed, for instance).
+	ErrAlreadyStarted = errors.New("deploy: deployment has already started")
+
+	// ErrNotWaiting: Continue named a wait the deployment is not in.
+	ErrNotWaiting = errors.New("deploy: deployment is not in that wait")
+
+	// ErrMissingSource: a Lambda or ECS deployment needs Options.Source to
+	// read its AppSpec.
+	ErrMissingSource = errors.New("deploy: no revision source: Lambda and ECS deployments read their AppSpec through Options.Source")
+)
+
+// DeploymentError is the error of an Executor method about one deployment:
+// "deploy: deployment d-4R7TQ8WX1: saving target i-3: <cause>". It wraps
+// the cause (a Store error, ctx's error, ...), so errors.Is finds sentinels
+// such as ErrConflict or context.Canceled through it.
+type DeploymentError struct {
+	// DeploymentID names the deployment.
+	DeploymentID string
+	// Op says what the executor was doing: "saving target i-3",
+	// "listing the group's targets", "finishing".
+	Op string
+	// Err is the cause.
+	Err error
+}
+
+// Error returns "deploy: deployment <id>: <op>: <err>".
+func (e *DeploymentError) Error() string {
+	s := "deploy: deployment " + e.DeploymentID
+	if e.Op != "" {
+		s += ": " + e.Op
+	}
+	return s + ": " + trimPrefix(e.Err.Error())
+}
+
+// Unwrap returns Err.
+func (e *DeploymentError) Unwrap() error { return e.Err }
+
+func trimPrefix(s string) string {
+	const p = "deploy: "
+	if len(s) > len(p) && s[:len(p)] == p {
+		return s[len(p):]
+	}
+	return s
+}
+
+// Defaults of Options.
+const (
+	// DefaultPollInterval is how often a running deployment looks for stop
+	// and continue requests made by other processes, and polls its alarms.
+	DefaultPollInterval = 10 * time.Second
+	// DefaultHookTimeout is how long a Lambda or ECS hook may take to
+	// report its status before it counts as failed (spec §3.6).
+	DefaultHookTimeout = time.Hour
+	// DefaultRecordInterval is the default of Options.RecordInterval.
+	DefaultRecordInterval = time.Second
+)
+
+// Options are the optional settings of an Executor. New fills in the
+// defaults.
+type Options struct {
+	// Clock tells the time and makes timers; clock.System() when nil. All
+	// waiting — waits between phases, hook and event deadlines, polling —
+	// goes through it, so a fake clock runs a deployment in virtual time.
+	Clock clock.Clock
+	// Logger receives the executor's logs; a logger that discards
+	// everything when nil. Deployment status changes are logged at Info,
+	// target transitions at Debug.
+	Logger *slog.Logger
+	// Observer receives every transition (see Observer); nil for none.
+	Observer Observer
+	// Notifiers receive the trigger notifications of the groups'
+	// TriggerConfigurations (see Notifier).
+	Notifiers []Notifier
+	// AlarmSource reads the alarms of the groups' alarm configurations. A
+	// group with alarms enabled needs one; CreateDeployment refuses such a
+	// deployment without it.
+	AlarmSource target.AlarmSource
+	// Source opens revisions. Lambda and ECS deployments read their
+	// AppSpec through it (the function, its versions and hook functions;
+	// the ECS service); Server deployments do not need it (the Installer
+	// fetches the bundle).
+	Source revision.Source
+	// Configs are the custom deployment configurations a group or a
+	// deployment may name, besides the predefined ones.
+	Configs []config.Config
+	// Concurrency caps the lifecycle work running at once for one
+	// deployment, on top of the minimum healthy hosts window; 0 means no
+	// cap beyond that window. It must not be negative.
+	Concurrency int
+	// NewID returns the ID of each new deployment; nil lets the Store
+	// assign one (see NewDeploymentID).
+	NewID func() string
+	// PollInterval is how often a running deployment reads its record for
+	// stop and continue requests made through another Executor (requests
+	// made through this one are seen at once) and polls its alarms;
+	// DefaultPollInterval when 0.
+	PollInterval time.Duration
+	// HookTimeout bounds a Lambda or ECS hook; DefaultHookTimeout when 0.
+	HookTimeout time.Duration
+	// RecordInterval is the shortest time between two writes of one
+	// target's record while its lifecycle events run: every transition of
+	// an event is written when it happens, unless the record was written
+	// less than RecordInterval ago, in which case it goes with the next
+	// write. A target's start (its record InProgress, before anything
+	// runs) and its end are always written at once. Events that take
+	// seconds are thus recorded one by one, while a fleet of instant events
+	// costs two writes per target. DefaultRecordInterval when 0; a negative
+	// value writes every transition. Crash safety does not depend on it: a
+	// target found InProgress on Resume runs again from its first event.
+	// Server lifecycle events are bounded by the Installer (script
+	// timeouts, spec §3.7), not by the executor.
+	RecordInterval time.Duration
+}
+
+// Executor runs deployments: it creates them, runs them through the
+// planner against a Platform, records every transition in a Store, and
+// finishes them (health, group revision, rollback). See the package
+// documentation. An Executor is safe for concurrent use; several Executors,
+// in one process or in many, may share a Store.
+type Executor struct {
+	store    Store
+	platform target.Platform
+	opts     Options
+	clk      clock.Clock
+	log      *slog.Logger
+
+	mu      sync.Mutex
+	running map[string]*runner // deployment ID → its runner in this executor
+}
+
+// New returns an Executor that keeps its state in store and deploys through
+// platform's roles. Which roles a deployment needs depends on its group
+// (see target.Platform.Validate); CreateDeployment checks them. opts set
+// the optional settings (see Options).
+//
+// It returns an error wrapping ErrInvalidInput for a nil store, a platform
+// without any role, or invalid options (a negative Concurrency,
+// PollInterval or HookTimeout; an invalid custom
+// configuration).
+func New(store Store, platform target.Platform, opts ...func(*Options)) (*Executor, error) {
+	var o Options
+	for _, opt := range opts {
+		opt(&o)
+	}
+	var errs []error
+	bad := func(format string, args ...any) {
+		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...))
+	}
+	if store == nil {
+		bad("store: is required")
+	}
+	if !slices.ContainsFunc(target.Role("").Values(), platform.Has) {
+		bad("platform: has no role; set at least a Lister and an Installer (Server) or a TrafficShifter and a HookInvoker (Lambda)")
+	}
+	if o.Concurrency < 0 {
+		bad("Options.Concurrency: must not be negative; got %d", o.Concurrency)
+	}
+	if o.PollInterval < 0 {
+		bad("Options.PollInterval: must not be negative; got %s", o.PollInterval)
+	}
+	if o.HookTimeout < 0 {
+		bad("Options.HookTimeout: must not be negative; got %s", o.HookTimeout)
+	}
+	for i, c := range o.Configs {
+		if err := c.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%w: Options.Configs[%d]: %w", ErrInvalidInput, i, err))
+		}
+	}
+	if err := errors.Join(errs...); err != nil {
+		return nil, fmt.Errorf("deploy: New: %w", err)
+	}
+	if o.Clock == nil {
+		o.Clock = clock.System()
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.PollInterval == 0 {
+		o.PollInterval = DefaultPollInterval
+	}
+	if o.HookTimeout == 0 {
+		o.HookTimeout = DefaultHookTimeout
+	}
+	if o.RecordInterval == 0 {
+		o.RecordInterval = DefaultRecordInterval
+	}
+	o.Notifiers = append([]Notifier(nil), o.Notifiers...)
+	cfgs := make([]config.Config, len(o.Configs))
+	for i, c := range o.Configs {
+		cfgs[i] = c.Clone()
+	}
+	o.Configs = cfgs
+	return &Executor{
+		store:    store,
+		platform: platform,
+		opts:     o,
+		clk:      o.Clock,
+		log:      o.Logger,
+		running:  map[string]*runner{},
+	}, nil
+}
+
+// Store returns the executor's store.
+func (e *Executor) Store() Store { return e.store }
+
+// claim registers r as the runner of its deployment in this executor. It
+// returns ErrAlreadyRunning when another runner has it.
+func (e *Executor) claim(r *runner) error {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if _, ok := e.running[r.id]; ok {
+		return ErrAlreadyRunning
+	}
+	e.running[r.id] = r
+	return nil
+}
+
+// release forgets r.
+func (e *Executor) release(r *runner) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if e.running[r.id] == r {
+		delete(e.running, r.id)
+	}
+}
+
+// poke wakes the runner of deployment id in this executor, if any, so that
+// it reads a request just stored.
+func (e *Executor) poke(id string) {
+	e.mu.Lock()
+	r := e.running[id]
+	e.mu.Unlock()
+	if r != nil {
+		r.requestSync()
+	}
+}
+
+// pokeStop tells the runner of deployment id in this executor, if any,
+// that a stop was stored: from now on its workers start no lifecycle
+// event, and with abort the running ones are cancelled. The planner learns
+// of the stop when the runner reads the request.
+func (e *Executor) pokeStop(id string, abort bool) {
+	e.mu.Lock()
+	r := e.running[id]
+	e.mu.Unlock()
+	if r != nil {
+		r.stopping.Store(true)
+		if abort {
+			r.abort()
+		}
+		r.requestSync()
+	}
+}

@@ -1,0 +1,320 @@
+package deploy_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
+	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/target"
+	"github.com/fleetdeploy/fleetdeploy/target/targettest"
+)
+
+// finalState is what must not depend on whether a deployment crashed.
+type finalState struct {
+	status   deploy.DeploymentStatus
+	code     deploy.ErrorCode
+	targets  map[string]string // target → status and event statuses
+	revision string
+	health   map[string]health.Target
+	overview deploy.DeploymentOverview
+}
+
+func (e *env) finalState(id string) finalState {
+	e.t.Helper()
+	d := e.get(id)
+	s := finalState{status: d.Status, code: d.ErrorInformation.Code, targets: map[string]string{},
+		revision: e.groupRevision(), health: e.health(), overview: d.Overview}
+	for tid, tg := range e.targets(id) {
+		v := string(tg.Status)
+		for _, ev := range tg.LifecycleEvents {
+			v += fmt.Sprintf(" %s:%s", ev.Name, ev.Status)
+		}
+		s.targets[tid] = v
+	}
+	return s
+}
+
+func (s finalState) diff(o finalState) []string {
+	var out []string
+	if s.status != o.status || s.code != o.code {
+		out = append(out, fmt.Sprintf("status %s %s vs %s %s", s.status, s.code, o.status, o.code))
+	}
+	if s.revision != o.revision {
+		out = append(out, fmt.Sprintf("group revision %s vs %s", s.revision, o.revision))
+	}
+	if s.overview != o.overview {
+		out = append(out, fmt.Sprintf("overview %+v vs %+v", s.overview, o.overview))
+	}
+	for _, id := range slices.Sorted(maps.Keys(s.targets)) {
+		if s.targets[id] != o.targets[id] {
+			out = append(out, fmt.Sprintf("target %s: %s vs %s", id, s.targets[id], o.targets[id]))
+		}
+	}
+	if !maps.Equal(s.health, o.health) {
+		out = append(out, fmt.Sprintf("health %v vs %v", s.health, o.health))
+	}
+	return out
+}
+
+// crashEnv is a 50-target group with mixed health (spec §2.2 classes),
+// HalfAtATime, and two targets whose ValidateService fails.
+func crashEnv(t *testing.T, recordInterval time.Duration) *env {
+	e := newEnv(t, 50, "CodeDeployDefault.HalfAtATime", nil, func(o *deploy.Options) {
+		o.NewID = func() string { return "d-CRASHTEST" }
+		o.RecordInterval = recordInterval
+	})
+	states := map[string]string{}
+	for i := range 50 {
+		switch i % 5 {
+		case 1:
+			states[fmt.Sprintf("i-%03d", i)] = "Unhealthy"
+		case 2:
+			states[fmt.Sprintf("i-%03d", i)] = "Healthy/Old"
+		}
+	}
+	e.seed(states)
+	e.fleet.Script("i-007", target.ValidateService, targettest.Fail(target.CodeScriptFailed, "health check failed"))
+	e.fleet.Script("i-031", target.AfterInstall, targettest.Fail(target.CodeScriptFailed, "bad config"))
+	return e
+}
+
+// DESIGN invariant 6: a crash after any store write, then Resume by a new
+// executor on the same store, ends exactly as a run without a crash — and
+// no target that was stored Succeeded runs again, and the minimum healthy
+// hosts bound holds across the crash.
+//
+// It runs twice: with the default RecordInterval (a target's start and end
+// are written) and with every lifecycle event transition written.
+func TestCrashAfterEveryWrite(t *testing.T) {
+	for _, every := range []bool{false, true} {
+		t.Run(fmt.Sprintf("every-transition=%v", every), func(t *testing.T) {
+			interval := time.Duration(0)
+			if every {
+				interval = -1
+			}
+			testCrashAfterEveryWrite(t, interval)
+		})
+	}
+}
+
+func testCrashAfterEveryWrite(t *testing.T, interval time.Duration) {
+	clean := crashEnv(t, interval)
+	fs := deploytest.NewFaultStore(clean.mem, deploytest.FaultOptions{})
+	clean.exec = clean.newExecutor(fs)
+	d := clean.deploy("v1")
+	want := clean.finalState(d.ID)
+	writes := fs.Writes()
+	window := 25 // HalfAtATime of 50
+	if want.status != deploy.StatusSucceeded {
+		t.Fatalf("the clean run ended %s %s", want.status, want.code)
+	}
+	t.Logf("clean run: %d writes, max in flight %d", writes, clean.fleet.MaxInFlight(d.ID))
+	for k := range writes {
+		e := crashEnv(t, interval)
+		crashing := deploytest.CrashAfter(e.mem, k)
+		e.exec = e.newExecutor(crashing)
+		in := deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: rev("v1")}
+		created, err := e.exec.CreateDeployment(e.ctx, in)
+		if err == nil {
+			_, err = e.exec.Run(e.ctx, created.ID)
+		}
+		if !errors.Is(err, deploytest.ErrCrashed) {
+			t.Fatalf("k=%d: the run returned %v; want the crash", k, err)
+		}
+		callsBefore := len(e.fleet.Calls())
+		succeeded := map[string]bool{}
+		if _, err := e.mem.GetDeployment(e.ctx, "d-CRASHTEST"); err == nil {
+			for id, tg := range e.targets("d-CRASHTEST") {
+				if tg.Status == target.TargetSucceeded || tg.Status == target.TargetFailed {
+					succeeded[id] = true
+				}
+			}
+		}
+
+		// A new process on the same store.
+		e.exec = e.newExecutor(e.mem)
+		id := "d-CRASHTEST"
+		switch _, err := e.mem.GetDeployment(e.ctx, id); {
+		case errors.Is(err, deploy.ErrNotFound): // crashed creating it: nothing was stored
+			got, err := e.exec.CreateDeployment(e.ctx, in)
+			if err != nil {
+				t.Fatalf("k=%d: creating again: %v", k, err)
+			}
+			if _, err := e.exec.Run(e.ctx, got.ID); err != nil {
+				t.Fatalf("k=%d: run: %v", k, err)
+			}
+		case err != nil:
+			t.Fatal(err)
+		default:
+			got, err := e.exec.Resume(e.ctx, id)
+			if err != nil {
+				t.Fatalf("k=%d: resume: %v", k, err)
+			}
+			if got.Status == deploy.StatusFailed && len(e.targets(id)) == 0 {
+				// Crashed between the deployment record and its targets:
+				// Resume fails it and frees the group; deploy again.
+				if got.ErrorInformation.Code != "INTERNAL_ERROR" {
+					t.Fatalf("k=%d: a half-created deployment ended %s", k, got.ErrorInformation.Code)
+				}
+				e.exec = e.newExecutorWithID("d-CRASHTEST2")
+				id = "d-CRASHTEST2"
+				if _, err := e.exec.CreateDeployment(e.ctx, in); err != nil {
+					t.Fatalf("k=%d: creating again: %v", k, err)
+				}
+				if _, err := e.exec.Run(e.ctx, id); err != nil {
+					t.Fatalf("k=%d: run: %v", k, err)
+				}
+			}
+		}
+		if diff := want.diff(e.finalState(id)); len(diff) > 0 {
+			t.Errorf("k=%d: the resumed run differs from the clean one:\n%v", k, diff)
+		}
+		for _, c := range e.fleet.Calls()[callsBefore:] {
+			if succeeded[c.Target] && c.DeploymentID == "d-CRASHTEST" {
+				t.Errorf("k=%d: target %s was stored done before the crash but ran %s again", k, c.Target, c.Event)
+				break
+			}
+		}
+		if got := e.fleet.MaxInFlight(id); got > window {
+			t.Errorf("k=%d: %d targets offline at once across the crash; the bound is %d", k, got, window)
+		}
+		if v := e.fleet.Violations(); len(v) > 0 {
+			t.Errorf("k=%d: role contract violations: %v", k, v)
+		}
+	}
+}
+
+// A store write that fails makes Run return an error naming what failed;
+// the stored state stays consistent (the deployment in progress, holding
+// its group) and Resume finishes it as if nothing had happened.
+func TestWriteFailures(t *testing.T) {
+	clean := crashEnv(t, 0)
+	d := clean.deploy("v1")
+	want := clean.finalState(d.ID)
+	tests := []struct {
+		name string
+		fail func(deploytest.Write) bool
+		msg  string // in the error
+	}{
+		{"starting the deployment", deploytest.OnOp(deploytest.OpUpdateDeployment), "starting it"},
+		{"a target's first write", deploytest.OnOp(deploytest.OpUpdateTarget), "saving target i-"},
+		{"a target's last write", func(w deploytest.Write) bool {
+			t, ok := w.Record.(*deploy.DeploymentTarget)
+			return ok && t.Status == target.TargetSucceeded && t.TargetID == "i-020"
+		}, "saving target i-020"},
+		{"the instance records", deploytest.OnOp(deploytest.OpPutInstances), "saving 50 instance records"},
+		{"the group", deploytest.OnOp(deploytest.OpUpdateGroup), "saving its deployment group"},
+		{"the final status", func(w deploytest.Write) bool {
+			d, ok := w.Record.(*deploy.Deployment)
+			return ok && d.Status.Final()
+		}, "saving its final status"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			e := crashEnv(t, 0)
+			once := false
+			fs := deploytest.NewFaultStore(e.mem, deploytest.FaultOptions{Fail: func(w deploytest.Write) bool {
+				if !once && tc.fail(w) && w.Op != deploytest.OpCreateDeployment && w.Op != deploytest.OpPutTargets {
+					once = true
+					return true
+				}
+				return false
+			}})
+			e.exec = e.newExecutor(fs)
+			created := e.create("v1")
+			_, err := e.exec.Run(e.ctx, created.ID)
+			if !errors.Is(err, deploytest.ErrInjected) {
+				t.Fatalf("Run returned %v; want the injected failure", err)
+			}
+			if !strings.Contains(err.Error(), "deploy: deployment d-CRASHTEST: "+tc.msg) {
+				t.Errorf("error %q does not say %q", err, tc.msg)
+			}
+			stored := e.get(created.ID)
+			if stored.Status.Final() {
+				t.Errorf("after the failed write the deployment is %s; it must stay unfinished", stored.Status)
+			}
+			_, err = e.newExecutorWithID("d-OTHER").CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: rev("v2")})
+			var active *deploy.ActiveDeploymentError
+			if !errors.As(err, &active) || active.DeploymentID != created.ID {
+				t.Errorf("a second deployment: %v; the interrupted one must still hold the group", err)
+			}
+			for id, tg := range e.targets(created.ID) {
+				if tg.Status == target.TargetInProgress && len(tg.LifecycleEvents) == 0 {
+					t.Errorf("%s is InProgress without lifecycle events", id)
+				}
+			}
+			if _, err := e.exec.Resume(e.ctx, created.ID); err != nil {
+				t.Fatalf("Resume: %v", err)
+			}
+			if diff := want.diff(e.finalState(created.ID)); len(diff) > 0 {
+				t.Errorf("the resumed run differs from the clean one:\n%v", diff)
+			}
+		})
+	}
+}
+
+// Cancelling Run's context kills the run: Run returns the context's error,
+// the deployment stays in progress (targets cut off stay InProgress, with
+// nothing recorded about the interrupted event), and Resume finishes it
+// as if nothing had happened. While Run runs, a second Run or Resume of the
+// same deployment in the same executor is refused.
+func TestCancelAndResume(t *testing.T) {
+	clean := crashEnv(t, 0)
+	want := clean.finalState(clean.deploy("v1").ID)
+
+	e := crashEnv(t, 0)
+	started := make(chan struct{})
+	var once sync.Once
+	e.fleet.OnCall(func(ctx context.Context, c targettest.Call) error {
+		if c.Event == target.Install {
+			once.Do(func() { close(started) })
+			<-ctx.Done() // held until the run is cancelled
+			return ctx.Err()
+		}
+		return nil
+	})
+	d := e.create("v1")
+	ctx, cancel := context.WithCancel(e.ctx)
+	done := make(chan error, 1)
+	go func() { _, err := e.exec.Run(ctx, d.ID); done <- err }()
+	<-started
+	if _, err := e.exec.Resume(e.ctx, d.ID); !errors.Is(err, deploy.ErrAlreadyRunning) {
+		t.Errorf("Resume while running: %v; want ErrAlreadyRunning", err)
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) || !strings.Contains(err.Error(), "Resume continues it") {
+		t.Fatalf("Run = %v; want the cancellation", err)
+	}
+	stored := e.get(d.ID)
+	if stored.Status != deploy.StatusInProgress {
+		t.Fatalf("status %s after the cancellation", stored.Status)
+	}
+	inProgress := 0
+	for _, tg := range e.targets(d.ID) {
+		if tg.Status == target.TargetInProgress {
+			inProgress++
+			if ev := tg.Event(target.Install); ev.Status != target.EventPending && ev.Status != target.EventInProgress {
+				t.Errorf("%s: the interrupted Install is recorded %s", tg.TargetID, ev.Status)
+			}
+		}
+	}
+	if inProgress == 0 {
+		t.Error("no target was in progress at the cancellation")
+	}
+	e.fleet.OnCall(nil)
+	if _, err := e.newExecutor(e.mem).Resume(e.ctx, d.ID); err != nil {
+		t.Fatal(err)
+	}
+	if diff := want.diff(e.finalState(d.ID)); len(diff) > 0 {
+		t.Errorf("the resumed run differs from the clean one:\n%v", diff)
+	}
+}

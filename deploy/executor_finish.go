@@ -1,0 +1,387 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// instanceBatch is the most instance records written in one PutInstances
+// call when a deployment finishes. Each batch is all or none; applying the
+// health rules again after a crash gives the same records, so batches are
+// safe to repeat.
+const instanceBatch = 1000
+
+// finish ends the deployment with the planner's final decision. It first
+// stores the decision (Progress.Ending) with what must follow it — the
+// rollback or auto-update deployment to create, under IDs chosen now — and
+// then finishes as finishEnding says.
+func (r *runner) finish(ctx context.Context, dec plan.Decision) error {
+	end := Ending{Status: dec.Status, Explanation: dec.Explanation, Time: r.e.clk.Now()}
+	if dec.Status != StatusSucceeded {
+		end.ErrorInformation = ErrorInformation{Code: dec.ErrorCode, Message: dec.Explanation}
+	}
+	return r.finishDecided(ctx, end, dec.Progress)
+}
+
+// finishDecided stores end and finishes the deployment with it.
+func (r *runner) finishDecided(ctx context.Context, end Ending, progress plan.Progress) error {
+	rollbackID, rollbackMsg := r.rollbackPlan(end)
+	autoUpdateID := ""
+	if end.Status == StatusSucceeded && r.wantsAutoUpdate() {
+		outdated, err := r.e.outdatedTargets(ctx, r.d, r.group, r.memberIDs())
+		if err != nil {
+			r.e.log.Warn("cannot look for outdated instances", "deployment", r.id, "error", err.Error())
+		} else if len(outdated) > 0 {
+			autoUpdateID = r.e.newID()
+		}
+	}
+	if err := r.save(ctx, func(d *Deployment) {
+		d.Progress.Plan = progress
+		d.Progress.Ending = &end
+		if rollbackID != "" {
+			d.RollbackInfo.RollbackDeploymentID = rollbackID
+		}
+		if rollbackMsg != "" {
+			d.RollbackInfo.RollbackMessage = rollbackMsg
+		}
+		if autoUpdateID != "" {
+			d.RelatedDeployments.AutoUpdateOutdatedInstancesDeploymentIDs = append(d.RelatedDeployments.AutoUpdateOutdatedInstancesDeploymentIDs, autoUpdateID)
+		}
+	}); err != nil {
+		return r.storeErr("saving its outcome", err)
+	}
+	return r.finishEnding(ctx, end)
+}
+
+// finishEnding finishes a deployment whose end is decided, in an order that
+// a crash at any point can resume (every step is repeatable): targets never
+// started become Skipped; the instance records get the health rules of
+// spec §2.5; the group gets its new target revision (on success) and its
+// last deployments; and only then does the deployment become final, which
+// frees the group's active slot.
+func (r *runner) finishEnding(ctx context.Context, end Ending) error {
+	for i := range r.targets {
+		t := &r.targets[i]
+		if t.Status != target.TargetPending {
+			continue
+		}
+		t.Status, t.LastUpdated = target.TargetSkipped, end.Time
+		if err := r.e.store.UpdateTarget(ctx, t); err != nil {
+			return r.storeErr("saving target "+t.TargetID, err)
+		}
+		r.targetChanged(t, end.Time)
+	}
+	if s := r.svc; s != nil && !isFinalTarget(s.Status) {
+		s.Status, s.LastUpdated = serviceStatus(end.Status), end.Time
+		if err := r.e.store.UpdateTarget(ctx, s); err != nil {
+			return r.storeErr("saving target "+s.TargetID, err)
+		}
+		r.targetChanged(s, end.Time)
+	}
+	r.overview = r.countTargets()
+	if err := r.updateInstances(ctx, end); err != nil {
+		return err
+	}
+	if err := r.updateGroup(ctx, end); err != nil {
+		return err
+	}
+	if err := r.save(ctx, func(d *Deployment) {
+		d.Status = end.Status
+		d.ErrorInformation = end.ErrorInformation
+		d.CompleteTime = end.Time
+	}); err != nil {
+		return r.storeErr("saving its final status", err)
+	}
+	r.status = end.Status
+	r.deploymentChanged(end.Time, end.Explanation)
+	n := Notification{Time: end.Time, Status: end.Status, ErrorInformation: end.ErrorInformation}
+	switch end.Status {
+	case StatusSucceeded:
+		n.Event = TriggerDeploymentSuccess
+	case StatusFailed:
+		n.Event = TriggerDeploymentFailure
+	default:
+		n.Event = TriggerDeploymentStop
+	}
+	r.notify(n)
+	return nil
+}
+
+// isFinalTarget reports whether a target status no longer changes.
+func isFinalTarget(s target.TargetStatus) bool {
+	return s == target.TargetSucceeded || s == target.TargetFailed || s == target.TargetSkipped
+}
+
+// serviceStatus is the final status of a Lambda or ECS deployment's target.
+func serviceStatus(s DeploymentStatus) target.TargetStatus {
+	switch s {
+	case StatusSucceeded:
+		return target.TargetSucceeded
+	case StatusFailed:
+		return target.TargetFailed
+	}
+	return target.TargetSkipped
+}
+
+// countTargets counts the targets by status.
+func (r *runner) countTargets() DeploymentOverview {
+	var o DeploymentOverview
+	for i := range r.targets {
+		o.Add(r.targets[i].Status, 1)
+	}
+	if r.svc != nil {
+		o.Add(r.svc.Status, 1)
+	}
+	return o
+}
+
+// servingTargets returns the targets the group's instance records follow
+// after the deployment: every target of an in-place deployment, the
+// replacements of a blue/green one, the originals of a blue/green rollback,
+// the function or service of Lambda and ECS.
+func (r *runner) servingTargets() []*DeploymentTarget {
+	if r.svc != nil {
+		return []*DeploymentTarget{r.svc}
+	}
+	want := target.TargetLabel("")
+	if r.d.DeploymentStyle.DeploymentType == target.BlueGreen {
+		want = target.LabelGreen
+		if r.d.Creator == target.CreatorRollback {
+			want = target.LabelBlue
+		}
+	}
+	out := make([]*DeploymentTarget, 0, len(r.targets))
+	for i := range r.targets {
+		if r.targets[i].Label == want {
+			out = append(out, &r.targets[i])
+		}
+	}
+	return out
+}
+
+// outcome is what happened to a target, for the health rules: a Green
+// target installed but never given traffic counts as a success (it runs
+// the revision).
+func outcome(s target.TargetStatus) health.Outcome {
+	switch s {
+	case target.TargetSucceeded, target.TargetReady:
+		return health.OutcomeSucceeded
+	case target.TargetFailed:
+		return health.OutcomeFailed
+	}
+	return health.OutcomeSkipped
+}
+
+// updateInstances applies spec §2.5 to the group's instance records
+// (InstanceRecord.AfterDeployment).
+func (r *runner) updateInstances(ctx context.Context, end Ending) error {
+	serving := r.servingTargets()
+	if len(serving) == 0 {
+		return nil
+	}
+	current, err := r.e.store.GetInstances(ctx, r.d.GroupID)
+	if err != nil {
+		return r.storeErr("reading the group's instance records", err)
+	}
+	byID := make(map[string]*InstanceRecord, len(current))
+	for i := range current {
+		byID[current[i].TargetID] = &current[i]
+	}
+	succeeded := end.Status == StatusSucceeded
+	deployed := r.d.Revision.Clone() // shared by the records that run it
+	batch := make([]InstanceRecord, 0, min(len(serving), instanceBatch))
+	flush := func() error {
+		if len(batch) == 0 {
+			return nil
+		}
+		if err := r.e.store.PutInstances(ctx, batch); err != nil {
+			return r.storeErr(fmt.Sprintf("saving %d instance records", len(batch)), err)
+		}
+		batch = batch[:0]
+		return nil
+	}
+	for _, t := range serving {
+		rec := NewInstanceRecord(r.d.GroupID, t.TargetID)
+		if cur := byID[t.TargetID]; cur != nil {
+			rec = *cur
+		}
+		o := outcome(t.Status)
+		after, err := rec.AfterDeployment(o, r.d.Revision, succeeded, r.d.PreviousRevision)
+		if err != nil {
+			return r.storeErr("updating the health of target "+t.TargetID, err)
+		}
+		if o == health.OutcomeSucceeded {
+			after.Revision = &deployed
+		}
+		batch = append(batch, after)
+		if len(batch) == instanceBatch {
+			if err := flush(); err != nil {
+				return err
+			}
+		}
+	}
+	return flush()
+}
+
+// updateGroup records the deployment on its group: the new target revision
+// on success (spec §2.5), the last successful and last attempted
+// deployments. A group deleted or created again since is left alone.
+func (r *runner) updateGroup(ctx context.Context, end Ending) error {
+	summary := LastDeploymentInfo{DeploymentID: r.id, Status: end.Status, EndTime: end.Time, CreateTime: r.d.CreateTime}
+	for attempt := 0; ; attempt++ {
+		g, err := r.e.store.GetGroup(ctx, r.d.ApplicationName, r.d.GroupName)
+		if errors.Is(err, ErrNotFound) || err == nil && g.ID != r.d.GroupID {
+			r.e.log.Warn("the deployment group is gone; not updating it", "deployment", r.id, "group", r.d.GroupName)
+			return nil
+		}
+		if err != nil {
+			return r.storeErr("reading its deployment group", err)
+		}
+		if end.Status == StatusSucceeded {
+			rev := r.d.Revision.Clone()
+			g.TargetRevision = &rev
+			s := summary
+			g.LastSuccessfulDeployment = &s
+		}
+		a := summary
+		g.LastAttemptedDeployment = &a
+		err = r.e.store.UpdateGroup(ctx, g)
+		if err == nil {
+			r.group = g
+			return nil
+		}
+		if !errors.Is(err, ErrConflict) || attempt == maxConflicts {
+			return r.storeErr("saving its deployment group", err)
+		}
+	}
+}
+
+// rollbackPlan decides whether the ending deployment is rolled back
+// automatically (spec §6.3): on DEPLOYMENT_FAILURE, on a stop by an alarm
+// with DEPLOYMENT_STOP_ON_ALARM, on a stop on request that asked for it.
+// It returns the rollback's ID, or a message saying why there is none when
+// one was wanted (spec §11.7). A rollback is never rolled back.
+func (r *runner) rollbackPlan(end Ending) (id, message string) {
+	d := r.d
+	if d.Creator == target.CreatorRollback {
+		return "", ""
+	}
+	cfg := d.autoRollback(r.group)
+	want := false
+	switch {
+	case end.Status == StatusFailed:
+		want = cfg.RollsBackOn(AutoRollbackDeploymentFailure)
+	case end.Status == StatusStopped && d.StopRequest != nil && d.StopRequest.Alarm != "":
+		want = cfg.RollsBackOn(AutoRollbackDeploymentStopOnAlarm)
+	case end.Status == StatusStopped && d.StopRequest != nil:
+		want = d.StopRequest.AutoRollback
+	}
+	if !want {
+		return "", ""
+	}
+	if d.PreviousRevision == nil {
+		what := "failed"
+		if end.Status == StatusStopped {
+			what = "was stopped"
+		}
+		return "", fmt.Sprintf("No rollback: the deployment %s and should have been rolled back, but deployment group %s has no earlier successful revision to roll back to.",
+			what, d.GroupName)
+	}
+	id = r.e.newID()
+	return id, fmt.Sprintf("Rolled back by deployment %s, which redeploys the last successful revision %s.", id, d.PreviousRevision)
+}
+
+// autoRollback returns the deployment's automatic rollback configuration:
+// its override, else its group's (g may be nil).
+func (d *Deployment) autoRollback(g *Group) AutoRollbackConfiguration {
+	switch {
+	case d.AutoRollbackConfiguration != nil:
+		return *d.AutoRollbackConfiguration
+	case g != nil:
+		return g.AutoRollbackConfiguration
+	}
+	return AutoRollbackConfiguration{}
+}
+
+// alarmConfiguration returns the deployment's alarms: its override, else
+// its group's (g may be nil).
+func (d *Deployment) alarmConfiguration(g *Group) AlarmConfiguration {
+	switch {
+	case d.OverrideAlarmConfiguration != nil:
+		return *d.OverrideAlarmConfiguration
+	case g != nil:
+		return g.AlarmConfiguration
+	}
+	return AlarmConfiguration{}
+}
+
+// wantsAutoUpdate reports whether targets that joined the group during the
+// deployment get a follow-on deployment (spec §5, outdatedInstancesStrategy
+// UPDATE): Server in-place deployments of a group that updates them, not
+// rollbacks.
+func (r *runner) wantsAutoUpdate() bool {
+	d := r.d
+	return r.group != nil && r.group.UpdatesOutdatedInstances() && d.ComputePlatform == config.Server &&
+		d.DeploymentStyle.DeploymentType == target.InPlace && d.Creator != target.CreatorRollback
+}
+
+// newID returns the ID of a deployment the executor creates itself.
+func (e *Executor) newID() string {
+	if e.opts.NewID != nil {
+		return e.opts.NewID()
+	}
+	return NewDeploymentID()
+}
+
+// memberIDs returns the IDs of the deployment's targets.
+func (r *runner) memberIDs() map[string]bool {
+	in := make(map[string]bool, len(r.targets))
+	for i := range r.targets {
+		in[r.targets[i].TargetID] = true
+	}
+	return in
+}
+
+// outdatedTargets returns the group's targets that are not part of d and do
+// not run d's revision: instances launched while d ran (spec §5). in holds
+// the IDs of d's targets; nil reads them from the store.
+func (e *Executor) outdatedTargets(ctx context.Context, d *Deployment, g *Group, in map[string]bool) ([]string, error) {
+	if g == nil || e.platform.Lister == nil {
+		return nil, nil
+	}
+	listed, err := e.platform.Lister.ListTargets(ctx, g.Selector)
+	if err != nil {
+		return nil, err
+	}
+	if in == nil {
+		in = map[string]bool{}
+		for t, err := range AllTargets(ctx, e.store, d.ID) {
+			if err != nil {
+				return nil, err
+			}
+			in[t.TargetID] = true
+		}
+	}
+	var out []string
+	for _, t := range listed {
+		if in[t.ID] {
+			continue
+		}
+		rec, err := e.store.GetInstance(ctx, g.ID, t.ID)
+		switch {
+		case errors.Is(err, ErrNotFound):
+		case err != nil:
+			return nil, err
+		case rec.Revision != nil && rec.Revision.Equal(d.Revision):
+			continue
+		}
+		out = append(out, t.ID)
+	}
+	return out, nil
+}

@@ -1,0 +1,732 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// Run runs a Created deployment to the end: it starts it, runs its phases
+// through the planner and the platform, records every transition in the
+// store, and finishes it (spec §2.5: health, the group's revision). Then it
+// runs what follows from the outcome, each to the end as well: the
+// automatic rollback (a new deployment, linked both ways through
+// RollbackInfo) and the auto-update deployment for targets that joined the
+// group meanwhile (linked through RelatedDeployments). It returns the
+// deployment as finally stored: RollbackInfo.RollbackDeploymentID and
+// RelatedDeployments name the follow-ups; read them with GetDeployment.
+//
+// A deployment that fails or is stopped is not an error: Run returns it
+// with its final status and ErrorInformation. The error is for trouble that
+// keeps Run from going on: the store (a failed write is returned as a
+// *DeploymentError naming what failed: "deploy: deployment d-…: saving
+// target i-3: …"), ctx, or an inconsistent stored state. The deployment
+// then stays as stored — in progress and resumable with Resume; targets
+// recorded InProgress are run again from their first event.
+//
+// Run returns ErrAlreadyStarted for a deployment that is not Created (use
+// Resume), ErrAlreadyRunning when this Executor runs it in another
+// goroutine, and ErrNotFound for an unknown ID. No goroutine it starts
+// outlives it.
+func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
+	d, err := e.store.GetDeployment(ctx, id)
+	if err != nil {
+		return nil, &DeploymentError{DeploymentID: id, Op: "reading it", Err: err}
+	}
+	if d.Status != StatusCreated {
+		return d, &DeploymentError{DeploymentID: id, Err: fmt.Errorf("%w (status %s); Resume continues a deployment", ErrAlreadyStarted, d.Status)}
+	}
+	return e.drive(ctx, d)
+}
+
+// Resume continues a deployment from the state in the store, after a crash
+// or a failed Run, and runs it to the end as Run does. Everything is
+// reloaded: the deployment and its phase progress, and every target.
+// Targets stored InProgress are run again from their first lifecycle event
+// (the planner counts them as in flight, so the minimum healthy hosts
+// bound holds across the crash); targets stored Succeeded or Failed are
+// never run again. A deployment that was deciding its end finishes with
+// the outcome it had decided. For a deployment already final, Resume only
+// completes what should follow it (a rollback or an auto-update deployment
+// the crash kept from starting) and returns it.
+//
+// A Created deployment whose targets were never stored (CreateDeployment
+// failed half way) is marked Failed with INTERNAL_ERROR.
+func (e *Executor) Resume(ctx context.Context, id string) (*Deployment, error) {
+	d, err := e.store.GetDeployment(ctx, id)
+	if err != nil {
+		return nil, &DeploymentError{DeploymentID: id, Op: "reading it", Err: err}
+	}
+	return e.drive(ctx, d)
+}
+
+// drive runs d to the end, then its follow-ups.
+func (e *Executor) drive(ctx context.Context, d *Deployment) (*Deployment, error) {
+	if !d.Status.Final() {
+		r, err := e.load(ctx, d)
+		if err != nil {
+			return d, err
+		}
+		d, err = r.run(ctx)
+		if err != nil {
+			return d, err
+		}
+	}
+	return e.followUps(ctx, d)
+}
+
+// errAbort is the cancellation cause of running lifecycle events when a
+// stop asks to abort them; such events are recorded Failed. Any other
+// cause (the caller's ctx, a store failure) leaves them unrecorded, to be
+// run again on Resume.
+var errAbort = errors.New("deploy: lifecycle event aborted by a stop request (AbortRunningEvents)")
+
+// errStopRun is the cause used when the run ends for a reason of its own
+// (a store failure, the caller's ctx).
+var errStopRun = errors.New("deploy: the run ended")
+
+// completion is a finished piece of work reported to the loop.
+type completion struct {
+	i      int32 // target index; -1 for a step
+	ok     bool
+	status target.TargetStatus // the target's stored status
+	res    plan.StepResult
+	// interrupted: the work stopped because the run is ending and nothing
+	// was recorded.
+	interrupted bool
+	err         error // a store failure: the run must end
+}
+
+// runner runs one deployment in this process. Its fields are owned by the
+// loop goroutine, except where noted; workers own the DeploymentTarget
+// they were handed until they report it.
+type runner struct {
+	e     *Executor
+	id    string
+	d     *Deployment // as last read or written
+	group *Group
+	info  target.DeploymentInfo
+	p     *plan.Planner
+
+	targets []DeploymentTarget // planner index → record (Server)
+	svc     *DeploymentTarget  // the function or service (Lambda, ECS)
+	svcData *serviceData       // what Lambda and ECS steps need
+	seqs    sequences
+
+	observer Observer
+	debug    bool // the logger takes Debug records
+	triggers map[TriggerEventType][]TriggerConfig
+	alarms   AlarmConfiguration
+
+	runCtx     context.Context
+	workCtx    context.Context
+	cancelWork context.CancelCauseFunc
+	g          errgroup.Group
+	resumed    []int // targets stored InProgress when loaded
+	resumeStep bool  // a step was in flight when loaded
+	stepMode   bool  // Step: workers only report, the loop decides
+	started    int   // targets decide started (loop only)
+
+	// pmu guards the planner and the fields below it. Workers report to
+	// the planner themselves and, while nothing needs the loop, ask it for
+	// the next targets (see reportLocked).
+	pmu          sync.Mutex
+	overview     DeploymentOverview
+	status       DeploymentStatus // last status stored
+	saved        plan.Progress    // last planner progress stored
+	queue        []item           // work handed out, not yet taken by a worker
+	workers      int              // worker goroutines that will take from queue
+	inflight     int              // work handed out and not yet reported
+	pendingStart []item           // work a worker's decision handed out, for the loop to store first
+	needLoop     bool             // something only the loop may do
+	fatal        error            // the error that ends the run
+
+	wake     chan struct{}
+	poked    atomic.Bool // a request was stored: read the deployment
+	stopping atomic.Bool // a stop was seen: workers start no new event
+
+	timer   clock.Timer
+	timerAt time.Time
+
+	stopSeen       bool
+	readyContinued bool
+	termContinued  bool
+	pollAt         time.Time
+}
+
+// load reads a deployment's state and builds its runner (and planner).
+func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
+	r := &runner{e: e, id: d.ID, d: d, wake: make(chan struct{}, 1), observer: e.opts.Observer, debug: e.debug()}
+	g, err := e.store.GetGroup(ctx, d.ApplicationName, d.GroupName)
+	if err != nil && !errors.Is(err, ErrNotFound) {
+		return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its deployment group", Err: err}
+	}
+	if g != nil && g.ID != d.GroupID {
+		g = nil // the group was deleted and created again: it is another group
+	}
+	r.group = g
+	r.info = d.TargetInfo()
+	r.alarms = d.alarmConfiguration(g)
+	if len(e.opts.Notifiers) > 0 && g != nil {
+		r.triggers = triggerIndex(g)
+	}
+	o := d.Overview
+	r.targets = make([]DeploymentTarget, 0, max(o.Pending+o.InProgress+o.Succeeded+o.Failed+o.Skipped+o.Ready, 0))
+	for t, err := range AllTargets(ctx, e.store, d.ID) {
+		if err != nil {
+			return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
+		}
+		r.targets = append(r.targets, t)
+	}
+	r.status = d.Status
+	r.saved = d.Progress.Plan
+	r.stopSeen = d.Progress.Plan.StopCode != ""
+	r.stopping.Store(r.stopSeen)
+	for i := range r.targets {
+		r.overview.Add(r.targets[i].Status, 1)
+	}
+	if d.ComputePlatform != config.Server && len(r.targets) == 1 {
+		r.svc = &r.targets[0]
+		r.targets = nil
+	}
+	seqs, err := newSequences(d)
+	if err != nil {
+		return nil, &DeploymentError{DeploymentID: d.ID, Op: "choosing its lifecycle events", Err: err}
+	}
+	r.seqs = seqs
+	return r, nil
+}
+
+// planInput returns the planner's input for the stored state.
+func (r *runner) planInput() plan.Input {
+	d := r.d
+	in := plan.Input{
+		Config:   d.Config,
+		Type:     d.DeploymentStyle.DeploymentType,
+		Rollback: d.Creator == target.CreatorRollback,
+		Progress: d.Progress.Plan,
+	}
+	if bg := d.BlueGreenDeploymentConfiguration; bg != nil {
+		if o := bg.DeploymentReadyOption; o != nil {
+			in.BlueGreen.ReadyAction = o.ActionOnTimeout
+			in.BlueGreen.ReadyWait = time.Duration(o.WaitTimeInMinutes) * time.Minute
+		}
+		if o := bg.TerminateBlueInstancesOnDeploymentSuccess; o != nil {
+			in.BlueGreen.TerminationAction = o.Action
+			in.BlueGreen.TerminationWait = time.Duration(o.TerminationWaitTimeInMinutes) * time.Minute
+		}
+	}
+	if in.BlueGreen.ReadyAction == plan.StopDeployment && in.BlueGreen.ReadyWait == 0 {
+		// A zero wait time with STOP_DEPLOYMENT: CodeDeploy stops the
+		// deployment as soon as it is ready; the planner needs a positive
+		// wait, and the smallest one does the same.
+		in.BlueGreen.ReadyWait = time.Nanosecond
+	}
+	phase := d.Progress.Plan.Phase
+	in.Targets = make([]plan.Target, len(r.targets))
+	for i := range r.targets {
+		t := &r.targets[i]
+		pt := plan.Target{ID: t.TargetID, Zone: t.Target.Zone, Instance: t.InitialInstanceHealth,
+			Revision: t.InitialRevisionHealth, Label: t.Label}
+		pt.Status, pt.Reroute = planStatus(t, phase, in.Rollback)
+		in.Targets[i] = pt
+	}
+	return in
+}
+
+// planStatus maps a stored target status to the planner's Status and
+// Reroute (spec §3.3). A Green target of a blue/green deployment goes
+// Pending → InProgress (install) → Ready → InProgress (reroute) →
+// Succeeded; the phase tells the two InProgress apart, and the events tell
+// a failed install from a failed reroute.
+func planStatus(t *DeploymentTarget, phase plan.Phase, rollback bool) (status, reroute target.TargetStatus) {
+	if t.Label != target.LabelGreen || rollback {
+		if t.Status == target.TargetReady {
+			return target.TargetSucceeded, ""
+		}
+		return t.Status, ""
+	}
+	switch t.Status {
+	case target.TargetReady:
+		return target.TargetSucceeded, target.TargetPending
+	case target.TargetInProgress:
+		if phase == plan.PhaseReroute {
+			return target.TargetSucceeded, target.TargetInProgress
+		}
+		return target.TargetInProgress, target.TargetPending
+	case target.TargetSucceeded:
+		return target.TargetSucceeded, target.TargetSucceeded
+	case target.TargetFailed:
+		if e := t.Event(target.BeforeAllowTraffic); e != nil && e.Status != target.EventPending && e.Status != target.EventSkipped {
+			return target.TargetSucceeded, target.TargetFailed
+		}
+		return target.TargetFailed, target.TargetPending
+	}
+	return t.Status, target.TargetPending
+}
+
+// run runs the loaded deployment to its end and finishes it.
+func (r *runner) run(ctx context.Context) (*Deployment, error) {
+	r.prepare(ctx)
+	defer r.stopWork()
+	if err := r.e.claim(r); err != nil {
+		return r.d, &DeploymentError{DeploymentID: r.id, Err: err}
+	}
+	defer r.e.release(r)
+	if done, err := r.begin(ctx); done || err != nil {
+		return r.d, err
+	}
+	r.restart()
+	for {
+		dec, err := r.decide(ctx, true)
+		if err != nil {
+			return r.d, r.end(err)
+		}
+		if dec.Done {
+			r.awaitIdle() // nothing is in flight when the planner is done
+			return r.d, r.finish(ctx, dec)
+		}
+		if err := r.wait(ctx, dec.WaitUntil, false); err != nil {
+			return r.d, r.end(err)
+		}
+	}
+}
+
+// begin prepares a run: it fails a half-created deployment, finishes one
+// whose end was decided, builds the planner and starts the work context.
+// done reports that the deployment is final.
+func (r *runner) begin(ctx context.Context) (done bool, err error) {
+	d := r.d
+	if d.Status == StatusCreated && d.Progress.Ending == nil {
+		want := d.Overview.Pending
+		if int64(len(r.targets)) != want && !(r.svc != nil && want == 1) {
+			cause := fmt.Errorf("CreateDeployment stored %d of its %d targets", len(r.targets), want)
+			if err := r.e.failCreated(ctx, d, cause); err != nil {
+				return true, err
+			}
+			return true, nil
+		}
+	}
+	if end := d.Progress.Ending; end != nil {
+		return true, r.finishEnding(ctx, *end)
+	}
+	switch {
+	case d.ComputePlatform != config.Server:
+		why, code, err := r.loadService(ctx)
+		if err != nil {
+			return true, err
+		}
+		if why != "" {
+			return true, r.finishDecided(ctx, Ending{Status: StatusFailed, Time: r.e.clk.Now(), Explanation: why,
+				ErrorInformation: ErrorInformation{Code: code, Message: why}}, d.Progress.Plan)
+		}
+	case d.DeploymentStyle.DeploymentType == target.BlueGreen && d.Creator != target.CreatorRollback:
+		why, err := r.provisionGreen(ctx)
+		if err != nil {
+			return true, err
+		}
+		if why != "" {
+			return true, r.finishDecided(ctx, Ending{Status: StatusFailed, Time: r.e.clk.Now(), Explanation: why,
+				ErrorInformation: ErrorInformation{Code: plan.InternalError, Message: why}}, d.Progress.Plan)
+		}
+	}
+	p, err := plan.New(r.planInput())
+	if err != nil {
+		return true, &DeploymentError{DeploymentID: r.id, Op: "planning from the stored state", Err: err}
+	}
+	r.p = p
+	for i := range r.targets {
+		if r.targets[i].Status == target.TargetInProgress {
+			r.resumed = append(r.resumed, i)
+		}
+	}
+	r.resumeStep = d.Progress.Plan.StepIssued
+	if d.Status == StatusCreated {
+		now := r.e.clk.Now()
+		if err := r.save(ctx, func(d *Deployment) {
+			d.Status = StatusInProgress
+			d.StartTime = now
+		}); err != nil {
+			return true, r.storeErr("starting it", err)
+		}
+		r.status = StatusInProgress
+		r.deploymentChanged(now, "")
+		r.notify(Notification{Event: TriggerDeploymentStart, Time: now, Status: StatusInProgress})
+	}
+	return false, nil
+}
+
+// prepare sets up the run's contexts and work group; it comes before the
+// runner is registered, so that Stop may cancel the work at any time.
+func (r *runner) prepare(ctx context.Context) {
+	r.runCtx = ctx
+	r.workCtx, r.cancelWork = context.WithCancelCause(ctx)
+	if c := r.e.opts.Concurrency; c > 0 {
+		r.g.SetLimit(c)
+	}
+}
+
+// restart starts again the work that was in flight when the deployment was
+// stored: targets stored InProgress (from their first event, or, after a
+// stop, recorded as interrupted) and an issued step.
+func (r *runner) restart() {
+	phase := r.p.Progress().Phase
+	stopped := r.p.Progress().StopCode != ""
+	items := make([]item, 0, len(r.resumed)+1)
+	for _, i := range r.resumed {
+		items = append(items, item{i: int32(i), phase: phase, stopped: stopped})
+	}
+	r.resumed = nil
+	if r.resumeStep {
+		r.resumeStep = false
+		items = append(items, item{i: -1, phase: phase, step: r.resumedStep()})
+	}
+	r.pmu.Lock()
+	n := r.enqueueLocked(items)
+	r.pmu.Unlock()
+	r.spawn(n)
+}
+
+// decide asks the planner what to do, stores the decision's progress and
+// status when they changed, and starts the work it hands out — and the
+// work workers' decisions handed out meanwhile — when act is true. Work is
+// started only once the progress of the decision that handed it out is
+// stored (the planner's first duty).
+func (r *runner) decide(ctx context.Context, act bool) (plan.Decision, error) {
+	if r.poked.Swap(false) {
+		if err := r.sync(ctx); err != nil {
+			return plan.Decision{}, err
+		}
+	}
+	r.pmu.Lock()
+	if err := r.applyRequests(); err != nil {
+		r.pmu.Unlock()
+		return plan.Decision{}, err
+	}
+	now := r.e.clk.Now()
+	dec := r.p.Next(now)
+	items := r.pendingStart
+	r.pendingStart = nil
+	for _, i := range dec.Start {
+		items = append(items, item{i: int32(i), phase: dec.Phase})
+	}
+	if dec.Step != nil {
+		items = append(items, item{i: -1, phase: dec.Phase, step: *dec.Step})
+	}
+	r.needLoop = false
+	saved, status := r.saved, r.status
+	r.pmu.Unlock()
+	dec.Start = nil // reused by the planner; the items hold the work
+	if dec.Done {
+		return dec, nil
+	}
+	if !act && len(items) > 0 {
+		return dec, nil // a peek: the work is forgotten with the planner
+	}
+	if dec.Progress != saved || dec.Status != status {
+		if err := r.save(ctx, func(d *Deployment) {
+			d.Progress.Plan = dec.Progress
+			d.Status = dec.Status
+		}); err != nil {
+			return dec, r.storeErr("saving its progress", err)
+		}
+	}
+	r.pmu.Lock()
+	r.saved, r.status = dec.Progress, dec.Status
+	n := r.enqueueLocked(items)
+	r.pmu.Unlock()
+	r.spawn(n)
+	for _, it := range items {
+		if it.i >= 0 {
+			r.started++
+		}
+	}
+	if dec.Status != status {
+		r.deploymentChanged(now, dec.Explanation)
+	}
+	if saved.Phase == plan.PhaseInstallReplacement && dec.Progress.Phase != saved.Phase {
+		r.notify(Notification{Event: TriggerDeploymentReady, Time: now, Status: dec.Status})
+	}
+	return dec, nil
+}
+
+// applyRequests passes stop and continue requests stored with the
+// deployment on to the planner. r.pmu is held.
+func (r *runner) applyRequests() error {
+	d := r.d
+	if s := d.StopRequest; s != nil && !r.stopSeen {
+		r.stopSeen = true
+		r.stopping.Store(true)
+		code, msg := plan.ManualStop, s.Message
+		if s.Alarm != "" {
+			code = plan.AlarmActive
+		}
+		if msg == "" {
+			msg = "stopped on request"
+		}
+		if err := r.p.Stop(code, msg); err != nil && !errors.Is(err, plan.ErrDone) {
+			return &DeploymentError{DeploymentID: r.id, Op: "stopping", Err: err}
+		}
+		r.e.log.Info("deployment stopping", "deployment", r.id, "code", string(code), "abort", s.AbortRunningEvents)
+	}
+	if s := d.StopRequest; s != nil && s.AbortRunningEvents {
+		r.abort()
+	}
+	phase := r.p.Progress().Phase
+	if d.Progress.ReadyWaitContinued && !r.readyContinued && phase == plan.PhaseReadyWait {
+		r.readyContinued = true
+		_ = r.p.Continue(plan.ReadyWait) // the phase was just checked
+	}
+	if d.Progress.TerminationWaitContinued && !r.termContinued && phase == plan.PhaseTerminationWait {
+		r.termContinued = true
+		_ = r.p.Continue(plan.TerminationWait)
+	}
+	return nil
+}
+
+// wait blocks until there is something to do: a worker needs the loop (a
+// decision to store, a step reported, nothing left in flight), a request
+// was stored, the decision's deadline passed, or it is time to poll. With
+// idle it returns only once nothing is in flight. It returns the error
+// that must end the run.
+func (r *runner) wait(ctx context.Context, until time.Time, idle bool) error {
+	for {
+		r.pmu.Lock()
+		fatal, need, inflight := r.fatal, r.needLoop, r.inflight
+		r.pmu.Unlock()
+		switch {
+		case fatal != nil:
+			return fatal
+		case idle && inflight == 0, !idle && need:
+			return nil
+		}
+		fired := r.armTimer(until)
+		select {
+		case <-r.wake:
+			switch {
+			case !idle && r.poked.Load():
+				return nil // decide reads the request
+			case r.poked.Swap(false):
+				if err := r.sync(ctx); err != nil {
+					return err
+				}
+				r.pmu.Lock()
+				err := r.applyRequests()
+				r.pmu.Unlock()
+				if err != nil {
+					return err
+				}
+			}
+		case now := <-fired:
+			r.timer = nil
+			if !now.Before(r.pollAt) {
+				if err := r.poll(ctx); err != nil {
+					return err
+				}
+			}
+			if !idle {
+				return nil
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+}
+
+// armTimer makes sure a timer fires at the earlier of until (when set) and
+// the next poll, and returns its channel. The timer is kept across waits
+// while its deadline stays the same, so the loop does not make a timer per
+// report.
+func (r *runner) armTimer(until time.Time) <-chan time.Time {
+	if r.pollAt.IsZero() {
+		r.pollAt = r.e.clk.Now().Add(r.e.opts.PollInterval)
+	}
+	at := r.pollAt
+	if !until.IsZero() && until.Before(at) {
+		at = until
+	}
+	if r.timer != nil && at.Equal(r.timerAt) {
+		return r.timer.C()
+	}
+	r.stopTimer()
+	r.timer, r.timerAt = r.e.clk.NewTimer(at.Sub(r.e.clk.Now())), at
+	return r.timer.C()
+}
+
+// stopTimer stops the loop's timer, if any.
+func (r *runner) stopTimer() {
+	if r.timer != nil {
+		r.timer.Stop()
+		r.timer = nil
+	}
+}
+
+// wakeLoop wakes the loop. It never blocks.
+func (r *runner) wakeLoop() {
+	select {
+	case r.wake <- struct{}{}:
+	default:
+	}
+}
+
+// requestSync asks the loop to read the deployment for a request.
+func (r *runner) requestSync() {
+	r.poked.Store(true)
+	r.wakeLoop()
+}
+
+// awaitIdle waits for every worker to return.
+func (r *runner) awaitIdle() {
+	_ = r.g.Wait()
+}
+
+// stopWork cancels the work still running and waits for it.
+func (r *runner) stopWork() {
+	r.stopTimer()
+	if r.cancelWork != nil {
+		r.cancelWork(errStopRun)
+	}
+	r.awaitIdle()
+}
+
+// end stops the run for err and returns it as the run's error.
+func (r *runner) end(err error) error {
+	r.stopWork()
+	var de *DeploymentError
+	if errors.As(err, &de) {
+		return err
+	}
+	if r.runCtx.Err() != nil && errors.Is(err, r.runCtx.Err()) {
+		return &DeploymentError{DeploymentID: r.id, Op: "interrupted; Resume continues it", Err: err}
+	}
+	return &DeploymentError{DeploymentID: r.id, Err: err}
+}
+
+// storeErr wraps a store error of the run.
+func (r *runner) storeErr(op string, err error) error {
+	return &DeploymentError{DeploymentID: r.id, Op: op, Err: err}
+}
+
+// sync reads the deployment for requests stored by Stop or Continue.
+func (r *runner) sync(ctx context.Context) error {
+	fresh, err := r.e.store.GetDeployment(ctx, r.id)
+	if err != nil {
+		return r.storeErr("reading it for stop and continue requests", err)
+	}
+	if fresh.Version != r.d.Version {
+		if fresh.Status.Final() {
+			return r.storeErr("", fmt.Errorf("%w: it was finished (%s) by another executor", ErrConflict, fresh.Status))
+		}
+		r.adopt(fresh)
+	}
+	return nil
+}
+
+// abort cancels the running lifecycle events for a stop with
+// AbortRunningEvents. It may be called from any goroutine.
+func (r *runner) abort() {
+	if r.cancelWork != nil {
+		r.cancelWork(errAbort)
+	}
+}
+
+// adopt takes the requests and version of a newer stored copy, keeping
+// the runner's own state, so that the next write succeeds. A stop request
+// stops the workers from starting new events at once.
+func (r *runner) adopt(fresh *Deployment) {
+	if fresh.StopRequest != nil {
+		r.stopping.Store(true)
+	}
+	r.d.StopRequest = fresh.StopRequest
+	r.d.Progress.ReadyWaitContinued = fresh.Progress.ReadyWaitContinued
+	r.d.Progress.TerminationWaitContinued = fresh.Progress.TerminationWaitContinued
+	r.d.Version = fresh.Version
+}
+
+// save changes the stored deployment with change, a compare-and-swap that
+// picks up requests stored meanwhile and retries on ErrConflict. The
+// overview counters go with every write.
+func (r *runner) save(ctx context.Context, change func(d *Deployment)) error {
+	for attempt := 0; ; attempt++ {
+		change(r.d)
+		r.pmu.Lock()
+		r.d.Overview = r.overview
+		r.pmu.Unlock()
+		err := r.e.store.UpdateDeployment(ctx, r.d)
+		if err == nil || !errors.Is(err, ErrConflict) || attempt == maxConflicts {
+			return err
+		}
+		fresh, gerr := r.e.store.GetDeployment(ctx, r.id)
+		if gerr != nil {
+			return gerr
+		}
+		if fresh.Status.Final() && !r.d.Status.Final() {
+			return fmt.Errorf("%w: it was finished (%s) by another executor", ErrConflict, fresh.Status)
+		}
+		r.adopt(fresh)
+	}
+}
+
+// maxConflicts bounds the compare-and-swap retries of one write.
+const maxConflicts = 64
+
+// poll runs the periodic checks: requests stored by other processes, the
+// alarms, and the overview counters.
+func (r *runner) poll(ctx context.Context) error {
+	r.pollAt = time.Time{}
+	if err := r.sync(ctx); err != nil {
+		return err
+	}
+	if err := r.pollAlarms(ctx); err != nil {
+		return err
+	}
+	r.pmu.Lock()
+	changed := r.d.Overview != r.overview
+	r.pmu.Unlock()
+	if changed {
+		if err := r.save(ctx, func(*Deployment) {}); err != nil {
+			return r.storeErr("saving its overview", err)
+		}
+	}
+	return nil
+}
+
+// deploymentChanged reports a new deployment status to the observer and
+// the log.
+func (r *runner) deploymentChanged(now time.Time, explanation string) {
+	r.e.log.Info("deployment status", "deployment", r.id, "status", string(r.status), "explanation", explanation)
+	r.e.observe(Event{Kind: EventDeploymentStatus, Time: now, DeploymentID: r.id, ApplicationName: r.d.ApplicationName,
+		GroupName: r.d.GroupName, Status: r.status, ErrorInformation: r.d.ErrorInformation, Explanation: explanation})
+}
+
+// observe passes e to the observer, if any.
+func (e *Executor) observe(ev Event) {
+	if e.opts.Observer != nil {
+		e.opts.Observer.Observe(ev)
+	}
+}
+
+// notify sends n to every notifier, once per trigger of the group that
+// asks for n.Event.
+func (r *runner) notify(n Notification) {
+	if len(r.triggers[n.Event]) == 0 {
+		return
+	}
+	n.ApplicationName, n.GroupName, n.DeploymentID = r.d.ApplicationName, r.d.GroupName, r.id
+	r.e.notifyTriggers(r.runCtx, r.triggers, n)
+}
+
+// debug reports whether debug logging is on, so that hot paths build no
+// attributes for a logger that drops them.
+func (e *Executor) debug() bool { return e.log.Enabled(context.Background(), slog.LevelDebug) }

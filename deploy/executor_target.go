@@ -1,0 +1,324 @@
+package deploy
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// sequences are the lifecycle events a deployment's targets run, by
+// situation (spec §3.2, §3.3; target.Sequence).
+type sequences struct {
+	inPlace    []target.LifecycleEvent // in-place, or its rollback
+	green      []target.LifecycleEvent // replacement: install, then allow traffic
+	greenSplit int                     // index of the allow-traffic part in green
+	blue       []target.LifecycleEvent // original: block traffic
+	rbBlue     []target.LifecycleEvent // rollback, original: allow traffic
+	rbGreen    []target.LifecycleEvent // rollback, replacement: block traffic
+}
+
+// newSequences returns the sequences of d's targets.
+func newSequences(d *Deployment) (sequences, error) {
+	var s sequences
+	if d.ComputePlatform != config.Server {
+		return s, nil
+	}
+	lb := lbEvents(d.ComputePlatform, d.DeploymentStyle, d.LoadBalancerInfo)
+	events := func(k target.SequenceKind) ([]target.LifecycleEvent, error) {
+		return target.Sequence{Platform: config.Server, Kind: k, LoadBalancer: lb}.Events()
+	}
+	var err error
+	rollback := d.Creator == target.CreatorRollback
+	if d.DeploymentStyle.DeploymentType == target.InPlace {
+		kind := target.KindInPlace
+		if rollback {
+			kind = target.KindInPlaceRollback
+		}
+		s.inPlace, err = events(kind)
+		return s, err
+	}
+	if rollback {
+		if s.rbBlue, err = events(target.KindBlueGreenRollbackOriginal); err != nil {
+			return s, err
+		}
+		s.rbGreen, err = events(target.KindBlueGreenRollbackReplacement)
+		return s, err
+	}
+	if s.green, err = events(target.KindBlueGreenReplacement); err != nil {
+		return s, err
+	}
+	s.greenSplit = slices.Index(s.green, target.BeforeAllowTraffic)
+	s.blue, err = events(target.KindBlueGreenOriginal)
+	return s, err
+}
+
+// forPhase returns the events of a target with label in phase: the
+// record's whole list, and the part [lo, hi) the phase runs.
+func (s *sequences) forPhase(phase plan.Phase) (all []target.LifecycleEvent, lo, hi int) {
+	switch phase {
+	case plan.PhaseDeploy:
+		return s.inPlace, 0, len(s.inPlace)
+	case plan.PhaseInstallReplacement:
+		return s.green, 0, s.greenSplit
+	case plan.PhaseReroute:
+		return s.green, s.greenSplit, len(s.green)
+	case plan.PhaseBlockOriginals:
+		return s.blue, 0, len(s.blue)
+	case plan.PhaseAllowOriginals:
+		return s.rbBlue, 0, len(s.rbBlue)
+	case plan.PhaseBlockReplacements:
+		return s.rbGreen, 0, len(s.rbGreen)
+	}
+	return nil, 0, 0
+}
+
+// eventSlices recycles the lifecycle event lists of finished targets: the
+// store copies records in, so a list can serve the next target once its
+// last write is done.
+var eventSlices = sync.Pool{New: func() any { return new([]LifecycleEventRecord) }}
+
+// runTarget runs the phase's lifecycle events on target i, recording every
+// transition: the target InProgress with its first event InProgress before
+// anything runs, then one write per event that ends (which also starts the
+// next; see Options.RecordInterval for when writes are combined), the last
+// one carrying the target's new status. A failed event
+// (not covered by ignoreApplicationStopFailures, spec §3.9) fails the
+// target and skips the rest. stopped marks a target found InProgress when
+// a stopped deployment is resumed: its events were cut off by the crash and
+// are not run again (spec §11.14); it is recorded Failed.
+func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
+	t := &r.targets[i]
+	all, lo, hi := r.seqs.forPhase(phase)
+	if hi <= lo {
+		return completion{i: i, err: &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("phase %s runs no lifecycle events on target %s", phase, t.TargetID)}}
+	}
+	if !stopped && r.stopping.Load() {
+		// Handed out just before a stop: it never starts (spec §11.14) and
+		// keeps its status (Pending: Skipped when the deployment ends;
+		// Ready: installed, never rerouted).
+		return completion{i: i, ok: false, status: t.Status}
+	}
+	now := r.e.clk.Now()
+	if lo == 0 || len(t.LifecycleEvents) != len(all) {
+		buf := eventSlices.Get().(*[]LifecycleEventRecord)
+		evs := slices.Grow((*buf)[:0], len(all))
+		*buf = nil
+		eventSlices.Put(buf)
+		for _, name := range all {
+			evs = append(evs, LifecycleEventRecord{Name: name, Status: target.EventPending})
+		}
+		t.LifecycleEvents = evs
+	} else {
+		for k := lo; k < len(t.LifecycleEvents); k++ {
+			t.LifecycleEvents[k] = LifecycleEventRecord{Name: all[k], Status: target.EventPending}
+		}
+	}
+	if stopped {
+		return r.interruptTarget(i, lo, hi, now)
+	}
+	t.Status = target.TargetInProgress
+	t.LifecycleEvents[lo].Status = target.EventInProgress
+	t.LifecycleEvents[lo].StartTime = now
+	t.LastUpdated = now
+	if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
+	}
+	r.targetChanged(t, now)
+	r.eventChanged(t, lo, now)
+	if lo == 0 {
+		r.notify(Notification{Event: TriggerInstanceStart, Time: now, TargetID: t.TargetID, TargetStatus: target.TargetInProgress})
+	}
+	ok := true
+	written := now // when the record was last written
+	for k := lo; k < hi; k++ {
+		res, err := r.runEvent(r.workCtx, t, all[k])
+		if err != nil {
+			if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
+				return completion{i: i, interrupted: true}
+			}
+			res = errorResult(err, context.Cause(r.workCtx))
+		}
+		now = r.e.clk.Now()
+		ev := &t.LifecycleEvents[k]
+		ev.Status, ev.EndTime = res.Status, now
+		if res.Message != "" || res.LogTail != "" || res.Status == target.EventFailed {
+			ev.Diagnostics = diagnostics(res)
+		}
+		failed := res.Status == target.EventFailed && !r.info.IgnoresFailureOf(all[k])
+		next := k + 1
+		if !failed && next < hi && r.stopping.Load() {
+			// Stopped: no new lifecycle event starts (spec §11.14); the
+			// target did not complete, so it failed.
+			failed = true
+			t.LifecycleEvents[next].Diagnostics = &Diagnostics{ErrorCode: target.CodeUnknownError, Message: "not run: the deployment was stopped"}
+		}
+		if failed {
+			ok = false
+			for ; next < hi; next++ {
+				t.LifecycleEvents[next].Status = target.EventSkipped
+			}
+		} else if next < hi {
+			t.LifecycleEvents[next].Status = target.EventInProgress
+			t.LifecycleEvents[next].StartTime = now
+		}
+		last := next >= hi
+		if last {
+			t.Status = r.endStatus(t, phase, ok)
+		}
+		t.LastUpdated = now
+		if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
+			if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+				return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
+			}
+			written = now
+		}
+		r.eventChanged(t, k, now)
+		if last {
+			break
+		}
+		r.eventChanged(t, next, now)
+	}
+	return r.targetDone(i, phase, ok, now)
+}
+
+// interruptTarget records a target of a stopped deployment whose events a
+// crash cut off: the event that was running failed, the rest skipped.
+func (r *runner) interruptTarget(i int32, lo, hi int, now time.Time) completion {
+	t := &r.targets[i]
+	for k := lo; k < hi; k++ {
+		t.LifecycleEvents[k].Status = target.EventSkipped
+	}
+	t.LifecycleEvents[lo] = LifecycleEventRecord{Name: t.LifecycleEvents[lo].Name, Status: target.EventFailed, StartTime: now, EndTime: now,
+		Diagnostics: &Diagnostics{ErrorCode: target.CodeUnknownError,
+			Message: "the deployment was stopped while this target was in progress and the executor was restarted; its events were not run again"}}
+	t.Status = target.TargetFailed
+	t.LastUpdated = now
+	if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
+	}
+	r.eventChanged(t, lo, now)
+	return r.targetDone(i, "", false, now)
+}
+
+// targetDone reports a target's new status and hands its event list back
+// for reuse when nothing needs it any more.
+func (r *runner) targetDone(i int32, phase plan.Phase, ok bool, now time.Time) completion {
+	t := &r.targets[i]
+	r.targetChanged(t, now)
+	switch t.Status {
+	case target.TargetSucceeded:
+		r.notify(Notification{Event: TriggerInstanceSuccess, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+	case target.TargetFailed:
+		r.notify(Notification{Event: TriggerInstanceFailure, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+	case target.TargetReady:
+		r.notify(Notification{Event: TriggerInstanceReady, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+	}
+	if phase != plan.PhaseInstallReplacement {
+		// The record is stored; only Green targets run a second part.
+		buf := eventSlices.Get().(*[]LifecycleEventRecord)
+		*buf = t.LifecycleEvents[:0]
+		eventSlices.Put(buf)
+		t.LifecycleEvents = nil
+	}
+	return completion{i: i, ok: ok, status: t.Status}
+}
+
+// endStatus is a target's status once its part of phase is over.
+func (r *runner) endStatus(t *DeploymentTarget, phase plan.Phase, ok bool) target.TargetStatus {
+	switch {
+	case !ok:
+		return target.TargetFailed
+	case phase == plan.PhaseInstallReplacement:
+		return target.TargetReady
+	}
+	return target.TargetSucceeded
+}
+
+// runEvent runs one Server lifecycle event through the role that performs
+// it: the Installer, or the TrafficController for BlockTraffic and
+// AllowTraffic. A TrafficController error fails the event; an error is
+// returned only when the event could not be run at all.
+func (r *runner) runEvent(ctx context.Context, t *DeploymentTarget, ev target.LifecycleEvent) (target.EventResult, error) {
+	switch ev.Role(config.Server) {
+	case target.RoleInstaller:
+		res, err := r.e.platform.Installer.RunEvent(ctx, target.EventRequest{Target: t.Target, Event: ev, Deployment: r.info})
+		if err != nil {
+			return res, err
+		}
+		switch res.Status {
+		case target.EventSucceeded, target.EventFailed, target.EventSkipped:
+		default:
+			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError,
+				Message: fmt.Sprintf("the Installer returned status %q; want Succeeded, Failed or Skipped", res.Status)}, nil
+		}
+		return res, nil
+	case target.RoleTrafficController:
+		req := target.TrafficRequest{Target: t.Target, Deployment: r.info}
+		var err error
+		if ev == target.BlockTraffic {
+			err = r.e.platform.TrafficController.BlockTraffic(ctx, req)
+		} else {
+			err = r.e.platform.TrafficController.AllowTraffic(ctx, req)
+		}
+		if err != nil {
+			return target.EventResult{}, err
+		}
+		return target.EventResult{Status: target.EventSucceeded}, nil
+	}
+	return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError,
+		Message: fmt.Sprintf("no role performs event %s on Server targets", ev)}, nil
+}
+
+// errorResult turns the error of an event that could not run into a failed
+// result: a target failing is data for the planner, not an error of the
+// deployment.
+func errorResult(err, cause error) target.EventResult {
+	msg := err.Error()
+	if errors.Is(cause, errAbort) {
+		msg = "aborted: the deployment was stopped with AbortRunningEvents: " + msg
+	}
+	return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError, Message: msg}
+}
+
+// diagnostics records what an event result has to say.
+func diagnostics(res target.EventResult) *Diagnostics {
+	code := res.ErrorCode
+	if code == "" {
+		code = target.CodeSuccess
+		if res.Status == target.EventFailed {
+			code = target.CodeUnknownError
+		}
+	}
+	return &Diagnostics{ErrorCode: code, Message: res.Message, LogTail: target.TrimLogTail(res.LogTail)}
+}
+
+// targetChanged reports a target's status to the observer and the log.
+func (r *runner) targetChanged(t *DeploymentTarget, now time.Time) {
+	if r.debug {
+		r.e.log.Debug("target status", "deployment", r.id, "target", t.TargetID, "status", string(t.Status))
+	}
+	if r.observer != nil {
+		r.observer.Observe(Event{Kind: EventTargetStatus, Time: now, DeploymentID: r.id, ApplicationName: r.d.ApplicationName,
+			GroupName: r.d.GroupName, TargetID: t.TargetID, TargetStatus: t.Status})
+	}
+}
+
+// eventChanged reports lifecycle event k of t to the observer and the log.
+func (r *runner) eventChanged(t *DeploymentTarget, k int, now time.Time) {
+	ev := &t.LifecycleEvents[k]
+	if r.debug {
+		r.e.log.Debug("lifecycle event", "deployment", r.id, "target", t.TargetID, "event", string(ev.Name), "status", string(ev.Status))
+	}
+	if r.observer != nil {
+		r.observer.Observe(Event{Kind: EventLifecycle, Time: now, DeploymentID: r.id, ApplicationName: r.d.ApplicationName,
+			GroupName: r.d.GroupName, TargetID: t.TargetID, LifecycleEvent: ev.Name, LifecycleEventStatus: ev.Status,
+			Diagnostics: ev.Diagnostics})
+	}
+}
