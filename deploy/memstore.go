@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/health"
@@ -41,11 +42,8 @@ type MemoryStore struct {
 	active    map[groupKey]string           // group → its active deployment
 	instances map[string]map[string]memInstance
 	seq       uint64
-	strs      internTable
-	locs      []*time.Location
 	revs      map[locKey]*revision.Location
-	scratch   []memEvent // encodeTarget's buffer, under mu
-	slab      []memEvent // newEvents' current slab, under mu
+	tab       *internTable // has its own lock
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -54,11 +52,21 @@ type groupKey struct{ app, group string }
 
 func (k groupKey) String() string { return k.app + "/" + k.group }
 
+// memDeployment is a stored deployment with its target records, which
+// have their own lock, so that writes to the targets of
+// a deployment neither wait for nor block the rest of the store: the
+// store's lock is held only to find the deployment. Lock order: the
+// store's mu, then a deployment's mu, then the intern table's mu.
 type memDeployment struct {
-	d       Deployment
-	seq     uint64
-	targets []memTarget
-	index   map[string]int // target ID → position in targets
+	d   Deployment // under MemoryStore.mu
+	id  string     // d.ID, which never changes; read without a lock
+	seq uint64
+
+	mu      sync.Mutex
+	targets []memTarget    // under mu
+	index   map[string]int // target ID → position in targets, under mu
+	scratch []memEvent     // encodeTarget's buffer, under mu
+	slab    []memEvent     // newEvents' current slab, under mu
 }
 
 // memTarget is a DeploymentTarget without its deployment ID, enum strings
@@ -102,9 +110,8 @@ func NewMemoryStore() *MemoryStore {
 		groupDeps: map[groupKey][]*memDeployment{},
 		active:    map[groupKey]string{},
 		instances: map[string]map[string]memInstance{},
-		strs:      newInternTable(),
-		locs:      []*time.Location{time.UTC},
 		revs:      map[locKey]*revision.Location{},
+		tab:       newInternTable(),
 	}
 }
 
@@ -302,7 +309,7 @@ func (s *MemoryStore) CreateDeployment(ctx context.Context, d *Deployment) error
 	}
 	c.Version = 1
 	s.seq++
-	md := &memDeployment{d: c, seq: s.seq, index: map[string]int{}}
+	md := &memDeployment{d: c, id: c.ID, seq: s.seq, index: map[string]int{}}
 	s.deps[c.ID] = md
 	s.groupDeps[gk] = append(s.groupDeps[gk], md)
 	d.ID, d.Version = c.ID, 1
@@ -401,6 +408,15 @@ func (s *MemoryStore) ListDeployments(ctx context.Context, applicationName, grou
 
 func targetKey(deploymentID, targetID string) string { return deploymentID + "/" + targetID }
 
+// deployment returns the deployment id, or nil. Its target records are
+// then read and written under its own lock.
+func (s *MemoryStore) deployment(id string) *memDeployment {
+	s.mu.RLock()
+	md := s.deps[id]
+	s.mu.RUnlock()
+	return md
+}
+
 // PutTargets implements TargetStore.
 func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targets []DeploymentTarget) error {
 	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
@@ -417,12 +433,12 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 			return invalid("target", targetKey(deploymentID, t.TargetID), "it names deployment %q", t.DeploymentID)
 		}
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	md := s.deps[deploymentID]
+	md := s.deployment(deploymentID)
 	if md == nil {
 		return recErr("deployment", deploymentID, ErrNotFound)
 	}
+	md.mu.Lock()
+	defer md.mu.Unlock()
 	n := len(md.targets)
 	undo := func(err error) error {
 		for _, mt := range md.targets[n:] {
@@ -433,12 +449,21 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		return err
 	}
 	md.targets = slices.Grow(md.targets, len(targets))
+	if n == 0 && len(md.index) == 0 {
+		md.index = make(map[string]int, len(targets))
+	}
 	for i := range targets {
 		t := &targets[i]
 		if _, dup := md.index[t.TargetID]; dup {
 			return undo(recErr("target", targetKey(deploymentID, t.TargetID), ErrAlreadyExists))
 		}
-		mt, err := s.encodeTarget(deploymentID, t, nil)
+		// Targets of one fleet often carry the same tags: records share
+		// one stored (never mutated) map rather than a copy each.
+		var like *memTarget
+		if len(md.targets) > 0 {
+			like = &md.targets[len(md.targets)-1]
+		}
+		mt, err := s.encodeTarget(md, t, nil, like)
 		if err != nil {
 			return undo(err)
 		}
@@ -447,7 +472,7 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		md.targets = append(md.targets, mt)
 	}
 	for i := range targets {
-		targets[i].DeploymentID = md.d.ID
+		targets[i].DeploymentID = md.id
 		targets[i].Version = 1
 	}
 	return nil
@@ -458,17 +483,17 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 	if err := ctxErr(ctx, "target", targetKey(deploymentID, targetID)); err != nil {
 		return nil, err
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	md := s.deps[deploymentID]
+	md := s.deployment(deploymentID)
 	if md == nil {
 		return nil, recErr("deployment", deploymentID, ErrNotFound)
 	}
+	md.mu.Lock()
+	defer md.mu.Unlock()
 	i, ok := md.index[targetID]
 	if !ok {
 		return nil, recErr("target", targetKey(deploymentID, targetID), ErrNotFound)
 	}
-	t := s.decodeTarget(md.d.ID, &md.targets[i])
+	t := s.decodeTarget(md.id, &md.targets[i])
 	return &t, nil
 }
 
@@ -482,12 +507,12 @@ func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) err
 	if t.Target.ID != t.TargetID {
 		return invalid("target", targetKey(t.DeploymentID, t.TargetID), "target.id %q differs from targetId", t.Target.ID)
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	md := s.deps[t.DeploymentID]
+	md := s.deployment(t.DeploymentID)
 	if md == nil {
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
 	}
+	md.mu.Lock()
+	defer md.mu.Unlock()
 	i, ok := md.index[t.TargetID]
 	if !ok {
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
@@ -497,7 +522,7 @@ func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) err
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID),
 			fmt.Errorf("%w: stored version %d, update carries %d", ErrConflict, cur.version, t.Version))
 	}
-	mt, err := s.encodeTarget(t.DeploymentID, t, cur)
+	mt, err := s.encodeTarget(md, t, cur, cur)
 	if err != nil {
 		return err
 	}
@@ -515,12 +540,12 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	if limit <= 0 {
 		limit = memPageSize
 	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	md := s.deps[deploymentID]
+	md := s.deployment(deploymentID)
 	if md == nil {
 		return nil, "", recErr("deployment", deploymentID, ErrNotFound)
 	}
+	md.mu.Lock()
+	defer md.mu.Unlock()
 	start := 0
 	if pageToken != "" {
 		i, ok := md.index[pageToken]
@@ -533,9 +558,9 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	if start >= end {
 		return nil, "", nil
 	}
-	page := make([]DeploymentTarget, 0, end-start)
+	page := make([]DeploymentTarget, end-start)
 	for i := start; i < end; i++ {
-		page = append(page, s.decodeTarget(md.d.ID, &md.targets[i]))
+		s.decodeTargetInto(&page[i-start], md.id, &md.targets[i])
 	}
 	next := ""
 	if end < len(md.targets) {
@@ -544,22 +569,38 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	return page, next, nil
 }
 
-// encodeTarget packs t, a target of deploymentID. cur, when not nil, is
-// the stored record t replaces: its ID string and its Tags map are shared
-// when t's are equal, rather than copied; its interned names serve as
-// hints that spare most lookups; and its events array is reused when the
-// number of events did not change (the caller then replaces *cur with the
-// result, so nothing else sees the array change). Nothing stored changes
-// when it returns an error. It must be called with s.mu held for writing.
-func (s *MemoryStore) encodeTarget(deploymentID string, t *DeploymentTarget, cur *memTarget) (memTarget, error) {
+// sameTarget reports whether a and b are equal, comparing the cheap
+// fields first.
+func sameTarget(a, b *target.Target) bool {
+	return a.ID == b.ID && a.Zone == b.Zone && a.AutoScalingGroup == b.AutoScalingGroup &&
+		a.OnPremises == b.OnPremises && maps.Equal(a.Tags, b.Tags)
+}
+
+// encodeTarget packs t, a target of md. cur, when not nil, is the stored
+// record t replaces: its interned names serve as hints that spare most
+// lookups, and its events array is reused when the number of events did
+// not change (the caller then replaces *cur with the result, so nothing
+// else sees the array change). like, when not nil, is a stored record
+// whose target snapshot (cur's, or a neighbour's) is shared when t's is
+// equal to it, rather than copied: stored snapshots are never mutated.
+// Nothing stored changes when it returns an error. It must be called with
+// md.mu held.
+func (s *MemoryStore) encodeTarget(md *memDeployment, t *DeploymentTarget, cur, like *memTarget) (memTarget, error) {
 	full := false
+	strs, locs := s.tab.strings(), s.tab.locations()
 	str := func(v string, hint uint16) uint16 {
-		i, ok := s.strs.idHint(v, hint)
+		if int(hint) < len(strs) && strs[hint] == v {
+			return hint // unchanged: the common case
+		}
+		i, ok := s.tab.idHint(v, hint)
 		full = full || !ok
 		return i
 	}
 	when := func(t time.Time) (int64, int32, uint16) {
-		sec, nsec, loc, ok := s.packTime(t)
+		if l := t.Location(); l == locs[0] {
+			return t.Unix(), int32(t.Nanosecond()), 0
+		}
+		sec, nsec, loc, ok := s.tab.packTime(t)
 		full = full || !ok
 		return sec, nsec, loc
 	}
@@ -567,11 +608,15 @@ func (s *MemoryStore) encodeTarget(deploymentID string, t *DeploymentTarget, cur
 	if cur != nil {
 		hint = *cur
 	}
-	mt := memTarget{tgt: t.Target}
-	if cur != nil && maps.Equal(t.Target.Tags, cur.tgt.Tags) {
-		mt.tgt.ID, mt.tgt.Tags = cur.tgt.ID, cur.tgt.Tags
-	} else {
-		mt.tgt = cloneTarget(mt.tgt)
+	var mt memTarget
+	switch {
+	case like != nil && sameTarget(&t.Target, &like.tgt):
+		mt.tgt = like.tgt
+	case like != nil && len(t.Target.Tags) > 0 && maps.Equal(t.Target.Tags, like.tgt.Tags):
+		mt.tgt = t.Target
+		mt.tgt.Tags = like.tgt.Tags
+	default:
+		mt.tgt = cloneTarget(t.Target)
 	}
 	mt.label = str(string(t.Label), hint.label)
 	mt.inst = str(string(t.InitialInstanceHealth), hint.inst)
@@ -583,10 +628,10 @@ func (s *MemoryStore) encodeTarget(deploymentID string, t *DeploymentTarget, cur
 	var evs []memEvent
 	switch {
 	case inPlace:
-		s.scratch = slices.Grow(s.scratch[:0], n)[:n]
-		evs = s.scratch
+		md.scratch = slices.Grow(md.scratch[:0], n)[:n]
+		evs = md.scratch
 	case n > 0:
-		evs = s.newEvents(n)
+		evs = md.newEvents(n)
 	}
 	for i := range t.LifecycleEvents {
 		e := &t.LifecycleEvents[i]
@@ -608,7 +653,7 @@ func (s *MemoryStore) encodeTarget(deploymentID string, t *DeploymentTarget, cur
 		}
 	}
 	if full {
-		return memTarget{}, invalid("target", targetKey(deploymentID, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
+		return memTarget{}, invalid("target", targetKey(md.id, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
 	}
 	if inPlace {
 		copy(cur.events, evs)
@@ -623,86 +668,111 @@ const eventSlab = 4096
 
 // newEvents returns room for n packed events, cut from a shared slab so
 // that a million targets do not cost a million allocations. It must be
-// called with s.mu held for writing.
-func (s *MemoryStore) newEvents(n int) []memEvent {
+// called with md.mu held.
+func (md *memDeployment) newEvents(n int) []memEvent {
 	if n > eventSlab/8 {
 		return make([]memEvent, n)
 	}
-	if len(s.slab)+n > cap(s.slab) {
-		s.slab = make([]memEvent, 0, eventSlab)
+	if len(md.slab)+n > cap(md.slab) {
+		md.slab = make([]memEvent, 0, eventSlab)
 	}
-	evs := s.slab[len(s.slab) : len(s.slab)+n : len(s.slab)+n]
-	s.slab = s.slab[:len(s.slab)+n]
+	evs := md.slab[len(md.slab) : len(md.slab)+n : len(md.slab)+n]
+	md.slab = md.slab[:len(md.slab)+n]
 	return evs
 }
 
 // decodeTarget unpacks mt into a DeploymentTarget the caller owns. It must
-// be called with s.mu held.
+// be called with the lock of mt's deployment held.
 func (s *MemoryStore) decodeTarget(deploymentID string, mt *memTarget) DeploymentTarget {
-	t := DeploymentTarget{
-		DeploymentID:          deploymentID,
-		TargetID:              mt.tgt.ID,
-		Target:                cloneTarget(mt.tgt),
-		Label:                 target.TargetLabel(s.strs.str(mt.label)),
-		InitialInstanceHealth: health.InstanceHealth(s.strs.str(mt.inst)),
-		InitialRevisionHealth: health.RevisionHealth(s.strs.str(mt.rev)),
-		Status:                target.TargetStatus(s.strs.str(mt.status)),
-		LastUpdated:           s.unpackTime(mt.updSec, mt.updNsec, mt.updLoc),
-		Version:               mt.version,
-	}
+	var t DeploymentTarget
+	s.decodeTargetInto(&t, deploymentID, mt)
+	return t
+}
+
+// decodeTargetInto is decodeTarget writing into *t, which must be zero.
+func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget) {
+	strs := s.tab.strings()
+	locs := s.tab.locations()
+	t.DeploymentID = deploymentID
+	t.TargetID = mt.tgt.ID
+	t.Target = cloneTarget(mt.tgt)
+	t.Label = target.TargetLabel(strs[mt.label])
+	t.InitialInstanceHealth = health.InstanceHealth(strs[mt.inst])
+	t.InitialRevisionHealth = health.RevisionHealth(strs[mt.rev])
+	t.Status = target.TargetStatus(strs[mt.status])
+	t.LastUpdated = unpackTime(locs, mt.updSec, mt.updNsec, mt.updLoc)
+	t.Version = mt.version
 	if len(mt.events) > 0 {
 		t.LifecycleEvents = make([]LifecycleEventRecord, len(mt.events))
 		for i := range mt.events {
 			me := &mt.events[i]
 			t.LifecycleEvents[i] = LifecycleEventRecord{
-				Name:        target.LifecycleEvent(s.strs.str(me.name)),
-				Status:      target.LifecycleEventStatus(s.strs.str(me.status)),
-				StartTime:   s.unpackTime(me.startSec, me.startNsec, me.startLoc),
-				EndTime:     s.unpackTime(me.endSec, me.endNsec, me.endLoc),
+				Name:        target.LifecycleEvent(strs[me.name]),
+				Status:      target.LifecycleEventStatus(strs[me.status]),
+				StartTime:   unpackTime(locs, me.startSec, me.startNsec, me.startLoc),
+				EndTime:     unpackTime(locs, me.endSec, me.endNsec, me.endLoc),
 				Diagnostics: clonePtr(me.diag),
 			}
 		}
 	}
-	return t
 }
 
-// packTime splits t into seconds, nanoseconds and an index into s.locs,
-// adding t's location when it is new. It reports false when the location
-// table is full. It must be called with s.mu held for writing.
-func (s *MemoryStore) packTime(t time.Time) (sec int64, nsec int32, loc uint16, ok bool) {
+// packTime splits t into seconds, nanoseconds and an index into the
+// location table, adding t's location when it is new. It reports false
+// when the table is full.
+func (tab *internTable) packTime(t time.Time) (sec int64, nsec int32, loc uint16, ok bool) {
 	l := t.Location()
-	i := slices.Index(s.locs, l)
+	i := slices.Index(tab.locations(), l)
 	if i < 0 {
-		if len(s.locs) >= maxInterned {
+		if i, ok = tab.loc(l); !ok {
 			return 0, 0, 0, false
 		}
-		i = len(s.locs)
-		s.locs = append(s.locs, l)
 	}
 	return t.Unix(), int32(t.Nanosecond()), uint16(i), true
 }
 
-func (s *MemoryStore) unpackTime(sec int64, nsec int32, loc uint16) time.Time {
-	return time.Unix(sec, int64(nsec)).In(s.locs[loc])
+func unpackTime(locs []*time.Location, sec int64, nsec int32, loc uint16) time.Time {
+	if sec == zeroSec && nsec == 0 && locs[loc] == time.UTC {
+		return time.Time{}
+	}
+	return time.Unix(sec, int64(nsec)).In(locs[loc])
 }
+
+// zeroSec is the Unix time of the zero time.Time.
+var zeroSec = time.Time{}.Unix()
 
 // maxInterned bounds the intern tables, whose indexes are uint16.
 const maxInterned = 1 << 16
 
 // internTable maps strings to small integers, so that a million targets
-// share one copy of "Succeeded". Index 0 is the empty string.
+// share one copy of "Succeeded", and time locations likewise. Index 0 is
+// the empty string and UTC. It is safe for concurrent use: both tables
+// only grow, readers load them without a lock, and writers publish a new
+// slice header under mu.
 type internTable struct {
-	ids  map[string]uint16
-	strs []string
+	mu   sync.Mutex
+	ids  map[string]uint16 // under mu
+	strs atomic.Pointer[[]string]
+	locs atomic.Pointer[[]*time.Location]
 }
 
-func newInternTable() internTable {
-	t := internTable{ids: map[string]uint16{"": 0}, strs: []string{""}}
+func newInternTable() *internTable {
+	t := &internTable{ids: map[string]uint16{"": 0}}
+	strs := []string{""}
+	locs := []*time.Location{time.UTC}
+	t.strs.Store(&strs)
+	t.locs.Store(&locs)
 	for _, v := range preinterned {
 		t.id(v)
 	}
 	return t
 }
+
+// strings returns the interned strings; index i is the string of id i.
+func (t *internTable) strings() []string { return *t.strs.Load() }
+
+// locations returns the interned locations.
+func (t *internTable) locations() []*time.Location { return *t.locs.Load() }
 
 // preinterned are the values nearly every record holds, interned first so
 // that knownID finds them without a map lookup; knownID must follow this
@@ -776,27 +846,50 @@ func knownID(v string) (uint16, bool) {
 
 // id returns the index of v, adding it when new; false when the table is
 // full. It must be called with the store's lock held for writing.
+// id returns the index of v, adding it when new; false when the table is
+// full.
 func (t *internTable) id(v string) (uint16, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	if i, ok := t.ids[v]; ok {
 		return i, true
 	}
-	if len(t.strs) >= maxInterned {
+	strs := t.strings()
+	if len(strs) >= maxInterned {
 		return 0, false
 	}
-	i := uint16(len(t.strs))
+	i := uint16(len(strs))
 	v = strings.Clone(v)
 	t.ids[v] = i
-	t.strs = append(t.strs, v)
+	strs = append(strs, v) // readers of the old header never see the new slot
+	t.strs.Store(&strs)
 	return i, true
 }
 
-func (t *internTable) str(i uint16) string { return t.strs[i] }
+// loc returns the index of l, adding it when new; false when the table is
+// full.
+func (t *internTable) loc(l *time.Location) (int, bool) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	locs := t.locations()
+	if i := slices.Index(locs, l); i >= 0 {
+		return i, true
+	}
+	if len(locs) >= maxInterned {
+		return 0, false
+	}
+	locs = append(locs, l)
+	t.locs.Store(&locs)
+	return len(locs) - 1, true
+}
+
+func (t *internTable) str(i uint16) string { return t.strings()[i] }
 
 // idHint is id, checking first whether v is the string at index hint (the
-// value a record held before), which spares the map lookup for fields
-// that did not change.
+// value a record held before), which spares the lookup for fields that did
+// not change, then whether it is a preinterned value.
 func (t *internTable) idHint(v string, hint uint16) (uint16, bool) {
-	if int(hint) < len(t.strs) && t.strs[hint] == v {
+	if strs := t.strings(); int(hint) < len(strs) && strs[hint] == v {
 		return hint, true
 	}
 	if v == "" {
@@ -847,43 +940,91 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("deploy: put instance records: %w", err)
 	}
-	type rkey struct{ group, target string }
-	seen := make(map[rkey]int, len(records))
-	for i, r := range records {
-		key := r.GroupID + "/" + r.TargetID
+	// A batch nearly always holds one group's records: duplicates are then
+	// found by target ID alone, and keys are formatted only for errors.
+	oneGroup := true
+	for i := range records {
+		r := &records[i]
 		if r.GroupID == "" || r.TargetID == "" {
-			return invalid("instance record", key, "records[%d]: deploymentGroupId and targetId are required", i)
+			return invalid("instance record", r.GroupID+"/"+r.TargetID, "records[%d]: deploymentGroupId and targetId are required", i)
 		}
-		if j, dup := seen[rkey{r.GroupID, r.TargetID}]; dup {
-			return invalid("instance record", key, "records[%d] and records[%d] have the same key", j, i)
+		oneGroup = oneGroup && r.GroupID == records[0].GroupID
+	}
+	dup := func(j, i int) error {
+		r := &records[i]
+		return invalid("instance record", r.GroupID+"/"+r.TargetID, "records[%d] and records[%d] have the same key", j, i)
+	}
+	if oneGroup {
+		seen := make(map[string]int, len(records))
+		for i := range records {
+			if j, ok := seen[records[i].TargetID]; ok {
+				return dup(j, i)
+			}
+			seen[records[i].TargetID] = i
 		}
-		seen[rkey{r.GroupID, r.TargetID}] = i
+	} else {
+		type rkey struct{ group, target string }
+		seen := make(map[rkey]int, len(records))
+		for i := range records {
+			k := rkey{records[i].GroupID, records[i].TargetID}
+			if j, ok := seen[k]; ok {
+				return dup(j, i)
+			}
+			seen[k] = i
+		}
+	}
+	packed := make([]memInstance, len(records))
+	var h uint16
+	for i := range records {
+		var ok bool
+		if h, ok = s.tab.idHint(string(records[i].InstanceHealth), h); !ok {
+			return invalid("instance record", records[i].GroupID+"/"+records[i].TargetID, "the memory store holds at most %d distinct health values", maxInterned)
+		}
+		packed[i].health = h
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	packed := make([]memInstance, len(records))
-	var lastIn, lastOut *revision.Location // records of a batch often share one revision
-	for i, r := range records {
-		h, ok := s.strs.id(string(r.InstanceHealth))
-		if !ok {
-			return invalid("instance record", r.GroupID+"/"+r.TargetID, "the memory store holds at most %d distinct health values", maxInterned)
+	var (
+		lastIn  *revision.Location // records of a batch often share one revision
+		lastKey locKey
+		lastOut *revision.Location
+		group   string
+		m       map[string]memInstance
+	)
+	for i := range records {
+		r := &records[i]
+		switch {
+		case r.Revision == nil:
+			packed[i].rev = nil
+		case r.Revision == lastIn:
+			packed[i].rev = lastOut
+		default:
+			if k := newLocKey(r.Revision); lastOut == nil || k != lastKey {
+				lastKey, lastOut = k, s.internRevision(k, r.Revision)
+			}
+			lastIn = r.Revision
+			packed[i].rev = lastOut
 		}
-		if r.Revision != lastIn || lastIn == nil {
-			lastIn, lastOut = r.Revision, s.internRevision(r.Revision)
+		if m == nil || r.GroupID != group {
+			group, m = r.GroupID, s.instances[r.GroupID]
 		}
-		packed[i] = memInstance{rev: lastOut, health: h, version: 1}
-		if cur, ok := s.instances[r.GroupID][r.TargetID]; ok {
+		packed[i].version = 1
+		if cur, ok := m[r.TargetID]; ok {
 			packed[i].version = cur.version + 1
 		}
 	}
-	for i, r := range records {
-		m := s.instances[r.GroupID]
-		if m == nil {
-			m = map[string]memInstance{}
-			s.instances[r.GroupID] = m
+	m = nil
+	for i := range records {
+		r := &records[i]
+		if m == nil || r.GroupID != group {
+			group, m = r.GroupID, s.instances[r.GroupID]
+			if m == nil {
+				m = make(map[string]memInstance, len(records))
+				s.instances[r.GroupID] = m
+			}
 		}
 		m[r.TargetID] = packed[i]
-		records[i].Version = packed[i].version
+		r.Version = packed[i].version
 	}
 	return nil
 }
@@ -892,7 +1033,7 @@ func (s *MemoryStore) decodeInstance(groupID, targetID string, mi memInstance) I
 	return InstanceRecord{
 		GroupID:        groupID,
 		TargetID:       targetID,
-		InstanceHealth: health.InstanceHealth(s.strs.str(mi.health)),
+		InstanceHealth: health.InstanceHealth(s.tab.str(mi.health)),
 		Revision:       cloneLocationPtr(mi.rev),
 		Version:        mi.version,
 	}
@@ -909,12 +1050,7 @@ type locKey struct {
 	lo                         revision.LocalLocation
 }
 
-// internRevision returns a shared, never mutated copy of l. It must be
-// called with s.mu held for writing.
-func (s *MemoryStore) internRevision(l *revision.Location) *revision.Location {
-	if l == nil {
-		return nil
-	}
+func newLocKey(l *revision.Location) locKey {
 	k := locKey{typ: l.Type}
 	if l.S3 != nil {
 		k.hasS3, k.s3 = true, *l.S3
@@ -928,6 +1064,12 @@ func (s *MemoryStore) internRevision(l *revision.Location) *revision.Location {
 	if l.Local != nil {
 		k.hasLo, k.lo = true, *l.Local
 	}
+	return k
+}
+
+// internRevision returns a shared, never mutated copy of l, whose key is
+// k. It must be called with s.mu held for writing.
+func (s *MemoryStore) internRevision(k locKey, l *revision.Location) *revision.Location {
 	if p, ok := s.revs[k]; ok {
 		return p
 	}

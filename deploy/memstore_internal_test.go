@@ -37,8 +37,8 @@ func TestKnownIDs(t *testing.T) {
 	tab := newInternTable()
 	for _, v := range preinterned {
 		id, ok := knownID(v)
-		if !ok || tab.strs[id] != v {
-			t.Errorf("knownID(%q) = %d, %v; the table holds %q there", v, id, ok, tab.strs[id])
+		if !ok || tab.str(id) != v {
+			t.Errorf("knownID(%q) = %d, %v; the table holds %q there", v, id, ok, tab.str(id))
 		}
 	}
 	if _, ok := knownID("Exploded"); ok {
