@@ -10,38 +10,6 @@ import (
 // returns.
 var ErrInvalidConfig = errors.New("config: invalid deployment configuration")
 
-// Problem is one rule a configuration breaks.
-type Problem struct {
-	// Field is the path of the offending field as CodeDeploy's API spells
-	// it, e.g. "minimumHealthyHosts.value".
-	Field string
-	// Rule says what the field must be.
-	Rule string
-}
-
-func (p Problem) String() string { return p.Field + ": " + p.Rule }
-
-// ValidationError lists every problem found in one configuration.
-type ValidationError struct {
-	// Name is the configuration's name as given (possibly empty or invalid).
-	Name     string
-	Problems []Problem
-}
-
-// Error lists the problems, one per line after the first.
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "config: deployment configuration %q is invalid:", e.Name)
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
-
-// Is makes errors.Is(err, ErrInvalidConfig) true.
-func (e *ValidationError) Is(target error) bool { return target == ErrInvalidConfig }
-
 // Limits of spec §1.1, §1.7 and the CodeDeploy quotas.
 const (
 	maxNameLength = 100
@@ -49,12 +17,6 @@ const (
 	// first and the last traffic shift of a Lambda deployment.
 	MaxLambdaShiftMinutes = 2880
 )
-
-type problems []Problem
-
-func (ps *problems) add(field, rule string, args ...any) {
-	*ps = append(*ps, Problem{Field: field, Rule: fmt.Sprintf(rule, args...)})
-}
 
 // Validate reports every rule c breaks, as a *ValidationError (nil when c is
 // valid). The rules are CodeDeploy's CreateDeploymentConfig rules (spec §1):
@@ -74,7 +36,7 @@ func (ps *problems) add(field, rule string, args ...any) {
 // (an ECS service behind a Network Load Balancer takes only ECSAllAtOnce)
 // are checked where the group is.
 func (c Config) Validate() error {
-	var ps problems
+	var ps Problems
 	if p, ok := Predefined(c.Name); ok && equal(p, c) {
 		return nil
 	}
@@ -85,27 +47,24 @@ func (c Config) Validate() error {
 	case Lambda, ECS:
 		validateTrafficConfig(&ps, c)
 	default:
-		ps.add("computePlatform", "must be one of Server, Lambda, ECS; got %q", c.ComputePlatform)
+		ps.Add(nil, "computePlatform", "must be one of Server, Lambda, ECS; got %q", c.ComputePlatform)
 	}
-	if len(ps) == 0 {
-		return nil
-	}
-	return &ValidationError{Name: c.Name, Problems: ps}
+	return ps.Err(ErrInvalidConfig, fmt.Sprintf("deployment configuration %q", c.Name))
 }
 
-func validateName(ps *problems, name string) {
+func validateName(ps *Problems, name string) {
 	switch n := len(name); {
 	case n == 0:
-		ps.add("name", "is required")
+		ps.Add(nil, "name", "is required")
 		return
 	case n > maxNameLength:
-		ps.add("name", "must be at most %d characters; it has %d", maxNameLength, n)
+		ps.Add(nil, "name", "must be at most %d characters; it has %d", maxNameLength, n)
 	}
 	if i := strings.IndexFunc(name, func(r rune) bool { return !nameRune(r) }); i >= 0 {
-		ps.add("name", "may contain only letters, digits and . _ + = , @ -; %q at byte %d is not allowed", name[i:i+1], i)
+		ps.Add(nil, "name", "may contain only letters, digits and . _ + = , @ -; %q at byte %d is not allowed", name[i:i+1], i)
 	}
 	if strings.HasPrefix(name, PredefinedPrefix) {
-		ps.add("name", "must not begin with %q, which is reserved for predefined configurations (a custom configuration cannot replace or alter one)", PredefinedPrefix)
+		ps.Add(nil, "name", "must not begin with %q, which is reserved for predefined configurations (a custom configuration cannot replace or alter one)", PredefinedPrefix)
 	}
 }
 
@@ -113,12 +72,12 @@ func nameRune(r rune) bool {
 	return r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("._+=,@-", r)
 }
 
-func validateServer(ps *problems, c Config) {
+func validateServer(ps *Problems, c Config) {
 	if c.TrafficRouting != nil {
-		ps.add("trafficRoutingConfig", "is for Lambda and ECS configurations only; a Server configuration uses minimumHealthyHosts")
+		ps.Add(nil, "trafficRoutingConfig", "is for Lambda and ECS configurations only; a Server configuration uses minimumHealthyHosts")
 	}
 	if c.MinimumHealthyHosts == nil {
-		ps.add("minimumHealthyHosts", "is required for a Server configuration")
+		ps.Add(nil, "minimumHealthyHosts", "is required for a Server configuration")
 	} else {
 		validateMinimum(ps, "minimumHealthyHosts", *c.MinimumHealthyHosts)
 	}
@@ -131,7 +90,7 @@ func validateServer(ps *problems, c Config) {
 			{"zonalConfig.monitorDurationInSeconds", z.MonitorDurationInSeconds},
 		} {
 			if d.v != nil && *d.v < 0 {
-				ps.add(d.field, "must be 0 or more seconds; got %d", *d.v)
+				ps.Add(nil, d.field, "must be 0 or more seconds; got %d", *d.v)
 			}
 		}
 		if z.MinimumHealthyHostsPerZone != nil {
@@ -140,84 +99,84 @@ func validateServer(ps *problems, c Config) {
 	}
 }
 
-func validateMinimum(ps *problems, field string, m MinimumHealthyHosts) {
+func validateMinimum(ps *Problems, field string, m MinimumHealthyHosts) {
 	switch m.Type {
 	case HostCount:
 		if m.Value < 0 {
-			ps.add(field+".value", "HOST_COUNT must be 0 or a positive number of instances; got %d", m.Value)
+			ps.Add(nil, field+".value", "HOST_COUNT must be 0 or a positive number of instances; got %d", m.Value)
 		}
 	case FleetPercent:
 		if m.Value < 0 || m.Value >= 100 {
-			ps.add(field+".value", "FLEET_PERCENT must be 0 or more and less than 100; got %d", m.Value)
+			ps.Add(nil, field+".value", "FLEET_PERCENT must be 0 or more and less than 100; got %d", m.Value)
 		}
 	case MostConcurrency:
-		ps.add(field+".type", "MOST_CONCURRENCY is reserved for CodeDeployDefault.OneAtATime; use HOST_COUNT or FLEET_PERCENT")
+		ps.Add(nil, field+".type", "MOST_CONCURRENCY is reserved for CodeDeployDefault.OneAtATime; use HOST_COUNT or FLEET_PERCENT")
 	case "":
-		ps.add(field+".type", "is required: HOST_COUNT or FLEET_PERCENT")
+		ps.Add(nil, field+".type", "is required: HOST_COUNT or FLEET_PERCENT")
 	default:
-		ps.add(field+".type", "must be HOST_COUNT or FLEET_PERCENT; got %q", m.Type)
+		ps.Add(nil, field+".type", "must be HOST_COUNT or FLEET_PERCENT; got %q", m.Type)
 	}
 }
 
-func validateTrafficConfig(ps *problems, c Config) {
+func validateTrafficConfig(ps *Problems, c Config) {
 	if c.MinimumHealthyHosts != nil {
-		ps.add("minimumHealthyHosts", "is for Server configurations only; a %s configuration uses trafficRoutingConfig", c.ComputePlatform)
+		ps.Add(nil, "minimumHealthyHosts", "is for Server configurations only; a %s configuration uses trafficRoutingConfig", c.ComputePlatform)
 	}
 	if c.ZonalConfig != nil {
-		ps.add("zonalConfig", "is for Server (EC2 in-place) configurations only")
+		ps.Add(nil, "zonalConfig", "is for Server (EC2 in-place) configurations only")
 	}
 	if c.TrafficRouting == nil {
-		ps.add("trafficRoutingConfig", "is required for a %s configuration", c.ComputePlatform)
+		ps.Add(nil, "trafficRoutingConfig", "is required for a %s configuration", c.ComputePlatform)
 		return
 	}
 	c.TrafficRouting.validate(ps, c.ComputePlatform)
 }
 
-func (t TrafficRouting) validate(ps *problems, p ComputePlatform) {
+func (t TrafficRouting) validate(ps *Problems, p ComputePlatform) {
 	const field = "trafficRoutingConfig"
 	if t.Type != TimeBasedCanary && t.TimeBasedCanary != nil {
-		ps.add(field+".timeBasedCanary", "is allowed only with type TimeBasedCanary (type is %q)", t.Type)
+		ps.Add(nil, field+".timeBasedCanary", "is allowed only with type TimeBasedCanary (type is %q)", t.Type)
 	}
 	if t.Type != TimeBasedLinear && t.TimeBasedLinear != nil {
-		ps.add(field+".timeBasedLinear", "is allowed only with type TimeBasedLinear (type is %q)", t.Type)
+		ps.Add(nil, field+".timeBasedLinear", "is allowed only with type TimeBasedLinear (type is %q)", t.Type)
 	}
 	switch t.Type {
 	case AllAtOnce:
 	case TimeBasedCanary:
 		if t.TimeBasedCanary == nil {
-			ps.add(field+".timeBasedCanary", "is required with type TimeBasedCanary")
+			ps.Add(nil, field+".timeBasedCanary", "is required with type TimeBasedCanary")
 			return
 		}
 		validateStep(ps, field+".timeBasedCanary.canaryPercentage", field+".timeBasedCanary.canaryInterval",
 			t.TimeBasedCanary.CanaryPercentage, t.TimeBasedCanary.CanaryInterval)
 	case TimeBasedLinear:
 		if t.TimeBasedLinear == nil {
-			ps.add(field+".timeBasedLinear", "is required with type TimeBasedLinear")
+			ps.Add(nil, field+".timeBasedLinear", "is required with type TimeBasedLinear")
 			return
 		}
 		validateStep(ps, field+".timeBasedLinear.linearPercentage", field+".timeBasedLinear.linearInterval",
 			t.TimeBasedLinear.LinearPercentage, t.TimeBasedLinear.LinearInterval)
 	case "":
-		ps.add(field+".type", "is required: TimeBasedCanary, TimeBasedLinear or AllAtOnce")
+		ps.Add(nil, field+".type", "is required: TimeBasedCanary, TimeBasedLinear or AllAtOnce")
 		return
 	default:
-		ps.add(field+".type", "must be TimeBasedCanary, TimeBasedLinear or AllAtOnce; got %q", t.Type)
+		ps.Add(nil, field+".type", "must be TimeBasedCanary, TimeBasedLinear or AllAtOnce; got %q", t.Type)
 		return
 	}
 	if p == Lambda {
 		steps := t.Steps()
 		if last := steps[len(steps)-1].At.Minutes(); last > MaxLambdaShiftMinutes {
-			ps.add(field, "a Lambda deployment must finish shifting within %d minutes of the first shift; this schedule takes %.0f", MaxLambdaShiftMinutes, last)
+			ps.Add(nil, field, "a Lambda deployment must finish shifting within %d minutes of the first shift; this schedule takes %.0f", MaxLambdaShiftMinutes, last)
 		}
 	}
 }
 
-func validateStep(ps *problems, pctField, intervalField string, pct, interval int) {
+func validateStep(ps *Problems, pctField, intervalField string, pct, interval int) {
 	if pct < 1 || pct > 99 {
-		ps.add(pctField, "must be a percentage from 1 to 99; got %d", pct)
+		ps.Add(nil, pctField, "must be a percentage from 1 to 99; got %d", pct)
 	}
 	if interval < 1 {
-		ps.add(intervalField, "must be at least 1 minute; got %d", interval)
+		ps.Add(nil, intervalField, "must be at least 1 minute; got %d", interval)
 	}
 }
 

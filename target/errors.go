@@ -3,7 +3,7 @@ package target
 import (
 	"errors"
 	"fmt"
-	"strings"
+	"github.com/fleetdeploy/fleetdeploy/config"
 )
 
 // Sentinel errors. Errors returned by this package and by well-behaved role
@@ -71,68 +71,15 @@ var (
 	ErrInvalidAutoScalingGroup = errors.New("target: invalid Auto Scaling group name")
 )
 
-// Problem is one rule a value breaks.
-type Problem struct {
-	// Field is the path of the offending field as CodeDeploy's API spells
-	// it, e.g. "ec2TagSet.ec2TagSetList[1][0].Value".
-	Field string
-	// Rule says what the field must be.
-	Rule string
-	// Err is the sentinel for the rule when it has one of its own (for
-	// example ErrTagSetListLimitExceeded); nil otherwise.
-	Err error
-}
+// Problem is one rule a value breaks: config.Problem, the one type every
+// fleetdeploy package uses.
+type Problem = config.Problem
 
-// String returns "field: rule".
-func (p Problem) String() string { return p.Field + ": " + p.Rule }
-
-// ValidationError lists every problem found in one value. errors.Is matches
-// it against its Kind (ErrInvalidSelector, ErrInvalidLoadBalancerInfo,
-// ErrInvalidRequest) and against the Err of each problem.
-type ValidationError struct {
-	// Kind is the sentinel for the kind of value that was validated.
-	Kind error
-	// Subject names the value, e.g. "selector".
-	Subject  string
-	Problems []Problem
-}
-
-// Error lists the problems, one per line after the first.
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "target: invalid %s:", e.Subject)
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
-
-// Unwrap returns Kind and the sentinel of every problem that has one.
-func (e *ValidationError) Unwrap() []error {
-	errs := []error{e.Kind}
-	for _, p := range e.Problems {
-		if p.Err != nil {
-			errs = append(errs, p.Err)
-		}
-	}
-	return errs
-}
-
-// problems collects Problems for a ValidationError.
-type problems []Problem
-
-func (ps *problems) add(sentinel error, field, rule string, args ...any) {
-	*ps = append(*ps, Problem{Field: field, Rule: fmt.Sprintf(rule, args...), Err: sentinel})
-}
-
-// err returns nil when no problem was found, else a *ValidationError.
-func (ps problems) err(kind error, subject string) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	return &ValidationError{Kind: kind, Subject: subject, Problems: ps}
-}
+// ValidationError lists every problem found in one value: config's
+// ValidationError, the one validation error type of fleetdeploy. Values
+// validated here use Kind ErrInvalidSelector, ErrInvalidLoadBalancerInfo or
+// ErrInvalidRequest; errors.Is matches the Kind and each problem's sentinel.
+type ValidationError = config.ValidationError
 
 // MissingRoleError says which role a Platform lacks for a deployment.
 type MissingRoleError struct {

@@ -310,27 +310,27 @@ type EventResult struct {
 // empty or valid, not CodeSuccess for a failure and nothing else for a
 // success; LogTail at most MaxLogTail bytes.
 func (r EventResult) Validate() error {
-	var ps problems
+	var ps config.Problems
 	switch r.Status {
 	case EventSucceeded:
 		if r.ErrorCode != "" && r.ErrorCode != CodeSuccess {
-			ps.add(nil, "errorCode", "must be Success or empty when status is Succeeded; got %q", r.ErrorCode)
+			ps.Add(nil, "errorCode", "must be Success or empty when status is Succeeded; got %q", r.ErrorCode)
 		}
 	case EventFailed:
 		if r.ErrorCode == CodeSuccess {
-			ps.add(nil, "errorCode", "must not be Success when status is Failed")
+			ps.Add(nil, "errorCode", "must not be Success when status is Failed")
 		}
 	case EventSkipped:
 	default:
-		ps.add(nil, "status", "must be Succeeded, Failed or Skipped; got %q", r.Status)
+		ps.Add(nil, "status", "must be Succeeded, Failed or Skipped; got %q", r.Status)
 	}
 	if r.ErrorCode != "" && !slices.Contains(r.ErrorCode.Values(), r.ErrorCode) {
-		ps.add(nil, "errorCode", "must be one of %v; got %q", r.ErrorCode.Values(), r.ErrorCode)
+		ps.Add(nil, "errorCode", "must be one of %v; got %q", r.ErrorCode.Values(), r.ErrorCode)
 	}
 	if len(r.LogTail) > MaxLogTail {
-		ps.add(nil, "logTail", "must be at most %d bytes; got %d", MaxLogTail, len(r.LogTail))
+		ps.Add(nil, "logTail", "must be at most %d bytes; got %d", MaxLogTail, len(r.LogTail))
 	}
-	return ps.err(ErrInvalidRequest, "event result")
+	return ps.Err(ErrInvalidRequest, "event result")
 }
 
 // TrimLogTail returns the last MaxLogTail bytes of s, cut at a UTF-8

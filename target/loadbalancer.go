@@ -2,6 +2,7 @@ package target
 
 import (
 	"fmt"
+	"github.com/fleetdeploy/fleetdeploy/config"
 	"slices"
 )
 
@@ -74,36 +75,36 @@ func (l LoadBalancerInfo) IsZero() bool {
 // target group pair, with exactly two target groups, exactly one production
 // listener and at most one test listener. The zero value is valid.
 func (l LoadBalancerInfo) Validate() error {
-	var ps problems
+	var ps config.Problems
 	names := func(field string, list []NameInfo) {
 		for i, n := range list {
 			if n.Name == "" {
-				ps.add(nil, fmt.Sprintf("%s[%d].name", field, i), "must not be empty")
+				ps.Add(nil, fmt.Sprintf("%s[%d].name", field, i), "must not be empty")
 			}
 		}
 	}
 	if n := len(l.ELBInfoList); n > MaxLoadBalancers {
-		ps.add(nil, "elbInfoList", "must name at most %d load balancers; got %d", MaxLoadBalancers, n)
+		ps.Add(nil, "elbInfoList", "must name at most %d load balancers; got %d", MaxLoadBalancers, n)
 	}
 	names("elbInfoList", l.ELBInfoList)
 	if n := len(l.TargetGroupInfoList); n > MaxLoadBalancers {
-		ps.add(nil, "targetGroupInfoList", "must name at most %d target groups; got %d", MaxLoadBalancers, n)
+		ps.Add(nil, "targetGroupInfoList", "must name at most %d target groups; got %d", MaxLoadBalancers, n)
 	}
 	names("targetGroupInfoList", l.TargetGroupInfoList)
 	if n := len(l.TargetGroupPairInfoList); n > 1 {
-		ps.add(nil, "targetGroupPairInfoList", "must have at most 1 target group pair; got %d", n)
+		ps.Add(nil, "targetGroupPairInfoList", "must have at most 1 target group pair; got %d", n)
 	}
 	for i, p := range l.TargetGroupPairInfoList {
 		field := fmt.Sprintf("targetGroupPairInfoList[%d]", i)
 		if n := len(p.TargetGroups); n != 2 {
-			ps.add(nil, field+".targetGroups", "must name exactly 2 target groups; got %d", n)
+			ps.Add(nil, field+".targetGroups", "must name exactly 2 target groups; got %d", n)
 		}
 		names(field+".targetGroups", p.TargetGroups)
 		if n := len(p.ProdTrafficRoute.ListenerArns); n != 1 {
-			ps.add(nil, field+".prodTrafficRoute.listenerArns", "must name exactly 1 listener; got %d", n)
+			ps.Add(nil, field+".prodTrafficRoute.listenerArns", "must name exactly 1 listener; got %d", n)
 		}
 		if n := len(p.TestTrafficRoute.ListenerArns); n > 1 {
-			ps.add(nil, field+".testTrafficRoute.listenerArns", "must name at most 1 listener; got %d", n)
+			ps.Add(nil, field+".testTrafficRoute.listenerArns", "must name at most 1 listener; got %d", n)
 		}
 		for _, r := range []struct {
 			name string
@@ -111,10 +112,10 @@ func (l LoadBalancerInfo) Validate() error {
 		}{{"prodTrafficRoute", p.ProdTrafficRoute.ListenerArns}, {"testTrafficRoute", p.TestTrafficRoute.ListenerArns}} {
 			for j, arn := range r.arns {
 				if arn == "" {
-					ps.add(nil, fmt.Sprintf("%s.%s.listenerArns[%d]", field, r.name, j), "must not be empty")
+					ps.Add(nil, fmt.Sprintf("%s.%s.listenerArns[%d]", field, r.name, j), "must not be empty")
 				}
 			}
 		}
 	}
-	return ps.err(ErrInvalidLoadBalancerInfo, "load balancer info")
+	return ps.Err(ErrInvalidLoadBalancerInfo, "load balancer info")
 }

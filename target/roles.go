@@ -123,22 +123,22 @@ type ShiftRequest struct {
 // ErrInvalidRequest: route.resourceId, split.original and split.replacement
 // set, the two versions different, split.weight 0–100.
 func (r ShiftRequest) Validate() error {
-	var ps problems
+	var ps config.Problems
 	if r.Route.ResourceID == "" {
-		ps.add(nil, "route.resourceId", "is required")
+		ps.Add(nil, "route.resourceId", "is required")
 	}
 	if r.Split.Original == "" {
-		ps.add(nil, "split.original", "is required")
+		ps.Add(nil, "split.original", "is required")
 	}
 	if r.Split.Replacement == "" {
-		ps.add(nil, "split.replacement", "is required")
+		ps.Add(nil, "split.replacement", "is required")
 	} else if r.Split.Replacement == r.Split.Original {
-		ps.add(nil, "split.replacement", "must differ from split.original (both %q)", r.Split.Original)
+		ps.Add(nil, "split.replacement", "must differ from split.original (both %q)", r.Split.Original)
 	}
 	if r.Split.Weight < 0 || r.Split.Weight > 100 {
-		ps.add(nil, "split.weight", "must be a percentage from 0 to 100; got %d", r.Split.Weight)
+		ps.Add(nil, "split.weight", "must be a percentage from 0 to 100; got %d", r.Split.Weight)
 	}
-	return ps.err(ErrInvalidRequest, "shift request")
+	return ps.Err(ErrInvalidRequest, "shift request")
 }
 
 // TrafficShifter moves traffic between versions of a Lambda alias or the

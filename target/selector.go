@@ -2,6 +2,7 @@ package target
 
 import (
 	"fmt"
+	"github.com/fleetdeploy/fleetdeploy/config"
 	"slices"
 	"unicode/utf8"
 )
@@ -199,54 +200,54 @@ func allGroupsMatch(groups [][]TagFilter, tags map[string]string) bool {
 //
 // A zero Selector is valid (it matches nothing).
 func (s Selector) Validate() error {
-	var ps problems
+	var ps config.Problems
 	if len(s.EC2TagFilters) > 0 && len(s.EC2TagSet.List) > 0 {
-		ps.add(ErrInvalidEC2TagCombination, "ec2TagFilters", "must not be combined with ec2TagSet; use one or the other (InvalidEC2TagCombination)")
+		ps.Add(ErrInvalidEC2TagCombination, "ec2TagFilters", "must not be combined with ec2TagSet; use one or the other (InvalidEC2TagCombination)")
 	}
 	if len(s.OnPremisesTagFilters) > 0 && len(s.OnPremisesTagSet.List) > 0 {
-		ps.add(ErrInvalidOnPremisesTagCombination, "onPremisesInstanceTagFilters", "must not be combined with onPremisesTagSet; use one or the other (InvalidOnPremisesTagCombination)")
+		ps.Add(ErrInvalidOnPremisesTagCombination, "onPremisesInstanceTagFilters", "must not be combined with onPremisesTagSet; use one or the other (InvalidOnPremisesTagCombination)")
 	}
 	validateFilters(&ps, "ec2TagFilters", s.EC2TagFilters, false)
 	validateTagSet(&ps, "ec2TagSet.ec2TagSetList", s.EC2TagSet.List)
 	validateFilters(&ps, "onPremisesInstanceTagFilters", s.OnPremisesTagFilters, false)
 	validateTagSet(&ps, "onPremisesTagSet.onPremisesTagSetList", s.OnPremisesTagSet.List)
 	if n := len(s.AutoScalingGroups); n > MaxAutoScalingGroups {
-		ps.add(ErrAutoScalingGroupLimitExceeded, "autoScalingGroups", "must name at most %d Auto Scaling groups; got %d", MaxAutoScalingGroups, n)
+		ps.Add(ErrAutoScalingGroupLimitExceeded, "autoScalingGroups", "must name at most %d Auto Scaling groups; got %d", MaxAutoScalingGroups, n)
 	}
 	for i, name := range s.AutoScalingGroups {
 		field := fmt.Sprintf("autoScalingGroups[%d]", i)
 		switch j := slices.Index(s.AutoScalingGroups, name); {
 		case name == "":
-			ps.add(ErrInvalidAutoScalingGroup, field, "must not be empty")
+			ps.Add(ErrInvalidAutoScalingGroup, field, "must not be empty")
 		case j < i:
-			ps.add(ErrInvalidAutoScalingGroup, field, "repeats %q (also autoScalingGroups[%d])", name, j)
+			ps.Add(ErrInvalidAutoScalingGroup, field, "repeats %q (also autoScalingGroups[%d])", name, j)
 		}
 	}
-	return ps.err(ErrInvalidSelector, "selector")
+	return ps.Err(ErrInvalidSelector, "selector")
 }
 
-func validateTagSet(ps *problems, field string, groups [][]TagFilter) {
+func validateTagSet(ps *config.Problems, field string, groups [][]TagFilter) {
 	if n := len(groups); n > MaxTagGroups {
-		ps.add(ErrTagSetListLimitExceeded, field, "must have at most %d tag groups; got %d (TagSetListLimitExceeded)", MaxTagGroups, n)
+		ps.Add(ErrTagSetListLimitExceeded, field, "must have at most %d tag groups; got %d (TagSetListLimitExceeded)", MaxTagGroups, n)
 	}
 	for i, g := range groups {
 		validateFilters(ps, fmt.Sprintf("%s[%d]", field, i), g, true)
 	}
 }
 
-func validateFilters(ps *problems, field string, filters []TagFilter, group bool) {
+func validateFilters(ps *config.Problems, field string, filters []TagFilter, group bool) {
 	if group && len(filters) == 0 {
-		ps.add(ErrInvalidTag, field, "tag group must have at least one filter (an empty group matches nothing)")
+		ps.Add(ErrInvalidTag, field, "tag group must have at least one filter (an empty group matches nothing)")
 	}
 	if n := len(filters); n > MaxTagsPerGroup {
-		ps.add(ErrTagLimitExceeded, field, "must have at most %d tags; got %d", MaxTagsPerGroup, n)
+		ps.Add(ErrTagLimitExceeded, field, "must have at most %d tags; got %d", MaxTagsPerGroup, n)
 	}
 	for i, f := range filters {
 		f.validate(ps, fmt.Sprintf("%s[%d]", field, i))
 	}
 }
 
-func (f TagFilter) validate(ps *problems, field string) {
+func (f TagFilter) validate(ps *config.Problems, field string) {
 	needKey, needValue := false, false
 	switch f.Type {
 	case KeyOnly:
@@ -256,20 +257,20 @@ func (f TagFilter) validate(ps *problems, field string) {
 	case KeyAndValue:
 		needKey, needValue = true, true
 	case "":
-		ps.add(ErrInvalidTag, field+".Type", "is required: one of %v", f.Type.Values())
+		ps.Add(ErrInvalidTag, field+".Type", "is required: one of %v", f.Type.Values())
 		return
 	default:
-		ps.add(ErrInvalidTag, field+".Type", "must be one of %v; got %q", f.Type.Values(), f.Type)
+		ps.Add(ErrInvalidTag, field+".Type", "must be one of %v; got %q", f.Type.Values(), f.Type)
 		return
 	}
 	check := func(name, v string, need bool, max int) {
 		switch n := utf8.RuneCountInString(v); {
 		case need && n == 0:
-			ps.add(ErrInvalidTag, field+"."+name, "is required for type %s", f.Type)
+			ps.Add(ErrInvalidTag, field+"."+name, "is required for type %s", f.Type)
 		case !need && n > 0:
-			ps.add(ErrInvalidTag, field+"."+name, "must be empty for type %s; got %q", f.Type, v)
+			ps.Add(ErrInvalidTag, field+"."+name, "must be empty for type %s; got %q", f.Type, v)
 		case n > max:
-			ps.add(ErrInvalidTag, field+"."+name, "must be at most %d characters; got %d", max, n)
+			ps.Add(ErrInvalidTag, field+"."+name, "must be at most %d characters; got %d", max, n)
 		}
 	}
 	check("Key", f.Key, needKey, MaxTagKeyLength)
