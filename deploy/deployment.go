@@ -192,10 +192,13 @@ type Progress struct {
 	// TerminationWaitContinued records
 	// ContinueDeployment(TERMINATION_WAIT).
 	TerminationWaitContinued bool `json:"terminationWaitContinued,omitempty"`
-	// Original is the version an ECS deployment moves traffic away from
-	// (the original task set), recorded before anything moves, so that a
-	// resumed deployment still knows which task set to remove once the
-	// route sends everything to the replacement.
+	// Original is the version a Lambda or ECS deployment moves traffic
+	// away from (the function version, the original task set), recorded
+	// before anything moves, so that a resumed deployment still knows which
+	// task set to remove once the route sends everything to the
+	// replacement, and its rollback knows what to move traffic back to. In
+	// a rollback it is what traffic moves away from: the rolled-back
+	// deployment's replacement.
 	Original string `json:"original,omitempty"`
 	// Ending is the planner's final decision, stored while the executor
 	// finishes the deployment (marks untouched targets Skipped, updates

@@ -93,8 +93,29 @@
 // codeDeployRollback — of the group's last successful revision, links the
 // two through RollbackInfo, and runs it to the end too. A rollback of an
 // in-place deployment runs the in-place events again; of a blue/green one,
-// allows traffic back on the originals and blocks it on the replacements;
-// rollbacks are never zonal and never rolled back. When the group has no
+// allows traffic back on the originals and blocks it on the replacements,
+// then — once it succeeded, and when the executor made the replacement fleet
+// (COPY_AUTO_SCALING_GROUP) — terminates the replacements through the
+// Provisioner (discovered instances, DISCOVER_EXISTING, are the caller's and
+// stay, out of service); rollbacks are never zonal and never rolled back.
+//
+// A rollback of a Lambda or ECS deployment moves all traffic straight back,
+// at once — it carries the rolled-back deployment's configuration name, as
+// CodeDeploy's rollbacks do, but not its canary or linear schedule — to the
+// function version or task set that
+// was live before the rolled-back deployment — recorded in its
+// Progress.Original — away from what the route serves now (read through
+// TrafficShifter.CurrentTraffic). It does not replay the rolled-back
+// revision's canary from the CurrentVersion its AppSpec names, which would
+// send most traffic to an even older version for a whole interval (spec
+// §6.3: "ECS rollback = reroute traffic from replacement back to original
+// task set"; fleetdeploy decides the same for Lambda). An ECS rollback makes
+// no task set: its Install names the original task set, and with TERMINATE
+// its TerminateOriginals removes the failed replacement task set.
+//
+// Rollback deployments do not poll alarms: the alarm that stopped the
+// rolled-back deployment still reads ALARM until the rollback has moved
+// traffic back, and must not stop the rollback too. When the group has no
 // earlier successful revision, no rollback is created and
 // RollbackInfo.RollbackMessage says so (spec §11.7). A manual rollback or
 // redeploy is CreateDeployment with any earlier revision.

@@ -153,9 +153,9 @@ func TestBlueGreenReadyWaitTimesOut(t *testing.T) {
 
 // §6.3: a blue/green deployment that fails to reroute is rolled back by a
 // blue/green rollback: traffic allowed back on the originals, blocked on
-// the replacements.
+// the replacements, which are then terminated.
 func TestBlueGreenRollback(t *testing.T) {
-	e, _ := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {
+	e, prov := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {
 		g.AutoRollbackConfiguration = deploy.AutoRollbackConfiguration{Enabled: true, Events: []deploy.AutoRollbackEvent{deploy.AutoRollbackDeploymentFailure}}
 		g.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.Action = deploy.InstanceActionKeepAlive
 	})
@@ -195,6 +195,20 @@ func TestBlueGreenRollback(t *testing.T) {
 	}
 	if got := e.groupRevision(); got != rev("v0").Key() {
 		t.Errorf("group revision %s; want v0", got)
+	}
+	// The replacement fleet the executor made (COPY_AUTO_SCALING_GROUP) is
+	// terminated once the rollback succeeded; the originals stay.
+	var green []string
+	for id, tg := range e.targets(rb.ID) {
+		if tg.Label == target.LabelGreen {
+			green = append(green, id)
+		}
+	}
+	slices.Sort(green)
+	got := slices.Clone(prov.Terminated())
+	slices.Sort(got)
+	if len(green) != 4 || !slices.Equal(got, green) {
+		t.Errorf("terminated %v; want the replacements %v", got, green)
 	}
 }
 

@@ -160,13 +160,19 @@ func (e *Executor) Continue(ctx context.Context, id string, w DeploymentWaitType
 	}
 }
 
+// pollsAlarms reports whether the deployment has alarms to poll (never a
+// rollback: see load).
+func (r *runner) pollsAlarms() bool {
+	return r.alarms.Enabled && len(r.alarms.Alarms) > 0 && r.e.opts.AlarmSource != nil
+}
+
 // pollAlarms reads the deployment's alarms (spec §5): one in ALARM stops
 // the deployment with ALARM_ACTIVE; alarms that cannot be read stop it too
 // unless ignorePollAlarmFailure is set.
 func (r *runner) pollAlarms(ctx context.Context) error {
 	a := r.alarms
 	src := r.e.opts.AlarmSource
-	if !a.Enabled || len(a.Alarms) == 0 || src == nil || r.d.StopRequest != nil {
+	if !r.pollsAlarms() || r.d.StopRequest != nil {
 		return nil
 	}
 	names := make([]string, len(a.Alarms))
@@ -242,7 +248,9 @@ type StepResult struct {
 // targets) waits for the next call, whereas Run starts a target as soon as
 // another finishes. Step never waits for time to pass: when the planner
 // waits (a monitor, ready or termination wait, the next traffic shift)
-// Step returns at once with WaitUntil set. When the deployment ends, Step
+// Step returns at once with WaitUntil set. Each round reads the
+// deployment's alarms first; with alarms to poll, WaitUntil is at most
+// Options.PollInterval away, so that an alarm is noticed during a wait. When the deployment ends, Step
 // finishes it as Run does and creates its rollback or auto-update
 // deployment without running it.
 func (e *Executor) Step(ctx context.Context, id string) (StepResult, error) {
@@ -280,6 +288,11 @@ func (r *runner) step(ctx context.Context) (StepResult, error) {
 	}
 	res := StepResult{Started: len(r.resumed)}
 	r.restart()
+	// Each round reads the alarms: Step never waits, so the poll of Run's
+	// loop would never come.
+	if err := r.pollAlarms(ctx); err != nil {
+		return StepResult{Deployment: r.d}, r.end(err)
+	}
 	dec, err := r.decide(ctx, true)
 	if err != nil {
 		return StepResult{Deployment: r.d}, r.end(err)
@@ -305,6 +318,9 @@ func (r *runner) step(ctx context.Context) (StepResult, error) {
 			return StepResult{Deployment: r.d}, r.end(err)
 		}
 		res.WaitUntil = dec.WaitUntil
+		if next := r.e.clk.Now().Add(r.e.opts.PollInterval); r.pollsAlarms() && next.Before(res.WaitUntil) {
+			res.WaitUntil = next // the alarms are read during waits too
+		}
 	}
 	if dec.Done {
 		if err := r.finish(ctx, dec); err != nil {

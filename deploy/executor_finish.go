@@ -84,6 +84,9 @@ func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 		}
 		r.targetChanged(s, end.Time)
 	}
+	if err := r.terminateRolledBackReplacements(ctx, end); err != nil {
+		return err
+	}
 	r.overview = r.countTargets()
 	if err := r.updateInstances(ctx, end); err != nil {
 		return err
@@ -110,6 +113,39 @@ func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 		n.Event = TriggerDeploymentStop
 	}
 	r.notify(n)
+	return nil
+}
+
+// terminateRolledBackReplacements removes the replacement fleet of a
+// Server blue/green deployment once its rollback has succeeded (traffic is
+// back on the originals and blocked on the replacements; spec §6.3), when
+// the executor made that fleet (COPY_AUTO_SCALING_GROUP): instances the
+// group discovered (DISCOVER_EXISTING) are the caller's and are left, out
+// of service. It is repeatable (the Provisioner ignores targets already
+// gone); a termination that fails is logged and does not change the
+// rollback's outcome.
+func (r *runner) terminateRolledBackReplacements(ctx context.Context, end Ending) error {
+	bg := r.d.BlueGreenDeploymentConfiguration
+	if end.Status != StatusSucceeded || r.d.Creator != target.CreatorRollback || r.svc != nil ||
+		r.d.DeploymentStyle.DeploymentType != target.BlueGreen || r.e.platform.Provisioner == nil ||
+		bg == nil || bg.GreenFleetProvisioningOption == nil || bg.GreenFleetProvisioningOption.Action != GreenFleetCopyAutoScalingGroup {
+		return nil
+	}
+	var green []target.Target
+	for i := range r.targets {
+		if r.targets[i].Label == target.LabelGreen {
+			green = append(green, r.targets[i].Target)
+		}
+	}
+	if len(green) == 0 {
+		return nil
+	}
+	if err := r.e.platform.Provisioner.TerminateTargets(ctx, green); err != nil {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		r.e.log.Warn("cannot terminate the replacements after the rollback", "deployment", r.id, "targets", len(green), "error", err.Error())
+	}
 	return nil
 }
 

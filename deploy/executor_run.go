@@ -177,7 +177,11 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 	}
 	r.group = g
 	r.info = d.TargetInfo()
-	r.alarms = d.alarmConfiguration(g)
+	if d.Creator != target.CreatorRollback {
+		// A rollback does not poll alarms: the alarm that triggered it
+		// reads ALARM until the rollback has moved traffic back.
+		r.alarms = d.alarmConfiguration(g)
+	}
 	if len(e.opts.Notifiers) > 0 && g != nil {
 		r.triggers = triggerIndex(g)
 	}
@@ -212,7 +216,7 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 func (r *runner) planInput() plan.Input {
 	d := r.d
 	in := plan.Input{
-		Config:   d.Config,
+		Config:   r.planConfig(),
 		Type:     d.DeploymentStyle.DeploymentType,
 		Rollback: d.Creator == target.CreatorRollback,
 		Progress: d.Progress.Plan,
@@ -243,6 +247,22 @@ func (r *runner) planInput() plan.Input {
 		in.Targets[i] = pt
 	}
 	return in
+}
+
+// planConfig returns the configuration the planner follows: the
+// deployment's, except that a Lambda or ECS rollback shifts all traffic
+// at once (spec §6.3; see the package doc, # Rollbacks) whatever schedule
+// its configuration — the rolled-back deployment's — names.
+func (r *runner) planConfig() config.Config {
+	c := r.d.Config
+	if r.d.Creator == target.CreatorRollback && c.TrafficRouting != nil {
+		// The platform's predefined all-at-once configuration (the planner
+		// rejects a predefined name with another rule).
+		if all, ok := config.Predefined("CodeDeployDefault." + string(c.Platform()) + "AllAtOnce"); ok {
+			return all
+		}
+	}
+	return c
 }
 
 // planStatus maps a stored target status to the planner's Status and

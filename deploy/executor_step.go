@@ -90,18 +90,29 @@ func (r *runner) loadService(ctx context.Context) (why string, code ErrorCode, e
 		return "", "", &DeploymentError{DeploymentID: r.id, Op: "reading the AppSpec of revision " + r.d.Revision.String(), Err: err}
 	}
 	sd := &serviceData{spec: spec, route: target.TrafficRoute{ResourceID: r.svc.TargetID}}
+	for _, p := range r.d.LoadBalancerInfo.TargetGroupPairInfoList {
+		if len(p.TestTrafficRoute.ListenerArns) > 0 && spec.Lambda == nil {
+			sd.test = &target.TrafficRoute{ResourceID: r.svc.TargetID, Test: true}
+		}
+	}
 	if spec.Lambda != nil {
-		sd.original, sd.replacement = spec.Lambda.CurrentVersion, spec.Lambda.TargetVersion
 		if id := spec.Lambda.Name + ":" + spec.Lambda.Alias; id != r.svc.TargetID {
 			return fmt.Sprintf("the AppSpec now names function alias %s; the deployment was created for %s", id, r.svc.TargetID), plan.InvalidLambdaConfiguration, nil
 		}
+	}
+	if r.isServiceRollback() {
+		return r.loadRollbackService(ctx, sd)
+	}
+	if spec.Lambda != nil {
+		sd.original, sd.replacement = spec.Lambda.CurrentVersion, spec.Lambda.TargetVersion
+		if r.d.Progress.Original == "" {
+			// Recorded for a rollback, which moves traffic back to it.
+			if err := r.save(ctx, func(d *Deployment) { d.Progress.Original = sd.original }); err != nil {
+				return "", "", r.storeErr("saving the original version", err)
+			}
+		}
 		r.svcData = sd
 		return "", "", nil
-	}
-	for _, p := range r.d.LoadBalancerInfo.TargetGroupPairInfoList {
-		if len(p.TestTrafficRoute.ListenerArns) > 0 {
-			sd.test = &target.TrafficRoute{ResourceID: r.svc.TargetID, Test: true}
-		}
 	}
 	sd.original = r.d.Progress.Original
 	if sd.original == "" {
@@ -115,10 +126,11 @@ func (r *runner) loadService(ctx context.Context) (why string, code ErrorCode, e
 		default:
 			return "", "", &DeploymentError{DeploymentID: r.id, Op: "reading the traffic of " + sd.route.ResourceID, Err: err}
 		}
-		if err := r.save(ctx, func(d *Deployment) { d.Progress.Original = split.Original }); err != nil {
+		live := liveVersion(split)
+		if err := r.save(ctx, func(d *Deployment) { d.Progress.Original = live }); err != nil {
 			return "", "", r.storeErr("saving the original task set", err)
 		}
-		sd.original = split.Original
+		sd.original = live
 	}
 	sd.originalTarget = target.Target{ID: sd.original}
 	r.svcData = sd
@@ -132,6 +144,86 @@ func (r *runner) loadService(ctx context.Context) (why string, code ErrorCode, e
 		sd.replacement = ts.ID
 	}
 	return "", "", nil
+}
+
+// liveVersion returns the version a split sends most traffic to: its
+// Replacement once that has all of it (a shifter may report a finished
+// shift as it was asked for), else its Original.
+func liveVersion(split target.TrafficSplit) string {
+	if split.Replacement != "" && split.Weight == 100 {
+		return split.Replacement
+	}
+	return split.Original
+}
+
+// isServiceRollback reports whether the deployment is the automatic
+// rollback of a Lambda or ECS deployment.
+func (r *runner) isServiceRollback() bool {
+	return r.d.Creator == target.CreatorRollback && r.d.RollbackInfo.RollbackTriggeringDeploymentID != ""
+}
+
+// loadRollbackService prepares the steps of a Lambda or ECS rollback
+// (spec §6.3): traffic moves back, at once, to the version or task set that
+// was live before the rolled-back deployment (its Progress.Original), away
+// from whatever else the route serves now (its replacement). No task set is
+// made: the rollback's Install names the original task set, and its
+// TerminateOriginals removes the rolled-back deployment's replacement. What
+// traffic moves away from is stored in the rollback's Progress.Original.
+func (r *runner) loadRollbackService(ctx context.Context, sd *serviceData) (why string, code ErrorCode, err error) {
+	prev, err := r.e.store.GetDeployment(ctx, r.d.RollbackInfo.RollbackTriggeringDeploymentID)
+	if err != nil {
+		if ctx.Err() != nil {
+			return "", "", ctx.Err()
+		}
+		return "", "", &DeploymentError{DeploymentID: r.id, Op: "reading the rolled-back deployment " + r.d.RollbackInfo.RollbackTriggeringDeploymentID, Err: err}
+	}
+	back := prev.Progress.Original
+	if back == "" && sd.spec.Lambda != nil {
+		back = sd.spec.Lambda.TargetVersion // what the last successful deployment made live
+	}
+	from := r.d.Progress.Original
+	if from == "" {
+		split, err := r.e.platform.TrafficShifter.CurrentTraffic(ctx, sd.route)
+		switch {
+		case err == nil:
+		case ctx.Err() != nil:
+			return "", "", ctx.Err()
+		case errors.Is(err, target.ErrNotFound):
+			return sd.route.ResourceID + " has no traffic route: " + err.Error(), rollbackLoadCode(sd), nil
+		default:
+			return "", "", &DeploymentError{DeploymentID: r.id, Op: "reading the traffic of " + sd.route.ResourceID, Err: err}
+		}
+		if back == "" {
+			back = split.Original
+		}
+		switch {
+		case split.Replacement != "" && split.Replacement != back:
+			from = split.Replacement
+		case split.Original != back:
+			from = split.Original
+		default:
+			from = back // everything is on back already
+		}
+		if err := r.save(ctx, func(d *Deployment) { d.Progress.Original = from }); err != nil {
+			return "", "", r.storeErr("saving what the rollback moves traffic away from", err)
+		}
+	}
+	if back == "" {
+		return "the rolled-back deployment recorded no version to return to", rollbackLoadCode(sd), nil
+	}
+	sd.original, sd.replacement = from, back
+	sd.originalTarget = target.Target{ID: from}
+	r.svcData = sd
+	return "", "", nil
+}
+
+// rollbackLoadCode is the error code of a Lambda or ECS rollback that
+// cannot find its traffic route.
+func rollbackLoadCode(sd *serviceData) ErrorCode {
+	if sd.spec.Lambda != nil {
+		return plan.InvalidLambdaConfiguration
+	}
+	return plan.InvalidECSService
 }
 
 // stepDone reports whether the service's lifecycle event for phase
@@ -159,8 +251,8 @@ func (r *runner) provisionTaskSet(ctx context.Context) (target.Target, error) {
 func (r *runner) resumedStep() plan.Step {
 	pr := r.p.Progress()
 	s := plan.Step{Phase: pr.Phase}
-	if pr.Phase == plan.PhaseAllowTraffic && r.d.Config.TrafficRouting != nil {
-		steps := r.d.Config.TrafficRouting.Steps()
+	if tr := r.planConfig().TrafficRouting; pr.Phase == plan.PhaseAllowTraffic && tr != nil {
+		steps := tr.Steps()
 		if pr.Shifts < len(steps) {
 			s.Index, s.Weight = pr.Shifts, steps[pr.Shifts].Weight
 		}
@@ -254,6 +346,9 @@ func (r *runner) performStep(ctx context.Context, s plan.Step) (target.EventResu
 		}
 		return r.invokeHook(ctx, ev, fn)
 	case target.RoleProvisioner: // ECS Install
+		if r.isServiceRollback() {
+			return target.EventResult{Status: target.EventSucceeded, Message: "rolling back to the original task set " + sd.replacement}, nil
+		}
 		ts, err := r.provisionTaskSet(ctx)
 		if err != nil {
 			return target.EventResult{}, err
@@ -267,6 +362,9 @@ func (r *runner) performStep(ctx context.Context, s plan.Step) (target.EventResu
 				return target.EventResult{Status: target.EventSucceeded, Message: "no test listener"}, nil
 			}
 			route, weight = *sd.test, 100
+		}
+		if sd.original == sd.replacement {
+			return target.EventResult{Status: target.EventSucceeded, Message: "all traffic is on " + sd.replacement + " already"}, nil
 		}
 		err := r.e.platform.TrafficShifter.ShiftTraffic(ctx, target.ShiftRequest{Deployment: r.info, Route: route,
 			Split: target.TrafficSplit{Original: sd.original, Replacement: sd.replacement, Weight: weight}})
@@ -321,6 +419,9 @@ func (r *runner) invokeHook(ctx context.Context, ev target.LifecycleEvent, fn st
 func (r *runner) terminateOriginals(ctx context.Context) completion {
 	var originals []target.Target
 	if r.svcData != nil {
+		if r.svcData.original == r.svcData.replacement {
+			return completion{i: -1, res: plan.StepResult{Succeeded: true}} // a rollback with nothing to remove
+		}
 		originals = []target.Target{r.svcData.originalTarget}
 	} else {
 		for i := range r.targets {

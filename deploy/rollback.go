@@ -141,7 +141,8 @@ func (e *Executor) ensureFollowUp(ctx context.Context, d *Deployment, id string,
 // deployment, with creator codeDeployRollback and ID id, of the group's
 // last successful revision (the one d replaced), with d's settings and
 // configuration (rollbacks are not zonal: the planner ignores a zonal
-// configuration for them). It is linked both ways: d's RollbackInfo names it
+// configuration for them; a Lambda or ECS rollback keeps the configuration's
+// name but shifts all at once, see runner.planConfig). It is linked both ways: d's RollbackInfo names it
 // (stored before d became final), and its RollbackInfo names d.
 func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string) (*Deployment, error) {
 	if d.PreviousRevision == nil {
