@@ -131,9 +131,9 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 	alarms := group.AlarmConfiguration
 	if in.OverrideAlarmConfiguration != nil {
 		alarms = *in.OverrideAlarmConfiguration
-		var ps problems
+		var ps config.Problems
 		validateAlarms(&ps, alarms)
-		if err := ps.err(ErrInvalidInput, "CreateDeployment: overrideAlarmConfiguration"); err != nil {
+		if err := ps.Err(ErrInvalidInput, "CreateDeployment: overrideAlarmConfiguration"); err != nil {
 			return nil, err
 		}
 	}
@@ -141,9 +141,9 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 		return nil, fmt.Errorf("deploy: CreateDeployment: %w: alarmConfiguration: alarms are enabled, but the executor has no Options.AlarmSource to read them", ErrInvalidInput)
 	}
 	if a := in.AutoRollbackConfiguration; a != nil {
-		var ps problems
+		var ps config.Problems
 		validateAutoRollback(&ps, *a)
-		if err := ps.err(ErrInvalidInput, "CreateDeployment: autoRollbackConfiguration"); err != nil {
+		if err := ps.Err(ErrInvalidInput, "CreateDeployment: autoRollbackConfiguration"); err != nil {
 			return nil, err
 		}
 	}
@@ -222,53 +222,53 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 
 // validateInput checks what CreateDeployment can check without the store.
 func validateInput(in DeploymentInput) error {
-	var ps problems
+	var ps config.Problems
 	if in.ApplicationName == "" {
-		ps.add(nil, "applicationName", "is required")
+		ps.Add(nil, "applicationName", "is required")
 	}
 	if in.GroupName == "" {
-		ps.add(nil, "deploymentGroupName", "is required")
+		ps.Add(nil, "deploymentGroupName", "is required")
 	}
 	if err := in.Revision.Validate(); err != nil {
 		var le *revision.LocationError
 		if errors.As(err, &le) {
 			for _, p := range le.Problems {
-				ps.add(revision.ErrInvalidLocation, "revision."+p.Field, "%s", p.Rule)
+				ps.Add(revision.ErrInvalidLocation, "revision."+p.Field, "%s", p.Rule)
 			}
 		} else {
-			ps.add(err, "revision", "%v", err)
+			ps.Add(err, "revision", "%v", err)
 		}
 	}
 	if n := utf8.RuneCountInString(in.Description); n > MaxDescription {
-		ps.add(nil, "description", "must be at most %d characters; got %d", MaxDescription, n)
+		ps.Add(nil, "description", "must be at most %d characters; got %d", MaxDescription, n)
 	}
 	if f := in.FileExistsBehavior; f != "" && !oneOf(f, f.Values()) {
-		ps.add(nil, "fileExistsBehavior", "must be one of %v, or empty for the group's; got %q", f.Values(), f)
+		ps.Add(nil, "fileExistsBehavior", "must be one of %v, or empty for the group's; got %q", f.Values(), f)
 	}
 	if c := in.Creator; c != "" && !oneOf(c, c.Values()) {
-		ps.add(nil, "creator", "must be one of %v; got %q", c.Values(), c)
+		ps.Add(nil, "creator", "must be one of %v; got %q", c.Values(), c)
 	}
-	return ps.err(ErrInvalidInput, "CreateDeployment")
+	return ps.Err(ErrInvalidInput, "CreateDeployment")
 }
 
 // checkPlatformInput checks the settings that only some platforms take.
 func (e *Executor) checkPlatformInput(p config.ComputePlatform, in DeploymentInput) error {
-	var ps problems
+	var ps config.Problems
 	if p != config.Server {
 		if in.FileExistsBehavior != "" {
-			ps.add(nil, "fileExistsBehavior", "is for Server deployments only")
+			ps.Add(nil, "fileExistsBehavior", "is for Server deployments only")
 		}
 		if in.IgnoreApplicationStopFailures != nil && *in.IgnoreApplicationStopFailures {
-			ps.add(nil, "ignoreApplicationStopFailures", "must be false for %s (InvalidIgnoreApplicationStopFailuresValue)", p)
+			ps.Add(nil, "ignoreApplicationStopFailures", "must be false for %s (InvalidIgnoreApplicationStopFailuresValue)", p)
 		}
 		if in.UpdateOutdatedInstancesOnly {
-			ps.add(nil, "updateOutdatedInstancesOnly", "must be false for %s", p)
+			ps.Add(nil, "updateOutdatedInstancesOnly", "must be false for %s", p)
 		}
 		if e.opts.Source == nil {
-			ps.add(ErrMissingSource, "revision", "a %s deployment reads its AppSpec through Options.Source, which is nil", p)
+			ps.Add(ErrMissingSource, "revision", "a %s deployment reads its AppSpec through Options.Source, which is nil", p)
 		}
 	}
-	return ps.err(ErrInvalidInput, "CreateDeployment")
+	return ps.Err(ErrInvalidInput, "CreateDeployment")
 }
 
 // lbEvents reports whether a deployment's targets run the traffic events:

@@ -264,9 +264,9 @@ func (g Group) ResolveConfig(custom ...config.Config) (config.Config, error) {
 	if err != nil {
 		return config.Config{}, fmt.Errorf("deploy: %s: deploymentConfigName: %w", g.subject(), err)
 	}
-	var ps problems
+	var ps config.Problems
 	g.checkConfig(&ps, c, g.Style())
-	if err := ps.err(ErrInvalidGroup, g.subject()); err != nil {
+	if err := ps.Err(ErrInvalidGroup, g.subject()); err != nil {
 		return config.Config{}, err
 	}
 	return c, nil

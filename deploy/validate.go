@@ -36,65 +36,15 @@ const (
 	MaxDescriptionLength = 256
 )
 
-// Problem is one rule a value breaks.
-type Problem struct {
-	// Field is the path of the offending field as CodeDeploy's API spells
-	// it, e.g. "alarmConfiguration.alarms[2].name".
-	Field string
-	// Rule says what the field must be.
-	Rule string
-	// Err is the sentinel of the rule when it has one (for example
-	// config.ErrUnknownConfig or target.ErrTagLimitExceeded); nil otherwise.
-	Err error
-}
+// Problem is one rule a value breaks: config.Problem, the one type every
+// fleetdeploy package uses.
+type Problem = config.Problem
 
-// String returns "field: rule".
-func (p Problem) String() string { return p.Field + ": " + p.Rule }
-
-// ValidationError lists every problem found in one value. errors.Is matches
-// it against Kind (ErrInvalidGroup) and against the Err of every problem.
-type ValidationError struct {
-	// Kind is the sentinel of the kind of value validated.
-	Kind error
-	// Subject names the value, e.g. "deployment group web/prod".
-	Subject  string
-	Problems []Problem
-}
-
-// Error lists the problems, one per line after the first.
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "deploy: invalid %s:", e.Subject)
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
-	}
-	return b.String()
-}
-
-// Unwrap returns Kind and the sentinel of every problem that has one.
-func (e *ValidationError) Unwrap() []error {
-	errs := []error{e.Kind}
-	for _, p := range e.Problems {
-		if p.Err != nil {
-			errs = append(errs, p.Err)
-		}
-	}
-	return errs
-}
-
-type problems []Problem
-
-func (ps *problems) add(sentinel error, field, rule string, args ...any) {
-	*ps = append(*ps, Problem{Field: field, Rule: fmt.Sprintf(rule, args...), Err: sentinel})
-}
-
-func (ps problems) err(kind error, subject string) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	return &ValidationError{Kind: kind, Subject: subject, Problems: ps}
-}
+// ValidationError lists every problem found in one value: config's
+// ValidationError, the one validation error type of fleetdeploy. Group
+// validation uses Kind ErrInvalidGroup, CreateDeployment ErrInvalidInput;
+// errors.Is matches the Kind and each problem's sentinel.
+type ValidationError = config.ValidationError
 
 // oneOf reports whether v is one of values; empty is never.
 func oneOf[T ~string](v T, values []T) bool { return v != "" && slices.Contains(values, v) }
@@ -141,13 +91,13 @@ func oneOf[T ~string](v T, values []T) bool { return v != "" && slices.Contains(
 // service behind a Network Load Balancer; load balancer names do not say
 // which kind they are, so that rule is left to the TrafficShifter.
 func (g Group) Validate(custom ...config.Config) error {
-	var ps problems
+	var ps config.Problems
 	validateName(&ps, "applicationName", g.ApplicationName)
 	validateName(&ps, "deploymentGroupName", g.Name)
 	p := g.Platform()
 	if !oneOf(p, p.Values()) {
-		ps.add(nil, "computePlatform", "must be one of %v; got %q", p.Values(), g.ComputePlatform)
-		return ps.err(ErrInvalidGroup, g.subject())
+		ps.Add(nil, "computePlatform", "must be one of %v; got %q", p.Values(), g.ComputePlatform)
+		return ps.Err(ErrInvalidGroup, g.subject())
 	}
 	style := g.Style()
 	g.validateConfig(&ps, style, custom)
@@ -159,17 +109,17 @@ func (g Group) Validate(custom ...config.Config) error {
 	validateAutoRollback(&ps, g.AutoRollbackConfiguration)
 	validateTriggers(&ps, g.TriggerConfigurations)
 	if s := g.OutdatedInstancesStrategy; s != "" && !oneOf(s, s.Values()) {
-		ps.add(nil, "outdatedInstancesStrategy", "must be one of %v (empty means UPDATE); got %q", s.Values(), s)
+		ps.Add(nil, "outdatedInstancesStrategy", "must be one of %v (empty means UPDATE); got %q", s.Values(), s)
 	}
 	if g.IgnoreApplicationStopFailures && p != config.Server {
-		ps.add(nil, "ignoreApplicationStopFailures", "must be false for %s: it has no ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic events", p)
+		ps.Add(nil, "ignoreApplicationStopFailures", "must be false for %s: it has no ApplicationStop, BeforeBlockTraffic or AfterBlockTraffic events", p)
 	}
 	if f := g.FileExistsBehavior; f != "" {
 		if !oneOf(f, f.Values()) {
-			ps.add(nil, "fileExistsBehavior", "must be one of %v, or empty for the AppSpec's; got %q", f.Values(), f)
+			ps.Add(nil, "fileExistsBehavior", "must be one of %v, or empty for the AppSpec's; got %q", f.Values(), f)
 		}
 		if p != config.Server {
-			ps.add(nil, "fileExistsBehavior", "is for Server groups only")
+			ps.Add(nil, "fileExistsBehavior", "is for Server groups only")
 		}
 	}
 	if r := g.TargetRevision; r != nil {
@@ -177,88 +127,88 @@ func (g Group) Validate(custom ...config.Config) error {
 			var le *revision.LocationError
 			if errors.As(err, &le) {
 				for _, lp := range le.Problems {
-					ps.add(revision.ErrInvalidLocation, "targetRevision."+lp.Field, "%s", lp.Rule)
+					ps.Add(revision.ErrInvalidLocation, "targetRevision."+lp.Field, "%s", lp.Rule)
 				}
 			} else {
-				ps.add(err, "targetRevision", "%v", err)
+				ps.Add(err, "targetRevision", "%v", err)
 			}
 		}
 	}
-	return ps.err(ErrInvalidGroup, g.subject())
+	return ps.Err(ErrInvalidGroup, g.subject())
 }
 
-func validateName(ps *problems, field, name string) {
+func validateName(ps *config.Problems, field, name string) {
 	switch n := utf8.RuneCountInString(name); {
 	case n == 0:
-		ps.add(nil, field, "is required")
+		ps.Add(nil, field, "is required")
 	case n > MaxNameLength:
-		ps.add(nil, field, "must be at most %d characters; it has %d", MaxNameLength, n)
+		ps.Add(nil, field, "must be at most %d characters; it has %d", MaxNameLength, n)
 	}
 }
 
 // validateConfig checks the configuration the group resolves to.
-func (g Group) validateConfig(ps *problems, style DeploymentStyle, custom []config.Config) {
+func (g Group) validateConfig(ps *config.Problems, style DeploymentStyle, custom []config.Config) {
 	const field = "deploymentConfigName"
 	c, err := config.Lookup(g.ConfigName(), custom...)
 	if err != nil {
-		ps.add(config.ErrUnknownConfig, field, "%s", strings.TrimPrefix(err.Error(), "config: "))
+		ps.Add(config.ErrUnknownConfig, field, "%s", strings.TrimPrefix(err.Error(), "config: "))
 		return
 	}
 	g.checkConfig(ps, c, style)
 }
 
 // checkConfig checks that c is valid and fits the group.
-func (g Group) checkConfig(ps *problems, c config.Config, style DeploymentStyle) {
+func (g Group) checkConfig(ps *config.Problems, c config.Config, style DeploymentStyle) {
 	const field = "deploymentConfigName"
 	if err := c.Validate(); err != nil {
 		var ve *config.ValidationError
 		if errors.As(err, &ve) {
 			for _, cp := range ve.Problems {
-				ps.add(config.ErrInvalidConfig, field, "configuration %s: %s", c.Name, cp)
+				ps.Add(config.ErrInvalidConfig, field, "configuration %s: %s", c.Name, cp)
 			}
 		} else {
-			ps.add(err, field, "configuration %s: %v", c.Name, err)
+			ps.Add(err, field, "configuration %s: %v", c.Name, err)
 		}
 	}
 	if c.Platform() != g.Platform() {
-		ps.add(nil, field, "configuration %s is for the %s compute platform; the group's is %s", c.Name, c.Platform(), g.Platform())
+		ps.Add(nil, field, "configuration %s is for the %s compute platform; the group's is %s", c.Name, c.Platform(), g.Platform())
 	}
 	if c.ZonalConfig != nil && style.DeploymentType != target.InPlace {
-		ps.add(nil, field, "configuration %s has a zonalConfig, which only in-place deployments use; the group is %s", c.Name, style.DeploymentType)
+		ps.Add(nil, field, "configuration %s has a zonalConfig, which only in-place deployments use; the group is %s", c.Name, style.DeploymentType)
 	}
 }
 
 // validateTargets checks the fields that say which targets belong to the
 // group.
-func (g Group) validateTargets(ps *problems) {
+func (g Group) validateTargets(ps *config.Problems) {
 	if g.Platform() == config.Server {
 		if err := g.Selector.Validate(); err != nil {
 			appendTargetProblems(ps, "", err)
 		}
 		if len(g.ECSServices) > 0 {
-			ps.add(nil, "ecsServices", "is for ECS groups only")
+			ps.Add(nil, "ecsServices", "is for ECS groups only")
 		}
 		return
 	}
 	if !g.Selector.IsZero() {
-		ps.add(nil, "ec2TagFilters", "%s groups select no instances: tag filters, tag sets and autoScalingGroups are for Server groups only", g.Platform())
+		ps.Add(nil, "ec2TagFilters", "%s groups select no instances: tag filters, tag sets and autoScalingGroups are for Server groups only", g.Platform())
 	}
 	if g.TerminationHookEnabled {
-		ps.add(nil, "terminationHookEnabled", "is for Server groups with Auto Scaling groups only")
+		ps.Add(nil, "terminationHookEnabled", "is for Server groups with Auto Scaling groups only")
 	}
 	switch n := len(g.ECSServices); {
 	case g.Platform() == config.Lambda && n > 0:
-		ps.add(nil, "ecsServices", "is for ECS groups only")
+		ps.Add(nil, "ecsServices", "is for ECS groups only")
 	case g.Platform() == config.ECS && n != 1:
-		ps.add(nil, "ecsServices", "an ECS group must name exactly 1 ECS service; got %d", n)
+		ps.Add(nil, "ecsServices", "an ECS group must name exactly 1 ECS service; got %d", n)
 	}
 	if g.Platform() == config.ECS {
 		for i, s := range g.ECSServices {
 			if s.ServiceName == "" {
-				ps.add(nil, fmt.Sprintf("ecsServices[%d].serviceName", i), "is required")
+				ps.Add(nil, fmt.Sprintf("ecsServices[%d].serviceName", i), "is required")
 			}
 			if s.ClusterName == "" {
-				ps.add(nil, fmt.Sprintf("ecsServices[%d].clusterName", i), "is required")
+				ps.Add(nil, fmt.Sprintf("ecsServices[%d].clusterName", i), "is required")
 			}
 		}
 	}
@@ -266,10 +216,10 @@ func (g Group) validateTargets(ps *problems) {
 
 // appendTargetProblems copies the problems of a target.ValidationError,
 // prefixing their fields.
-func appendTargetProblems(ps *problems, prefix string, err error) {
+func appendTargetProblems(ps *config.Problems, prefix string, err error) {
 	var ve *target.ValidationError
 	if !errors.As(err, &ve) {
-		ps.add(err, strings.TrimSuffix(prefix, "."), "%v", err)
+		ps.Add(err, strings.TrimSuffix(prefix, "."), "%v", err)
 		return
 	}
 	for _, tp := range ve.Problems {
@@ -277,37 +227,37 @@ func appendTargetProblems(ps *problems, prefix string, err error) {
 		if sentinel == nil {
 			sentinel = ve.Kind
 		}
-		ps.add(sentinel, prefix+tp.Field, "%s", tp.Rule)
+		ps.Add(sentinel, prefix+tp.Field, "%s", tp.Rule)
 	}
 }
 
-func (g Group) validateStyle(ps *problems, style DeploymentStyle) {
+func (g Group) validateStyle(ps *config.Problems, style DeploymentStyle) {
 	t, o := style.DeploymentType, style.DeploymentOption
 	okType, okOption := oneOf(t, t.Values()), oneOf(o, o.Values())
 	if !okType {
-		ps.add(nil, "deploymentStyle.deploymentType", "must be one of %v; got %q", t.Values(), t)
+		ps.Add(nil, "deploymentStyle.deploymentType", "must be one of %v; got %q", t.Values(), t)
 	}
 	if !okOption {
-		ps.add(nil, "deploymentStyle.deploymentOption", "must be one of %v; got %q", o.Values(), o)
+		ps.Add(nil, "deploymentStyle.deploymentOption", "must be one of %v; got %q", o.Values(), o)
 	}
 	if !okType || !okOption {
 		return
 	}
 	if g.Platform() != config.Server {
 		if t != target.BlueGreen {
-			ps.add(nil, "deploymentStyle.deploymentType", "must be BLUE_GREEN for %s: its deployments always shift traffic", g.Platform())
+			ps.Add(nil, "deploymentStyle.deploymentType", "must be BLUE_GREEN for %s: its deployments always shift traffic", g.Platform())
 		}
 		if o != WithTrafficControl {
-			ps.add(nil, "deploymentStyle.deploymentOption", "must be WITH_TRAFFIC_CONTROL for %s", g.Platform())
+			ps.Add(nil, "deploymentStyle.deploymentOption", "must be WITH_TRAFFIC_CONTROL for %s", g.Platform())
 		}
 		return
 	}
 	if t == target.BlueGreen && o != WithTrafficControl {
-		ps.add(nil, "deploymentStyle.deploymentOption", "must be WITH_TRAFFIC_CONTROL for a Server BLUE_GREEN group: traffic moves to the replacement through the load balancer")
+		ps.Add(nil, "deploymentStyle.deploymentOption", "must be WITH_TRAFFIC_CONTROL for a Server BLUE_GREEN group: traffic moves to the replacement through the load balancer")
 	}
 }
 
-func (g Group) validateLoadBalancer(ps *problems, style DeploymentStyle) {
+func (g Group) validateLoadBalancer(ps *config.Problems, style DeploymentStyle) {
 	lb := g.LoadBalancerInfo
 	if err := lb.Validate(); err != nil {
 		appendTargetProblems(ps, "loadBalancerInfo.", err)
@@ -315,145 +265,145 @@ func (g Group) validateLoadBalancer(ps *problems, style DeploymentStyle) {
 	switch g.Platform() {
 	case config.Server:
 		if len(lb.TargetGroupPairInfoList) > 0 {
-			ps.add(nil, "loadBalancerInfo.targetGroupPairInfoList", "is for ECS groups only; a Server group uses elbInfoList or targetGroupInfoList")
+			ps.Add(nil, "loadBalancerInfo.targetGroupPairInfoList", "is for ECS groups only; a Server group uses elbInfoList or targetGroupInfoList")
 		}
 		if len(lb.ELBInfoList) == 0 && len(lb.TargetGroupInfoList) == 0 {
 			switch {
 			case style.DeploymentType == target.BlueGreen:
-				ps.add(nil, "loadBalancerInfo", "is required for a Server BLUE_GREEN group (MISSING_ELB_INFORMATION): name a Classic Load Balancer or a target group")
+				ps.Add(nil, "loadBalancerInfo", "is required for a Server BLUE_GREEN group (MISSING_ELB_INFORMATION): name a Classic Load Balancer or a target group")
 			case style.DeploymentOption == WithTrafficControl:
-				ps.add(nil, "loadBalancerInfo", "is required with WITH_TRAFFIC_CONTROL (MISSING_ELB_INFORMATION): name a Classic Load Balancer or a target group")
+				ps.Add(nil, "loadBalancerInfo", "is required with WITH_TRAFFIC_CONTROL (MISSING_ELB_INFORMATION): name a Classic Load Balancer or a target group")
 			}
 		}
 	case config.ECS:
 		if len(lb.ELBInfoList) > 0 || len(lb.TargetGroupInfoList) > 0 {
-			ps.add(nil, "loadBalancerInfo", "an ECS group uses targetGroupPairInfoList only, not elbInfoList or targetGroupInfoList")
+			ps.Add(nil, "loadBalancerInfo", "an ECS group uses targetGroupPairInfoList only, not elbInfoList or targetGroupInfoList")
 		}
 		if len(lb.TargetGroupPairInfoList) != 1 {
-			ps.add(nil, "loadBalancerInfo.targetGroupPairInfoList", "an ECS group needs exactly 1 target group pair; got %d", len(lb.TargetGroupPairInfoList))
+			ps.Add(nil, "loadBalancerInfo.targetGroupPairInfoList", "an ECS group needs exactly 1 target group pair; got %d", len(lb.TargetGroupPairInfoList))
 		}
 	case config.Lambda:
 		if !lb.IsZero() {
-			ps.add(nil, "loadBalancerInfo", "is not used by Lambda groups")
+			ps.Add(nil, "loadBalancerInfo", "is not used by Lambda groups")
 		}
 	}
 }
 
-func (g Group) validateBlueGreen(ps *problems, style DeploymentStyle) {
+func (g Group) validateBlueGreen(ps *config.Problems, style DeploymentStyle) {
 	const field = "blueGreenDeploymentConfiguration"
 	bg := g.BlueGreenDeploymentConfiguration
 	p := g.Platform()
 	switch {
 	case p == config.Lambda:
 		if bg != nil {
-			ps.add(nil, field, "is not used by Lambda groups")
+			ps.Add(nil, field, "is not used by Lambda groups")
 		}
 		return
 	case style.DeploymentType != target.BlueGreen:
 		if bg != nil {
-			ps.add(nil, field, "is for BLUE_GREEN groups only; the group is %s", style.DeploymentType)
+			ps.Add(nil, field, "is for BLUE_GREEN groups only; the group is %s", style.DeploymentType)
 		}
 		return
 	case bg == nil:
-		ps.add(nil, field, "is required for %s BLUE_GREEN groups (MISSING_BLUE_GREEN_DEPLOYMENT_CONFIGURATION)", p)
+		ps.Add(nil, field, "is required for %s BLUE_GREEN groups (MISSING_BLUE_GREEN_DEPLOYMENT_CONFIGURATION)", p)
 		return
 	}
 	if t := bg.TerminateBlueInstancesOnDeploymentSuccess; t != nil {
 		f := field + ".terminateBlueInstancesOnDeploymentSuccess"
 		if !oneOf(t.Action, t.Action.Values()) {
-			ps.add(nil, f+".action", "must be one of %v; got %q", t.Action.Values(), t.Action)
+			ps.Add(nil, f+".action", "must be one of %v; got %q", t.Action.Values(), t.Action)
 		}
 		if w := t.TerminationWaitTimeInMinutes; w < 0 || w > MaxTerminationWaitMinutes {
-			ps.add(nil, f+".terminationWaitTimeInMinutes", "must be 0–%d minutes (2 days); got %d", MaxTerminationWaitMinutes, w)
+			ps.Add(nil, f+".terminationWaitTimeInMinutes", "must be 0–%d minutes (2 days); got %d", MaxTerminationWaitMinutes, w)
 		}
 	}
 	if r := bg.DeploymentReadyOption; r != nil {
 		f := field + ".deploymentReadyOption"
 		if !oneOf(r.ActionOnTimeout, r.ActionOnTimeout.Values()) {
-			ps.add(nil, f+".actionOnTimeout", "must be one of %v; got %q", r.ActionOnTimeout.Values(), r.ActionOnTimeout)
+			ps.Add(nil, f+".actionOnTimeout", "must be one of %v; got %q", r.ActionOnTimeout.Values(), r.ActionOnTimeout)
 		}
 		limit, hours := MaxReadyWaitMinutes, 48
 		if p == config.ECS {
 			limit, hours = MaxECSReadyWaitMinutes, 120
 		}
 		if w := r.WaitTimeInMinutes; w < 0 || w > limit {
-			ps.add(nil, f+".waitTimeInMinutes", "must be 0–%d minutes (%d h between install and traffic shift on %s); got %d", limit, hours, p, w)
+			ps.Add(nil, f+".waitTimeInMinutes", "must be 0–%d minutes (%d h between install and traffic shift on %s); got %d", limit, hours, p, w)
 		}
 	}
 	if gf := bg.GreenFleetProvisioningOption; gf != nil {
 		f := field + ".greenFleetProvisioningOption"
 		switch {
 		case p != config.Server:
-			ps.add(nil, f, "is for Server groups only")
+			ps.Add(nil, f, "is for Server groups only")
 		case !oneOf(gf.Action, gf.Action.Values()):
-			ps.add(nil, f+".action", "must be one of %v; got %q", gf.Action.Values(), gf.Action)
+			ps.Add(nil, f+".action", "must be one of %v; got %q", gf.Action.Values(), gf.Action)
 		case gf.Action == GreenFleetCopyAutoScalingGroup && len(g.Selector.AutoScalingGroups) == 0:
-			ps.add(nil, f+".action", "COPY_AUTO_SCALING_GROUP copies the group's Auto Scaling group; autoScalingGroups names none")
+			ps.Add(nil, f+".action", "COPY_AUTO_SCALING_GROUP copies the group's Auto Scaling group; autoScalingGroups names none")
 		}
 	}
 }
 
-func validateAlarms(ps *problems, a AlarmConfiguration) {
+func validateAlarms(ps *config.Problems, a AlarmConfiguration) {
 	const field = "alarmConfiguration.alarms"
 	if n := len(a.Alarms); n > MaxAlarms {
-		ps.add(nil, field, "must name at most %d alarms; got %d (AlarmsLimitExceeded)", MaxAlarms, n)
+		ps.Add(nil, field, "must name at most %d alarms; got %d (AlarmsLimitExceeded)", MaxAlarms, n)
 	}
 	if a.Enabled && len(a.Alarms) == 0 {
-		ps.add(nil, field, "must name at least one alarm when alarmConfiguration.enabled is true")
+		ps.Add(nil, field, "must name at least one alarm when alarmConfiguration.enabled is true")
 	}
 	for i, al := range a.Alarms {
 		f := fmt.Sprintf("%s[%d].name", field, i)
 		switch n := utf8.RuneCountInString(al.Name); {
 		case n == 0:
-			ps.add(nil, f, "must not be empty")
+			ps.Add(nil, f, "must not be empty")
 		case n > MaxAlarmNameLength:
-			ps.add(nil, f, "must be at most %d characters; got %d", MaxAlarmNameLength, n)
+			ps.Add(nil, f, "must be at most %d characters; got %d", MaxAlarmNameLength, n)
 		}
 		if j := slices.IndexFunc(a.Alarms[:i], func(b Alarm) bool { return b.Name == al.Name }); j >= 0 && al.Name != "" {
-			ps.add(nil, f, "repeats %q (also %s[%d].name)", al.Name, field, j)
+			ps.Add(nil, f, "repeats %q (also %s[%d].name)", al.Name, field, j)
 		}
 	}
 }
 
-func validateAutoRollback(ps *problems, a AutoRollbackConfiguration) {
+func validateAutoRollback(ps *config.Problems, a AutoRollbackConfiguration) {
 	const field = "autoRollbackConfiguration.events"
 	if a.Enabled && len(a.Events) == 0 {
-		ps.add(nil, field, "must list at least one event when autoRollbackConfiguration.enabled is true (InvalidAutoRollbackConfig)")
+		ps.Add(nil, field, "must list at least one event when autoRollbackConfiguration.enabled is true (InvalidAutoRollbackConfig)")
 	}
 	for i, e := range a.Events {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if !oneOf(e, e.Values()) {
-			ps.add(nil, f, "must be one of %v; got %q (InvalidAutoRollbackConfig)", e.Values(), e)
+			ps.Add(nil, f, "must be one of %v; got %q (InvalidAutoRollbackConfig)", e.Values(), e)
 		} else if j := slices.Index(a.Events[:i], e); j >= 0 {
-			ps.add(nil, f, "repeats %s (also %s[%d])", e, field, j)
+			ps.Add(nil, f, "repeats %s (also %s[%d])", e, field, j)
 		}
 	}
 }
 
-func validateTriggers(ps *problems, ts []TriggerConfig) {
+func validateTriggers(ps *config.Problems, ts []TriggerConfig) {
 	const field = "triggerConfigurations"
 	if n := len(ts); n > MaxTriggers {
-		ps.add(nil, field, "must have at most %d triggers; got %d (TriggerTargetsLimitExceeded)", MaxTriggers, n)
+		ps.Add(nil, field, "must have at most %d triggers; got %d (TriggerTargetsLimitExceeded)", MaxTriggers, n)
 	}
 	for i, t := range ts {
 		f := fmt.Sprintf("%s[%d]", field, i)
 		if t.TriggerName == "" {
-			ps.add(nil, f+".triggerName", "is required")
+			ps.Add(nil, f+".triggerName", "is required")
 		} else if j := slices.IndexFunc(ts[:i], func(o TriggerConfig) bool { return o.TriggerName == t.TriggerName }); j >= 0 {
-			ps.add(nil, f+".triggerName", "repeats %q (also %s[%d])", t.TriggerName, field, j)
+			ps.Add(nil, f+".triggerName", "repeats %q (also %s[%d])", t.TriggerName, field, j)
 		}
 		if t.TriggerTargetArn == "" {
-			ps.add(nil, f+".triggerTargetArn", "is required")
+			ps.Add(nil, f+".triggerTargetArn", "is required")
 		}
 		if len(t.TriggerEvents) == 0 {
-			ps.add(nil, f+".triggerEvents", "must list at least one event type")
+			ps.Add(nil, f+".triggerEvents", "must list at least one event type")
 		}
 		for k, e := range t.TriggerEvents {
 			ef := fmt.Sprintf("%s.triggerEvents[%d]", f, k)
 			if !oneOf(e, e.Values()) {
-				ps.add(nil, ef, "must be one of %v; got %q", e.Values(), e)
+				ps.Add(nil, ef, "must be one of %v; got %q", e.Values(), e)
 			} else if j := slices.Index(t.TriggerEvents[:k], e); j >= 0 {
-				ps.add(nil, ef, "repeats %s (also triggerEvents[%d])", e, j)
+				ps.Add(nil, ef, "repeats %s (also triggerEvents[%d])", e, j)
 			}
 		}
 	}
