@@ -115,11 +115,8 @@
 // the quiet minutes, that one version answered every request without
 // errors. At the end: the deployments in a table, and the load's totals.
 //
-// The rollback redeploys (a)'s AppSpec, which moves the alias from
-// version 1 to version 2 with the stopped deployment's configuration, so
-// for the canary's first 2 minutes 90% of the requests go back to v1; a
-// note says so. The spec does not say how a Lambda rollback moves the
-// alias; the checks hold it to what the spec does say: the rollback is a
-// new deployment of the last successful revision, and it ends with all
-// the traffic on v2 and none on v3.
+// The rollback is a new deployment of the last successful revision (spec
+// §6.3) that moves all of the alias's traffic straight back to v2 in one
+// shift — CodeDeploy's ECS rollback behaviour, which fleetdeploy applies to
+// Lambda too — so no request reaches v1 or v3 once it starts.
 package main
