@@ -37,9 +37,30 @@
 // # Where fleetdeploy decides
 //
 // Where CodeDeploy's documentation is silent, fleetdeploy follows the
-// decisions recorded in its specification (spec §11): zones are deployed one
-// at a time with unhealthy zones first; targets inside a health class go in
-// ID order; at most N − M targets are ever in flight; linear traffic
-// schedules end with their own shift to 100%. Each package's documentation
-// names the decisions that concern it.
+// decisions recorded in its specification (spec §11), and a few of its own.
+// Each package's documentation names the ones that concern it; in short:
+//
+//   - Scheduling (health, deploy/plan): targets start in health order —
+//     Unhealthy, then revision Unknown, Old, Current — and by ID inside a
+//     class. At most N − M targets are in flight; a Healthy target goes
+//     offline only while the healthy targets not in flight stay above M.
+//     OneAtATime is one at a time, and only the last target may fail.
+//   - Zones (deploy/plan): one zone at a time, zones holding Unhealthy
+//     targets first, then by name; a monitor wait (status Baking) after each
+//     zone but the last. Rollbacks are not zonal.
+//   - Traffic (config): linear schedules add the step every interval and
+//     end with their own shift to 100% (30% every 10 minutes: 30, 60, 90,
+//     100 at 0, 10, 20, 30 minutes).
+//   - AppSpec files (revision): version is 0.0 or "0.0"; Lambda and ECS keys
+//     match without regard to case; unknown keys are errors. The timeouts an
+//     event's scripts state must add up to at most an hour; scripts left at
+//     the default do not count (or the User Guide's own example would fail).
+//   - Files (target/localtarget): a deployment's fileExistsBehavior wins
+//     over the AppSpec's, which wins over DISALLOW.
+//   - Stopping (deploy): nothing new starts after a stop; running events
+//     finish unless the caller aborts them, which kills their processes.
+//   - Rollbacks (deploy): a new deployment of the last successful revision;
+//     none when there is no such revision (the failed deployment says so).
+//     A Lambda or ECS rollback moves all traffic back to what was live at
+//     once, and rollbacks do not poll the alarms that triggered them.
 package fleetdeploy
