@@ -14,15 +14,27 @@
 //	             healthy arithmetic, success rules (pure)
 //	deploy/plan  the pure planner: a deployment's state in, what to do next
 //	             out; Preview runs a whole rollout in virtual time
+//	deploy       the executor, the deployment model and the Store interfaces,
+//	             with an in-memory store
+//	deploy/clock the injectable clock; a fake one for tests and simulations
 //	revision     where revisions live, AppSpec files, bundles and sources
 //	target       targets, deployment-group selectors, lifecycle events, and
 //	             the role interfaces a compute platform implements
 //	target/localtarget
 //	             an on-host agent: a fleet of instances that are directories
 //	             on this machine, with real hook processes
+//	target/localtraffic
+//	             a weighted local HTTP proxy (traffic shifting, block/allow)
+//	             and an alarm source over its 5xx rate
 //
-// Test kits ship beside the packages they serve: revision/revisiontest and
-// target/targettest give in-memory sources, scriptable fleets and
+// The programs under examples/ show it working: quickstart (a deployment to
+// a local fleet, with a failure and an automatic rollback), preview (a JSON
+// scenario in, the rollout's schedule out) and canary (traffic shifting
+// through the local proxy, an alarm, a rollback).
+//
+// Test kits ship beside the packages they serve: deploy/deploytest,
+// revision/revisiontest and target/targettest give in-memory sources,
+// scriptable fleets, fault-injecting stores, event recorders and
 // conformance suites for your own implementations.
 //
 // # The caller's duties
