@@ -248,12 +248,10 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 			rec = *cur
 		}
 		o := outcome(t.Status)
-		after, err := rec.AfterDeployment(o, r.d.Revision, succeeded, r.d.PreviousRevision)
+		// rec is this loop's own copy; the store copies the batch in.
+		after, err := rec.afterDeployment(o, r.d.Revision, succeeded, r.d.PreviousRevision, &deployed)
 		if err != nil {
 			return r.storeErr("updating the health of target "+t.TargetID, err)
-		}
-		if o == health.OutcomeSucceeded {
-			after.Revision = &deployed
 		}
 		batch = append(batch, after)
 		if len(batch) == instanceBatch {

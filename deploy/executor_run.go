@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -120,6 +121,7 @@ type runner struct {
 	p     *plan.Planner
 
 	targets []DeploymentTarget // planner index → record (Server)
+	mem     *MemoryStore       // the store, when it is a MemoryStore
 	svc     *DeploymentTarget  // the function or service (Lambda, ECS)
 	svcData *serviceData       // what Lambda and ECS steps need
 	seqs    sequences
@@ -187,9 +189,22 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 	}
 	o := d.Overview
 	r.targets = make([]DeploymentTarget, 0, max(o.Pending+o.InProgress+o.Succeeded+o.Failed+o.Skipped+o.Ready, 0))
-	for t, err := range AllTargets(ctx, e.store, d.ID) {
+	var lister TargetStore = e.store
+	if ms, ok := e.store.(*MemoryStore); ok {
+		lister = sharedTags{ms}
+		r.mem = ms
+	}
+	for t, err := range AllTargets(ctx, lister, d.ID) {
 		if err != nil {
 			return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
+		}
+		if n := len(r.targets); n > 0 && len(t.Target.Tags) > 0 {
+			// Targets of one fleet often carry the same tags: the records
+			// share one map (the runner never changes a target's tags),
+			// which spares the collector a map per target.
+			if prev := r.targets[n-1].Target.Tags; maps.Equal(prev, t.Target.Tags) {
+				t.Target.Tags = prev
+			}
 		}
 		r.targets = append(r.targets, t)
 	}
@@ -308,6 +323,12 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 		return r.d, err
 	}
 	r.restart()
+	// Read the alarms once before anything starts: an alarm already in
+	// ALARM, or alarms that cannot be read, stop the deployment before it
+	// changes anything, whatever the timing of the first periodic poll.
+	if err := r.pollAlarms(ctx); err != nil {
+		return r.d, r.end(err)
+	}
 	for {
 		dec, err := r.decide(ctx, true)
 		if err != nil {

@@ -127,7 +127,7 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
 	t.LifecycleEvents[lo].Status = target.EventInProgress
 	t.LifecycleEvents[lo].StartTime = now
 	t.LastUpdated = now
-	if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+	if err := r.saveTarget(i, t); err != nil {
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.targetChanged(t, now)
@@ -174,7 +174,7 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
 		}
 		t.LastUpdated = now
 		if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
-			if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+			if err := r.saveTarget(i, t); err != nil {
 				return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 			}
 			written = now
@@ -200,11 +200,20 @@ func (r *runner) interruptTarget(i int32, lo, hi int, now time.Time) completion 
 			Message: "the deployment was stopped while this target was in progress and the executor was restarted; its events were not run again"}}
 	t.Status = target.TargetFailed
 	t.LastUpdated = now
-	if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+	if err := r.saveTarget(i, t); err != nil {
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, lo, now)
 	return r.targetDone(i, "", false, now)
+}
+
+// saveTarget writes t, the record of target i, whose target snapshot is
+// the one it was read with (the runner never changes it).
+func (r *runner) saveTarget(i int32, t *DeploymentTarget) error {
+	if r.mem != nil {
+		return r.mem.updateTarget(r.runCtx, t, int(i), true)
+	}
+	return r.e.store.UpdateTarget(r.runCtx, t)
 }
 
 // targetDone reports a target's new status and hands its event list back

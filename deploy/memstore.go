@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -65,8 +66,10 @@ type memDeployment struct {
 	mu      sync.Mutex
 	targets []memTarget    // under mu
 	index   map[string]int // target ID → position in targets, under mu
-	scratch []memEvent     // encodeTarget's buffer, under mu
 	slab    []memEvent     // newEvents' current slab, under mu
+	// names are the event names packTarget packed last, its hints;
+	// never changed once stored.
+	names atomic.Pointer[[]uint16]
 }
 
 // memTarget is a DeploymentTarget without its deployment ID, enum strings
@@ -448,6 +451,7 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		md.targets = md.targets[:n]
 		return err
 	}
+	var buf packBuf
 	md.targets = slices.Grow(md.targets, len(targets))
 	if n == 0 && len(md.index) == 0 {
 		md.index = make(map[string]int, len(targets))
@@ -463,10 +467,12 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		if len(md.targets) > 0 {
 			like = &md.targets[len(md.targets)-1]
 		}
-		mt, err := s.encodeTarget(md, t, nil, like)
-		if err != nil {
+		var mt memTarget
+		evs := buf.events(len(t.LifecycleEvents))
+		if err := s.packTarget(md, t, &mt, evs); err != nil {
 			return undo(err)
 		}
+		s.storeTarget(md, t, &mt, evs, nil, like)
 		mt.version = 1
 		md.index[mt.tgt.ID] = len(md.targets)
 		md.targets = append(md.targets, mt)
@@ -499,6 +505,16 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 
 // UpdateTarget implements TargetStore.
 func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) error {
+	return s.updateTarget(ctx, t, -1, false)
+}
+
+// updateTarget is UpdateTarget given a guess of where the record is
+// stored (its position in the order of ListTargets, which is the order of
+// the executor's records), which spares a lookup when it is right; -1 for
+// none. keepTarget says that t.Target is the stored target snapshot,
+// unchanged (the executor never changes one): the stored one is kept
+// without comparing them.
+func (s *MemoryStore) updateTarget(ctx context.Context, t *DeploymentTarget, at int, keepTarget bool) error {
 	// Keys are formatted only on error paths: an update allocates nothing
 	// but its packed events.
 	if err := ctx.Err(); err != nil {
@@ -511,21 +527,31 @@ func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) err
 	if md == nil {
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
 	}
+	var mt memTarget
+	var buf packBuf
+	evs := buf.events(len(t.LifecycleEvents))
+	if err := s.packTarget(md, t, &mt, evs); err != nil {
+		return err
+	}
 	md.mu.Lock()
 	defer md.mu.Unlock()
-	i, ok := md.index[t.TargetID]
-	if !ok {
-		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
+	i := at
+	if i < 0 || i >= len(md.targets) || md.targets[i].tgt.ID != t.TargetID {
+		var ok bool
+		if i, ok = md.index[t.TargetID]; !ok {
+			return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
+		}
 	}
 	cur := &md.targets[i]
 	if cur.version != t.Version {
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID),
 			fmt.Errorf("%w: stored version %d, update carries %d", ErrConflict, cur.version, t.Version))
 	}
-	mt, err := s.encodeTarget(md, t, cur, cur)
-	if err != nil {
-		return err
+	like := cur
+	if keepTarget {
+		like = nil
 	}
+	s.storeTarget(md, t, &mt, evs, cur, like)
 	mt.version = cur.version + 1
 	*cur = mt
 	t.Version = mt.version
@@ -534,6 +560,41 @@ func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) err
 
 // ListTargets implements TargetStore.
 func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken string, limit int) ([]DeploymentTarget, string, error) {
+	return s.listTargets(ctx, deploymentID, pageToken, limit, nil)
+}
+
+// sharedTags is ListTargets for the executor's own records, which never
+// change a target's tags: the records of a page whose stored targets share
+// one tag map share one copy of it rather than a copy each. The copy is
+// still the page's own, never the stored map.
+type sharedTags struct{ *MemoryStore }
+
+// ListTargets implements TargetStore.
+func (s sharedTags) ListTargets(ctx context.Context, deploymentID, pageToken string, limit int) ([]DeploymentTarget, string, error) {
+	return s.listTargets(ctx, deploymentID, pageToken, limit, &tagCopies{})
+}
+
+// tagCopies remembers the copy of the stored tag map decoded last.
+type tagCopies struct {
+	stored uintptr // the stored map's identity
+	copied map[string]string
+}
+
+// of returns a copy of the stored map m, the same copy as last time when m
+// is the same stored map.
+func (c *tagCopies) of(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	if p := reflect.ValueOf(m).Pointer(); p != c.stored {
+		c.stored, c.copied = p, maps.Clone(m)
+	}
+	return c.copied
+}
+
+// listTargets is ListTargets; tags, when not nil, shares tag copies
+// (see sharedTags).
+func (s *MemoryStore) listTargets(ctx context.Context, deploymentID, pageToken string, limit int, tags *tagCopies) ([]DeploymentTarget, string, error) {
 	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
 		return nil, "", err
 	}
@@ -560,7 +621,7 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	}
 	page := make([]DeploymentTarget, end-start)
 	for i := start; i < end; i++ {
-		s.decodeTargetInto(&page[i-start], md.id, &md.targets[i])
+		s.decodeTargetInto(&page[i-start], md.id, &md.targets[i], tags)
 	}
 	next := ""
 	if end < len(md.targets) {
@@ -576,21 +637,23 @@ func sameTarget(a, b *target.Target) bool {
 		a.OnPremises == b.OnPremises && maps.Equal(a.Tags, b.Tags)
 }
 
-// encodeTarget packs t, a target of md. cur, when not nil, is the stored
-// record t replaces: its interned names serve as hints that spare most
-// lookups, and its events array is reused when the number of events did
-// not change (the caller then replaces *cur with the result, so nothing
-// else sees the array change). like, when not nil, is a stored record
-// whose target snapshot (cur's, or a neighbour's) is shared when t's is
-// equal to it, rather than copied: stored snapshots are never mutated.
-// Nothing stored changes when it returns an error. It must be called with
-// md.mu held.
-func (s *MemoryStore) encodeTarget(md *memDeployment, t *DeploymentTarget, cur, like *memTarget) (memTarget, error) {
+// packTarget packs t's fields but its target snapshot, its version and
+// its events' diagnostics into mt and evs (len(evs) ==
+// len(t.LifecycleEvents)), without md's lock, so that the lock is held
+// only to store the result (storeTarget). evs[i].diag is left pointing to
+// t's Diagnostics, which storeTarget copies. It returns an error when the
+// intern table is full.
+func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent) error {
 	full := false
 	strs, locs := s.tab.strings(), s.tab.locations()
 	str := func(v string, hint uint16) uint16 {
 		if int(hint) < len(strs) && strs[hint] == v {
-			return hint // unchanged: the common case
+			return hint // the common case
+		}
+		for k := uint16(1); k <= lastEventStatusID; k++ {
+			if strs[k] == v {
+				return k
+			}
 		}
 		i, ok := s.tab.idHint(v, hint)
 		full = full || !ok
@@ -604,12 +667,66 @@ func (s *MemoryStore) encodeTarget(md *memDeployment, t *DeploymentTarget, cur, 
 		full = full || !ok
 		return sec, nsec, loc
 	}
-	var hint memTarget
-	if cur != nil {
-		hint = *cur
+	mt.label = str(string(t.Label), 0)
+	mt.inst = str(string(t.InitialInstanceHealth), 0)
+	mt.rev = str(string(t.InitialRevisionHealth), 0)
+	mt.status = str(string(t.Status), 0)
+	mt.updSec, mt.updNsec, mt.updLoc = when(t.LastUpdated)
+	// The event names packed last are the hints: targets of a deployment
+	// run the same events.
+	var names []uint16
+	if p := md.names.Load(); p != nil {
+		names = *p
 	}
-	var mt memTarget
+	same := len(names) == len(evs)
+	for i := range t.LifecycleEvents {
+		e := &t.LifecycleEvents[i]
+		me := &evs[i]
+		var hint uint16
+		if i < len(names) {
+			hint = names[i]
+		}
+		me.name, me.status = str(string(e.Name), hint), str(string(e.Status), uint16(knownPending))
+		same = same && me.name == hint
+		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
+		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
+		me.diag = e.Diagnostics
+	}
+	if full {
+		return invalid("target", targetKey(md.id, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
+	}
+	if !same && len(evs) > 0 {
+		fresh := make([]uint16, len(evs))
+		for i := range evs {
+			fresh[i] = evs[i].name
+		}
+		md.names.Store(&fresh)
+	}
+	return nil
+}
+
+// knownPending is the preinterned ID of "Pending" and lastEventStatusID
+// that of "Skipped": IDs 1 to 5 are the lifecycle event statuses (see
+// preinterned).
+const (
+	knownPending      = 1
+	lastEventStatusID = 5
+)
+
+// storeTarget completes mt and evs, packed by packTarget from t, and
+// makes them the record's new value: the target snapshot, the
+// diagnostics, where the events are kept. cur, when not nil, is the
+// stored record t replaces; its events array is reused when the number of
+// events did not change (the caller then replaces *cur with mt, so nothing
+// else sees the array change). like, when not nil, is a stored record
+// whose target snapshot (cur's, or a neighbour's) is shared when t's is
+// equal to it, rather than copied: stored snapshots are never mutated.
+// With cur but no like, cur's snapshot is kept and t.Target is not read
+// (UpdateTarget's keepTarget). It must be called with md.mu held.
+func (s *MemoryStore) storeTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, cur, like *memTarget) {
 	switch {
+	case like == nil && cur != nil:
+		mt.tgt = cur.tgt
 	case like != nil && sameTarget(&t.Target, &like.tgt):
 		mt.tgt = like.tgt
 	case like != nil && len(t.Target.Tags) > 0 && maps.Equal(t.Target.Tags, like.tgt.Tags):
@@ -618,49 +735,40 @@ func (s *MemoryStore) encodeTarget(md *memDeployment, t *DeploymentTarget, cur, 
 	default:
 		mt.tgt = cloneTarget(t.Target)
 	}
-	mt.label = str(string(t.Label), hint.label)
-	mt.inst = str(string(t.InitialInstanceHealth), hint.inst)
-	mt.rev = str(string(t.InitialRevisionHealth), hint.rev)
-	mt.status = str(string(t.Status), hint.status)
-	mt.updSec, mt.updNsec, mt.updLoc = when(t.LastUpdated)
-	n := len(t.LifecycleEvents)
-	inPlace := cur != nil && n > 0 && len(cur.events) == n
-	var evs []memEvent
+	for i := range evs {
+		d := evs[i].diag
+		if d == nil {
+			continue
+		}
+		if cur != nil && i < len(cur.events) && cur.events[i].diag != nil && *cur.events[i].diag == *d {
+			evs[i].diag = cur.events[i].diag // stored values are never changed, so they may be shared
+		} else {
+			evs[i].diag = clonePtr(d)
+		}
+	}
+	n := len(evs)
 	switch {
-	case inPlace:
-		md.scratch = slices.Grow(md.scratch[:0], n)[:n]
-		evs = md.scratch
-	case n > 0:
-		evs = md.newEvents(n)
-	}
-	for i := range t.LifecycleEvents {
-		e := &t.LifecycleEvents[i]
-		me := &evs[i]
-		var h memEvent
-		if cur != nil && i < len(cur.events) {
-			h = cur.events[i]
-		}
-		me.name, me.status = str(string(e.Name), h.name), str(string(e.Status), h.status)
-		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
-		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
-		me.diag = nil
-		if e.Diagnostics != nil {
-			if h.diag != nil && *h.diag == *e.Diagnostics {
-				me.diag = h.diag // stored values are never changed, so they may be shared
-			} else {
-				me.diag = clonePtr(e.Diagnostics)
-			}
-		}
-	}
-	if full {
-		return memTarget{}, invalid("target", targetKey(md.id, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
-	}
-	if inPlace {
+	case n == 0:
+		mt.events = nil
+	case cur != nil && len(cur.events) == n:
 		copy(cur.events, evs)
-		evs = cur.events
+		mt.events = cur.events
+	default:
+		mt.events = md.newEvents(n)
+		copy(mt.events, evs)
 	}
-	mt.events = evs
-	return mt, nil
+}
+
+// packBuf is room for the events of a record on the stack: Server
+// sequences have at most 11 events.
+type packBuf [12]memEvent
+
+// events returns room for n events, in b when they fit.
+func (b *packBuf) events(n int) []memEvent {
+	if n <= len(b) {
+		return b[:n]
+	}
+	return make([]memEvent, n)
 }
 
 // eventSlab is how many events newEvents allocates at once.
@@ -685,17 +793,23 @@ func (md *memDeployment) newEvents(n int) []memEvent {
 // be called with the lock of mt's deployment held.
 func (s *MemoryStore) decodeTarget(deploymentID string, mt *memTarget) DeploymentTarget {
 	var t DeploymentTarget
-	s.decodeTargetInto(&t, deploymentID, mt)
+	s.decodeTargetInto(&t, deploymentID, mt, nil)
 	return t
 }
 
 // decodeTargetInto is decodeTarget writing into *t, which must be zero.
-func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget) {
+// tags, when not nil, gives the copy of the target's tags.
+func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget, tags *tagCopies) {
 	strs := s.tab.strings()
 	locs := s.tab.locations()
 	t.DeploymentID = deploymentID
 	t.TargetID = mt.tgt.ID
-	t.Target = cloneTarget(mt.tgt)
+	if tags != nil {
+		t.Target = mt.tgt
+		t.Target.Tags = tags.of(mt.tgt.Tags)
+	} else {
+		t.Target = cloneTarget(mt.tgt)
+	}
 	t.Label = target.TargetLabel(strs[mt.label])
 	t.InitialInstanceHealth = health.InstanceHealth(strs[mt.inst])
 	t.InitialRevisionHealth = health.RevisionHealth(strs[mt.rev])
@@ -844,8 +958,6 @@ func knownID(v string) (uint16, bool) {
 	return 0, false
 }
 
-// id returns the index of v, adding it when new; false when the table is
-// full. It must be called with the store's lock held for writing.
 // id returns the index of v, adding it when new; false when the table is
 // full.
 func (t *internTable) id(v string) (uint16, bool) {

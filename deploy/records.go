@@ -148,6 +148,15 @@ func (r InstanceRecord) Health(groupRevision *revision.Location) health.Target {
 // same record. It returns health.Update's error for an invalid record or
 // outcome.
 func (r InstanceRecord) AfterDeployment(o health.Outcome, deployed revision.Location, succeeded bool, groupRevision *revision.Location) (InstanceRecord, error) {
+	return r.afterDeployment(o, deployed, succeeded, groupRevision, nil)
+}
+
+// afterDeployment is AfterDeployment. With installed nil the result owns
+// its revision. Otherwise installed (equal to deployed) becomes the
+// revision of a target that succeeded and a kept revision is r's own, not
+// a copy: for a caller that owns r and shares one copy of deployed among
+// many records.
+func (r InstanceRecord) afterDeployment(o health.Outcome, deployed revision.Location, succeeded bool, groupRevision, installed *revision.Location) (InstanceRecord, error) {
 	redeploy := groupRevision != nil && deployed.Equal(*groupRevision)
 	h, err := health.Update(r.Health(groupRevision), o, health.Ending{Succeeded: succeeded, Redeploy: redeploy})
 	if err != nil {
@@ -155,11 +164,14 @@ func (r InstanceRecord) AfterDeployment(o health.Outcome, deployed revision.Loca
 	}
 	r.InstanceHealth = h.Instance
 	switch {
+	case o == health.OutcomeSucceeded && installed != nil:
+		r.Revision = installed
 	case o == health.OutcomeSucceeded:
 		rev := deployed.Clone()
 		r.Revision = &rev
 	case h.Revision == health.Unknown:
 		r.Revision = nil
+	case installed != nil:
 	default:
 		r.Revision = cloneLocationPtr(r.Revision)
 	}
