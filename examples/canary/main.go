@@ -3,34 +3,24 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"net"
 	"net/http"
-	"os"
-	"os/signal"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/localtraffic"
-)
-
-// Exit codes.
-const (
-	exitOK      = 0 // every deployment behaved as the spec predicts
-	exitFailure = 1 // one did not, or the run could not finish; stderr says what
-	exitUsage   = 2 // bad command line
 )
 
 // The application, its deployment group, the Lambda function and its
@@ -99,12 +89,7 @@ const (
 	maxRate   = 2000
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { story.Main(run) }
 
 // options are the command-line flags.
 type options struct {
@@ -116,41 +101,29 @@ type options struct {
 // parseArgs parses the command line. ok is false when the program must exit
 // with code.
 func parseArgs(args []string, stderr io.Writer) (o options, code int, ok bool) {
-	fs := flag.NewFlagSet("canary", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := story.NewFlagSet("canary", stderr,
+		"usage: canary [-minute D] [-rate N] [-v]",
+		"Shifts a Lambda-style alias between versions of a local HTTP service under steady load: a linear",
+		"deployment that succeeds, then a canary of a broken version that trips an alarm and is rolled back.")
 	fs.DurationVar(&o.minute, "minute", 2*time.Second,
 		fmt.Sprintf("real time one virtual `minute` takes (%v to %v); deployment configurations count whole minutes", minMinute, maxMinute))
 	fs.IntVar(&o.rate, "rate", 200, fmt.Sprintf("`requests` per second sent to the alias (%d–%d)", minRate, maxRate))
 	fs.BoolVar(&o.verbose, "v", false, "debug logging of the executor to stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: canary [-minute D] [-rate N] [-v]")
-		fmt.Fprintln(stderr, "Shifts a Lambda-style alias between versions of a local HTTP service under steady load: a linear")
-		fmt.Fprintln(stderr, "deployment that succeeds, then a canary of a broken version that trips an alarm and is rolled back.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, exitOK, false
-		}
-		return o, exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "canary: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
-		return o, exitUsage, false
+	if code, ok := story.ParseFlags(fs, args); !ok {
+		return o, code, false
 	}
 	if o.minute < minMinute || o.minute > maxMinute {
 		fmt.Fprintf(stderr, "canary: -minute must be %v to %v; got %v\n", minMinute, maxMinute, o.minute)
-		return o, exitUsage, false
+		return o, story.ExitUsage, false
 	}
 	if o.rate < minRate || o.rate > maxRate {
 		fmt.Fprintf(stderr, "canary: -rate must be %d to %d; got %d\n", minRate, maxRate, o.rate)
-		return o, exitUsage, false
+		return o, story.ExitUsage, false
 	}
 	if perMinute := float64(o.rate) * o.minute.Seconds(); perMinute < minPerMinute {
 		fmt.Fprintf(stderr, "canary: -rate %d with -minute %v sends %.0f requests per virtual minute; the story needs at least %d\n",
 			o.rate, o.minute, perMinute, minPerMinute)
-		return o, exitUsage, false
+		return o, story.ExitUsage, false
 	}
 	return o, 0, true
 }
@@ -168,7 +141,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	began := time.Now()
-	d, err := setUp(ctx, o, stdout, logger)
+	clk := newScaledClock(systemTime{}, o.minute)
+	out := &console{w: stdout, clk: clk, start: clk.Now()}
+	checks := story.NewChecks(out.plainf)
+	d, err := setUp(ctx, o, clk, out, checks, logger)
 	if err == nil {
 		err = d.story(ctx)
 		if cerr := d.tearDown(); err == nil {
@@ -181,21 +157,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			}
 		}
 	}
-	switch {
-	case err != nil && ctx.Err() != nil:
-		fmt.Fprintf(stderr, "canary: interrupted: %v\n", err)
-		return exitFailure
-	case err != nil:
-		fmt.Fprintf(stderr, "canary: %v\n", err)
-		return exitFailure
-	case len(d.problems) > 0:
-		fmt.Fprintf(stderr, "canary: %d outcomes differ from what the spec predicts:\n", len(d.problems))
-		for _, p := range d.problems {
-			fmt.Fprintf(stderr, "  - %s\n", p)
-		}
-		return exitFailure
-	}
-	return exitOK
+	return story.Exit(ctx, stderr, "canary", err, checks.Problems())
 }
 
 // demo is the example's world: the versions' servers, the proxy and its
@@ -221,16 +183,16 @@ type demo struct {
 
 	// cleanups undo setUp, last first.
 	cleanups []func() error
-	// problems are the outcomes that differ from the spec's prediction.
-	problems []string
+	// checks prints the outcomes and counts those that differ from the
+	// spec's prediction.
+	checks *story.Checks
 }
 
 // setUp starts the versions' servers, the proxy with the alias in front
-// of them, the load, and wires the executor. On error it undoes what it
-// did.
-func setUp(ctx context.Context, o options, stdout io.Writer, logger *slog.Logger) (_ *demo, err error) {
-	clk := newScaledClock(systemTime{}, o.minute)
-	d := &demo{clk: clk, out: &console{w: stdout, clk: clk, start: clk.Now()},
+// of them, the load, and wires the executor, all on clk; it prints to out
+// and records the outcomes in checks. On error it undoes what it did.
+func setUp(ctx context.Context, o options, clk *scaledClock, out *console, checks *story.Checks, logger *slog.Logger) (_ *demo, err error) {
+	d := &demo{clk: clk, out: out, checks: checks,
 		route:   target.TrafficRoute{ResourceID: function + ":" + alias},
 		servers: map[string]*server{}, revs: map[string]string{}}
 	defer func() {
@@ -401,24 +363,6 @@ func (d *demo) revName(loc revision.Location) string {
 	return loc.String()
 }
 
-// expect records whether an outcome matches the spec's prediction, and
-// prints it.
-func (d *demo) expect(ok bool, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if ok {
-		d.out.plainf("  [ok] %s", msg)
-		return
-	}
-	d.out.plainf("  [MISMATCH] %s", msg)
-	d.problems = append(d.problems, msg)
-}
-
-// section prints a section heading.
-func (d *demo) section(title string) {
-	d.out.plainf("")
-	d.out.plainf("== %s", title)
-}
-
 // deploy creates a deployment of rev with configuration cfg and runs it
 // to the end, with its automatic rollback if there is one. It then closes
 // the traffic window of the last shift.
@@ -453,7 +397,7 @@ func (d *demo) watchQuietly(ctx context.Context, label string) (window, error) {
 // story runs the two deployments and checks each outcome against the
 // spec.
 func (d *demo) story(ctx context.Context) error {
-	d.section("Before: v1 is live")
+	d.checks.Section("Before: v1 is live")
 	before, err := d.watchQuietly(ctx, "before")
 	if err != nil {
 		return err
@@ -475,13 +419,13 @@ func (d *demo) story(ctx context.Context) error {
 // linear runs deployment (a), v1→v2 with linear 25% every minute, and
 // checks it.
 func (d *demo) linear(ctx context.Context, revA revision.Location) (*deploy.Deployment, error) {
-	d.section("(a) v2 with " + linearName + ": 25% more of the traffic every minute")
+	d.checks.Section("(a) v2 with " + linearName + ": 25% more of the traffic every minute")
 	a, err := d.deploy(ctx, revA, linearName, "v2: the new price formatter")
 	if err != nil {
 		return nil, err
 	}
 	d.out.plainf("checks of %s:", a.ID)
-	d.expect(a.Status == deploy.StatusSucceeded, "%s %s (spec §3.4: BeforeAllowTraffic, AllowTraffic, AfterAllowTraffic)", a.ID, a.Status)
+	d.checks.Expect(a.Status == deploy.StatusSucceeded, "%s %s (spec §3.4: BeforeAllowTraffic, AllowTraffic, AfterAllowTraffic)", a.ID, a.Status)
 	d.expectSchedule(a, versionGood2)
 	d.expectHooks(a.ID, len(a.Config.TrafficRouting.Steps()), true)
 	d.expectCurrent(ctx, versionGood2)
@@ -498,7 +442,7 @@ func (d *demo) linear(ctx context.Context, revA revision.Location) (*deploy.Depl
 // automatic rollback redeploys revA, the last successful revision. It
 // checks all of it.
 func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Deployment, error) {
-	d.section("(b) v3 with " + canaryName + ": 10% of the traffic, the rest after 2 minutes")
+	d.checks.Section("(b) v3 with " + canaryName + ": 10% of the traffic, the rest after 2 minutes")
 	revB := d.revision(versionGood2, versionBad3)
 	b, err := d.deploy(ctx, revB, canaryName, "v3: the price formatter, faster")
 	if err != nil {
@@ -509,14 +453,14 @@ func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Depl
 	if b.StopRequest != nil {
 		stop = b.StopRequest.Alarm
 	}
-	d.expect(b.Status == deploy.StatusStopped && b.ErrorInformation.Code == plan.AlarmActive && stop == alarmName,
+	d.checks.Expect(b.Status == deploy.StatusStopped && b.ErrorInformation.Code == plan.AlarmActive && stop == alarmName,
 		"%s %s with %s, stopped by alarm %q (spec §5 alarmConfiguration, §6.4)", b.ID, b.Status, b.ErrorInformation.Code, stop)
 	alarmed := slices.ContainsFunc(d.watch.history(), func(c alarmChange) bool {
 		return c.Reading.State == target.AlarmAlarm && !c.At.Before(b.StartTime) && !c.At.After(b.CompleteTime)
 	})
-	d.expect(alarmed, "alarm %s went to ALARM while %s ran", alarmName, b.ID)
+	d.checks.Expect(alarmed, "alarm %s went to ALARM while %s ran", alarmName, b.ID)
 	ws := d.meter.of(b.ID)
-	d.expect(len(ws) == 1 && ws[0].Split.Weight == 10,
+	d.checks.Expect(len(ws) == 1 && ws[0].Split.Weight == 10,
 		"%s shifted once, to 10%% on v3, and never further: %s", b.ID, weights(ws))
 	for _, w := range ws {
 		d.expectSplit(w, versionBad3, false)
@@ -525,7 +469,7 @@ func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Depl
 
 	rbID := b.RollbackInfo.RollbackDeploymentID
 	if rbID == "" {
-		d.expect(false, "%s was rolled back (autoRollbackConfiguration DEPLOYMENT_STOP_ON_ALARM): no rollback deployment (%s)",
+		d.checks.Expect(false, "%s was rolled back (autoRollbackConfiguration DEPLOYMENT_STOP_ON_ALARM): no rollback deployment (%s)",
 			b.ID, b.RollbackInfo.RollbackMessage)
 		return b, nil
 	}
@@ -534,22 +478,22 @@ func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Depl
 		return nil, err
 	}
 	d.out.plainf("checks of its rollback %s:", rb.ID)
-	d.expect(rb.Creator == target.CreatorRollback && rb.RollbackInfo.RollbackTriggeringDeploymentID == b.ID,
+	d.checks.Expect(rb.Creator == target.CreatorRollback && rb.RollbackInfo.RollbackTriggeringDeploymentID == b.ID,
 		"rollback %s: creator %s, rollbackTriggeringDeploymentId %s; %s's rollbackDeploymentId %s (spec §6.3)",
 		rb.ID, rb.Creator, rb.RollbackInfo.RollbackTriggeringDeploymentID, b.ID, rbID)
-	d.expect(rb.Revision.Equal(revA), "the rollback redeploys %s, the last successful revision (spec §6.3)", d.revName(rb.Revision))
-	d.expect(rb.Status == deploy.StatusSucceeded, "rollback %s %s", rb.ID, rb.Status)
+	d.checks.Expect(rb.Revision.Equal(revA), "the rollback redeploys %s, the last successful revision (spec §6.3)", d.revName(rb.Revision))
+	d.checks.Expect(rb.Status == deploy.StatusSucceeded, "rollback %s %s", rb.ID, rb.Status)
 	// A Lambda rollback moves all traffic straight back to the version that
 	// was live before the failed deployment, in one shift (spec §6.3 for
 	// ECS; fleetdeploy decides the same for Lambda — see package deploy).
 	rws := d.meter.of(rb.ID)
-	d.expect(len(rws) == 1 && rws[0].weightOf(versionGood2.n) == 100,
+	d.checks.Expect(len(rws) == 1 && rws[0].weightOf(versionGood2.n) == 100,
 		"%s shifted %s: all traffic back on v2 in one shift", rb.ID, weights(rws))
 	for i, w := range rws {
 		d.expectSplit(w, versionGood2, i == len(rws)-1)
 		for _, id := range slices.Sorted(maps.Keys(w.Stats.Backends)) {
 			c := w.Stats.Backends[id]
-			d.expect(id == versionGood2.n || c.Requests == 0,
+			d.checks.Expect(id == versionGood2.n || c.Requests == 0,
 				"in the rollback's %s, %s got %d of %d requests; only v2 may", w.Label, label(id), c.Requests, w.Stats.Total.Requests)
 		}
 	}
@@ -563,7 +507,7 @@ func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Depl
 	if g.TargetRevision != nil {
 		groupRev = d.revName(*g.TargetRevision)
 	}
-	d.expect(g.TargetRevision != nil && g.TargetRevision.Equal(revA), "the group's target revision is %s again", groupRev)
+	d.checks.Expect(g.TargetRevision != nil && g.TargetRevision.Equal(revA), "the group's target revision is %s again", groupRev)
 	after, err := d.watchQuietly(ctx, "after the rollback")
 	if err != nil {
 		return nil, err
@@ -587,7 +531,7 @@ func (d *demo) expectSchedule(dep *deploy.Deployment, to version) {
 	for i, w := range ws {
 		got[i] = w.Split.Weight
 	}
-	d.expect(slices.Equal(got, want), "%s shifted %s; %s: %v (spec §11.8)", dep.ID, weights(ws), dep.ConfigName, want)
+	d.checks.Expect(slices.Equal(got, want), "%s shifted %s; %s: %v (spec §11.8)", dep.ID, weights(ws), dep.ConfigName, want)
 	if began, ok := d.hooks.ended(dep.ID, target.BeforeAllowTraffic); ok && len(ws) == len(steps) {
 		on := true
 		var at []string
@@ -596,7 +540,7 @@ func (d *demo) expectSchedule(dep *deploy.Deployment, to version) {
 			on = on && off >= steps[i].At
 			at = append(at, "+"+virtualSpan(off))
 		}
-		d.expect(on, "shifts at %s after BeforeAllowTraffic ended; due at %s", strings.Join(at, ", "), offsets(steps))
+		d.checks.Expect(on, "shifts at %s after BeforeAllowTraffic ended; due at %s", strings.Join(at, ", "), offsets(steps))
 	}
 	for i, w := range ws {
 		d.expectSplit(w, to, i == len(ws)-1)
@@ -615,12 +559,12 @@ func (d *demo) expectSplit(w window, to version, last bool) {
 	others := n - w.Stats.Backends[w.Split.Original].Requests - w.Stats.Backends[w.Split.Replacement].Requests
 	switch {
 	case n < minJudged && !last:
-		d.expect(false, "%s %s: %d requests, too few to judge its split (raise -rate or -minute)", w.DeploymentID, w.Label, n)
+		d.checks.Expect(false, "%s %s: %d requests, too few to judge its split (raise -rate or -minute)", w.DeploymentID, w.Label, n)
 	case p == 0 || p == 1:
-		d.expect(got == p && others == 0, "%s %s: %s got %.1f%% of %d requests; configured %d%%, exact",
+		d.checks.Expect(got == p && others == 0, "%s %s: %s got %.1f%% of %d requests; configured %d%%, exact",
 			w.DeploymentID, w.Label, to.name(), 100*got, n, w.weightOf(to.n))
 	default:
-		d.expect(abs(got-p) <= tol && others == 0, "%s %s: %s got %.1f%% of %d requests; configured %d%% (±%.1f%%)",
+		d.checks.Expect(abs(got-p) <= tol && others == 0, "%s %s: %s got %.1f%% of %d requests; configured %d%% (±%.1f%%)",
 			w.DeploymentID, w.Label, to.name(), 100*got, n, w.weightOf(to.n), 100*tol)
 	}
 }
@@ -629,7 +573,7 @@ func (d *demo) expectSplit(w window, to version, last bool) {
 // failed.
 func (d *demo) expectOnly(w window, v version, when string) {
 	c := w.Stats.Backends[v.n]
-	d.expect(w.Stats.Total.Requests >= minJudged && c.Requests == w.Stats.Total.Requests && w.Stats.Total.Errors == 0,
+	d.checks.Expect(w.Stats.Total.Requests >= minJudged && c.Requests == w.Stats.Total.Requests && w.Stats.Total.Errors == 0,
 		"%s, %s answered %d of %d requests through the alias, %d errors", when, v.name(), c.Requests, w.Stats.Total.Requests, w.Stats.Total.Errors)
 }
 
@@ -649,13 +593,13 @@ func (d *demo) expectHooks(id string, shifts int, after bool) {
 		desc += ", no AfterAllowTraffic"
 		ok = ok && !ran
 	}
-	d.expect(ok, "%s hooks: %s (spec §3.4)", id, desc)
+	d.checks.Expect(ok, "%s hooks: %s (spec §3.4)", id, desc)
 }
 
 // expectCurrent checks that the alias sends everything to v.
 func (d *demo) expectCurrent(ctx context.Context, v version) {
 	s, err := d.proxy.CurrentTraffic(ctx, d.route)
-	d.expect(err == nil && s == target.TrafficSplit{Original: v.n}, "the alias %s now: %s", d.route.ResourceID, splitText(s))
+	d.checks.Expect(err == nil && s == target.TrafficSplit{Original: v.n}, "the alias %s now: %s", d.route.ResourceID, splitText(s))
 }
 
 // weights spells the weights of windows: "25% → 50% → 75% → 100%".
@@ -693,7 +637,7 @@ func (d *demo) summary(ctx context.Context, a, b *deploy.Deployment) error {
 	if id := b.RollbackInfo.RollbackDeploymentID; id != "" {
 		ids = append(ids, id)
 	}
-	d.section("Deployments")
+	d.checks.Section("Deployments")
 	d.out.plainf("%-11s  %-8s  %-31s  %-18s  %-9s  %-12s  %s", "DEPLOYMENT", "REVISION", "CONFIG", "CREATOR", "STATUS", "ERROR CODE", "SHIFTS")
 	for _, id := range ids {
 		dep, err := d.store.GetDeployment(ctx, id)
@@ -712,7 +656,7 @@ func (d *demo) summary(ctx context.Context, a, b *deploy.Deployment) error {
 		return err
 	}
 	c := d.load.counts()
-	d.section("Traffic")
+	d.checks.Section("Traffic")
 	d.out.plainf("load: %d requests sent: %d answered 200, %d answered 5xx, %d other statuses, %d failed; %d ticks dropped (all workers busy)",
 		c.Sent, c.OK, c.ServerErrors, c.OtherStatus, c.Failed, c.Dropped)
 	for _, v := range versions {
@@ -720,9 +664,9 @@ func (d *demo) summary(ctx context.Context, a, b *deploy.Deployment) error {
 		d.out.plainf("  %s: %d requests, %d errors", v.name(), b.Requests, b.Errors)
 	}
 	v3 := stats.Backends[versionBad3.n]
-	d.expect(c.Failed == 0 && stats.Unavailable() == 0, "no request failed to reach a version while the alias shifted: %d failed, %d answered 503 by the proxy",
+	d.checks.Expect(c.Failed == 0 && stats.Unavailable() == 0, "no request failed to reach a version while the alias shifted: %d failed, %d answered 503 by the proxy",
 		c.Failed, stats.Unavailable())
-	d.expect(stats.Total.Errors == v3.Errors, "every error came from v3: %d of %d", v3.Errors, stats.Total.Errors)
+	d.checks.Expect(stats.Total.Errors == v3.Errors, "every error came from v3: %d of %d", v3.Errors, stats.Total.Errors)
 	return nil
 }
 
@@ -730,10 +674,5 @@ func (d *demo) summary(ctx context.Context, a, b *deploy.Deployment) error {
 func (d *demo) epilogue(took time.Duration) {
 	d.out.plainf("")
 	virtual := d.clk.Now().Sub(d.out.start)
-	if len(d.problems) > 0 {
-		d.out.plainf("Done in %.1fs (%s of virtual time): %d outcomes differ from what the spec predicts ([MISMATCH] above).",
-			took.Seconds(), virtualSpan(virtual), len(d.problems))
-		return
-	}
-	d.out.plainf("Done in %.1fs (%s of virtual time): every outcome as the spec predicts.", took.Seconds(), virtualSpan(virtual))
+	d.out.plainf("Done in %.1fs (%s of virtual time): %s", took.Seconds(), virtualSpan(virtual), d.checks.Verdict())
 }

@@ -7,9 +7,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/story/storytest"
 	"go.uber.org/goleak"
 )
 
@@ -135,8 +136,8 @@ func TestRun(t *testing.T) {
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), fastArgs, &out, &errOut)
 	o := out.String()
-	if code != exitOK {
-		t.Fatalf("exit code %d, want %d\nstderr:\n%s\nstdout:\n%s", code, exitOK, errOut.String(), o)
+	if code != story.ExitOK {
+		t.Fatalf("exit code %d, want %d\nstderr:\n%s\nstdout:\n%s", code, story.ExitOK, errOut.String(), o)
 	}
 	rows := deployments(t, o)
 	if len(rows) != 3 {
@@ -244,45 +245,15 @@ func TestRun(t *testing.T) {
 // TestRunUsage: a bad command line exits 2 with a message and does
 // nothing.
 func TestRunUsage(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		code int
-		msg  string
-	}{
-		{[]string{"-minute", "50ms"}, exitUsage, "-minute must be 100ms to 1m0s; got 50ms"},
-		{[]string{"-minute", "2m"}, exitUsage, "-minute must be 100ms to 1m0s; got 2m0s"},
-		{[]string{"-rate", "5"}, exitUsage, "-rate must be 20 to 2000; got 5"},
-		{[]string{"-rate", "20", "-minute", "1s"}, exitUsage, "sends 20 requests per virtual minute; the story needs at least 150"},
-		{[]string{"now"}, exitUsage, `unexpected arguments ["now"]`},
-		{[]string{"-nope"}, exitUsage, "flag provided but not defined"},
-		{[]string{"-h"}, exitOK, "usage: canary"},
-	} {
-		var out, errOut bytes.Buffer
-		code := run(t.Context(), tc.args, &out, &errOut)
-		if code != tc.code || !strings.Contains(errOut.String(), tc.msg) || out.Len() != 0 {
-			t.Errorf("run %q: exit %d, stderr %q, stdout %q; want exit %d, stderr containing %q, no stdout",
-				tc.args, code, errOut.String(), out.String(), tc.code, tc.msg)
-		}
-	}
-}
-
-// cancelOn is a writer that cancels a context once the output contains a
-// string.
-type cancelOn struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	what   string
-	cancel context.CancelFunc
-}
-
-func (w *cancelOn) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if strings.Contains(w.buf.String(), w.what) {
-		w.cancel()
-	}
-	return len(p), nil
+	storytest.CheckUsage(t, run, []storytest.UsageCase{
+		{Args: []string{"-minute", "50ms"}, Code: story.ExitUsage, Msg: "-minute must be 100ms to 1m0s; got 50ms"},
+		{Args: []string{"-minute", "2m"}, Code: story.ExitUsage, Msg: "-minute must be 100ms to 1m0s; got 2m0s"},
+		{Args: []string{"-rate", "5"}, Code: story.ExitUsage, Msg: "-rate must be 20 to 2000; got 5"},
+		{Args: []string{"-rate", "20", "-minute", "1s"}, Code: story.ExitUsage, Msg: "sends 20 requests per virtual minute; the story needs at least 150"},
+		{Args: []string{"now"}, Code: story.ExitUsage, Msg: `unexpected arguments ["now"]`},
+		{Args: []string{"-nope"}, Code: story.ExitUsage, Msg: "flag provided but not defined"},
+		{Args: []string{"-h"}, Code: story.ExitOK, Msg: "usage: canary"},
+	})
 }
 
 // TestRunInterrupted: Ctrl-C in the middle of a traffic shift (the context
@@ -291,10 +262,10 @@ func (w *cancelOn) Write(p []byte) (int, error) {
 func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
-	out := &cancelOn{what: "AllowTraffic step 2/4", cancel: cancel}
+	out := &storytest.CancelOn{What: "AllowTraffic step 2/4", Cancel: cancel}
 	var errOut bytes.Buffer
 	code := run(ctx, fastArgs, out, &errOut)
-	if code != exitFailure || !strings.Contains(errOut.String(), "canary: interrupted") {
-		t.Errorf("exit %d, stderr %q; want exit %d and canary: interrupted", code, errOut.String(), exitFailure)
+	if code != story.ExitFailure || !strings.Contains(errOut.String(), "canary: interrupted") {
+		t.Errorf("exit %d, stderr %q; want exit %d and canary: interrupted", code, errOut.String(), story.ExitFailure)
 	}
 }

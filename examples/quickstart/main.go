@@ -3,32 +3,23 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
-	"os/signal"
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
 	"github.com/fleetdeploy/fleetdeploy/health"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/localtarget"
-)
-
-// Exit codes.
-const (
-	exitOK      = 0 // every deployment behaved as the spec predicts
-	exitFailure = 1 // one did not, or the run could not finish; stderr says what
-	exitUsage   = 2 // bad command line, or an unusable -dir
 )
 
 // The application, its deployment group and its configuration.
@@ -45,12 +36,7 @@ const (
 	maxInstances = 200
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { story.Main(run) }
 
 // options are the command-line flags.
 type options struct {
@@ -62,31 +48,19 @@ type options struct {
 // parseArgs parses the command line. ok is false when the program must exit
 // with code.
 func parseArgs(args []string, stderr io.Writer) (o options, code int, ok bool) {
-	fs := flag.NewFlagSet("quickstart", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := story.NewFlagSet("quickstart", stderr,
+		"usage: quickstart [-dir DIR] [-instances N] [-v]",
+		"Deploys revisions v0–v3 to a fleet of local instances with fleetdeploy's executor and checks each",
+		"outcome against the spec: v2 fails on one instance, v3 on every instance and is rolled back.")
 	fs.StringVar(&o.dir, "dir", "", "keep the fleet and revisions in `DIR` (new or empty) instead of a temporary directory removed at exit")
 	fs.IntVar(&o.instances, "instances", 12, fmt.Sprintf("`N` local instances (%d–%d), spread round robin over %d zones", minInstances, maxInstances, len(zones)))
 	fs.BoolVar(&o.verbose, "v", false, "debug logging (executor and agents) to stderr")
-	fs.Usage = func() {
-		fmt.Fprintln(stderr, "usage: quickstart [-dir DIR] [-instances N] [-v]")
-		fmt.Fprintln(stderr, "Deploys revisions v0–v3 to a fleet of local instances with fleetdeploy's executor and checks each")
-		fmt.Fprintln(stderr, "outcome against the spec: v2 fails on one instance, v3 on every instance and is rolled back.")
-		fs.PrintDefaults()
-	}
-	if err := fs.Parse(args); err != nil {
-		if errors.Is(err, flag.ErrHelp) {
-			return o, exitOK, false
-		}
-		return o, exitUsage, false
-	}
-	if fs.NArg() > 0 {
-		fmt.Fprintf(stderr, "quickstart: unexpected arguments %q\n", fs.Args())
-		fs.Usage()
-		return o, exitUsage, false
+	if code, ok := story.ParseFlags(fs, args); !ok {
+		return o, code, false
 	}
 	if o.instances < minInstances || o.instances > maxInstances {
 		fmt.Fprintf(stderr, "quickstart: -instances must be %d to %d; got %d\n", minInstances, maxInstances, o.instances)
-		return o, exitUsage, false
+		return o, story.ExitUsage, false
 	}
 	return o, 0, true
 }
@@ -102,9 +76,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "quickstart: %v\n", err)
 		if o.dir != "" {
-			return exitUsage
+			return story.ExitUsage
 		}
-		return exitFailure
+		return story.ExitFailure
 	}
 	defer cleanup()
 
@@ -115,7 +89,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	scr := newScreen(stdout)
 	began := time.Now()
-	q, err := setUp(ctx, dir, o.instances, scr, logger)
+	checks := story.NewChecks(scr.printf)
+	q, err := setUp(ctx, dir, o.instances, scr, checks, logger)
 	if err == nil {
 		err = q.story(ctx)
 	}
@@ -126,21 +101,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			err = fmt.Errorf("writing the output: %w", scr.err)
 		}
 	}
-	switch {
-	case err != nil && ctx.Err() != nil:
-		fmt.Fprintf(stderr, "quickstart: interrupted: %v\n", err)
-		return exitFailure
-	case err != nil:
-		fmt.Fprintf(stderr, "quickstart: %v\n", err)
-		return exitFailure
-	case len(q.problems) > 0:
-		fmt.Fprintf(stderr, "quickstart: %d outcomes differ from what the spec predicts:\n", len(q.problems))
-		for _, p := range q.problems {
-			fmt.Fprintf(stderr, "  - %s\n", p)
-		}
-		return exitFailure
-	}
-	return exitOK
+	return story.Exit(ctx, stderr, "quickstart", err, checks.Problems())
 }
 
 // epilogue says where the fleet is, what to look at, and how it went.
@@ -161,11 +122,7 @@ func (q *quickstart) epilogue(kept bool, took time.Duration) {
 	} else {
 		q.scr.printf("The fleet was in a temporary directory, now removed; run with -dir DIR to keep it.")
 	}
-	if len(q.problems) > 0 {
-		q.scr.printf("Done in %.1fs: %d outcomes differ from what the spec predicts ([MISMATCH] above).", took.Seconds(), len(q.problems))
-		return
-	}
-	q.scr.printf("Done in %.1fs: every outcome as the spec predicts.", took.Seconds())
+	q.scr.printf("Done in %.1fs: %s", took.Seconds(), q.checks.Verdict())
 }
 
 // workDir returns the directory to work in and the function that cleans it
@@ -208,17 +165,18 @@ type quickstart struct {
 	exec     *deploy.Executor
 	progress *progress
 	revs     map[string]revision.Location // by version
-	// problems are the outcomes that differ from the spec's prediction.
-	problems []string
+	// checks prints the outcomes and counts those that differ from the
+	// spec's prediction.
+	checks *story.Checks
 }
 
 var versions = [...]string{"v0", "v1", "v2", "v3"}
 
 // setUp writes the revisions, builds the fleet, creates the application
 // and the deployment group, and wires the executor.
-func setUp(ctx context.Context, dir string, n int, scr *screen, logger *slog.Logger) (*quickstart, error) {
+func setUp(ctx context.Context, dir string, n int, scr *screen, checks *story.Checks, logger *slog.Logger) (*quickstart, error) {
 	q := &quickstart{scr: scr, dir: dir, fleetDir: filepath.Join(dir, "fleet"), cast: newCast(n),
-		store: deploy.NewMemoryStore(), revs: map[string]revision.Location{}}
+		store: deploy.NewMemoryStore(), revs: map[string]revision.Location{}, checks: checks}
 
 	revDir := filepath.Join(dir, "revisions")
 	src, err := writeRevisions(revDir)
@@ -306,24 +264,6 @@ func (q *quickstart) version(loc revision.Location) string {
 	return loc.String()
 }
 
-// expect records whether an outcome matches the spec's prediction, and
-// prints it.
-func (q *quickstart) expect(ok bool, format string, args ...any) {
-	msg := fmt.Sprintf(format, args...)
-	if ok {
-		q.scr.printf("  [ok] %s", msg)
-		return
-	}
-	q.scr.printf("  [MISMATCH] %s", msg)
-	q.problems = append(q.problems, msg)
-}
-
-// section prints a section heading.
-func (q *quickstart) section(title string) {
-	q.scr.printf("")
-	q.scr.printf("== %s", title)
-}
-
 // deploy creates a deployment of version and runs it to the end, with its
 // automatic rollback if there is one, printing the transitions as they
 // happen. It returns the deployment as finally stored and its tracker.
@@ -380,14 +320,14 @@ func (q *quickstart) story(ctx context.Context) error {
 // with unhealthy instances, through the same rules as everything else.
 func (q *quickstart) history(ctx context.Context) error {
 	c := q.cast
-	q.section("The fleet's history: v0")
+	q.checks.Section("The fleet's history: v0")
 	q.scr.printf("%s in maintenance mode (/%s) while v0 goes out; the app refuses to start there.",
 		strings.Join(c.maintenance, ", "), maintenanceFile)
 	d, t, err := q.deploy(ctx, "v0", "first release")
 	if err != nil {
 		return err
 	}
-	q.expect(d.Status == deploy.StatusSucceeded, "v0 %s: %d of %d succeeded, at least %d must (spec §2.4)",
+	q.checks.Expect(d.Status == deploy.StatusSucceeded, "v0 %s: %d of %d succeeded, at least %d must (spec §2.4)",
 		d.Status, len(t.succeeded), t.min.Targets, t.min.SuccessesNeeded())
 	q.expectFailed(t, c.maintenance, target.ApplicationStart)
 
@@ -408,7 +348,7 @@ func (q *quickstart) history(ctx context.Context) error {
 			unhealthy = append(unhealthy, r.TargetID)
 		}
 	}
-	q.expect(slices.Equal(unhealthy, c.maintenance), "the fleet now: %d healthy, %d unhealthy (%s)",
+	q.checks.Expect(slices.Equal(unhealthy, c.maintenance), "the fleet now: %d healthy, %d unhealthy (%s)",
 		len(recs)-len(unhealthy), len(unhealthy), strings.Join(unhealthy, ", "))
 	return nil
 }
@@ -417,7 +357,7 @@ func (q *quickstart) history(ctx context.Context) error {
 // every instance gets it.
 func (q *quickstart) step1(ctx context.Context) error {
 	c := q.cast
-	q.section("1. v1 with " + configName)
+	q.checks.Section("1. v1 with " + configName)
 	d, t, err := q.deploy(ctx, "v1", "v1: a new page")
 	if err != nil {
 		return err
@@ -427,10 +367,10 @@ func (q *quickstart) step1(ctx context.Context) error {
 	for _, id := range c.maintenance {
 		inWave = inWave && slices.Contains(wave, id)
 	}
-	q.expect(inWave, "the first wave (%d may be offline at once) holds the Unhealthy %s, last by ID (spec §2.2): %s",
+	q.checks.Expect(inWave, "the first wave (%d may be offline at once) holds the Unhealthy %s, last by ID (spec §2.2): %s",
 		t.min.Window, strings.Join(c.maintenance, ", "), strings.Join(wave, " "))
-	q.expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
-	q.expect(d.Status == deploy.StatusSucceeded && len(t.succeeded) == t.min.Targets,
+	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
+	q.checks.Expect(d.Status == deploy.StatusSucceeded && len(t.succeeded) == t.min.Targets,
 		"v1 %s on %d of %d instances", d.Status, len(t.succeeded), t.min.Targets)
 	return nil
 }
@@ -440,7 +380,7 @@ func (q *quickstart) step1(ctx context.Context) error {
 // (spec §2.4), and the healthy count stays at or above the minimum.
 func (q *quickstart) step2(ctx context.Context) error {
 	c := q.cast
-	q.section("2. v2: ValidateService fails on one instance")
+	q.checks.Section("2. v2: ValidateService fails on one instance")
 	q.scr.printf("v2 caches pages on disk; its ValidateService checks for 10%% free disk. %s's disk is %d%% full (/%s).",
 		c.fullDisk, c.disk[c.fullDisk], diskFile)
 	d, t, err := q.deploy(ctx, "v2", "v2: a page cache")
@@ -448,12 +388,12 @@ func (q *quickstart) step2(ctx context.Context) error {
 		return err
 	}
 	q.expectFailed(t, []string{c.fullDisk}, target.ValidateService)
-	q.expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
+	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
 	want := deploy.StatusFailed
 	if len(t.succeeded) >= t.min.SuccessesNeeded() {
 		want = deploy.StatusSucceeded
 	}
-	q.expect(d.Status == deploy.StatusSucceeded && d.Status == want,
+	q.checks.Expect(d.Status == deploy.StatusSucceeded && d.Status == want,
 		"v2 %s: %d succeeded ≥ %d = max(minimum, 1), so the deployment succeeds despite the failure (spec §2.4)",
 		d.Status, len(t.succeeded), t.min.SuccessesNeeded())
 
@@ -469,7 +409,7 @@ func (q *quickstart) step2(ctx context.Context) error {
 // the automatic rollback redeploys v2, the last successful revision (spec
 // §6.3).
 func (q *quickstart) step3(ctx context.Context) error {
-	q.section("3. v3: ApplicationStart fails everywhere → automatic rollback")
+	q.checks.Section("3. v3: ApplicationStart fails everywhere → automatic rollback")
 	q.scr.printf("v3's start script needs a runtime no instance has.")
 	d, t, err := q.deploy(ctx, "v3", "v3: a new runtime")
 	if err != nil {
@@ -477,15 +417,15 @@ func (q *quickstart) step3(ctx context.Context) error {
 	}
 	q.scr.printf("")
 	q.scr.printf("checks of %s and its rollback:", d.ID)
-	q.expect(d.Status == deploy.StatusFailed && d.ErrorInformation.Code == plan.HealthConstraints,
+	q.checks.Expect(d.Status == deploy.StatusFailed && d.ErrorInformation.Code == plan.HealthConstraints,
 		"v3 %s (%s): every attempted instance failed, and once the healthy count fell to the minimum no healthy instance could go offline with instances left (spec §2.3, §11.3)",
 		d.Status, d.ErrorInformation.Code)
 	q.expectFailed(t, t.started, target.ApplicationStart)
-	q.expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
+	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
 
 	rbID := d.RollbackInfo.RollbackDeploymentID
 	if rbID == "" {
-		q.expect(false, "v3 was rolled back (autoRollbackConfiguration DEPLOYMENT_FAILURE): no rollback deployment")
+		q.checks.Expect(false, "v3 was rolled back (autoRollbackConfiguration DEPLOYMENT_FAILURE): no rollback deployment")
 		return nil
 	}
 	rb, err := q.store.GetDeployment(ctx, rbID)
@@ -493,13 +433,13 @@ func (q *quickstart) step3(ctx context.Context) error {
 		return err
 	}
 	rt := q.progress.trackers[rbID]
-	q.expect(rb.Creator == target.CreatorRollback && rb.RollbackInfo.RollbackTriggeringDeploymentID == d.ID,
+	q.checks.Expect(rb.Creator == target.CreatorRollback && rb.RollbackInfo.RollbackTriggeringDeploymentID == d.ID,
 		"rollback %s: creator %s, rollbackTriggeringDeploymentId %s; %s's rollbackDeploymentId %s (spec §6.3)",
 		rb.ID, rb.Creator, rb.RollbackInfo.RollbackTriggeringDeploymentID, d.ID, rbID)
-	q.expect(rb.Revision.Equal(q.revs["v2"]), "the rollback redeploys %s, the last successful revision (v2 succeeded, v3 failed)", q.version(rb.Revision))
-	q.expect(rb.Status == deploy.StatusSucceeded, "rollback %s %s", rb.ID, rb.Status)
+	q.checks.Expect(rb.Revision.Equal(q.revs["v2"]), "the rollback redeploys %s, the last successful revision (v2 succeeded, v3 failed)", q.version(rb.Revision))
+	q.checks.Expect(rb.Status == deploy.StatusSucceeded, "rollback %s %s", rb.ID, rb.Status)
 	if rt != nil {
-		q.expect(!rt.below(), "the rollback's healthy count never went below the minimum: lowest %d, minimum %d", rt.lowest, rt.min.Required)
+		q.checks.Expect(!rt.below(), "the rollback's healthy count never went below the minimum: lowest %d, minimum %d", rt.lowest, rt.min.Required)
 	}
 	return q.finalState(ctx)
 }
@@ -515,7 +455,7 @@ func (q *quickstart) finalState(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	q.section("Deployments")
+	q.checks.Section("Deployments")
 	q.scr.printf("%-11s  %-3s  %-18s  %-9s  %-18s  %9s  %6s  %7s  %14s  %6s  %7s", "DEPLOYMENT", "REV", "CREATOR", "STATUS",
 		"ERROR CODE", "SUCCEEDED", "FAILED", "SKIPPED", "HEALTHY: START", "LOWEST", "MINIMUM")
 	for _, id := range q.progress.order {
@@ -532,7 +472,7 @@ func (q *quickstart) finalState(ctx context.Context) error {
 			code, len(t.succeeded), len(t.failed), len(t.skipped), t.initialHealthy, t.lowest, t.min.Required)
 	}
 
-	q.section("What each instance runs now")
+	q.checks.Section("What each instance runs now")
 	q.scr.printf("%-8s  %-6s  %-9s  %-8s  %-19s  %s", "INSTANCE", "ZONE", "HEALTH", "REVISION", "/"+pageFile, "/"+markerFile)
 	all := true
 	for _, r := range recs {
@@ -556,8 +496,8 @@ func (q *quickstart) finalState(ctx context.Context) error {
 	if g.TargetRevision != nil {
 		groupRev = q.version(*g.TargetRevision)
 	}
-	q.expect(groupRev == "v2", "the group's target revision is %s (spec §2.5: a failed deployment leaves it unchanged)", groupRev)
-	q.expect(all, "every instance is Healthy and runs v2, in the store and on its disk")
+	q.checks.Expect(groupRev == "v2", "the group's target revision is %s (spec §2.5: a failed deployment leaves it unchanged)", groupRev)
+	q.checks.Expect(all, "every instance is Healthy and runs v2, in the store and on its disk")
 	return nil
 }
 
@@ -594,5 +534,5 @@ func (q *quickstart) expectFailed(t *tracker, want []string, ev target.Lifecycle
 	for _, id := range got {
 		inEvent = inEvent && t.failure[id].event == ev
 	}
-	q.expect(slices.Equal(got, want) && inEvent, "failed in %s: %s", ev, strings.Join(got, ", "))
+	q.checks.Expect(slices.Equal(got, want) && inEvent, "failed in %s: %s", ev, strings.Join(got, ", "))
 }

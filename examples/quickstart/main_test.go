@@ -8,9 +8,10 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/story/storytest"
 	"go.uber.org/goleak"
 )
 
@@ -62,8 +63,8 @@ func TestRun(t *testing.T) {
 	dir := t.TempDir()
 	var out, errOut bytes.Buffer
 	code := run(t.Context(), []string{"-instances", "6", "-dir", dir}, &out, &errOut)
-	if code != exitOK {
-		t.Fatalf("exit code %d, want %d\nstderr:\n%s\nstdout:\n%s", code, exitOK, errOut.String(), out.String())
+	if code != story.ExitOK {
+		t.Fatalf("exit code %d, want %d\nstderr:\n%s\nstdout:\n%s", code, story.ExitOK, errOut.String(), out.String())
 	}
 	o := out.String()
 	if strings.Contains(o, "\033[") {
@@ -182,44 +183,14 @@ func TestRunUsage(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(full, "x"), nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, tc := range []struct {
-		args []string
-		code int
-		msg  string
-	}{
-		{[]string{"-instances", "2"}, exitUsage, "-instances must be 3 to 200; got 2"},
-		{[]string{"-instances", "201"}, exitUsage, "-instances must be 3 to 200; got 201"},
-		{[]string{"-dir", full}, exitUsage, "is not empty"},
-		{[]string{"now"}, exitUsage, `unexpected arguments ["now"]`},
-		{[]string{"-nope"}, exitUsage, "flag provided but not defined"},
-		{[]string{"-h"}, exitOK, "usage: quickstart"},
-	} {
-		var out, errOut bytes.Buffer
-		code := run(t.Context(), tc.args, &out, &errOut)
-		if code != tc.code || !strings.Contains(errOut.String(), tc.msg) || out.Len() != 0 {
-			t.Errorf("run %q: exit %d, stderr %q, stdout %q; want exit %d, stderr containing %q, no stdout",
-				tc.args, code, errOut.String(), out.String(), tc.code, tc.msg)
-		}
-	}
-}
-
-// cancelOn is a writer that cancels a context once the output contains a
-// string.
-type cancelOn struct {
-	mu     sync.Mutex
-	buf    bytes.Buffer
-	what   string
-	cancel context.CancelFunc
-}
-
-func (w *cancelOn) Write(p []byte) (int, error) {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	w.buf.Write(p)
-	if strings.Contains(w.buf.String(), w.what) {
-		w.cancel()
-	}
-	return len(p), nil
+	storytest.CheckUsage(t, run, []storytest.UsageCase{
+		{Args: []string{"-instances", "2"}, Code: story.ExitUsage, Msg: "-instances must be 3 to 200; got 2"},
+		{Args: []string{"-instances", "201"}, Code: story.ExitUsage, Msg: "-instances must be 3 to 200; got 201"},
+		{Args: []string{"-dir", full}, Code: story.ExitUsage, Msg: "is not empty"},
+		{Args: []string{"now"}, Code: story.ExitUsage, Msg: `unexpected arguments ["now"]`},
+		{Args: []string{"-nope"}, Code: story.ExitUsage, Msg: "flag provided but not defined"},
+		{Args: []string{"-h"}, Code: story.ExitOK, Msg: "usage: quickstart"},
+	})
 }
 
 // TestRunInterrupted: Ctrl-C in the middle of a deployment (the context
@@ -229,11 +200,11 @@ func TestRunInterrupted(t *testing.T) {
 	ctx, cancel := context.WithCancel(t.Context())
 	defer cancel()
 	dir := t.TempDir()
-	out := &cancelOn{what: "started", cancel: cancel}
+	out := &storytest.CancelOn{What: "started", Cancel: cancel}
 	var errOut bytes.Buffer
 	code := run(ctx, []string{"-instances", "3", "-dir", dir}, out, &errOut)
-	if code != exitFailure || !strings.Contains(errOut.String(), "quickstart: interrupted") {
-		t.Errorf("exit %d, stderr %q; want exit %d and quickstart: interrupted", code, errOut.String(), exitFailure)
+	if code != story.ExitFailure || !strings.Contains(errOut.String(), "quickstart: interrupted") {
+		t.Errorf("exit %d, stderr %q; want exit %d and quickstart: interrupted", code, errOut.String(), story.ExitFailure)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "fleet", "web-01")); err != nil {
 		t.Errorf("the -dir fleet is gone: %v", err)
