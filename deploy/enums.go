@@ -1,5 +1,7 @@
 package deploy
 
+import "github.com/fleetdeploy/fleetdeploy/target"
+
 import "github.com/fleetdeploy/fleetdeploy/deploy/plan"
 
 // The enums the planner shares with the model are package plan's, so that
@@ -91,24 +93,19 @@ const (
 	ActionStopDeployment = plan.StopDeployment
 )
 
-// GreenFleetProvisioningAction is how an EC2 blue/green deployment finds
-// its replacement fleet, spelled as CodeDeploy spells
-// greenFleetProvisioningOption.action.
-type GreenFleetProvisioningAction string
+// GreenFleetProvisioningAction says where a blue/green deployment gets its
+// replacement fleet (greenFleetProvisioningOption.action). It is
+// target.ProvisionAction: the Provisioner role owns the values.
+type GreenFleetProvisioningAction = target.ProvisionAction
 
-// The green fleet provisioning actions.
+// The green fleet provisioning actions, as target spells them.
 const (
 	// GreenFleetDiscoverExisting uses instances that already exist.
-	GreenFleetDiscoverExisting GreenFleetProvisioningAction = "DISCOVER_EXISTING"
-	// GreenFleetCopyAutoScalingGroup copies the group's Auto Scaling group (named
-	// "CodeDeploy_<deploymentGroupName>_<deploymentId>").
-	GreenFleetCopyAutoScalingGroup GreenFleetProvisioningAction = "COPY_AUTO_SCALING_GROUP"
+	GreenFleetDiscoverExisting = target.DiscoverExisting
+	// GreenFleetCopyAutoScalingGroup copies the group's Auto Scaling group
+	// (named "CodeDeploy_<deploymentGroupName>_<deploymentId>").
+	GreenFleetCopyAutoScalingGroup = target.CopyAutoScalingGroup
 )
-
-// Values returns every valid GreenFleetProvisioningAction.
-func (GreenFleetProvisioningAction) Values() []GreenFleetProvisioningAction {
-	return []GreenFleetProvisioningAction{GreenFleetDiscoverExisting, GreenFleetCopyAutoScalingGroup}
-}
 
 // AutoRollbackEvent is an event that triggers an automatic rollback,
 // spelled as CodeDeploy spells autoRollbackConfiguration.events.

@@ -453,9 +453,8 @@ func (r *runner) provisionGreen(ctx context.Context) (string, error) {
 		blue = append(blue, r.targets[i].Target)
 	}
 	action := target.DiscoverExisting
-	if bg := r.d.BlueGreenDeploymentConfiguration; bg != nil && bg.GreenFleetProvisioningOption != nil &&
-		bg.GreenFleetProvisioningOption.Action == GreenFleetCopyAutoScalingGroup {
-		action = target.CopyAutoScalingGroup
+	if bg := r.d.BlueGreenDeploymentConfiguration; bg != nil && bg.GreenFleetProvisioningOption != nil {
+		action = bg.GreenFleetProvisioningOption.Action // validated: one of the two
 	}
 	green, err := r.e.platform.Provisioner.ProvisionReplacements(ctx, target.ProvisionRequest{
 		Deployment: r.info, Action: action, Originals: blue, Replacements: r.d.TargetInstances})
