@@ -122,6 +122,7 @@ type runner struct {
 
 	targets []DeploymentTarget // planner index → record (Server)
 	mem     *MemoryStore       // the store, when it is a MemoryStore
+	memDep  *memDeployment     // the deployment's records in mem
 	svc     *DeploymentTarget  // the function or service (Lambda, ECS)
 	svcData *serviceData       // what Lambda and ECS steps need
 	seqs    sequences
@@ -192,7 +193,9 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 	var lister TargetStore = e.store
 	if ms, ok := e.store.(*MemoryStore); ok {
 		lister = sharedTags{ms}
-		r.mem = ms
+		// A MemoryStore never drops a deployment, so the runner may keep
+		// its records at hand and skip the store's lookup on every write.
+		r.mem, r.memDep = ms, ms.deployment(d.ID)
 	}
 	for t, err := range AllTargets(ctx, lister, d.ID) {
 		if err != nil {

@@ -211,7 +211,7 @@ func (r *runner) interruptTarget(i int32, lo, hi int, now time.Time) completion 
 // the one it was read with (the runner never changes it).
 func (r *runner) saveTarget(i int32, t *DeploymentTarget) error {
 	if r.mem != nil {
-		return r.mem.updateTarget(r.runCtx, t, int(i), true)
+		return r.mem.updateTarget(r.runCtx, r.memDep, t, int(i), true)
 	}
 	return r.e.store.UpdateTarget(r.runCtx, t)
 }

@@ -54,19 +54,20 @@ type groupKey struct{ app, group string }
 func (k groupKey) String() string { return k.app + "/" + k.group }
 
 // memDeployment is a stored deployment with its target records, which
-// have their own lock, so that writes to the targets of
+// are kept apart from the store's lock, so that writes to the targets of
 // a deployment neither wait for nor block the rest of the store: the
-// store's lock is held only to find the deployment. Lock order: the
-// store's mu, then a deployment's mu, then the intern table's mu.
+// store's lock is held only to find the deployment, and a write to a
+// target takes only that record's lock (see targetRecords). Lock order:
+// the store's mu, then a deployment's mu, then a record's mu, then the
+// intern table's mu.
 type memDeployment struct {
 	d   Deployment // under MemoryStore.mu
 	id  string     // d.ID, which never changes; read without a lock
 	seq uint64
 
-	mu      sync.Mutex
-	targets []memTarget    // under mu
-	index   map[string]int // target ID → position in targets, under mu
-	slab    []memEvent     // newEvents' current slab, under mu
+	mu    sync.Mutex     // appends to recs, and index
+	index map[string]int // target ID → position in recs, under mu
+	recs  targetRecords
 	// names are the event names packTarget packed last, its hints;
 	// never changed once stored.
 	names atomic.Pointer[[]uint16]
@@ -442,30 +443,38 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 	}
 	md.mu.Lock()
 	defer md.mu.Unlock()
-	n := len(md.targets)
+	// New records are written past the published ones and published
+	// together at the end: readers see all of them or none, and a failure
+	// leaves the deployment as it was.
+	n := md.recs.published()
+	md.recs.reserve(n + len(targets))
+	added := 0
 	undo := func(err error) error {
-		for _, mt := range md.targets[n:] {
-			delete(md.index, mt.tgt.ID)
+		for k := range added {
+			rec := md.recs.at(n + k)
+			delete(md.index, rec.tgt.ID)
+			rec.memTarget = memTarget{} // drop references held by the abandoned tail
 		}
-		clear(md.targets[n:]) // drop references held by the abandoned tail
-		md.targets = md.targets[:n]
 		return err
 	}
-	var buf packBuf
-	md.targets = slices.Grow(md.targets, len(targets))
 	if n == 0 && len(md.index) == 0 {
 		md.index = make(map[string]int, len(targets))
 	}
+	// Targets of one fleet often carry the same tags: records share one
+	// stored (never mutated) map rather than a copy each. like is the
+	// record before the one being added.
+	var like *memTarget
+	if n > 0 {
+		prev := md.recs.at(n - 1)
+		prev.mu.Lock()
+		like = &memTarget{tgt: prev.tgt}
+		prev.mu.Unlock()
+	}
+	var buf packBuf
 	for i := range targets {
 		t := &targets[i]
 		if _, dup := md.index[t.TargetID]; dup {
 			return undo(recErr("target", targetKey(deploymentID, t.TargetID), ErrAlreadyExists))
-		}
-		// Targets of one fleet often carry the same tags: records share
-		// one stored (never mutated) map rather than a copy each.
-		var like *memTarget
-		if len(md.targets) > 0 {
-			like = &md.targets[len(md.targets)-1]
 		}
 		var mt memTarget
 		evs := buf.events(len(t.LifecycleEvents))
@@ -474,9 +483,13 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		}
 		s.storeTarget(md, t, &mt, evs, nil, like)
 		mt.version = 1
-		md.index[mt.tgt.ID] = len(md.targets)
-		md.targets = append(md.targets, mt)
+		rec := md.recs.at(n + added)
+		rec.memTarget = mt
+		md.index[mt.tgt.ID] = n + added
+		added++
+		like = &rec.memTarget
 	}
+	md.recs.publish(n + added)
 	for i := range targets {
 		targets[i].DeploymentID = md.id
 		targets[i].Version = 1
@@ -494,27 +507,31 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 		return nil, recErr("deployment", deploymentID, ErrNotFound)
 	}
 	md.mu.Lock()
-	defer md.mu.Unlock()
 	i, ok := md.index[targetID]
+	md.mu.Unlock()
 	if !ok {
 		return nil, recErr("target", targetKey(deploymentID, targetID), ErrNotFound)
 	}
-	t := s.decodeTarget(md.id, &md.targets[i])
+	rec := md.recs.at(i)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	t := s.decodeTarget(md.id, &rec.memTarget)
 	return &t, nil
 }
 
 // UpdateTarget implements TargetStore.
 func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) error {
-	return s.updateTarget(ctx, t, -1, false)
+	return s.updateTarget(ctx, nil, t, -1, false)
 }
 
-// updateTarget is UpdateTarget given a guess of where the record is
-// stored (its position in the order of ListTargets, which is the order of
-// the executor's records), which spares a lookup when it is right; -1 for
-// none. keepTarget says that t.Target is the stored target snapshot,
-// unchanged (the executor never changes one): the stored one is kept
-// without comparing them.
-func (s *MemoryStore) updateTarget(ctx context.Context, t *DeploymentTarget, at int, keepTarget bool) error {
+// updateTarget is UpdateTarget given the deployment (nil: found by
+// t.DeploymentID, which must then be its ID) and a guess of where the
+// record is stored (its position in the order of ListTargets, which is the
+// order of the executor's records), which spares a lookup when it is
+// right; -1 for none. keepTarget says that t.Target is the stored target
+// snapshot, unchanged (the executor never changes one): the stored one is
+// kept without comparing them.
+func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int, keepTarget bool) error {
 	// Keys are formatted only on error paths: an update allocates nothing
 	// but its packed events.
 	if err := ctx.Err(); err != nil {
@@ -523,9 +540,10 @@ func (s *MemoryStore) updateTarget(ctx context.Context, t *DeploymentTarget, at 
 	if t.Target.ID != t.TargetID {
 		return invalid("target", targetKey(t.DeploymentID, t.TargetID), "target.id %q differs from targetId", t.Target.ID)
 	}
-	md := s.deployment(t.DeploymentID)
 	if md == nil {
-		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
+		if md = s.deployment(t.DeploymentID); md == nil {
+			return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
+		}
 	}
 	var mt memTarget
 	var buf packBuf
@@ -533,16 +551,12 @@ func (s *MemoryStore) updateTarget(ctx context.Context, t *DeploymentTarget, at 
 	if err := s.packTarget(md, t, &mt, evs); err != nil {
 		return err
 	}
-	md.mu.Lock()
-	defer md.mu.Unlock()
-	i := at
-	if i < 0 || i >= len(md.targets) || md.targets[i].tgt.ID != t.TargetID {
-		var ok bool
-		if i, ok = md.index[t.TargetID]; !ok {
-			return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
-		}
+	rec := md.record(at, t.TargetID)
+	if rec == nil {
+		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
 	}
-	cur := &md.targets[i]
+	defer rec.mu.Unlock()
+	cur := &rec.memTarget
 	if cur.version != t.Version {
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID),
 			fmt.Errorf("%w: stored version %d, update carries %d", ErrConflict, cur.version, t.Version))
@@ -556,6 +570,29 @@ func (s *MemoryStore) updateTarget(ctx context.Context, t *DeploymentTarget, at 
 	*cur = mt
 	t.Version = mt.version
 	return nil
+}
+
+// record returns the record of target id, locked, or nil when there is
+// none. at is a guess of its position (-1 for none): when it is right,
+// the deployment's lock is not taken.
+func (md *memDeployment) record(at int, id string) *memRecord {
+	if at >= 0 && at < md.recs.published() {
+		rec := md.recs.at(at)
+		rec.mu.Lock()
+		if rec.tgt.ID == id {
+			return rec
+		}
+		rec.mu.Unlock()
+	}
+	md.mu.Lock()
+	i, ok := md.index[id]
+	md.mu.Unlock()
+	if !ok {
+		return nil
+	}
+	rec := md.recs.at(i)
+	rec.mu.Lock()
+	return rec
 }
 
 // ListTargets implements TargetStore.
@@ -606,26 +643,31 @@ func (s *MemoryStore) listTargets(ctx context.Context, deploymentID, pageToken s
 		return nil, "", recErr("deployment", deploymentID, ErrNotFound)
 	}
 	md.mu.Lock()
-	defer md.mu.Unlock()
 	start := 0
 	if pageToken != "" {
 		i, ok := md.index[pageToken]
 		if !ok {
+			md.mu.Unlock()
 			return nil, "", invalid("deployment", deploymentID, "page token %q was not issued for this deployment", pageToken)
 		}
 		start = i + 1
 	}
-	end := min(start+limit, len(md.targets))
+	md.mu.Unlock()
+	stored := md.recs.published()
+	end := min(start+limit, stored)
 	if start >= end {
 		return nil, "", nil
 	}
 	page := make([]DeploymentTarget, end-start)
 	for i := start; i < end; i++ {
-		s.decodeTargetInto(&page[i-start], md.id, &md.targets[i], tags)
+		rec := md.recs.at(i)
+		rec.mu.Lock()
+		s.decodeTargetInto(&page[i-start], md.id, &rec.memTarget, tags)
+		rec.mu.Unlock()
 	}
 	next := ""
-	if end < len(md.targets) {
-		next = md.targets[end-1].tgt.ID
+	if end < stored {
+		next = page[len(page)-1].TargetID
 	}
 	return page, next, nil
 }
@@ -722,7 +764,8 @@ const (
 // whose target snapshot (cur's, or a neighbour's) is shared when t's is
 // equal to it, rather than copied: stored snapshots are never mutated.
 // With cur but no like, cur's snapshot is kept and t.Target is not read
-// (UpdateTarget's keepTarget). It must be called with md.mu held.
+// (UpdateTarget's keepTarget). It must be called with cur's lock held
+// (or, for a record not yet published, md.mu).
 func (s *MemoryStore) storeTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, cur, like *memTarget) {
 	switch {
 	case like == nil && cur != nil:
@@ -754,7 +797,7 @@ func (s *MemoryStore) storeTarget(md *memDeployment, t *DeploymentTarget, mt *me
 		copy(cur.events, evs)
 		mt.events = cur.events
 	default:
-		mt.events = md.newEvents(n)
+		mt.events = md.recs.newEvents(n)
 		copy(mt.events, evs)
 	}
 }
@@ -771,26 +814,8 @@ func (b *packBuf) events(n int) []memEvent {
 	return make([]memEvent, n)
 }
 
-// eventSlab is how many events newEvents allocates at once.
-const eventSlab = 4096
-
-// newEvents returns room for n packed events, cut from a shared slab so
-// that a million targets do not cost a million allocations. It must be
-// called with md.mu held.
-func (md *memDeployment) newEvents(n int) []memEvent {
-	if n > eventSlab/8 {
-		return make([]memEvent, n)
-	}
-	if len(md.slab)+n > cap(md.slab) {
-		md.slab = make([]memEvent, 0, eventSlab)
-	}
-	evs := md.slab[len(md.slab) : len(md.slab)+n : len(md.slab)+n]
-	md.slab = md.slab[:len(md.slab)+n]
-	return evs
-}
-
 // decodeTarget unpacks mt into a DeploymentTarget the caller owns. It must
-// be called with the lock of mt's deployment held.
+// be called with mt's record lock held.
 func (s *MemoryStore) decodeTarget(deploymentID string, mt *memTarget) DeploymentTarget {
 	var t DeploymentTarget
 	s.decodeTargetInto(&t, deploymentID, mt, nil)

@@ -1,0 +1,112 @@
+package deploy
+
+import (
+	"math/bits"
+	"sync"
+	"sync/atomic"
+)
+
+// targetRecords holds the target records of one memDeployment so that
+// writes to different records never wait for each other: each record has
+// its own lock, and records never move once stored, so that a writer needs
+// no lock on the whole deployment to find one.
+//
+// Records live in segments that double in size (16, 32, 64, … records),
+// listed in a directory that is replaced, never changed, when it grows.
+// Appending (PutTargets) happens under memDeployment.mu: records are
+// written past the published count, then published at once with it, so
+// that readers see all of an append or none of it. Reading record i needs
+// only i < published() and the record's own lock.
+//
+// A lock per record rather than one per deployment matters with many
+// workers: under one shared lock, goroutines that wait for it queue up
+// behind each other in the scheduler (a lock convoy), and the whole fleet
+// moves at the speed of one context switch per write.
+type targetRecords struct {
+	dir   atomic.Pointer[[][]memRecord] // segments; replaced under memDeployment.mu
+	count atomic.Int64                  // records published
+	slab  atomic.Pointer[eventSlab]     // newEvents' current slab
+}
+
+// memRecord is one stored target record and its lock.
+type memRecord struct {
+	mu sync.Mutex
+	memTarget
+}
+
+// firstSegment is the size of the first segment; segment s holds
+// firstSegment << s records.
+const firstSegment = 16
+
+// locate returns the segment and the offset in it of record i.
+func locate(i int) (seg, off int) {
+	j := i/firstSegment + 1
+	seg = bits.Len(uint(j)) - 1
+	return seg, i - firstSegment*(1<<seg-1)
+}
+
+// published returns how many records are stored.
+func (r *targetRecords) published() int { return int(r.count.Load()) }
+
+// at returns record i, which must be below published(), or below the
+// capacity reserve made, for the appender.
+func (r *targetRecords) at(i int) *memRecord {
+	seg, off := locate(i)
+	return &(*r.dir.Load())[seg][off]
+}
+
+// reserve makes room for n records in all. It must be called with
+// memDeployment.mu held.
+func (r *targetRecords) reserve(n int) {
+	var dir [][]memRecord
+	if p := r.dir.Load(); p != nil {
+		dir = *p
+	}
+	if n == 0 {
+		return
+	}
+	last, _ := locate(n - 1)
+	if last < len(dir) {
+		return
+	}
+	grown := make([][]memRecord, last+1)
+	copy(grown, dir)
+	for s := len(dir); s <= last; s++ {
+		grown[s] = make([]memRecord, firstSegment<<s)
+	}
+	r.dir.Store(&grown)
+}
+
+// publish makes the first n records visible. It must be called with
+// memDeployment.mu held, after the records are written.
+func (r *targetRecords) publish(n int) { r.count.Store(int64(n)) }
+
+// eventSlabSize is how many events newEvents allocates at once.
+const eventSlabSize = 4096
+
+// eventSlab is a block of packed events that newEvents hands out in
+// pieces; used counts what was handed out (it may pass len(evs): those
+// claims failed).
+type eventSlab struct {
+	evs  []memEvent
+	used atomic.Int64
+}
+
+// newEvents returns room for n packed events, cut from a shared slab so
+// that a million targets do not cost a million allocations. It takes no
+// lock: claims are an atomic addition, and a full slab is replaced by the
+// first writer that finds it full.
+func (r *targetRecords) newEvents(n int) []memEvent {
+	if n > eventSlabSize/8 {
+		return make([]memEvent, n)
+	}
+	for {
+		sl := r.slab.Load()
+		if sl != nil {
+			if end := int(sl.used.Add(int64(n))); end <= len(sl.evs) {
+				return sl.evs[end-n : end : end]
+			}
+		}
+		r.slab.CompareAndSwap(sl, &eventSlab{evs: make([]memEvent, eventSlabSize)})
+	}
+}
