@@ -106,7 +106,8 @@ type completion struct {
 	// interrupted: the work stopped because the run is ending and nothing
 	// was recorded.
 	interrupted bool
-	err         error // a store failure: the run must end
+	err         error     // a store failure: the run must end
+	at          time.Time // when it finished, when known
 }
 
 // runner runs one deployment in this process. Its fields are owned by the
@@ -141,19 +142,40 @@ type runner struct {
 	stepMode   bool  // Step: workers only report, the loop decides
 	started    int   // targets decide started (loop only)
 
+	// The fields that workers write all the time come in two blocks,
+	// apart from the rest and from each other (cacheLinePad), so that
+	// reading the runner's settings costs no cache misses on other cores.
+	_ cacheLinePad
+
 	// pmu guards the planner and the fields below it. Workers report to
 	// the planner themselves and, while nothing needs the loop, ask it for
-	// the next targets (see reportLocked).
+	// the next targets (see executor_work.go).
 	pmu          sync.Mutex
 	overview     DeploymentOverview
 	status       DeploymentStatus // last status stored
 	saved        plan.Progress    // last planner progress stored
-	queue        []item           // work handed out, not yet taken by a worker
-	workers      int              // worker goroutines that will take from queue
 	inflight     int              // work handed out and not yet reported
 	pendingStart []item           // work a worker's decision handed out, for the loop to store first
+	handedOut    []item           // reportLocked's buffer for the targets it hands out
 	needLoop     bool             // something only the loop may do
 	fatal        error            // the error that ends the run
+
+	_ cacheLinePad
+
+	// qmu guards the queue of work and the completions not yet reported
+	// (see executor_work.go). Lock order: pmu, then qmu.
+	qmu     sync.Mutex
+	queue   []item       // work handed out, not yet taken: queue[qhead:]
+	qhead   int          // the next item to take
+	workers int          // worker goroutines
+	takers  int          // workers that will take from the queue before they stop
+	done    []completion // finished work, not yet reported to the planner
+	spare   []completion // done's other buffer
+
+	undelivered atomic.Int32 // len(done), read without qmu
+	delivering  atomic.Bool  // a worker is reporting completions
+	halted      atomic.Bool  // fatal is set: workers take no more work
+	_           cacheLinePad
 
 	wake     chan struct{}
 	poked    atomic.Bool // a request was stored: read the deployment

@@ -236,7 +236,7 @@ func (r *runner) targetDone(i int32, phase plan.Phase, ok bool, now time.Time) c
 		eventSlices.Put(buf)
 		t.LifecycleEvents = nil
 	}
-	return completion{i: i, ok: ok, status: t.Status}
+	return completion{i: i, ok: ok, status: t.Status, at: now}
 }
 
 // endStatus is a target's status once its part of phase is over.

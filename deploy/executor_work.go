@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -21,13 +22,96 @@ type item struct {
 
 // The work of a deployment runs on worker goroutines, at most one per item
 // in flight (and at most Options.Concurrency), started with the runner's
-// errgroup. A worker takes an item from the queue, runs it, and reports it
-// to the planner itself (under pmu). While nothing needs the loop — no
-// stop, no request, no change of the stored progress or status — it also
-// asks the planner for the next targets and takes one of them, so that a
-// worker runs target after target without a round trip through the loop
-// and without a goroutine per target. Whatever needs the loop (a decision
-// whose progress must be stored first, a step, the end) is handed to it.
+// errgroup. A worker takes an item from the queue, runs it, leaves its
+// completion to be reported to the planner, and takes the next item, until
+// the queue is empty.
+//
+// Two locks keep workers from waiting for each other. qmu guards the queue
+// and the completions not yet reported; a worker holds it for a few
+// instructions, to take an item or to leave a completion. pmu guards the
+// planner; no worker waits for it in turn. Completions are reported in
+// batches by whichever worker finds no one else reporting (deliver), while
+// the others go on with their next item. (With a thousand workers on a few
+// cores all waiting for pmu, the fleet moved at the speed of one context
+// switch per report: a lock convoy.)
+//
+// While nothing needs the loop — no stop, no request, no change of the
+// stored progress or status — the reporting worker also asks the planner
+// for the next targets and queues them, so that targets run one after
+// another without a round trip through the loop and without a goroutine
+// per target. Whatever needs the loop (a decision whose progress must be
+// stored first, a step, the end) is handed to it.
+
+// cacheLinePad keeps the fields on either side of it off each other's
+// cache lines (64 bytes on amd64 and most arm64; 128 covers the rest).
+type cacheLinePad struct{ _ [128]byte }
+
+// worker takes items from the queue and runs them until it is empty.
+func (r *runner) worker() error {
+	for {
+		it, ok := r.take()
+		if !ok {
+			return nil
+		}
+		var c completion
+		if it.i < 0 {
+			c = r.runStep(it.step)
+		} else {
+			c = r.runTarget(it.i, it.phase, it.stopped)
+		}
+		r.leave(c)
+		r.deliver()
+	}
+}
+
+// take returns the next queued item, or false when the worker should
+// stop: the queue is empty, the run failed, or it is ending.
+func (r *runner) take() (item, bool) {
+	stop := r.halted.Load() || r.ending()
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	r.takers--
+	if stop || r.qhead == len(r.queue) {
+		r.workers--
+		return item{}, false
+	}
+	it := r.queue[r.qhead]
+	r.qhead++
+	if r.qhead == len(r.queue) {
+		r.queue, r.qhead = r.queue[:0], 0
+	}
+	return it, true
+}
+
+// leave hands c over for reporting; the worker then takes another item.
+func (r *runner) leave(c completion) {
+	r.qmu.Lock()
+	r.done = append(r.done, c)
+	r.takers++
+	r.undelivered.Add(1)
+	r.qmu.Unlock()
+}
+
+// deliver reports the completions left so far to the planner, unless
+// another worker is doing so: that one sees them before it stops (it
+// checks again once it is done), so no completion is left behind.
+func (r *runner) deliver() {
+	for r.undelivered.Load() > 0 && r.delivering.CompareAndSwap(false, true) {
+		r.pmu.Lock()
+		r.qmu.Lock()
+		batch := r.done
+		r.done, r.spare = r.spare[:0], batch
+		r.undelivered.Store(0)
+		r.qmu.Unlock()
+		n := 0
+		if items := r.reportLocked(batch); len(items) > 0 {
+			n = r.enqueueLocked(items)
+		}
+		r.pmu.Unlock()
+		r.delivering.Store(false)
+		r.spawn(n)
+	}
+}
 
 // enqueueLocked queues items and counts them in flight. It returns how
 // many more workers to start. r.pmu is held.
@@ -37,14 +121,24 @@ func (r *runner) enqueueLocked(items []item) int {
 			r.overview.Move(r.targets[it.i].Status, target.TargetInProgress)
 		}
 	}
-	r.queue = append(r.queue, items...)
 	r.inflight += len(items)
-	n := len(items)
+	r.qmu.Lock()
+	defer r.qmu.Unlock()
+	if r.qhead > 0 && r.qhead >= len(r.queue)/2 {
+		n := copy(r.queue, r.queue[r.qhead:])
+		r.queue, r.qhead = r.queue[:n], 0
+	}
+	r.queue = append(r.queue, items...)
+	// Every queued item needs a worker on its way to take it: workers
+	// that are running or leaving a completion count (takers); start
+	// the rest.
+	n := len(r.queue) - r.qhead - r.takers
 	if c := r.e.opts.Concurrency; c > 0 {
 		n = min(n, c-r.workers)
 	}
 	n = max(n, 0)
 	r.workers += n
+	r.takers += n
 	return n
 }
 
@@ -52,37 +146,6 @@ func (r *runner) enqueueLocked(items []item) int {
 func (r *runner) spawn(n int) {
 	for range n {
 		r.g.Go(r.worker)
-	}
-}
-
-// worker takes items from the queue and runs them until it is empty.
-func (r *runner) worker() error {
-	r.pmu.Lock()
-	for {
-		if len(r.queue) == 0 || r.fatal != nil || r.ending() {
-			r.workers--
-			r.pmu.Unlock()
-			return nil
-		}
-		it := r.queue[0]
-		r.queue = r.queue[1:]
-		if len(r.queue) == 0 {
-			r.queue = r.queue[:0:0] // let the backing array go
-		}
-		r.pmu.Unlock()
-		var c completion
-		if it.i < 0 {
-			c = r.runStep(it.step)
-		} else {
-			c = r.runTarget(it.i, it.phase, it.stopped)
-		}
-		r.pmu.Lock()
-		n := r.reportLocked(c)
-		if n > 0 {
-			r.pmu.Unlock()
-			r.spawn(n)
-			r.pmu.Lock()
-		}
 	}
 }
 
@@ -95,40 +158,34 @@ func (r *runner) ending() bool {
 }
 
 // reportLocked reports finished work to the planner and, when nothing
-// needs the loop, queues the targets the planner hands out next. It
-// returns how many more workers to start. r.pmu is held.
-func (r *runner) reportLocked(c completion) int {
-	r.inflight--
-	switch {
-	case c.err != nil:
-		if r.fatal == nil {
-			r.fatal = c.err
+// needs the loop, returns the targets the planner hands out next, to be
+// queued. r.pmu is held.
+func (r *runner) reportLocked(batch []completion) []item {
+	more := true // nothing stops the workers from asking for more
+	var now time.Time
+	for _, c := range batch {
+		if !r.finishedLocked(c) {
+			more = false
 		}
-		r.wakeLoop()
-		return 0
-	case c.interrupted || r.fatal != nil:
-		r.wakeLoop()
-		return 0
-	case c.i < 0:
-		if err := r.p.StepFinished(c.res); err != nil {
-			r.fatal = &DeploymentError{DeploymentID: r.id, Op: "reporting a step", Err: err}
+		if c.at.After(now) {
+			now = c.at
 		}
-		r.needLoop = true
-		r.wakeLoop()
-		return 0
 	}
-	r.overview.Move(target.TargetInProgress, c.status)
-	if err := r.p.Finished(int(c.i), c.ok); err != nil {
-		r.fatal = &DeploymentError{DeploymentID: r.id, Op: "reporting target " + r.targets[c.i].TargetID, Err: err}
-		r.wakeLoop()
-		return 0
+	if !more || r.fatal != nil {
+		return nil
 	}
 	if r.stepMode || r.stopping.Load() || r.poked.Load() || r.needLoop {
 		r.needLoop = true
 		r.wakeLoop()
-		return 0
+		return nil
 	}
-	dec := r.p.Next(r.e.clk.Now())
+	if now.IsZero() {
+		now = r.e.clk.Now()
+	}
+	// now is when the last of the batch finished, a moment ago: the
+	// planner hands out the same targets, and a deadline it has passed
+	// meanwhile is the loop's to see.
+	dec := r.p.Next(now)
 	if dec.Done || dec.Step != nil || !dec.WaitUntil.IsZero() || dec.Progress != r.saved || dec.Status != r.status {
 		for _, i := range dec.Start {
 			r.pendingStart = append(r.pendingStart, item{i: int32(i), phase: dec.Phase})
@@ -138,26 +195,58 @@ func (r *runner) reportLocked(c completion) int {
 		}
 		r.needLoop = true
 		r.wakeLoop()
-		return 0
+		return nil
 	}
 	if len(dec.Start) == 0 {
 		if r.inflight == 0 {
 			r.needLoop = true
 			r.wakeLoop()
 		}
-		return 0
+		return nil
 	}
+	items := r.handedOut[:0]
 	for _, i := range dec.Start {
-		r.overview.Move(r.targets[i].Status, target.TargetInProgress)
-		r.queue = append(r.queue, item{i: int32(i), phase: dec.Phase})
+		items = append(items, item{i: int32(i), phase: dec.Phase})
 	}
-	r.inflight += len(dec.Start)
-	// This worker takes one; more workers for the rest.
-	n := len(dec.Start) - 1
-	if c := r.e.opts.Concurrency; c > 0 {
-		n = min(n, c-r.workers)
+	r.handedOut = items // enqueueLocked copies them
+	return items
+}
+
+// finishedLocked reports one completion to the planner. It returns false
+// when the workers must not ask the planner for more: the run failed, or
+// the loop must act first. r.pmu is held.
+func (r *runner) finishedLocked(c completion) bool {
+	r.inflight--
+	switch {
+	case c.err != nil:
+		r.failLocked(c.err)
+		return false
+	case c.interrupted || r.fatal != nil:
+		r.wakeLoop()
+		return false
+	case c.i < 0:
+		if err := r.p.StepFinished(c.res); err != nil {
+			r.failLocked(&DeploymentError{DeploymentID: r.id, Op: "reporting a step", Err: err})
+		}
+		r.needLoop = true
+		r.wakeLoop()
+		return false
 	}
-	n = max(n, 0)
-	r.workers += n
-	return n
+	r.overview.Move(target.TargetInProgress, c.status)
+	if err := r.p.Finished(int(c.i), c.ok); err != nil {
+		r.failLocked(&DeploymentError{DeploymentID: r.id, Op: "reporting target " + r.targets[c.i].TargetID, Err: err})
+		return false
+	}
+	return true
+}
+
+// failLocked records err as the error that ends the run, unless one is
+// recorded already, stops the workers from taking more work, and wakes
+// the loop. r.pmu is held.
+func (r *runner) failLocked(err error) {
+	if r.fatal == nil {
+		r.fatal = err
+	}
+	r.halted.Store(true)
+	r.wakeLoop()
 }
