@@ -212,26 +212,31 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 	}
 	o := d.Overview
 	r.targets = make([]DeploymentTarget, 0, max(o.Pending+o.InProgress+o.Succeeded+o.Failed+o.Skipped+o.Ready, 0))
-	var lister TargetStore = e.store
 	if ms, ok := e.store.(*MemoryStore); ok {
-		lister = sharedTags{ms}
 		// A MemoryStore never drops a deployment, so the runner may keep
 		// its records at hand and skip the store's lookup on every write.
 		r.mem, r.memDep = ms, ms.deployment(d.ID)
 	}
-	for t, err := range AllTargets(ctx, lister, d.ID) {
-		if err != nil {
+	if r.memDep != nil {
+		if r.targets, err = r.mem.runnerTargets(ctx, r.memDep, r.targets); err != nil {
 			return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
 		}
-		if n := len(r.targets); n > 0 && len(t.Target.Tags) > 0 {
-			// Targets of one fleet often carry the same tags: the records
-			// share one map (the runner never changes a target's tags),
-			// which spares the collector a map per target.
-			if prev := r.targets[n-1].Target.Tags; maps.Equal(prev, t.Target.Tags) {
-				t.Target.Tags = prev
+	} else {
+		for t, err := range AllTargets(ctx, e.store, d.ID) {
+			if err != nil {
+				return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
 			}
+			if n := len(r.targets); n > 0 && len(t.Target.Tags) > 0 {
+				// Targets of one fleet often carry the same tags: the
+				// records share one map (the runner never changes a
+				// target's tags), which spares the collector a map per
+				// target.
+				if prev := r.targets[n-1].Target.Tags; maps.Equal(prev, t.Target.Tags) {
+					t.Target.Tags = prev
+				}
+			}
+			r.targets = append(r.targets, t)
 		}
-		r.targets = append(r.targets, t)
 	}
 	r.status = d.Status
 	r.saved = d.Progress.Plan

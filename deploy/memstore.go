@@ -600,15 +600,27 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	return s.listTargets(ctx, deploymentID, pageToken, limit, nil)
 }
 
-// sharedTags is ListTargets for the executor's own records, which never
-// change a target's tags: the records of a page whose stored targets share
-// one tag map share one copy of it rather than a copy each. The copy is
-// still the page's own, never the stored map.
-type sharedTags struct{ *MemoryStore }
-
-// ListTargets implements TargetStore.
-func (s sharedTags) ListTargets(ctx context.Context, deploymentID, pageToken string, limit int) ([]DeploymentTarget, string, error) {
-	return s.listTargets(ctx, deploymentID, pageToken, limit, &tagCopies{})
+// runnerTargets appends the decoded target records of md to dst, in the
+// order of ListTargets, for the executor's runner: one slice for the
+// whole fleet rather than a page at a time, and, since the runner never
+// changes a target's tags, records whose stored targets share one tag map
+// share one copy of it rather than a copy each (the copy is still the
+// runner's own, never the stored map).
+func (s *MemoryStore) runnerTargets(ctx context.Context, md *memDeployment, dst []DeploymentTarget) ([]DeploymentTarget, error) {
+	if err := ctxErr(ctx, "deployment", md.id); err != nil {
+		return dst, err
+	}
+	n := md.recs.published()
+	dst = slices.Grow(dst, n)
+	var tags tagCopies
+	for i := range n {
+		dst = append(dst, DeploymentTarget{})
+		rec := md.recs.at(i)
+		rec.mu.Lock()
+		s.decodeTargetInto(&dst[len(dst)-1], md.id, &rec.memTarget, &tags)
+		rec.mu.Unlock()
+	}
+	return dst, nil
 }
 
 // tagCopies remembers the copy of the stored tag map decoded last.
@@ -630,7 +642,7 @@ func (c *tagCopies) of(m map[string]string) map[string]string {
 }
 
 // listTargets is ListTargets; tags, when not nil, shares tag copies
-// (see sharedTags).
+// (see runnerTargets).
 func (s *MemoryStore) listTargets(ctx context.Context, deploymentID, pageToken string, limit int, tags *tagCopies) ([]DeploymentTarget, string, error) {
 	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
 		return nil, "", err
