@@ -231,7 +231,11 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	}
 	succeeded := end.Status == StatusSucceeded
 	deployed := r.d.Revision.Clone() // shared by the records that run it
-	batch := make([]InstanceRecord, 0, min(len(serving), instanceBatch))
+	size := instanceBatch
+	if r.mem != nil {
+		size = len(serving) // one batch: the group's map is made once, right-sized
+	}
+	batch := make([]InstanceRecord, 0, min(len(serving), size))
 	flush := func() error {
 		if len(batch) == 0 {
 			return nil
@@ -254,7 +258,7 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 			return r.storeErr("updating the health of target "+t.TargetID, err)
 		}
 		batch = append(batch, after)
-		if len(batch) == instanceBatch {
+		if len(batch) == size {
 			if err := flush(); err != nil {
 				return err
 			}

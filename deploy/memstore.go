@@ -1099,25 +1099,13 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 		}
 		oneGroup = oneGroup && r.GroupID == records[0].GroupID
 	}
-	dup := func(j, i int) error {
-		r := &records[i]
-		return invalid("instance record", r.GroupID+"/"+r.TargetID, "records[%d] and records[%d] have the same key", j, i)
-	}
-	if oneGroup {
-		seen := make(map[string]int, len(records))
-		for i := range records {
-			if j, ok := seen[records[i].TargetID]; ok {
-				return dup(j, i)
-			}
-			seen[records[i].TargetID] = i
-		}
-	} else {
+	if !oneGroup {
 		type rkey struct{ group, target string }
 		seen := make(map[rkey]int, len(records))
 		for i := range records {
 			k := rkey{records[i].GroupID, records[i].TargetID}
 			if j, ok := seen[k]; ok {
-				return dup(j, i)
+				return dupInstance(records, j, i)
 			}
 			seen[k] = i
 		}
@@ -1133,6 +1121,26 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	// One group's records: duplicates are found by target ID — for a
+	// group without records yet, as the records go into its new,
+	// right-sized map, which is stored only once all are in.
+	var fresh map[string]memInstance
+	if oneGroup {
+		var seen map[string]memInstance
+		if len(s.instances[records[0].GroupID]) == 0 {
+			fresh = make(map[string]memInstance, len(records))
+			seen = fresh
+		} else {
+			seen = make(map[string]memInstance, len(records))
+		}
+		for i := range records {
+			id := records[i].TargetID
+			if _, ok := seen[id]; ok {
+				return dupInstance(records, slices.IndexFunc(records, func(r InstanceRecord) bool { return r.TargetID == id }), i)
+			}
+			seen[id] = memInstance{}
+		}
+	}
 	var (
 		lastIn  *revision.Location // records of a batch often share one revision
 		lastKey locKey
@@ -1163,6 +1171,10 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 		}
 	}
 	m = nil
+	if fresh != nil {
+		group, m = records[0].GroupID, fresh
+		s.instances[group] = fresh
+	}
 	for i := range records {
 		r := &records[i]
 		if m == nil || r.GroupID != group {
@@ -1176,6 +1188,13 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 		r.Version = packed[i].version
 	}
 	return nil
+}
+
+// dupInstance is PutInstances' error for records[j] and records[i], which
+// have the same key.
+func dupInstance(records []InstanceRecord, j, i int) error {
+	r := &records[i]
+	return invalid("instance record", r.GroupID+"/"+r.TargetID, "records[%d] and records[%d] have the same key", j, i)
 }
 
 func (s *MemoryStore) decodeInstance(groupID, targetID string, mi memInstance) InstanceRecord {

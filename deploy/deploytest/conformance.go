@@ -837,6 +837,14 @@ func testInstanceErrors(t *testing.T, u *suite) {
 	if got, err := u.s.GetInstances(u.ctx, "g-1"); err != nil || len(got) != 0 {
 		t.Errorf("refused PutInstances calls stored %d records (%v); they must be all or nothing", len(got), err)
 	}
+	// The same for a group that has records already: they stay as they were.
+	kept := []deploy.InstanceRecord{{GroupID: "g-1", TargetID: "i-9", InstanceHealth: health.Healthy}}
+	u.must(u.s.PutInstances(u.ctx, kept), "PutInstances")
+	dup = append(dup, deploy.InstanceRecord{GroupID: "g-1", TargetID: "i-9", InstanceHealth: health.Unhealthy})
+	u.wantErr(u.s.PutInstances(u.ctx, dup), deploy.ErrInvalidArgument, "PutInstances with one key twice, to a group with records")
+	got, err := u.s.GetInstances(u.ctx, "g-1")
+	u.must(err, "GetInstances")
+	u.same(got, kept, "the records of g-1 after a refused PutInstances")
 }
 
 // --- context ---
