@@ -3,6 +3,7 @@ package deploy
 import (
 	"context"
 	"errors"
+	"runtime"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
@@ -70,6 +71,17 @@ func (r *runner) take() (item, bool) {
 	stop := r.halted.Load() || r.ending()
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
+	for !stop && r.qhead == len(r.queue) && r.delivering.Load() {
+		// Another worker is reporting, maybe this worker's own
+		// completion: the targets it hands out come in a moment, and
+		// this worker takes one rather than stop and have another
+		// started for it.
+		r.qmu.Unlock()
+		for r.delivering.Load() {
+			runtime.Gosched()
+		}
+		r.qmu.Lock()
+	}
 	r.takers--
 	if stop || r.qhead == len(r.queue) {
 		r.workers--
