@@ -901,10 +901,14 @@ const maxInterned = 1 << 16
 // only grow, readers load them without a lock, and writers publish a new
 // slice header under mu.
 type internTable struct {
+	// Every write of a record reads strs and locs: the padding keeps them
+	// off the cache lines of whatever else is allocated next to the table.
+	_    cacheLinePad
 	mu   sync.Mutex
 	ids  map[string]uint16 // under mu
 	strs atomic.Pointer[[]string]
 	locs atomic.Pointer[[]*time.Location]
+	_    cacheLinePad
 }
 
 func newInternTable() *internTable {
