@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -145,7 +146,7 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
 			}
 			res = errorResult(err, context.Cause(r.workCtx))
 		}
-		now = r.e.clk.Now()
+		now = clock.Later(r.e.clk, now)
 		ev := &t.LifecycleEvents[k]
 		ev.Status, ev.EndTime = res.Status, now
 		if res.Message != "" || res.LogTail != "" || res.Status == target.EventFailed {

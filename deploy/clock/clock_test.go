@@ -3,6 +3,7 @@ package clock_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -124,5 +125,32 @@ func TestSystemClock(t *testing.T) {
 	}
 	if c.Now().IsZero() {
 		t.Error("System().Now() is zero")
+	}
+}
+
+// Later is a reading of the clock: on a fake, its time; on the system
+// clock, a time between readings of Now taken before and after it, that
+// keeps the monotonic reading (so intervals between Later readings are
+// true even when the wall clock is set).
+func TestLater(t *testing.T) {
+	f := clock.NewFake(start)
+	f.Advance(time.Minute)
+	if got := clock.Later(f, start); !got.Equal(start.Add(time.Minute)) {
+		t.Errorf("Later(fake, start) = %v; want the fake's now, %v", got, start.Add(time.Minute))
+	}
+
+	c := clock.System()
+	first := c.Now()
+	before := c.Now()
+	got := clock.Later(c, first)
+	after := c.Now()
+	if got.Before(before) || got.After(after) {
+		t.Errorf("Later(system, t) = %v; want a time between %v and %v", got, before, after)
+	}
+	if !strings.Contains(got.String(), " m=") { // how time.Time shows a monotonic reading
+		t.Errorf("Later(system, t) = %v dropped the monotonic reading", got)
+	}
+	if got := clock.Later(c, time.Time{}); got.Before(after) {
+		t.Errorf("Later(system, zero) = %v; want now (after %v)", got, after)
 	}
 }

@@ -21,3 +21,13 @@ func ExampleFake() {
 	<-done
 	// Output: baked at 1:00PM
 }
+
+// Timing the steps of a job: each reading builds on the one before it.
+func ExampleLater() {
+	clk := clock.NewFake(time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC))
+	started := clk.Now()
+	clk.Advance(90 * time.Second) // the first step runs
+	ended := clock.Later(clk, started)
+	fmt.Println("step took", ended.Sub(started))
+	// Output: step took 1m30s
+}
