@@ -164,13 +164,14 @@ type runner struct {
 
 	// qmu guards the queue of work and the completions not yet reported
 	// (see executor_work.go). Lock order: pmu, then qmu.
-	qmu     sync.Mutex
-	queue   []item       // work handed out, not yet taken: queue[qhead:]
-	qhead   int          // the next item to take
-	workers int          // worker goroutines
-	takers  int          // workers that will take from the queue before they stop
-	done    []completion // finished work, not yet reported to the planner
-	spare   []completion // done's other buffer
+	qmu      sync.Mutex
+	queue    []item       // work handed out, not yet taken: queue[qhead:]
+	qhead    int          // the next item to take
+	workers  int          // worker goroutines
+	takers   int          // workers that will take from the queue before they stop
+	starting bool         // a worker was started and has not taken an item yet
+	done     []completion // finished work, not yet reported to the planner
+	spare    []completion // done's other buffer
 
 	undelivered atomic.Int32 // len(done), read without qmu
 	delivering  atomic.Bool  // a worker is reporting completions

@@ -23,9 +23,10 @@ type item struct {
 
 // The work of a deployment runs on worker goroutines, at most one per item
 // in flight (and at most Options.Concurrency), started with the runner's
-// errgroup. A worker takes an item from the queue, runs it, leaves its
-// completion to be reported to the planner, and takes the next item, until
-// the queue is empty.
+// errgroup one after another, as the queue needs them (startLocked). A
+// worker takes an item from the queue, runs it, leaves its completion to
+// be reported to the planner, and takes the next item, until the queue is
+// empty.
 //
 // Two locks keep workers from waiting for each other. qmu guards the queue
 // and the completions not yet reported; a worker holds it for a few
@@ -49,8 +50,13 @@ type cacheLinePad struct{ _ [128]byte }
 
 // worker takes items from the queue and runs them until it is empty.
 func (r *runner) worker() error {
+	first := true
 	for {
-		it, ok := r.take()
+		it, ok, another := r.take(first)
+		first = false
+		if another {
+			r.spawn(1)
+		}
 		if !ok {
 			return nil
 		}
@@ -66,11 +72,16 @@ func (r *runner) worker() error {
 }
 
 // take returns the next queued item, or false when the worker should
-// stop: the queue is empty, the run failed, or it is ending.
-func (r *runner) take() (item, bool) {
+// stop: the queue is empty, the run failed, or it is ending. first says
+// that the worker was just started. another says that the worker must
+// start the next worker (see startLocked).
+func (r *runner) take(first bool) (it item, ok, another bool) {
 	stop := r.halted.Load() || r.ending()
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
+	if first {
+		r.starting = false
+	}
 	for !stop && r.qhead == len(r.queue) && r.delivering.Load() {
 		// Another worker is reporting, maybe this worker's own
 		// completion: the targets it hands out come in a moment, and
@@ -85,14 +96,36 @@ func (r *runner) take() (item, bool) {
 	r.takers--
 	if stop || r.qhead == len(r.queue) {
 		r.workers--
-		return item{}, false
+		return item{}, false, false
 	}
-	it := r.queue[r.qhead]
+	it = r.queue[r.qhead]
 	r.qhead++
 	if r.qhead == len(r.queue) {
 		r.queue, r.qhead = r.queue[:0], 0
 	}
-	return it, true
+	return it, true, r.startLocked()
+}
+
+// startLocked reports whether to start one more worker, and counts it:
+// when a queued item has no worker on its way to take it and no worker is
+// being started. Workers are started one after another, each by the one
+// before it once it has taken an item, rather than all at once: when
+// lifecycle events block, each worker blocks at once and the next one
+// starts (a window of 50,000 fills in milliseconds); when they do not,
+// the workers there are take the queue's items themselves, and a fleet of
+// instant events does not cost a goroutine and its stack per target in
+// flight. r.qmu is held.
+func (r *runner) startLocked() bool {
+	if r.starting || len(r.queue)-r.qhead <= r.takers {
+		return false
+	}
+	if c := r.e.opts.Concurrency; c > 0 && r.workers >= c {
+		return false
+	}
+	r.workers++
+	r.takers++
+	r.starting = true
+	return true
 }
 
 // leave hands c over for reporting; the worker then takes another item.
@@ -141,17 +174,10 @@ func (r *runner) enqueueLocked(items []item) int {
 		r.queue, r.qhead = r.queue[:n], 0
 	}
 	r.queue = append(r.queue, items...)
-	// Every queued item needs a worker on its way to take it: workers
-	// that are running or leaving a completion count (takers); start
-	// the rest.
-	n := len(r.queue) - r.qhead - r.takers
-	if c := r.e.opts.Concurrency; c > 0 {
-		n = min(n, c-r.workers)
+	if r.startLocked() {
+		return 1
 	}
-	n = max(n, 0)
-	r.workers += n
-	r.takers += n
-	return n
+	return 0
 }
 
 // spawn starts n workers.
