@@ -92,6 +92,7 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 			runtime.Gosched()
 		}
 		r.qmu.Lock()
+		stop = r.halted.Load() || r.ending()
 	}
 	r.takers--
 	if stop || r.qhead == len(r.queue) {
@@ -112,9 +113,9 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 // before it once it has taken an item, rather than all at once: when
 // lifecycle events block, each worker blocks at once and the next one
 // starts (a window of 50,000 fills in milliseconds); when they do not,
-// the workers there are take the queue's items themselves, and a fleet of
-// instant events does not cost a goroutine and its stack per target in
-// flight. r.qmu is held.
+// the workers already running take the queue's items themselves, and a
+// fleet of instant events does not cost a goroutine and its stack per
+// target in flight. r.qmu is held.
 func (r *runner) startLocked() bool {
 	if r.starting || len(r.queue)-r.qhead <= r.takers {
 		return false
