@@ -50,10 +50,8 @@ type cacheLinePad struct{ _ [128]byte }
 
 // worker takes items from the queue and runs them until it is empty.
 func (r *runner) worker() error {
-	first := true
+	it, ok, another := r.take(true)
 	for {
-		it, ok, another := r.take(first)
-		first = false
 		if another {
 			r.spawn(1)
 		}
@@ -66,8 +64,11 @@ func (r *runner) worker() error {
 		} else {
 			c = r.runTarget(it.i, it.phase, it.stopped)
 		}
-		r.leave(c)
+		it, ok, another = r.leave(c)
 		r.deliver()
+		if !ok {
+			it, ok, another = r.take(false)
+		}
 	}
 }
 
@@ -99,12 +100,7 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 		r.workers--
 		return item{}, false, false
 	}
-	it = r.queue[r.qhead]
-	r.qhead++
-	if r.qhead == len(r.queue) {
-		r.queue, r.qhead = r.queue[:0], 0
-	}
-	return it, true, r.startLocked()
+	return r.popLocked(), true, r.startLocked()
 }
 
 // startLocked reports whether to start one more worker, and counts it:
@@ -129,20 +125,37 @@ func (r *runner) startLocked() bool {
 	return true
 }
 
-// leave hands c over for reporting; the worker then takes another item.
-func (r *runner) leave(c completion) {
+// leave hands c over for reporting and, in the same breath, takes the
+// next queued item when there is one and the run goes on (ok; another as
+// for take). Otherwise the worker is left on its way to take (after
+// deliver, which may queue more).
+func (r *runner) leave(c completion) (it item, ok, another bool) {
 	r.qmu.Lock()
+	defer r.qmu.Unlock()
 	r.done = append(r.done, c)
-	r.takers++
 	r.undelivered.Add(1)
-	r.qmu.Unlock()
+	if r.qhead == len(r.queue) || r.halted.Load() || r.ending() {
+		r.takers++
+		return item{}, false, false
+	}
+	return r.popLocked(), true, r.startLocked()
+}
+
+// popLocked removes the first queued item and returns it. r.qmu is held.
+func (r *runner) popLocked() item {
+	it := r.queue[r.qhead]
+	r.qhead++
+	if r.qhead == len(r.queue) {
+		r.queue, r.qhead = r.queue[:0], 0
+	}
+	return it
 }
 
 // deliver reports the completions left so far to the planner, unless
 // another worker is doing so: that one sees them before it stops (it
 // checks again once it is done), so no completion is left behind.
 func (r *runner) deliver() {
-	for r.undelivered.Load() > 0 && r.delivering.CompareAndSwap(false, true) {
+	for r.undelivered.Load() > 0 && !r.delivering.Load() && r.delivering.CompareAndSwap(false, true) {
 		r.pmu.Lock()
 		r.qmu.Lock()
 		batch := r.done
