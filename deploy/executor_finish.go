@@ -34,7 +34,7 @@ func (r *runner) finishDecided(ctx context.Context, end Ending, progress plan.Pr
 	rollbackID, rollbackMsg := r.rollbackPlan(end)
 	autoUpdateID := ""
 	if end.Status == StatusSucceeded && r.wantsAutoUpdate() {
-		outdated, err := r.e.outdatedTargets(ctx, r.d, r.group, r.memberIDs())
+		outdated, err := r.e.outdatedTargets(ctx, r.d, r.group, r.targets)
 		if err != nil {
 			r.e.log.Warn("cannot look for outdated instances", "deployment", r.id, "error", err.Error())
 		} else if len(outdated) > 0 {
@@ -377,19 +377,10 @@ func (e *Executor) newID() string {
 	return NewDeploymentID()
 }
 
-// memberIDs returns the IDs of the deployment's targets.
-func (r *runner) memberIDs() map[string]bool {
-	in := make(map[string]bool, len(r.targets))
-	for i := range r.targets {
-		in[r.targets[i].TargetID] = true
-	}
-	return in
-}
-
 // outdatedTargets returns the group's targets that are not part of d and do
-// not run d's revision: instances launched while d ran (spec §5). in holds
-// the IDs of d's targets; nil reads them from the store.
-func (e *Executor) outdatedTargets(ctx context.Context, d *Deployment, g *Group, in map[string]bool) ([]string, error) {
+// not run d's revision: instances launched while d ran (spec §5). members
+// are d's targets; nil reads them from the store.
+func (e *Executor) outdatedTargets(ctx context.Context, d *Deployment, g *Group, members []DeploymentTarget) ([]string, error) {
 	if g == nil || e.platform.Lister == nil {
 		return nil, nil
 	}
@@ -397,8 +388,14 @@ func (e *Executor) outdatedTargets(ctx context.Context, d *Deployment, g *Group,
 	if err != nil {
 		return nil, err
 	}
-	if in == nil {
-		in = map[string]bool{}
+	if sameTargets(listed, members) {
+		return nil, nil // the fleet did not change: the usual case, without a set of 100k IDs
+	}
+	in := make(map[string]bool, len(members))
+	for i := range members {
+		in[members[i].TargetID] = true
+	}
+	if members == nil {
 		for t, err := range AllTargets(ctx, e.store, d.ID) {
 			if err != nil {
 				return nil, err
@@ -422,4 +419,17 @@ func (e *Executor) outdatedTargets(ctx context.Context, d *Deployment, g *Group,
 		out = append(out, t.ID)
 	}
 	return out, nil
+}
+
+// sameTargets reports whether listed names exactly members, in order.
+func sameTargets(listed []target.Target, members []DeploymentTarget) bool {
+	if len(listed) != len(members) || members == nil {
+		return false
+	}
+	for i := range listed {
+		if listed[i].ID != members[i].TargetID {
+			return false
+		}
+	}
+	return true
 }
