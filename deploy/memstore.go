@@ -704,10 +704,8 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		if int(hint) < len(strs) && strs[hint] == v {
 			return hint // the common case
 		}
-		for k := uint16(1); k <= lastEventStatusID; k++ {
-			if strs[k] == v {
-				return k
-			}
+		if k, ok := knownID(v); ok {
+			return k
 		}
 		i, ok := s.tab.idHint(v, hint)
 		full = full || !ok
@@ -759,13 +757,8 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 	return nil
 }
 
-// knownPending is the preinterned ID of "Pending" and lastEventStatusID
-// that of "Skipped": IDs 1 to 5 are the lifecycle event statuses (see
-// preinterned).
-const (
-	knownPending      = 1
-	lastEventStatusID = 5
-)
+// knownPending is the preinterned ID of "Pending" (see preinterned).
+const knownPending = 1
 
 // storeTarget completes mt and evs, packed by packTarget from t, and
 // makes them the record's new value: the target snapshot, the
