@@ -512,10 +512,8 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 	if !ok {
 		return nil, recErr("target", targetKey(deploymentID, targetID), ErrNotFound)
 	}
-	rec := md.recs.at(i)
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
-	t := s.decodeTarget(md.id, &rec.memTarget)
+	var t DeploymentTarget
+	s.decodeRecord(&t, md, i, nil)
 	return &t, nil
 }
 
@@ -597,53 +595,6 @@ func (md *memDeployment) record(at int, id string) *memRecord {
 
 // ListTargets implements TargetStore.
 func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken string, limit int) ([]DeploymentTarget, string, error) {
-	return s.listTargets(ctx, deploymentID, pageToken, limit, nil)
-}
-
-// runnerTargets appends the decoded target records of md to dst, in the
-// order of ListTargets, for the executor's runner: one slice for the
-// whole fleet rather than a page at a time, and, since the runner never
-// changes a target's tags, records whose stored targets share one tag map
-// share one copy of it rather than a copy each (the copy is still the
-// runner's own, never the stored map).
-func (s *MemoryStore) runnerTargets(ctx context.Context, md *memDeployment, dst []DeploymentTarget) ([]DeploymentTarget, error) {
-	if err := ctxErr(ctx, "deployment", md.id); err != nil {
-		return dst, err
-	}
-	n := md.recs.published()
-	dst = slices.Grow(dst, n)
-	var tags tagCopies
-	for i := range n {
-		dst = append(dst, DeploymentTarget{})
-		rec := md.recs.at(i)
-		rec.mu.Lock()
-		s.decodeTargetInto(&dst[len(dst)-1], md.id, &rec.memTarget, &tags)
-		rec.mu.Unlock()
-	}
-	return dst, nil
-}
-
-// tagCopies remembers the copy of the stored tag map decoded last.
-type tagCopies struct {
-	stored uintptr // the stored map's identity
-	copied map[string]string
-}
-
-// of returns a copy of the stored map m, the same copy as last time when m
-// is the same stored map.
-func (c *tagCopies) of(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	if p := reflect.ValueOf(m).Pointer(); p != c.stored {
-		c.stored, c.copied = p, maps.Clone(m)
-	}
-	return c.copied
-}
-
-// listTargets is ListTargets; tags, when not nil, shares tag copies
-// (see runnerTargets).
-func (s *MemoryStore) listTargets(ctx context.Context, deploymentID, pageToken string, limit int, tags *tagCopies) ([]DeploymentTarget, string, error) {
 	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
 		return nil, "", err
 	}
@@ -672,16 +623,60 @@ func (s *MemoryStore) listTargets(ctx context.Context, deploymentID, pageToken s
 	}
 	page := make([]DeploymentTarget, end-start)
 	for i := start; i < end; i++ {
-		rec := md.recs.at(i)
-		rec.mu.Lock()
-		s.decodeTargetInto(&page[i-start], md.id, &rec.memTarget, tags)
-		rec.mu.Unlock()
+		s.decodeRecord(&page[i-start], md, i, nil)
 	}
 	next := ""
 	if end < stored {
 		next = page[len(page)-1].TargetID
 	}
 	return page, next, nil
+}
+
+// runnerTargets appends the decoded target records of md to dst, in the
+// order of ListTargets, for the executor's runner: one slice for the
+// whole fleet rather than a page at a time, and, since the runner never
+// changes a target's tags, records whose stored targets share one tag map
+// share one copy of it rather than a copy each (the copy is still the
+// runner's own, never the stored map).
+func (s *MemoryStore) runnerTargets(ctx context.Context, md *memDeployment, dst []DeploymentTarget) ([]DeploymentTarget, error) {
+	if err := ctxErr(ctx, "deployment", md.id); err != nil {
+		return dst, err
+	}
+	n := md.recs.published()
+	dst = slices.Grow(dst, n)
+	var tags tagCopies
+	for i := range n {
+		dst = append(dst, DeploymentTarget{})
+		s.decodeRecord(&dst[len(dst)-1], md, i, &tags)
+	}
+	return dst, nil
+}
+
+// decodeRecord decodes record i of md into *t, which must be zero, under
+// the record's lock; tags as for decodeTargetInto.
+func (s *MemoryStore) decodeRecord(t *DeploymentTarget, md *memDeployment, i int, tags *tagCopies) {
+	rec := md.recs.at(i)
+	rec.mu.Lock()
+	defer rec.mu.Unlock()
+	s.decodeTargetInto(t, md.id, &rec.memTarget, tags)
+}
+
+// tagCopies remembers the copy of the stored tag map decoded last.
+type tagCopies struct {
+	stored uintptr // the stored map's identity
+	copied map[string]string
+}
+
+// of returns a copy of the stored map m, the same copy as last time when m
+// is the same stored map.
+func (c *tagCopies) of(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	if p := reflect.ValueOf(m).Pointer(); p != c.stored {
+		c.stored, c.copied = p, maps.Clone(m)
+	}
+	return c.copied
 }
 
 // sameTarget reports whether a and b are equal, comparing the cheap
@@ -819,15 +814,8 @@ func (b *packBuf) events(n int) []memEvent {
 	return make([]memEvent, n)
 }
 
-// decodeTarget unpacks mt into a DeploymentTarget the caller owns. It must
-// be called with mt's record lock held.
-func (s *MemoryStore) decodeTarget(deploymentID string, mt *memTarget) DeploymentTarget {
-	var t DeploymentTarget
-	s.decodeTargetInto(&t, deploymentID, mt, nil)
-	return t
-}
-
-// decodeTargetInto is decodeTarget writing into *t, which must be zero.
+// decodeTargetInto unpacks mt into *t, which must be zero and becomes the
+// caller's own; mt's record lock must be held.
 // tags, when not nil, gives the copy of the target's tags.
 func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget, tags *tagCopies) {
 	strs := s.tab.strings()
