@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,17 +98,18 @@ var errAbort = errors.New("deploy: lifecycle event aborted by a stop request (Ab
 // (a store failure, the caller's ctx).
 var errStopRun = errors.New("deploy: the run ended")
 
-// completion is a finished piece of work reported to the loop.
+// completion is a finished piece of work, to be reported to the planner.
+// The target's new status is its record's (r.targets[i].Status): the
+// worker is done with the record when it leaves the completion.
 type completion struct {
-	i      int32 // target index; -1 for a step
-	ok     bool
-	status target.TargetStatus // the target's stored status
-	res    plan.StepResult
+	i  int32 // target index; -1 for a step
+	ok bool
 	// interrupted: the work stopped because the run is ending and nothing
 	// was recorded.
 	interrupted bool
-	err         error     // a store failure: the run must end
-	at          time.Time // when it finished, when known
+	err         error            // a store failure: the run must end
+	at          time.Time        // when it finished, when known
+	res         *plan.StepResult // a step's result
 }
 
 // runner runs one deployment in this process. Its fields are owned by the
@@ -462,7 +464,7 @@ func (r *runner) restart() {
 	r.resumed = nil
 	if r.resumeStep {
 		r.resumeStep = false
-		items = append(items, item{i: -1, phase: phase, step: r.resumedStep()})
+		items = append(items, stepItem(phase, r.resumedStep()))
 	}
 	r.pmu.Lock()
 	n := r.enqueueLocked(items)
@@ -488,13 +490,13 @@ func (r *runner) decide(ctx context.Context, act bool) (plan.Decision, error) {
 	}
 	now := r.e.clk.Now()
 	dec := r.p.Next(now)
-	items := r.pendingStart
+	items := slices.Grow(r.pendingStart, len(dec.Start)+1)
 	r.pendingStart = nil
 	for _, i := range dec.Start {
 		items = append(items, item{i: int32(i), phase: dec.Phase})
 	}
 	if dec.Step != nil {
-		items = append(items, item{i: -1, phase: dec.Phase, step: *dec.Step})
+		items = append(items, stepItem(dec.Phase, *dec.Step))
 	}
 	r.needLoop = false
 	saved, status := r.saved, r.status

@@ -260,6 +260,9 @@ func (r *runner) resumedStep() plan.Step {
 	return s
 }
 
+// stepFinished is the completion of a step with result res.
+func stepFinished(res plan.StepResult) completion { return completion{i: -1, res: &res} }
+
 // runStep performs one step and records it: a Lambda or ECS hook or
 // reserved event on the service's target (its lifecycle event InProgress,
 // then its result), a traffic shift, or the removal of the originals.
@@ -269,7 +272,7 @@ func (r *runner) runStep(s plan.Step) completion {
 		return r.terminateOriginals(ctx)
 	}
 	if r.svc == nil {
-		return completion{i: -1, res: plan.StepResult{ErrorCode: plan.InternalError, Message: "no service target to run " + string(s.Phase) + " on"}}
+		return stepFinished(plan.StepResult{ErrorCode: plan.InternalError, Message: "no service target to run " + string(s.Phase) + " on"})
 	}
 	ev := target.LifecycleEvent(s.Phase)
 	now := r.e.clk.Now()
@@ -277,7 +280,7 @@ func (r *runner) runStep(s plan.Step) completion {
 	if r.stopping.Load() {
 		// Handed out just before a stop, or cut off by a crash after one:
 		// it does not start (spec §11.14).
-		return completion{i: -1, res: plan.StepResult{Message: "not run: the deployment was stopped"}}
+		return stepFinished(plan.StepResult{Message: "not run: the deployment was stopped"})
 	}
 	if len(t.LifecycleEvents) == 0 {
 		events, err := target.Sequence{Platform: r.d.ComputePlatform, Kind: target.KindTrafficShift}.Events()
@@ -290,7 +293,7 @@ func (r *runner) runStep(s plan.Step) completion {
 	}
 	k := slices.IndexFunc(t.LifecycleEvents, func(e LifecycleEventRecord) bool { return e.Name == ev })
 	if k < 0 {
-		return completion{i: -1, res: plan.StepResult{ErrorCode: plan.InternalError, Message: fmt.Sprintf("event %s is not one of target %s's", ev, t.TargetID)}}
+		return stepFinished(plan.StepResult{ErrorCode: plan.InternalError, Message: fmt.Sprintf("event %s is not one of target %s's", ev, t.TargetID)})
 	}
 	if t.LifecycleEvents[k].Status != target.EventInProgress || t.Status != target.TargetInProgress {
 		t.Status = target.TargetInProgress
@@ -330,7 +333,7 @@ func (r *runner) runStep(s plan.Step) completion {
 	if !out.Succeeded && r.d.ComputePlatform == config.ECS && ev.Reserved(config.ECS) {
 		out.ErrorCode = plan.ECSUpdateError
 	}
-	return completion{i: -1, res: out}
+	return stepFinished(out)
 }
 
 // performStep does a Lambda or ECS step's work.
@@ -420,7 +423,7 @@ func (r *runner) terminateOriginals(ctx context.Context) completion {
 	var originals []target.Target
 	if r.svcData != nil {
 		if r.svcData.original == r.svcData.replacement {
-			return completion{i: -1, res: plan.StepResult{Succeeded: true}} // a rollback with nothing to remove
+			return stepFinished(plan.StepResult{Succeeded: true}) // a rollback with nothing to remove
 		}
 		originals = []target.Target{r.svcData.originalTarget}
 	} else {
@@ -434,9 +437,9 @@ func (r *runner) terminateOriginals(ctx context.Context) completion {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errAbort) {
 			return completion{i: -1, interrupted: true}
 		}
-		return completion{i: -1, res: plan.StepResult{Message: "terminating the originals: " + err.Error()}}
+		return stepFinished(plan.StepResult{Message: "terminating the originals: " + err.Error()})
 	}
-	return completion{i: -1, res: plan.StepResult{Succeeded: true}}
+	return stepFinished(plan.StepResult{Succeeded: true})
 }
 
 // provisionGreen makes the replacement fleet of a Server blue/green

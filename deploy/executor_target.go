@@ -104,7 +104,7 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
 		// Handed out just before a stop: it never starts (spec §11.14) and
 		// keeps its status (Pending: Skipped when the deployment ends;
 		// Ready: installed, never rerouted).
-		return completion{i: i, ok: false, status: t.Status}
+		return completion{i: i, ok: false}
 	}
 	now := r.e.clk.Now()
 	if lo == 0 || len(t.LifecycleEvents) != len(all) {
@@ -237,7 +237,7 @@ func (r *runner) targetDone(i int32, phase plan.Phase, ok bool, now time.Time) c
 		eventSlices.Put(buf)
 		t.LifecycleEvents = nil
 	}
-	return completion{i: i, ok: ok, status: t.Status, at: now}
+	return completion{i: i, ok: ok, at: now}
 }
 
 // endStatus is a target's status once its part of phase is over.

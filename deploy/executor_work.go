@@ -13,12 +13,17 @@ import (
 // item is a piece of work the planner handed out: a target to run through
 // a phase's lifecycle events, or a deployment-wide step.
 type item struct {
-	i     int32 // target index; -1 for a step
-	phase plan.Phase
+	i int32 // target index; -1 for a step
 	// stopped: a target found InProgress when a stopped deployment was
 	// resumed (see runTarget).
 	stopped bool
-	step    plan.Step
+	phase   plan.Phase
+	step    *plan.Step // the step, for i == -1
+}
+
+// stepItem returns the item that runs step s of phase.
+func stepItem(phase plan.Phase, s plan.Step) item {
+	return item{i: -1, phase: phase, step: &s}
 }
 
 // The work of a deployment runs on worker goroutines, at most one per item
@@ -60,7 +65,7 @@ func (r *runner) worker() error {
 		}
 		var c completion
 		if it.i < 0 {
-			c = r.runStep(it.step)
+			c = r.runStep(*it.step)
 		} else {
 			c = r.runTarget(it.i, it.phase, it.stopped)
 		}
@@ -243,7 +248,7 @@ func (r *runner) reportLocked(batch []completion) []item {
 			r.pendingStart = append(r.pendingStart, item{i: int32(i), phase: dec.Phase})
 		}
 		if dec.Step != nil {
-			r.pendingStart = append(r.pendingStart, item{i: -1, phase: dec.Phase, step: *dec.Step})
+			r.pendingStart = append(r.pendingStart, stepItem(dec.Phase, *dec.Step))
 		}
 		r.needLoop = true
 		r.wakeLoop()
@@ -277,14 +282,14 @@ func (r *runner) finishedLocked(c completion) bool {
 		r.wakeLoop()
 		return false
 	case c.i < 0:
-		if err := r.p.StepFinished(c.res); err != nil {
+		if err := r.p.StepFinished(*c.res); err != nil {
 			r.failLocked(&DeploymentError{DeploymentID: r.id, Op: "reporting a step", Err: err})
 		}
 		r.needLoop = true
 		r.wakeLoop()
 		return false
 	}
-	r.overview.Move(target.TargetInProgress, c.status)
+	r.overview.Move(target.TargetInProgress, r.targets[c.i].Status)
 	if err := r.p.Finished(int(c.i), c.ok); err != nil {
 		r.failLocked(&DeploymentError{DeploymentID: r.id, Op: "reporting target " + r.targets[c.i].TargetID, Err: err})
 		return false
