@@ -76,8 +76,13 @@ type memDeployment struct {
 // memTarget is a DeploymentTarget without its deployment ID, enum strings
 // interned and times packed.
 type memTarget struct {
-	tgt     target.Target
-	events  []memEvent
+	tgt    target.Target
+	events []memEvent
+	// diags are the events' diagnostics, by event index; nil when no
+	// event has any. Kept apart so that events hold no pointers: the
+	// collector skips them, and copying them needs no write barriers.
+	// (A pointer, to keep memTarget within 128 bytes.)
+	diags   *[]*Diagnostics
 	updSec  int64
 	version int64
 	updNsec int32
@@ -89,13 +94,13 @@ type memTarget struct {
 }
 
 // memEvent is a LifecycleEventRecord with its strings interned and its
-// times packed: 40 bytes instead of 88.
+// times packed, and without its diagnostics (memTarget.diags): 32 bytes
+// instead of 88, and no pointers.
 type memEvent struct {
 	startSec, endSec   int64
 	startNsec, endNsec int32
 	startLoc, endLoc   uint16
 	name, status       uint16
-	diag               *Diagnostics
 }
 
 type memInstance struct {
@@ -689,9 +694,8 @@ func sameTarget(a, b *target.Target) bool {
 // packTarget packs t's fields but its target snapshot, its version and
 // its events' diagnostics into mt and evs (len(evs) ==
 // len(t.LifecycleEvents)), without md's lock, so that the lock is held
-// only to store the result (storeTarget). evs[i].diag is left pointing to
-// t's Diagnostics, which storeTarget copies. It returns an error when the
-// intern table is full.
+// only to store the result (storeTarget, which copies the diagnostics).
+// It returns an error when the intern table is full.
 func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent) error {
 	full := false
 	strs, locs := s.tab.strings(), s.tab.locations()
@@ -737,7 +741,6 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		same = same && me.name == hint
 		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
 		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
-		me.diag = e.Diagnostics
 	}
 	if full {
 		return invalid("target", targetKey(md.id, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
@@ -778,17 +781,11 @@ func (s *MemoryStore) storeTarget(md *memDeployment, t *DeploymentTarget, mt *me
 	default:
 		mt.tgt = cloneTarget(t.Target)
 	}
-	for i := range evs {
-		d := evs[i].diag
-		if d == nil {
-			continue
-		}
-		if cur != nil && i < len(cur.events) && cur.events[i].diag != nil && *cur.events[i].diag == *d {
-			evs[i].diag = cur.events[i].diag // stored values are never changed, so they may be shared
-		} else {
-			evs[i].diag = clonePtr(d)
-		}
+	var curDiags *[]*Diagnostics
+	if cur != nil {
+		curDiags = cur.diags
 	}
+	mt.diags = storeDiagnostics(t.LifecycleEvents, curDiags)
 	n := len(evs)
 	switch {
 	case n == 0:
@@ -800,6 +797,41 @@ func (s *MemoryStore) storeTarget(md *memDeployment, t *DeploymentTarget, mt *me
 		mt.events = md.recs.newEvents(n)
 		copy(mt.events, evs)
 	}
+}
+
+// storeDiagnostics returns the stored form of the diagnostics of evs
+// (memTarget.diags): nil when no event has any, cur when they are those
+// stored already. Stored values are never changed, so an unchanged
+// Diagnostics is shared rather than copied.
+func storeDiagnostics(evs []LifecycleEventRecord, cur *[]*Diagnostics) *[]*Diagnostics {
+	var stored []*Diagnostics
+	if cur != nil {
+		stored = *cur
+	}
+	same := len(stored) == len(evs)
+	has := false
+	for i := range evs {
+		d := evs[i].Diagnostics
+		has = has || d != nil
+		same = same && (d == nil) == (stored[i] == nil) && (d == nil || *d == *stored[i])
+	}
+	switch {
+	case !has:
+		return nil
+	case same:
+		return cur
+	}
+	out := make([]*Diagnostics, len(evs))
+	for i := range evs {
+		switch d := evs[i].Diagnostics; {
+		case d == nil:
+		case i < len(stored) && stored[i] != nil && *stored[i] == *d:
+			out[i] = stored[i]
+		default:
+			out[i] = clonePtr(d)
+		}
+	}
+	return &out
 }
 
 // packBuf is room for the events of a record on the stack: Server
@@ -839,11 +871,13 @@ func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string,
 		for i := range mt.events {
 			me := &mt.events[i]
 			t.LifecycleEvents[i] = LifecycleEventRecord{
-				Name:        target.LifecycleEvent(strs[me.name]),
-				Status:      target.LifecycleEventStatus(strs[me.status]),
-				StartTime:   unpackTime(locs, me.startSec, me.startNsec, me.startLoc),
-				EndTime:     unpackTime(locs, me.endSec, me.endNsec, me.endLoc),
-				Diagnostics: clonePtr(me.diag),
+				Name:      target.LifecycleEvent(strs[me.name]),
+				Status:    target.LifecycleEventStatus(strs[me.status]),
+				StartTime: unpackTime(locs, me.startSec, me.startNsec, me.startLoc),
+				EndTime:   unpackTime(locs, me.endSec, me.endNsec, me.endLoc),
+			}
+			if mt.diags != nil {
+				t.LifecycleEvents[i].Diagnostics = clonePtr((*mt.diags)[i])
 			}
 		}
 	}

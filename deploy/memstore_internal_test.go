@@ -24,12 +24,35 @@ func TestLocKeyCoversLocation(t *testing.T) {
 
 // The packed forms are what keeps a million targets under a kilobyte each.
 func TestPackedSizes(t *testing.T) {
-	if n := unsafe.Sizeof(memEvent{}); n > 40 {
-		t.Errorf("memEvent is %d bytes; keep it at most 40", n)
+	if n := unsafe.Sizeof(memEvent{}); n > 32 {
+		t.Errorf("memEvent is %d bytes; keep it at most 32", n)
+	}
+	if hasPointers(reflect.TypeFor[memEvent]()) {
+		t.Error("memEvent holds a pointer; keep pointers in memTarget, so that the collector skips event slabs")
 	}
 	if n := unsafe.Sizeof(memTarget{}); n > 128 {
 		t.Errorf("memTarget is %d bytes; keep it at most 128", n)
 	}
+}
+
+// hasPointers reports whether values of type t hold pointers.
+func hasPointers(t reflect.Type) bool {
+	switch t.Kind() {
+	case reflect.Struct:
+		for f := range t.Fields() {
+			if hasPointers(f.Type) {
+				return true
+			}
+		}
+		return false
+	case reflect.Array:
+		return hasPointers(t.Elem())
+	case reflect.Bool, reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64, reflect.Complex64, reflect.Complex128:
+		return false
+	}
+	return true
 }
 
 // knownID must agree with the intern table's order.
@@ -43,5 +66,40 @@ func TestKnownIDs(t *testing.T) {
 	}
 	if _, ok := knownID("Exploded"); ok {
 		t.Error("knownID knows a value it should not")
+	}
+}
+
+// storeDiagnostics keeps what is stored when nothing changed, shares the
+// Diagnostics that did not change, and copies the ones that did, so that
+// the caller's values never alias the store's.
+func TestStoreDiagnostics(t *testing.T) {
+	a := &Diagnostics{ErrorCode: "ScriptFailed", Message: "exit 1"}
+	b := &Diagnostics{ErrorCode: "Success", LogTail: "ok\n"}
+	evs := func(ds ...*Diagnostics) []LifecycleEventRecord {
+		out := make([]LifecycleEventRecord, len(ds))
+		for i, d := range ds {
+			out[i].Diagnostics = d
+		}
+		return out
+	}
+	if got := storeDiagnostics(evs(nil, nil), nil); got != nil {
+		t.Fatalf("no diagnostics stored as %v; want nil", *got)
+	}
+	first := storeDiagnostics(evs(a, nil), nil)
+	if first == nil || len(*first) != 2 || (*first)[0] == a || *(*first)[0] != *a || (*first)[1] != nil {
+		t.Fatalf("first store = %v; want a copy of a, then nil", first)
+	}
+	if again := storeDiagnostics(evs(&Diagnostics{ErrorCode: "ScriptFailed", Message: "exit 1"}, nil), first); again != first {
+		t.Error("equal diagnostics were stored again; want the stored ones kept")
+	}
+	next := storeDiagnostics(evs(a, b), first)
+	if next == first || (*next)[0] != (*first)[0] || (*next)[1] == b || *(*next)[1] != *b {
+		t.Errorf("after a change: %v; want a new list sharing the unchanged entry and copying the new one", *next)
+	}
+	if got := storeDiagnostics(evs(nil, nil), next); got != nil {
+		t.Errorf("diagnostics removed, stored as %v; want nil", *got)
+	}
+	if got := storeDiagnostics(evs(a), next); got == next || len(*got) != 1 {
+		t.Errorf("fewer events: %v; want a list of one", got)
 	}
 }
