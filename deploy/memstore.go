@@ -1140,32 +1140,75 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	// One group's records: duplicates are found by target ID — for a
-	// group without records yet, as the records go into its new,
-	// right-sized map, which is stored only once all are in.
-	var fresh map[string]memInstance
-	if oneGroup {
-		var seen map[string]memInstance
-		if len(s.instances[records[0].GroupID]) == 0 {
-			fresh = make(map[string]memInstance, len(records))
-			seen = fresh
-		} else {
-			seen = make(map[string]memInstance, len(records))
+	s.packRevisions(records, packed)
+	group := records[0].GroupID
+	if oneGroup && len(s.instances[group]) == 0 {
+		// A group without records yet: the records go into a new,
+		// right-sized map, stored only once all are in. A duplicate shows
+		// as a map that did not grow.
+		fresh := make(map[string]memInstance, len(records))
+		for i := range records {
+			packed[i].version = 1
+			fresh[records[i].TargetID] = packed[i]
+			if len(fresh) != i+1 {
+				id := records[i].TargetID
+				return dupInstance(records, slices.IndexFunc(records, func(r InstanceRecord) bool { return r.TargetID == id }), i)
+			}
 		}
+		s.instances[group] = fresh
+		for i := range records {
+			records[i].Version = 1
+		}
+		return nil
+	}
+	if oneGroup {
+		// One group's records: duplicates are found by target ID.
+		seen := make(map[string]struct{}, len(records))
 		for i := range records {
 			id := records[i].TargetID
 			if _, ok := seen[id]; ok {
 				return dupInstance(records, slices.IndexFunc(records, func(r InstanceRecord) bool { return r.TargetID == id }), i)
 			}
-			seen[id] = memInstance{}
+			seen[id] = struct{}{}
 		}
 	}
+	var m map[string]memInstance
+	group = ""
+	for i := range records {
+		r := &records[i]
+		if m == nil || r.GroupID != group {
+			group, m = r.GroupID, s.instances[r.GroupID]
+		}
+		packed[i].version = 1
+		if cur, ok := m[r.TargetID]; ok {
+			packed[i].version = cur.version + 1
+		}
+	}
+	m = nil
+	for i := range records {
+		r := &records[i]
+		if m == nil || r.GroupID != group {
+			group, m = r.GroupID, s.instances[r.GroupID]
+			if m == nil {
+				m = make(map[string]memInstance, len(records))
+				s.instances[r.GroupID] = m
+			}
+		}
+		m[r.TargetID] = packed[i]
+		r.Version = packed[i].version
+	}
+	return nil
+}
+
+// packRevisions sets the revision of packed[i] to the interned copy of
+// records[i]'s. Interning changes no record: the table is a cache of
+// shared, never-mutated copies, so a call that fails afterwards leaves
+// the store's contents as they were. s.mu is held.
+func (s *MemoryStore) packRevisions(records []InstanceRecord, packed []memInstance) {
 	var (
 		lastIn  *revision.Location // records of a batch often share one revision
 		lastKey locKey
 		lastOut *revision.Location
-		group   string
-		m       map[string]memInstance
 	)
 	for i := range records {
 		r := &records[i]
@@ -1181,32 +1224,7 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 			lastIn = r.Revision
 			packed[i].rev = lastOut
 		}
-		if m == nil || r.GroupID != group {
-			group, m = r.GroupID, s.instances[r.GroupID]
-		}
-		packed[i].version = 1
-		if cur, ok := m[r.TargetID]; ok {
-			packed[i].version = cur.version + 1
-		}
 	}
-	m = nil
-	if fresh != nil {
-		group, m = records[0].GroupID, fresh
-		s.instances[group] = fresh
-	}
-	for i := range records {
-		r := &records[i]
-		if m == nil || r.GroupID != group {
-			group, m = r.GroupID, s.instances[r.GroupID]
-			if m == nil {
-				m = make(map[string]memInstance, len(records))
-				s.instances[r.GroupID] = m
-			}
-		}
-		m[r.TargetID] = packed[i]
-		r.Version = packed[i].version
-	}
-	return nil
 }
 
 // dupInstance is PutInstances' error for records[j] and records[i], which
