@@ -710,13 +710,20 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		full = full || !ok
 		return i
 	}
+	// The times of a record nearly always share one location (UTC for
+	// the zero time, Local for the system clock's readings): the last one
+	// found is tried first.
+	lastLoc, lastIdx := locs[0], uint16(0)
 	when := func(t time.Time) (int64, int32, uint16) {
-		if l := t.Location(); l == locs[0] {
-			return t.Unix(), int32(t.Nanosecond()), 0
+		if l := t.Location(); l != lastLoc {
+			sec, nsec, loc, ok := s.tab.packTime(t)
+			full = full || !ok
+			if ok {
+				lastLoc, lastIdx = l, loc
+			}
+			return sec, nsec, loc
 		}
-		sec, nsec, loc, ok := s.tab.packTime(t)
-		full = full || !ok
-		return sec, nsec, loc
+		return t.Unix(), int32(t.Nanosecond()), lastIdx
 	}
 	mt.label = str(string(t.Label), 0)
 	mt.inst = str(string(t.InitialInstanceHealth), 0)
