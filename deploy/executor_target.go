@@ -94,8 +94,21 @@ var eventSlices = sync.Pool{New: func() any { return new([]LifecycleEventRecord)
 // target and skips the rest. stopped marks a target found InProgress when
 // a stopped deployment is resumed: its events were cut off by the crash and
 // are not run again (spec §11.14); it is recorded Failed.
-func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
-	t := &r.targets[i]
+//
+// The worker runs the target on its own copy of the record (in scratch,
+// which it reuses from target to target) and puts the copy back once
+// done: records of neighbouring targets share cache lines, and workers on
+// other cores write them at the same time, so writing the record in place
+// made each core wait for the other's cache (false sharing).
+func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool, scratch *DeploymentTarget) completion {
+	*scratch = r.targets[i]
+	c := r.runRecord(i, scratch, phase, stopped)
+	r.targets[i] = *scratch
+	return c
+}
+
+// runRecord is runTarget on t, the worker's copy of target i's record.
+func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopped bool) completion {
 	all, lo, hi := r.seqs.forPhase(phase)
 	if hi <= lo {
 		return completion{i: i, err: &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("phase %s runs no lifecycle events on target %s", phase, t.TargetID)}}
@@ -122,7 +135,7 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
 		}
 	}
 	if stopped {
-		return r.interruptTarget(i, lo, hi, now)
+		return r.interruptTarget(i, t, lo, hi, now)
 	}
 	t.Status = target.TargetInProgress
 	t.LifecycleEvents[lo].Status = target.EventInProgress
@@ -186,13 +199,12 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool) completion {
 		}
 		r.eventChanged(t, next, now)
 	}
-	return r.targetDone(i, phase, ok, now)
+	return r.targetDone(i, t, phase, ok, now)
 }
 
 // interruptTarget records a target of a stopped deployment whose events a
 // crash cut off: the event that was running failed, the rest skipped.
-func (r *runner) interruptTarget(i int32, lo, hi int, now time.Time) completion {
-	t := &r.targets[i]
+func (r *runner) interruptTarget(i int32, t *DeploymentTarget, lo, hi int, now time.Time) completion {
 	for k := lo; k < hi; k++ {
 		t.LifecycleEvents[k].Status = target.EventSkipped
 	}
@@ -205,7 +217,7 @@ func (r *runner) interruptTarget(i int32, lo, hi int, now time.Time) completion 
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, lo, now)
-	return r.targetDone(i, "", false, now)
+	return r.targetDone(i, t, "", false, now)
 }
 
 // saveTarget writes t, the record of target i, whose target snapshot is
@@ -217,10 +229,9 @@ func (r *runner) saveTarget(i int32, t *DeploymentTarget) error {
 	return r.e.store.UpdateTarget(r.runCtx, t)
 }
 
-// targetDone reports a target's new status and hands its event list back
-// for reuse when nothing needs it any more.
-func (r *runner) targetDone(i int32, phase plan.Phase, ok bool, now time.Time) completion {
-	t := &r.targets[i]
+// targetDone reports the new status of target i (record t) and hands its
+// event list back for reuse when nothing needs it any more.
+func (r *runner) targetDone(i int32, t *DeploymentTarget, phase plan.Phase, ok bool, now time.Time) completion {
 	r.targetChanged(t, now)
 	switch t.Status {
 	case target.TargetSucceeded:

@@ -55,6 +55,7 @@ type cacheLinePad struct{ _ [128]byte }
 
 // worker takes items from the queue and runs them until it is empty.
 func (r *runner) worker() error {
+	scratch := new(DeploymentTarget) // see runTarget
 	it, ok, another := r.take(true)
 	for {
 		if another {
@@ -67,7 +68,7 @@ func (r *runner) worker() error {
 		if it.i < 0 {
 			c = r.runStep(*it.step)
 		} else {
-			c = r.runTarget(it.i, it.phase, it.stopped)
+			c = r.runTarget(it.i, it.phase, it.stopped, scratch)
 		}
 		it, ok, another = r.leave(c)
 		r.deliver()
