@@ -25,7 +25,20 @@ import (
 type targetRecords struct {
 	dir   atomic.Pointer[[][]memRecord] // segments; replaced under memDeployment.mu
 	count atomic.Int64                  // records published
-	slab  atomic.Pointer[eventSlab]     // newEvents' current slab
+	slabs [eventShards]slabShard        // newEvents' current slabs
+}
+
+// eventShards is how many slabs newEvents cuts events from at once, by
+// record: neighbouring records are written at the same moment by workers
+// on different cores, and events cut for both from one slab would share
+// its counter's cache line and their own (false sharing).
+const eventShards = 8
+
+// slabShard is one of newEvents' current slabs, on a cache line of its
+// own.
+type slabShard struct {
+	p atomic.Pointer[eventSlab]
+	_ [56]byte
 }
 
 // memRecord is one stored target record and its lock.
@@ -92,21 +105,23 @@ type eventSlab struct {
 	used atomic.Int64
 }
 
-// newEvents returns room for n packed events, cut from a shared slab so
-// that a million targets do not cost a million allocations. It takes no
-// lock: claims are an atomic addition, and a full slab is replaced by the
-// first writer that finds it full.
-func (r *targetRecords) newEvents(n int) []memEvent {
+// newEvents returns room for n packed events of record i (any int: it
+// only picks the slab), cut from a
+// shared slab so that a million targets do not cost a million
+// allocations. It takes no lock: claims are an atomic addition, and a
+// full slab is replaced by the first writer that finds it full.
+func (r *targetRecords) newEvents(i, n int) []memEvent {
 	if n > eventSlabSize/8 {
 		return make([]memEvent, n)
 	}
+	shard := &r.slabs[uint(i)%eventShards].p
 	for {
-		sl := r.slab.Load()
+		sl := shard.Load()
 		if sl != nil {
 			if end := int(sl.used.Add(int64(n))); end <= len(sl.evs) {
 				return sl.evs[end-n : end : end]
 			}
 		}
-		r.slab.CompareAndSwap(sl, &eventSlab{evs: make([]memEvent, eventSlabSize)})
+		shard.CompareAndSwap(sl, &eventSlab{evs: make([]memEvent, eventSlabSize)})
 	}
 }

@@ -486,7 +486,7 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		if err := s.packTarget(md, t, &mt, evs); err != nil {
 			return undo(err)
 		}
-		s.storeTarget(md, t, &mt, evs, nil, like)
+		s.storeTarget(md, n+added, t, &mt, evs, nil, like)
 		mt.version = 1
 		rec := md.recs.at(n + added)
 		rec.memTarget = mt
@@ -568,7 +568,7 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 	if keepTarget {
 		like = nil
 	}
-	s.storeTarget(md, t, &mt, evs, cur, like)
+	s.storeTarget(md, at, t, &mt, evs, cur, like)
 	mt.version = cur.version + 1
 	*cur = mt
 	t.Version = mt.version
@@ -774,9 +774,11 @@ const knownPending = 1
 // whose target snapshot (cur's, or a neighbour's) is shared when t's is
 // equal to it, rather than copied: stored snapshots are never mutated.
 // With cur but no like, cur's snapshot is kept and t.Target is not read
-// (UpdateTarget's keepTarget). It must be called with cur's lock held
-// (or, for a record not yet published, md.mu).
-func (s *MemoryStore) storeTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, cur, like *memTarget) {
+// (UpdateTarget's keepTarget). at is the record's position, or a guess of
+// it (-1 for none); it only picks the slab new events come from. It must
+// be called with cur's lock held (or, for a record not yet published,
+// md.mu).
+func (s *MemoryStore) storeTarget(md *memDeployment, at int, t *DeploymentTarget, mt *memTarget, evs []memEvent, cur, like *memTarget) {
 	switch {
 	case like == nil && cur != nil:
 		mt.tgt = cur.tgt
@@ -801,7 +803,7 @@ func (s *MemoryStore) storeTarget(md *memDeployment, t *DeploymentTarget, mt *me
 		copy(cur.events, evs)
 		mt.events = cur.events
 	default:
-		mt.events = md.recs.newEvents(n)
+		mt.events = md.recs.newEvents(at, n)
 		copy(mt.events, evs)
 	}
 }
