@@ -166,19 +166,22 @@ type runner struct {
 
 	// qmu guards the queue of work and the completions not yet reported
 	// (see executor_work.go). Lock order: pmu, then qmu.
-	qmu      sync.Mutex
-	queue    []item       // work handed out, not yet taken: queue[qhead:]
-	qhead    int          // the next item to take
-	workers  int          // worker goroutines
-	takers   int          // workers that will take from the queue before they stop
-	starting bool         // a worker was started and has not taken an item yet
-	done     []completion // finished work, not yet reported to the planner
-	spare    []completion // done's other buffer
-
+	qmu         sync.Mutex
+	queue       []item       // work handed out, not yet taken: queue[qhead:]
+	qhead       int          // the next item to take
+	workers     int          // worker goroutines
+	takers      int          // workers that will take from the queue before they stop
+	starting    bool         // a worker was started and has not taken an item yet
+	done        []completion // finished work, not yet reported to the planner
 	undelivered atomic.Int32 // len(done), read without qmu
-	delivering  atomic.Bool  // a worker is reporting completions
-	halted      atomic.Bool  // fatal is set: workers take no more work
-	_           cacheLinePad
+	spare       []completion // done's other buffer
+
+	// Read by every worker for every item, and written only when a
+	// report starts or ends: kept off the lines the workers write.
+	_          cacheLinePad
+	delivering atomic.Bool // a worker is reporting completions
+	halted     atomic.Bool // fatal is set: workers take no more work
+	_          cacheLinePad
 
 	wake     chan struct{}
 	poked    atomic.Bool // a request was stored: read the deployment
