@@ -151,8 +151,10 @@ func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopp
 	}
 	ok := true
 	written := now // when the record was last written
+	req := target.EventRequest{Target: t.Target, Deployment: r.info}
 	for k := lo; k < hi; k++ {
-		res, err := r.runEvent(r.workCtx, t, all[k])
+		req.Event = all[k]
+		res, err := r.runEvent(r.workCtx, &req)
 		if err != nil {
 			if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
 				return completion{i: i, interrupted: true}
@@ -265,11 +267,13 @@ func (r *runner) endStatus(t *DeploymentTarget, phase plan.Phase, ok bool) targe
 // runEvent runs one Server lifecycle event through the role that performs
 // it: the Installer, or the TrafficController for BlockTraffic and
 // AllowTraffic. A TrafficController error fails the event; an error is
-// returned only when the event could not be run at all.
-func (r *runner) runEvent(ctx context.Context, t *DeploymentTarget, ev target.LifecycleEvent) (target.EventResult, error) {
+// returned only when the event could not be run at all. runRecord builds
+// the request once per target and sets its Event for each call.
+func (r *runner) runEvent(ctx context.Context, req *target.EventRequest) (target.EventResult, error) {
+	ev := req.Event
 	switch ev.Role(config.Server) {
 	case target.RoleInstaller:
-		res, err := r.e.platform.Installer.RunEvent(ctx, target.EventRequest{Target: t.Target, Event: ev, Deployment: r.info})
+		res, err := r.e.platform.Installer.RunEvent(ctx, *req)
 		if err != nil {
 			return res, err
 		}
@@ -281,12 +285,12 @@ func (r *runner) runEvent(ctx context.Context, t *DeploymentTarget, ev target.Li
 		}
 		return res, nil
 	case target.RoleTrafficController:
-		req := target.TrafficRequest{Target: t.Target, Deployment: r.info}
+		tr := target.TrafficRequest{Target: req.Target, Deployment: req.Deployment}
 		var err error
 		if ev == target.BlockTraffic {
-			err = r.e.platform.TrafficController.BlockTraffic(ctx, req)
+			err = r.e.platform.TrafficController.BlockTraffic(ctx, tr)
 		} else {
-			err = r.e.platform.TrafficController.AllowTraffic(ctx, req)
+			err = r.e.platform.TrafficController.AllowTraffic(ctx, tr)
 		}
 		if err != nil {
 			return target.EventResult{}, err
