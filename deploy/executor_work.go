@@ -89,13 +89,13 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 	if first {
 		r.starting = false
 	}
-	for !stop && r.qhead == len(r.queue) && r.delivering.Load() {
+	for yields := 0; !stop && r.qhead == len(r.queue) && r.delivering.Load() && yields < takeYields; {
 		// Another worker is reporting, maybe this worker's own
 		// completion: the targets it hands out come in a moment, and
-		// this worker takes one rather than stop and have another
-		// started for it.
+		// this worker waits for one rather than stop and have another
+		// started for it — for a moment only (takeYields).
 		r.qmu.Unlock()
-		for r.delivering.Load() {
+		for ; r.delivering.Load() && yields < takeYields; yields++ {
 			runtime.Gosched()
 		}
 		r.qmu.Lock()
@@ -108,6 +108,14 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 	}
 	return r.popLocked(), true, r.startLocked()
 }
+
+// takeYields bounds how many times take yields while waiting for a
+// report under way. Waiting longer does not pay: when lifecycle events
+// are instant, the workers waiting are many, and each yield only puts off
+// the reporting worker they wait for (with a bound of 4 rather than none,
+// BenchmarkExecutor ran 4 to 6% faster). A worker that stops is started
+// again as the queue needs it (startLocked).
+const takeYields = 4
 
 // startLocked reports whether to start one more worker, and counts it:
 // when a queued item has no worker on its way to take it and no worker is
