@@ -76,7 +76,14 @@ type memDeployment struct {
 // memTarget is a DeploymentTarget without its deployment ID, enum strings
 // interned and times packed.
 type memTarget struct {
-	tgt    target.Target
+	tgt target.Target
+	memState
+}
+
+// memState is what changes of a stored target as its deployment runs:
+// all of memTarget but the target snapshot, which an update that keeps
+// the snapshot (UpdateTarget's keepTarget) leaves unwritten.
+type memState struct {
 	events []memEvent
 	// diags are the events' diagnostics, by event index; nil when no
 	// event has any. Kept apart so that events hold no pointers: the
@@ -570,7 +577,11 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 	}
 	s.storeTarget(md, at, t, &mt, evs, cur, like)
 	mt.version = cur.version + 1
-	*cur = mt
+	if keepTarget {
+		cur.memState = mt.memState
+	} else {
+		*cur = mt
+	}
 	t.Version = mt.version
 	return nil
 }
