@@ -1,8 +1,6 @@
 package plan
 
 import (
-	"cmp"
-	"encoding/binary"
 	"fmt"
 	"slices"
 	"strings"
@@ -224,32 +222,6 @@ func Decide(in Input, now time.Time) (Decision, error) {
 	return p.Next(now), nil
 }
 
-// idEntry is a target ID and index, to sort by ID. prefix holds the ID's
-// first 8 bytes, so that most comparisons read no string data (which
-// lies elsewhere in memory, a cache miss each).
-type idEntry struct {
-	prefix uint64
-	id     string
-	i      int32
-}
-
-// newIDEntry returns the idEntry of target i.
-func newIDEntry(id string, i int32) idEntry {
-	var b [8]byte
-	copy(b[:], id)
-	return idEntry{prefix: binary.BigEndian.Uint64(b[:]), id: id, i: i}
-}
-
-// compareIDs orders idEntries by ID, bytewise. Comparing the zero-padded
-// prefixes first gives the same order: where they differ, so do the IDs,
-// at the same byte, or the shorter is a prefix of the longer.
-func compareIDs(a, b idEntry) int {
-	if c := cmp.Compare(a.prefix, b.prefix); c != 0 {
-		return c
-	}
-	return strings.Compare(a.id, b.id)
-}
-
 // buildServer validates the targets and computes the schedule order.
 func (p *Planner) buildServer(in Input) error {
 	n := len(in.Targets)
@@ -264,7 +236,6 @@ func (p *Planner) buildServer(in Input) error {
 		p.rr = make([]uint8, n)
 	}
 	keys := make([]int32, n) // class, +4 for Blue targets; zonal: zone·4+class
-	ids := make([]idEntry, n)
 	for i := range in.Targets {
 		t := &in.Targets[i]
 		field := func(name string) string { return fmt.Sprintf("Targets[%d].%s", i, name) }
@@ -322,13 +293,12 @@ func (p *Planner) buildServer(in Input) error {
 		}
 		p.st[i] = s
 		keys[i] = key
-		ids[i] = newIDEntry(t.ID, int32(i))
 	}
-	slices.SortFunc(ids, compareIDs)
+	ids := sortIDs(in.Targets)
 	for k := 1; k < n; k++ {
-		if ids[k].id == ids[k-1].id {
-			a, b := min(ids[k-1].i, ids[k].i), max(ids[k-1].i, ids[k].i)
-			return inputErr(fmt.Sprintf("Targets[%d].ID", b), "%q is also Targets[%d].ID; target IDs must be unique", ids[k].id, a)
+		a, b := min(ids[k-1].i, ids[k].i), max(ids[k-1].i, ids[k].i)
+		if ids[k].prefix == ids[k-1].prefix && in.Targets[a].ID == in.Targets[b].ID {
+			return inputErr(fmt.Sprintf("Targets[%d].ID", b), "%q is also Targets[%d].ID; target IDs must be unique", in.Targets[b].ID, a)
 		}
 	}
 	buckets := 8
