@@ -17,12 +17,29 @@ import (
 // sequences are the lifecycle events a deployment's targets run, by
 // situation (spec §3.2, §3.3; target.Sequence).
 type sequences struct {
-	inPlace    []target.LifecycleEvent // in-place, or its rollback
-	green      []target.LifecycleEvent // replacement: install, then allow traffic
-	greenSplit int                     // index of the allow-traffic part in green
-	blue       []target.LifecycleEvent // original: block traffic
-	rbBlue     []target.LifecycleEvent // rollback, original: allow traffic
-	rbGreen    []target.LifecycleEvent // rollback, replacement: block traffic
+	inPlace    sequence // in-place, or its rollback
+	green      sequence // replacement: install, then allow traffic
+	greenSplit int      // index of the allow-traffic part in green
+	blue       sequence // original: block traffic
+	rbBlue     sequence // rollback, original: allow traffic
+	rbGreen    sequence // rollback, replacement: block traffic
+}
+
+// sequence is one list of lifecycle events, with the role that performs
+// each (LifecycleEvent.Role on Server), looked up once rather than on
+// every event of every target.
+type sequence struct {
+	events []target.LifecycleEvent
+	roles  []target.Role
+}
+
+// newSequence returns the sequence of events.
+func newSequence(events []target.LifecycleEvent) sequence {
+	s := sequence{events: events, roles: make([]target.Role, len(events))}
+	for k, ev := range events {
+		s.roles[k] = ev.Role(config.Server)
+	}
+	return s
 }
 
 // newSequences returns the sequences of d's targets.
@@ -32,52 +49,50 @@ func newSequences(d *Deployment) (sequences, error) {
 		return s, nil
 	}
 	lb := lbEvents(d.ComputePlatform, d.DeploymentStyle, d.LoadBalancerInfo)
-	events := func(k target.SequenceKind) ([]target.LifecycleEvent, error) {
-		return target.Sequence{Platform: config.Server, Kind: k, LoadBalancer: lb}.Events()
-	}
 	var err error
+	events := func(k target.SequenceKind, into *sequence) {
+		if err != nil {
+			return
+		}
+		var evs []target.LifecycleEvent
+		evs, err = target.Sequence{Platform: config.Server, Kind: k, LoadBalancer: lb}.Events()
+		*into = newSequence(evs)
+	}
 	rollback := d.Creator == target.CreatorRollback
-	if d.DeploymentStyle.DeploymentType == target.InPlace {
-		kind := target.KindInPlace
-		if rollback {
-			kind = target.KindInPlaceRollback
-		}
-		s.inPlace, err = events(kind)
-		return s, err
+	switch {
+	case d.DeploymentStyle.DeploymentType == target.InPlace && rollback:
+		events(target.KindInPlaceRollback, &s.inPlace)
+	case d.DeploymentStyle.DeploymentType == target.InPlace:
+		events(target.KindInPlace, &s.inPlace)
+	case rollback:
+		events(target.KindBlueGreenRollbackOriginal, &s.rbBlue)
+		events(target.KindBlueGreenRollbackReplacement, &s.rbGreen)
+	default:
+		events(target.KindBlueGreenReplacement, &s.green)
+		s.greenSplit = slices.Index(s.green.events, target.BeforeAllowTraffic)
+		events(target.KindBlueGreenOriginal, &s.blue)
 	}
-	if rollback {
-		if s.rbBlue, err = events(target.KindBlueGreenRollbackOriginal); err != nil {
-			return s, err
-		}
-		s.rbGreen, err = events(target.KindBlueGreenRollbackReplacement)
-		return s, err
-	}
-	if s.green, err = events(target.KindBlueGreenReplacement); err != nil {
-		return s, err
-	}
-	s.greenSplit = slices.Index(s.green, target.BeforeAllowTraffic)
-	s.blue, err = events(target.KindBlueGreenOriginal)
 	return s, err
 }
 
-// forPhase returns the events of a target with label in phase: the
-// record's whole list, and the part [lo, hi) the phase runs.
-func (s *sequences) forPhase(phase plan.Phase) (all []target.LifecycleEvent, lo, hi int) {
+// forPhase returns the events of a target in phase: the record's whole
+// sequence, and the part [lo, hi) the phase runs.
+func (s *sequences) forPhase(phase plan.Phase) (seq *sequence, lo, hi int) {
 	switch phase {
 	case plan.PhaseDeploy:
-		return s.inPlace, 0, len(s.inPlace)
+		return &s.inPlace, 0, len(s.inPlace.events)
 	case plan.PhaseInstallReplacement:
-		return s.green, 0, s.greenSplit
+		return &s.green, 0, s.greenSplit
 	case plan.PhaseReroute:
-		return s.green, s.greenSplit, len(s.green)
+		return &s.green, s.greenSplit, len(s.green.events)
 	case plan.PhaseBlockOriginals:
-		return s.blue, 0, len(s.blue)
+		return &s.blue, 0, len(s.blue.events)
 	case plan.PhaseAllowOriginals:
-		return s.rbBlue, 0, len(s.rbBlue)
+		return &s.rbBlue, 0, len(s.rbBlue.events)
 	case plan.PhaseBlockReplacements:
-		return s.rbGreen, 0, len(s.rbGreen)
+		return &s.rbGreen, 0, len(s.rbGreen.events)
 	}
-	return nil, 0, 0
+	return &sequence{}, 0, 0
 }
 
 // eventSlices recycles the lifecycle event lists of finished targets: the
@@ -109,7 +124,8 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool, scratch *Dep
 
 // runRecord is runTarget on t, the worker's copy of target i's record.
 func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopped bool) completion {
-	all, lo, hi := r.seqs.forPhase(phase)
+	seq, lo, hi := r.seqs.forPhase(phase)
+	all := seq.events
 	if hi <= lo {
 		return completion{i: i, err: &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("phase %s runs no lifecycle events on target %s", phase, t.TargetID)}}
 	}
@@ -154,7 +170,7 @@ func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopp
 	req := target.EventRequest{Target: t.Target, Deployment: r.info}
 	for k := lo; k < hi; k++ {
 		req.Event = all[k]
-		res, err := r.runEvent(r.workCtx, &req)
+		res, err := r.runEvent(r.workCtx, seq.roles[k], &req)
 		if err != nil {
 			if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
 				return completion{i: i, interrupted: true}
@@ -264,14 +280,14 @@ func (r *runner) endStatus(t *DeploymentTarget, phase plan.Phase, ok bool) targe
 	return target.TargetSucceeded
 }
 
-// runEvent runs one Server lifecycle event through the role that performs
-// it: the Installer, or the TrafficController for BlockTraffic and
-// AllowTraffic. A TrafficController error fails the event; an error is
+// runEvent runs one Server lifecycle event through role, the role that
+// performs it: the Installer, or the TrafficController for BlockTraffic
+// and AllowTraffic. A TrafficController error fails the event; an error is
 // returned only when the event could not be run at all. runRecord builds
 // the request once per target and sets its Event for each call.
-func (r *runner) runEvent(ctx context.Context, req *target.EventRequest) (target.EventResult, error) {
+func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.EventRequest) (target.EventResult, error) {
 	ev := req.Event
-	switch ev.Role(config.Server) {
+	switch role {
 	case target.RoleInstaller:
 		res, err := r.e.platform.Installer.RunEvent(ctx, *req)
 		if err != nil {
