@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
+	"sync"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
@@ -231,40 +233,43 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	}
 	succeeded := end.Status == StatusSucceeded
 	deployed := r.d.Revision.Clone() // shared by the records that run it
+	records := make([]InstanceRecord, len(serving))
+	var (
+		mu     sync.Mutex
+		failed = len(serving) // the first target whose rules failed
+		ferr   error
+	)
+	forChunks(len(serving), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			t := serving[i]
+			rec := NewInstanceRecord(r.d.GroupID, t.TargetID)
+			if cur := byID[t.TargetID]; cur != nil {
+				rec = *cur
+			}
+			var err error
+			if records[i], err = rec.afterDeployment(outcome(t.Status), r.d.Revision, succeeded, r.d.PreviousRevision, &deployed); err != nil {
+				mu.Lock()
+				if i < failed {
+					failed, ferr = i, err
+				}
+				mu.Unlock()
+				return
+			}
+		}
+	})
+	if ferr != nil {
+		return r.storeErr("updating the health of target "+serving[failed].TargetID, ferr)
+	}
 	size := instanceBatch
 	if r.mem != nil {
-		size = len(serving) // one batch: the group's map is made once, right-sized
+		size = len(records) // one batch: the group's map is made once, right-sized
 	}
-	batch := make([]InstanceRecord, 0, min(len(serving), size))
-	flush := func() error {
-		if len(batch) == 0 {
-			return nil
-		}
+	for batch := range slices.Chunk(records, size) {
 		if err := r.e.store.PutInstances(ctx, batch); err != nil {
 			return r.storeErr(fmt.Sprintf("saving %d instance records", len(batch)), err)
 		}
-		batch = batch[:0]
-		return nil
 	}
-	for _, t := range serving {
-		rec := NewInstanceRecord(r.d.GroupID, t.TargetID)
-		if cur := byID[t.TargetID]; cur != nil {
-			rec = *cur
-		}
-		o := outcome(t.Status)
-		// rec is this loop's own copy; the store copies the batch in.
-		after, err := rec.afterDeployment(o, r.d.Revision, succeeded, r.d.PreviousRevision, &deployed)
-		if err != nil {
-			return r.storeErr("updating the health of target "+t.TargetID, err)
-		}
-		batch = append(batch, after)
-		if len(batch) == size {
-			if err := flush(); err != nil {
-				return err
-			}
-		}
-	}
-	return flush()
+	return nil
 }
 
 // updateGroup records the deployment on its group: the new target revision

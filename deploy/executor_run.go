@@ -290,13 +290,15 @@ func (r *runner) planInput() plan.Input {
 	}
 	phase := d.Progress.Plan.Phase
 	in.Targets = make([]plan.Target, len(r.targets))
-	for i := range r.targets {
-		t := &r.targets[i]
-		pt := plan.Target{ID: t.TargetID, Zone: t.Target.Zone, Instance: t.InitialInstanceHealth,
-			Revision: t.InitialRevisionHealth, Label: t.Label}
-		pt.Status, pt.Reroute = planStatus(t, phase, in.Rollback)
-		in.Targets[i] = pt
-	}
+	forChunks(len(r.targets), func(lo, hi int) {
+		for i := lo; i < hi; i++ {
+			t := &r.targets[i]
+			pt := plan.Target{ID: t.TargetID, Zone: t.Target.Zone, Instance: t.InitialInstanceHealth,
+				Revision: t.InitialRevisionHealth, Label: t.Label}
+			pt.Status, pt.Reroute = planStatus(t, phase, in.Rollback)
+			in.Targets[i] = pt
+		}
+	})
 	return in
 }
 

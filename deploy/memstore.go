@@ -659,12 +659,14 @@ func (s *MemoryStore) runnerTargets(ctx context.Context, md *memDeployment, dst 
 		return dst, err
 	}
 	n := md.recs.published()
-	dst = slices.Grow(dst, n)
-	var tags tagCopies
-	for i := range n {
-		dst = append(dst, DeploymentTarget{})
-		s.decodeRecord(&dst[len(dst)-1], md, i, &tags)
-	}
+	base := len(dst)
+	dst = slices.Grow(dst, n)[:base+n]
+	forChunks(n, func(lo, hi int) {
+		var tags tagCopies // a chunk's records share its copies
+		for i := lo; i < hi; i++ {
+			s.decodeRecord(&dst[base+i], md, i, &tags)
+		}
+	})
 	return dst, nil
 }
 
