@@ -417,3 +417,49 @@ func TestLambdaScheduleWithStep(t *testing.T) {
 	}
 	t.Fatal("no end after 100 steps")
 }
+
+// A worker that installs one replacement after another leaves each its own
+// lifecycle events: a replacement's record keeps its install events until
+// its traffic is rerouted (spec §3.3), and the next replacement the worker
+// runs must not write over them. Every call takes a second of virtual
+// time, so every event ends at its own time.
+func TestBlueGreenReplacementsKeepTheirOwnEvents(t *testing.T) {
+	e, prov := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {
+		g.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.TerminationWaitTimeInMinutes = 0
+	})
+	p := e.fleet.Platform()
+	p.Provisioner = prov
+	x, err := deploy.New(e.store, p, func(o *deploy.Options) { o.Clock, o.Concurrency = e.clk, 1 })
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.fleet.OnCall(func(context.Context, targettest.Call) error { e.clk.Advance(time.Second); return nil })
+	d := e.create("v1")
+	got, err := x.Run(e.ctx, d.ID)
+	if err != nil || got.Status != deploy.StatusSucceeded {
+		t.Fatalf("Run = %s %+v, %v; want Succeeded", got.Status, got.ErrorInformation, err)
+	}
+	ends := map[time.Time]string{} // when an event ended → the replacement it ran on
+	replacements := 0
+	for id, tg := range e.targets(d.ID) {
+		if tg.Label != target.LabelGreen {
+			continue
+		}
+		replacements++
+		if len(tg.LifecycleEvents) != 10 {
+			t.Fatalf("replacement %s has %d events; want 10", id, len(tg.LifecycleEvents))
+		}
+		for _, ev := range tg.LifecycleEvents {
+			if ev.Status != target.EventSucceeded {
+				t.Errorf("replacement %s: %s %s; want Succeeded", id, ev.Name, ev.Status)
+			}
+			if other, ok := ends[ev.EndTime]; ok {
+				t.Errorf("replacement %s: %s ended at %s, as an event of %s did: one record holds the other's events", id, ev.Name, ev.EndTime.Format(time.TimeOnly), other)
+			}
+			ends[ev.EndTime] = id
+		}
+	}
+	if replacements != 4 {
+		t.Errorf("%d replacements; want 4", replacements)
+	}
+}

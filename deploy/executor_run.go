@@ -132,6 +132,7 @@ type runner struct {
 
 	observer Observer
 	debug    bool // the logger takes Debug records
+	watched  bool // observer or debug: target transitions are reported
 	triggers map[TriggerEventType][]TriggerConfig
 	alarms   AlarmConfiguration
 
@@ -199,6 +200,7 @@ type runner struct {
 // load reads a deployment's state and builds its runner (and planner).
 func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 	r := &runner{e: e, id: d.ID, d: d, wake: make(chan struct{}, 1), observer: e.opts.Observer, debug: e.debug()}
+	r.watched = r.observer != nil || r.debug
 	g, err := e.store.GetGroup(ctx, d.ApplicationName, d.GroupName)
 	if err != nil && !errors.Is(err, ErrNotFound) {
 		return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its deployment group", Err: err}

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
@@ -95,10 +94,14 @@ func (s *sequences) forPhase(phase plan.Phase) (seq *sequence, lo, hi int) {
 	return &sequence{}, 0, 0
 }
 
-// eventSlices recycles the lifecycle event lists of finished targets: the
-// store copies records in, so a list can serve the next target once its
-// last write is done.
-var eventSlices = sync.Pool{New: func() any { return new([]LifecycleEventRecord) }}
+// workerState is what a worker keeps from one target to the next: the
+// copy of the record it runs (see runTarget) and that record's event list,
+// whose names serve the next target of the same sequence as they are.
+type workerState struct {
+	rec    DeploymentTarget
+	events []LifecycleEventRecord // nil when the last record kept its list
+	of     *sequence              // the sequence whose names events holds
+}
 
 // runTarget runs the phase's lifecycle events on target i, recording every
 // transition: the target InProgress with its first event InProgress before
@@ -110,20 +113,40 @@ var eventSlices = sync.Pool{New: func() any { return new([]LifecycleEventRecord)
 // a stopped deployment is resumed: its events were cut off by the crash and
 // are not run again (spec §11.14); it is recorded Failed.
 //
-// The worker runs the target on its own copy of the record (in scratch,
-// which it reuses from target to target) and puts the copy back once
-// done: records of neighbouring targets share cache lines, and workers on
-// other cores write them at the same time, so writing the record in place
-// made each core wait for the other's cache (false sharing).
-func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool, scratch *DeploymentTarget) completion {
-	*scratch = r.targets[i]
-	c := r.runRecord(i, scratch, phase, stopped)
-	r.targets[i] = *scratch
+// The worker runs the target on its own copy of the record (w.rec, which
+// it reuses from target to target) and puts back what running it changed
+// once done: records of neighbouring targets share cache lines, and
+// workers on other cores write them at the same time, so writing the
+// record in place made each core wait for the other's cache (false
+// sharing).
+func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool, w *workerState) completion {
+	w.rec = r.targets[i]
+	c := r.runRecord(i, w, phase, stopped)
+	t := &r.targets[i]
+	t.Status, t.LifecycleEvents, t.LastUpdated, t.Version = w.rec.Status, w.rec.LifecycleEvents, w.rec.LastUpdated, w.rec.Version
 	return c
 }
 
-// runRecord is runTarget on t, the worker's copy of target i's record.
-func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopped bool) completion {
+// pendingEvents returns the event list of a target starting seq: every
+// event Pending. It is the worker's list, reused from the last target.
+func (w *workerState) pendingEvents(seq *sequence) []LifecycleEventRecord {
+	if w.of != seq || len(w.events) != len(seq.events) {
+		w.events, w.of = make([]LifecycleEventRecord, len(seq.events)), seq
+		for k, name := range seq.events {
+			w.events[k] = LifecycleEventRecord{Name: name, Status: target.EventPending}
+		}
+		return w.events
+	}
+	for k := range w.events {
+		e := &w.events[k]
+		e.Status, e.StartTime, e.EndTime, e.Diagnostics = target.EventPending, time.Time{}, time.Time{}, nil
+	}
+	return w.events
+}
+
+// runRecord is runTarget on w.rec, the worker's copy of target i's record.
+func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bool) completion {
+	t := &w.rec
 	seq, lo, hi := r.seqs.forPhase(phase)
 	all := seq.events
 	if hi <= lo {
@@ -137,21 +160,14 @@ func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopp
 	}
 	now := r.e.clk.Now()
 	if lo == 0 || len(t.LifecycleEvents) != len(all) {
-		buf := eventSlices.Get().(*[]LifecycleEventRecord)
-		evs := slices.Grow((*buf)[:0], len(all))
-		*buf = nil
-		eventSlices.Put(buf)
-		for _, name := range all {
-			evs = append(evs, LifecycleEventRecord{Name: name, Status: target.EventPending})
-		}
-		t.LifecycleEvents = evs
+		t.LifecycleEvents = w.pendingEvents(seq)
 	} else {
 		for k := lo; k < len(t.LifecycleEvents); k++ {
 			t.LifecycleEvents[k] = LifecycleEventRecord{Name: all[k], Status: target.EventPending}
 		}
 	}
 	if stopped {
-		return r.interruptTarget(i, t, lo, hi, now)
+		return r.interruptTarget(i, w, lo, hi, now)
 	}
 	t.Status = target.TargetInProgress
 	t.LifecycleEvents[lo].Status = target.EventInProgress
@@ -162,7 +178,7 @@ func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopp
 	}
 	r.targetChanged(t, now)
 	r.eventChanged(t, lo, now)
-	if lo == 0 {
+	if lo == 0 && r.triggers != nil {
 		r.notify(Notification{Event: TriggerInstanceStart, Time: now, TargetID: t.TargetID, TargetStatus: target.TargetInProgress})
 	}
 	ok := true
@@ -217,12 +233,13 @@ func (r *runner) runRecord(i int32, t *DeploymentTarget, phase plan.Phase, stopp
 		}
 		r.eventChanged(t, next, now)
 	}
-	return r.targetDone(i, t, phase, ok, now)
+	return r.targetDone(i, w, phase, ok, now)
 }
 
 // interruptTarget records a target of a stopped deployment whose events a
 // crash cut off: the event that was running failed, the rest skipped.
-func (r *runner) interruptTarget(i int32, t *DeploymentTarget, lo, hi int, now time.Time) completion {
+func (r *runner) interruptTarget(i int32, w *workerState, lo, hi int, now time.Time) completion {
+	t := &w.rec
 	for k := lo; k < hi; k++ {
 		t.LifecycleEvents[k].Status = target.EventSkipped
 	}
@@ -235,7 +252,7 @@ func (r *runner) interruptTarget(i int32, t *DeploymentTarget, lo, hi int, now t
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, lo, now)
-	return r.targetDone(i, t, "", false, now)
+	return r.targetDone(i, w, "", false, now)
 }
 
 // saveTarget writes t, the record of target i, whose target snapshot is
@@ -247,24 +264,29 @@ func (r *runner) saveTarget(i int32, t *DeploymentTarget) error {
 	return r.e.store.UpdateTarget(r.runCtx, t)
 }
 
-// targetDone reports the new status of target i (record t) and hands its
-// event list back for reuse when nothing needs it any more.
-func (r *runner) targetDone(i int32, t *DeploymentTarget, phase plan.Phase, ok bool, now time.Time) completion {
+// targetDone reports the new status of target i (record w.rec), and
+// leaves its event list to the worker for the next target once nothing
+// needs it any more.
+func (r *runner) targetDone(i int32, w *workerState, phase plan.Phase, ok bool, now time.Time) completion {
+	t := &w.rec
 	r.targetChanged(t, now)
-	switch t.Status {
-	case target.TargetSucceeded:
-		r.notify(Notification{Event: TriggerInstanceSuccess, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
-	case target.TargetFailed:
-		r.notify(Notification{Event: TriggerInstanceFailure, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
-	case target.TargetReady:
-		r.notify(Notification{Event: TriggerInstanceReady, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+	if r.triggers != nil {
+		switch t.Status {
+		case target.TargetSucceeded:
+			r.notify(Notification{Event: TriggerInstanceSuccess, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+		case target.TargetFailed:
+			r.notify(Notification{Event: TriggerInstanceFailure, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+		case target.TargetReady:
+			r.notify(Notification{Event: TriggerInstanceReady, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+		}
 	}
-	if phase != plan.PhaseInstallReplacement {
-		// The record is stored; only Green targets run a second part.
-		buf := eventSlices.Get().(*[]LifecycleEventRecord)
-		*buf = t.LifecycleEvents[:0]
-		eventSlices.Put(buf)
+	switch {
+	case phase != plan.PhaseInstallReplacement:
+		// The record is stored (the store copied it); only Green targets
+		// run a second part.
 		t.LifecycleEvents = nil
+	case len(t.LifecycleEvents) > 0 && len(w.events) > 0 && &t.LifecycleEvents[0] == &w.events[0]:
+		w.events, w.of = nil, nil // the record keeps the list for its second part
 	}
 	return completion{i: i, ok: ok, at: now}
 }
@@ -340,8 +362,16 @@ func diagnostics(res target.EventResult) *Diagnostics {
 	return &Diagnostics{ErrorCode: code, Message: res.Message, LogTail: target.TrimLogTail(res.LogTail)}
 }
 
-// targetChanged reports a target's status to the observer and the log.
+// targetChanged reports a target's status to the observer and the log,
+// if either listens.
 func (r *runner) targetChanged(t *DeploymentTarget, now time.Time) {
+	if r.watched {
+		r.reportTarget(t, now)
+	}
+}
+
+// reportTarget is targetChanged once someone listens.
+func (r *runner) reportTarget(t *DeploymentTarget, now time.Time) {
 	if r.debug {
 		r.e.log.Debug("target status", "deployment", r.id, "target", t.TargetID, "status", string(t.Status))
 	}
@@ -351,8 +381,16 @@ func (r *runner) targetChanged(t *DeploymentTarget, now time.Time) {
 	}
 }
 
-// eventChanged reports lifecycle event k of t to the observer and the log.
+// eventChanged reports lifecycle event k of t to the observer and the
+// log, if either listens.
 func (r *runner) eventChanged(t *DeploymentTarget, k int, now time.Time) {
+	if r.watched {
+		r.reportEvent(t, k, now)
+	}
+}
+
+// reportEvent is eventChanged once someone listens.
+func (r *runner) reportEvent(t *DeploymentTarget, k int, now time.Time) {
 	ev := &t.LifecycleEvents[k]
 	if r.debug {
 		r.e.log.Debug("lifecycle event", "deployment", r.id, "target", t.TargetID, "event", string(ev.Name), "status", string(ev.Status))

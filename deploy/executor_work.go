@@ -55,7 +55,7 @@ type cacheLinePad struct{ _ [128]byte }
 
 // worker takes items from the queue and runs them until it is empty.
 func (r *runner) worker() error {
-	scratch := new(DeploymentTarget) // see runTarget
+	w := new(workerState)
 	it, ok, another := r.take(true)
 	for {
 		if another {
@@ -68,7 +68,7 @@ func (r *runner) worker() error {
 		if it.i < 0 {
 			c = r.runStep(*it.step)
 		} else {
-			c = r.runTarget(it.i, it.phase, it.stopped, scratch)
+			c = r.runTarget(it.i, it.phase, it.stopped, w)
 		}
 		it, ok, another = r.leave(c)
 		r.deliver()
