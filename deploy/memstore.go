@@ -723,11 +723,14 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		full = full || !ok
 		return i
 	}
-	// The times of a record nearly always share one location (UTC for
-	// the zero time, Local for the system clock's readings): the last one
-	// found is tried first.
+	// The times of a record nearly always share one location (Local for
+	// the system clock's readings): the last one found is tried first. The
+	// zero time, which events not yet run hold, is UTC, index 0.
 	lastLoc, lastIdx := locs[0], uint16(0)
 	when := func(t time.Time) (int64, int32, uint16) {
+		if t.IsZero() {
+			return zeroSec, 0, 0
+		}
 		if l := t.Location(); l != lastLoc {
 			sec, nsec, loc, ok := s.tab.packTime(t)
 			full = full || !ok
@@ -750,6 +753,7 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		names = *p
 	}
 	same := len(names) == len(evs)
+	status := uint16(knownPending) // an event's status is most often the one before it's
 	for i := range t.LifecycleEvents {
 		e := &t.LifecycleEvents[i]
 		me := &evs[i]
@@ -757,7 +761,8 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		if i < len(names) {
 			hint = names[i]
 		}
-		me.name, me.status = str(string(e.Name), hint), str(string(e.Status), uint16(knownPending))
+		me.name, me.status = str(string(e.Name), hint), str(string(e.Status), status)
+		status = me.status
 		same = same && me.name == hint
 		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
 		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
