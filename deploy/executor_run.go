@@ -262,6 +262,9 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 		return nil, &DeploymentError{DeploymentID: d.ID, Op: "choosing its lifecycle events", Err: err}
 	}
 	r.seqs = seqs
+	if r.mem != nil {
+		r.seqs.internNames(r.mem)
+	}
 	return r, nil
 }
 

@@ -30,6 +30,10 @@ type sequences struct {
 type sequence struct {
 	events []target.LifecycleEvent
 	roles  []target.Role
+	// memNames are the events' IDs in the runner's MemoryStore, if any
+	// (MemoryStore.internEvents): a record whose event list the runner
+	// made from events is written without looking its names up.
+	memNames []uint16
 }
 
 // newSequence returns the sequence of events.
@@ -72,6 +76,15 @@ func newSequences(d *Deployment) (sequences, error) {
 		events(target.KindBlueGreenOriginal, &s.blue)
 	}
 	return s, err
+}
+
+// internNames sets every sequence's memNames from mem.
+func (s *sequences) internNames(mem *MemoryStore) {
+	for _, seq := range []*sequence{&s.inPlace, &s.green, &s.blue, &s.rbBlue, &s.rbGreen} {
+		if len(seq.events) > 0 {
+			seq.memNames = mem.internEvents(seq.events)
+		}
+	}
 }
 
 // forPhase returns the events of a target in phase: the record's whole
@@ -159,8 +172,9 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		return completion{i: i, ok: false}
 	}
 	now := r.e.clk.Now()
+	var names []uint16 // the list's names' IDs, when they are seq's (saveTarget)
 	if lo == 0 || len(t.LifecycleEvents) != len(all) {
-		t.LifecycleEvents = w.pendingEvents(seq)
+		t.LifecycleEvents, names = w.pendingEvents(seq), seq.memNames
 	} else {
 		for k := lo; k < len(t.LifecycleEvents); k++ {
 			t.LifecycleEvents[k] = LifecycleEventRecord{Name: all[k], Status: target.EventPending}
@@ -173,7 +187,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 	t.LifecycleEvents[lo].Status = target.EventInProgress
 	t.LifecycleEvents[lo].StartTime = now
 	t.LastUpdated = now
-	if err := r.saveTarget(i, t); err != nil {
+	if err := r.saveTarget(i, t, names); err != nil {
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.targetChanged(t, now)
@@ -222,7 +236,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		}
 		t.LastUpdated = now
 		if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
-			if err := r.saveTarget(i, t); err != nil {
+			if err := r.saveTarget(i, t, names); err != nil {
 				return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 			}
 			written = now
@@ -248,7 +262,7 @@ func (r *runner) interruptTarget(i int32, w *workerState, lo, hi int, now time.T
 			Message: "the deployment was stopped while this target was in progress and the executor was restarted; its events were not run again"}}
 	t.Status = target.TargetFailed
 	t.LastUpdated = now
-	if err := r.saveTarget(i, t); err != nil {
+	if err := r.saveTarget(i, t, nil); err != nil {
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, lo, now)
@@ -256,10 +270,11 @@ func (r *runner) interruptTarget(i int32, w *workerState, lo, hi int, now time.T
 }
 
 // saveTarget writes t, the record of target i, whose target snapshot is
-// the one it was read with (the runner never changes it).
-func (r *runner) saveTarget(i int32, t *DeploymentTarget) error {
+// the one it was read with (the runner never changes it). names, when not
+// nil, are the MemoryStore IDs of t's event names (sequence.memNames).
+func (r *runner) saveTarget(i int32, t *DeploymentTarget, names []uint16) error {
 	if r.mem != nil {
-		return r.mem.updateTarget(r.runCtx, r.memDep, t, int(i), true)
+		return r.mem.updateTarget(r.runCtx, r.memDep, t, int(i), true, names)
 	}
 	return r.e.store.UpdateTarget(r.runCtx, t)
 }

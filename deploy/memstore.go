@@ -490,7 +490,7 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		}
 		var mt memTarget
 		evs := buf.events(len(t.LifecycleEvents))
-		if err := s.packTarget(md, t, &mt, evs); err != nil {
+		if err := s.packTarget(md, t, &mt, evs, nil); err != nil {
 			return undo(err)
 		}
 		s.storeTarget(md, n+added, t, &mt, evs, nil, like)
@@ -531,7 +531,7 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 
 // UpdateTarget implements TargetStore.
 func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) error {
-	return s.updateTarget(ctx, nil, t, -1, false)
+	return s.updateTarget(ctx, nil, t, -1, false, nil)
 }
 
 // updateTarget is UpdateTarget given the deployment (nil: found by
@@ -540,8 +540,9 @@ func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) err
 // order of the executor's records), which spares a lookup when it is
 // right; -1 for none. keepTarget says that t.Target is the stored target
 // snapshot, unchanged (the executor never changes one): the stored one is
-// kept without comparing them.
-func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int, keepTarget bool) error {
+// kept without comparing them. names are the interned IDs of t's event
+// names when the caller knows them, as for packTarget.
+func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int, keepTarget bool, names []uint16) error {
 	// Keys are formatted only on error paths: an update allocates nothing
 	// but its packed events.
 	if err := ctx.Err(); err != nil {
@@ -558,7 +559,7 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 	var mt memTarget
 	var buf packBuf
 	evs := buf.events(len(t.LifecycleEvents))
-	if err := s.packTarget(md, t, &mt, evs); err != nil {
+	if err := s.packTarget(md, t, &mt, evs, names); err != nil {
 		return err
 	}
 	rec := md.record(at, t.TargetID)
@@ -708,8 +709,10 @@ func sameTarget(a, b *target.Target) bool {
 // its events' diagnostics into mt and evs (len(evs) ==
 // len(t.LifecycleEvents)), without md's lock, so that the lock is held
 // only to store the result (storeTarget, which copies the diagnostics).
-// It returns an error when the intern table is full.
-func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent) error {
+// names, when not nil, are the interned IDs of t's event names, which the
+// caller vouches for (see internEvents); nil: they are looked up. It
+// returns an error when the intern table is full.
+func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, names []uint16) error {
 	full := false
 	strs, locs := s.tab.strings(), s.tab.locations()
 	str := func(v string, hint uint16) uint16 {
@@ -746,24 +749,32 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 	mt.rev = str(string(t.InitialRevisionHealth), 0)
 	mt.status = str(string(t.Status), 0)
 	mt.updSec, mt.updNsec, mt.updLoc = when(t.LastUpdated)
-	// The event names packed last are the hints: targets of a deployment
-	// run the same events.
-	var names []uint16
-	if p := md.names.Load(); p != nil {
-		names = *p
+	// Without names given, the event names packed last are the hints:
+	// targets of a deployment run the same events.
+	known := names != nil && len(names) == len(evs)
+	if !known {
+		names = nil
+		if p := md.names.Load(); p != nil {
+			names = *p
+		}
 	}
 	same := len(names) == len(evs)
 	status := uint16(knownPending) // an event's status is most often the one before it's
 	for i := range t.LifecycleEvents {
 		e := &t.LifecycleEvents[i]
 		me := &evs[i]
-		var hint uint16
-		if i < len(names) {
-			hint = names[i]
+		if known {
+			me.name = names[i]
+		} else {
+			var hint uint16
+			if i < len(names) {
+				hint = names[i]
+			}
+			me.name = str(string(e.Name), hint)
+			same = same && me.name == hint
 		}
-		me.name, me.status = str(string(e.Name), hint), str(string(e.Status), status)
+		me.status = str(string(e.Status), status)
 		status = me.status
-		same = same && me.name == hint
 		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
 		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
 	}
@@ -1059,6 +1070,20 @@ func (t *internTable) id(v string) (uint16, bool) {
 	strs = append(strs, v) // readers of the old header never see the new slot
 	t.strs.Store(&strs)
 	return i, true
+}
+
+// internEvents returns the interned IDs of events, for packTarget's
+// names; nil when the table is full.
+func (s *MemoryStore) internEvents(events []target.LifecycleEvent) []uint16 {
+	ids := make([]uint16, len(events))
+	for k, ev := range events {
+		id, ok := s.tab.id(string(ev))
+		if !ok {
+			return nil
+		}
+		ids[k] = id
+	}
+	return ids
 }
 
 // loc returns the index of l, adding it when new; false when the table is
