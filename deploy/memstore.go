@@ -842,21 +842,23 @@ func (s *MemoryStore) storeTarget(md *memDeployment, at int, t *DeploymentTarget
 // stored already. Stored values are never changed, so an unchanged
 // Diagnostics is shared rather than copied.
 func storeDiagnostics(evs []LifecycleEventRecord, cur *[]*Diagnostics) *[]*Diagnostics {
+	has := false
+	for i := range evs {
+		has = has || evs[i].Diagnostics != nil
+	}
+	if !has {
+		return nil // the usual case: nothing to say
+	}
 	var stored []*Diagnostics
 	if cur != nil {
 		stored = *cur
 	}
 	same := len(stored) == len(evs)
-	has := false
 	for i := range evs {
 		d := evs[i].Diagnostics
-		has = has || d != nil
 		same = same && (d == nil) == (stored[i] == nil) && (d == nil || *d == *stored[i])
 	}
-	switch {
-	case !has:
-		return nil
-	case same:
+	if same {
 		return cur
 	}
 	out := make([]*Diagnostics, len(evs))
