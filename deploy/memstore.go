@@ -715,12 +715,15 @@ func sameTarget(a, b *target.Target) bool {
 func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, names []uint16) error {
 	full := false
 	strs, locs := s.tab.strings(), s.tab.locations()
+	// Statuses, health values and labels are nearly always preinterned:
+	// knownID's switch on constants finds them without comparing strings
+	// through memequal. Other values try the hint, then the table.
 	str := func(v string, hint uint16) uint16 {
-		if int(hint) < len(strs) && strs[hint] == v {
-			return hint // the common case
-		}
 		if k, ok := knownID(v); ok {
 			return k
+		}
+		if int(hint) < len(strs) && strs[hint] == v {
+			return hint
 		}
 		i, ok := s.tab.idHint(v, hint)
 		full = full || !ok
@@ -759,7 +762,6 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		}
 	}
 	same := len(names) == len(evs)
-	status := uint16(knownPending) // an event's status is most often the one before it's
 	for i := range t.LifecycleEvents {
 		e := &t.LifecycleEvents[i]
 		me := &evs[i]
@@ -773,8 +775,7 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 			me.name = str(string(e.Name), hint)
 			same = same && me.name == hint
 		}
-		me.status = str(string(e.Status), status)
-		status = me.status
+		me.status = str(string(e.Status), 0)
 		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
 		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
 	}
@@ -790,9 +791,6 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 	}
 	return nil
 }
-
-// knownPending is the preinterned ID of "Pending" (see preinterned).
-const knownPending = 1
 
 // storeTarget completes mt and evs, packed by packTarget from t, and
 // makes them the record's new value: the target snapshot, the
