@@ -775,6 +775,11 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 			me.name = str(string(e.Name), hint)
 			same = same && me.name == hint
 		}
+		if e.Status == target.EventPending && e.StartTime.IsZero() && e.EndTime.IsZero() {
+			// An event not yet run, as most are on a target's first write.
+			me.status, me.startSec, me.startNsec, me.startLoc, me.endSec, me.endNsec, me.endLoc = pendingID, zeroSec, 0, 0, zeroSec, 0, 0
+			continue
+		}
 		me.status = str(string(e.Status), 0)
 		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
 		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
@@ -993,11 +998,14 @@ var preinterned = [...]string{
 	"AllowTraffic", "AfterAllowTraffic",
 }
 
+// pendingID is knownID("Pending").
+const pendingID = 1
+
 // knownID returns the index of a preinterned value without a map lookup.
 func knownID(v string) (uint16, bool) {
 	switch v {
 	case "Pending":
-		return 1, true
+		return pendingID, true
 	case "InProgress":
 		return 2, true
 	case "Succeeded":
