@@ -68,28 +68,32 @@ func (r *runner) finishDecided(ctx context.Context, end Ending, progress plan.Pr
 // last deployments; and only then does the deployment become final, which
 // frees the group's active slot.
 func (r *runner) finishEnding(ctx context.Context, end Ending) error {
+	var o DeploymentOverview // the final counts, taken on the way
 	for i := range r.targets {
 		t := &r.targets[i]
-		if t.Status != target.TargetPending {
-			continue
+		if t.Status == target.TargetPending {
+			t.Status, t.LastUpdated = target.TargetSkipped, end.Time
+			if err := r.e.store.UpdateTarget(ctx, t); err != nil {
+				return r.storeErr("saving target "+t.TargetID, err)
+			}
+			r.targetChanged(t, end.Time)
 		}
-		t.Status, t.LastUpdated = target.TargetSkipped, end.Time
-		if err := r.e.store.UpdateTarget(ctx, t); err != nil {
-			return r.storeErr("saving target "+t.TargetID, err)
-		}
-		r.targetChanged(t, end.Time)
+		o.Add(t.Status, 1)
 	}
-	if s := r.svc; s != nil && !isFinalTarget(s.Status) {
-		s.Status, s.LastUpdated = serviceStatus(end.Status), end.Time
-		if err := r.e.store.UpdateTarget(ctx, s); err != nil {
-			return r.storeErr("saving target "+s.TargetID, err)
+	if s := r.svc; s != nil {
+		if !isFinalTarget(s.Status) {
+			s.Status, s.LastUpdated = serviceStatus(end.Status), end.Time
+			if err := r.e.store.UpdateTarget(ctx, s); err != nil {
+				return r.storeErr("saving target "+s.TargetID, err)
+			}
+			r.targetChanged(s, end.Time)
 		}
-		r.targetChanged(s, end.Time)
+		o.Add(s.Status, 1)
 	}
 	if err := r.terminateRolledBackReplacements(ctx, end); err != nil {
 		return err
 	}
-	r.overview = r.countTargets()
+	r.overview = o
 	if err := r.updateInstances(ctx, end); err != nil {
 		return err
 	}
@@ -165,18 +169,6 @@ func serviceStatus(s DeploymentStatus) target.TargetStatus {
 		return target.TargetFailed
 	}
 	return target.TargetSkipped
-}
-
-// countTargets counts the targets by status.
-func (r *runner) countTargets() DeploymentOverview {
-	var o DeploymentOverview
-	for i := range r.targets {
-		o.Add(r.targets[i].Status, 1)
-	}
-	if r.svc != nil {
-		o.Add(r.svc.Status, 1)
-	}
-	return o
 }
 
 // servingTargets returns the targets the group's instance records follow

@@ -114,6 +114,7 @@ type workerState struct {
 	rec    DeploymentTarget
 	events []LifecycleEventRecord // nil when the last record kept its list
 	of     *sequence              // the sequence whose names events holds
+	last   time.Time              // the worker's last reading of the clock (clock.Later)
 }
 
 // runTarget runs the phase's lifecycle events on target i, recording every
@@ -171,7 +172,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		// Ready: installed, never rerouted).
 		return completion{i: i, ok: false}
 	}
-	now := r.e.clk.Now()
+	now := clock.Later(r.e.clk, w.last)
 	var names []uint16 // the list's names' IDs, when they are seq's (saveTarget)
 	if lo == 0 || len(t.LifecycleEvents) != len(all) {
 		t.LifecycleEvents, names = w.pendingEvents(seq), seq.memNames
@@ -303,6 +304,7 @@ func (r *runner) targetDone(i int32, w *workerState, phase plan.Phase, ok bool, 
 	case len(t.LifecycleEvents) > 0 && len(w.events) > 0 && &t.LifecycleEvents[0] == &w.events[0]:
 		w.events, w.of = nil, nil // the record keeps the list for its second part
 	}
+	w.last = now
 	return completion{i: i, ok: ok, at: now}
 }
 
