@@ -136,6 +136,12 @@ type workerState struct {
 func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool, w *workerState) completion {
 	w.rec = r.targets[i]
 	c := r.runRecord(i, w, phase, stopped)
+	if evs := w.rec.LifecycleEvents; len(evs) > 0 && len(w.events) > 0 && &evs[0] == &w.events[0] {
+		// The record keeps the worker's list: a Green target's install,
+		// whose reroute part comes later, or a run cut short. The worker
+		// starts a new one.
+		w.events, w.of = nil, nil
+	}
 	t := &r.targets[i]
 	t.Status, t.LifecycleEvents, t.LastUpdated, t.Version = w.rec.Status, w.rec.LifecycleEvents, w.rec.LastUpdated, w.rec.Version
 	return c
@@ -280,9 +286,8 @@ func (r *runner) saveTarget(i int32, t *DeploymentTarget, names []uint16) error 
 	return r.e.store.UpdateTarget(r.runCtx, t)
 }
 
-// targetDone reports the new status of target i (record w.rec), and
-// leaves its event list to the worker for the next target once nothing
-// needs it any more.
+// targetDone reports the new status of target i (record w.rec) and drops
+// its event list from the record once nothing needs it any more.
 func (r *runner) targetDone(i int32, w *workerState, phase plan.Phase, ok bool, now time.Time) completion {
 	t := &w.rec
 	r.targetChanged(t, now)
@@ -296,13 +301,10 @@ func (r *runner) targetDone(i int32, w *workerState, phase plan.Phase, ok bool, 
 			r.notify(Notification{Event: TriggerInstanceReady, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
 		}
 	}
-	switch {
-	case phase != plan.PhaseInstallReplacement:
+	if phase != plan.PhaseInstallReplacement {
 		// The record is stored (the store copied it); only Green targets
-		// run a second part.
+		// run a second part. The list serves the worker's next target.
 		t.LifecycleEvents = nil
-	case len(t.LifecycleEvents) > 0 && len(w.events) > 0 && &t.LifecycleEvents[0] == &w.events[0]:
-		w.events, w.of = nil, nil // the record keeps the list for its second part
 	}
 	w.last = now
 	return completion{i: i, ok: ok, at: now}
