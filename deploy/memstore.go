@@ -731,10 +731,11 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 	}
 	// The times of a record nearly always share one location (Local for
 	// the system clock's readings): the last one found is tried first. The
-	// zero time, which events not yet run hold, is UTC, index 0.
+	// zero time.Time, which events not yet run hold, packs to itself in
+	// UTC, index 0 (a zero instant in another location keeps it).
 	lastLoc, lastIdx := locs[0], uint16(0)
 	when := func(t time.Time) (int64, int32, uint16) {
-		if t.IsZero() {
+		if t == (time.Time{}) {
 			return zeroSec, 0, 0
 		}
 		if l := t.Location(); l != lastLoc {
@@ -775,7 +776,7 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 			me.name = str(string(e.Name), hint)
 			same = same && me.name == hint
 		}
-		if e.Status == target.EventPending && e.StartTime.IsZero() && e.EndTime.IsZero() {
+		if e.Status == target.EventPending && e.StartTime == (time.Time{}) && e.EndTime == (time.Time{}) {
 			// An event not yet run, as most are on a target's first write.
 			me.status, me.startSec, me.startNsec, me.startLoc, me.endSec, me.endNsec, me.endLoc = pendingID, zeroSec, 0, 0, zeroSec, 0, 0
 			continue

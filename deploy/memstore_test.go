@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime"
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -228,5 +229,48 @@ func TestAllTargets(t *testing.T) {
 	}
 	if len(errs) != 1 || !errors.Is(errs[0], deploy.ErrInvalidArgument) {
 		t.Errorf("AllTargets over a store repeating its page token yielded %v; want one ErrInvalidArgument", errs)
+	}
+}
+
+// A record's events come back exactly as written, whatever their times:
+// events not yet run (the zero time.Time), a zero instant in a location
+// other than UTC, and times in UTC, Local and a fixed zone, in any mix
+// (the store packs times by location, with shortcuts for the common ones).
+func TestMemoryStoreEventTimesRoundTrip(t *testing.T) {
+	ctx := context.Background()
+	s := newRunning(t, 1)
+	plus2 := time.FixedZone("UTC+2", 2*60*60)
+	at := time.Date(2026, 5, 6, 7, 8, 9, 123456789, time.UTC)
+	rec, err := s.GetTarget(ctx, "d-1", "i-00000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec.Status = target.TargetInProgress
+	rec.LastUpdated = at.Local()
+	rec.LifecycleEvents = []deploy.LifecycleEventRecord{
+		{Name: target.ApplicationStop, Status: target.EventSucceeded, StartTime: at.Local(), EndTime: at.In(plus2)},
+		{Name: target.DownloadBundle, Status: target.EventInProgress, StartTime: at},
+		{Name: target.BeforeInstall, Status: target.EventPending},
+		{Name: target.Install, Status: target.EventPending, StartTime: time.Time{}.In(plus2)},
+		{Name: target.AfterInstall, Status: target.EventPending, EndTime: time.Time{}.In(time.Local)},
+		{Name: target.ApplicationStart, Status: target.EventSkipped, StartTime: at.In(plus2), EndTime: at.Local()},
+	}
+	want := *rec
+	want.LifecycleEvents = slices.Clone(rec.LifecycleEvents)
+	if err := s.UpdateTarget(ctx, rec); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.GetTarget(ctx, "d-1", "i-00000")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, e := range got.LifecycleEvents {
+		w := want.LifecycleEvents[i]
+		if e.Name != w.Name || e.Status != w.Status || e.StartTime != w.StartTime || e.EndTime != w.EndTime {
+			t.Errorf("event %d: got %s %s %v / %v; want %s %s %v / %v", i, e.Name, e.Status, e.StartTime, e.EndTime, w.Name, w.Status, w.StartTime, w.EndTime)
+		}
+	}
+	if len(got.LifecycleEvents) != len(want.LifecycleEvents) || got.LastUpdated != want.LastUpdated {
+		t.Errorf("got %d events, last updated %v; want %d, %v", len(got.LifecycleEvents), got.LastUpdated, len(want.LifecycleEvents), want.LastUpdated)
 	}
 }
