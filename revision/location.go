@@ -1,11 +1,13 @@
 package revision
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
 	"slices"
 	"strings"
+	"unicode/utf8"
 )
 
 // LocationType says where a revision is stored. The values are spelled as
@@ -108,29 +110,58 @@ type Location struct {
 //
 // Key does not validate; call Validate first for untrusted input.
 func (l Location) Key() string {
+	var buf [128]byte
+	return string(l.appendKey(buf[:0]))
+}
+
+// appendKey appends l's Key to dst: the one place the key is spelled, for
+// Key and for Equal, which compares keys without making strings.
+func (l Location) appendKey(dst []byte) []byte {
 	switch l.Type {
 	case LocationS3:
 		if l.S3 == nil {
 			break
 		}
-		return "s3:" + l.S3.Bucket + "/" + l.S3.Key + "?version=" + l.S3.Version + "&etag=" + strings.Trim(l.S3.ETag, `"`)
+		dst = append(append(append(append(dst, "s3:"...), l.S3.Bucket...), '/'), l.S3.Key...)
+		dst = append(append(dst, "?version="...), l.S3.Version...)
+		return append(append(dst, "&etag="...), strings.Trim(l.S3.ETag, `"`)...)
 	case LocationGitHub:
 		if l.GitHub == nil {
 			break
 		}
-		return "github:" + l.GitHub.Repository + "@" + strings.ToLower(l.GitHub.CommitID)
+		dst = append(append(append(dst, "github:"...), l.GitHub.Repository...), '@')
+		return appendLower(dst, l.GitHub.CommitID)
 	case LocationAppSpecContent:
 		if l.AppSpecContent == nil {
 			break
 		}
-		return "appspec:sha256:" + strings.ToLower(l.AppSpecContent.contentSHA256())
+		return appendLower(append(dst, "appspec:sha256:"...), l.AppSpecContent.contentSHA256())
 	case LocationLocal:
 		if l.Local == nil {
 			break
 		}
-		return "local:" + l.Local.Path + "#sha256:" + strings.ToLower(l.Local.SHA256)
+		dst = append(append(dst, "local:"...), l.Local.Path...)
+		return appendLower(append(dst, "#sha256:"...), l.Local.SHA256)
 	}
-	return "invalid:" + string(l.Type)
+	return append(append(dst, "invalid:"...), l.Type...)
+}
+
+// appendLower appends strings.ToLower(s) to dst, without a string of its
+// own when s is ASCII (hex digests and commit IDs are).
+func appendLower(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return append(dst, strings.ToLower(s)...)
+		}
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
 }
 
 // Clone returns a deep copy of l: changing the copy (through its pointer
@@ -153,8 +184,13 @@ func clonePtr[T any](p *T) *T {
 	return &v
 }
 
-// Equal reports whether l and o name the same revision (see Key).
-func (l Location) Equal(o Location) bool { return l.Key() == o.Key() }
+// Equal reports whether l and o name the same revision (see Key). It
+// allocates nothing for keys of up to 256 bytes: instance records are
+// compared with the group's revision one by one, a whole fleet at a time.
+func (l Location) Equal(o Location) bool {
+	var a, b [256]byte
+	return bytes.Equal(l.appendKey(a[:0]), o.appendKey(b[:0]))
+}
 
 // String returns a short human-readable form of the location.
 func (l Location) String() string {

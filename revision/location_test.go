@@ -217,3 +217,17 @@ func TestLocationClone(t *testing.T) {
 		}
 	}
 }
+
+// BenchmarkLocationEqual compares an instance record's revision with the
+// group's, as a deployment does for every target of the fleet; it reports
+// allocations (none expected for keys of up to 256 bytes).
+func BenchmarkLocationEqual(b *testing.B) {
+	a := s3v("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo", `"9b2cf535f27731c974343645a3985328"`)
+	c := s3v("3HL4kqtJlcpXroDTDmJ+rmSpXd3dIbrHY+MTRCxf3vjVBH40Nr8X8gdRQBpUMLUo", "9b2cf535f27731c974343645a3985328")
+	b.ReportAllocs()
+	for b.Loop() {
+		if !a.Equal(c) {
+			b.Fatal("not equal")
+		}
+	}
+}
