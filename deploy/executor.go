@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -281,4 +282,37 @@ func (e *Executor) pokeStop(id string, abort bool) {
 		}
 		r.requestSync()
 	}
+}
+
+// instancesOf returns the instance records of targets ids of group, in
+// the order of ids; a target without a record has the zero record there
+// (TargetID empty). The records may share their Revision with the store
+// and with each other: read them, never change what they point to. A
+// MemoryStore is read in place; other stores through GetInstances.
+func (e *Executor) instancesOf(ctx context.Context, groupID string, ids []string) ([]InstanceRecord, error) {
+	recs := make([]InstanceRecord, len(ids))
+	if ms, ok := e.store.(*MemoryStore); ok {
+		if err := ctxErr(ctx, "deployment group", groupID); err != nil {
+			return nil, err
+		}
+		ms.instanceRecords(groupID, ids, recs)
+		return recs, nil
+	}
+	all, err := e.store.GetInstances(ctx, groupID)
+	if err != nil {
+		return nil, err
+	}
+	if len(all) == 0 {
+		return recs, nil
+	}
+	byID := make(map[string]*InstanceRecord, len(all))
+	for i := range all {
+		byID[all[i].TargetID] = &all[i]
+	}
+	for i, id := range ids {
+		if r := byID[id]; r != nil {
+			recs[i] = *r
+		}
+	}
+	return recs, nil
 }

@@ -314,24 +314,24 @@ func (e *Executor) resolveTargets(ctx context.Context, group *Group, d *Deployme
 // the group's instance records (spec §2.1). With
 // d.UpdateOutdatedInstancesOnly, targets that run d.Revision are left out.
 func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Target, d *Deployment, label target.TargetLabel) ([]DeploymentTarget, error) {
-	records, err := e.store.GetInstances(ctx, group.ID)
+	ids := make([]string, len(ts))
+	for i := range ts {
+		ids[i] = ts[i].ID
+	}
+	records, err := e.instancesOf(ctx, group.ID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("deploy: CreateDeployment: reading the instance records of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
 	}
-	byID := make(map[string]*InstanceRecord, len(records))
-	for i := range records {
-		byID[records[i].TargetID] = &records[i]
-	}
 	seen := make(map[string]bool, len(ts))
 	out := make([]DeploymentTarget, 0, len(ts))
-	for _, t := range ts {
+	for i, t := range ts {
 		if t.ID == "" || seen[t.ID] {
 			return nil, fmt.Errorf("deploy: CreateDeployment: the Lister returned target ID %q twice or empty; IDs must be unique and not empty", t.ID)
 		}
 		seen[t.ID] = true
 		rec := NewInstanceRecord(group.ID, t.ID)
-		if r := byID[t.ID]; r != nil {
-			rec = *r
+		if records[i].TargetID != "" {
+			rec = records[i]
 		}
 		if d.UpdateOutdatedInstancesOnly && rec.Revision != nil && rec.Revision.Equal(d.Revision) {
 			continue

@@ -215,17 +215,16 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	if len(serving) == 0 {
 		return nil
 	}
-	current, err := r.e.store.GetInstances(ctx, r.d.GroupID)
+	ids := make([]string, len(serving))
+	for i, t := range serving {
+		ids[i] = t.TargetID
+	}
+	records, err := r.e.instancesOf(ctx, r.d.GroupID, ids)
 	if err != nil {
 		return r.storeErr("reading the group's instance records", err)
 	}
-	byID := make(map[string]*InstanceRecord, len(current))
-	for i := range current {
-		byID[current[i].TargetID] = &current[i]
-	}
 	succeeded := end.Status == StatusSucceeded
 	deployed := r.d.Revision.Clone() // shared by the records that run it
-	records := make([]InstanceRecord, len(serving))
 	var (
 		mu     sync.Mutex
 		failed = len(serving) // the first target whose rules failed
@@ -234,9 +233,9 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	forChunks(len(serving), func(lo, hi int) {
 		for i := lo; i < hi; i++ {
 			t := serving[i]
-			rec := NewInstanceRecord(r.d.GroupID, t.TargetID)
-			if cur := byID[t.TargetID]; cur != nil {
-				rec = *cur
+			rec := records[i] // the current record, replaced by the new one
+			if rec.TargetID == "" {
+				rec = NewInstanceRecord(r.d.GroupID, t.TargetID)
 			}
 			var err error
 			if records[i], err = rec.afterDeployment(outcome(t.Status), r.d.Revision, succeeded, r.d.PreviousRevision, &deployed); err != nil {

@@ -1164,6 +1164,30 @@ func (s *MemoryStore) GetInstance(ctx context.Context, groupID, targetID string)
 	return &r, nil
 }
 
+// instanceRecords sets recs[i] to the instance record of target ids[i] of
+// group, where it has one (recs[i] stays zero otherwise): the executor's
+// way through a whole fleet's records, without GetInstances' sorted copy
+// of the group. A record's Revision is the store's own (stored locations
+// are never changed): the executor reads these records and never changes
+// what they point to. Chunks of the fleet are read concurrently.
+func (s *MemoryStore) instanceRecords(groupID string, ids []string, recs []InstanceRecord) {
+	forChunks(len(ids), func(lo, hi int) {
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		m := s.instances[groupID]
+		if len(m) == 0 {
+			return
+		}
+		strs := s.tab.strings()
+		for i := lo; i < hi; i++ {
+			if mi, ok := m[ids[i]]; ok {
+				recs[i] = InstanceRecord{GroupID: groupID, TargetID: ids[i], InstanceHealth: health.InstanceHealth(strs[mi.health]),
+					Revision: mi.rev, Version: mi.version}
+			}
+		}
+	})
+}
+
 // PutInstances implements InstanceStore.
 func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord) error {
 	if err := ctx.Err(); err != nil {
