@@ -159,7 +159,10 @@ func (w *workerState) pendingEvents(seq *sequence) []LifecycleEventRecord {
 	}
 	for k := range w.events {
 		e := &w.events[k]
-		e.Status, e.StartTime, e.EndTime, e.Diagnostics = target.EventPending, time.Time{}, time.Time{}, nil
+		e.Status, e.StartTime, e.EndTime = target.EventPending, time.Time{}, time.Time{}
+		if e.Diagnostics != nil {
+			e.Diagnostics = nil // rarely set: the write (and its barrier) is skipped otherwise
+		}
 	}
 	return w.events
 }
@@ -241,8 +244,8 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		if last {
 			t.Status = r.endStatus(t, phase, ok)
 		}
-		t.LastUpdated = now
 		if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
+			t.LastUpdated = now // the record changed at every event; it is stored now
 			if err := r.saveTarget(i, t, names); err != nil {
 				return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 			}
