@@ -110,9 +110,13 @@ type Location struct {
 //
 // Key does not validate; call Validate first for untrusted input.
 func (l Location) Key() string {
-	var buf [128]byte
+	var buf [keyRoom]byte
 	return string(l.appendKey(buf[:0]))
 }
+
+// keyRoom is the room on the stack for a key: longer ones are built on the
+// heap.
+const keyRoom = 256
 
 // appendKey appends l's Key to dst: the one place the key is spelled, for
 // Key and for Equal, which compares keys without making strings.
@@ -188,7 +192,7 @@ func clonePtr[T any](p *T) *T {
 // allocates nothing for keys of up to 256 bytes: instance records are
 // compared with the group's revision one by one, a whole fleet at a time.
 func (l Location) Equal(o Location) bool {
-	var a, b [256]byte
+	var a, b [keyRoom]byte
 	return bytes.Equal(l.appendKey(a[:0]), o.appendKey(b[:0]))
 }
 
