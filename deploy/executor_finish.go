@@ -68,17 +68,22 @@ func (r *runner) finishDecided(ctx context.Context, end Ending, progress plan.Pr
 // last deployments; and only then does the deployment become final, which
 // frees the group's active slot.
 func (r *runner) finishEnding(ctx context.Context, end Ending) error {
-	var o DeploymentOverview // the final counts, taken on the way
-	for i := range r.targets {
+	// The final counts: a Server deployment's are kept at every transition
+	// of its targets (nothing is in flight now), so the targets are read
+	// again only when some never started.
+	r.pmu.Lock()
+	o := r.overview
+	r.pmu.Unlock()
+	for i := 0; i < len(r.targets) && o.Pending > 0; i++ {
 		t := &r.targets[i]
 		if t.Status == target.TargetPending {
 			t.Status, t.LastUpdated = target.TargetSkipped, end.Time
 			if err := r.e.store.UpdateTarget(ctx, t); err != nil {
 				return r.storeErr("saving target "+t.TargetID, err)
 			}
+			o.Move(target.TargetPending, target.TargetSkipped)
 			r.targetChanged(t, end.Time)
 		}
-		o.Add(t.Status, 1)
 	}
 	if s := r.svc; s != nil {
 		if !isFinalTarget(s.Status) {
@@ -88,12 +93,15 @@ func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 			}
 			r.targetChanged(s, end.Time)
 		}
+		o = DeploymentOverview{} // steps change its status, not the counts
 		o.Add(s.Status, 1)
 	}
 	if err := r.terminateRolledBackReplacements(ctx, end); err != nil {
 		return err
 	}
+	r.pmu.Lock()
 	r.overview = o
+	r.pmu.Unlock()
 	if err := r.updateInstances(ctx, end); err != nil {
 		return err
 	}

@@ -180,7 +180,9 @@ func TestInvariantsProperty(t *testing.T) {
 
 		// Invariant 3: the success rule.
 		var tally health.Tally
+		var overview deploy.DeploymentOverview
 		for _, tg := range tgs {
+			overview.Add(tg.Status, 1)
 			switch tg.Status {
 			case target.TargetSucceeded:
 				tally.Succeeded++
@@ -189,6 +191,9 @@ func TestInvariantsProperty(t *testing.T) {
 			default:
 				tally.NotAttempted++
 			}
+		}
+		if got.Overview != overview {
+			rt.Fatalf("the deployment's overview %+v; its targets' statuses count %+v", got.Overview, overview)
 		}
 		if got.Status == deploy.StatusSucceeded {
 			if tally.Succeeded < m.SuccessesNeeded() || m.OneAtATime() && (tally.NotAttempted > 0 || tally.Failed > 1) {
