@@ -18,7 +18,17 @@ const minChunk = 16 << 10
 // the instance records at the end), which would otherwise leave all cores
 // but one idle.
 func forChunks(n int, do func(lo, hi int)) {
-	parts := min(runtime.GOMAXPROCS(0), n/minChunk)
+	forParts(n, chunkParts(n), do)
+}
+
+// chunkParts returns how many goroutines forChunks shares n items among.
+func chunkParts(n int) int {
+	return max(min(runtime.GOMAXPROCS(0), n/minChunk), 1)
+}
+
+// forParts is forChunks with the number of chunks given: parts (at least
+// 1, at most n) goroutines, one of them the caller's.
+func forParts(n, parts int, do func(lo, hi int)) {
 	if parts <= 1 {
 		do(0, n)
 		return

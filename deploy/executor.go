@@ -284,18 +284,19 @@ func (e *Executor) pokeStop(id string, abort bool) {
 	}
 }
 
-// instancesOf returns the instance records of targets ids of group, in
-// the order of ids; a target without a record has the zero record there
-// (TargetID empty). The records may share their Revision with the store
-// and with each other: read them, never change what they point to. A
-// MemoryStore is read in place; other stores through GetInstances.
-func (e *Executor) instancesOf(ctx context.Context, groupID string, ids []string) ([]InstanceRecord, error) {
-	recs := make([]InstanceRecord, len(ids))
+// instancesOf returns the instance records of n targets of group, target
+// k having ID id(k), in that order; a target without a record has the zero
+// record there (TargetID empty). The records may share their Revision with
+// the store and with each other: read them, never change what they point
+// to. A MemoryStore is read in place, concurrently (id must allow that);
+// other stores through GetInstances.
+func (e *Executor) instancesOf(ctx context.Context, groupID string, n int, id func(k int) string) ([]InstanceRecord, error) {
+	recs := make([]InstanceRecord, n)
 	if ms, ok := e.store.(*MemoryStore); ok {
 		if err := ctxErr(ctx, "deployment group", groupID); err != nil {
 			return nil, err
 		}
-		ms.instanceRecords(groupID, ids, recs)
+		ms.instanceRecords(groupID, id, recs)
 		return recs, nil
 	}
 	all, err := e.store.GetInstances(ctx, groupID)
@@ -309,9 +310,9 @@ func (e *Executor) instancesOf(ctx context.Context, groupID string, ids []string
 	for i := range all {
 		byID[all[i].TargetID] = &all[i]
 	}
-	for i, id := range ids {
-		if r := byID[id]; r != nil {
-			recs[i] = *r
+	for k := range recs {
+		if r := byID[id(k)]; r != nil {
+			recs[k] = *r
 		}
 	}
 	return recs, nil

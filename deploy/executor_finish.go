@@ -182,25 +182,26 @@ func serviceStatus(s DeploymentStatus) target.TargetStatus {
 // servingTargets returns the targets the group's instance records follow
 // after the deployment: every target of an in-place deployment, the
 // replacements of a blue/green one, the originals of a blue/green rollback,
-// the function or service of Lambda and ECS.
-func (r *runner) servingTargets() []*DeploymentTarget {
+// the function or service of Lambda and ECS. They are ts, or, when only
+// some of ts serve, those of ts at the indexes in some.
+func (r *runner) servingTargets() (ts []DeploymentTarget, some []int32) {
 	if r.svc != nil {
-		return []*DeploymentTarget{r.svc}
+		return []DeploymentTarget{*r.svc}, nil
 	}
-	want := target.TargetLabel("")
-	if r.d.DeploymentStyle.DeploymentType == target.BlueGreen {
-		want = target.LabelGreen
-		if r.d.Creator == target.CreatorRollback {
-			want = target.LabelBlue
-		}
+	if r.d.DeploymentStyle.DeploymentType != target.BlueGreen {
+		return r.targets, nil // in place: every target
 	}
-	out := make([]*DeploymentTarget, 0, len(r.targets))
+	want := target.LabelGreen
+	if r.d.Creator == target.CreatorRollback {
+		want = target.LabelBlue
+	}
+	some = make([]int32, 0, len(r.targets))
 	for i := range r.targets {
 		if r.targets[i].Label == want {
-			out = append(out, &r.targets[i])
+			some = append(some, int32(i))
 		}
 	}
-	return out
+	return r.targets, some
 }
 
 // outcome is what happened to a target, for the health rules: a Green
@@ -219,15 +220,21 @@ func outcome(s target.TargetStatus) health.Outcome {
 // updateInstances applies spec §2.5 to the group's instance records
 // (InstanceRecord.AfterDeployment).
 func (r *runner) updateInstances(ctx context.Context, end Ending) error {
-	serving := r.servingTargets()
-	if len(serving) == 0 {
+	ts, some := r.servingTargets()
+	n := len(ts)
+	if some != nil {
+		n = len(some)
+	}
+	serving := func(k int) *DeploymentTarget {
+		if some != nil {
+			return &ts[some[k]]
+		}
+		return &ts[k]
+	}
+	if n == 0 {
 		return nil
 	}
-	ids := make([]string, len(serving))
-	for i, t := range serving {
-		ids[i] = t.TargetID
-	}
-	records, err := r.e.instancesOf(ctx, r.d.GroupID, ids)
+	records, err := r.e.instancesOf(ctx, r.d.GroupID, n, func(k int) string { return serving(k).TargetID })
 	if err != nil {
 		return r.storeErr("reading the group's instance records", err)
 	}
@@ -235,12 +242,12 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	deployed := r.d.Revision.Clone() // shared by the records that run it
 	var (
 		mu     sync.Mutex
-		failed = len(serving) // the first target whose rules failed
+		failed = n // the first target whose rules failed
 		ferr   error
 	)
-	forChunks(len(serving), func(lo, hi int) {
+	forChunks(n, func(lo, hi int) {
 		for i := lo; i < hi; i++ {
-			t := serving[i]
+			t := serving(i)
 			rec := records[i] // the current record, replaced by the new one
 			if rec.TargetID == "" {
 				rec = NewInstanceRecord(r.d.GroupID, t.TargetID)
@@ -257,7 +264,7 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 		}
 	})
 	if ferr != nil {
-		return r.storeErr("updating the health of target "+serving[failed].TargetID, ferr)
+		return r.storeErr("updating the health of target "+serving(failed).TargetID, ferr)
 	}
 	size := instanceBatch
 	if r.mem != nil {

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"hash/maphash"
 	"maps"
 	"reflect"
 	"slices"
@@ -41,7 +42,8 @@ type MemoryStore struct {
 	deps      map[string]*memDeployment
 	groupDeps map[groupKey][]*memDeployment // creation order
 	active    map[groupKey]string           // group → its active deployment
-	instances map[string]map[string]memInstance
+	instances map[string]*memInstances      // group ID → its instance records
+	seed      maphash.Seed                  // shards instance records (shardOf)
 	seq       uint64
 	revs      map[locKey]*revision.Location
 	tab       *internTable // has its own lock
@@ -110,12 +112,6 @@ type memEvent struct {
 	name, status       uint16
 }
 
-type memInstance struct {
-	rev     *revision.Location // shared, never mutated
-	version int64
-	health  uint16
-}
-
 // NewMemoryStore returns an empty in-memory Store.
 func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
@@ -125,7 +121,8 @@ func NewMemoryStore() *MemoryStore {
 		deps:      map[string]*memDeployment{},
 		groupDeps: map[groupKey][]*memDeployment{},
 		active:    map[groupKey]string{},
-		instances: map[string]map[string]memInstance{},
+		instances: map[string]*memInstances{},
+		seed:      maphash.MakeSeed(),
 		revs:      map[locKey]*revision.Location{},
 		tab:       newInternTable(),
 	}
@@ -1128,205 +1125,6 @@ func (t *internTable) idHint(v string, hint uint16) (uint16, bool) {
 		return i, true
 	}
 	return t.id(v)
-}
-
-// --- instance records ---
-
-// GetInstances implements InstanceStore.
-func (s *MemoryStore) GetInstances(ctx context.Context, groupID string) ([]InstanceRecord, error) {
-	if err := ctxErr(ctx, "deployment group", groupID); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	m := s.instances[groupID]
-	ids := slices.Sorted(maps.Keys(m))
-	out := make([]InstanceRecord, len(ids))
-	for i, id := range ids {
-		out[i] = s.decodeInstance(groupID, id, m[id])
-	}
-	return out, nil
-}
-
-// GetInstance implements InstanceStore.
-func (s *MemoryStore) GetInstance(ctx context.Context, groupID, targetID string) (*InstanceRecord, error) {
-	key := groupID + "/" + targetID
-	if err := ctxErr(ctx, "instance record", key); err != nil {
-		return nil, err
-	}
-	s.mu.RLock()
-	defer s.mu.RUnlock()
-	mi, ok := s.instances[groupID][targetID]
-	if !ok {
-		return nil, recErr("instance record", key, ErrNotFound)
-	}
-	r := s.decodeInstance(groupID, targetID, mi)
-	return &r, nil
-}
-
-// instanceRecords sets recs[i] to the instance record of target ids[i] of
-// group, where it has one (recs[i] stays zero otherwise): the executor's
-// way through a whole fleet's records, without GetInstances' sorted copy
-// of the group. A record's Revision is the store's own (stored locations
-// are never changed): the executor reads these records and never changes
-// what they point to. Chunks of the fleet are read concurrently.
-func (s *MemoryStore) instanceRecords(groupID string, ids []string, recs []InstanceRecord) {
-	forChunks(len(ids), func(lo, hi int) {
-		s.mu.RLock()
-		defer s.mu.RUnlock()
-		m := s.instances[groupID]
-		if len(m) == 0 {
-			return
-		}
-		strs := s.tab.strings()
-		for i := lo; i < hi; i++ {
-			if mi, ok := m[ids[i]]; ok {
-				recs[i] = InstanceRecord{GroupID: groupID, TargetID: ids[i], InstanceHealth: health.InstanceHealth(strs[mi.health]),
-					Revision: mi.rev, Version: mi.version}
-			}
-		}
-	})
-}
-
-// PutInstances implements InstanceStore.
-func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord) error {
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("deploy: put instance records: %w", err)
-	}
-	// A batch nearly always holds one group's records: duplicates are then
-	// found by target ID alone, and keys are formatted only for errors.
-	oneGroup := true
-	for i := range records {
-		r := &records[i]
-		if r.GroupID == "" || r.TargetID == "" {
-			return invalid("instance record", r.GroupID+"/"+r.TargetID, "records[%d]: deploymentGroupId and targetId are required", i)
-		}
-		oneGroup = oneGroup && r.GroupID == records[0].GroupID
-	}
-	if !oneGroup {
-		type rkey struct{ group, target string }
-		seen := make(map[rkey]int, len(records))
-		for i := range records {
-			k := rkey{records[i].GroupID, records[i].TargetID}
-			if j, ok := seen[k]; ok {
-				return dupInstance(records, j, i)
-			}
-			seen[k] = i
-		}
-	}
-	packed := make([]memInstance, len(records))
-	var h uint16
-	for i := range records {
-		var ok bool
-		if h, ok = s.tab.idHint(string(records[i].InstanceHealth), h); !ok {
-			return invalid("instance record", records[i].GroupID+"/"+records[i].TargetID, "the memory store holds at most %d distinct health values", maxInterned)
-		}
-		packed[i].health = h
-	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.packRevisions(records, packed)
-	group := records[0].GroupID
-	if oneGroup && len(s.instances[group]) == 0 {
-		// A group without records yet: the records go into a new,
-		// right-sized map, stored only once all are in. A duplicate shows
-		// as a map that did not grow.
-		fresh := make(map[string]memInstance, len(records))
-		for i := range records {
-			packed[i].version = 1
-			fresh[records[i].TargetID] = packed[i]
-			if len(fresh) != i+1 {
-				id := records[i].TargetID
-				return dupInstance(records, slices.IndexFunc(records, func(r InstanceRecord) bool { return r.TargetID == id }), i)
-			}
-		}
-		s.instances[group] = fresh
-		for i := range records {
-			records[i].Version = 1
-		}
-		return nil
-	}
-	if oneGroup {
-		// One group's records: duplicates are found by target ID.
-		seen := make(map[string]struct{}, len(records))
-		for i := range records {
-			id := records[i].TargetID
-			if _, ok := seen[id]; ok {
-				return dupInstance(records, slices.IndexFunc(records, func(r InstanceRecord) bool { return r.TargetID == id }), i)
-			}
-			seen[id] = struct{}{}
-		}
-	}
-	var m map[string]memInstance
-	group = ""
-	for i := range records {
-		r := &records[i]
-		if m == nil || r.GroupID != group {
-			group, m = r.GroupID, s.instances[r.GroupID]
-		}
-		packed[i].version = 1
-		if cur, ok := m[r.TargetID]; ok {
-			packed[i].version = cur.version + 1
-		}
-	}
-	m = nil
-	for i := range records {
-		r := &records[i]
-		if m == nil || r.GroupID != group {
-			group, m = r.GroupID, s.instances[r.GroupID]
-			if m == nil {
-				m = make(map[string]memInstance, len(records))
-				s.instances[r.GroupID] = m
-			}
-		}
-		m[r.TargetID] = packed[i]
-		r.Version = packed[i].version
-	}
-	return nil
-}
-
-// packRevisions sets the revision of packed[i] to the interned copy of
-// records[i]'s. Interning changes no record: the table is a cache of
-// shared, never-mutated copies, so a call that fails afterwards leaves
-// the store's contents as they were. s.mu is held.
-func (s *MemoryStore) packRevisions(records []InstanceRecord, packed []memInstance) {
-	var (
-		lastIn  *revision.Location // records of a batch often share one revision
-		lastKey locKey
-		lastOut *revision.Location
-	)
-	for i := range records {
-		r := &records[i]
-		switch {
-		case r.Revision == nil:
-			packed[i].rev = nil
-		case r.Revision == lastIn:
-			packed[i].rev = lastOut
-		default:
-			if k := newLocKey(r.Revision); lastOut == nil || k != lastKey {
-				lastKey, lastOut = k, s.internRevision(k, r.Revision)
-			}
-			lastIn = r.Revision
-			packed[i].rev = lastOut
-		}
-	}
-}
-
-// dupInstance is PutInstances' error for records[j] and records[i], which
-// have the same key.
-func dupInstance(records []InstanceRecord, j, i int) error {
-	r := &records[i]
-	return invalid("instance record", r.GroupID+"/"+r.TargetID, "records[%d] and records[%d] have the same key", j, i)
-}
-
-func (s *MemoryStore) decodeInstance(groupID, targetID string, mi memInstance) InstanceRecord {
-	return InstanceRecord{
-		GroupID:        groupID,
-		TargetID:       targetID,
-		InstanceHealth: health.InstanceHealth(s.tab.str(mi.health)),
-		Revision:       cloneLocationPtr(mi.rev),
-		Version:        mi.version,
-	}
 }
 
 // locKey is a comparable form of a revision.Location, so that equal

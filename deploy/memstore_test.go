@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -272,5 +273,84 @@ func TestMemoryStoreEventTimesRoundTrip(t *testing.T) {
 	}
 	if len(got.LifecycleEvents) != len(want.LifecycleEvents) || got.LastUpdated != want.LastUpdated {
 		t.Errorf("got %d events, last updated %v; want %d, %v", len(got.LifecycleEvents), got.LastUpdated, len(want.LifecycleEvents), want.LastUpdated)
+	}
+}
+
+// TestMemoryStoreLargeInstanceBatches writes batches of instance records
+// large enough to be stored by several goroutines (a fleet's records, as a
+// deployment writes them when it ends): every record is stored once with
+// the right version, a batch with a duplicate key is refused whole, and
+// the error names the first pair.
+func TestMemoryStoreLargeInstanceBatches(t *testing.T) {
+	ctx := context.Background()
+	s := deploy.NewMemoryStore()
+	const n = 40_000
+	batch := func(lo, hi int, h health.InstanceHealth) []deploy.InstanceRecord {
+		out := make([]deploy.InstanceRecord, 0, hi-lo)
+		for i := lo; i < hi; i++ {
+			out = append(out, deploy.InstanceRecord{GroupID: "g-1", TargetID: fmt.Sprintf("i-%05d", i), InstanceHealth: h})
+		}
+		return out
+	}
+	check := func(what string, want map[string]deploy.InstanceRecord) {
+		t.Helper()
+		got, err := s.GetInstances(ctx, "g-1")
+		if err != nil {
+			t.Fatalf("%s: GetInstances: %v", what, err)
+		}
+		if len(got) != len(want) {
+			t.Fatalf("%s: %d records; want %d", what, len(got), len(want))
+		}
+		if !slices.IsSortedFunc(got, func(a, b deploy.InstanceRecord) int { return strings.Compare(a.TargetID, b.TargetID) }) {
+			t.Errorf("%s: GetInstances is not in target ID order", what)
+		}
+		for _, r := range got {
+			if w := want[r.TargetID]; r != w {
+				t.Fatalf("%s: record %+v; want %+v", what, r, w)
+			}
+		}
+	}
+	want := map[string]deploy.InstanceRecord{}
+	first := batch(0, n, health.Healthy)
+	if err := s.PutInstances(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range first {
+		if r.Version != 1 {
+			t.Fatalf("new record %s has version %d; want 1", r.TargetID, r.Version)
+		}
+		want[r.TargetID] = r
+	}
+	check("first batch", want)
+
+	// Half of the records again and as many new ones; with a duplicate
+	// near the end, nothing of it is stored.
+	second := batch(n/2, n+n/2, health.Unhealthy)
+	bad := append(slices.Clone(second), second[7], second[3])
+	err := s.PutInstances(ctx, bad)
+	if !errors.Is(err, deploy.ErrInvalidArgument) || !strings.Contains(err.Error(), fmt.Sprintf("records[7] and records[%d]", len(second))) {
+		t.Fatalf("a batch with %s twice: %v; want ErrInvalidArgument naming records[7] and records[%d]", second[7].TargetID, err, len(second))
+	}
+	check("after a refused batch", want)
+
+	if err := s.PutInstances(ctx, second); err != nil {
+		t.Fatal(err)
+	}
+	for i, r := range second {
+		v := int64(1)
+		if i < n/2 {
+			v = 2 // stored by the first batch
+		}
+		if r.Version != v {
+			t.Fatalf("record %s has version %d; want %d", r.TargetID, r.Version, v)
+		}
+		want[r.TargetID] = r
+	}
+	check("second batch", want)
+	for _, id := range []string{"i-00000", "i-39999", "i-59999"} {
+		r, err := s.GetInstance(ctx, "g-1", id)
+		if err != nil || *r != want[id] {
+			t.Errorf("GetInstance(%s) = %+v, %v; want %+v", id, r, err, want[id])
+		}
 	}
 }
