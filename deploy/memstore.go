@@ -710,46 +710,12 @@ func sameTarget(a, b *target.Target) bool {
 // caller vouches for (see internEvents); nil: they are looked up. It
 // returns an error when the intern table is full.
 func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, names []uint16) error {
-	full := false
-	strs, locs := s.tab.strings(), s.tab.locations()
-	// Statuses, health values and labels are nearly always preinterned:
-	// knownID's switch on constants finds them without comparing strings
-	// through memequal. Other values try the hint, then the table.
-	str := func(v string, hint uint16) uint16 {
-		if k, ok := knownID(v); ok {
-			return k
-		}
-		if int(hint) < len(strs) && strs[hint] == v {
-			return hint
-		}
-		i, ok := s.tab.idHint(v, hint)
-		full = full || !ok
-		return i
-	}
-	// The times of a record nearly always share one location (Local for
-	// the system clock's readings): the last one found is tried first. The
-	// zero time.Time, which events not yet run hold, packs to itself in
-	// UTC, index 0 (a zero instant in another location keeps it).
-	lastLoc, lastIdx := locs[0], uint16(0)
-	when := func(t time.Time) (int64, int32, uint16) {
-		if t == (time.Time{}) {
-			return zeroSec, 0, 0
-		}
-		if l := t.Location(); l != lastLoc {
-			sec, nsec, loc, ok := s.tab.packTime(t)
-			full = full || !ok
-			if ok {
-				lastLoc, lastIdx = l, loc
-			}
-			return sec, nsec, loc
-		}
-		return t.Unix(), int32(t.Nanosecond()), lastIdx
-	}
-	mt.label = str(string(t.Label), 0)
-	mt.inst = str(string(t.InitialInstanceHealth), 0)
-	mt.rev = str(string(t.InitialRevisionHealth), 0)
-	mt.status = str(string(t.Status), 0)
-	mt.updSec, mt.updNsec, mt.updLoc = when(t.LastUpdated)
+	p := packer{tab: s.tab, strs: s.tab.strings(), lastLoc: time.UTC}
+	mt.label = p.str(string(t.Label), 0)
+	mt.inst = p.str(string(t.InitialInstanceHealth), 0)
+	mt.rev = p.str(string(t.InitialRevisionHealth), 0)
+	mt.status = p.str(string(t.Status), 0)
+	mt.updSec, mt.updNsec, mt.updLoc = p.when(t.LastUpdated)
 	// Without names given, the event names packed last are the hints:
 	// targets of a deployment run the same events.
 	known := names != nil && len(names) == len(evs)
@@ -770,7 +736,7 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 			if i < len(names) {
 				hint = names[i]
 			}
-			me.name = str(string(e.Name), hint)
+			me.name = p.str(string(e.Name), hint)
 			same = same && me.name == hint
 		}
 		if e.Status == target.EventPending && e.StartTime == (time.Time{}) && e.EndTime == (time.Time{}) {
@@ -778,11 +744,11 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 			me.status, me.startSec, me.startNsec, me.startLoc, me.endSec, me.endNsec, me.endLoc = pendingID, zeroSec, 0, 0, zeroSec, 0, 0
 			continue
 		}
-		me.status = str(string(e.Status), 0)
-		me.startSec, me.startNsec, me.startLoc = when(e.StartTime)
-		me.endSec, me.endNsec, me.endLoc = when(e.EndTime)
+		me.status = p.str(string(e.Status), 0)
+		me.startSec, me.startNsec, me.startLoc = p.when(e.StartTime)
+		me.endSec, me.endNsec, me.endLoc = p.when(e.EndTime)
 	}
-	if full {
+	if p.full {
 		return invalid("target", targetKey(md.id, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
 	}
 	if !same && len(evs) > 0 {
@@ -793,6 +759,56 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		md.names.Store(&fresh)
 	}
 	return nil
+}
+
+// packer packs the strings and times of one record (packTarget).
+type packer struct {
+	tab  *internTable
+	strs []string // tab.strings()
+	// The times of a record nearly always share one location (Local for
+	// the system clock's readings): the last one found is tried first.
+	lastLoc *time.Location
+	lastIdx uint16
+	full    bool // the intern table is full: the record cannot be stored
+}
+
+// str returns the ID of v. Statuses, health values and labels are nearly
+// always preinterned: knownID's switch on constants finds them without
+// comparing strings through memequal. Other values try hint, then the
+// table.
+func (p *packer) str(v string, hint uint16) uint16 {
+	if k, ok := knownID(v); ok {
+		return k
+	}
+	if int(hint) < len(p.strs) && p.strs[hint] == v {
+		return hint
+	}
+	i, ok := p.tab.idHint(v, hint)
+	p.full = p.full || !ok
+	return i
+}
+
+// when packs t. The zero time.Time, which events not yet run hold, packs
+// to itself in UTC, index 0 (a zero instant in another location keeps
+// it).
+func (p *packer) when(t time.Time) (sec int64, nsec int32, loc uint16) {
+	if t == (time.Time{}) {
+		return zeroSec, 0, 0
+	}
+	if t.Location() != p.lastLoc {
+		return p.newLocation(t)
+	}
+	return t.Unix(), int32(t.Nanosecond()), p.lastIdx
+}
+
+// newLocation is when for a time in another location than the last.
+func (p *packer) newLocation(t time.Time) (sec int64, nsec int32, loc uint16) {
+	sec, nsec, loc, ok := p.tab.packTime(t)
+	p.full = p.full || !ok
+	if ok {
+		p.lastLoc, p.lastIdx = t.Location(), loc
+	}
+	return sec, nsec, loc
 }
 
 // storeTarget completes mt and evs, packed by packTarget from t, and
