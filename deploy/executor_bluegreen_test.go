@@ -63,9 +63,35 @@ func TestBlueGreenServer(t *testing.T) {
 			deploy.TriggerDeploymentReady, deploy.TriggerInstanceReady, deploy.TriggerDeploymentSuccess}}}
 	})
 	d := e.create("v1")
+	// Every target lists its events from the start (spec §6.1): the
+	// originals their traffic blocking, Pending until it runs.
+	events := func(tg deploy.DeploymentTarget) string {
+		var out []string
+		for _, ev := range tg.LifecycleEvents {
+			out = append(out, string(ev.Name)+":"+string(ev.Status))
+		}
+		return strings.Join(out, " ")
+	}
+	const blueWaiting = "BeforeBlockTraffic:Pending BlockTraffic:Pending AfterBlockTraffic:Pending"
+	for id, tg := range e.targets(d.ID) {
+		if got := events(tg); got != blueWaiting {
+			t.Errorf("created: original %s lists %s; want %s", id, got, blueWaiting)
+		}
+	}
 	done := make(chan result, 1)
 	go func() { got, err := e.exec.Run(e.ctx, d.ID); done <- result{got, err} }()
 	waitStatus(t, e, d.ID, deploy.StatusReady)
+	const greenReady = "ApplicationStop:Succeeded DownloadBundle:Succeeded BeforeInstall:Succeeded Install:Succeeded AfterInstall:Succeeded " +
+		"ApplicationStart:Succeeded ValidateService:Succeeded BeforeAllowTraffic:Pending AllowTraffic:Pending AfterAllowTraffic:Pending"
+	for id, tg := range e.targets(d.ID) {
+		want := blueWaiting
+		if tg.Label == target.LabelGreen {
+			want = greenReady
+		}
+		if got := events(tg); got != want {
+			t.Errorf("ready: %s %s lists %s; want %s", tg.Label, id, got, want)
+		}
+	}
 	if err := e.exec.Continue(e.ctx, d.ID, deploy.TerminationWait); err == nil {
 		t.Error("Continue(TERMINATION_WAIT) during the ready wait succeeded")
 	}

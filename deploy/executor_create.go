@@ -201,6 +201,13 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 		return nil, err
 	}
 	d.Overview.Add(target.TargetPending, int64(len(targets)))
+	if platform == config.Server {
+		seqs, err := newSequences(d)
+		if err != nil {
+			return nil, fmt.Errorf("deploy: CreateDeployment: choosing the lifecycle events of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
+		}
+		seqs.withEventsListed(targets)
+	}
 	if err := e.store.CreateDeployment(ctx, d); err != nil {
 		return nil, fmt.Errorf("deploy: CreateDeployment: %w", err)
 	}

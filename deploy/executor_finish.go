@@ -77,7 +77,9 @@ func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 	for i := 0; i < len(r.targets) && o.Pending > 0; i++ {
 		t := &r.targets[i]
 		if t.Status == target.TargetPending {
+			// Never started: its events were not run either.
 			t.Status, t.LastUpdated = target.TargetSkipped, end.Time
+			t.LifecycleEvents = r.seqs.of(t.Label).records(target.EventSkipped)
 			if err := r.e.store.UpdateTarget(ctx, t); err != nil {
 				return r.storeErr("saving target "+t.TargetID, err)
 			}

@@ -243,6 +243,9 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 					t.Target.Tags = prev
 				}
 			}
+			if notStarted(t.LifecycleEvents) {
+				t.LifecycleEvents = nil // the runner's form of it
+			}
 			r.targets = append(r.targets, t)
 		}
 	}

@@ -486,9 +486,13 @@ func (r *runner) provisionGreen(ctx context.Context) (string, error) {
 			InitialInstanceHealth: h.Instance, InitialRevisionHealth: h.Revision, Status: target.TargetPending})
 	}
 	if len(recs) > 0 {
+		r.seqs.withEventsListed(recs)
 		if err := r.e.store.PutTargets(ctx, r.id, recs); err != nil {
 			return "", r.storeErr(fmt.Sprintf("storing its %d replacement targets", len(recs)), err)
 		}
+	}
+	for i := range recs {
+		recs[i].LifecycleEvents = nil // the runner's form of a list not started (notStarted)
 	}
 	r.targets = append(r.targets, recs...)
 	r.overview.Add(target.TargetPending, int64(len(recs)))

@@ -87,6 +87,62 @@ func (s *sequences) internNames(mem *MemoryStore) {
 	}
 }
 
+// of returns the whole sequence of a target labelled label (empty in
+// place): the events its record lists from the start.
+func (s *sequences) of(label target.TargetLabel) *sequence {
+	switch {
+	case len(s.inPlace.events) > 0:
+		return &s.inPlace
+	case label == target.LabelGreen && len(s.green.events) > 0:
+		return &s.green
+	case label == target.LabelGreen:
+		return &s.rbGreen
+	case len(s.blue.events) > 0:
+		return &s.blue
+	}
+	return &s.rbBlue
+}
+
+// withEventsListed sets the event list of every target of ts to its
+// sequence's events, every one Pending, as CodeDeploy lists an instance's
+// lifecycle events before it starts them: CreateDeployment stores its
+// targets so, and a target's writes as it runs then change its record in
+// place. Targets of one label share one list (the store copies what it
+// is given): the records must not be changed through it.
+func (s *sequences) withEventsListed(ts []DeploymentTarget) {
+	lists := map[*sequence][]LifecycleEventRecord{}
+	for i := range ts {
+		seq := s.of(ts[i].Label)
+		evs, ok := lists[seq]
+		if !ok {
+			evs = seq.records(target.EventPending)
+			lists[seq] = evs
+		}
+		ts[i].LifecycleEvents = evs
+	}
+}
+
+// records returns the events of seq as records, every one with status.
+func (seq *sequence) records(status target.LifecycleEventStatus) []LifecycleEventRecord {
+	evs := make([]LifecycleEventRecord, len(seq.events))
+	for k, name := range seq.events {
+		evs[k] = LifecycleEventRecord{Name: name, Status: status}
+	}
+	return evs
+}
+
+// notStarted reports whether none of evs has started: every one Pending,
+// without times or diagnostics. The runner keeps such a list as nil: it
+// makes a target's list when it starts the target (pendingEvents).
+func notStarted(evs []LifecycleEventRecord) bool {
+	for i := range evs {
+		if evs[i] != (LifecycleEventRecord{Name: evs[i].Name, Status: target.EventPending}) {
+			return false
+		}
+	}
+	return true
+}
+
 // forPhase returns the events of a target in phase: the record's whole
 // sequence, and the part [lo, hi) the phase runs.
 func (s *sequences) forPhase(phase plan.Phase) (seq *sequence, lo, hi int) {
@@ -151,10 +207,7 @@ func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool, w *workerSta
 // event Pending. It is the worker's list, reused from the last target.
 func (w *workerState) pendingEvents(seq *sequence) []LifecycleEventRecord {
 	if w.of != seq || len(w.events) != len(seq.events) {
-		w.events, w.of = make([]LifecycleEventRecord, len(seq.events)), seq
-		for k, name := range seq.events {
-			w.events[k] = LifecycleEventRecord{Name: name, Status: target.EventPending}
-		}
+		w.events, w.of = seq.records(target.EventPending), seq
 		return w.events
 	}
 	for k := range w.events {

@@ -648,10 +648,7 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 
 // runnerTargets appends the decoded target records of md to dst, in the
 // order of ListTargets, for the executor's runner: one slice for the
-// whole fleet rather than a page at a time, and, since the runner never
-// changes a target's tags, records whose stored targets share one tag map
-// share one copy of it rather than a copy each (the copy is still the
-// runner's own, never the stored map).
+// whole fleet rather than a page at a time, decoded as runnerDecode says.
 func (s *MemoryStore) runnerTargets(ctx context.Context, md *memDeployment, dst []DeploymentTarget) ([]DeploymentTarget, error) {
 	if err := ctxErr(ctx, "deployment", md.id); err != nil {
 		return dst, err
@@ -660,21 +657,32 @@ func (s *MemoryStore) runnerTargets(ctx context.Context, md *memDeployment, dst 
 	base := len(dst)
 	dst = slices.Grow(dst, n)[:base+n]
 	forChunks(n, func(lo, hi int) {
-		var tags tagCopies // a chunk's records share its copies
+		var rd runnerDecode // a chunk's records share its tag copies
 		for i := lo; i < hi; i++ {
-			s.decodeRecord(&dst[base+i], md, i, &tags)
+			s.decodeRecord(&dst[base+i], md, i, &rd)
 		}
 	})
 	return dst, nil
 }
 
 // decodeRecord decodes record i of md into *t, which must be zero, under
-// the record's lock; tags as for decodeTargetInto.
-func (s *MemoryStore) decodeRecord(t *DeploymentTarget, md *memDeployment, i int, tags *tagCopies) {
+// the record's lock; rd as for decodeTargetInto.
+func (s *MemoryStore) decodeRecord(t *DeploymentTarget, md *memDeployment, i int, rd *runnerDecode) {
 	rec := md.recs.at(i)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	s.decodeTargetInto(t, md.id, &rec.memTarget, tags)
+	s.decodeTargetInto(t, md.id, &rec.memTarget, rd)
+}
+
+// runnerDecode is how records are decoded for the executor's runner.
+// Since the runner never changes a target's tags, records whose stored
+// targets share one tag map share one copy of it rather than a copy each
+// (the copy is still the runner's own, never the stored map). And a list
+// of events none of which has started (as CreateDeployment stores them)
+// is left nil, the runner's form of it (see notStarted): the runner makes
+// a target's list when it starts the target.
+type runnerDecode struct {
+	tags tagCopies
 }
 
 // tagCopies remembers the copy of the stored tag map decoded last.
@@ -741,7 +749,7 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		}
 		if e.Status == target.EventPending && e.StartTime == (time.Time{}) && e.EndTime == (time.Time{}) {
 			// An event not yet run, as most are on a target's first write.
-			me.status, me.startSec, me.startNsec, me.startLoc, me.endSec, me.endNsec, me.endLoc = pendingID, zeroSec, 0, 0, zeroSec, 0, 0
+			*me = pendingEvent(me.name)
 			continue
 		}
 		me.status = p.str(string(e.Status), 0)
@@ -904,16 +912,16 @@ func (b *packBuf) events(n int) []memEvent {
 }
 
 // decodeTargetInto unpacks mt into *t, which must be zero and becomes the
-// caller's own; mt's record lock must be held.
-// tags, when not nil, gives the copy of the target's tags.
-func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget, tags *tagCopies) {
+// caller's own; mt's record lock must be held. rd, when not nil, decodes
+// for the runner (runnerDecode).
+func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget, rd *runnerDecode) {
 	strs := s.tab.strings()
 	locs := s.tab.locations()
 	t.DeploymentID = deploymentID
 	t.TargetID = mt.tgt.ID
-	if tags != nil {
+	if rd != nil {
 		t.Target = mt.tgt
-		t.Target.Tags = tags.of(mt.tgt.Tags)
+		t.Target.Tags = rd.tags.of(mt.tgt.Tags)
 	} else {
 		t.Target = cloneTarget(mt.tgt)
 	}
@@ -923,7 +931,7 @@ func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string,
 	t.Status = target.TargetStatus(strs[mt.status])
 	t.LastUpdated = unpackTime(locs, mt.updSec, mt.updNsec, mt.updLoc)
 	t.Version = mt.version
-	if len(mt.events) > 0 {
+	if len(mt.events) > 0 && !(rd != nil && mt.notStarted()) {
 		t.LifecycleEvents = make([]LifecycleEventRecord, len(mt.events))
 		for i := range mt.events {
 			me := &mt.events[i]
@@ -938,6 +946,25 @@ func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string,
 			}
 		}
 	}
+}
+
+// notStarted reports whether none of mt's events has started: every one
+// Pending, without times or diagnostics.
+func (mt *memTarget) notStarted() bool {
+	if mt.diags != nil {
+		return false
+	}
+	for i := range mt.events {
+		if mt.events[i] != pendingEvent(mt.events[i].name) {
+			return false
+		}
+	}
+	return true
+}
+
+// pendingEvent is the packed form of event name not yet run.
+func pendingEvent(name uint16) memEvent {
+	return memEvent{name: name, status: pendingID, startSec: zeroSec, endSec: zeroSec}
 }
 
 // packTime splits t into seconds, nanoseconds and an index into the

@@ -31,8 +31,11 @@ type DeploymentTarget struct {
 	InitialRevisionHealth health.RevisionHealth `json:"initialRevisionHealth,omitempty"`
 	// Status is the target's status in the deployment.
 	Status target.TargetStatus `json:"status"`
-	// LifecycleEvents are the target's events in order, as far as they
-	// have been planned or run.
+	// LifecycleEvents are the target's events in order. A Server target
+	// lists all of them from the start, every one Pending, as CodeDeploy
+	// lists an instance's events before it starts them; a target the
+	// deployment never reached ends with every one Skipped. The one target
+	// of a Lambda or ECS deployment lists them from its first step on.
 	LifecycleEvents []LifecycleEventRecord `json:"lifecycleEvents,omitempty"`
 	// LastUpdated is when the record last changed.
 	LastUpdated time.Time `json:"lastUpdatedAt,omitzero"`
