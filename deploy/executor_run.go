@@ -168,8 +168,7 @@ type runner struct {
 	// qmu guards the queue of work and the completions not yet reported
 	// (see executor_work.go). Lock order: pmu, then qmu.
 	qmu         sync.Mutex
-	queue       []item       // work handed out, not yet taken: queue[qhead:]
-	qhead       int          // the next item to take
+	queue       itemQueue    // work handed out, not yet taken
 	workers     int          // worker goroutines
 	takers      int          // workers that will take from the queue before they stop
 	starting    bool         // a worker was started and has not taken an item yet
@@ -439,6 +438,9 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 		}
 	}
 	r.resumeStep = d.Progress.Plan.StepIssued
+	// The planner keeps at most its window of targets in flight (and a
+	// step): the queue never holds more.
+	r.queue.reserve(min(p.Minimum().Window, len(r.targets)) + 1)
 	if d.Status == StatusCreated {
 		now := r.e.clk.Now()
 		if err := r.save(ctx, func(d *Deployment) {

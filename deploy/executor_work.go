@@ -89,7 +89,7 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 	if first {
 		r.starting = false
 	}
-	for yields := 0; !stop && r.qhead == len(r.queue) && r.delivering.Load() && yields < takeYields; {
+	for yields := 0; !stop && r.queue.len() == 0 && r.delivering.Load() && yields < takeYields; {
 		// Another worker is reporting, maybe this worker's own
 		// completion: the targets it hands out come in a moment, and
 		// this worker waits for one rather than stop and have another
@@ -102,11 +102,11 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 		stop = r.halted.Load() || r.ending()
 	}
 	r.takers--
-	if stop || r.qhead == len(r.queue) {
+	if stop || r.queue.len() == 0 {
 		r.workers--
 		return item{}, false, false
 	}
-	return r.popLocked(), true, r.startLocked()
+	return r.queue.pop(), true, r.startLocked()
 }
 
 // takeYields bounds how many times take yields while waiting for a
@@ -127,7 +127,7 @@ const takeYields = 4
 // fleet of instant events does not cost a goroutine and its stack per
 // target in flight. r.qmu is held.
 func (r *runner) startLocked() bool {
-	if r.starting || len(r.queue)-r.qhead <= r.takers {
+	if r.starting || r.queue.len() <= r.takers {
 		return false
 	}
 	if c := r.e.opts.Concurrency; c > 0 && r.workers >= c {
@@ -148,21 +148,11 @@ func (r *runner) leave(c completion) (it item, ok, another bool) {
 	defer r.qmu.Unlock()
 	r.done = append(r.done, c)
 	r.undelivered.Add(1)
-	if r.qhead == len(r.queue) || r.halted.Load() || r.ending() {
+	if r.queue.len() == 0 || r.halted.Load() || r.ending() {
 		r.takers++
 		return item{}, false, false
 	}
-	return r.popLocked(), true, r.startLocked()
-}
-
-// popLocked removes the first queued item and returns it. r.qmu is held.
-func (r *runner) popLocked() item {
-	it := r.queue[r.qhead]
-	r.qhead++
-	if r.qhead == len(r.queue) {
-		r.queue, r.qhead = r.queue[:0], 0
-	}
-	return it
+	return r.queue.pop(), true, r.startLocked()
 }
 
 // deliver reports the completions left so far to the planner, unless
@@ -197,11 +187,7 @@ func (r *runner) enqueueLocked(items []item) int {
 	r.inflight += len(items)
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
-	if r.qhead > 0 && r.qhead >= len(r.queue)/2 {
-		n := copy(r.queue, r.queue[r.qhead:])
-		r.queue, r.qhead = r.queue[:n], 0
-	}
-	r.queue = append(r.queue, items...)
+	r.queue.push(items)
 	if r.startLocked() {
 		return 1
 	}
