@@ -22,8 +22,7 @@ type memInstance struct {
 // instanceShards is how many maps hold a group's instance records, split
 // by a hash of the target ID (MemoryStore.shardOf). A deployment ends by
 // writing the records of its whole fleet in one PutInstances: the shards
-// are filled by several goroutines at once, and each map, a 64th of the
-// fleet, is small enough to stay in the cache while it is filled.
+// are filled by several goroutines at once (a map takes one writer).
 const instanceShards = 64
 
 // memInstances are the instance records of one group.
