@@ -718,7 +718,10 @@ func sameTarget(a, b *target.Target) bool {
 // caller vouches for (see internEvents); nil: they are looked up. It
 // returns an error when the intern table is full.
 func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, names []uint16) error {
-	p := packer{tab: s.tab, strs: s.tab.strings(), lastLoc: time.UTC}
+	// The location interned last is nearly always the one every time of
+	// a record has: Local, for the system clock's readings (or UTC).
+	locs := s.tab.locations()
+	p := packer{tab: s.tab, strs: s.tab.strings(), lastLoc: locs[len(locs)-1], lastIdx: uint16(len(locs) - 1)}
 	mt.label = p.str(string(t.Label), 0)
 	mt.inst = p.str(string(t.InitialInstanceHealth), 0)
 	mt.rev = p.str(string(t.InitialRevisionHealth), 0)
@@ -773,8 +776,8 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 type packer struct {
 	tab  *internTable
 	strs []string // tab.strings()
-	// The times of a record nearly always share one location (Local for
-	// the system clock's readings): the last one found is tried first.
+	// The times of a record nearly always share one location: the last
+	// one found is tried first.
 	lastLoc *time.Location
 	lastIdx uint16
 	full    bool // the intern table is full: the record cannot be stored
