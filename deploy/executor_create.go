@@ -78,8 +78,9 @@ type createSpec struct {
 // lists the group's targets through the Lister (Server), or reads the
 // AppSpec through Options.Source (Lambda, ECS); and records each target
 // with its health from the group's instance records (a target never
-// deployed to is Unhealthy with revision health Unknown, spec §2.1). Run
-// the deployment with Run.
+// deployed to is Unhealthy with revision health Unknown, spec §2.1) and,
+// on Server, with the lifecycle events it will run, every one Pending.
+// Run the deployment with Run.
 //
 // The deployment takes the group's active slot: when another deployment of
 // the group is active, CreateDeployment returns an *ActiveDeploymentError
