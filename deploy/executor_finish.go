@@ -270,7 +270,7 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	}
 	size := instanceBatch
 	if r.mem != nil {
-		size = len(records) // one batch: the group's map is made once, right-sized
+		size = len(records) // one batch: its maps are made once, right-sized, on every core
 	}
 	for batch := range slices.Chunk(records, size) {
 		if err := r.e.store.PutInstances(ctx, batch); err != nil {
