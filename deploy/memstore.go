@@ -721,7 +721,7 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 	// The location interned last is nearly always the one every time of
 	// a record has: Local, for the system clock's readings (or UTC).
 	locs := s.tab.locations()
-	p := packer{tab: s.tab, strs: s.tab.strings(), lastLoc: locs[len(locs)-1], lastIdx: uint16(len(locs) - 1)}
+	p := packer{tab: s.tab, lastLoc: locs[len(locs)-1], lastIdx: uint16(len(locs) - 1)}
 	mt.label = p.str(string(t.Label), 0)
 	mt.inst = p.str(string(t.InitialInstanceHealth), 0)
 	mt.rev = p.str(string(t.InitialRevisionHealth), 0)
@@ -774,8 +774,7 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 
 // packer packs the strings and times of one record (packTarget).
 type packer struct {
-	tab  *internTable
-	strs []string // tab.strings()
+	tab *internTable
 	// The times of a record nearly always share one location: the last
 	// one found is tried first.
 	lastLoc *time.Location
@@ -784,15 +783,11 @@ type packer struct {
 }
 
 // str returns the ID of v. Statuses, health values and labels are nearly
-// always preinterned: knownID's switch on constants finds them without
-// comparing strings through memequal. Other values try hint, then the
-// table.
+// always preinterned: knownID's switch on constants finds them first,
+// without comparing strings through memequal. Other values go to idHint.
 func (p *packer) str(v string, hint uint16) uint16 {
 	if k, ok := knownID(v); ok {
 		return k
-	}
-	if int(hint) < len(p.strs) && p.strs[hint] == v {
-		return hint
 	}
 	i, ok := p.tab.idHint(v, hint)
 	p.full = p.full || !ok
