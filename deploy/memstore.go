@@ -60,12 +60,19 @@ func (k groupKey) String() string { return k.app + "/" + k.group }
 // a deployment neither wait for nor block the rest of the store: the
 // store's lock is held only to find the deployment, and a write to a
 // target takes only that record's lock (see targetRecords). Lock order:
-// the store's mu, then a deployment's mu, then a record's mu, then the
-// intern table's mu.
+// a deployment's leaseMu, then the store's mu, then a deployment's mu,
+// then a record's mu, then the intern table's mu.
 type memDeployment struct {
 	d   Deployment // under MemoryStore.mu
 	id  string     // d.ID, which never changes; read without a lock
 	seq uint64
+
+	// leaseMu guards lease. Fenced writes hold it for reading while they
+	// check the token and write, so that a takeover (which holds it for
+	// writing) comes wholly before or after each of them. Lock order:
+	// leaseMu before everything else.
+	leaseMu sync.RWMutex
+	lease   Lease
 
 	mu    sync.Mutex     // appends to recs, and index
 	index map[string]int // target ID → position in recs, under mu

@@ -107,6 +107,7 @@ type Store interface {
 	DeploymentStore
 	TargetStore
 	InstanceStore
+	LeaseStore
 }
 
 // NewDeploymentID returns a fresh deployment ID in CodeDeploy's form: "d-"

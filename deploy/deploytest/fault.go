@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 )
@@ -34,12 +35,15 @@ const (
 	OpPutTargets        Op = "PutTargets"
 	OpUpdateTarget      Op = "UpdateTarget"
 	OpPutInstances      Op = "PutInstances"
+	OpAcquireLease      Op = "AcquireLease"
+	OpRenewLease        Op = "RenewLease"
+	OpReleaseLease      Op = "ReleaseLease"
 )
 
 // Values returns every Op.
 func (Op) Values() []Op {
 	return []Op{OpCreateApplication, OpCreateGroup, OpUpdateGroup, OpCreateDeployment, OpUpdateDeployment,
-		OpPutTargets, OpUpdateTarget, OpPutInstances}
+		OpPutTargets, OpUpdateTarget, OpPutInstances, OpAcquireLease, OpRenewLease, OpReleaseLease}
 }
 
 // Write is one write a FaultStore was asked to make.
@@ -52,8 +56,10 @@ type Write struct {
 	Key string
 	// Record is the value passed to the method: *deploy.Application,
 	// *deploy.Group, *deploy.Deployment, []deploy.DeploymentTarget,
-	// *deploy.DeploymentTarget or []deploy.InstanceRecord. A predicate
-	// may read it and must not change it.
+	// *deploy.DeploymentTarget, []deploy.InstanceRecord, or the
+	// deploy.Lease renewed or released (for AcquireLease, the lease asked
+	// for: its DeploymentID and Owner). A predicate may read it and must
+	// not change it.
 	Record any
 }
 
@@ -120,10 +126,19 @@ func OnOp(op Op) func(Write) bool { return func(w Write) bool { return w.Op == o
 //		compare with the clean run
 //	}
 //
+// Lease changes (AcquireLease, RenewLease, ReleaseLease) are writes too,
+// and so are the writes of its fenced views (Fenced), which it counts and
+// fails with its own.
+//
 // A FaultStore is safe for concurrent use.
 type FaultStore struct {
 	inner deploy.Store
-	opts  FaultOptions
+	*faults
+}
+
+// faults is the state a FaultStore shares with its fenced views.
+type faults struct {
+	opts FaultOptions
 
 	mu       sync.Mutex
 	attempts int
@@ -137,7 +152,7 @@ var _ deploy.Store = (*FaultStore)(nil)
 
 // NewFaultStore returns a FaultStore that forwards to inner.
 func NewFaultStore(inner deploy.Store, opts FaultOptions) *FaultStore {
-	return &FaultStore{inner: inner, opts: opts, done: make(chan struct{})}
+	return &FaultStore{inner: inner, faults: &faults{opts: opts, done: make(chan struct{})}}
 }
 
 // CrashAfter returns a FaultStore that lets the first k writes through and
@@ -174,7 +189,7 @@ func (f *FaultStore) Crashed() bool {
 // Done returns a channel closed when the store crashes.
 func (f *FaultStore) Done() <-chan struct{} { return f.done }
 
-func (f *FaultStore) failErr() error {
+func (f *faults) failErr() error {
 	switch {
 	case f.opts.Crash && f.opts.Err != nil && !errors.Is(f.opts.Err, ErrCrashed):
 		return fmt.Errorf("%w: %w", ErrCrashed, f.opts.Err)
@@ -187,7 +202,7 @@ func (f *FaultStore) failErr() error {
 }
 
 // crashedErr returns the error of a call after the crash, or nil.
-func (f *FaultStore) crashedErr(method string) error {
+func (f *faults) crashedErr(method string) error {
 	if !f.crashed {
 		return nil
 	}
@@ -198,7 +213,7 @@ func (f *FaultStore) crashedErr(method string) error {
 }
 
 // read checks a read may go on.
-func (f *FaultStore) read(method string) error {
+func (f *faults) read(method string) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	return f.crashedErr(method)
@@ -206,7 +221,7 @@ func (f *FaultStore) read(method string) error {
 
 // write decides whether a write goes on; when it does not, it returns the
 // error to give the caller.
-func (f *FaultStore) write(op Op, key string, record any) error {
+func (f *faults) write(op Op, key string, record any) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err := f.crashedErr(string(op)); err != nil {
@@ -369,4 +384,50 @@ func (f *FaultStore) PutInstances(ctx context.Context, records []deploy.Instance
 		return err
 	}
 	return f.inner.PutInstances(ctx, records)
+}
+
+// AcquireLease implements deploy.LeaseStore.
+func (f *FaultStore) AcquireLease(ctx context.Context, deploymentID, owner string, now time.Time, ttl time.Duration) (deploy.Lease, error) {
+	if err := f.write(OpAcquireLease, deploymentID, deploy.Lease{DeploymentID: deploymentID, Owner: owner}); err != nil {
+		return deploy.Lease{}, err
+	}
+	return f.inner.AcquireLease(ctx, deploymentID, owner, now, ttl)
+}
+
+// RenewLease implements deploy.LeaseStore.
+func (f *FaultStore) RenewLease(ctx context.Context, l deploy.Lease, now time.Time, ttl time.Duration) (deploy.Lease, error) {
+	if err := f.write(OpRenewLease, l.DeploymentID, l); err != nil {
+		return deploy.Lease{}, err
+	}
+	return f.inner.RenewLease(ctx, l, now, ttl)
+}
+
+// ReleaseLease implements deploy.LeaseStore.
+func (f *FaultStore) ReleaseLease(ctx context.Context, l deploy.Lease) error {
+	if err := f.write(OpReleaseLease, l.DeploymentID, l); err != nil {
+		return err
+	}
+	return f.inner.ReleaseLease(ctx, l)
+}
+
+// GetLease implements deploy.LeaseStore.
+func (f *FaultStore) GetLease(ctx context.Context, deploymentID string) (deploy.Lease, error) {
+	if err := f.read("GetLease"); err != nil {
+		return deploy.Lease{}, err
+	}
+	return f.inner.GetLease(ctx, deploymentID)
+}
+
+// ExpiredLeases implements deploy.LeaseStore.
+func (f *FaultStore) ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]deploy.Lease, error) {
+	if err := f.read("ExpiredLeases"); err != nil {
+		return nil, err
+	}
+	return f.inner.ExpiredLeases(ctx, now, limit)
+}
+
+// Fenced implements deploy.LeaseStore: the inner store's fenced view,
+// whose writes this FaultStore counts and fails like its own.
+func (f *FaultStore) Fenced(l deploy.Lease) deploy.Store {
+	return &FaultStore{inner: f.inner.Fenced(l), faults: f.faults}
 }
