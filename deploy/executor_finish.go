@@ -80,7 +80,7 @@ func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 			// Never started: its events were not run either.
 			t.Status, t.LastUpdated = target.TargetSkipped, end.Time
 			t.LifecycleEvents = r.seqs.of(t.Label).records(target.EventSkipped)
-			if err := r.e.store.UpdateTarget(ctx, t); err != nil {
+			if err := r.store.UpdateTarget(ctx, t); err != nil {
 				return r.storeErr("saving target "+t.TargetID, err)
 			}
 			o.Move(target.TargetPending, target.TargetSkipped)
@@ -90,7 +90,7 @@ func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 	if s := r.svc; s != nil {
 		if !isFinalTarget(s.Status) {
 			s.Status, s.LastUpdated = serviceStatus(end.Status), end.Time
-			if err := r.e.store.UpdateTarget(ctx, s); err != nil {
+			if err := r.store.UpdateTarget(ctx, s); err != nil {
 				return r.storeErr("saving target "+s.TargetID, err)
 			}
 			r.targetChanged(s, end.Time)
@@ -273,7 +273,7 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 		size = len(records) // one batch: its maps are made once, right-sized, on every core
 	}
 	for batch := range slices.Chunk(records, size) {
-		if err := r.e.store.PutInstances(ctx, batch); err != nil {
+		if err := r.store.PutInstances(ctx, batch); err != nil {
 			return r.storeErr(fmt.Sprintf("saving %d instance records", len(batch)), err)
 		}
 	}
@@ -302,7 +302,7 @@ func (r *runner) updateGroup(ctx context.Context, end Ending) error {
 		}
 		a := summary
 		g.LastAttemptedDeployment = &a
-		err = r.e.store.UpdateGroup(ctx, g)
+		err = r.store.UpdateGroup(ctx, g)
 		if err == nil {
 			r.group = g
 			return nil

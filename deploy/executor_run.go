@@ -123,6 +123,9 @@ type runner struct {
 	info  target.DeploymentInfo
 	p     *plan.Planner
 
+	// store is what the runner writes through: the executor's store,
+	// fenced by the runner's lease.
+	store   Store
 	targets []DeploymentTarget // planner index → record (Server)
 	mem     *MemoryStore       // the store, when it is a MemoryStore
 	memDep  *memDeployment     // the deployment's records in mem
@@ -198,7 +201,7 @@ type runner struct {
 
 // load reads a deployment's state and builds its runner (and planner).
 func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
-	r := &runner{e: e, id: d.ID, d: d, wake: make(chan struct{}, 1), observer: e.opts.Observer, debug: e.debug()}
+	r := &runner{e: e, id: d.ID, d: d, store: e.store, wake: make(chan struct{}, 1), observer: e.opts.Observer, debug: e.debug()}
 	r.watched = r.observer != nil || r.debug
 	g, err := e.store.GetGroup(ctx, d.ApplicationName, d.GroupName)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -752,7 +755,7 @@ func (r *runner) save(ctx context.Context, change func(d *Deployment)) error {
 		r.pmu.Lock()
 		r.d.Overview = r.overview
 		r.pmu.Unlock()
-		err := r.e.store.UpdateDeployment(ctx, r.d)
+		err := r.store.UpdateDeployment(ctx, r.d)
 		if err == nil || !errors.Is(err, ErrConflict) || attempt == maxConflicts {
 			return err
 		}

@@ -299,7 +299,7 @@ func (r *runner) runStep(s plan.Step) completion {
 		t.Status = target.TargetInProgress
 		t.LifecycleEvents[k].Status, t.LifecycleEvents[k].StartTime = target.EventInProgress, now
 		t.LastUpdated = now
-		if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+		if err := r.store.UpdateTarget(r.runCtx, t); err != nil {
 			return completion{i: -1, err: r.storeErr("saving target "+t.TargetID, err)}
 		}
 		r.eventChanged(t, k, now)
@@ -325,7 +325,7 @@ func (r *runner) runStep(s plan.Step) completion {
 		rec.Status = target.EventInProgress // more shifts to come
 	}
 	t.LastUpdated = now
-	if err := r.e.store.UpdateTarget(r.runCtx, t); err != nil {
+	if err := r.store.UpdateTarget(r.runCtx, t); err != nil {
 		return completion{i: -1, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, k, now)
@@ -487,7 +487,7 @@ func (r *runner) provisionGreen(ctx context.Context) (string, error) {
 	}
 	if len(recs) > 0 {
 		r.seqs.withEventsListed(recs)
-		if err := r.e.store.PutTargets(ctx, r.id, recs); err != nil {
+		if err := r.store.PutTargets(ctx, r.id, recs); err != nil {
 			return "", r.storeErr(fmt.Sprintf("storing its %d replacement targets", len(recs)), err)
 		}
 	}

@@ -339,7 +339,7 @@ func (r *runner) saveTarget(i int32, t *DeploymentTarget, names []uint16) error 
 	if r.mem != nil {
 		return r.mem.updateTarget(r.runCtx, r.memDep, t, int(i), true, names)
 	}
-	return r.e.store.UpdateTarget(r.runCtx, t)
+	return r.store.UpdateTarget(r.runCtx, t)
 }
 
 // targetDone reports the new status of target i (record w.rec) and drops
