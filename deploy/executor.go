@@ -85,6 +85,8 @@ const (
 	DefaultHookTimeout = time.Hour
 	// DefaultRecordInterval is the default of Options.RecordInterval.
 	DefaultRecordInterval = time.Second
+	// DefaultLeaseTTL is the default of Options.LeaseTTL.
+	DefaultLeaseTTL = 30 * time.Second
 )
 
 // Options are the optional settings of an Executor. New fills in the
@@ -142,6 +144,19 @@ type Options struct {
 	// Server lifecycle events are bounded by the Installer (script
 	// timeouts, spec §3.7), not by the executor.
 	RecordInterval time.Duration
+	// ExecutorID names this executor as the owner of the deployment leases
+	// it takes (see Lease); a random ID when empty. Each process sharing a
+	// store needs its own: an executor that takes a lease whose owner has
+	// its ID takes it over at once, as a restarted process with a stable
+	// ID (a pod name, a host name) should.
+	ExecutorID string
+	// LeaseTTL is how long a deployment's lease lasts unless renewed; the
+	// executor renews it every LeaseTTL/3 while it runs the deployment.
+	// After a crash, another executor can take the deployment over once
+	// the lease has expired: Resume after at most LeaseTTL, or Supervise
+	// after at most LeaseTTL plus its poll interval. DefaultLeaseTTL when
+	// 0.
+	LeaseTTL time.Duration
 }
 
 // Executor runs deployments: it creates them, runs them through the
@@ -193,6 +208,9 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	if o.HookTimeout < 0 {
 		bad("Options.HookTimeout: must not be negative; got %s", o.HookTimeout)
 	}
+	if o.LeaseTTL < 0 {
+		bad("Options.LeaseTTL: must not be negative; got %s", o.LeaseTTL)
+	}
 	for i, c := range o.Configs {
 		if err := c.Validate(); err != nil {
 			errs = append(errs, fmt.Errorf("%w: Options.Configs[%d]: %w", ErrInvalidInput, i, err))
@@ -216,6 +234,12 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	if o.RecordInterval == 0 {
 		o.RecordInterval = DefaultRecordInterval
 	}
+	if o.LeaseTTL == 0 {
+		o.LeaseTTL = DefaultLeaseTTL
+	}
+	if o.ExecutorID == "" {
+		o.ExecutorID = newExecutorID()
+	}
 	o.Notifiers = append([]Notifier(nil), o.Notifiers...)
 	cfgs := make([]config.Config, len(o.Configs))
 	for i, c := range o.Configs {
@@ -235,25 +259,32 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 // Store returns the executor's store.
 func (e *Executor) Store() Store { return e.store }
 
-// claim registers r as the runner of its deployment in this executor. It
-// returns ErrAlreadyRunning when another runner has it.
-func (e *Executor) claim(r *runner) error {
+// claim registers a run of deployment id in this executor. It returns
+// ErrAlreadyRunning when another run has it. The runner is attached once
+// loaded (attach); until then requests made through this executor reach
+// it through the store.
+func (e *Executor) claim(id string) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if _, ok := e.running[r.id]; ok {
+	if _, ok := e.running[id]; ok {
 		return ErrAlreadyRunning
 	}
-	e.running[r.id] = r
+	e.running[id] = nil
 	return nil
 }
 
-// release forgets r.
-func (e *Executor) release(r *runner) {
+// attach makes r the runner of its deployment's claimed run.
+func (e *Executor) attach(r *runner) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	if e.running[r.id] == r {
-		delete(e.running, r.id)
-	}
+	e.running[r.id] = r
+}
+
+// release forgets the run of deployment id.
+func (e *Executor) release(id string) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	delete(e.running, id)
 }
 
 // poke wakes the runner of deployment id in this executor, if any, so that

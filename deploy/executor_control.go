@@ -95,13 +95,16 @@ func (e *Executor) Stop(ctx context.Context, id string, o StopOptions) (StopStat
 // stopCreated stops a deployment that has not started: it runs it, and the
 // run stops at once.
 func (e *Executor) stopCreated(ctx context.Context, d *Deployment) (StopStatus, error) {
-	r, err := e.load(ctx, d)
-	if err != nil {
-		return "", err
+	got, l, err := e.start(ctx, d.ID)
+	if err == nil {
+		if got.Status == StatusCreated {
+			got, err = e.runLeased(ctx, got, l)
+		} else {
+			e.finish(ctx, l) // started meanwhile, by another executor
+		}
 	}
-	got, err := r.run(ctx)
 	switch {
-	case errors.Is(err, ErrAlreadyRunning), errors.Is(err, ErrConflict):
+	case errors.Is(err, ErrAlreadyRunning), errors.Is(err, ErrConflict), errors.Is(err, ErrLeaseHeld), errors.Is(err, ErrAlreadyStarted):
 		e.poke(d.ID) // someone else runs it; they will see the request
 		return StopPending, nil
 	case err != nil:
@@ -258,15 +261,31 @@ func (e *Executor) Step(ctx context.Context, id string) (StepResult, error) {
 	if err != nil {
 		return StepResult{}, &DeploymentError{DeploymentID: id, Op: "reading it", Err: err}
 	}
-	if d.Status.Final() {
-		d, err = e.createFollowUps(ctx, d)
-		return StepResult{Deployment: d, Done: true}, err
+	if !d.Status.Final() {
+		fresh, l, err := e.start(ctx, id)
+		if err != nil {
+			return StepResult{Deployment: d}, err
+		}
+		d = fresh
+		if !d.Status.Final() {
+			return e.stepLeased(ctx, d, l)
+		}
+		e.finish(ctx, l)
 	}
-	r, err := e.load(ctx, d)
+	d, err = e.createFollowUps(ctx, d)
+	return StepResult{Deployment: d, Done: true}, err
+}
+
+// stepLeased performs one round of Step on d under lease l, which it
+// releases.
+func (e *Executor) stepLeased(ctx context.Context, d *Deployment, l Lease) (StepResult, error) {
+	r, err := e.load(ctx, d, l)
 	if err != nil {
+		e.finish(ctx, l)
 		return StepResult{Deployment: d}, err
 	}
 	res, err := r.step(ctx)
+	e.finish(ctx, l)
 	if err != nil || !res.Done {
 		return res, err
 	}
@@ -279,10 +298,7 @@ func (r *runner) step(ctx context.Context) (StepResult, error) {
 	r.stepMode = true
 	r.prepare(ctx)
 	defer r.stopWork()
-	if err := r.e.claim(r); err != nil {
-		return StepResult{Deployment: r.d}, &DeploymentError{DeploymentID: r.id, Err: err}
-	}
-	defer r.e.release(r)
+	r.e.attach(r)
 	if done, err := r.begin(ctx); done || err != nil {
 		return StepResult{Deployment: r.d, Done: err == nil}, err
 	}

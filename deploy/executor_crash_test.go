@@ -140,7 +140,9 @@ func testCrashAfterEveryWrite(t *testing.T, interval time.Duration) {
 			}
 		}
 
-		// A new process on the same store.
+		// A new process on the same store, once the crashed one's lease
+		// has expired.
+		e.clk.Advance(deploy.DefaultLeaseTTL)
 		e.exec = e.newExecutor(e.mem)
 		id := "d-CRASHTEST"
 		switch _, err := e.mem.GetDeployment(e.ctx, id); {

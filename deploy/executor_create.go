@@ -215,7 +215,7 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 	if len(targets) > 0 {
 		if err := e.store.PutTargets(ctx, d.ID, targets); err != nil {
 			err = &DeploymentError{DeploymentID: d.ID, Op: fmt.Sprintf("storing its %d targets", len(targets)), Err: err}
-			if ferr := e.failCreated(ctx, d, err); ferr != nil {
+			if ferr := e.failCreated(ctx, e.store, d, err); ferr != nil {
 				return nil, errors.Join(err, ferr)
 			}
 			return nil, err
@@ -357,14 +357,15 @@ func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Tar
 }
 
 // failCreated marks a deployment whose targets could not be stored Failed,
-// so that it does not hold the group's active slot.
-func (e *Executor) failCreated(ctx context.Context, d *Deployment, cause error) error {
+// so that it does not hold the group's active slot. It writes through
+// store: the executor's own, or a runner's fenced one.
+func (e *Executor) failCreated(ctx context.Context, store Store, d *Deployment, cause error) error {
 	now := e.clk.Now()
 	d.Status = StatusFailed
 	d.ErrorInformation = ErrorInformation{Code: plan.InternalError, Message: "the deployment could not be created: " + trimPrefix(cause.Error())}
 	d.CompleteTime = now
 	d.Overview = DeploymentOverview{}
-	if err := e.store.UpdateDeployment(ctx, d); err != nil {
+	if err := store.UpdateDeployment(ctx, d); err != nil {
 		return &DeploymentError{DeploymentID: d.ID, Op: "marking it Failed after its targets could not be stored", Err: err}
 	}
 	e.observe(Event{Kind: EventDeploymentStatus, Time: now, DeploymentID: d.ID, ApplicationName: d.ApplicationName,

@@ -49,7 +49,7 @@ func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 	if d.Status != StatusCreated {
 		return d, &DeploymentError{DeploymentID: id, Err: fmt.Errorf("%w (status %s); Resume continues a deployment", ErrAlreadyStarted, d.Status)}
 	}
-	return e.drive(ctx, d)
+	return e.drive(ctx, d, true)
 }
 
 // Resume continues a deployment from the state in the store, after a crash
@@ -63,6 +63,11 @@ func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 // completes what should follow it (a rollback or an auto-update deployment
 // the crash kept from starting) and returns it.
 //
+// Resume returns a *LeaseHeldError (ErrLeaseHeld) at once, running
+// nothing, while another executor holds the deployment's lease; once that
+// lease has expired — its executor crashed or was cut off — Resume takes
+// the deployment over.
+//
 // A Created deployment whose targets were never stored (CreateDeployment
 // failed half way) is marked Failed with INTERNAL_ERROR.
 func (e *Executor) Resume(ctx context.Context, id string) (*Deployment, error) {
@@ -70,22 +75,43 @@ func (e *Executor) Resume(ctx context.Context, id string) (*Deployment, error) {
 	if err != nil {
 		return nil, &DeploymentError{DeploymentID: id, Op: "reading it", Err: err}
 	}
-	return e.drive(ctx, d)
+	return e.drive(ctx, d, false)
 }
 
-// drive runs d to the end, then its follow-ups.
-func (e *Executor) drive(ctx context.Context, d *Deployment) (*Deployment, error) {
+// drive runs d to the end under its lease, then its follow-ups. With
+// created, d must still be Created once the lease is held (Run).
+func (e *Executor) drive(ctx context.Context, d *Deployment, created bool) (*Deployment, error) {
 	if !d.Status.Final() {
-		r, err := e.load(ctx, d)
+		fresh, l, err := e.start(ctx, d.ID)
 		if err != nil {
 			return d, err
 		}
-		d, err = r.run(ctx)
-		if err != nil {
-			return d, err
+		d = fresh
+		if created && d.Status != StatusCreated {
+			e.finish(ctx, l)
+			return d, &DeploymentError{DeploymentID: d.ID, Err: fmt.Errorf("%w (status %s) by another executor; Resume continues a deployment", ErrAlreadyStarted, d.Status)}
+		}
+		if !d.Status.Final() {
+			d, err = e.runLeased(ctx, d, l)
+			if err != nil {
+				return d, err
+			}
+		} else {
+			e.finish(ctx, l)
 		}
 	}
 	return e.followUps(ctx, d)
+}
+
+// runLeased loads d and runs it to its end under lease l, which it
+// releases.
+func (e *Executor) runLeased(ctx context.Context, d *Deployment, l Lease) (*Deployment, error) {
+	defer e.finish(ctx, l)
+	r, err := e.load(ctx, d, l)
+	if err != nil {
+		return d, err
+	}
+	return r.run(ctx)
 }
 
 // errAbort is the cancellation cause of running lifecycle events when a
@@ -125,7 +151,14 @@ type runner struct {
 
 	// store is what the runner writes through: the executor's store,
 	// fenced by the runner's lease.
-	store   Store
+	store Store
+	// lease is the runner's lease, as last taken or renewed, under
+	// leaseMu; leaseExp is its expiry (UnixNano), read by workers without
+	// the lock (checkLease).
+	leaseMu  sync.Mutex
+	lease    Lease
+	leaseExp atomic.Int64
+
 	targets []DeploymentTarget // planner index → record (Server)
 	mem     *MemoryStore       // the store, when it is a MemoryStore
 	memDep  *memDeployment     // the deployment's records in mem
@@ -199,9 +232,11 @@ type runner struct {
 	pollAt         time.Time
 }
 
-// load reads a deployment's state and builds its runner (and planner).
-func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
-	r := &runner{e: e, id: d.ID, d: d, store: e.store, wake: make(chan struct{}, 1), observer: e.opts.Observer, debug: e.debug()}
+// load reads a deployment's state and builds its runner (and planner),
+// which runs it under lease l.
+func (e *Executor) load(ctx context.Context, d *Deployment, l Lease) (*runner, error) {
+	r := &runner{e: e, id: d.ID, d: d, wake: make(chan struct{}, 1), observer: e.opts.Observer, debug: e.debug()}
+	r.holdLease(l)
 	r.watched = r.observer != nil || r.debug
 	g, err := e.store.GetGroup(ctx, d.ApplicationName, d.GroupName)
 	if err != nil && !errors.Is(err, ErrNotFound) {
@@ -363,10 +398,7 @@ func planStatus(t *DeploymentTarget, phase plan.Phase, rollback bool) (status, r
 func (r *runner) run(ctx context.Context) (*Deployment, error) {
 	r.prepare(ctx)
 	defer r.stopWork()
-	if err := r.e.claim(r); err != nil {
-		return r.d, &DeploymentError{DeploymentID: r.id, Err: err}
-	}
-	defer r.e.release(r)
+	r.e.attach(r)
 	if done, err := r.begin(ctx); done || err != nil {
 		return r.d, err
 	}
@@ -401,7 +433,7 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 		want := d.Overview.Pending
 		if int64(len(r.targets)) != want && !(r.svc != nil && want == 1) {
 			cause := fmt.Errorf("CreateDeployment stored %d of its %d targets", len(r.targets), want)
-			if err := r.e.failCreated(ctx, d, cause); err != nil {
+			if err := r.e.failCreated(ctx, r.store, d, cause); err != nil {
 				return true, err
 			}
 			return true, nil
@@ -622,6 +654,11 @@ func (r *runner) wait(ctx context.Context, until time.Time, idle bool) error {
 			}
 		case now := <-fired:
 			r.timer = nil
+			if !now.Before(r.renewAt()) {
+				if err := r.renewLease(ctx, now); err != nil {
+					return err
+				}
+			}
 			if !now.Before(r.pollAt) {
 				if err := r.poll(ctx); err != nil {
 					return err
@@ -636,8 +673,8 @@ func (r *runner) wait(ctx context.Context, until time.Time, idle bool) error {
 	}
 }
 
-// armTimer makes sure a timer fires at the earlier of until (when set) and
-// the next poll, and returns its channel. The timer is kept across waits
+// armTimer makes sure a timer fires at the earliest of until (when set),
+// the next poll and the lease's renewal, and returns its channel. The timer is kept across waits
 // while its deadline stays the same, so the loop does not make a timer per
 // report.
 func (r *runner) armTimer(until time.Time) <-chan time.Time {
@@ -647,6 +684,9 @@ func (r *runner) armTimer(until time.Time) <-chan time.Time {
 	at := r.pollAt
 	if !until.IsZero() && until.Before(at) {
 		at = until
+	}
+	if renew := r.renewAt(); renew.Before(at) {
+		at = renew
 	}
 	if r.timer != nil && at.Equal(r.timerAt) {
 		return r.timer.C()

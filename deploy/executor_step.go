@@ -304,6 +304,9 @@ func (r *runner) runStep(s plan.Step) completion {
 		}
 		r.eventChanged(t, k, now)
 	}
+	if err := r.checkLease(r.e.clk.Now()); err != nil {
+		return completion{i: -1, err: err}
+	}
 	res, err := r.performStep(ctx, s)
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errAbort) {
@@ -433,6 +436,9 @@ func (r *runner) terminateOriginals(ctx context.Context) completion {
 			}
 		}
 	}
+	if err := r.checkLease(r.e.clk.Now()); err != nil {
+		return completion{i: -1, err: err}
+	}
 	if err := r.e.platform.Provisioner.TerminateTargets(ctx, originals); err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errAbort) {
 			return completion{i: -1, interrupted: true}
@@ -458,6 +464,9 @@ func (r *runner) provisionGreen(ctx context.Context) (string, error) {
 	action := target.DiscoverExisting
 	if bg := r.d.BlueGreenDeploymentConfiguration; bg != nil && bg.GreenFleetProvisioningOption != nil {
 		action = bg.GreenFleetProvisioningOption.Action // validated: one of the two
+	}
+	if err := r.checkLease(r.e.clk.Now()); err != nil {
+		return "", err
 	}
 	green, err := r.e.platform.Provisioner.ProvisionReplacements(ctx, target.ProvisionRequest{
 		Deployment: r.info, Action: action, Originals: blue, Replacements: r.d.TargetInstances})

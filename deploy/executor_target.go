@@ -262,6 +262,9 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 	written := now // when the record was last written
 	req := target.EventRequest{Target: t.Target, Deployment: r.info}
 	for k := lo; k < hi; k++ {
+		if err := r.checkLease(now); err != nil {
+			return completion{i: i, err: err}
+		}
 		req.Event = all[k]
 		res, err := r.runEvent(r.workCtx, seq.roles[k], &req)
 		if err != nil {

@@ -49,7 +49,7 @@ func (e *Executor) followUps(ctx context.Context, d *Deployment) (*Deployment, e
 		if err != nil {
 			return d, &DeploymentError{DeploymentID: d.ID, Op: "reading its follow-up deployment " + id, Err: err}
 		}
-		if _, err := e.drive(ctx, next); err != nil {
+		if _, err := e.drive(ctx, next, false); err != nil {
 			return d, err
 		}
 	}
