@@ -71,6 +71,11 @@
 // counts them as in flight, so the minimum healthy hosts bound holds
 // across the crash), targets stored Succeeded or Failed never run again,
 // and an issued step is performed again (hooks get the same execution ID).
+// A Server blue/green deployment stores its replacement fleet as soon as
+// the Provisioner has made it, before it starts; resumed, even while still
+// Created, it goes on with the stored replacements, and when the crash
+// came before they were stored, the Provisioner returns the ones it made
+// (its contract): no second fleet is made, and none is left behind.
 // The end is decided and stored (Progress.Ending) before the group and the
 // instance records are updated, and every finishing write can be repeated,
 // so a crash while finishing ends the same way. Follow-up deployments get

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -317,4 +318,80 @@ func TestCancelAndResume(t *testing.T) {
 	if diff := want.diff(e.finalState(d.ID)); len(diff) > 0 {
 		t.Errorf("the resumed run differs from the clean one:\n%v", diff)
 	}
+}
+
+// crashAfterFirst returns a FaultStore over e's store that crashes at the
+// first write after the one stored matches, and a function that reports
+// whether that write came.
+func crashAfterFirst(e *env, stored func(deploytest.Write) bool) (*deploytest.FaultStore, func() bool) {
+	var seen atomic.Bool
+	fs := deploytest.NewFaultStore(e.mem, deploytest.FaultOptions{Crash: true, Fail: func(w deploytest.Write) bool {
+		if seen.Load() {
+			return true
+		}
+		seen.Store(stored(w))
+		return false
+	}})
+	return fs, seen.Load
+}
+
+// A Server blue/green deployment stores its replacement fleet (Green
+// targets) once the Provisioner made it, before the deployment is written
+// again. Killed right after that write, it is still Created and holds more
+// targets than CreateDeployment stored: Resume must take the stored
+// replacements as the fleet it provisioned and go on with them — the same
+// replacements, asked of no one again — rather than fail the deployment and
+// leave them running. It ends as an uninterrupted run does: the
+// replacements serve and the originals are terminated (TERMINATE).
+func TestResumeWithStoredReplacements(t *testing.T) {
+	e, prov := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {
+		g.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.TerminationWaitTimeInMinutes = 0
+	})
+	originals := e.fleet.Targets()
+	fs, crashed := crashAfterFirst(e, func(w deploytest.Write) bool {
+		ts, ok := w.Record.([]deploy.DeploymentTarget)
+		return ok && len(ts) > 0 && ts[0].Label == target.LabelGreen
+	})
+	e.exec = e.newExecutor(fs)
+	d := e.create("v1")
+	if _, err := e.exec.Run(e.ctx, d.ID); !crashed() || !errors.Is(err, deploytest.ErrCrashed) {
+		t.Fatalf("Run = %v; want a crash right after the replacements were stored", err)
+	}
+	made := prov.Provisioned()
+	calls := 0
+	prov.OnProvision(func(context.Context, target.ProvisionRequest) error { calls++; return nil })
+
+	got, err := e.newExecutor(e.mem).Resume(e.ctx, d.ID)
+	if err != nil || got.Status != deploy.StatusSucceeded {
+		t.Fatalf("Resume = %s %+v, %v; want Succeeded", got.Status, got.ErrorInformation, err)
+	}
+	if calls != 0 || len(prov.Provisioned()) != len(made) {
+		t.Errorf("Resume provisioned again (%d calls, %d replacements); the stored ones are the fleet", calls, len(prov.Provisioned()))
+	}
+	var green []string
+	for id, tg := range e.targets(d.ID) {
+		if tg.Label == target.LabelGreen {
+			green = append(green, id)
+			if tg.Status != target.TargetSucceeded || !e.fleet.InService(id) {
+				t.Errorf("replacement %s: %s, in service %v; want Succeeded and serving", id, tg.Status, e.fleet.InService(id))
+			}
+		}
+	}
+	slices.Sort(green)
+	if want := targetIDs(made); !slices.Equal(green, want) {
+		t.Errorf("the deployment's replacements are %v; the Provisioner made %v", green, want)
+	}
+	if got, want := prov.Terminated(), targetIDs(originals); !slices.Equal(got, want) {
+		t.Errorf("terminated %v; want the originals %v", got, want)
+	}
+}
+
+// targetIDs returns the IDs of ts, sorted.
+func targetIDs(ts []target.Target) []string {
+	ids := make([]string, len(ts))
+	for i, t := range ts {
+		ids[i] = t.ID
+	}
+	slices.Sort(ids)
+	return ids
 }

@@ -395,9 +395,9 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 func (r *runner) begin(ctx context.Context) (done bool, err error) {
 	d := r.d
 	if d.Status == StatusCreated && d.Progress.Ending == nil {
-		want := d.Overview.Pending
-		if int64(len(r.targets)) != want && !(r.svc != nil && want == 1) {
-			cause := fmt.Errorf("CreateDeployment stored %d of its %d targets", len(r.targets), want)
+		want, stored := d.Overview.Pending, r.createdTargets()
+		if int64(stored) != want && !(r.svc != nil && want == 1) {
+			cause := fmt.Errorf("CreateDeployment stored %d of its %d targets", stored, want)
 			if err := r.e.failCreated(ctx, d, cause); err != nil {
 				return true, err
 			}
@@ -417,7 +417,7 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 			return true, r.finishDecided(ctx, Ending{Status: StatusFailed, Time: r.e.clk.Now(), Explanation: why,
 				ErrorInformation: ErrorInformation{Code: code, Message: why}}, d.Progress.Plan)
 		}
-	case d.DeploymentStyle.DeploymentType == target.BlueGreen && d.Creator != target.CreatorRollback:
+	case r.provisionsGreen():
 		why, err := r.provisionGreen(ctx)
 		if err != nil {
 			return true, err

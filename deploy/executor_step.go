@@ -442,6 +442,29 @@ func (r *runner) terminateOriginals(ctx context.Context) completion {
 	return stepFinished(plan.StepResult{Succeeded: true})
 }
 
+// provisionsGreen reports whether the deployment makes its replacement
+// fleet: a Server blue/green deployment, not its rollback (whose targets
+// CreateDeployment stored, replacements included).
+func (r *runner) provisionsGreen() bool {
+	d := r.d
+	return d.ComputePlatform == config.Server && d.DeploymentStyle.DeploymentType == target.BlueGreen &&
+		d.Creator != target.CreatorRollback
+}
+
+// createdTargets returns the number of the deployment's targets that
+// CreateDeployment stored: all of them, except the replacements that
+// provisionGreen stored after them. A process that died right after that
+// write left the deployment Created with its replacements stored; they are
+// the fleet it provisioned, and the run goes on with them.
+func (r *runner) createdTargets() int {
+	if r.provisionsGreen() {
+		if i := slices.IndexFunc(r.targets, func(t DeploymentTarget) bool { return t.Label == target.LabelGreen }); i >= 0 {
+			return i // stored in one write, after the originals
+		}
+	}
+	return len(r.targets)
+}
+
 // provisionGreen makes the replacement fleet of a Server blue/green
 // deployment and stores it, before the planner is built: the Green targets
 // are part of its input. The Provisioner returns the same fleet when asked
