@@ -69,8 +69,14 @@
 // reloads the deployment, its progress and every target, and continues:
 // targets stored InProgress run again from their first event (the planner
 // counts them as in flight, so the minimum healthy hosts bound holds
-// across the crash), targets stored Succeeded or Failed never run again,
-// and an issued step is performed again (hooks get the same execution ID).
+// across the crash), and targets stored Succeeded or Failed never run
+// again. A Lambda or ECS step the stored progress names as issued is
+// performed again only when its lifecycle event's outcome is not stored on
+// the function or service target — the event is stored InProgress: in
+// flight at the crash, or AllowTraffic between two shifts, whose current
+// shift is made again, never a later one. An outcome stored Succeeded or
+// Failed is taken as it is: a hook whose result was stored is never
+// invoked again, and one invoked again gets the same execution ID.
 // A Server blue/green deployment stores its replacement fleet as soon as
 // the Provisioner has made it, before it starts; resumed, even while still
 // Created, it goes on with the stored replacements, and when the crash

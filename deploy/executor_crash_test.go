@@ -12,9 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
@@ -394,4 +397,74 @@ func targetIDs(ts []target.Target) []string {
 	}
 	slices.Sort(ids)
 	return ids
+}
+
+// A Lambda or ECS hook whose result is stored is never invoked again: a
+// crash between the write of a hook's outcome on the function or service
+// target and the deployment's next write, then Resume, invokes every hook
+// at most once — and the deployment ends as the stored outcome says: it
+// goes on after a hook that succeeded, and fails with
+// HOOK_EXECUTION_FAILURE after one that failed. (Only a hook in flight at
+// the crash, its outcome not stored, may be invoked again.)
+func TestResumeNeverRepeatsAStoredHook(t *testing.T) {
+	tests := []struct {
+		platform config.ComputePlatform
+		cfg      string
+		group    func(*deploy.Group)
+		rev      revision.Location
+		hooks    []target.LifecycleEvent // in the order they run
+	}{
+		{config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil, lambdaSpec("2"),
+			[]target.LifecycleEvent{target.BeforeAllowTraffic, target.AfterAllowTraffic}},
+		{config.ECS, "CodeDeployDefault.ECSAllAtOnce", ecsServiceGroup(true), ecsAllHooksLocation(),
+			[]target.LifecycleEvent{target.BeforeInstall, target.AfterInstall, target.AfterAllowTestTraffic, target.BeforeAllowTraffic, target.AfterAllowTraffic}},
+	}
+	for _, tc := range tests {
+		for k, hook := range tc.hooks {
+			for _, outcome := range []target.LifecycleEventStatus{target.EventSucceeded, target.EventFailed} {
+				t.Run(fmt.Sprintf("%s/%s/%s", tc.platform, hook, outcome), func(t *testing.T) {
+					e, shifter, hooks, _ := serviceEnv(t, tc.platform, tc.cfg, tc.group)
+					shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})
+					shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
+					shifter.SetRoute(target.TrafficRoute{ResourceID: "checkout:live"}, target.TrafficSplit{Original: "1"})
+					if outcome == target.EventFailed {
+						hooks.Script("", hook, targettest.Fail(target.CodeScriptFailed, "validation failed"))
+					}
+					fs, crashed := crashAfterFirst(e, func(w deploytest.Write) bool {
+						tg, ok := w.Record.(*deploy.DeploymentTarget)
+						return ok && tg.Event(hook) != nil && tg.Event(hook).Status == outcome
+					})
+					e.exec = e.newExecutor(fs)
+					d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: tc.rev})
+					if err != nil {
+						t.Fatal(err)
+					}
+					if _, err := e.exec.Run(e.ctx, d.ID); !crashed() || !errors.Is(err, deploytest.ErrCrashed) {
+						t.Fatalf("Run = %v; want a crash right after %s's outcome was stored", err, hook)
+					}
+					got, err := e.newExecutor(e.mem).Resume(e.ctx, d.ID)
+					want, code := deploy.StatusSucceeded, deploy.ErrorCode("")
+					if outcome == target.EventFailed {
+						want, code = deploy.StatusFailed, plan.HookExecutionFailure
+					}
+					if err != nil || got.Status != want || got.ErrorInformation.Code != code {
+						t.Fatalf("Resume = %s %+v, %v; want %s %s", got.Status, got.ErrorInformation, err, want, code)
+					}
+					invoked := map[target.LifecycleEvent]int{}
+					for _, req := range hooks.Invocations() {
+						invoked[req.Event]++
+					}
+					for j, ev := range tc.hooks {
+						n := 1
+						if outcome == target.EventFailed && j > k {
+							n = 0 // after the failed hook
+						}
+						if invoked[ev] != n {
+							t.Errorf("hook %s invoked %d times; want %d", ev, invoked[ev], n)
+						}
+					}
+				})
+			}
+		}
+	}
 }
