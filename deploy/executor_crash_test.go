@@ -468,3 +468,35 @@ func TestResumeNeverRepeatsAStoredHook(t *testing.T) {
 		}
 	}
 }
+
+// With every transition written, a Server target killed in the middle of
+// its events goes on, when resumed, from the event that was in flight: the
+// events whose outcome its record holds are not run again, the one in
+// flight is run again, and the target ends as without the crash.
+func TestResumeGoesOnFromTheEventInFlight(t *testing.T) {
+	e := newEnv(t, 1, "CodeDeployDefault.OneAtATime", nil, func(o *deploy.Options) { o.RecordInterval = -1 })
+	fs, crashed := crashAfterFirst(e, func(w deploytest.Write) bool {
+		tg, ok := w.Record.(*deploy.DeploymentTarget)
+		return ok && tg.Event(target.Install).Status == target.EventSucceeded // AfterInstall starts
+	})
+	e.exec = e.newExecutor(fs)
+	d := e.create("v1")
+	if _, err := e.exec.Run(e.ctx, d.ID); !crashed() || !errors.Is(err, deploytest.ErrCrashed) {
+		t.Fatalf("Run = %v; want a crash right after Install's outcome was stored", err)
+	}
+	got, err := e.newExecutor(e.mem).Resume(e.ctx, d.ID)
+	if err != nil || got.Status != deploy.StatusSucceeded {
+		t.Fatalf("Resume = %s %+v, %v; want Succeeded", got.Status, got.ErrorInformation, err)
+	}
+	want := []target.LifecycleEvent{target.ApplicationStop, target.DownloadBundle, target.BeforeInstall, target.Install,
+		target.AfterInstall, // in flight at the crash
+		target.AfterInstall, target.ApplicationStart, target.ValidateService}
+	if got := e.fleet.Events("i-000"); !slices.Equal(got, want) {
+		t.Errorf("events run %v; want %v", got, want)
+	}
+	for _, ev := range e.targets(d.ID)["i-000"].LifecycleEvents {
+		if ev.Status != target.EventSucceeded {
+			t.Errorf("%s: %s; want Succeeded", ev.Name, ev.Status)
+		}
+	}
+}

@@ -35,7 +35,8 @@ import (
 // *DeploymentError naming what failed: "deploy: deployment d-…: saving
 // target i-3: …"), ctx, or an inconsistent stored state. The deployment
 // then stays as stored — in progress and resumable with Resume; targets
-// recorded InProgress are run again from their first event.
+// recorded InProgress go on from the first lifecycle event whose end is not
+// recorded.
 //
 // Run returns ErrAlreadyStarted for a deployment that is not Created (use
 // Resume), ErrAlreadyRunning when this Executor runs it in another
@@ -55,16 +56,19 @@ func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 // Resume continues a deployment from the state in the store, after a crash
 // or a failed Run, and runs it to the end as Run does. Everything is
 // reloaded: the deployment and its phase progress, and every target.
-// Targets stored InProgress are run again from their first lifecycle event
-// (the planner counts them as in flight, so the minimum healthy hosts
-// bound holds across the crash); targets stored Succeeded or Failed are
-// never run again. A deployment that was deciding its end finishes with
+// Targets stored InProgress go on from the first lifecycle event whose end
+// is not stored (the planner counts them as in flight, so the minimum
+// healthy hosts bound holds across the crash); targets stored Succeeded or
+// Failed are never run again. No lifecycle event whose outcome is stored
+// is performed again: the package documentation (# Crash safety) lists
+// what may be. A deployment that was deciding its end finishes with
 // the outcome it had decided. For a deployment already final, Resume only
 // completes what should follow it (a rollback or an auto-update deployment
 // the crash kept from starting) and returns it.
 //
 // A Created deployment whose targets were never stored (CreateDeployment
-// failed half way) is marked Failed with INTERNAL_ERROR.
+// failed half way) is marked Failed with INTERNAL_ERROR. A Created Server
+// blue/green deployment that stored its replacement fleet goes on with it.
 func (e *Executor) Resume(ctx context.Context, id string) (*Deployment, error) {
 	d, err := e.store.GetDeployment(ctx, id)
 	if err != nil {
@@ -467,8 +471,8 @@ func (r *runner) prepare(ctx context.Context) {
 }
 
 // restart starts again the work that was in flight when the deployment was
-// stored: targets stored InProgress (from their first event, or, after a
-// stop, recorded as interrupted) and an issued step.
+// stored: targets stored InProgress (from the first event whose end is not
+// stored, or, after a stop, recorded as interrupted) and an issued step.
 func (r *runner) restart() {
 	phase := r.p.Progress().Phase
 	stopped := r.p.Progress().StopCode != ""
