@@ -66,11 +66,42 @@
 // planner's deployment-level progress before any work of a decision
 // starts, a target's InProgress before its first event. [Executor.Resume]
 // — in a new process, after a crash, or after Run returned an error —
-// reloads the deployment, its progress and every target, and continues:
-// targets stored InProgress run again from their first event (the planner
-// counts them as in flight, so the minimum healthy hosts bound holds
-// across the crash), targets stored Succeeded or Failed never run again,
-// and an issued step is performed again (hooks get the same execution ID).
+// reloads the deployment, its progress and every target, and continues
+// from there.
+//
+// A lifecycle event whose outcome is stored is never performed again,
+// whoever resumes the deployment; only an event whose outcome the crash
+// kept from the store may be. Exactly these are performed again:
+//
+//   - Server: of a target stored InProgress, the events of its phase from
+//     the first one its record does not show ended (Succeeded, Failed or
+//     Skipped). With every transition written (Options.RecordInterval < 0)
+//     that is the event in flight at the crash; when writes are combined,
+//     it is the first event whose end was waiting for the next write. The
+//     planner counts such targets as in flight, so the minimum healthy
+//     hosts bound holds across the crash. Targets stored Succeeded or
+//     Failed never run again, and a replacement stored Ready is not
+//     installed again.
+//   - Lambda and ECS: the step the stored progress names as issued, when
+//     its lifecycle event is stored InProgress on the function or service
+//     target: a hook or reserved event in flight at the crash (a hook
+//     invoked again gets the same execution ID), or AllowTraffic between
+//     two shifts, whose current shift is made again — to the weight it was
+//     moving traffic to, never a later one. An event stored Succeeded or
+//     Failed is not performed: its stored outcome is what the planner gets.
+//   - The removal of a blue/green deployment's originals, which no target
+//     records: when the crash came before the progress stored its end, the
+//     originals are removed again (the Provisioner takes targets already
+//     gone).
+//
+// A Server blue/green deployment stores its replacement fleet as soon as
+// the Provisioner has made it, before it starts; resumed, even while still
+// Created, it goes on with the stored replacements. When the crash came
+// before they were stored — or, on ECS, after Install stored the
+// replacement task set as made — the Provisioner is asked again and returns
+// the replacements it made (its contract): no second fleet or task set is
+// made, and none is left behind.
+//
 // The end is decided and stored (Progress.Ending) before the group and the
 // instance records are updated, and every finishing write can be repeated,
 // so a crash while finishing ends the same way. Follow-up deployments get

@@ -139,8 +139,10 @@ type Options struct {
 	// runs) and its end are always written at once. Events that take
 	// seconds are thus recorded one by one, while a fleet of instant events
 	// costs two writes per target. DefaultRecordInterval when 0; a negative
-	// value writes every transition. Crash safety does not depend on it: a
-	// target found InProgress on Resume runs again from its first event.
+	// value writes every transition. Crash safety does not depend on it,
+	// only what a crash makes run again: a target found InProgress on
+	// Resume goes on from the first event its record does not show ended,
+	// so events whose end was waiting for the next write run again.
 	// Server lifecycle events are bounded by the Installer (script
 	// timeouts, spec §3.7), not by the executor.
 	RecordInterval time.Duration

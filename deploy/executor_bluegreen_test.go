@@ -41,15 +41,9 @@ func bgEnv(t *testing.T, ready deploy.DeploymentReadyAction, change func(*deploy
 		}
 	})
 	e.fleet = fleet
-	p := fleet.Platform()
-	p.Provisioner = prov
-	x, err := deploy.New(e.store, p, func(o *deploy.Options) {
-		o.Clock, o.Observer, o.Notifiers = e.clk, e.rec, []deploy.Notifier{e.rec}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.exec = x
+	e.platform = fleet.Platform()
+	e.platform.Provisioner = prov
+	e.exec = e.newExecutor(e.store)
 	return e, prov
 }
 
@@ -268,17 +262,12 @@ func serviceEnv(t *testing.T, platform config.ComputePlatform, cfg string, chang
 	}
 	e.group = &g
 	shifter, hooks, prov := targettest.NewShifter(), targettest.NewHooks(), targettest.NewProvisioner(e.fleet)
-	p := target.Platform{TrafficShifter: shifter, HookInvoker: hooks}
+	e.platform = target.Platform{TrafficShifter: shifter, HookInvoker: hooks}
 	if platform == config.ECS {
-		p.Provisioner = prov
+		e.platform.Provisioner = prov
 	}
-	x, err := deploy.New(mem, p, append([]func(*deploy.Options){func(o *deploy.Options) {
-		o.Clock, o.Observer, o.Source = e.clk, e.rec, revision.ContentSource{}
-	}}, opts...)...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.exec = x
+	e.opts = append([]func(*deploy.Options){func(o *deploy.Options) { o.Source = revision.ContentSource{} }}, opts...)
+	e.exec = e.newExecutor(mem)
 	return e, shifter, hooks, prov
 }
 

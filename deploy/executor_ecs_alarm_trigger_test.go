@@ -24,6 +24,11 @@ const ecsAllHooksSpec = "version: 0.0\nResources:\n  - TargetService:\n      Typ
 	"Hooks:\n  - BeforeInstall: hookBeforeInstall\n  - AfterInstall: hookAfterInstall\n  - AfterAllowTestTraffic: hookAfterAllowTestTraffic\n" +
 	"  - BeforeAllowTraffic: hookBeforeAllowTraffic\n  - AfterAllowTraffic: hookAfterAllowTraffic\n"
 
+// ecsAllHooksLocation is a revision of ecsAllHooksSpec.
+func ecsAllHooksLocation() revision.Location {
+	return revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: ecsAllHooksSpec}}
+}
+
 // §3.5: an ECS deployment runs, in order, BeforeInstall, Install (the
 // replacement task set), AfterInstall, AllowTestTraffic,
 // AfterAllowTestTraffic, BeforeAllowTraffic, AllowTraffic and
@@ -57,8 +62,7 @@ func TestECSHookOrder(t *testing.T) {
 		}
 		return nil
 	})
-	loc := revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: ecsAllHooksSpec}}
-	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: loc})
+	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: ecsAllHooksLocation()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,8 +16,6 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
 
-// env is a deployment group over a targettest fleet, an in-memory store, a
-// fake clock and a recorder, with an executor on top.
 // tester is what the helpers need of a *testing.T, *testing.B or
 // *rapid.T.
 type tester interface {
@@ -27,6 +25,8 @@ type tester interface {
 	Errorf(format string, args ...any)
 }
 
+// env is a deployment group over a targettest fleet, an in-memory store, a
+// fake clock and a recorder, with an executor on top.
 type env struct {
 	t     tester
 	ctx   context.Context
@@ -38,6 +38,9 @@ type env struct {
 	exec  *deploy.Executor
 	group *deploy.Group
 	opts  []func(*deploy.Options)
+	// platform is what executors run against; the zero value means the
+	// fleet's (Lister, Installer, TrafficController).
+	platform target.Platform
 }
 
 var prodSelector = target.Selector{EC2TagFilters: []target.TagFilter{{Key: "env", Value: "prod", Type: target.KeyAndValue}}}
@@ -89,8 +92,8 @@ func newEnv(t tester, n int, cfgName string, change func(*deploy.Group), opts ..
 	return e
 }
 
-// newExecutor returns an executor over store with the env's fleet, clock
-// and recorder.
+// newExecutor returns an executor over store with the env's platform,
+// clock, recorder and options: a new process, when store is the env's.
 func (e *env) newExecutor(store deploy.Store) *deploy.Executor {
 	e.t.Helper()
 	opts := append([]func(*deploy.Options){func(o *deploy.Options) {
@@ -98,7 +101,11 @@ func (e *env) newExecutor(store deploy.Store) *deploy.Executor {
 		o.Observer = e.rec
 		o.Notifiers = []deploy.Notifier{e.rec}
 	}}, e.opts...)
-	x, err := deploy.New(store, e.fleet.Platform(), opts...)
+	p := e.platform
+	if p == (target.Platform{}) {
+		p = e.fleet.Platform()
+	}
+	x, err := deploy.New(store, p, opts...)
 	if err != nil {
 		e.t.Fatal(err)
 	}

@@ -35,7 +35,8 @@ import (
 // *DeploymentError naming what failed: "deploy: deployment d-…: saving
 // target i-3: …"), ctx, or an inconsistent stored state. The deployment
 // then stays as stored — in progress and resumable with Resume; targets
-// recorded InProgress are run again from their first event.
+// recorded InProgress go on from the first lifecycle event whose end is not
+// recorded.
 //
 // Run returns ErrAlreadyStarted for a deployment that is not Created (use
 // Resume), ErrAlreadyRunning when this Executor runs it in another
@@ -55,10 +56,12 @@ func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 // Resume continues a deployment from the state in the store, after a crash
 // or a failed Run, and runs it to the end as Run does. Everything is
 // reloaded: the deployment and its phase progress, and every target.
-// Targets stored InProgress are run again from their first lifecycle event
-// (the planner counts them as in flight, so the minimum healthy hosts
-// bound holds across the crash); targets stored Succeeded or Failed are
-// never run again. A deployment that was deciding its end finishes with
+// Targets stored InProgress go on from the first lifecycle event whose end
+// is not stored (the planner counts them as in flight, so the minimum
+// healthy hosts bound holds across the crash); targets stored Succeeded or
+// Failed are never run again. No lifecycle event whose outcome is stored
+// is performed again: the package documentation (# Crash safety) lists
+// what may be. A deployment that was deciding its end finishes with
 // the outcome it had decided. For a deployment already final, Resume only
 // completes what should follow it (a rollback or an auto-update deployment
 // the crash kept from starting) and returns it.
@@ -69,7 +72,8 @@ func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 // the deployment over.
 //
 // A Created deployment whose targets were never stored (CreateDeployment
-// failed half way) is marked Failed with INTERNAL_ERROR.
+// failed half way) is marked Failed with INTERNAL_ERROR. A Created Server
+// blue/green deployment that stored its replacement fleet goes on with it.
 func (e *Executor) Resume(ctx context.Context, id string) (*Deployment, error) {
 	d, err := e.store.GetDeployment(ctx, id)
 	if err != nil {
@@ -430,9 +434,9 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 func (r *runner) begin(ctx context.Context) (done bool, err error) {
 	d := r.d
 	if d.Status == StatusCreated && d.Progress.Ending == nil {
-		want := d.Overview.Pending
-		if int64(len(r.targets)) != want && !(r.svc != nil && want == 1) {
-			cause := fmt.Errorf("CreateDeployment stored %d of its %d targets", len(r.targets), want)
+		want, stored := d.Overview.Pending, r.createdTargets()
+		if int64(stored) != want && !(r.svc != nil && want == 1) {
+			cause := fmt.Errorf("CreateDeployment stored %d of its %d targets", stored, want)
 			if err := r.e.failCreated(ctx, r.store, d, cause); err != nil {
 				return true, err
 			}
@@ -452,7 +456,7 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 			return true, r.finishDecided(ctx, Ending{Status: StatusFailed, Time: r.e.clk.Now(), Explanation: why,
 				ErrorInformation: ErrorInformation{Code: code, Message: why}}, d.Progress.Plan)
 		}
-	case d.DeploymentStyle.DeploymentType == target.BlueGreen && d.Creator != target.CreatorRollback:
+	case r.provisionsGreen():
 		why, err := r.provisionGreen(ctx)
 		if err != nil {
 			return true, err
@@ -502,8 +506,8 @@ func (r *runner) prepare(ctx context.Context) {
 }
 
 // restart starts again the work that was in flight when the deployment was
-// stored: targets stored InProgress (from their first event, or, after a
-// stop, recorded as interrupted) and an issued step.
+// stored: targets stored InProgress (from the first event whose end is not
+// stored, or, after a stop, recorded as interrupted) and an issued step.
 func (r *runner) restart() {
 	phase := r.p.Progress().Phase
 	stopped := r.p.Progress().StopCode != ""

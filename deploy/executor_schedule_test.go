@@ -13,29 +13,51 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
 
+// scheduledShift is one traffic shift of a schedule: the replacement's
+// weight once it is made, and when, counted from the first shift.
+type scheduledShift struct {
+	weight int
+	at     time.Duration
+}
+
+// String returns e.g. "10%@5m0s".
+func (s scheduledShift) String() string { return fmt.Sprintf("%d%%@%s", s.weight, s.at) }
+
 // wantSchedule is the traffic schedule of spec §1.5, §1.6 and §11.8,
-// computed here by the rules themselves, as "weight%@offset": all at once is
-// 100 at 0; a canary p every i is p at 0 and 100 at i; a linear p every i is
-// p, 2p, 3p, … at 0, i, 2i, …, capped at 100, the shift to 100 being its
-// own step one interval after the last one below 100.
-func wantSchedule(r *config.TrafficRouting) []string {
+// computed here by the rules themselves: all at once is 100 at 0; a canary
+// p every i is p at 0 and 100 at i; a linear p every i is p, 2p, 3p, … at
+// 0, i, 2i, …, capped at 100, the shift to 100 being its own step one
+// interval after the last one below 100.
+func wantSchedule(r *config.TrafficRouting) []scheduledShift {
 	minutes := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	switch r.Type {
 	case config.TimeBasedCanary:
 		c := r.TimeBasedCanary
-		return []string{fmt.Sprintf("%d%%@%s", c.CanaryPercentage, time.Duration(0)), fmt.Sprintf("100%%@%s", minutes(c.CanaryInterval))}
+		return []scheduledShift{{c.CanaryPercentage, 0}, {100, minutes(c.CanaryInterval)}}
 	case config.TimeBasedLinear:
 		l := r.TimeBasedLinear
-		var out []string
+		var out []scheduledShift
 		for k := 1; ; k++ {
 			w := min(k*l.LinearPercentage, 100)
-			out = append(out, fmt.Sprintf("%d%%@%s", w, minutes((k-1)*l.LinearInterval)))
+			out = append(out, scheduledShift{w, minutes((k - 1) * l.LinearInterval)})
 			if w == 100 {
 				return out
 			}
 		}
 	}
-	return []string{fmt.Sprintf("100%%@%s", time.Duration(0))}
+	return []scheduledShift{{100, 0}}
+}
+
+// weightAt returns the most traffic schedule allows on the replacement at
+// offset from its first shift.
+func weightAt(schedule []scheduledShift, offset time.Duration) int {
+	w := 0
+	for _, s := range schedule {
+		if s.at <= offset {
+			w = max(w, s.weight)
+		}
+	}
+	return w
 }
 
 // §1.5, §1.6, §11.8: every predefined Lambda and ECS configuration, a

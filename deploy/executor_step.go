@@ -266,6 +266,12 @@ func stepFinished(res plan.StepResult) completion { return completion{i: -1, res
 // runStep performs one step and records it: a Lambda or ECS hook or
 // reserved event on the service's target (its lifecycle event InProgress,
 // then its result), a traffic shift, or the removal of the originals.
+//
+// A step handed out again on Resume whose event's outcome is stored — the
+// process died after the write that recorded it and before the deployment's
+// progress was stored — is not performed again: its stored outcome is
+// reported. Only an event stored InProgress (in flight at the crash, or
+// AllowTraffic between two shifts of its schedule) is performed again.
 func (r *runner) runStep(s plan.Step) completion {
 	ctx := r.workCtx
 	if s.Phase == plan.PhaseTerminateOriginals {
@@ -277,6 +283,13 @@ func (r *runner) runStep(s plan.Step) completion {
 	ev := target.LifecycleEvent(s.Phase)
 	now := r.e.clk.Now()
 	t := r.svc
+	if rec := t.Event(ev); rec != nil && (rec.Status == target.EventSucceeded || rec.Status == target.EventFailed) {
+		res := target.EventResult{Status: rec.Status}
+		if rec.Diagnostics != nil {
+			res.Message = rec.Diagnostics.Message
+		}
+		return r.stepOutcome(ev, res)
+	}
 	if r.stopping.Load() {
 		// Handed out just before a stop, or cut off by a crash after one:
 		// it does not start (spec §11.14).
@@ -332,6 +345,11 @@ func (r *runner) runStep(s plan.Step) completion {
 		return completion{i: -1, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, k, now)
+	return r.stepOutcome(ev, res)
+}
+
+// stepOutcome is the completion of a step whose event ev ended with res.
+func (r *runner) stepOutcome(ev target.LifecycleEvent, res target.EventResult) completion {
 	out := plan.StepResult{Succeeded: res.Status != target.EventFailed, Message: res.Message}
 	if !out.Succeeded && r.d.ComputePlatform == config.ECS && ev.Reserved(config.ECS) {
 		out.ErrorCode = plan.ECSUpdateError
@@ -446,6 +464,29 @@ func (r *runner) terminateOriginals(ctx context.Context) completion {
 		return stepFinished(plan.StepResult{Message: "terminating the originals: " + err.Error()})
 	}
 	return stepFinished(plan.StepResult{Succeeded: true})
+}
+
+// provisionsGreen reports whether the deployment makes its replacement
+// fleet: a Server blue/green deployment, not its rollback (whose targets
+// CreateDeployment stored, replacements included).
+func (r *runner) provisionsGreen() bool {
+	d := r.d
+	return d.ComputePlatform == config.Server && d.DeploymentStyle.DeploymentType == target.BlueGreen &&
+		d.Creator != target.CreatorRollback
+}
+
+// createdTargets returns the number of the deployment's targets that
+// CreateDeployment stored: all of them, except the replacements that
+// provisionGreen stored after them. A process that died right after that
+// write left the deployment Created with its replacements stored; they are
+// the fleet it provisioned, and the run goes on with them.
+func (r *runner) createdTargets() int {
+	if r.provisionsGreen() {
+		if i := slices.IndexFunc(r.targets, func(t DeploymentTarget) bool { return t.Label == target.LabelGreen }); i >= 0 {
+			return i // stored in one write, after the originals
+		}
+	}
+	return len(r.targets)
 }
 
 // provisionGreen makes the replacement fleet of a Server blue/green

@@ -143,6 +143,25 @@ func notStarted(evs []LifecycleEventRecord) bool {
 	return true
 }
 
+// resumeFrom returns where a target stored InProgress goes on with the
+// events [lo, hi) of its phase: at the first one whose end evs does not
+// record. The events before it ended — their outcome is stored — and are
+// not run again; with every transition written (Options.RecordInterval
+// < 0) the one it returns was in flight at the crash, and with combined
+// writes it may be one whose end was waiting for the next write.
+func resumeFrom(evs []LifecycleEventRecord, lo, hi int) int {
+	for k := lo; k < hi; k++ {
+		switch evs[k].Status {
+		case target.EventSucceeded, target.EventFailed, target.EventSkipped:
+		default:
+			return k
+		}
+	}
+	// Not reached: the write that ends a phase's last event carries the
+	// target's new status, so a target stored InProgress has one left.
+	return lo
+}
+
 // forPhase returns the events of a target in phase: the record's whole
 // sequence, and the part [lo, hi) the phase runs.
 func (s *sequences) forPhase(phase plan.Phase) (seq *sequence, lo, hi int) {
@@ -179,7 +198,9 @@ type workerState struct {
 // next; see Options.RecordInterval for when writes are combined), the last
 // one carrying the target's new status. A failed event
 // (not covered by ignoreApplicationStopFailures, spec §3.9) fails the
-// target and skips the rest. stopped marks a target found InProgress when
+// target and skips the rest. A target stored InProgress before a crash
+// goes on from the first of the phase's events whose end its record does
+// not hold (resumeFrom). stopped marks a target found InProgress when
 // a stopped deployment is resumed: its events were cut off by the crash and
 // are not run again (spec §11.14); it is recorded Failed.
 //
@@ -235,33 +256,39 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		return completion{i: i, ok: false}
 	}
 	now := clock.Later(r.e.clk, w.last)
+	from := lo // the first event to run
+	if t.Status == target.TargetInProgress && len(t.LifecycleEvents) == len(all) {
+		// Stored InProgress before a crash: the events whose outcome its
+		// record holds are not run again.
+		from = resumeFrom(t.LifecycleEvents, lo, hi)
+	}
 	var names []uint16 // the list's names' IDs, when they are seq's (saveTarget)
-	if lo == 0 || len(t.LifecycleEvents) != len(all) {
+	if from == 0 || len(t.LifecycleEvents) != len(all) {
 		t.LifecycleEvents, names = w.pendingEvents(seq), seq.memNames
 	} else {
-		for k := lo; k < len(t.LifecycleEvents); k++ {
+		for k := from; k < len(t.LifecycleEvents); k++ {
 			t.LifecycleEvents[k] = LifecycleEventRecord{Name: all[k], Status: target.EventPending}
 		}
 	}
 	if stopped {
-		return r.interruptTarget(i, w, lo, hi, now)
+		return r.interruptTarget(i, w, from, hi, now)
 	}
 	t.Status = target.TargetInProgress
-	t.LifecycleEvents[lo].Status = target.EventInProgress
-	t.LifecycleEvents[lo].StartTime = now
+	t.LifecycleEvents[from].Status = target.EventInProgress
+	t.LifecycleEvents[from].StartTime = now
 	t.LastUpdated = now
 	if err := r.saveTarget(i, t, names); err != nil {
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.targetChanged(t, now)
-	r.eventChanged(t, lo, now)
-	if lo == 0 && r.triggers != nil {
+	r.eventChanged(t, from, now)
+	if from == 0 && r.triggers != nil {
 		r.notify(Notification{Event: TriggerInstanceStart, Time: now, TargetID: t.TargetID, TargetStatus: target.TargetInProgress})
 	}
 	ok := true
 	written := now // when the record was last written
 	req := target.EventRequest{Target: t.Target, Deployment: r.info}
-	for k := lo; k < hi; k++ {
+	for k := from; k < hi; k++ {
 		if err := r.checkLease(now); err != nil {
 			return completion{i: i, err: err}
 		}

@@ -52,7 +52,8 @@
 //
 // [Shifter] is a [target.TrafficShifter] over routes set with
 // [Shifter.SetRoute], recording every shift. [Provisioner] adds blue/green
-// replacements to a Fleet and removes terminated targets from it. [Hooks] is
+// replacements to a Fleet and removes terminated targets from it, and lists
+// both ([Provisioner.Provisioned], [Provisioner.Terminated]). [Hooks] is
 // a [target.HookInvoker] whose functions report scripted statuses. Each has a
 // hook (OnShift, OnProvision, OnInvoke) for latency and failures.
 //

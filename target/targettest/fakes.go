@@ -107,6 +107,7 @@ type Provisioner struct {
 
 	mu          sync.Mutex
 	made        map[string][]target.Target // deployment ID → replacements
+	order       []string                   // made's keys, in the order they were made
 	terminated  []string
 	onProvision func(ctx context.Context, req target.ProvisionRequest) error
 }
@@ -187,7 +188,23 @@ func (p *Provisioner) ProvisionReplacements(ctx context.Context, req target.Prov
 		return cloneTargets(prev), nil
 	}
 	p.made[req.Deployment.DeploymentID] = out
+	p.order = append(p.order, req.Deployment.DeploymentID)
 	return cloneTargets(out), nil
+}
+
+// Provisioned returns the replacements ProvisionReplacements made (or
+// discovered), each once however often it was asked for them: a deployment's
+// after another's, in the order of the deployments' first calls. With
+// Terminated and the fleet's state, it tells a test whether anything
+// provisioned was left behind.
+func (p *Provisioner) Provisioned() []target.Target {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []target.Target
+	for _, id := range p.order {
+		out = append(out, cloneTargets(p.made[id])...)
+	}
+	return out
 }
 
 // TerminateTargets removes targets from the fleet and records them.

@@ -77,6 +77,9 @@ func TestProvisioner(t *testing.T) {
 		if !slices.Equal(ids(again), ids(got)) {
 			t.Errorf("second call made new replacements: %v vs %v", ids(again), ids(got))
 		}
+		if made := p.Provisioned(); !slices.Equal(ids(made), ids(got)) {
+			t.Errorf("Provisioned = %v; want the one replacement, once", ids(made))
+		}
 		if err := p.TerminateTargets(ctx, originals); err != nil {
 			t.Fatal(err)
 		}
@@ -108,6 +111,9 @@ func TestProvisioner(t *testing.T) {
 		got, err := p.ProvisionReplacements(ctx, target.ProvisionRequest{Deployment: d})
 		if err != nil || !slices.Equal(ids(got), []string{"taskset-d-3"}) {
 			t.Fatalf("ProvisionReplacements = %v, %v", ids(got), err)
+		}
+		if made := ids(p.Provisioned()); len(made) != 3 || made[1] != "i-4" || made[2] != "taskset-d-3" {
+			t.Errorf("Provisioned = %v; want d-1's copy, then i-4, then taskset-d-3", made)
 		}
 	})
 	t.Run("failure", func(t *testing.T) {
