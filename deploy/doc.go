@@ -271,11 +271,47 @@
 // Wrap a Store with deploytest.FaultStore to inject write failures and
 // crashes into the code that uses it.
 //
+// # Several executors: leases
+//
+// Several executors, in one process or in many, may share one Store, and
+// exactly one of them drives a deployment at any moment. [Executor.Run],
+// [Executor.Resume] and [Executor.Step] first take the deployment's
+// [Lease] in the store — its owner is the executor's ID
+// (Options.ExecutorID), its expiry on the executor's clock
+// (Options.LeaseTTL, 30 s by default), and its fencing token grows on every
+// takeover — and read the deployment afresh under it. While it runs, the
+// executor renews the lease every LeaseTTL/3 (one store write per
+// deployment, whatever the number of targets), and checks before every
+// lifecycle event that the lease is valid, renewing it first if it has
+// expired. Every write it makes for the deployment goes through the store
+// fenced by the lease ([LeaseStore].Fenced): an executor that was paused,
+// partitioned or slow and wakes up after another one took the deployment
+// over gets a [*LeaseLostError] ([ErrLeaseLost], naming the new owner) on
+// its next write, and stops without starting another event. When a run
+// ends, for whatever reason, the lease is released.
+//
+// Resume of a deployment whose lease another executor holds returns a
+// [*LeaseHeldError] ([ErrLeaseHeld]) at once, without running anything;
+// once the lease has expired, any executor may take the deployment over
+// and continue from the stored state. [Executor.Supervise] does that
+// without a human: every executor process of a fleet runs it, and it
+// resumes the deployments whose lease expired — a crashed executor's work
+// is taken over within LeaseTTL plus the supervise interval (40 s with the
+// defaults). Stop and Continue are requests stored with the deployment:
+// they work from any executor, whichever one drives it.
+//
+// Each process needs its own ExecutorID. A process restarted with the ID
+// it had (a pod or host name) takes its deployments back at once; one with
+// a new ID waits for their leases to expire.
+//
+// Fencing makes stored state safe; it cannot recall work already handed to
+// a platform. A lifecycle event that a cut-off executor started before its
+// lease expired may still be running when the new owner runs that target
+// again, so Installers should end their work when the executor process
+// ends (the local agent's hooks die with it).
+//
 // # Concurrency
 //
-// Stores are safe for concurrent use. Several executors, in one process or
-// in many, may share one Store: the conditional create of a deployment and
-// the version check on every update make them agree on who runs what.
-// Nothing in the model is shared between copies, so records may be handed
-// between goroutines freely.
+// Stores are safe for concurrent use. Nothing in the model is shared
+// between copies, so records may be handed between goroutines freely.
 package deploy
