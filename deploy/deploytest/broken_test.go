@@ -86,16 +86,32 @@ func (s lossy) GetDeployment(ctx context.Context, id string) (*deploy.Deployment
 	return d, err
 }
 
+// oneHandle makes a storage of one store wrapping a MemoryStore: every
+// handle is that store.
+func oneHandle(wrap func(deploy.Store) deploy.Store) func() deploytest.Opener {
+	return func() deploytest.Opener {
+		s := wrap(deploy.NewMemoryStore())
+		return func() deploy.Store { return s }
+	}
+}
+
+// brokenStores are the stores above, each with the checks it must fail.
 var brokenStores = map[string]struct {
-	wrap      func(deploy.Store) deploy.Store
+	storage   func() deploytest.Opener // a fresh storage
 	wantFails []string
 }{
-	"aliasing": {func(s deploy.Store) deploy.Store { return &aliasing{Store: s} }, []string{"Isolation/Inputs", "Isolation/Outputs"}},
-	"blind":    {func(s deploy.Store) deploy.Store { return blind{s} }, []string{"Deployment/UpdateCompareAndSwap"}},
-	"deaf":     {func(s deploy.Store) deploy.Store { return deaf{s} }, []string{"Context/CancelledWritesNothing"}},
-	"sorted":   {func(s deploy.Store) deploy.Store { return sorted{s} }, []string{"Target/ListOrderAndPaging"}},
-	"partial":  {func(s deploy.Store) deploy.Store { return partial{s} }, []string{"Target/PutIsAllOrNothing"}},
-	"lossy":    {func(s deploy.Store) deploy.Store { return lossy{s} }, []string{"Deployment/RoundTrip"}},
+	"aliasing": {storage: oneHandle(func(s deploy.Store) deploy.Store { return &aliasing{Store: s} }),
+		wantFails: []string{"Isolation/Inputs", "Isolation/Outputs"}},
+	"blind": {storage: oneHandle(func(s deploy.Store) deploy.Store { return blind{s} }),
+		wantFails: []string{"Deployment/UpdateCompareAndSwap"}},
+	"deaf": {storage: oneHandle(func(s deploy.Store) deploy.Store { return deaf{s} }),
+		wantFails: []string{"Context/CancelledWritesNothing"}},
+	"sorted": {storage: oneHandle(func(s deploy.Store) deploy.Store { return sorted{s} }),
+		wantFails: []string{"Target/ListOrderAndPaging"}},
+	"partial": {storage: oneHandle(func(s deploy.Store) deploy.Store { return partial{s} }),
+		wantFails: []string{"Target/PutIsAllOrNothing"}},
+	"lossy": {storage: oneHandle(func(s deploy.Store) deploy.Store { return lossy{s} }),
+		wantFails: []string{"Deployment/RoundTrip"}},
 }
 
 // TestBrokenStoreHelper runs the suite against the broken store named by
@@ -106,7 +122,7 @@ func TestBrokenStoreHelper(t *testing.T) {
 	if !ok {
 		return
 	}
-	deploytest.TestStore(t, func(*testing.T) deploy.Store { return b.wrap(deploy.NewMemoryStore()) })
+	deploytest.TestStore(t, func(*testing.T) deploytest.Opener { return b.storage() })
 }
 
 func TestSuiteCatchesBrokenStores(t *testing.T) {

@@ -17,9 +17,16 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// TestStore runs the conformance suite of deploy.Store against the stores
-// newStore returns. newStore is called once per check and must return a
-// fresh, empty store; it may register cleanups with t.
+// Opener opens a new handle on one storage each call, as another process
+// would: for a database, a new client on the same tables; for a store that
+// lives in one process, such as deploy.MemoryStore, the store itself.
+type Opener func() deploy.Store
+
+// TestStore runs the conformance suite of deploy.Store. newStorage is called
+// once per check and must make a fresh, empty storage and return an Opener
+// of handles on it; it may register cleanups with t, and the Opener may
+// fail t (when it cannot connect, say). The suite calls the Opener from the
+// check's goroutine, once or twice per check.
 //
 // Each check is a subtest named after what it checks (for example
 // "Deployment/OneActivePerGroup"), and each reports every violation it finds rather
@@ -31,11 +38,12 @@ import (
 // creators, final statuses freeing the group, cancelled contexts writing
 // nothing, stored records isolated from the caller's values, ListTargets
 // order and paging, and instance record upserts.
-func TestStore(t *testing.T, newStore func(t *testing.T) deploy.Store) {
+func TestStore(t *testing.T, newStorage func(t *testing.T) Opener) {
 	t.Helper()
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			c.run(t, &suite{t: t, s: newStore(t), ctx: t.Context()})
+			open := newStorage(t)
+			c.run(t, &suite{t: t, s: open(), open: open, ctx: t.Context()})
 		})
 	}
 }
@@ -77,10 +85,11 @@ var checks = []check{
 
 // suite holds one check's store and helpers.
 type suite struct {
-	t   *testing.T
-	s   deploy.Store
-	ctx context.Context
-	n   int
+	t    *testing.T
+	s    deploy.Store // the first handle on the check's storage
+	open Opener       // opens more
+	ctx  context.Context
+	n    int
 }
 
 const maxDiffs = 20
@@ -401,6 +410,15 @@ func testDeploymentErrors(t *testing.T, u *suite) {
 // testOneActivePerGroup races 64 creators of active deployments of one
 // group: exactly one wins and every other is told who did (spec §6.2).
 func testOneActivePerGroup(t *testing.T, u *suite) {
+	u.raceCreators(u.s)
+}
+
+// raceCreators has 64 creators race to create an active deployment of one
+// group, creator i through handles[i%len(handles)], and checks that one
+// won and that the others were told which one.
+func (u *suite) raceCreators(handles ...deploy.Store) {
+	t := u.t
+	t.Helper()
 	g := u.fixture()
 	const n = 64
 	errs := make([]error, n)
@@ -410,7 +428,7 @@ func testOneActivePerGroup(t *testing.T, u *suite) {
 		wg.Go(func() {
 			<-start
 			d := newDeployment(g, fmt.Sprintf("d-RACE%03d", i), deploy.StatusCreated, t0)
-			errs[i] = u.s.CreateDeployment(u.ctx, &d)
+			errs[i] = handles[i%len(handles)].CreateDeployment(u.ctx, &d)
 		})
 	}
 	close(start)
@@ -443,10 +461,12 @@ func testOneActivePerGroup(t *testing.T, u *suite) {
 			t.Errorf("creator %d: message %q must name the group and the active deployment as CodeDeploy does", i, err)
 		}
 	}
-	all, err := u.s.ListDeployments(u.ctx, "app", "web")
-	u.must(err, "ListDeployments")
-	if len(all) != 1 {
-		t.Errorf("the group has %d deployments after the race; want only the winner", len(all))
+	for h, s := range handles {
+		all, err := s.ListDeployments(u.ctx, "app", "web")
+		u.must(err, "ListDeployments")
+		if len(all) != 1 {
+			t.Errorf("through handle %d, the group has %d deployments after the race; want only the winner", h+1, len(all))
+		}
 	}
 }
 
