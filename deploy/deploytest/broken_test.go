@@ -86,6 +86,21 @@ func (s lossy) GetDeployment(ctx context.Context, id string) (*deploy.Deployment
 	return d, err
 }
 
+// leaseless has no leases to speak of: every AcquireLease succeeds, and
+// its fenced views are the store itself.
+type leaseless struct{ deploy.Store }
+
+func (s leaseless) AcquireLease(_ context.Context, id, owner string, now time.Time, ttl time.Duration) (deploy.Lease, error) {
+	return deploy.Lease{DeploymentID: id, Owner: owner, Token: 1, Expires: now.Add(ttl)}, nil
+}
+
+func (s leaseless) Fenced(deploy.Lease) deploy.Store { return s }
+
+// unfenced keeps leases, but its fenced views are the store itself.
+type unfenced struct{ deploy.Store }
+
+func (s unfenced) Fenced(deploy.Lease) deploy.Store { return s }
+
 // oneHandle makes a storage of one store wrapping a MemoryStore: every
 // handle is that store.
 func oneHandle(wrap func(deploy.Store) deploy.Store) func() deploytest.Opener {
@@ -93,6 +108,12 @@ func oneHandle(wrap func(deploy.Store) deploy.Store) func() deploytest.Opener {
 		s := wrap(deploy.NewMemoryStore())
 		return func() deploy.Store { return s }
 	}
+}
+
+var fencedChecks = []string{
+	"Lease/Fenced/CreateApplication", "Lease/Fenced/CreateGroup", "Lease/Fenced/UpdateGroup",
+	"Lease/Fenced/CreateDeployment", "Lease/Fenced/UpdateDeployment", "Lease/Fenced/PutTargets",
+	"Lease/Fenced/UpdateTarget", "Lease/Fenced/PutInstances",
 }
 
 // brokenStores are the stores above, each with the checks it must fail.
@@ -112,6 +133,11 @@ var brokenStores = map[string]struct {
 		wantFails: []string{"Target/PutIsAllOrNothing"}},
 	"lossy": {storage: oneHandle(func(s deploy.Store) deploy.Store { return lossy{s} }),
 		wantFails: []string{"Deployment/RoundTrip"}},
+	"leaseless": {storage: oneHandle(func(s deploy.Store) deploy.Store { return leaseless{s} }),
+		wantFails: append([]string{"Lease/Acquire", "Lease/HeldUntilExpiry", "Lease/Renew", "Lease/Release",
+			"Lease/ExpiredLeases"}, fencedChecks...)},
+	"unfenced": {storage: oneHandle(func(s deploy.Store) deploy.Store { return unfenced{s} }),
+		wantFails: fencedChecks},
 }
 
 // TestBrokenStoreHelper runs the suite against the broken store named by

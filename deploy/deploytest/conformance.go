@@ -38,6 +38,13 @@ type Opener func() deploy.Store
 // creators, final statuses freeing the group, cancelled contexts writing
 // nothing, stored records isolated from the caller's values, ListTargets
 // order and paging, and instance record upserts.
+//
+// The "Lease/" checks cover deploy.LeaseStore: acquisition, expiry and
+// takeover, renewal, release, the errors, ExpiredLeases, and fencing — every
+// write method of a fenced view succeeds while its lease is current and,
+// once the lease is taken over or released, returns a
+// *deploy.LeaseLostError and changes nothing. Times are the instants the
+// suite passes in; no check waits for a clock.
 func TestStore(t *testing.T, newStorage func(t *testing.T) Opener) {
 	t.Helper()
 	for _, c := range checks {
@@ -81,6 +88,23 @@ var checks = []check{
 	{"Context/CancelledWritesNothing", testCancelled},
 	{"Isolation/Inputs", testIsolationInputs},
 	{"Isolation/Outputs", testIsolationOutputs},
+	{"Lease/Acquire", testLeaseAcquire},
+	{"Lease/HeldUntilExpiry", testLeaseHeld},
+	{"Lease/Renew", testLeaseRenew},
+	{"Lease/Release", testLeaseRelease},
+	{"Lease/Errors", testLeaseErrors},
+	{"Lease/ExpiredLeases", testExpiredLeases},
+	{"Lease/VersionUnchanged", testLeaseVersion},
+	{"Lease/CancelledChangesNothing", testLeaseCancelled},
+	{"Lease/FencedView", testFencedView},
+	{"Lease/Fenced/CreateApplication", fencedCheck(fenceCreateApplication)},
+	{"Lease/Fenced/CreateGroup", fencedCheck(fenceCreateGroup)},
+	{"Lease/Fenced/UpdateGroup", fencedCheck(fenceUpdateGroup)},
+	{"Lease/Fenced/CreateDeployment", fencedCheck(fenceCreateDeployment)},
+	{"Lease/Fenced/UpdateDeployment", fencedCheck(fenceUpdateDeployment)},
+	{"Lease/Fenced/PutTargets", fencedCheck(fencePutTargets)},
+	{"Lease/Fenced/UpdateTarget", fencedCheck(fenceUpdateTarget)},
+	{"Lease/Fenced/PutInstances", fencedCheck(fencePutInstances)},
 }
 
 // suite holds one check's store and helpers.
