@@ -45,6 +45,15 @@ type Opener func() deploy.Store
 // once the lease is taken over or released, returns a
 // *deploy.LeaseLostError and changes nothing. Times are the instants the
 // suite passes in; no check waits for a clock.
+//
+// The "Handles/" checks open a second handle on the same storage and hold
+// the store to its rules across the two, as executors in two processes
+// would use it: what one handle writes the other reads; compare-and-swap
+// conflicts are seen across handles; 64 creators, half on each handle,
+// leave one active deployment; 64 executors, half on each, get one lease;
+// and once a takeover through one handle returns, no write fenced by the
+// old lease, made through the other handle, lands. A store that locks only
+// within its process passes the other checks and fails these.
 func TestStore(t *testing.T, newStorage func(t *testing.T) Opener) {
 	t.Helper()
 	for _, c := range checks {
@@ -105,6 +114,12 @@ var checks = []check{
 	{"Lease/Fenced/PutTargets", fencedCheck(fencePutTargets)},
 	{"Lease/Fenced/UpdateTarget", fencedCheck(fenceUpdateTarget)},
 	{"Lease/Fenced/PutInstances", fencedCheck(fencePutInstances)},
+	{"Handles/SeeEachOthersWrites", testHandlesSee},
+	{"Handles/CompareAndSwap", testHandlesCAS},
+	{"Handles/OneActivePerGroup", testHandlesOneActive},
+	{"Handles/OneLeaseHolder", testHandlesOneLease},
+	{"Handles/TakeoverFencesOtherHandle", testHandlesTakeover},
+	{"Handles/FencedWritesRaceTakeover", testHandlesFencedRace},
 }
 
 // suite holds one check's store and helpers.
