@@ -242,12 +242,18 @@
 //
 // # Writing a store
 //
-// A Store for a database implements the five interfaces and runs the
-// conformance suite of package deploytest in its tests:
+// A Store for a database implements the six interfaces and runs the
+// conformance suite of package deploytest in its tests. The suite asks
+// for a fresh, empty storage per check and opens handles on it — a new
+// client each, as another process would — to check that the rules hold
+// between processes, not only within one:
 //
 //	func TestStore(t *testing.T) {
-//		deploytest.TestStore(t, func(t *testing.T) deploy.Store {
-//			return mystore.New(...) // a fresh, empty store per call
+//		deploytest.TestStore(t, func(t *testing.T) deploytest.Opener {
+//			table := mystore.NewTable(t, ...) // fresh, empty tables for this check
+//			return func() deploy.Store {
+//				return mystore.Open(table) // a new handle on them per call
+//			}
 //		})
 //	}
 //
@@ -267,6 +273,12 @@
 //     followed by a write.
 //   - UpdateTarget writes one record; ListTargets pages in the order the
 //     targets were put. PutTargets and PutInstances are all or none.
+//   - A lease is kept with its deployment, and each lease change is one
+//     conditional write on the token it replaces. Every write of a
+//     fenced view checks the lease in the same atomic operation as the
+//     write (a transaction with a condition on the lease, for DynamoDB):
+//     a read of the lease followed by the write lets a takeover in between.
+//     Lease times are the callers'; the store never reads a clock.
 //
 // Wrap a Store with deploytest.FaultStore to inject write failures and
 // crashes into the code that uses it.

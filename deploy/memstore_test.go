@@ -20,7 +20,10 @@ import (
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
 func TestMemoryStoreConformance(t *testing.T) {
-	deploytest.TestStore(t, func(*testing.T) deploy.Store { return deploy.NewMemoryStore() })
+	deploytest.TestStore(t, func(*testing.T) deploytest.Opener {
+		s := deploy.NewMemoryStore()
+		return func() deploy.Store { return s }
+	})
 }
 
 // newRunning returns a store with application shop, group prod and

@@ -4,8 +4,11 @@ import (
 	"context"
 	"os"
 	"os/exec"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -86,16 +89,368 @@ func (s lossy) GetDeployment(ctx context.Context, id string) (*deploy.Deployment
 	return d, err
 }
 
+// leaseless has no leases to speak of: every AcquireLease succeeds, and
+// its fenced views are the store itself.
+type leaseless struct{ deploy.Store }
+
+func (s leaseless) AcquireLease(_ context.Context, id, owner string, now time.Time, ttl time.Duration) (deploy.Lease, error) {
+	return deploy.Lease{DeploymentID: id, Owner: owner, Token: 1, Expires: now.Add(ttl)}, nil
+}
+
+func (s leaseless) Fenced(deploy.Lease) deploy.Store { return s }
+
+// unfenced keeps leases, but its fenced views are the store itself.
+type unfenced struct{ deploy.Store }
+
+func (s unfenced) Fenced(deploy.Lease) deploy.Store { return s }
+
+// unshared gives each handle a storage of its own, as if every process
+// kept its records in memory.
+func unshared() deploytest.Opener {
+	return func() deploy.Store { return deploy.NewMemoryStore() }
+}
+
+// inProcessLocks keeps the one-active-deployment rule and lease acquisition
+// atomic only within a handle, as a store that locks in its process rather
+// than in its database would: each handle has a mutex of its own, and
+// checks the shared storage (a read) before it writes. The storage is a
+// MemoryStore, in which active deployments are stored as Queued, their
+// status kept in a table beside it, so that the MemoryStore's own atomic
+// check cannot mask the handle's.
+type inProcessLocks struct {
+	deploy.Store             // the shared storage, or a fenced view of it
+	mu           *sync.Mutex // this handle's
+	*shared
+}
+
+// shared is what the handles of an inProcessLocks storage share besides
+// the MemoryStore.
+type shared struct {
+	active   sync.Map     // deployment ID → its active status
+	locked   atomic.Int32 // callers holding their handle's mutex
+	inWindow atomic.Int32 // callers between their read and their write
+}
+
+func newInProcessLocks() deploytest.Opener {
+	inner, sh := deploy.NewMemoryStore(), new(shared)
+	return func() deploy.Store { return &inProcessLocks{Store: inner, mu: new(sync.Mutex), shared: sh} }
+}
+
+func (s *inProcessLocks) lock() {
+	s.mu.Lock()
+	s.locked.Add(1)
+}
+
+func (s *inProcessLocks) unlock() {
+	s.locked.Add(-1)
+	s.mu.Unlock()
+}
+
+// window stands for the time between a handle's read and its write, at
+// its worst: it lets the other goroutines run a while, and then waits for
+// a caller of the other handle that is on its way (its handle locked, its
+// read not done) to get between its read and its write too.
+func (sh *shared) window() {
+	sh.inWindow.Add(1)
+	defer sh.inWindow.Add(-1)
+	for i := 0; i < 50 || sh.inWindow.Load() < 2 && sh.locked.Load() > sh.inWindow.Load(); i++ {
+		runtime.Gosched()
+	}
+}
+
+func (s *inProcessLocks) Fenced(l deploy.Lease) deploy.Store {
+	return &inProcessLocks{Store: s.Store.Fenced(l), mu: s.mu, shared: s.shared}
+}
+
+func (s *inProcessLocks) status(d *deploy.Deployment) {
+	if st, ok := s.active.Load(d.ID); ok {
+		d.Status = st.(deploy.DeploymentStatus)
+	}
+}
+
+func (s *inProcessLocks) GetDeployment(ctx context.Context, id string) (*deploy.Deployment, error) {
+	d, err := s.Store.GetDeployment(ctx, id)
+	if d != nil {
+		s.status(d)
+	}
+	return d, err
+}
+
+func (s *inProcessLocks) ListDeployments(ctx context.Context, app, group string, statuses ...deploy.DeploymentStatus) ([]deploy.Deployment, error) {
+	all, err := s.Store.ListDeployments(ctx, app, group)
+	var out []deploy.Deployment
+	for i := range all {
+		s.status(&all[i])
+		if len(statuses) == 0 || slices.Contains(statuses, all[i].Status) {
+			out = append(out, all[i])
+		}
+	}
+	return out, err
+}
+
+// holder reads the group's active deployment other than id; "" if none.
+func (s *inProcessLocks) holder(ctx context.Context, d *deploy.Deployment) (string, error) {
+	all, err := s.ListDeployments(ctx, d.ApplicationName, d.GroupName)
+	for _, o := range all {
+		if o.ID != d.ID && o.Status.IsActive() {
+			return o.ID, nil
+		}
+	}
+	return "", err
+}
+
+// write makes d's write through the storage, active statuses stored as
+// Queued.
+func (s *inProcessLocks) write(d *deploy.Deployment, write func(*deploy.Deployment) error) error {
+	c := *d
+	if d.Status.IsActive() {
+		c.Status = deploy.StatusQueued
+	}
+	if err := write(&c); err != nil {
+		return err
+	}
+	if d.Status.IsActive() {
+		s.active.Store(c.ID, d.Status)
+	} else {
+		s.active.Delete(c.ID)
+	}
+	d.ID, d.Version = c.ID, c.Version
+	return nil
+}
+
+func (s *inProcessLocks) CreateDeployment(ctx context.Context, d *deploy.Deployment) error {
+	s.lock()
+	defer s.unlock()
+	if d.Status.IsActive() {
+		id, err := s.holder(ctx, d)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			return &deploy.ActiveDeploymentError{ApplicationName: d.ApplicationName, GroupName: d.GroupName, DeploymentID: id}
+		}
+		s.window()
+	}
+	return s.write(d, func(c *deploy.Deployment) error { return s.Store.CreateDeployment(ctx, c) })
+}
+
+func (s *inProcessLocks) UpdateDeployment(ctx context.Context, d *deploy.Deployment) error {
+	s.lock()
+	defer s.unlock()
+	cur, err := s.GetDeployment(ctx, d.ID)
+	if err != nil {
+		return err
+	}
+	if d.Status.IsActive() && !cur.Status.IsActive() && cur.Version == d.Version {
+		id, err := s.holder(ctx, d)
+		if err != nil {
+			return err
+		}
+		if id != "" {
+			return &deploy.ActiveDeploymentError{ApplicationName: d.ApplicationName, GroupName: d.GroupName, DeploymentID: id}
+		}
+		s.window()
+	}
+	return s.write(d, func(c *deploy.Deployment) error { return s.Store.UpdateDeployment(ctx, c) })
+}
+
+// AcquireLease reads the lease, and then writes it whoever holds it now:
+// it takes the lease as of the end of time, which no lease outlives, and
+// sets the expiry with a renewal.
+func (s *inProcessLocks) AcquireLease(ctx context.Context, id, owner string, now time.Time, ttl time.Duration) (deploy.Lease, error) {
+	s.lock()
+	defer s.unlock()
+	cur, err := s.GetLease(ctx, id)
+	if err != nil || owner == "" || ttl <= 0 {
+		return s.Store.AcquireLease(ctx, id, owner, now, ttl) // its error
+	}
+	if cur.Live(now) && cur.Owner != owner {
+		return deploy.Lease{}, &deploy.LeaseHeldError{Lease: cur}
+	}
+	s.window()
+	l, err := s.Store.AcquireLease(ctx, id, owner, endOfTime, ttl)
+	if err != nil {
+		return l, err
+	}
+	return s.Store.RenewLease(ctx, l, now, ttl)
+}
+
+var endOfTime = time.Date(9999, 1, 1, 0, 0, 0, 0, time.UTC)
+
+// ExpiredLeases looks at the deployments whose active status is kept
+// beside the storage.
+func (s *inProcessLocks) ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]deploy.Lease, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	var out []deploy.Lease
+	var err error
+	s.active.Range(func(id, _ any) bool {
+		var l deploy.Lease
+		if l, err = s.GetLease(ctx, id.(string)); err == nil && l.Token > 0 && !l.Live(now) {
+			out = append(out, l)
+		}
+		return err == nil
+	})
+	slices.SortFunc(out, func(a, b deploy.Lease) int {
+		if c := a.Expires.Compare(b.Expires); c != 0 {
+			return c
+		}
+		return strings.Compare(a.DeploymentID, b.DeploymentID)
+	})
+	if limit > 0 && len(out) > limit {
+		out = out[:limit]
+	}
+	return out, err
+}
+
+// checkThenWrite fences its views with a read: a fenced write reads the
+// lease, and if it is still the view's, writes — two round trips, between
+// which a takeover goes unnoticed.
+type checkThenWrite struct{ deploy.Store }
+
+func (s checkThenWrite) Fenced(l deploy.Lease) deploy.Store {
+	return &readFenced{Store: s.Store, lease: l}
+}
+
+// roundTrip stands for the time a read and the write after it take to
+// reach a database: other goroutines go on meanwhile.
+func roundTrip() {
+	for range 50 {
+		runtime.Gosched()
+	}
+}
+
+// readFenced is the fenced view of a checkThenWrite.
+type readFenced struct {
+	deploy.Store
+	lease deploy.Lease
+}
+
+func (f *readFenced) Fenced(l deploy.Lease) deploy.Store {
+	return &readFenced{Store: f.Store, lease: l}
+}
+
+// check reads the lease and fails unless it is still the view's.
+func (f *readFenced) check(ctx context.Context) error {
+	cur, err := f.GetLease(ctx, f.lease.DeploymentID)
+	if err != nil {
+		return err
+	}
+	if cur.Token != f.lease.Token || cur.Owner != f.lease.Owner || cur.Expires.IsZero() {
+		return &deploy.LeaseLostError{Lease: f.lease, Current: cur}
+	}
+	roundTrip()
+	return nil
+}
+
+func (f *readFenced) CreateApplication(ctx context.Context, a *deploy.Application) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.CreateApplication(ctx, a)
+}
+
+func (f *readFenced) CreateGroup(ctx context.Context, g *deploy.Group) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.CreateGroup(ctx, g)
+}
+
+func (f *readFenced) UpdateGroup(ctx context.Context, g *deploy.Group) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.UpdateGroup(ctx, g)
+}
+
+func (f *readFenced) CreateDeployment(ctx context.Context, d *deploy.Deployment) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.CreateDeployment(ctx, d)
+}
+
+func (f *readFenced) UpdateDeployment(ctx context.Context, d *deploy.Deployment) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.UpdateDeployment(ctx, d)
+}
+
+func (f *readFenced) PutTargets(ctx context.Context, id string, ts []deploy.DeploymentTarget) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.PutTargets(ctx, id, ts)
+}
+
+func (f *readFenced) UpdateTarget(ctx context.Context, t *deploy.DeploymentTarget) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.UpdateTarget(ctx, t)
+}
+
+func (f *readFenced) PutInstances(ctx context.Context, rs []deploy.InstanceRecord) error {
+	if err := f.check(ctx); err != nil {
+		return err
+	}
+	return f.Store.PutInstances(ctx, rs)
+}
+
+// oneHandle makes a storage of one store wrapping a MemoryStore: every
+// handle is that store.
+func oneHandle(wrap func(deploy.Store) deploy.Store) func() deploytest.Opener {
+	return func() deploytest.Opener {
+		s := wrap(deploy.NewMemoryStore())
+		return func() deploy.Store { return s }
+	}
+}
+
+var fencedChecks = []string{
+	"Lease/Fenced/CreateApplication", "Lease/Fenced/CreateGroup", "Lease/Fenced/UpdateGroup",
+	"Lease/Fenced/CreateDeployment", "Lease/Fenced/UpdateDeployment", "Lease/Fenced/PutTargets",
+	"Lease/Fenced/UpdateTarget", "Lease/Fenced/PutInstances",
+}
+
+// brokenStores are the stores above, each with the checks it must fail;
+// with only, it must pass every other check.
 var brokenStores = map[string]struct {
-	wrap      func(deploy.Store) deploy.Store
+	storage   func() deploytest.Opener // a fresh storage
 	wantFails []string
+	only      bool
 }{
-	"aliasing": {func(s deploy.Store) deploy.Store { return &aliasing{Store: s} }, []string{"Isolation/Inputs", "Isolation/Outputs"}},
-	"blind":    {func(s deploy.Store) deploy.Store { return blind{s} }, []string{"Deployment/UpdateCompareAndSwap"}},
-	"deaf":     {func(s deploy.Store) deploy.Store { return deaf{s} }, []string{"Context/CancelledWritesNothing"}},
-	"sorted":   {func(s deploy.Store) deploy.Store { return sorted{s} }, []string{"Target/ListOrderAndPaging"}},
-	"partial":  {func(s deploy.Store) deploy.Store { return partial{s} }, []string{"Target/PutIsAllOrNothing"}},
-	"lossy":    {func(s deploy.Store) deploy.Store { return lossy{s} }, []string{"Deployment/RoundTrip"}},
+	"aliasing": {storage: oneHandle(func(s deploy.Store) deploy.Store { return &aliasing{Store: s} }),
+		wantFails: []string{"Isolation/Inputs", "Isolation/Outputs"}},
+	"blind": {storage: oneHandle(func(s deploy.Store) deploy.Store { return blind{s} }),
+		wantFails: []string{"Deployment/UpdateCompareAndSwap"}},
+	"deaf": {storage: oneHandle(func(s deploy.Store) deploy.Store { return deaf{s} }),
+		wantFails: []string{"Context/CancelledWritesNothing"}},
+	"sorted": {storage: oneHandle(func(s deploy.Store) deploy.Store { return sorted{s} }),
+		wantFails: []string{"Target/ListOrderAndPaging"}},
+	"partial": {storage: oneHandle(func(s deploy.Store) deploy.Store { return partial{s} }),
+		wantFails: []string{"Target/PutIsAllOrNothing"}},
+	"lossy": {storage: oneHandle(func(s deploy.Store) deploy.Store { return lossy{s} }),
+		wantFails: []string{"Deployment/RoundTrip"}},
+	"leaseless": {storage: oneHandle(func(s deploy.Store) deploy.Store { return leaseless{s} }),
+		wantFails: append([]string{"Lease/Acquire", "Lease/HeldUntilExpiry", "Lease/Renew", "Lease/Release",
+			"Lease/ExpiredLeases", "Handles/OneLeaseHolder", "Handles/TakeoverFencesOtherHandle",
+			"Handles/FencedWritesRaceTakeover"}, fencedChecks...)},
+	"unfenced": {storage: oneHandle(func(s deploy.Store) deploy.Store { return unfenced{s} }),
+		wantFails: append([]string{"Handles/TakeoverFencesOtherHandle", "Handles/FencedWritesRaceTakeover"}, fencedChecks...),
+		only:      true},
+	"unshared": {storage: unshared,
+		wantFails: []string{"Handles/SeeEachOthersWrites", "Handles/CompareAndSwap", "Handles/OneActivePerGroup",
+			"Handles/OneLeaseHolder", "Handles/TakeoverFencesOtherHandle", "Handles/FencedWritesRaceTakeover"},
+		only: true},
+	"inProcessLocks": {storage: newInProcessLocks,
+		wantFails: []string{"Handles/OneActivePerGroup", "Handles/OneLeaseHolder"},
+		only:      true},
+	"checkThenWrite": {storage: oneHandle(func(s deploy.Store) deploy.Store { return checkThenWrite{s} }),
+		wantFails: []string{"Handles/FencedWritesRaceTakeover"},
+		only:      true},
 }
 
 // TestBrokenStoreHelper runs the suite against the broken store named by
@@ -106,7 +461,7 @@ func TestBrokenStoreHelper(t *testing.T) {
 	if !ok {
 		return
 	}
-	deploytest.TestStore(t, func(*testing.T) deploy.Store { return b.wrap(deploy.NewMemoryStore()) })
+	deploytest.TestStore(t, func(*testing.T) deploytest.Opener { return b.storage() })
 }
 
 func TestSuiteCatchesBrokenStores(t *testing.T) {
@@ -121,6 +476,15 @@ func TestSuiteCatchesBrokenStores(t *testing.T) {
 			for _, check := range b.wantFails {
 				if !strings.Contains(string(out), "--- FAIL: TestBrokenStoreHelper/"+check+" ") {
 					t.Errorf("check %s did not fail:\n%s", check, out)
+				}
+			}
+			if !b.only {
+				return
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				check, failed := strings.CutPrefix(strings.TrimSpace(line), "--- FAIL: TestBrokenStoreHelper/")
+				if check, _, _ = strings.Cut(check, " "); failed && !slices.Contains(b.wantFails, check) {
+					t.Errorf("check %s failed too; the store breaks only what checks %v check:\n%s", check, b.wantFails, out)
 				}
 			}
 		})

@@ -17,9 +17,16 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// TestStore runs the conformance suite of deploy.Store against the stores
-// newStore returns. newStore is called once per check and must return a
-// fresh, empty store; it may register cleanups with t.
+// Opener opens a new handle on one storage each call, as another process
+// would: for a database, a new client on the same tables; for a store that
+// lives in one process, such as deploy.MemoryStore, the store itself.
+type Opener func() deploy.Store
+
+// TestStore runs the conformance suite of deploy.Store. newStorage is called
+// once per check and must make a fresh, empty storage and return an Opener
+// of handles on it; it may register cleanups with t, and the Opener may
+// fail t (when it cannot connect, say). The suite calls the Opener from the
+// check's goroutine, once or twice per check.
 //
 // Each check is a subtest named after what it checks (for example
 // "Deployment/OneActivePerGroup"), and each reports every violation it finds rather
@@ -31,11 +38,28 @@ import (
 // creators, final statuses freeing the group, cancelled contexts writing
 // nothing, stored records isolated from the caller's values, ListTargets
 // order and paging, and instance record upserts.
-func TestStore(t *testing.T, newStore func(t *testing.T) deploy.Store) {
+//
+// The "Lease/" checks cover deploy.LeaseStore: acquisition, expiry and
+// takeover, renewal, release, the errors, ExpiredLeases, and fencing — every
+// write method of a fenced view succeeds while its lease is current and,
+// once the lease is taken over or released, returns a
+// *deploy.LeaseLostError and changes nothing. Times are the instants the
+// suite passes in; no check waits for a clock.
+//
+// The "Handles/" checks open a second handle on the same storage and hold
+// the store to its rules across the two, as executors in two processes
+// would use it: what one handle writes the other reads; compare-and-swap
+// conflicts are seen across handles; 64 creators, half on each handle,
+// leave one active deployment; 64 executors, half on each, get one lease;
+// and once a takeover through one handle returns, no write fenced by the
+// old lease, made through the other handle, lands. A store that locks only
+// within its process passes the other checks and fails these.
+func TestStore(t *testing.T, newStorage func(t *testing.T) Opener) {
 	t.Helper()
 	for _, c := range checks {
 		t.Run(c.name, func(t *testing.T) {
-			c.run(t, &suite{t: t, s: newStore(t), ctx: t.Context()})
+			open := newStorage(t)
+			c.run(t, &suite{t: t, s: open(), open: open, ctx: t.Context()})
 		})
 	}
 }
@@ -73,14 +97,38 @@ var checks = []check{
 	{"Context/CancelledWritesNothing", testCancelled},
 	{"Isolation/Inputs", testIsolationInputs},
 	{"Isolation/Outputs", testIsolationOutputs},
+	{"Lease/Acquire", testLeaseAcquire},
+	{"Lease/HeldUntilExpiry", testLeaseHeld},
+	{"Lease/Renew", testLeaseRenew},
+	{"Lease/Release", testLeaseRelease},
+	{"Lease/Errors", testLeaseErrors},
+	{"Lease/ExpiredLeases", testExpiredLeases},
+	{"Lease/VersionUnchanged", testLeaseVersion},
+	{"Lease/CancelledChangesNothing", testLeaseCancelled},
+	{"Lease/FencedView", testFencedView},
+	{"Lease/Fenced/CreateApplication", fencedCheck(fenceCreateApplication)},
+	{"Lease/Fenced/CreateGroup", fencedCheck(fenceCreateGroup)},
+	{"Lease/Fenced/UpdateGroup", fencedCheck(fenceUpdateGroup)},
+	{"Lease/Fenced/CreateDeployment", fencedCheck(fenceCreateDeployment)},
+	{"Lease/Fenced/UpdateDeployment", fencedCheck(fenceUpdateDeployment)},
+	{"Lease/Fenced/PutTargets", fencedCheck(fencePutTargets)},
+	{"Lease/Fenced/UpdateTarget", fencedCheck(fenceUpdateTarget)},
+	{"Lease/Fenced/PutInstances", fencedCheck(fencePutInstances)},
+	{"Handles/SeeEachOthersWrites", testHandlesSee},
+	{"Handles/CompareAndSwap", testHandlesCAS},
+	{"Handles/OneActivePerGroup", testHandlesOneActive},
+	{"Handles/OneLeaseHolder", testHandlesOneLease},
+	{"Handles/TakeoverFencesOtherHandle", testHandlesTakeover},
+	{"Handles/FencedWritesRaceTakeover", testHandlesFencedRace},
 }
 
 // suite holds one check's store and helpers.
 type suite struct {
-	t   *testing.T
-	s   deploy.Store
-	ctx context.Context
-	n   int
+	t    *testing.T
+	s    deploy.Store // the first handle on the check's storage
+	open Opener       // opens more
+	ctx  context.Context
+	n    int
 }
 
 const maxDiffs = 20
@@ -401,6 +449,15 @@ func testDeploymentErrors(t *testing.T, u *suite) {
 // testOneActivePerGroup races 64 creators of active deployments of one
 // group: exactly one wins and every other is told who did (spec §6.2).
 func testOneActivePerGroup(t *testing.T, u *suite) {
+	u.raceCreators(u.s)
+}
+
+// raceCreators has 64 creators race to create an active deployment of one
+// group, creator i through handles[i%len(handles)], and checks that one
+// won and that the others were told which one.
+func (u *suite) raceCreators(handles ...deploy.Store) {
+	t := u.t
+	t.Helper()
 	g := u.fixture()
 	const n = 64
 	errs := make([]error, n)
@@ -410,7 +467,7 @@ func testOneActivePerGroup(t *testing.T, u *suite) {
 		wg.Go(func() {
 			<-start
 			d := newDeployment(g, fmt.Sprintf("d-RACE%03d", i), deploy.StatusCreated, t0)
-			errs[i] = u.s.CreateDeployment(u.ctx, &d)
+			errs[i] = handles[i%len(handles)].CreateDeployment(u.ctx, &d)
 		})
 	}
 	close(start)
@@ -443,10 +500,12 @@ func testOneActivePerGroup(t *testing.T, u *suite) {
 			t.Errorf("creator %d: message %q must name the group and the active deployment as CodeDeploy does", i, err)
 		}
 	}
-	all, err := u.s.ListDeployments(u.ctx, "app", "web")
-	u.must(err, "ListDeployments")
-	if len(all) != 1 {
-		t.Errorf("the group has %d deployments after the race; want only the winner", len(all))
+	for h, s := range handles {
+		all, err := s.ListDeployments(u.ctx, "app", "web")
+		u.must(err, "ListDeployments")
+		if len(all) != 1 {
+			t.Errorf("through handle %d, the group has %d deployments after the race; want only the winner", h+1, len(all))
+		}
 	}
 }
 

@@ -5,23 +5,35 @@
 // # Conformance
 //
 // [TestStore] checks that a deploy.Store keeps the contract documented on
-// deploy's store interfaces. Any implementation plugs in with a few lines:
+// deploy's store interfaces, leases and fencing included. A store plugs in
+// with a function that makes a fresh, empty storage per check and returns
+// an [Opener] of handles on it. A handle is what one process holds: the
+// suite opens two on one storage to check that what one writes the other
+// reads, and that the one-active-deployment rule, compare-and-swap, leases
+// and fencing hold between them, as between executors on two machines.
 //
 //	func TestMyStore(t *testing.T) {
-//		deploytest.TestStore(t, func(t *testing.T) deploy.Store {
-//			s, err := mystore.Open(t.TempDir())
-//			if err != nil {
-//				t.Fatal(err)
+//		deploytest.TestStore(t, func(t *testing.T) deploytest.Opener {
+//			dir := t.TempDir() // the storage
+//			return func() deploy.Store {
+//				s, err := mystore.Open(dir) // a new handle on it
+//				if err != nil {
+//					t.Fatal(err)
+//				}
+//				t.Cleanup(func() { s.Close() })
+//				return s
 //			}
-//			t.Cleanup(func() { s.Close() })
-//			return s
 //		})
 //	}
 //
-// Every check runs as its own subtest on a fresh store and reports every
+// A store that lives in one process, like deploy.MemoryStore, is its own
+// storage: its Opener returns the store itself every time.
+//
+// Every check runs as its own subtest on a fresh storage and reports every
 // violation it finds. Records are compared field by field by reflection, so
 // fields added to the model later are covered without changing the suite;
-// times compare as instants, and empty slices and maps equal nil.
+// times compare as instants, and empty slices and maps equal nil. Lease
+// times are fixed instants the suite passes in: no check waits.
 //
 // # Fault injection
 //

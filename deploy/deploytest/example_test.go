@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"testing"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
@@ -53,4 +54,21 @@ func ExampleRecorder() {
 	// [InProgress Succeeded]
 	// [InProgress]
 	// [DeploymentSuccess]
+}
+
+// A store's test hands the suite a fresh storage per check and an opener
+// of handles on it. A MemoryStore is its own storage, so every handle is
+// the store itself; here each handle is a FaultStore of its own on one
+// MemoryStore, as each process would wrap its own client. (TestStore needs
+// the test's *testing.T, so this example is compiled but not run.)
+func ExampleTestStore() {
+	testStore := func(t *testing.T) {
+		deploytest.TestStore(t, func(*testing.T) deploytest.Opener {
+			storage := deploy.NewMemoryStore()
+			return func() deploy.Store {
+				return deploytest.NewFaultStore(storage, deploytest.FaultOptions{})
+			}
+		})
+	}
+	_ = testStore // a store's TestXxx(t) calls it
 }

@@ -3,6 +3,7 @@ package deploytest
 import (
 	"fmt"
 	"reflect"
+	"strings"
 	"time"
 )
 
@@ -85,7 +86,7 @@ func orRoot(path string) string {
 	if path == "" {
 		return "(record)"
 	}
-	return path[1:]
+	return strings.TrimPrefix(path, ".")
 }
 
 func ptrString(v reflect.Value) string {
