@@ -126,15 +126,18 @@ type LeaseStore interface {
 	AcquireLease(ctx context.Context, deploymentID, owner string, now time.Time, ttl time.Duration) (Lease, error)
 
 	// RenewLease extends a lease the caller holds to now+ttl, and returns
-	// it. It succeeds while l.Token is the deployment's current token and
-	// l.Owner its owner, even if the lease expired meanwhile (nobody took it
-	// over); otherwise it returns a *LeaseLostError.
+	// it. It succeeds while l is the deployment's current lease — its token
+	// and owner are the stored ones and it was not released — even if it
+	// expired meanwhile (nobody took it over); otherwise it returns a
+	// *LeaseLostError. It returns ErrNotFound when the deployment does not
+	// exist, and ErrInvalidArgument for an empty owner or a ttl ≤ 0.
 	RenewLease(ctx context.Context, l Lease, now time.Time, ttl time.Duration) (Lease, error)
 
 	// ReleaseLease ends a lease the caller holds, so that any executor may
 	// take the deployment at once: the stored lease keeps its owner and
 	// token, and its expiry becomes zero. It returns a *LeaseLostError when
-	// l is not the current lease.
+	// l is not the current lease (taken over, or released already), and
+	// ErrNotFound when the deployment does not exist.
 	ReleaseLease(ctx context.Context, l Lease) error
 
 	// GetLease returns the deployment's lease (the zero Lease with
@@ -144,16 +147,22 @@ type LeaseStore interface {
 	// ExpiredLeases returns the leases of active deployments
 	// (DeploymentStatus.IsActive) that were leased before (Token > 0) and
 	// whose lease is not Live at now: the deployments their executors
-	// abandoned, for a supervisor to resume. At most limit are returned
-	// (limit ≤ 0 lets the store choose), earliest expiry first.
+	// abandoned — crashed, cut off, or returned with an error or a
+	// cancelled context, which releases the lease — for a supervisor to
+	// resume. At most limit are returned (limit ≤ 0 lets the store choose),
+	// earliest expiry first (released leases, whose expiry is zero, come
+	// first). Expiries are compared to the nanosecond.
 	ExpiredLeases(ctx context.Context, now time.Time, limit int) ([]Lease, error)
 
 	// Fenced returns a view of the store whose writes succeed only while l
-	// is the current lease of l.DeploymentID: each write — of the
+	// is the current lease of l.DeploymentID — its token and owner are the
+	// stored ones, and it was not released: each write — of the
 	// deployment, its targets, its group, instance records, a new
-	// deployment (a rollback) — checks l.Token against the stored token in
-	// the same atomic operation as the write, and when they differ returns
-	// a *LeaseLostError and changes nothing. Reads are not fenced.
+	// deployment (a rollback) — checks that in the same atomic operation as
+	// the write, and otherwise returns a *LeaseLostError and changes
+	// nothing. Expiry is not checked: the executor does not start work
+	// under an expired lease, and an expired lease nobody took over is
+	// still the current one. Reads are not fenced.
 	// Whatever optional interfaces the store implements, its fenced view
 	// implements too, fenced the same way.
 	//
