@@ -62,11 +62,13 @@ var errTxConflict = errors.New("dynamostore: the transaction kept conflicting wi
 // cancelled for a failed condition, it returns the failed function's
 // error of the first action whose condition failed, in the order given —
 // so callers list the conditions whose error matters most first. It
-// retries transactions cancelled for a conflict with a concurrent one,
-// with the same client request token, after a backoff. op names the call
+// retries transactions cancelled for a conflict with a concurrent one
+// after a backoff, each attempt with a client request token of its own
+// (the SDK's retries of one attempt reuse its token, so that one applied
+// already is not applied again). op names the call
 // in errors; record and key the record.
 func (s *Store) transact(ctx context.Context, record, key, op string, items []txItem) error {
-	in := &dynamodb.TransactWriteItemsInput{ClientRequestToken: aws.String(randomID(32))}
+	in := &dynamodb.TransactWriteItemsInput{}
 	for _, it := range items {
 		w := it.w
 		const old = types.ReturnValuesOnConditionCheckFailureAllOld
@@ -83,6 +85,7 @@ func (s *Store) transact(ctx context.Context, record, key, op string, items []tx
 		in.TransactItems = append(in.TransactItems, w)
 	}
 	for attempt := 0; ; attempt++ {
+		in.ClientRequestToken = aws.String(randomID(32))
 		_, err := s.api.TransactWriteItems(ctx, in)
 		if err == nil {
 			return nil

@@ -253,3 +253,52 @@ func TestInstanceDeltasFold(t *testing.T) {
 		}
 	}
 }
+
+// conflictAPI cancels the first conflicts TransactWriteItems calls for a
+// conflict with a concurrent transaction, as DynamoDB does (moto never
+// does), before passing calls on.
+type conflictAPI struct {
+	dynamostore.API
+	conflicts int
+	calls     int
+}
+
+func (c *conflictAPI) TransactWriteItems(ctx context.Context, in *dynamodb.TransactWriteItemsInput, opts ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error) {
+	c.calls++
+	if c.calls <= c.conflicts {
+		reasons := make([]types.CancellationReason, len(in.TransactItems))
+		for i := range reasons {
+			reasons[i].Code = aws.String("None")
+		}
+		reasons[0].Code = aws.String("TransactionConflict")
+		return nil, &types.TransactionCanceledException{Message: aws.String("Transaction cancelled"), CancellationReasons: reasons}
+	}
+	return c.API.TransactWriteItems(ctx, in, opts...)
+}
+
+// TestTransactionConflictsRetried: a transaction cancelled for a conflict
+// is sent again after a backoff on the store's clock; one that keeps
+// conflicting fails, writing nothing.
+func TestTransactionConflictsRetried(t *testing.T) {
+	api := &conflictAPI{API: newClient(t)}
+	clk, waits := autoClock(t)
+	s := open(t, api, newTable(t), func(o *dynamostore.Options) { o.Clock = clk; o.BatchAttempts = 4 })
+	ctx := t.Context()
+	g := fixture(t, s) // CreateGroup is a transaction too
+	api.calls, api.conflicts = 0, 3
+	d := newDeployment(g, "d-1", deploy.StatusCreated)
+	if err := s.CreateDeployment(ctx, &d); err != nil {
+		t.Fatalf("CreateDeployment after 3 conflicts: %v", err)
+	}
+	if api.calls != 4 || waits.Load() != 3 {
+		t.Errorf("CreateDeployment made %d calls and waited %d times; want 4 and 3", api.calls, waits.Load())
+	}
+	api.calls, api.conflicts = 0, 4
+	d2 := newDeployment(g, "d-2", deploy.StatusSucceeded)
+	if err := s.CreateDeployment(ctx, &d2); err == nil || !strings.Contains(err.Error(), "conflicting") {
+		t.Errorf("CreateDeployment conflicting 4 times of 4: %v; want an error saying so", err)
+	}
+	if _, err := s.GetDeployment(ctx, "d-2"); !errors.Is(err, deploy.ErrNotFound) {
+		t.Errorf("a failed CreateDeployment stored d-2 (%v)", err)
+	}
+}
