@@ -131,6 +131,20 @@
 // Options.OutputWait and then fail the script with UnknownError, as the
 // CodeDeploy agent fails scripts that leave their outputs open.
 //
+// On Linux a script also dies with the agent: it is started with SIGKILL
+// as its parent-death signal (prctl PR_SET_PDEATHSIG), so that when the
+// agent's process crashes or is killed, its hooks do not run on beside
+// those of the executor that takes the deployment over and runs the event
+// again. The kernel sends that signal when the OS thread that forked the
+// script exits, not when the process does; the agent starts each script
+// from a goroutine locked to its thread (runtime.LockOSThread) until the
+// script has exited, so that the Go runtime cannot retire that thread
+// meanwhile, and only the end of the agent's process sends the signal.
+// It reaches the script's own process only: processes the script started
+// are orphaned and run to their end (nobody is left to kill the group), so
+// a script that must not leave any behind should exec its last command.
+// On other systems a killed agent's hooks run on until they exit.
+//
 // # Files and permissions
 //
 // The Install step does what the CodeDeploy agent's installer does (spec

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -89,7 +90,8 @@ type runner struct {
 // run starts p and waits until it exits, its timeout elapses or ctx is done.
 //
 // The process leads its own process group, and when run returns nothing of
-// that group is left: on timeout or cancellation the group receives SIGTERM
+// that group is left (on Linux, the process also gets SIGKILL when the
+// agent's process dies; see procAttr): on timeout or cancellation the group receives SIGTERM
 // (when killGrace > 0) and, after the grace or at once, SIGKILL; after a
 // normal exit the group's remaining members receive SIGKILL. Output is read
 // from a pipe the runner owns, so a descendant that escaped the group (a
@@ -105,9 +107,28 @@ func (r runner) run(ctx context.Context, p process) exit {
 	cmd.Env = p.env
 	cmd.Stdout, cmd.Stderr = pw, pw
 	cmd.SysProcAttr = procAttr(p.cred)
-	err = cmd.Start()
+	// One goroutine starts the process and waits for it, locked to its OS
+	// thread throughout: on Linux the kernel sends the hook its parent-death
+	// signal when the thread that forked it exits, and a locked thread
+	// cannot be retired by the Go runtime (which ends a thread when a
+	// goroutine locked to it returns) while the hook runs. The signal then
+	// comes only when the agent's process ends.
+	started := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			_ = cmd.Wait() // the outcome is read from cmd.ProcessState
+		}
+	}()
+	err = <-started
 	_ = pw.Close() // the child has its copy
 	if err != nil {
+		<-exited
 		_ = pr.Close()
 		return exit{startErr: err}
 	}
@@ -117,11 +138,6 @@ func (r runner) run(ctx context.Context, p process) exit {
 	go func() {
 		defer close(copied)
 		copyOutput(p.output, pr)
-	}()
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		_ = cmd.Wait() // the outcome is read from cmd.ProcessState
 	}()
 
 	var out exit

@@ -11,9 +11,11 @@ import (
 
 // procAttr returns the attributes of a hook process: it leads a process
 // group of its own (so that it and everything it forks can be signalled
-// together), and runs with cred when cred is not nil.
+// together), dies with the agent where the system allows (dieWithParent),
+// and runs with cred when cred is not nil.
 func procAttr(cred *credential) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(attr)
 	if cred != nil {
 		attr.Credential = &syscall.Credential{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
 	}
