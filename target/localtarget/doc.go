@@ -101,7 +101,12 @@
 //     without an execute bit is made executable (chmod +x) first. A location
 //     that is not a regular file, or a file the kernel will not run,
 //     fails with ScriptNotExecutable; a non-zero exit or death by a signal
-//     with ScriptFailed.
+//     with ScriptFailed. A script the kernel refuses because a process
+//     has it open for writing ("text file busy": a hook of another instance
+//     forked while DownloadBundle wrote this one holds the descriptor until
+//     it execs) is started again once the agent's forks in progress are
+//     over, then after 1, 2, 4 and 8 ms on Options.Clock; a file still busy
+//     then fails the script with UnknownError.
 //   - its environment is the agent's, plus Options.Env, plus the variables
 //     of spec §3.11: APPLICATION_NAME, DEPLOYMENT_ID, DEPLOYMENT_GROUP_NAME,
 //     DEPLOYMENT_GROUP_ID, LIFECYCLE_EVENT and the bundle variables the

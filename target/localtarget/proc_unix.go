@@ -70,3 +70,18 @@ func drain(w io.Writer, r *os.File, buf []byte, limit int) {
 		}
 	})
 }
+
+// isTextBusy reports whether err says the program is open for writing
+// (ETXTBSY).
+func isTextBusy(err error) bool { return errors.Is(err, syscall.ETXTBSY) }
+
+// waitForForks waits until no process is being forked by this one: the Go
+// runtime holds syscall.ForkLock for writing from the fork of a child until
+// it has exec'd (the child shares the parent's memory until then), and a
+// child closes the descriptors it inherited close-on-exec when it execs.
+// Descriptors opened before the wait are then held by this process alone
+// (but for the moment between a child's exec and its closing of them).
+func waitForForks() {
+	syscall.ForkLock.Lock()
+	syscall.ForkLock.Unlock()
+}
