@@ -1,0 +1,185 @@
+// Package dynamostore is a [deploy.Store] on one Amazon DynamoDB table: the
+// store several executors on several machines share.
+//
+//	client := dynamodb.NewFromConfig(cfg)
+//	if err := dynamostore.CreateTable(ctx, client, "fleetdeploy"); err != nil { ... }
+//	store, err := dynamostore.New(client, "fleetdeploy")
+//
+// Every [Store] on the same table — in one process or in many — is a handle
+// on the same storage: the one-active-deployment rule, compare-and-swap on
+// Version, leases and fencing hold across all of them, because each is a
+// condition DynamoDB checks in the write itself, never a read followed by a
+// write. A handle caches only facts that never change once true (which
+// target batches of a deployment are committed), so handles need not
+// coordinate.
+//
+// # Table schema
+//
+// [CreateTable] creates the table and waits until it is ACTIVE. To create
+// it with other tooling (Terraform, CloudFormation), give it exactly this
+// schema; the store checks it (DescribeTable) on first use and names what
+// differs:
+//
+//   - key: pk (string, HASH), sk (string, RANGE);
+//   - local secondary index "ord": pk (HASH), o (string, RANGE), projection
+//     KEYS_ONLY — a deployment's targets in the order they were put;
+//   - global secondary index "lease": act (string, HASH), lx (string,
+//     RANGE), projection INCLUDE lo, lt, le — the leases of active
+//     deployments by expiry;
+//   - billing mode PAY_PER_REQUEST (or provisioned, if you size it).
+//
+// In Terraform:
+//
+//	resource "aws_dynamodb_table" "fleetdeploy" {
+//	  name         = "fleetdeploy"
+//	  billing_mode = "PAY_PER_REQUEST"
+//	  hash_key     = "pk"
+//	  range_key    = "sk"
+//	  attribute { name = "pk"  type = "S" }
+//	  attribute { name = "sk"  type = "S" }
+//	  attribute { name = "o"   type = "S" }
+//	  attribute { name = "act" type = "S" }
+//	  attribute { name = "lx"  type = "S" }
+//	  local_secondary_index {
+//	    name            = "ord"
+//	    range_key       = "o"
+//	    projection_type = "KEYS_ONLY"
+//	  }
+//	  global_secondary_index {
+//	    name               = "lease"
+//	    hash_key           = "act"
+//	    range_key          = "lx"
+//	    projection_type    = "INCLUDE"
+//	    non_key_attributes = ["lo", "lt", "le"]
+//	  }
+//	}
+//
+// Records are stored as JSON in attribute d (times with nanoseconds), next
+// to the attributes conditions and keys need. The items, by partition key
+// (sk in parentheses):
+//
+//   - app (application name): an application;
+//   - grp#<application> (group name): a group; gid#<group ID> (id): the
+//     claim of a group ID, so IDs stay unique;
+//   - slot#<group key> (slot): a group's active slot — attribute h names
+//     its active deployment; <group key> is len(application):application/group;
+//   - deps#<group key> (create time # deployment ID): a group's list of
+//     deployments, newest last;
+//   - dep#<deployment ID> (dep): a deployment, with its status, version and
+//     group in attributes st, v, ap, gr;
+//   - dep#<deployment ID> (head): the deployment's head item — its lease
+//     (lo owner, lt token, lk and le expiry), act while the deployment is
+//     active, its committed target batches (tb, tk) and the secret of its
+//     page tokens (nn);
+//   - tgt#<deployment ID> (target ID \x00 batch): a target record;
+//   - inst#<group ID> (target ID): an instance record's base item;
+//     instg#<group ID>#<delta> (target ID): an instance record in a delta;
+//     insth#<group ID> (head): the group's committed deltas.
+//
+// # One active deployment per group
+//
+// CreateDeployment is one TransactWriteItems: the deployment item and its
+// head item (each on the condition that it is new), the group's list
+// entry, and for an active deployment an update of the group's slot item
+// on the condition that no deployment holds it (attribute_not_exists(h)).
+// A status change that makes a deployment active or not updates the slot
+// in the same transaction as the deployment (conditional on its Version).
+// The cancellation reasons say which condition failed: a missing slot is a
+// missing group (ErrNotFound), a held one an *ActiveDeploymentError naming
+// the holder, read from the failed condition.
+//
+// # Targets: all or none, however many
+//
+// Each target is one item; a transition (UpdateTarget) is one UpdateItem
+// conditional on the Version. PutTargets writes any number of targets all
+// or none, which BatchWriteItem is not, in two steps:
+//
+//  1. stage: every target's item is written with BatchWriteItem (25 a
+//     request, Options.Parallelism requests at a time, items left
+//     unprocessed sent again after an exponential backoff on
+//     Options.Clock) under a fresh random batch ID, part of its key
+//     (target ID \x00 batch). Readers never look at a batch they do not
+//     know is committed, so staged items are invisible, and since no other
+//     write uses that key, a stager — even one whose lease was taken over
+//     and who goes on writing — never overwrites an item anyone sees;
+//  2. commit: one UpdateItem of the deployment's head item appends the
+//     batch to its committed batches, on the condition that the list is
+//     as long as when the targets were checked for duplicates (and, fenced,
+//     that the lease is current). When other batches were committed
+//     meanwhile, the targets are checked against those too and the commit
+//     tried again; when a retried commit finds its batch committed, it was.
+//
+// A call that fails before its commit leaves readers' view unchanged; its
+// staged items are deleted when possible, and harmless when not: a retry
+// stages under a new batch ID. Reads find a target's item by its key in the
+// deployment's committed batches (one GetItem when there is one batch, as
+// for most deployments; a handle remembers where the targets of
+// deployments with several batches are). ListTargets reads the "ord"
+// index, batch by batch in commit order and each batch in slice order,
+// then BatchGetItem; its page tokens carry an HMAC keyed by the
+// deployment's secret, so a token not issued for the deployment is
+// refused (ErrInvalidArgument).
+//
+// An instant target so costs three item writes, creation included: its
+// item in PutTargets, InProgress and its end.
+//
+// # Instance records: deltas and folds
+//
+// PutInstances (any number of records, all or none) writes the records of
+// each group as a delta — their own partition, BatchWriteItem — then
+// commits every delta at once by adding it to its group's head item
+// (insth#), on the condition that no other delta was committed since the
+// versions were read (one UpdateItem, or a TransactWriteItems for several
+// groups or a fenced call). A record is the newest of its base item and of
+// the deltas the head lists; versions are read that way (BatchGetItem)
+// before a delta is staged. Once more than Options.MaxDeltas deltas are
+// listed, the next PutInstances folds the oldest into the base items —
+// each fold an UpdateItem conditional on the base item holding an older
+// commit, so that a slow folder never overwrites a newer record — then
+// unlists the delta and deletes its items. A record so costs three item
+// writes (delta, fold, delete) and reads of MaxDeltas+1 items.
+//
+// # Leases and fencing
+//
+// A deployment's lease is kept on its head item and changes by one
+// conditional UpdateItem each (acquire, renew, release), which never
+// touches the deployment's Version. The head item is small (well under
+// 1 KB), so each of these, and each fence check, costs one write capacity
+// unit.
+//
+// A view fenced by a lease ([Store.Fenced]) checks the lease in the same
+// request as every write: a write to the head item itself (the PutTargets
+// commit, a status change's activity mark) carries the lease condition;
+// any other write becomes a TransactWriteItems with a ConditionCheck of
+// the head item. After a takeover such a write fails with a
+// *deploy.LeaseLostError naming the current lease (read from the failed
+// condition) and changes nothing. A fenced UpdateTarget so costs a
+// transaction of two items: 2 write units for a target item under 1 KB,
+// plus 2 for the check, against 1 unfenced.
+//
+// ExpiredLeases reads the sparse "lease" index, which holds only the head
+// items of active deployments that were leased, ordered by expiry — never
+// the whole table — and reads the candidates again, strongly consistent,
+// since a global index may lag.
+//
+// # Limits
+//
+// DynamoDB items hold at most 400 KB. The store keeps each record's JSON
+// under 380 KiB and refuses a larger one (ErrInvalidArgument); so that a
+// chatty hook never makes a target too large, each lifecycle event's
+// Diagnostics.Message keeps its first 8 KiB and its LogTail its last 8
+// KiB, each with a marker "[dynamostore: N bytes truncated]" where it was
+// cut. A deployment's targets share a partition key and the "ord" local
+// index, which limits them to 10 GB (millions of targets). One PutTargets
+// call takes at most 999,999,999 targets; one PutInstances call spans at
+// most 99 groups.
+//
+// # Errors
+//
+// Errors are deploy's: the sentinels inside a *deploy.RecordError naming
+// the record. Throttling and transient errors are retried by the SDK's
+// retryer (configure it on the client); what remains is returned with the
+// operation and the record, wrapping the SDK's error, so errors.As finds
+// the smithy.APIError. A call whose ctx is done returns ctx's error and
+// writes nothing.
+package dynamostore

@@ -1,0 +1,255 @@
+package dynamostore_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"fmt"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/aws/smithy-go"
+
+	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/dynamostore"
+	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// TestPageTokens: ListTargets accepts only the tokens it issued for the
+// deployment, whichever handle issued them.
+func TestPageTokens(t *testing.T) {
+	a, b := twoHandles(t)
+	ctx := t.Context()
+	g := fixture(t, a)
+	for _, id := range []string{"d-1", "d-2"} {
+		d := newDeployment(g, id, deploy.StatusSucceeded)
+		if err := a.CreateDeployment(ctx, &d); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.PutTargets(ctx, id, fleet("i", 10)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	_, next, err := a.ListTargets(ctx, "d-1", "", 3)
+	if err != nil || next == "" {
+		t.Fatalf("ListTargets = next %q, %v", next, err)
+	}
+	page, _, err := b.ListTargets(ctx, "d-1", next, 3)
+	if err != nil || len(page) != 3 || page[0].TargetID != fleet("i", 10)[3].TargetID {
+		t.Errorf("another handle continuing with the token: %d targets, %v; want the 4th to 6th", len(page), err)
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(next)
+	if err != nil {
+		t.Fatalf("the token is not base64url: %v", err)
+	}
+	var tampered []string
+	for i := range raw {
+		c := append([]byte(nil), raw...)
+		c[i] ^= 1
+		tampered = append(tampered, base64.RawURLEncoding.EncodeToString(c))
+	}
+	tampered = append(tampered, next[:len(next)-1], next+"A", "", "x", fleet("i", 10)[2].TargetID)
+	for _, tok := range tampered {
+		if tok == "" {
+			continue
+		}
+		if _, _, err := a.ListTargets(ctx, "d-1", tok, 3); !errors.Is(err, deploy.ErrInvalidArgument) {
+			t.Errorf("ListTargets with the tampered token %q: %v; want ErrInvalidArgument", tok, err)
+		}
+	}
+	if _, _, err := a.ListTargets(ctx, "d-2", next, 3); !errors.Is(err, deploy.ErrInvalidArgument) {
+		t.Errorf("ListTargets of d-2 with a token issued for d-1: %v; want ErrInvalidArgument", err)
+	}
+}
+
+// TestLongDiagnosticsTruncated: a hook that prints a megabyte does not
+// make the target's item too large; its diagnostics are cut, visibly.
+func TestLongDiagnosticsTruncated(t *testing.T) {
+	s := open(t, nil, newTable(t))
+	ctx := t.Context()
+	g := fixture(t, s)
+	d := newDeployment(g, "d-1", deploy.StatusInProgress)
+	if err := s.CreateDeployment(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	ts := []deploy.DeploymentTarget{newTarget("i-1")}
+	if err := s.PutTargets(ctx, d.ID, ts); err != nil {
+		t.Fatal(err)
+	}
+	huge := strings.Repeat("é", 1<<19) // 1 MiB, two bytes a rune
+	up := ts[0]
+	up.Status = target.TargetFailed
+	up.LifecycleEvents = []deploy.LifecycleEventRecord{{Name: target.BeforeInstall, Status: target.EventFailed,
+		Diagnostics: &deploy.Diagnostics{ErrorCode: target.CodeScriptFailed, Message: "begin " + huge, LogTail: huge + " the end"}}}
+	if err := s.UpdateTarget(ctx, &up); err != nil {
+		t.Fatalf("UpdateTarget with a 1 MiB diagnostic: %v", err)
+	}
+	if up.LifecycleEvents[0].Diagnostics.LogTail != huge+" the end" {
+		t.Error("UpdateTarget changed the caller's diagnostics")
+	}
+	got, err := s.GetTarget(ctx, d.ID, "i-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	diag := got.LifecycleEvents[0].Diagnostics
+	for _, f := range []struct{ name, v, keep string }{{"Message", diag.Message, "begin "}, {"LogTail", diag.LogTail, " the end"}} {
+		switch {
+		case len(f.v) > 8<<10:
+			t.Errorf("%s kept %d bytes; want at most 8 KiB", f.name, len(f.v))
+		case !strings.Contains(f.v, "bytes truncated]"):
+			t.Errorf("%s has no truncation marker: %q…", f.name, f.v[:40])
+		case !strings.Contains(f.v, f.keep):
+			t.Errorf("%s lost %q, which it must keep", f.name, f.keep)
+		case !utf8.ValidString(f.v):
+			t.Errorf("%s was cut inside a rune", f.name)
+		}
+	}
+	if got.Status != target.TargetFailed || got.Version != 2 {
+		t.Errorf("the target after the update: %s, version %d", got.Status, got.Version)
+	}
+}
+
+// TestUnfitTables: a missing table, or one with another schema, fails
+// the first call with an error naming the table and what is wrong.
+func TestUnfitTables(t *testing.T) {
+	ctx := t.Context()
+	client := newClient(t)
+	missing := motoserver.Name(t, "missing")
+	s := open(t, client, missing)
+	_, err := s.GetApplication(ctx, "app")
+	var nf *types.ResourceNotFoundException
+	if err == nil || !strings.Contains(err.Error(), missing) || !strings.Contains(err.Error(), "does not exist") || !errors.As(err, &nf) {
+		t.Errorf("a store on a missing table: %v; want an error naming the table, saying it does not exist, wrapping ResourceNotFoundException", err)
+	}
+	if err := s.CreateApplication(ctx, &deploy.Application{Name: "app"}); err == nil || !strings.Contains(err.Error(), "does not exist") {
+		t.Errorf("the next call on a missing table: %v; want the same error", err)
+	}
+
+	wrong := motoserver.Name(t, "wrong")
+	_, err = client.CreateTable(ctx, &dynamodb.CreateTableInput{
+		TableName:   aws.String(wrong),
+		BillingMode: types.BillingModePayPerRequest,
+		AttributeDefinitions: []types.AttributeDefinition{
+			{AttributeName: aws.String("id"), AttributeType: types.ScalarAttributeTypeS},
+		},
+		KeySchema: []types.KeySchemaElement{{AttributeName: aws.String("id"), KeyType: types.KeyTypeHash}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s = open(t, client, wrong)
+	err = s.PutTargets(ctx, "d-1", fleet("i", 1))
+	for _, want := range []string{wrong, "key schema is (id HASH)", "want (pk HASH, sk RANGE)", `index "ord"`, `index "lease"`} {
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("a store on a table of another schema: %v; want an error containing %q", err, want)
+		}
+	}
+	if err := dynamostore.CreateTable(ctx, client, wrong); err == nil || !strings.Contains(err.Error(), "key schema") {
+		t.Errorf("CreateTable of an existing table of another schema: %v; want an error", err)
+	}
+	right := newTable(t)
+	if err := dynamostore.CreateTable(ctx, client, right); err != nil {
+		t.Errorf("CreateTable of an existing table of the store's schema: %v", err)
+	}
+}
+
+// TestErrorsKeepTheAPIError: a request DynamoDB refuses fails the call
+// with an error that names the operation and the record and keeps the
+// SDK's error reachable.
+func TestErrorsKeepTheAPIError(t *testing.T) {
+	api := &failingAPI{API: newClient(t), err: &types.ProvisionedThroughputExceededException{Message: aws.String("slow down")}}
+	s := open(t, api, newTable(t))
+	ctx := t.Context()
+	g := fixture(t, s)
+	d := newDeployment(g, "d-1", deploy.StatusInProgress)
+	if err := s.CreateDeployment(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	ts := fleet("i", 1)
+	if err := s.PutTargets(ctx, d.ID, ts); err != nil {
+		t.Fatal(err)
+	}
+	api.on = true
+	up := ts[0]
+	up.Status = target.TargetSucceeded
+	err := s.UpdateTarget(ctx, &up)
+	var apiErr smithy.APIError
+	var pte *types.ProvisionedThroughputExceededException
+	if !errors.As(err, &apiErr) || !errors.As(err, &pte) || !strings.Contains(err.Error(), "target d-1/"+ts[0].TargetID) || !strings.Contains(err.Error(), "UpdateItem") {
+		t.Errorf("UpdateTarget refused by DynamoDB: %v; want the API error reachable, the record and the operation named", err)
+	}
+	if up.Version != 1 {
+		t.Errorf("a failed UpdateTarget changed the caller's version to %d", up.Version)
+	}
+}
+
+// failingAPI fails every UpdateItem with err once on is set.
+type failingAPI struct {
+	dynamostore.API
+	on  bool
+	err error
+}
+
+func (f *failingAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, opts ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if f.on {
+		return nil, f.err
+	}
+	return f.API.UpdateItem(ctx, in, opts...)
+}
+
+// TestInstanceDeltasFold: with more PutInstances calls than MaxDeltas,
+// older deltas are folded into the records' base items; every record
+// keeps its newest value and version throughout, across handles.
+func TestInstanceDeltasFold(t *testing.T) {
+	table := newTable(t)
+	a := open(t, nil, table, func(o *dynamostore.Options) { o.MaxDeltas = 1 })
+	b := open(t, nil, table, func(o *dynamostore.Options) { o.MaxDeltas = 2 })
+	ctx := t.Context()
+	want := map[string]deploy.InstanceRecord{}
+	for round := range 6 {
+		s := a
+		if round%2 == 1 {
+			s = b
+		}
+		// Each round writes a different, overlapping part of the fleet.
+		var recs []deploy.InstanceRecord
+		for i := round; i < round+4; i++ {
+			tid := fmt.Sprintf("i-%d", i)
+			h := health.Healthy
+			if (i+round)%2 == 0 {
+				h = health.Unhealthy
+			}
+			recs = append(recs, deploy.InstanceRecord{GroupID: "g-1", TargetID: tid, InstanceHealth: h})
+		}
+		if err := s.PutInstances(ctx, recs); err != nil {
+			t.Fatalf("round %d: PutInstances: %v", round, err)
+		}
+		for _, r := range recs {
+			if prev, ok := want[r.TargetID]; ok && r.Version != prev.Version+1 || !ok && r.Version != 1 {
+				t.Errorf("round %d: %s got version %d after %d", round, r.TargetID, r.Version, prev.Version)
+			}
+			want[r.TargetID] = r
+		}
+		for _, s := range []*dynamostore.Store{a, b} {
+			all, err := s.GetInstances(ctx, "g-1")
+			if err != nil || len(all) != len(want) {
+				t.Fatalf("round %d: GetInstances = %d records, %v; want %d", round, len(all), err, len(want))
+			}
+			for _, r := range all {
+				if r != want[r.TargetID] {
+					t.Errorf("round %d: GetInstances: %+v; want %+v", round, r, want[r.TargetID])
+				}
+				one, err := s.GetInstance(ctx, "g-1", r.TargetID)
+				if err != nil || *one != want[r.TargetID] {
+					t.Errorf("round %d: GetInstance(%s) = %+v, %v", round, r.TargetID, one, err)
+				}
+			}
+		}
+	}
+}
