@@ -76,11 +76,13 @@ func drain(w io.Writer, r *os.File, buf []byte, limit int) {
 func isTextBusy(err error) bool { return errors.Is(err, syscall.ETXTBSY) }
 
 // waitForForks waits until no process is being forked by this one: the Go
-// runtime holds syscall.ForkLock for writing from the fork of a child until
-// it has exec'd (the child shares the parent's memory until then), and a
-// child closes the descriptors it inherited close-on-exec when it execs.
-// Descriptors opened before the wait are then held by this process alone
-// (but for the moment between a child's exec and its closing of them).
+// runtime holds syscall.ForkLock for writing while it forks a child. On
+// Linux that lasts until the child has exec'd (it shares the parent's
+// memory until then, CLONE_VFORK), and a child closes the descriptors it
+// inherited close-on-exec when it execs, so that descriptors opened before
+// the wait are then held by this process alone (but for the moment between
+// a child's exec and its closing of them). Elsewhere the lock covers the
+// fork only; start's retries on the clock cover the rest.
 func waitForForks() {
 	syscall.ForkLock.Lock()
 	syscall.ForkLock.Unlock()
