@@ -388,25 +388,30 @@ func (x *example) startExecutors(ctx context.Context) error {
 func (x *example) startExecutor(c executorConfig) (*executorProc, error) {
 	cmd := exec.Command(x.program, c.args()...)
 	cmd.Env = append(os.Environ(), roleEnv+"=executor")
-	inR, inW, err := os.Pipe()
-	if err != nil {
-		return nil, err
+	// Its standard input, output and error: the child's ends, then ours.
+	var ends [2][3]*os.File
+	for i := range 3 {
+		r, w, err := os.Pipe()
+		if err != nil {
+			for _, f := range slices.Concat(ends[0][:i], ends[1][:i]) {
+				f.Close()
+			}
+			return nil, err
+		}
+		if i == 0 {
+			ends[0][i], ends[1][i] = r, w
+		} else {
+			ends[0][i], ends[1][i] = w, r
+		}
 	}
-	outR, outW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	errR, errW, err := os.Pipe()
-	if err != nil {
-		return nil, err
-	}
-	cmd.Stdin, cmd.Stdout, cmd.Stderr = inR, outW, errW
+	cmd.Stdin, cmd.Stdout, cmd.Stderr = ends[0][0], ends[0][1], ends[0][2]
 	proc, err := startChild(cmd)
-	for _, f := range []*os.File{inR, outW, errW} {
+	for _, f := range ends[0] {
 		f.Close() // the child has its copies
 	}
+	inW, outR, errR := ends[1][0], ends[1][1], ends[1][2]
 	if err != nil {
-		for _, f := range []*os.File{inW, outR, errR} {
+		for _, f := range ends[1] {
 			f.Close()
 		}
 		return nil, fmt.Errorf("starting executor %s: %w", c.id, err)
