@@ -70,8 +70,9 @@
 //
 // # The checks
 //
-//   - The killed executor died of SIGKILL and the hooks it was running (runs
-//     with no end line) died with it.
+//   - The killed executor died of SIGKILL, and the hooks it was running
+//     (runs with no end line) died with it: none is left, and none went on
+//     to log its end after the executor's death.
 //   - Another process took the lease over, with the next fencing token,
 //     within LeaseTTL + supervise interval + 500 ms of the kill (the margin
 //     is for the supervisor's ExpiredLeases and AcquireLease through moto on
