@@ -101,7 +101,12 @@
 //     without an execute bit is made executable (chmod +x) first. A location
 //     that is not a regular file, or a file the kernel will not run,
 //     fails with ScriptNotExecutable; a non-zero exit or death by a signal
-//     with ScriptFailed.
+//     with ScriptFailed. A script the kernel refuses because a process
+//     has it open for writing ("text file busy": a hook of another instance
+//     forked while DownloadBundle wrote this one holds the descriptor until
+//     it execs) is started again once the agent's forks in progress are
+//     over, then after 1, 2, 4 and 8 ms on Options.Clock; a file still busy
+//     then fails the script with UnknownError.
 //   - its environment is the agent's, plus Options.Env, plus the variables
 //     of spec §3.11: APPLICATION_NAME, DEPLOYMENT_ID, DEPLOYMENT_GROUP_NAME,
 //     DEPLOYMENT_GROUP_ID, LIFECYCLE_EVENT and the bundle variables the
@@ -130,6 +135,20 @@
 // leaves the group yet keeps the script's output open makes the agent wait
 // Options.OutputWait and then fail the script with UnknownError, as the
 // CodeDeploy agent fails scripts that leave their outputs open.
+//
+// On Linux a script also dies with the agent: it is started with SIGKILL
+// as its parent-death signal (prctl PR_SET_PDEATHSIG), so that when the
+// agent's process crashes or is killed, its hooks do not run on beside
+// those of the executor that takes the deployment over and runs the event
+// again. The kernel sends that signal when the OS thread that forked the
+// script exits, not when the process does; the agent starts each script
+// from a goroutine locked to its thread (runtime.LockOSThread) until the
+// script has exited, so that the Go runtime cannot retire that thread
+// meanwhile, and only the end of the agent's process sends the signal.
+// It reaches the script's own process only: processes the script started
+// are orphaned and run to their end (nobody is left to kill the group), so
+// a script that must not leave any behind should exec its last command.
+// On other systems a killed agent's hooks run on until they exit.
 //
 // # Files and permissions
 //

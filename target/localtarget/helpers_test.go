@@ -6,6 +6,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"os"
 	"path/filepath"
@@ -25,7 +26,57 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target/localtarget"
 )
 
-func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
+func TestMain(m *testing.M) {
+	if dir := os.Getenv(agentProcessEnv); dir != "" {
+		os.Exit(agentProcess(dir))
+	}
+	goleak.VerifyTestMain(m)
+}
+
+// agentProcessEnv, when set to a directory, makes the test binary an agent
+// process instead (see agentProcess).
+const agentProcessEnv = "LOCALTARGET_TEST_AGENT_PROCESS"
+
+// agentProcess is the test binary run as an agent in a process of its own,
+// for tests of what happens to hooks when that process dies: it deploys to
+// one instance of a fleet under dir a revision whose ApplicationStart is the
+// script in the environment variable HOOK, which it waits for. It returns
+// the exit code.
+func agentProcess(dir string) int {
+	fail := func(err error) int {
+		fmt.Fprintln(os.Stderr, "agent process:", err)
+		return 1
+	}
+	ctx := context.Background()
+	src := revisiontest.NewMemSource()
+	bundle, err := revisiontest.Build(revision.BundleZip,
+		revisiontest.Entry{Name: "appspec.yml", Body: "version: 0.0\nos: linux\nhooks:\n  ApplicationStart:\n    - location: hook.sh\n"},
+		revisiontest.Entry{Name: "hook.sh", Body: os.Getenv("HOOK"), Mode: 0o755})
+	if err != nil {
+		return fail(err)
+	}
+	loc, err := src.Put(revision.Location{Type: revision.LocationS3, S3: &revision.S3Location{
+		Bucket: "releases", Key: "hook.zip", BundleType: revision.BundleZip}}, bundle)
+	if err != nil {
+		return fail(err)
+	}
+	fleet, err := localtarget.New(dir, src)
+	if err != nil {
+		return fail(err)
+	}
+	inst := target.Target{ID: "host-1", OnPremises: true}
+	if _, err := fleet.Add(ctx, inst); err != nil {
+		return fail(err)
+	}
+	for _, e := range []target.LifecycleEvent{target.DownloadBundle, target.ApplicationStart} {
+		res, err := fleet.RunEvent(ctx, target.EventRequest{Target: inst, Event: e, Deployment: deployment("d-1", loc)})
+		if err != nil {
+			return fail(err)
+		}
+		fmt.Fprintf(os.Stderr, "agent process: %s %s %s\n", e, res.Status, res.Message)
+	}
+	return 0
+}
 
 // fixture is a fleet of one instance over an in-memory revision store.
 type fixture struct {

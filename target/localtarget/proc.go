@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"os/user"
+	"runtime"
 	"strconv"
 	"time"
 
@@ -89,7 +90,8 @@ type runner struct {
 // run starts p and waits until it exits, its timeout elapses or ctx is done.
 //
 // The process leads its own process group, and when run returns nothing of
-// that group is left: on timeout or cancellation the group receives SIGTERM
+// that group is left (on Linux, the process also gets SIGKILL when the
+// agent's process dies; see procAttr): on timeout or cancellation the group receives SIGTERM
 // (when killGrace > 0) and, after the grace or at once, SIGKILL; after a
 // normal exit the group's remaining members receive SIGKILL. Output is read
 // from a pipe the runner owns, so a descendant that escaped the group (a
@@ -100,15 +102,13 @@ func (r runner) run(ctx context.Context, p process) exit {
 	if err != nil {
 		return exit{startErr: err}
 	}
-	cmd := exec.Command(p.path)
-	cmd.Dir = p.dir
-	cmd.Env = p.env
-	cmd.Stdout, cmd.Stderr = pw, pw
-	cmd.SysProcAttr = procAttr(p.cred)
-	err = cmd.Start()
+	cmd, exited, err := r.start(ctx, p, pw)
 	_ = pw.Close() // the child has its copy
 	if err != nil {
 		_ = pr.Close()
+		if ctxErr := ctx.Err(); ctxErr != nil && errors.Is(err, ctxErr) {
+			return exit{cancelled: ctxErr}
+		}
 		return exit{startErr: err}
 	}
 	pid := cmd.Process.Pid
@@ -117,11 +117,6 @@ func (r runner) run(ctx context.Context, p process) exit {
 	go func() {
 		defer close(copied)
 		copyOutput(p.output, pr)
-	}()
-	exited := make(chan struct{})
-	go func() {
-		defer close(exited)
-		_ = cmd.Wait() // the outcome is read from cmd.ProcessState
 	}()
 
 	var out exit
@@ -152,6 +147,74 @@ func (r runner) run(ctx context.Context, p process) exit {
 	}
 	stopOutput(pr, copied)
 	return out
+}
+
+// textBusyRetries is how many times a script the kernel refused to run
+// because a process had it open for writing (ETXTBSY) is started again.
+const textBusyRetries = 5
+
+// start starts p with its output going to out, and returns the command and
+// a channel closed once the process has exited and been waited for.
+//
+// A script that was just written — unpacked by DownloadBundle — may be
+// refused with ETXTBSY ("text file busy"): a process forked by another
+// goroutine of the agent while the file was open for writing holds a copy
+// of that descriptor until it has exec'd its own program. start then waits
+// until the agent's forks in progress are over (see waitForForks) and
+// tries again; after that, it waits on r.clock 1 ms, 2 ms, 4 ms, … between
+// attempts, in case the other process was slow to exec, up to
+// textBusyRetries retries. A file some other program keeps open for
+// writing fails the script with the error.
+func (r runner) start(ctx context.Context, p process, out *os.File) (*exec.Cmd, <-chan struct{}, error) {
+	for retry := 0; ; retry++ {
+		cmd, exited, err := r.startOnce(p, out)
+		if err == nil || !isTextBusy(err) || retry == textBusyRetries {
+			return cmd, exited, err
+		}
+		waitForForks()
+		if retry == 0 {
+			continue
+		}
+		t := r.clock.NewTimer(time.Millisecond << (retry - 1))
+		select {
+		case <-t.C():
+		case <-ctx.Done():
+			t.Stop()
+			return nil, nil, ctx.Err()
+		}
+	}
+}
+
+// startOnce makes one attempt of start.
+func (r runner) startOnce(p process, out *os.File) (*exec.Cmd, <-chan struct{}, error) {
+	cmd := exec.Command(p.path)
+	cmd.Dir = p.dir
+	cmd.Env = p.env
+	cmd.Stdout, cmd.Stderr = out, out
+	cmd.SysProcAttr = procAttr(p.cred)
+	// One goroutine starts the process and waits for it, locked to its OS
+	// thread throughout: on Linux the kernel sends the hook its parent-death
+	// signal when the thread that forked it exits, and a locked thread
+	// cannot be retired by the Go runtime (which ends a thread when a
+	// goroutine locked to it returns) while the hook runs. The signal then
+	// comes only when the agent's process ends.
+	started := make(chan error, 1)
+	exited := make(chan struct{})
+	go func() {
+		defer close(exited)
+		runtime.LockOSThread()
+		defer runtime.UnlockOSThread()
+		err := cmd.Start()
+		started <- err
+		if err == nil {
+			_ = cmd.Wait() // the outcome is read from cmd.ProcessState
+		}
+	}()
+	if err := <-started; err != nil {
+		<-exited
+		return nil, nil, err
+	}
+	return cmd, exited, nil
 }
 
 // maxDrain bounds what copyOutput reads once it was told to stop, in case

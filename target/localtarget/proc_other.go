@@ -37,3 +37,10 @@ func isExecFormatError(error) bool { return false }
 // drain does nothing here: what the pipe still holds when the agent stops
 // waiting for a hook's output is lost.
 func drain(io.Writer, *os.File, []byte, int) {}
+
+// isTextBusy reports false: only Unix refuses to run a file open for
+// writing.
+func isTextBusy(error) bool { return false }
+
+// waitForForks has nothing to wait for.
+func waitForForks() {}

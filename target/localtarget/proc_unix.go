@@ -11,9 +11,11 @@ import (
 
 // procAttr returns the attributes of a hook process: it leads a process
 // group of its own (so that it and everything it forks can be signalled
-// together), and runs with cred when cred is not nil.
+// together), dies with the agent where the system allows (dieWithParent),
+// and runs with cred when cred is not nil.
 func procAttr(cred *credential) *syscall.SysProcAttr {
 	attr := &syscall.SysProcAttr{Setpgid: true}
+	dieWithParent(attr)
 	if cred != nil {
 		attr.Credential = &syscall.Credential{Uid: cred.uid, Gid: cred.gid, Groups: cred.groups}
 	}
@@ -67,4 +69,21 @@ func drain(w io.Writer, r *os.File, buf []byte, limit int) {
 			}
 		}
 	})
+}
+
+// isTextBusy reports whether err says the program is open for writing
+// (ETXTBSY).
+func isTextBusy(err error) bool { return errors.Is(err, syscall.ETXTBSY) }
+
+// waitForForks waits until no process is being forked by this one: the Go
+// runtime holds syscall.ForkLock for writing while it forks a child. On
+// Linux that lasts until the child has exec'd (it shares the parent's
+// memory until then, CLONE_VFORK), and a child closes the descriptors it
+// inherited close-on-exec when it execs, so that descriptors opened before
+// the wait are then held by this process alone (but for the moment between
+// a child's exec and its closing of them). Elsewhere the lock covers the
+// fork only; start's retries on the clock cover the rest.
+func waitForForks() {
+	syscall.ForkLock.Lock()
+	syscall.ForkLock.Unlock()
 }
