@@ -64,7 +64,7 @@ func parseArgs(args []string, stderr io.Writer) (o options, code int, ok bool) {
 	fs := story.NewFlagSet("ha", stderr,
 		"usage: ha [-endpoint URL] [-dir DIR] [-instances N] [-executors N] [-lease-ttl D] [-supervise D] [-hook D] [-v]",
 		"Runs several executor processes on one DynamoDB table (moto), kills the one driving a deployment",
-		"half-way, and checks that another takes it over and finishes it as the spec says.")
+		"half-way, and checks that another takes it over and finishes it by CodeDeploy's rules.")
 	fs.StringVar(&o.endpoint, "endpoint", "", "use the moto server at `URL` instead of starting one (python3 -m moto.server)")
 	fs.StringVar(&o.dir, "dir", "", "keep the fleet, the hook log and moto's log in `DIR` (new or empty) instead of a temporary directory removed at exit")
 	fs.IntVar(&o.instances, "instances", 30, fmt.Sprintf("`N` local instances (%d–%d)", minInstances, maxInstances))
