@@ -236,7 +236,7 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	if n == 0 {
 		return nil
 	}
-	records, err := r.e.instancesOf(ctx, r.d.GroupID, n, func(k int) string { return serving(k).TargetID })
+	records, err := instancesOf(ctx, r.store, r.d.GroupID, n, func(k int) string { return serving(k).TargetID })
 	if err != nil {
 		return r.storeErr("reading the group's instance records", err)
 	}
@@ -268,11 +268,7 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	if ferr != nil {
 		return r.storeErr("updating the health of target "+serving(failed).TargetID, ferr)
 	}
-	size := instanceBatch
-	if r.mem != nil {
-		size = len(records) // one batch: its maps are made once, right-sized, on every core
-	}
-	for batch := range slices.Chunk(records, size) {
+	for batch := range slices.Chunk(records, instanceBatch) {
 		if err := r.store.PutInstances(ctx, batch); err != nil {
 			return r.storeErr(fmt.Sprintf("saving %d instance records", len(batch)), err)
 		}
