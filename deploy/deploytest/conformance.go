@@ -73,6 +73,9 @@ var checks = []check{
 	{"Context/CancelledWritesNothing", testCancelled},
 	{"Isolation/Inputs", testIsolationInputs},
 	{"Isolation/Outputs", testIsolationOutputs},
+	{"Optional/LoadTargets", testOptionalLoadTargets},
+	{"Optional/UpdateTargetAt", testOptionalUpdateTargetAt},
+	{"Optional/GetInstancesByID", testOptionalGetInstancesByID},
 }
 
 // suite holds one check's store and helpers.
