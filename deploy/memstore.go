@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -99,7 +98,7 @@ type memDeployment struct {
 // memTarget is a DeploymentTarget without its deployment ID, enum strings
 // interned and times packed.
 type memTarget struct {
-	tgt target.Target
+	tgt memSnapshot
 	memState
 }
 
@@ -481,14 +480,14 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 	undo := func(err error) error {
 		for k := range added {
 			rec := md.recs.at(n + k)
-			md.index.drop(rec.tgt.ID)
+			md.index.drop(rec.tgt.id)
 			rec.memTarget = memTarget{} // drop references held by the abandoned tail
 		}
 		return err
 	}
 	// Targets of one fleet often carry the same tags: records share one
-	// stored (never mutated) map rather than a copy each. like is the
-	// record before the one being added.
+	// stored (never changed) list of them rather than a copy each. like
+	// is the record before the one being added.
 	var like *memTarget
 	if n > 0 {
 		prev := md.recs.at(n - 1)
@@ -511,7 +510,7 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 		mt.version = 1
 		rec := md.recs.at(n + added)
 		rec.memTarget = mt
-		md.index.add(mt.tgt.ID, n+added, len(targets))
+		md.index.add(mt.tgt.id, n+added, len(targets))
 		added++
 		like = &rec.memTarget
 	}
@@ -606,7 +605,7 @@ func (md *memDeployment) record(at int, id string) *memRecord {
 	if at >= 0 && at < md.recs.published() {
 		rec := md.recs.at(at)
 		rec.mu.Lock()
-		if rec.tgt.ID == id {
+		if rec.tgt.id == id {
 			return rec
 		}
 		rec.mu.Unlock()
@@ -733,30 +732,6 @@ func (dc *decoder) eventList(n int) []LifecycleEventRecord {
 	return l
 }
 
-// tagCopies remembers the copy of the stored tag map decoded last.
-type tagCopies struct {
-	stored uintptr // the stored map's identity
-	copied map[string]string
-}
-
-// of returns a copy of the stored map m, the same copy as last time when m
-// is the same stored map.
-func (c *tagCopies) of(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
-	}
-	if p := reflect.ValueOf(m).Pointer(); p != c.stored {
-		c.stored, c.copied = p, maps.Clone(m)
-	}
-	return c.copied
-}
-
-// sameTarget reports whether a and b are equal, comparing the cheap
-// fields first.
-func sameTarget(a, b *target.Target) bool {
-	return a.ID == b.ID && a.Zone == b.Zone && a.AutoScalingGroup == b.AutoScalingGroup &&
-		a.OnPremises == b.OnPremises && maps.Equal(a.Tags, b.Tags)
-}
 
 // packTarget packs t's fields but its target snapshot, its version and
 // its events' diagnostics into mt and evs (len(evs) ==
@@ -872,20 +847,20 @@ func (p *packer) newLocation(t time.Time) (sec int64, nsec int32, loc uint16) {
 // stored record t replaces; its events array is reused when the number of
 // events did not change (the caller then replaces *cur with mt, so nothing
 // else sees the array change). like, when not nil, is a stored record
-// whose target snapshot (cur's, or a neighbour's) is shared when t's is
-// equal to it, rather than copied: stored snapshots are never mutated.
+// whose target snapshot (cur's, or a neighbour's), or its tags, are
+// shared when t's are equal to them, rather than copied: stored snapshots
+// are never changed.
 // at is the record's position, or a guess of it (-1 for none); it only
 // picks the slab new events come from. It must be called with cur's lock
 // held (or, for a record not yet published, md.mu).
 func (s *MemoryStore) storeTarget(md *memDeployment, at int, t *DeploymentTarget, mt *memTarget, evs []memEvent, cur, like *memTarget) {
 	switch {
-	case like != nil && sameTarget(&t.Target, &like.tgt):
+	case like != nil && like.tgt.is(&t.Target):
 		mt.tgt = like.tgt
-	case like != nil && len(t.Target.Tags) > 0 && maps.Equal(t.Target.Tags, like.tgt.Tags):
-		mt.tgt = t.Target
-		mt.tgt.Tags = like.tgt.Tags
+	case like != nil:
+		mt.tgt = newSnapshot(&t.Target, &like.tgt)
 	default:
-		mt.tgt = cloneTarget(t.Target)
+		mt.tgt = newSnapshot(&t.Target, nil)
 	}
 	var curDiags *[]*Diagnostics
 	if cur != nil {
@@ -961,13 +936,12 @@ func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string,
 	strs := s.tab.strings()
 	locs := s.tab.locations()
 	t.DeploymentID = deploymentID
-	t.TargetID = mt.tgt.ID
+	t.TargetID = mt.tgt.id
 	share := dc != nil && dc.share
 	if share {
-		t.Target = mt.tgt
-		t.Target.Tags = dc.tags.of(mt.tgt.Tags)
+		t.Target = mt.tgt.target(&dc.tags)
 	} else {
-		t.Target = cloneTarget(mt.tgt)
+		t.Target = mt.tgt.target(nil)
 	}
 	t.Label = target.TargetLabel(strs[mt.label])
 	t.InitialInstanceHealth = health.InstanceHealth(strs[mt.inst])

@@ -26,6 +26,32 @@ func TestLocKeyCoversLocation(t *testing.T) {
 	}
 }
 
+// The memory store keeps target snapshots as memSnapshot: a field added
+// to target.Target must be added there too, or it would be lost.
+func TestMemSnapshotCoversTarget(t *testing.T) {
+	var fields []string
+	for f := range reflect.TypeFor[target.Target]().Fields() {
+		fields = append(fields, f.Name)
+	}
+	want := []string{"ID", "Tags", "Zone", "AutoScalingGroup", "OnPremises"}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("target.Target has fields %v; memSnapshot handles %v — update it", fields, want)
+	}
+	in := target.Target{ID: "i-1", Tags: map[string]string{"env": "prod", "team": "web"}, Zone: "zone-a", AutoScalingGroup: "asg", OnPremises: true}
+	s := newSnapshot(&in, nil)
+	if got := s.target(nil); !reflect.DeepEqual(got, in) || !s.is(&in) {
+		t.Errorf("snapshot of %+v comes back as %+v (is: %v)", in, got, s.is(&in))
+	}
+	other := in
+	other.Tags = map[string]string{"env": "prod", "team": "db"}
+	if s.is(&other) {
+		t.Error("a snapshot with other tags compares equal")
+	}
+	if again := newSnapshot(&in, &s); again.tags != s.tags {
+		t.Error("equal tags are stored again instead of shared")
+	}
+}
+
 // The packed forms are what keeps a million targets under a kilobyte each.
 func TestPackedSizes(t *testing.T) {
 	if n := unsafe.Sizeof(memEvent{}); n > 32 {
