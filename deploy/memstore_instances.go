@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"hash/maphash"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -243,17 +242,11 @@ func newShardedBatch(group string, idx []int32, shard []uint8) *shardedBatch {
 }
 
 // forShards calls do for consecutive ranges of shards, concurrently when
-// the batch is large enough to be worth it, and returns once every call
-// has. Writing a record into a large map costs about a hundred
-// nanoseconds (it misses the cache), so a batch of a thousand — the
-// Executor's — is worth a second core.
+// the batch is large enough to be worth it (see forChunks), and returns
+// once every call has.
 func (b *shardedBatch) forShards(do func(lo, hi int)) {
-	forParts(instanceShards, max(min(runtime.GOMAXPROCS(0), len(b.order)/minShardWork, instanceShards), 1), do)
+	forParts(instanceShards, min(chunkParts(len(b.order)), instanceShards), do)
 }
-
-// minShardWork is the fewest records of a batch forShards hands each
-// goroutine.
-const minShardWork = 256
 
 // check reports the first duplicate key of the batch, if any, and sets
 // the new version of each record in packed: one more than the stored
