@@ -220,8 +220,8 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 		r.triggers = triggerIndex(g)
 	}
 	o := d.Overview
-	r.targets = make([]DeploymentTarget, 0, max(o.Pending+o.InProgress+o.Succeeded+o.Failed+o.Skipped+o.Ready, 0))
-	if r.targets, err = loadTargets(ctx, r.store, d.ID, r.targets); err != nil {
+	expected := int(max(o.Pending+o.InProgress+o.Succeeded+o.Failed+o.Skipped+o.Ready, 0))
+	if r.targets, err = loadTargets(ctx, r.store, d.ID, expected); err != nil {
 		return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
 	}
 	r.status = d.Status
@@ -243,34 +243,40 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 	return r, nil
 }
 
-// loadTargets appends the deployment's targets to dst in the store's
-// order, in the runner's form: a target's list of events none of which has
-// started is nil (the runner makes it when it starts the target), and
-// neighbours with equal tags share one map, which spares the collector a
-// map per target. A store that implements TargetLoader loads them at once;
-// any other page by page. Records may share their maps and lists (see
-// TargetLoader): the runner never changes a target's tags, and changes a
-// list it loaded only on a copy (runRecord).
-func loadTargets(ctx context.Context, s Store, id string, dst []DeploymentTarget) ([]DeploymentTarget, error) {
-	base := len(dst)
+// loadTargets returns the deployment's targets in the store's order, in
+// the runner's form: a target's list of events none of which has started
+// is nil (the runner makes it when it starts the target), and neighbours
+// with equal tags share one map, which spares the collector a map per
+// target. expected is how many there should be (the deployment's
+// overview). A store that implements TargetLoader loads them at once; any
+// other page by page, asked for all of them in its first page: a store
+// that returns them in one page spares copying them. Records may share
+// their maps and lists (see TargetLoader): the runner never changes a
+// target's tags, and changes a list it loaded only on a copy (runRecord).
+func loadTargets(ctx context.Context, s Store, id string, expected int) ([]DeploymentTarget, error) {
+	var ts []DeploymentTarget
 	if l, ok := s.(TargetLoader); ok {
-		loaded, err := l.LoadTargets(ctx, id, dst)
-		if err != nil {
-			return dst, err
+		var err error
+		if ts, err = l.LoadTargets(ctx, id, make([]DeploymentTarget, 0, expected)); err != nil {
+			return nil, err
 		}
-		if len(loaded) < base {
-			return dst, fmt.Errorf("deploy: deployment %s: LoadTargets returned %d records, fewer than it was given; it must append to them", id, len(loaded))
-		}
-		dst = loaded
 	} else {
-		for page, err := range targetPages(ctx, s, id) {
+		limit := expected
+		for page, err := range targetPagesOf(ctx, s, id, func() int { return limit }) {
 			if err != nil {
-				return dst[:base], err
+				return nil, err
 			}
-			dst = append(dst, page...)
+			switch {
+			case ts == nil && len(page) >= expected:
+				ts = page // the first page, and likely the whole fleet
+			case ts == nil:
+				ts = append(make([]DeploymentTarget, 0, expected), page...)
+			default:
+				ts = append(ts, page...)
+			}
+			limit = max(expected-len(ts), 0)
 		}
 	}
-	ts := dst[base:]
 	forChunks(len(ts), func(lo, hi int) {
 		var last []LifecycleEventRecord // the last list found not started
 		for i := lo; i < hi; i++ {
@@ -288,7 +294,7 @@ func loadTargets(ctx context.Context, s Store, id string, dst []DeploymentTarget
 			}
 		}
 	})
-	return dst, nil
+	return ts, nil
 }
 
 // sameMap reports whether a and b are the same map (not only equal ones).
