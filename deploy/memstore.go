@@ -43,7 +43,7 @@ type MemoryStore struct {
 	mu        sync.RWMutex
 	apps      map[string]Application
 	groups    map[string]map[string]Group // application → group name → group
-	groupIDs  map[string]bool
+	groupIDs  map[string]groupKey         // group ID → its key
 	deps      map[string]*memDeployment
 	groupDeps map[groupKey][]*memDeployment // creation order
 	active    map[groupKey]string           // group → its active deployment
@@ -136,7 +136,7 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		apps:      map[string]Application{},
 		groups:    map[string]map[string]Group{},
-		groupIDs:  map[string]bool{},
+		groupIDs:  map[string]groupKey{},
 		deps:      map[string]*memDeployment{},
 		groupDeps: map[groupKey][]*memDeployment{},
 		active:    map[groupKey]string{},
@@ -232,10 +232,10 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) error {
 		return recErr("deployment group", key, ErrAlreadyExists)
 	}
 	if c.ID == "" {
-		for c.ID == "" || s.groupIDs[c.ID] {
+		for c.ID == "" || s.hasGroupID(c.ID) {
 			c.ID = NewGroupID()
 		}
-	} else if s.groupIDs[c.ID] {
+	} else if s.hasGroupID(c.ID) {
 		return recErr("deployment group", key, fmt.Errorf("ID %s: %w", c.ID, ErrAlreadyExists))
 	}
 	c.Version = 1
@@ -243,9 +243,15 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) error {
 		s.groups[g.ApplicationName] = map[string]Group{}
 	}
 	s.groups[g.ApplicationName][g.Name] = c
-	s.groupIDs[c.ID] = true
+	s.groupIDs[c.ID] = groupKey{g.ApplicationName, g.Name}
 	g.ID, g.Version = c.ID, 1
 	return nil
+}
+
+// hasGroupID reports whether a group has ID id. s.mu is held.
+func (s *MemoryStore) hasGroupID(id string) bool {
+	_, ok := s.groupIDs[id]
+	return ok
 }
 
 // GetGroup implements GroupStore.
@@ -731,7 +737,6 @@ func (dc *decoder) eventList(n int) []LifecycleEventRecord {
 	dc.events = dc.events[n:]
 	return l
 }
-
 
 // packTarget packs t's fields but its target snapshot, its version and
 // its events' diagnostics into mt and evs (len(evs) ==

@@ -184,7 +184,7 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 	defer s.mu.Unlock()
 	s.packRevisions(records, packed)
 	for _, b := range batches {
-		if err := b.check(s.instances[b.group], records, packed); err != nil {
+		if err := b.check(s.instances[b.group], records, packed, s.fleetSize(b.group)/instanceShards); err != nil {
 			return err
 		}
 	}
@@ -197,6 +197,21 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 		b.store(g, records, packed)
 	}
 	return nil
+}
+
+// fleetSize returns how many targets the latest deployment of group
+// groupID has: how many instance records the group will likely hold, so
+// that a group's first records — which the Executor writes a batch at a
+// time — go into maps made large enough for all of them, rather than
+// maps that grow by doubling batch after batch. s.mu is held.
+func (s *MemoryStore) fleetSize(groupID string) int {
+	deps := s.groupDeps[s.groupIDs[groupID]]
+	if len(deps) == 0 {
+		return 0
+	}
+	// A shard holds about 1/instanceShards of the records, give or take
+	// the hash: an eighth more leaves room for that.
+	return deps[len(deps)-1].recs.published() * 9 / 8
 }
 
 // shardedBatch is the records of one group in a PutInstances batch, by
@@ -250,9 +265,10 @@ func (b *shardedBatch) forShards(do func(lo, hi int)) {
 
 // check reports the first duplicate key of the batch, if any, and sets
 // the new version of each record in packed: one more than the stored
-// record's, or 1. g is the group's stored records (nil: none). It changes
-// nothing stored.
-func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed []memInstance) error {
+// record's, or 1. g is the group's stored records (nil: none); a shard
+// without records gets a new map made for at least perShard of them. It
+// changes nothing stored.
+func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed []memInstance, perShard int) error {
 	var (
 		mu  sync.Mutex
 		dup = int32(len(records)) // the first record whose key came before
@@ -273,7 +289,7 @@ func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed [
 			// batch's keys. Either way a duplicate shows as a map that
 			// did not grow.
 			if len(cur) == 0 {
-				fresh := make(map[string]memInstance, len(idx))
+				fresh := make(map[string]memInstance, max(len(idx), perShard))
 				for k, i := range idx {
 					packed[i].version = 1
 					if fresh[records[i].TargetID] = packed[i]; len(fresh) != k+1 {
