@@ -249,32 +249,22 @@ func (e *Executor) load(ctx context.Context, d *Deployment) (*runner, error) {
 // with equal tags share one map, which spares the collector a map per
 // target. expected is how many there should be (the deployment's
 // overview). A store that implements TargetLoader loads them at once; any
-// other page by page, asked for all of them in its first page: a store
-// that returns them in one page spares copying them. Records may share
-// their maps and lists (see TargetLoader): the runner never changes a
-// target's tags, and changes a list it loaded only on a copy (runRecord).
+// other page by page (AllTargets). Records may share their maps and lists
+// (see TargetLoader): the runner never changes a target's tags, and
+// changes a list it loaded only on a copy (runRecord).
 func loadTargets(ctx context.Context, s Store, id string, expected int) ([]DeploymentTarget, error) {
-	var ts []DeploymentTarget
+	ts := make([]DeploymentTarget, 0, expected)
 	if l, ok := s.(TargetLoader); ok {
 		var err error
-		if ts, err = l.LoadTargets(ctx, id, make([]DeploymentTarget, 0, expected)); err != nil {
+		if ts, err = l.LoadTargets(ctx, id, ts); err != nil {
 			return nil, err
 		}
 	} else {
-		limit := expected
-		for page, err := range targetPagesOf(ctx, s, id, func() int { return limit }) {
+		for page, err := range targetPages(ctx, s, id) {
 			if err != nil {
 				return nil, err
 			}
-			switch {
-			case ts == nil && len(page) >= expected:
-				ts = page // the first page, and likely the whole fleet
-			case ts == nil:
-				ts = append(make([]DeploymentTarget, 0, expected), page...)
-			default:
-				ts = append(ts, page...)
-			}
-			limit = max(expected-len(ts), 0)
+			ts = append(ts, page...)
 		}
 	}
 	forChunks(len(ts), func(lo, hi int) {

@@ -18,10 +18,8 @@ import (
 )
 
 // memPageSize is the page size of MemoryStore.ListTargets when the caller
-// lets the store choose: large enough for its records to be decoded on
-// several cores at once (forChunks), so that reading a large fleet page by
-// page (AllTargets) keeps them busy.
-const memPageSize = 2 * minChunk
+// lets the store choose.
+const memPageSize = 1000
 
 // MemoryStore is a Store that keeps everything in memory, for tests,
 // examples, simulations and single-process use. It is safe for concurrent
@@ -961,17 +959,20 @@ func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string,
 		t.LifecycleEvents = dc.list // as the last record's: not yet started, say
 		return
 	}
+	// The list is zeroed: only what is not zero is written, which for an
+	// event not yet run (as most are in a large deployment) is its name
+	// and status.
 	t.LifecycleEvents = dc.eventList(len(mt.events))
 	for i := range mt.events {
-		me := &mt.events[i]
-		t.LifecycleEvents[i] = LifecycleEventRecord{
-			Name:      target.LifecycleEvent(strs[me.name]),
-			Status:    target.LifecycleEventStatus(strs[me.status]),
-			StartTime: unpackTime(locs, me.startSec, me.startNsec, me.startLoc),
-			EndTime:   unpackTime(locs, me.endSec, me.endNsec, me.endLoc),
+		me, ev := &mt.events[i], &t.LifecycleEvents[i]
+		ev.Name = target.LifecycleEvent(strs[me.name])
+		ev.Status = target.LifecycleEventStatus(strs[me.status])
+		if *me != pendingEvent(me.name) {
+			ev.StartTime = unpackTime(locs, me.startSec, me.startNsec, me.startLoc)
+			ev.EndTime = unpackTime(locs, me.endSec, me.endNsec, me.endLoc)
 		}
 		if mt.diags != nil {
-			t.LifecycleEvents[i].Diagnostics = clonePtr((*mt.diags)[i])
+			ev.Diagnostics = clonePtr((*mt.diags)[i])
 		}
 	}
 	if share && mt.diags == nil {

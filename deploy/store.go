@@ -161,15 +161,10 @@ func AllTargets(ctx context.Context, s TargetStore, deploymentID string) iter.Se
 // targetPages is AllTargets a page at a time: it yields each page
 // ListTargets returns, and stops after the first error.
 func targetPages(ctx context.Context, s TargetStore, deploymentID string) iter.Seq2[[]DeploymentTarget, error] {
-	return targetPagesOf(ctx, s, deploymentID, func() int { return 0 })
-}
-
-// targetPagesOf is targetPages asking for limit() records in each page.
-func targetPagesOf(ctx context.Context, s TargetStore, deploymentID string, limit func() int) iter.Seq2[[]DeploymentTarget, error] {
 	return func(yield func([]DeploymentTarget, error) bool) {
 		token := ""
 		for {
-			page, next, err := s.ListTargets(ctx, deploymentID, token, limit())
+			page, next, err := s.ListTargets(ctx, deploymentID, token, 0)
 			if err != nil {
 				yield(nil, err)
 				return
