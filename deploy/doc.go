@@ -283,6 +283,29 @@
 // Wrap a Store with deploytest.FaultStore to inject write failures and
 // crashes into the code that uses it.
 //
+// # Optional store interfaces
+//
+// The Executor needs nothing of a store but [Store]. A store may also
+// implement optional interfaces that give it a faster way to do what it
+// otherwise does through the Store methods; the Executor finds them by type
+// assertion, on the store it writes through — for a run, the view
+// [LeaseStore.Fenced] returns, which must implement whatever the store
+// implements, fenced the same way:
+//
+//   - [TargetLoader]: all of a deployment's targets at once, rather than
+//     page by page (ListTargets), when a run loads them.
+//   - [TargetUpdaterAt]: UpdateTarget with the record's position in
+//     ListTargets order, a hint that spares looking the target up.
+//   - [InstanceBatchGetter]: the instance records of the deployment's
+//     targets only, rather than all of the group's (GetInstances).
+//
+// Their methods' results, errors and fencing are those of the Store methods
+// they stand for, and deploytest.TestStore checks that for every store
+// that implements them. [MemoryStore] implements all three. A type that
+// embeds a store inherits its optional methods: one that changes a Store
+// method (counting or failing writes) must change the optional counterpart
+// too, or hide it, or the Executor bypasses the change.
+//
 // # Several executors: leases
 //
 // Several executors, in one process or in many, may share one Store, and

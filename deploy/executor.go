@@ -317,22 +317,35 @@ func (e *Executor) pokeStop(id string, abort bool) {
 	}
 }
 
-// instancesOf returns the instance records of n targets of group, target
-// k having ID id(k), in that order; a target without a record has the zero
-// record there (TargetID empty). The records may share their Revision with
-// the store and with each other: read them, never change what they point
-// to. A MemoryStore is read in place, concurrently (id must allow that);
-// other stores through GetInstances.
-func (e *Executor) instancesOf(ctx context.Context, groupID string, n int, id func(k int) string) ([]InstanceRecord, error) {
-	recs := make([]InstanceRecord, n)
-	if ms, ok := e.store.(*MemoryStore); ok {
-		if err := ctxErr(ctx, "deployment group", groupID); err != nil {
+// instancesOf returns the instance records in s of n targets of group,
+// target k having ID id(k), in that order; a target without a record has
+// the zero record there (TargetID empty). The records may share their
+// Revision with each other: read them, never change what they point to.
+// A store that implements InstanceBatchGetter is asked for these records
+// only; any other for all of the group's (GetInstances).
+func instancesOf(ctx context.Context, s InstanceStore, groupID string, n int, id func(k int) string) ([]InstanceRecord, error) {
+	if b, ok := s.(InstanceBatchGetter); ok {
+		ids := make([]string, n)
+		for k := range ids {
+			ids[k] = id(k)
+		}
+		recs, err := b.GetInstancesByID(ctx, groupID, ids)
+		if err != nil {
 			return nil, err
 		}
-		ms.instanceRecords(groupID, id, recs)
+		if len(recs) != n {
+			return nil, fmt.Errorf("deploy: deployment group %s: GetInstancesByID returned %d records for %d target IDs; it must return one per ID", groupID, len(recs), n)
+		}
+		for k := range recs {
+			if recs[k].TargetID != "" && (recs[k].TargetID != ids[k] || recs[k].GroupID != groupID) {
+				return nil, fmt.Errorf("deploy: deployment group %s: GetInstancesByID returned the record of %s/%s for target %s; element i must be the record of targetIDs[i]",
+					groupID, recs[k].GroupID, recs[k].TargetID, ids[k])
+			}
+		}
 		return recs, nil
 	}
-	all, err := e.store.GetInstances(ctx, groupID)
+	recs := make([]InstanceRecord, n)
+	all, err := s.GetInstances(ctx, groupID)
 	if err != nil {
 		return nil, err
 	}

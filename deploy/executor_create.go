@@ -322,7 +322,7 @@ func (e *Executor) resolveTargets(ctx context.Context, group *Group, d *Deployme
 // the group's instance records (spec §2.1). With
 // d.UpdateOutdatedInstancesOnly, targets that run d.Revision are left out.
 func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Target, d *Deployment, label target.TargetLabel) ([]DeploymentTarget, error) {
-	records, err := e.instancesOf(ctx, group.ID, len(ts), func(i int) string { return ts[i].ID })
+	records, err := instancesOf(ctx, e.store, group.ID, len(ts), func(i int) string { return ts[i].ID })
 	if err != nil {
 		return nil, fmt.Errorf("deploy: CreateDeployment: reading the instance records of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
 	}

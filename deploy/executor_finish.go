@@ -7,6 +7,8 @@ import (
 	"slices"
 	"sync"
 
+	"golang.org/x/sync/errgroup"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
@@ -16,8 +18,12 @@ import (
 // instanceBatch is the most instance records written in one PutInstances
 // call when a deployment finishes. Each batch is all or none; applying the
 // health rules again after a crash gives the same records, so batches are
-// safe to repeat.
-const instanceBatch = 1000
+// safe to repeat, and safe to write in any order: instanceWriters of them
+// are written at once.
+const (
+	instanceBatch   = 1000
+	instanceWriters = 4
+)
 
 // finish ends the deployment with the planner's final decision. It first
 // stores the decision (Progress.Ending) with what must follow it — the
@@ -236,7 +242,7 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	if n == 0 {
 		return nil
 	}
-	records, err := r.e.instancesOf(ctx, r.d.GroupID, n, func(k int) string { return serving(k).TargetID })
+	records, err := instancesOf(ctx, r.store, r.d.GroupID, n, func(k int) string { return serving(k).TargetID })
 	if err != nil {
 		return r.storeErr("reading the group's instance records", err)
 	}
@@ -268,16 +274,25 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	if ferr != nil {
 		return r.storeErr("updating the health of target "+serving(failed).TargetID, ferr)
 	}
-	size := instanceBatch
-	if r.mem != nil {
-		size = len(records) // one batch: its maps are made once, right-sized, on every core
-	}
-	for batch := range slices.Chunk(records, size) {
-		if err := r.store.PutInstances(ctx, batch); err != nil {
-			return r.storeErr(fmt.Sprintf("saving %d instance records", len(batch)), err)
+	if len(records) <= instanceBatch {
+		if err := r.store.PutInstances(ctx, records); err != nil {
+			return r.storeErr(fmt.Sprintf("saving %d instance records", len(records)), err)
 		}
+		return nil
 	}
-	return nil
+	// The first error is returned; the batches written meanwhile stay
+	// written, as those before a failed one always did.
+	var g errgroup.Group
+	g.SetLimit(instanceWriters)
+	for batch := range slices.Chunk(records, instanceBatch) {
+		g.Go(func() error {
+			if err := r.store.PutInstances(ctx, batch); err != nil {
+				return r.storeErr(fmt.Sprintf("saving %d instance records", len(batch)), err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // updateGroup records the deployment on its group: the new target revision

@@ -9,12 +9,13 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
 
-// The executor reads a MemoryStore's instance records in place and any
-// other store's through GetInstances: over deployments after the first,
-// with every mix of earlier health (spec §2.1) and of outcomes, both ways
-// give every target the same initial health and the same record after
-// (spec §2.5).
-func TestInstanceRecordsReadInPlaceOrThroughTheStore(t *testing.T) {
+// The executor reads the instance records of a store that implements
+// deploy.InstanceBatchGetter (a MemoryStore) by target ID, and any other
+// store's through GetInstances: over deployments after the first, with
+// every mix of earlier health (spec §2.1) and of outcomes, both ways give
+// every target the same initial health and the same record after (spec
+// §2.5).
+func TestInstanceRecordsReadByIDOrThroughGetInstances(t *testing.T) {
 	type result struct {
 		initial map[string]string // target → initial instance/revision health, per deployment
 		after   map[string]string // target → instance record after the last deployment
@@ -23,8 +24,7 @@ func TestInstanceRecordsReadInPlaceOrThroughTheStore(t *testing.T) {
 		e := newEnv(t, 40, "CodeDeployDefault.AllAtOnce", nil)
 		e.seed(map[string]string{"i-001": "Unhealthy", "i-002": "Healthy/Old", "i-003": "Healthy/Unknown", "i-004": "Unhealthy"})
 		if wrap {
-			// A pass-through: the executor sees a store that is not a
-			// MemoryStore.
+			// A pass-through that implements no optional interface.
 			e.exec = e.newExecutor(deploytest.NewFaultStore(e.mem, deploytest.FaultOptions{}))
 		}
 		res := result{initial: map[string]string{}, after: map[string]string{}}
@@ -52,22 +52,22 @@ func TestInstanceRecordsReadInPlaceOrThroughTheStore(t *testing.T) {
 		}
 		return res
 	}
-	inPlace, through := run(t, false), run(t, true)
-	if len(inPlace.initial) != 120 || len(inPlace.after) != 40 {
-		t.Fatalf("%d initial healths, %d records; want 120 and 40", len(inPlace.initial), len(inPlace.after))
+	byID, through := run(t, false), run(t, true)
+	if len(byID.initial) != 120 || len(byID.after) != 40 {
+		t.Fatalf("%d initial healths, %d records; want 120 and 40", len(byID.initial), len(byID.after))
 	}
-	for k, v := range inPlace.initial {
+	for k, v := range byID.initial {
 		if through.initial[k] != v {
-			t.Errorf("initial health of %s: %s in place, %s through GetInstances", k, v, through.initial[k])
+			t.Errorf("initial health of %s: %s by ID, %s through GetInstances", k, v, through.initial[k])
 		}
 	}
-	for k, v := range inPlace.after {
+	for k, v := range byID.after {
 		if through.after[k] != v {
-			t.Errorf("record of %s: %s in place, %s through GetInstances", k, v, through.after[k])
+			t.Errorf("record of %s: %s by ID, %s through GetInstances", k, v, through.after[k])
 		}
 	}
-	if inPlace.initial["v1/i-001"] != "Unhealthy/Current" || inPlace.initial["v1/i-002"] != "Healthy/Old" || inPlace.initial["v1/i-003"] != "Healthy/Unknown" {
+	if byID.initial["v1/i-001"] != "Unhealthy/Current" || byID.initial["v1/i-002"] != "Healthy/Old" || byID.initial["v1/i-003"] != "Healthy/Unknown" {
 		t.Errorf("initial health in v1: %s, %s, %s; want the seeded records' (v0 is the group's revision)",
-			inPlace.initial["v1/i-001"], inPlace.initial["v1/i-002"], inPlace.initial["v1/i-003"])
+			byID.initial["v1/i-001"], byID.initial["v1/i-002"], byID.initial["v1/i-003"])
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"reflect"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -164,8 +165,6 @@ type runner struct {
 	leaseExp atomic.Int64
 
 	targets []DeploymentTarget // planner index → record (Server)
-	mem     *MemoryStore       // the store, when it is a MemoryStore
-	memDep  *memDeployment     // the deployment's records in mem
 	svc     *DeploymentTarget  // the function or service (Lambda, ECS)
 	svcData *serviceData       // what Lambda and ECS steps need
 	seqs    sequences
@@ -260,35 +259,9 @@ func (e *Executor) load(ctx context.Context, d *Deployment, l Lease) (*runner, e
 		r.triggers = triggerIndex(g)
 	}
 	o := d.Overview
-	r.targets = make([]DeploymentTarget, 0, max(o.Pending+o.InProgress+o.Succeeded+o.Failed+o.Skipped+o.Ready, 0))
-	if ms, ok := e.store.(*MemoryStore); ok {
-		// A MemoryStore never drops a deployment, so the runner may keep
-		// its records at hand and skip the store's lookup on every write.
-		r.mem, r.memDep = ms, ms.deployment(d.ID)
-	}
-	if r.memDep != nil {
-		if r.targets, err = r.mem.runnerTargets(ctx, r.memDep, r.targets); err != nil {
-			return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
-		}
-	} else {
-		for t, err := range AllTargets(ctx, e.store, d.ID) {
-			if err != nil {
-				return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
-			}
-			if n := len(r.targets); n > 0 && len(t.Target.Tags) > 0 {
-				// Targets of one fleet often carry the same tags: the
-				// records share one map (the runner never changes a
-				// target's tags), which spares the collector a map per
-				// target.
-				if prev := r.targets[n-1].Target.Tags; maps.Equal(prev, t.Target.Tags) {
-					t.Target.Tags = prev
-				}
-			}
-			if notStarted(t.LifecycleEvents) {
-				t.LifecycleEvents = nil // the runner's form of it
-			}
-			r.targets = append(r.targets, t)
-		}
+	expected := int(max(o.Pending+o.InProgress+o.Succeeded+o.Failed+o.Skipped+o.Ready, 0))
+	if r.targets, err = loadTargets(ctx, r.store, d.ID, expected); err != nil {
+		return nil, &DeploymentError{DeploymentID: d.ID, Op: "reading its targets", Err: err}
 	}
 	r.status = d.Status
 	r.saved = d.Progress.Plan
@@ -306,10 +279,56 @@ func (e *Executor) load(ctx context.Context, d *Deployment, l Lease) (*runner, e
 		return nil, &DeploymentError{DeploymentID: d.ID, Op: "choosing its lifecycle events", Err: err}
 	}
 	r.seqs = seqs
-	if r.mem != nil {
-		r.seqs.internNames(r.mem)
-	}
 	return r, nil
+}
+
+// loadTargets returns the deployment's targets in the store's order, in
+// the runner's form: a target's list of events none of which has started
+// is nil (the runner makes it when it starts the target), and neighbours
+// with equal tags share one map, which spares the collector a map per
+// target. expected is how many there should be (the deployment's
+// overview). A store that implements TargetLoader loads them at once; any
+// other page by page (AllTargets). Records may share their maps and lists
+// (see TargetLoader): the runner never changes a target's tags, and
+// changes a list it loaded only on a copy (runRecord).
+func loadTargets(ctx context.Context, s Store, id string, expected int) ([]DeploymentTarget, error) {
+	ts := make([]DeploymentTarget, 0, expected)
+	if l, ok := s.(TargetLoader); ok {
+		var err error
+		if ts, err = l.LoadTargets(ctx, id, ts); err != nil {
+			return nil, err
+		}
+	} else {
+		for page, err := range targetPages(ctx, s, id) {
+			if err != nil {
+				return nil, err
+			}
+			ts = append(ts, page...)
+		}
+	}
+	forChunks(len(ts), func(lo, hi int) {
+		var last []LifecycleEventRecord // the last list found not started
+		for i := lo; i < hi; i++ {
+			t := &ts[i]
+			switch evs := t.LifecycleEvents; {
+			case len(evs) > 0 && len(last) == len(evs) && &last[0] == &evs[0]:
+				t.LifecycleEvents = nil // a list the records share
+			case notStarted(evs):
+				last, t.LifecycleEvents = evs, nil
+			}
+			if i > lo && len(t.Target.Tags) > 0 {
+				if prev := ts[i-1].Target.Tags; !sameMap(prev, t.Target.Tags) && maps.Equal(prev, t.Target.Tags) {
+					t.Target.Tags = prev
+				}
+			}
+		}
+	})
+	return ts, nil
+}
+
+// sameMap reports whether a and b are the same map (not only equal ones).
+func sameMap(a, b map[string]string) bool {
+	return reflect.ValueOf(a).UnsafePointer() == reflect.ValueOf(b).UnsafePointer()
 }
 
 // planInput returns the planner's input for the stored state.

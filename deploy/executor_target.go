@@ -30,10 +30,6 @@ type sequences struct {
 type sequence struct {
 	events []target.LifecycleEvent
 	roles  []target.Role
-	// memNames are the events' IDs in the runner's MemoryStore, if any
-	// (MemoryStore.internEvents): a record whose event list the runner
-	// made from events is written without looking its names up.
-	memNames []uint16
 }
 
 // newSequence returns the sequence of events.
@@ -76,15 +72,6 @@ func newSequences(d *Deployment) (sequences, error) {
 		events(target.KindBlueGreenOriginal, &s.blue)
 	}
 	return s, err
-}
-
-// internNames sets every sequence's memNames from mem.
-func (s *sequences) internNames(mem *MemoryStore) {
-	for _, seq := range []*sequence{&s.inPlace, &s.green, &s.blue, &s.rbBlue, &s.rbGreen} {
-		if len(seq.events) > 0 {
-			seq.memNames = mem.internEvents(seq.events)
-		}
-	}
 }
 
 // of returns the whole sequence of a target labelled label (empty in
@@ -262,14 +249,15 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		// record holds are not run again.
 		from = resumeFrom(t.LifecycleEvents, lo, hi)
 	}
-	var names []uint16 // the list's names' IDs, when they are seq's (saveTarget)
-	if from == 0 || len(t.LifecycleEvents) != len(all) {
-		t.LifecycleEvents, names = w.pendingEvents(seq), seq.memNames
-	} else {
-		for k := from; k < len(t.LifecycleEvents); k++ {
-			t.LifecycleEvents[k] = LifecycleEventRecord{Name: all[k], Status: target.EventPending}
-		}
+	// The worker's list, every event Pending; a phase that continues the
+	// record's list, or a resumed one, keeps the events before from. (A
+	// list the record was loaded with may be shared with other records,
+	// see loadTargets: it is never changed in place.)
+	evs := w.pendingEvents(seq)
+	if from > 0 && len(t.LifecycleEvents) == len(all) {
+		copy(evs[:from], t.LifecycleEvents[:from])
 	}
+	t.LifecycleEvents = evs
 	if stopped {
 		return r.interruptTarget(i, w, from, hi, now)
 	}
@@ -277,7 +265,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 	t.LifecycleEvents[from].Status = target.EventInProgress
 	t.LifecycleEvents[from].StartTime = now
 	t.LastUpdated = now
-	if err := r.saveTarget(i, t, names); err != nil {
+	if err := r.saveTarget(i, t); err != nil {
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.targetChanged(t, now)
@@ -329,7 +317,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		}
 		if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
 			t.LastUpdated = now // the record changed at every event; it is stored now
-			if err := r.saveTarget(i, t, names); err != nil {
+			if err := r.saveTarget(i, t); err != nil {
 				return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 			}
 			written = now
@@ -355,19 +343,19 @@ func (r *runner) interruptTarget(i int32, w *workerState, lo, hi int, now time.T
 			Message: "the deployment was stopped while this target was in progress and the executor was restarted; its events were not run again"}}
 	t.Status = target.TargetFailed
 	t.LastUpdated = now
-	if err := r.saveTarget(i, t, nil); err != nil {
+	if err := r.saveTarget(i, t); err != nil {
 		return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, lo, now)
 	return r.targetDone(i, w, "", false, now)
 }
 
-// saveTarget writes t, the record of target i, whose target snapshot is
-// the one it was read with (the runner never changes it). names, when not
-// nil, are the MemoryStore IDs of t's event names (sequence.memNames).
-func (r *runner) saveTarget(i int32, t *DeploymentTarget, names []uint16) error {
-	if r.mem != nil {
-		return r.mem.updateTarget(r.runCtx, r.memDep, t, int(i), true, names)
+// saveTarget writes t, the record of target i: at position i of the
+// deployment's targets in the store's order (loadTargets), which a store
+// that implements TargetUpdaterAt may use to find it.
+func (r *runner) saveTarget(i int32, t *DeploymentTarget) error {
+	if s, ok := r.store.(TargetUpdaterAt); ok {
+		return s.UpdateTargetAt(r.runCtx, int(i), t)
 	}
 	return r.store.UpdateTarget(r.runCtx, t)
 }

@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"maps"
 	"math/bits"
 	"sync"
 	"sync/atomic"
@@ -124,4 +125,86 @@ func (r *targetRecords) newEvents(i, n int) []memEvent {
 		}
 		shard.CompareAndSwap(sl, &eventSlab{evs: make([]memEvent, eventSlabSize)})
 	}
+}
+
+// targetIndex maps the target IDs of one memDeployment to their records'
+// positions, so that a write finds its record without a lock shared by
+// every writer: most lookups read frozen, a map never changed once
+// published. Targets put since the last merge are in recent, under
+// memDeployment.mu; once recent holds a quarter as many as frozen, the
+// two are merged into a new frozen map (so each target is copied O(1)
+// times, amortized). A deployment's first PutTargets becomes frozen as
+// it is, without a copy.
+type targetIndex struct {
+	frozen atomic.Pointer[map[string]int]
+	recent map[string]int // under memDeployment.mu
+}
+
+// lookup returns the position of target id, taking mu (memDeployment.mu)
+// only when id is not in the frozen map.
+func (x *targetIndex) lookup(mu *sync.Mutex, id string) (int, bool) {
+	if i, ok := x.frozenAt(id); ok {
+		return i, true
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	return x.at(id) // frozen again: recent may have been merged meanwhile
+}
+
+// frozenAt returns the position of target id in the frozen map.
+func (x *targetIndex) frozenAt(id string) (int, bool) {
+	if f := x.frozen.Load(); f != nil {
+		i, ok := (*f)[id]
+		return i, ok
+	}
+	return 0, false
+}
+
+// at returns the position of target id. memDeployment.mu is held.
+func (x *targetIndex) at(id string) (int, bool) {
+	if i, ok := x.frozenAt(id); ok {
+		return i, true
+	}
+	i, ok := x.recent[id]
+	return i, ok
+}
+
+// has reports whether target id is indexed. memDeployment.mu is held.
+func (x *targetIndex) has(id string) bool {
+	_, ok := x.at(id)
+	return ok
+}
+
+// add indexes target id at position i; sizeHint is how many targets the
+// caller is adding. memDeployment.mu is held.
+func (x *targetIndex) add(id string, i, sizeHint int) {
+	if x.recent == nil {
+		x.recent = make(map[string]int, sizeHint)
+	}
+	x.recent[id] = i
+}
+
+// drop removes target id, added since the last settle. memDeployment.mu
+// is held.
+func (x *targetIndex) drop(id string) { delete(x.recent, id) }
+
+// settle merges recent into a new frozen map when it has grown enough
+// (see targetIndex). It must be called with memDeployment.mu held, after
+// the records recent points to are published.
+func (x *targetIndex) settle() {
+	var frozen map[string]int
+	if f := x.frozen.Load(); f != nil {
+		frozen = *f
+	}
+	if len(x.recent) == 0 || 4*len(x.recent) < len(frozen) {
+		return
+	}
+	merged := x.recent
+	if len(frozen) > 0 {
+		merged = make(map[string]int, len(frozen)+len(x.recent))
+		maps.Copy(merged, frozen)
+		maps.Copy(merged, x.recent)
+	}
+	x.frozen.Store(&merged)
+	x.recent = nil
 }

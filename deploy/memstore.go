@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"hash/maphash"
 	"maps"
-	"reflect"
 	"slices"
 	"strings"
 	"sync"
@@ -26,19 +25,23 @@ const memPageSize = 1000
 // examples, simulations and single-process use. It is safe for concurrent
 // use; its zero value is not usable (call NewMemoryStore).
 //
-// Costs: UpdateTarget and GetTarget are O(1) plus the size of the record;
-// the one-active-deployment check is O(1); ListTargets is O(page);
-// GetInstances sorts the group's records. Per-target state is kept in a
-// compact form — enum strings interned, times as seconds, nanoseconds and
-// location, revisions shared — so that a deployment of a million targets
-// with a dozen finished lifecycle events each fits in well under a
-// kilobyte per target. Times come back with their location but without a
-// monotonic clock reading.
+// It implements the optional store interfaces TargetLoader,
+// TargetUpdaterAt and InstanceBatchGetter, and so do its fenced views.
+//
+// Costs: UpdateTarget and GetTarget are O(1) plus the size of the record,
+// and take no lock shared by all of a deployment's targets; the
+// one-active-deployment check is O(1); ListTargets is O(page), a large
+// page decoded on several cores; GetInstances sorts the group's records.
+// Per-target state is kept in a compact form — enum strings interned,
+// times as seconds, nanoseconds and location, revisions shared — so that
+// a deployment of a million targets with a dozen finished lifecycle
+// events each fits in well under a kilobyte per target. Times come back
+// with their location but without a monotonic clock reading.
 type MemoryStore struct {
 	mu        sync.RWMutex
 	apps      map[string]Application
 	groups    map[string]map[string]Group // application → group name → group
-	groupIDs  map[string]bool
+	groupIDs  map[string]groupKey         // group ID → its key
 	deps      map[string]*memDeployment
 	groupDeps map[groupKey][]*memDeployment // creation order
 	active    map[groupKey]string           // group → its active deployment
@@ -47,6 +50,14 @@ type MemoryStore struct {
 	seq       uint64
 	revs      map[locKey]*revision.Location
 	tab       *internTable // has its own lock
+
+	// byID holds what deps holds, for lookups without mu: every target
+	// write looks its deployment up, and a read lock taken by every
+	// writer would bounce its cache line between cores.
+	byID sync.Map // deployment ID → *memDeployment
+	// lastWritten is the deployment whose target was written last, to
+	// look up first: target writes come in runs to one deployment.
+	lastWritten atomic.Pointer[memDeployment]
 }
 
 var _ Store = (*MemoryStore)(nil)
@@ -74,24 +85,23 @@ type memDeployment struct {
 	leaseMu sync.RWMutex
 	lease   Lease
 
-	mu    sync.Mutex     // appends to recs, and index
-	index map[string]int // target ID → position in recs, under mu
+	mu    sync.Mutex  // appends to recs and index
+	index targetIndex // target ID → position in recs
 	recs  targetRecords
 	// names are the event names packTarget packed last, its hints;
 	// never changed once stored.
-	names atomic.Pointer[[]uint16]
+	names atomic.Pointer[eventNames]
 }
 
 // memTarget is a DeploymentTarget without its deployment ID, enum strings
 // interned and times packed.
 type memTarget struct {
-	tgt target.Target
+	tgt memSnapshot
 	memState
 }
 
 // memState is what changes of a stored target as its deployment runs:
-// all of memTarget but the target snapshot, which an update that keeps
-// the snapshot (UpdateTarget's keepTarget) leaves unwritten.
+// all of memTarget but the target snapshot.
 type memState struct {
 	events []memEvent
 	// diags are the events' diagnostics, by event index; nil when no
@@ -124,7 +134,7 @@ func NewMemoryStore() *MemoryStore {
 	return &MemoryStore{
 		apps:      map[string]Application{},
 		groups:    map[string]map[string]Group{},
-		groupIDs:  map[string]bool{},
+		groupIDs:  map[string]groupKey{},
 		deps:      map[string]*memDeployment{},
 		groupDeps: map[groupKey][]*memDeployment{},
 		active:    map[groupKey]string{},
@@ -220,10 +230,10 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) error {
 		return recErr("deployment group", key, ErrAlreadyExists)
 	}
 	if c.ID == "" {
-		for c.ID == "" || s.groupIDs[c.ID] {
+		for c.ID == "" || s.hasGroupID(c.ID) {
 			c.ID = NewGroupID()
 		}
-	} else if s.groupIDs[c.ID] {
+	} else if s.hasGroupID(c.ID) {
 		return recErr("deployment group", key, fmt.Errorf("ID %s: %w", c.ID, ErrAlreadyExists))
 	}
 	c.Version = 1
@@ -231,9 +241,15 @@ func (s *MemoryStore) CreateGroup(ctx context.Context, g *Group) error {
 		s.groups[g.ApplicationName] = map[string]Group{}
 	}
 	s.groups[g.ApplicationName][g.Name] = c
-	s.groupIDs[c.ID] = true
+	s.groupIDs[c.ID] = groupKey{g.ApplicationName, g.Name}
 	g.ID, g.Version = c.ID, 1
 	return nil
+}
+
+// hasGroupID reports whether a group has ID id. s.mu is held.
+func (s *MemoryStore) hasGroupID(id string) bool {
+	_, ok := s.groupIDs[id]
+	return ok
 }
 
 // GetGroup implements GroupStore.
@@ -329,8 +345,9 @@ func (s *MemoryStore) CreateDeployment(ctx context.Context, d *Deployment) error
 	}
 	c.Version = 1
 	s.seq++
-	md := &memDeployment{d: c, id: c.ID, seq: s.seq, index: map[string]int{}}
+	md := &memDeployment{d: c, id: c.ID, seq: s.seq}
 	s.deps[c.ID] = md
+	s.byID.Store(c.ID, md)
 	s.groupDeps[gk] = append(s.groupDeps[gk], md)
 	d.ID, d.Version = c.ID, 1
 	return nil
@@ -431,10 +448,9 @@ func targetKey(deploymentID, targetID string) string { return deploymentID + "/"
 // deployment returns the deployment id, or nil. Its target records are
 // then read and written under its own lock.
 func (s *MemoryStore) deployment(id string) *memDeployment {
-	s.mu.RLock()
-	md := s.deps[id]
-	s.mu.RUnlock()
-	return md
+	md, _ := s.byID.Load(id)
+	p, _ := md.(*memDeployment)
+	return p
 }
 
 // PutTargets implements TargetStore.
@@ -468,17 +484,14 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 	undo := func(err error) error {
 		for k := range added {
 			rec := md.recs.at(n + k)
-			delete(md.index, rec.tgt.ID)
+			md.index.drop(rec.tgt.id)
 			rec.memTarget = memTarget{} // drop references held by the abandoned tail
 		}
 		return err
 	}
-	if n == 0 && len(md.index) == 0 {
-		md.index = make(map[string]int, len(targets))
-	}
 	// Targets of one fleet often carry the same tags: records share one
-	// stored (never mutated) map rather than a copy each. like is the
-	// record before the one being added.
+	// stored (never changed) list of them rather than a copy each. like
+	// is the record before the one being added.
 	var like *memTarget
 	if n > 0 {
 		prev := md.recs.at(n - 1)
@@ -489,23 +502,24 @@ func (s *MemoryStore) PutTargets(ctx context.Context, deploymentID string, targe
 	var buf packBuf
 	for i := range targets {
 		t := &targets[i]
-		if _, dup := md.index[t.TargetID]; dup {
+		if md.index.has(t.TargetID) {
 			return undo(recErr("target", targetKey(deploymentID, t.TargetID), ErrAlreadyExists))
 		}
 		var mt memTarget
 		evs := buf.events(len(t.LifecycleEvents))
-		if err := s.packTarget(md, t, &mt, evs, nil); err != nil {
+		if err := s.packTarget(md, t, &mt, evs); err != nil {
 			return undo(err)
 		}
 		s.storeTarget(md, n+added, t, &mt, evs, nil, like)
 		mt.version = 1
 		rec := md.recs.at(n + added)
 		rec.memTarget = mt
-		md.index[mt.tgt.ID] = n + added
+		md.index.add(mt.tgt.id, n+added, len(targets))
 		added++
 		like = &rec.memTarget
 	}
 	md.recs.publish(n + added)
+	md.index.settle()
 	for i := range targets {
 		targets[i].DeploymentID = md.id
 		targets[i].Version = 1
@@ -522,9 +536,7 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 	if md == nil {
 		return nil, recErr("deployment", deploymentID, ErrNotFound)
 	}
-	md.mu.Lock()
-	i, ok := md.index[targetID]
-	md.mu.Unlock()
+	i, ok := md.index.lookup(&md.mu, targetID)
 	if !ok {
 		return nil, recErr("target", targetKey(deploymentID, targetID), ErrNotFound)
 	}
@@ -535,18 +547,22 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 
 // UpdateTarget implements TargetStore.
 func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) error {
-	return s.updateTarget(ctx, nil, t, -1, false, nil)
+	return s.updateTarget(ctx, nil, t, -1)
 }
+
+// UpdateTargetAt implements TargetUpdaterAt: when index is right, the
+// record is found without looking its ID up.
+func (s *MemoryStore) UpdateTargetAt(ctx context.Context, index int, t *DeploymentTarget) error {
+	return s.updateTarget(ctx, nil, t, index)
+}
+
+var _ TargetUpdaterAt = (*MemoryStore)(nil)
 
 // updateTarget is UpdateTarget given the deployment (nil: found by
 // t.DeploymentID, which must then be its ID) and a guess of where the
-// record is stored (its position in the order of ListTargets, which is the
-// order of the executor's records), which spares a lookup when it is
-// right; -1 for none. keepTarget says that t.Target is the stored target
-// snapshot, unchanged (the executor never changes one): the stored one is
-// kept without comparing them. names are the interned IDs of t's event
-// names when the caller knows them, as for packTarget.
-func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int, keepTarget bool, names []uint16) error {
+// record is stored (its position in the order of ListTargets), which
+// spares a lookup when it is right; -1 for none.
+func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int) error {
 	// Keys are formatted only on error paths: an update allocates nothing
 	// but its packed events.
 	if err := ctx.Err(); err != nil {
@@ -556,14 +572,17 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 		return invalid("target", targetKey(t.DeploymentID, t.TargetID), "target.id %q differs from targetId", t.Target.ID)
 	}
 	if md == nil {
-		if md = s.deployment(t.DeploymentID); md == nil {
-			return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
+		if md = s.lastWritten.Load(); md == nil || md.id != t.DeploymentID {
+			if md = s.deployment(t.DeploymentID); md == nil {
+				return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
+			}
+			s.lastWritten.Store(md)
 		}
 	}
 	var mt memTarget
 	var buf packBuf
 	evs := buf.events(len(t.LifecycleEvents))
-	if err := s.packTarget(md, t, &mt, evs, names); err != nil {
+	if err := s.packTarget(md, t, &mt, evs); err != nil {
 		return err
 	}
 	rec := md.record(at, t.TargetID)
@@ -576,36 +595,26 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID),
 			fmt.Errorf("%w: stored version %d, update carries %d", ErrConflict, cur.version, t.Version))
 	}
-	like := cur
-	if keepTarget {
-		like = nil
-	}
-	s.storeTarget(md, at, t, &mt, evs, cur, like)
+	s.storeTarget(md, at, t, &mt, evs, cur, cur)
 	mt.version = cur.version + 1
-	if keepTarget {
-		cur.memState = mt.memState
-	} else {
-		*cur = mt
-	}
+	*cur = mt
 	t.Version = mt.version
 	return nil
 }
 
 // record returns the record of target id, locked, or nil when there is
 // none. at is a guess of its position (-1 for none): when it is right,
-// the deployment's lock is not taken.
+// the index is not read.
 func (md *memDeployment) record(at int, id string) *memRecord {
 	if at >= 0 && at < md.recs.published() {
 		rec := md.recs.at(at)
 		rec.mu.Lock()
-		if rec.tgt.ID == id {
+		if rec.tgt.id == id {
 			return rec
 		}
 		rec.mu.Unlock()
 	}
-	md.mu.Lock()
-	i, ok := md.index[id]
-	md.mu.Unlock()
+	i, ok := md.index.lookup(&md.mu, id)
 	if !ok {
 		return nil
 	}
@@ -614,7 +623,8 @@ func (md *memDeployment) record(at int, id string) *memRecord {
 	return rec
 }
 
-// ListTargets implements TargetStore.
+// ListTargets implements TargetStore. A large page is decoded by several
+// goroutines at once.
 func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken string, limit int) ([]DeploymentTarget, string, error) {
 	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
 		return nil, "", err
@@ -626,26 +636,21 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	if md == nil {
 		return nil, "", recErr("deployment", deploymentID, ErrNotFound)
 	}
-	md.mu.Lock()
 	start := 0
 	if pageToken != "" {
-		i, ok := md.index[pageToken]
+		i, ok := md.index.lookup(&md.mu, pageToken)
 		if !ok {
-			md.mu.Unlock()
 			return nil, "", invalid("deployment", deploymentID, "page token %q was not issued for this deployment", pageToken)
 		}
 		start = i + 1
 	}
-	md.mu.Unlock()
 	stored := md.recs.published()
 	end := min(start+limit, stored)
 	if start >= end {
 		return nil, "", nil
 	}
 	page := make([]DeploymentTarget, end-start)
-	for i := start; i < end; i++ {
-		s.decodeRecord(&page[i-start], md, i, nil)
-	}
+	s.decodeRecords(page, md, start, false)
 	next := ""
 	if end < stored {
 		next = page[len(page)-1].TargetID
@@ -653,78 +658,90 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	return page, next, nil
 }
 
-// runnerTargets appends the decoded target records of md to dst, in the
-// order of ListTargets, for the executor's runner: one slice for the
-// whole fleet rather than a page at a time, decoded as runnerDecode says.
-func (s *MemoryStore) runnerTargets(ctx context.Context, md *memDeployment, dst []DeploymentTarget) ([]DeploymentTarget, error) {
-	if err := ctxErr(ctx, "deployment", md.id); err != nil {
+// LoadTargets implements TargetLoader: the records are decoded by several
+// goroutines at once, straight into dst, and share what they can: a copy
+// of a tag map their stored snapshots share, the list of events of
+// targets not yet started.
+func (s *MemoryStore) LoadTargets(ctx context.Context, deploymentID string, dst []DeploymentTarget) ([]DeploymentTarget, error) {
+	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
 		return dst, err
+	}
+	md := s.deployment(deploymentID)
+	if md == nil {
+		return dst, recErr("deployment", deploymentID, ErrNotFound)
 	}
 	n := md.recs.published()
 	base := len(dst)
 	dst = slices.Grow(dst, n)[:base+n]
-	forChunks(n, func(lo, hi int) {
-		var rd runnerDecode // a chunk's records share its tag copies
-		for i := lo; i < hi; i++ {
-			s.decodeRecord(&dst[base+i], md, i, &rd)
-		}
-	})
+	s.decodeRecords(dst[base:], md, 0, true)
 	return dst, nil
 }
 
+var _ TargetLoader = (*MemoryStore)(nil)
+
+// decodeRecords decodes records from, from+1, … of md into out, whose
+// elements must be zero, by chunks on several goroutines when there are
+// many. With share, the records of a chunk share what they can (see
+// decoder).
+func (s *MemoryStore) decodeRecords(out []DeploymentTarget, md *memDeployment, from int, share bool) {
+	forChunks(len(out), func(lo, hi int) {
+		dc := decoder{share: share}
+		for i := lo; i < hi; i++ {
+			s.decodeRecord(&out[i], md, from+i, &dc)
+		}
+	})
+}
+
 // decodeRecord decodes record i of md into *t, which must be zero, under
-// the record's lock; rd as for decodeTargetInto.
-func (s *MemoryStore) decodeRecord(t *DeploymentTarget, md *memDeployment, i int, rd *runnerDecode) {
+// the record's lock; dc as for decodeTargetInto.
+func (s *MemoryStore) decodeRecord(t *DeploymentTarget, md *memDeployment, i int, dc *decoder) {
 	rec := md.recs.at(i)
 	rec.mu.Lock()
 	defer rec.mu.Unlock()
-	s.decodeTargetInto(t, md.id, &rec.memTarget, rd)
+	s.decodeTargetInto(t, md.id, &rec.memTarget, dc)
 }
 
-// runnerDecode is how records are decoded for the executor's runner.
-// Since the runner never changes a target's tags, records whose stored
-// targets share one tag map share one copy of it rather than a copy each
-// (the copy is still the runner's own, never the stored map). And a list
-// of events none of which has started (as CreateDeployment stores them)
-// is left nil, the runner's form of it (see notStarted): the runner makes
-// a target's list when it starts the target.
-type runnerDecode struct {
-	tags tagCopies
+// decoder decodes many records for one reader: their event lists are cut
+// from arrays made for many lists rather than made one by one (lists
+// never overlap). With share, records share what they can (TargetLoader):
+// records whose stored snapshots share one tag map share one copy of it,
+// and a record whose events are the last record's (as they are for
+// targets not yet started) shares its list. What they share is still the
+// reader's own, never the store's.
+type decoder struct {
+	events []LifecycleEventRecord // room for the next lists
+	share  bool
+	tags   tagCopies
+	// The last list decoded with share and without diagnostics, and its
+	// events as stored.
+	list   []LifecycleEventRecord
+	packed []memEvent
 }
 
-// tagCopies remembers the copy of the stored tag map decoded last.
-type tagCopies struct {
-	stored uintptr // the stored map's identity
-	copied map[string]string
-}
+// eventArena is how many event records a decoder makes room for at once:
+// the lists of about a hundred Server targets.
+const eventArena = 1024
 
-// of returns a copy of the stored map m, the same copy as last time when m
-// is the same stored map.
-func (c *tagCopies) of(m map[string]string) map[string]string {
-	if len(m) == 0 {
-		return nil
+// eventList returns a zeroed list of n events, cut from the decoder's
+// room when dc is not nil.
+func (dc *decoder) eventList(n int) []LifecycleEventRecord {
+	if dc == nil || n > eventArena/8 {
+		return make([]LifecycleEventRecord, n)
 	}
-	if p := reflect.ValueOf(m).Pointer(); p != c.stored {
-		c.stored, c.copied = p, maps.Clone(m)
+	if len(dc.events) < n {
+		dc.events = make([]LifecycleEventRecord, eventArena)
 	}
-	return c.copied
-}
-
-// sameTarget reports whether a and b are equal, comparing the cheap
-// fields first.
-func sameTarget(a, b *target.Target) bool {
-	return a.ID == b.ID && a.Zone == b.Zone && a.AutoScalingGroup == b.AutoScalingGroup &&
-		a.OnPremises == b.OnPremises && maps.Equal(a.Tags, b.Tags)
+	l := dc.events[:n:n]
+	dc.events = dc.events[n:]
+	return l
 }
 
 // packTarget packs t's fields but its target snapshot, its version and
 // its events' diagnostics into mt and evs (len(evs) ==
 // len(t.LifecycleEvents)), without md's lock, so that the lock is held
 // only to store the result (storeTarget, which copies the diagnostics).
-// names, when not nil, are the interned IDs of t's event names, which the
-// caller vouches for (see internEvents); nil: they are looked up. It
-// returns an error when the intern table is full.
-func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent, names []uint16) error {
+// It returns an error when the intern table is full.
+func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *memTarget, evs []memEvent) error {
 	// The location interned last is nearly always the one every time of
 	// a record has: Local, for the system clock's readings (or UTC).
 	locs := s.tab.locations()
@@ -734,28 +751,22 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 	mt.rev = p.str(string(t.InitialRevisionHealth), 0)
 	mt.status = p.str(string(t.Status), 0)
 	mt.updSec, mt.updNsec, mt.updLoc = p.when(t.LastUpdated)
-	// Without names given, the event names packed last are the hints:
-	// targets of a deployment run the same events.
-	known := names != nil && len(names) == len(evs)
-	if !known {
-		names = nil
-		if p := md.names.Load(); p != nil {
-			names = *p
-		}
+	// The event names packed last are the hints: targets of a deployment
+	// run the same events, usually named by the same strings, which
+	// compare equal at once.
+	var last eventNames
+	if h := md.names.Load(); h != nil {
+		last = *h
 	}
-	same := len(names) == len(evs)
+	same := len(last.names) == len(evs)
 	for i := range t.LifecycleEvents {
 		e := &t.LifecycleEvents[i]
 		me := &evs[i]
-		if known {
-			me.name = names[i]
+		if same && string(e.Name) == last.names[i] {
+			me.name = last.ids[i]
 		} else {
-			var hint uint16
-			if i < len(names) {
-				hint = names[i]
-			}
-			me.name = p.str(string(e.Name), hint)
-			same = same && me.name == hint
+			same = false
+			me.name = p.str(string(e.Name), 0)
 		}
 		if e.Status == target.EventPending && e.StartTime == (time.Time{}) && e.EndTime == (time.Time{}) {
 			// An event not yet run, as most are on a target's first write.
@@ -770,13 +781,22 @@ func (s *MemoryStore) packTarget(md *memDeployment, t *DeploymentTarget, mt *mem
 		return invalid("target", targetKey(md.id, t.TargetID), "the memory store holds at most %d distinct names, statuses, labels, health values and time locations", maxInterned)
 	}
 	if !same && len(evs) > 0 {
-		fresh := make([]uint16, len(evs))
+		fresh := eventNames{names: make([]string, len(evs)), ids: make([]uint16, len(evs))}
 		for i := range evs {
-			fresh[i] = evs[i].name
+			// The caller's strings, not copies: strings never change, and
+			// the same strings compare equal without reading their bytes.
+			fresh.names[i], fresh.ids[i] = string(t.LifecycleEvents[i].Name), evs[i].name
 		}
 		md.names.Store(&fresh)
 	}
 	return nil
+}
+
+// eventNames are the event names of the record packed last and their
+// IDs in the intern table (packTarget's hints).
+type eventNames struct {
+	names []string
+	ids   []uint16
 }
 
 // packer packs the strings and times of one record (packTarget).
@@ -830,24 +850,20 @@ func (p *packer) newLocation(t time.Time) (sec int64, nsec int32, loc uint16) {
 // stored record t replaces; its events array is reused when the number of
 // events did not change (the caller then replaces *cur with mt, so nothing
 // else sees the array change). like, when not nil, is a stored record
-// whose target snapshot (cur's, or a neighbour's) is shared when t's is
-// equal to it, rather than copied: stored snapshots are never mutated.
-// With cur but no like, cur's snapshot is kept and t.Target is not read
-// (UpdateTarget's keepTarget). at is the record's position, or a guess of
-// it (-1 for none); it only picks the slab new events come from. It must
-// be called with cur's lock held (or, for a record not yet published,
-// md.mu).
+// whose target snapshot (cur's, or a neighbour's), or its tags, are
+// shared when t's are equal to them, rather than copied: stored snapshots
+// are never changed.
+// at is the record's position, or a guess of it (-1 for none); it only
+// picks the slab new events come from. It must be called with cur's lock
+// held (or, for a record not yet published, md.mu).
 func (s *MemoryStore) storeTarget(md *memDeployment, at int, t *DeploymentTarget, mt *memTarget, evs []memEvent, cur, like *memTarget) {
 	switch {
-	case like == nil && cur != nil:
-		mt.tgt = cur.tgt
-	case like != nil && sameTarget(&t.Target, &like.tgt):
+	case like != nil && like.tgt.is(&t.Target):
 		mt.tgt = like.tgt
-	case like != nil && len(t.Target.Tags) > 0 && maps.Equal(t.Target.Tags, like.tgt.Tags):
-		mt.tgt = t.Target
-		mt.tgt.Tags = like.tgt.Tags
+	case like != nil:
+		mt.tgt = newSnapshot(&t.Target, &like.tgt)
 	default:
-		mt.tgt = cloneTarget(t.Target)
+		mt.tgt = newSnapshot(&t.Target, nil)
 	}
 	var curDiags *[]*Diagnostics
 	if cur != nil {
@@ -917,18 +933,18 @@ func (b *packBuf) events(n int) []memEvent {
 }
 
 // decodeTargetInto unpacks mt into *t, which must be zero and becomes the
-// caller's own; mt's record lock must be held. rd, when not nil, decodes
-// for the runner (runnerDecode).
-func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget, rd *runnerDecode) {
+// caller's own; mt's record lock must be held. dc, when not nil, is the
+// decoder of a reader of many records.
+func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string, mt *memTarget, dc *decoder) {
 	strs := s.tab.strings()
 	locs := s.tab.locations()
 	t.DeploymentID = deploymentID
-	t.TargetID = mt.tgt.ID
-	if rd != nil {
-		t.Target = mt.tgt
-		t.Target.Tags = rd.tags.of(mt.tgt.Tags)
+	t.TargetID = mt.tgt.id
+	share := dc != nil && dc.share
+	if share {
+		t.Target = mt.tgt.target(&dc.tags)
 	} else {
-		t.Target = cloneTarget(mt.tgt)
+		t.Target = mt.tgt.target(nil)
 	}
 	t.Label = target.TargetLabel(strs[mt.label])
 	t.InitialInstanceHealth = health.InstanceHealth(strs[mt.inst])
@@ -936,35 +952,32 @@ func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string,
 	t.Status = target.TargetStatus(strs[mt.status])
 	t.LastUpdated = unpackTime(locs, mt.updSec, mt.updNsec, mt.updLoc)
 	t.Version = mt.version
-	if len(mt.events) > 0 && !(rd != nil && mt.notStarted()) {
-		t.LifecycleEvents = make([]LifecycleEventRecord, len(mt.events))
-		for i := range mt.events {
-			me := &mt.events[i]
-			t.LifecycleEvents[i] = LifecycleEventRecord{
-				Name:      target.LifecycleEvent(strs[me.name]),
-				Status:    target.LifecycleEventStatus(strs[me.status]),
-				StartTime: unpackTime(locs, me.startSec, me.startNsec, me.startLoc),
-				EndTime:   unpackTime(locs, me.endSec, me.endNsec, me.endLoc),
-			}
-			if mt.diags != nil {
-				t.LifecycleEvents[i].Diagnostics = clonePtr((*mt.diags)[i])
-			}
-		}
+	if len(mt.events) == 0 {
+		return
 	}
-}
-
-// notStarted reports whether none of mt's events has started: every one
-// Pending, without times or diagnostics.
-func (mt *memTarget) notStarted() bool {
-	if mt.diags != nil {
-		return false
+	if share && mt.diags == nil && dc.list != nil && slices.Equal(mt.events, dc.packed) {
+		t.LifecycleEvents = dc.list // as the last record's: not yet started, say
+		return
 	}
+	// The list is zeroed: only what is not zero is written, which for an
+	// event not yet run (as most are in a large deployment) is its name
+	// and status.
+	t.LifecycleEvents = dc.eventList(len(mt.events))
 	for i := range mt.events {
-		if mt.events[i] != pendingEvent(mt.events[i].name) {
-			return false
+		me, ev := &mt.events[i], &t.LifecycleEvents[i]
+		ev.Name = target.LifecycleEvent(strs[me.name])
+		ev.Status = target.LifecycleEventStatus(strs[me.status])
+		if *me != pendingEvent(me.name) {
+			ev.StartTime = unpackTime(locs, me.startSec, me.startNsec, me.startLoc)
+			ev.EndTime = unpackTime(locs, me.endSec, me.endNsec, me.endLoc)
+		}
+		if mt.diags != nil {
+			ev.Diagnostics = clonePtr((*mt.diags)[i])
 		}
 	}
-	return true
+	if share && mt.diags == nil {
+		dc.packed, dc.list = append(dc.packed[:0], mt.events...), t.LifecycleEvents
+	}
 }
 
 // pendingEvent is the packed form of event name not yet run.
@@ -1124,20 +1137,6 @@ func (t *internTable) id(v string) (uint16, bool) {
 	strs = append(strs, v) // readers of the old header never see the new slot
 	t.strs.Store(&strs)
 	return i, true
-}
-
-// internEvents returns the interned IDs of events, for packTarget's
-// names; nil when the table is full.
-func (s *MemoryStore) internEvents(events []target.LifecycleEvent) []uint16 {
-	ids := make([]uint16, len(events))
-	for k, ev := range events {
-		id, ok := s.tab.id(string(ev))
-		if !ok {
-			return nil
-		}
-		ids[k] = id
-	}
-	return ids
 }
 
 // loc returns the index of l, adding it when new; false when the table is

@@ -93,13 +93,14 @@ func (s *MemoryStore) GetInstance(ctx context.Context, groupID, targetID string)
 	return &r, nil
 }
 
-// instanceRecords sets recs[i] to the instance record of target id(i) of
-// group, where it has one (recs[i] stays zero otherwise): the executor's
-// way through a whole fleet's records, without GetInstances' sorted copy
-// of the group. A record's Revision is the store's own (stored locations
-// are never changed): the executor reads these records and never changes
-// what they point to. Chunks of the fleet are read concurrently.
-func (s *MemoryStore) instanceRecords(groupID string, id func(i int) string, recs []InstanceRecord) {
+// GetInstancesByID implements InstanceBatchGetter: the records are read
+// in place, by chunks on several goroutines at once, and records of one
+// stored revision share one copy of it (per chunk).
+func (s *MemoryStore) GetInstancesByID(ctx context.Context, groupID string, targetIDs []string) ([]InstanceRecord, error) {
+	if err := ctxErr(ctx, "deployment group", groupID); err != nil {
+		return nil, err
+	}
+	recs := make([]InstanceRecord, len(targetIDs))
 	forChunks(len(recs), func(lo, hi int) {
 		s.mu.RLock()
 		defer s.mu.RUnlock()
@@ -108,15 +109,24 @@ func (s *MemoryStore) instanceRecords(groupID string, id func(i int) string, rec
 			return
 		}
 		strs := s.tab.strings()
+		var stored, copied *revision.Location // the stored revision copied last
 		for i := lo; i < hi; i++ {
-			tid := id(i)
-			if mi, ok := g.get(s.shardOf(tid), tid); ok {
-				recs[i] = InstanceRecord{GroupID: groupID, TargetID: tid, InstanceHealth: health.InstanceHealth(strs[mi.health]),
-					Revision: mi.rev, Version: mi.version}
+			tid := targetIDs[i]
+			mi, ok := g.get(s.shardOf(tid), tid)
+			if !ok {
+				continue
 			}
+			if mi.rev != stored {
+				stored, copied = mi.rev, cloneLocationPtr(mi.rev)
+			}
+			recs[i] = InstanceRecord{GroupID: groupID, TargetID: tid, InstanceHealth: health.InstanceHealth(strs[mi.health]),
+				Revision: copied, Version: mi.version}
 		}
 	})
+	return recs, nil
 }
+
+var _ InstanceBatchGetter = (*MemoryStore)(nil)
 
 // PutInstances implements InstanceStore.
 func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord) error {
@@ -174,7 +184,7 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 	defer s.mu.Unlock()
 	s.packRevisions(records, packed)
 	for _, b := range batches {
-		if err := b.check(s.instances[b.group], records, packed); err != nil {
+		if err := b.check(s.instances[b.group], records, packed, s.fleetSize(b.group)/instanceShards); err != nil {
 			return err
 		}
 	}
@@ -187,6 +197,21 @@ func (s *MemoryStore) PutInstances(ctx context.Context, records []InstanceRecord
 		b.store(g, records, packed)
 	}
 	return nil
+}
+
+// fleetSize returns how many targets the latest deployment of group
+// groupID has: how many instance records the group will likely hold, so
+// that a group's first records — which the Executor writes a batch at a
+// time — go into maps made large enough for all of them, rather than
+// maps that grow by doubling batch after batch. s.mu is held.
+func (s *MemoryStore) fleetSize(groupID string) int {
+	deps := s.groupDeps[s.groupIDs[groupID]]
+	if len(deps) == 0 {
+		return 0
+	}
+	// A shard holds about 1/instanceShards of the records, give or take
+	// the hash: an eighth more leaves room for that.
+	return deps[len(deps)-1].recs.published() * 9 / 8
 }
 
 // shardedBatch is the records of one group in a PutInstances batch, by
@@ -240,9 +265,10 @@ func (b *shardedBatch) forShards(do func(lo, hi int)) {
 
 // check reports the first duplicate key of the batch, if any, and sets
 // the new version of each record in packed: one more than the stored
-// record's, or 1. g is the group's stored records (nil: none). It changes
-// nothing stored.
-func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed []memInstance) error {
+// record's, or 1. g is the group's stored records (nil: none); a shard
+// without records gets a new map made for at least perShard of them. It
+// changes nothing stored.
+func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed []memInstance, perShard int) error {
 	var (
 		mu  sync.Mutex
 		dup = int32(len(records)) // the first record whose key came before
@@ -263,7 +289,7 @@ func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed [
 			// batch's keys. Either way a duplicate shows as a map that
 			// did not grow.
 			if len(cur) == 0 {
-				fresh := make(map[string]memInstance, len(idx))
+				fresh := make(map[string]memInstance, max(len(idx), perShard))
 				for k, i := range idx {
 					packed[i].version = 1
 					if fresh[records[i].TargetID] = packed[i]; len(fresh) != k+1 {
@@ -274,15 +300,13 @@ func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed [
 				b.fresh[sh] = fresh
 				continue
 			}
-			seen := make(map[string]struct{}, len(idx))
-			for k, i := range idx {
-				id := records[i].TargetID
-				if seen[id] = struct{}{}; len(seen) != k+1 {
-					d = min(d, i)
-					break
-				}
+			if k := firstRepeat(records, idx); k >= 0 {
+				d = min(d, idx[k])
+				continue
+			}
+			for _, i := range idx {
 				packed[i].version = 1
-				if mi, ok := cur[id]; ok {
+				if mi, ok := cur[records[i].TargetID]; ok {
 					packed[i].version = mi.version + 1
 				}
 			}
@@ -297,6 +321,30 @@ func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed [
 		return dupInstance(records, first, int(dup))
 	}
 	return nil
+}
+
+// firstRepeat returns the first k such that the target ID of records[idx[k]]
+// is that of an earlier one, or -1. A shard's part of a batch is usually
+// small: its IDs are compared with each other rather than put in a set.
+func firstRepeat(records []InstanceRecord, idx []int32) int {
+	if len(idx) <= 32 {
+		for k := 1; k < len(idx); k++ {
+			id := records[idx[k]].TargetID
+			for _, j := range idx[:k] {
+				if records[j].TargetID == id {
+					return k
+				}
+			}
+		}
+		return -1
+	}
+	seen := make(map[string]struct{}, len(idx))
+	for k, i := range idx {
+		if seen[records[i].TargetID] = struct{}{}; len(seen) != k+1 {
+			return k
+		}
+	}
+	return -1
 }
 
 // store stores the checked batch in g and sets the records' versions.

@@ -1,11 +1,15 @@
 package deploy
 
 import (
+	"fmt"
 	"reflect"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"unsafe"
 
 	"github.com/fleetdeploy/fleetdeploy/revision"
+	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
 // The memory store interns revisions by a comparable key built from the
@@ -19,6 +23,32 @@ func TestLocKeyCoversLocation(t *testing.T) {
 	want := []string{"Type", "S3", "GitHub", "AppSpecContent", "Local"}
 	if !reflect.DeepEqual(fields, want) {
 		t.Errorf("revision.Location has fields %v; locKey and revision.Location.Clone handle %v — update them", fields, want)
+	}
+}
+
+// The memory store keeps target snapshots as memSnapshot: a field added
+// to target.Target must be added there too, or it would be lost.
+func TestMemSnapshotCoversTarget(t *testing.T) {
+	var fields []string
+	for f := range reflect.TypeFor[target.Target]().Fields() {
+		fields = append(fields, f.Name)
+	}
+	want := []string{"ID", "Tags", "Zone", "AutoScalingGroup", "OnPremises"}
+	if !reflect.DeepEqual(fields, want) {
+		t.Errorf("target.Target has fields %v; memSnapshot handles %v — update it", fields, want)
+	}
+	in := target.Target{ID: "i-1", Tags: map[string]string{"env": "prod", "team": "web"}, Zone: "zone-a", AutoScalingGroup: "asg", OnPremises: true}
+	s := newSnapshot(&in, nil)
+	if got := s.target(nil); !reflect.DeepEqual(got, in) || !s.is(&in) {
+		t.Errorf("snapshot of %+v comes back as %+v (is: %v)", in, got, s.is(&in))
+	}
+	other := in
+	other.Tags = map[string]string{"env": "prod", "team": "db"}
+	if s.is(&other) {
+		t.Error("a snapshot with other tags compares equal")
+	}
+	if again := newSnapshot(&in, &s); again.tags != s.tags {
+		t.Error("equal tags are stored again instead of shared")
 	}
 }
 
@@ -101,5 +131,69 @@ func TestStoreDiagnostics(t *testing.T) {
 	}
 	if got := storeDiagnostics(evs(a), next); got == next || len(*got) != 1 {
 		t.Errorf("fewer events: %v; want a list of one", got)
+	}
+}
+
+// A target put once is found by every lookup after, while other targets
+// are put and the index merges them into new frozen maps.
+func TestTargetIndexFindsTargetsWhileTargetsArePut(t *testing.T) {
+	ctx := t.Context()
+	s := NewMemoryStore()
+	if err := s.CreateApplication(ctx, &Application{Name: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	g := Group{ApplicationName: "app", Name: "web"}
+	if err := s.CreateGroup(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	d := Deployment{ID: "d-1", ApplicationName: "app", GroupName: "web", GroupID: g.ID, Status: StatusInProgress}
+	if err := s.CreateDeployment(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	id := func(i int) string { return fmt.Sprintf("i-%d", i) }
+	var put atomic.Int64 // targets 0..put-1 are stored
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var misses atomic.Int64
+	for range 3 {
+		wg.Go(func() {
+			for k := 0; ; k++ {
+				select {
+				case <-done:
+					return
+				default:
+				}
+				m := put.Load()
+				if m == 0 {
+					continue
+				}
+				// The newest targets, which a merge moves.
+				i := int(m) - 1 - k%8
+				if i < 0 {
+					continue
+				}
+				if _, err := s.GetTarget(ctx, "d-1", id(i)); err != nil {
+					misses.Add(1)
+				}
+			}
+		})
+	}
+	for i := range n {
+		tg := DeploymentTarget{TargetID: id(i), Target: target.Target{ID: id(i)}, Status: target.TargetPending}
+		if err := s.PutTargets(ctx, "d-1", []DeploymentTarget{tg}); err != nil {
+			t.Fatal(err)
+		}
+		put.Store(int64(i + 1))
+	}
+	close(done)
+	wg.Wait()
+	if m := misses.Load(); m > 0 {
+		t.Errorf("%d lookups of stored targets failed", m)
+	}
+	for i := range n {
+		if _, err := s.GetTarget(ctx, "d-1", id(i)); err != nil {
+			t.Fatal(err)
+		}
 	}
 }

@@ -219,18 +219,29 @@ func (f *memFenced) PutTargets(ctx context.Context, deploymentID string, targets
 
 // UpdateTarget implements TargetStore, fenced.
 func (f *memFenced) UpdateTarget(ctx context.Context, t *DeploymentTarget) error {
-	return f.updateTarget(ctx, nil, t, -1, false, nil)
+	return f.updateTarget(ctx, t, -1)
 }
 
-// updateTarget is MemoryStore.updateTarget, fenced; the executor's runner
-// writes through it.
-func (f *memFenced) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int, keepTarget bool, names []uint16) error {
+// UpdateTargetAt implements TargetUpdaterAt, fenced.
+func (f *memFenced) UpdateTargetAt(ctx context.Context, index int, t *DeploymentTarget) error {
+	return f.updateTarget(ctx, t, index)
+}
+
+var _ TargetUpdaterAt = (*memFenced)(nil)
+
+// updateTarget is MemoryStore.updateTarget, fenced. A target of the
+// leased deployment is written without looking the deployment up.
+func (f *memFenced) updateTarget(ctx context.Context, t *DeploymentTarget, at int) error {
 	unlock, err := f.hold()
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	return f.MemoryStore.updateTarget(ctx, md, t, at, keepTarget, names)
+	var md *memDeployment
+	if f.md != nil && t.DeploymentID == f.md.id {
+		md = f.md
+	}
+	return f.MemoryStore.updateTarget(ctx, md, t, at)
 }
 
 // PutInstances implements InstanceStore, fenced.

@@ -144,9 +144,7 @@ func NewGroupID() string {
 // yields with a zero DeploymentTarget.
 func AllTargets(ctx context.Context, s TargetStore, deploymentID string) iter.Seq2[DeploymentTarget, error] {
 	return func(yield func(DeploymentTarget, error) bool) {
-		token := ""
-		for {
-			page, next, err := s.ListTargets(ctx, deploymentID, token, 0)
+		for page, err := range targetPages(ctx, s, deploymentID) {
 			if err != nil {
 				yield(DeploymentTarget{}, err)
 				return
@@ -156,11 +154,26 @@ func AllTargets(ctx context.Context, s TargetStore, deploymentID string) iter.Se
 					return
 				}
 			}
-			if next == "" {
+		}
+	}
+}
+
+// targetPages is AllTargets a page at a time: it yields each page
+// ListTargets returns, and stops after the first error.
+func targetPages(ctx context.Context, s TargetStore, deploymentID string) iter.Seq2[[]DeploymentTarget, error] {
+	return func(yield func([]DeploymentTarget, error) bool) {
+		token := ""
+		for {
+			page, next, err := s.ListTargets(ctx, deploymentID, token, 0)
+			if err != nil {
+				yield(nil, err)
+				return
+			}
+			if !yield(page, nil) || next == "" {
 				return
 			}
 			if next == token {
-				yield(DeploymentTarget{}, &RecordError{Record: "deployment", Key: deploymentID,
+				yield(nil, &RecordError{Record: "deployment", Key: deploymentID,
 					Err: fmt.Errorf("%w: ListTargets returned page token %q again", ErrInvalidArgument, next)})
 				return
 			}

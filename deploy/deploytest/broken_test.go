@@ -417,6 +417,81 @@ var fencedChecks = []string{
 
 // brokenStores are the stores above, each with the checks it must fail;
 // with only, it must pass every other check.
+// hintTrusting writes the record at UpdateTargetAt's index without
+// checking it is the target's.
+type hintTrusting struct{ *deploy.MemoryStore }
+
+func (s hintTrusting) UpdateTargetAt(ctx context.Context, index int, t *deploy.DeploymentTarget) error {
+	page, _, err := s.ListTargets(ctx, t.DeploymentID, "", index+1)
+	if err != nil || index < 0 || index >= len(page) {
+		return s.UpdateTarget(ctx, t)
+	}
+	c := t.Clone()
+	c.TargetID, c.Target.ID, c.Version = page[index].TargetID, page[index].TargetID, page[index].Version
+	err = s.UpdateTarget(ctx, &c)
+	t.Version = c.Version
+	return err
+}
+
+// unfencedAt's fenced views write UpdateTargetAt through the store itself.
+type unfencedAt struct{ *deploy.MemoryStore }
+
+func (s unfencedAt) Fenced(l deploy.Lease) deploy.Store {
+	return unfencedAtView{Store: s.MemoryStore.Fenced(l), raw: s.MemoryStore}
+}
+
+type unfencedAtView struct {
+	deploy.Store
+	raw *deploy.MemoryStore
+}
+
+func (v unfencedAtView) UpdateTargetAt(ctx context.Context, index int, t *deploy.DeploymentTarget) error {
+	return v.raw.UpdateTargetAt(ctx, index, t)
+}
+
+// caching hands out the records of its last LoadTargets again.
+type caching struct {
+	*deploy.MemoryStore
+	last []deploy.DeploymentTarget
+}
+
+func (s *caching) LoadTargets(ctx context.Context, id string, dst []deploy.DeploymentTarget) ([]deploy.DeploymentTarget, error) {
+	if s.last == nil {
+		ts, err := s.MemoryStore.LoadTargets(ctx, id, nil)
+		if err != nil {
+			return dst, err
+		}
+		s.last = ts
+	}
+	return append(dst, s.last...), nil
+}
+
+// byTargetID returns GetInstancesByID's records in the order of
+// GetInstances.
+type byTargetID struct{ *deploy.MemoryStore }
+
+func (s byTargetID) GetInstancesByID(ctx context.Context, group string, ids []string) ([]deploy.InstanceRecord, error) {
+	all, err := s.GetInstances(ctx, group)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]deploy.InstanceRecord, len(ids))
+	for k, r := range all {
+		if k < len(out) && slices.Contains(ids, r.TargetID) {
+			out[k] = r
+		}
+	}
+	return out, nil
+}
+
+// plainFenced implements the optional interfaces and hides them in its
+// fenced views.
+type plainFenced struct{ *deploy.MemoryStore }
+
+func (s plainFenced) Fenced(l deploy.Lease) deploy.Store {
+	return struct{ deploy.Store }{s.MemoryStore.Fenced(l)}
+}
+
 var brokenStores = map[string]struct {
 	storage   func() deploytest.Opener // a fresh storage
 	wantFails []string
@@ -451,6 +526,16 @@ var brokenStores = map[string]struct {
 	"checkThenWrite": {storage: oneHandle(func(s deploy.Store) deploy.Store { return checkThenWrite{s} }),
 		wantFails: []string{"Handles/FencedWritesRaceTakeover"},
 		only:      true},
+	"hintTrusting": {storage: oneHandle(func(s deploy.Store) deploy.Store { return hintTrusting{s.(*deploy.MemoryStore)} }),
+		wantFails: []string{"Optional/UpdateTargetAt"}},
+	"unfencedAt": {storage: oneHandle(func(s deploy.Store) deploy.Store { return unfencedAt{s.(*deploy.MemoryStore)} }),
+		wantFails: []string{"Optional/UpdateTargetAt"}},
+	"caching": {storage: oneHandle(func(s deploy.Store) deploy.Store { return &caching{MemoryStore: s.(*deploy.MemoryStore)} }),
+		wantFails: []string{"Optional/LoadTargets"}},
+	"byTargetID": {storage: oneHandle(func(s deploy.Store) deploy.Store { return byTargetID{s.(*deploy.MemoryStore)} }),
+		wantFails: []string{"Optional/GetInstancesByID"}},
+	"plainFenced": {storage: oneHandle(func(s deploy.Store) deploy.Store { return plainFenced{s.(*deploy.MemoryStore)} }),
+		wantFails: []string{"Optional/LoadTargets", "Optional/UpdateTargetAt", "Optional/GetInstancesByID"}},
 }
 
 // TestBrokenStoreHelper runs the suite against the broken store named by

@@ -120,6 +120,9 @@ var checks = []check{
 	{"Handles/OneLeaseHolder", testHandlesOneLease},
 	{"Handles/TakeoverFencesOtherHandle", testHandlesTakeover},
 	{"Handles/FencedWritesRaceTakeover", testHandlesFencedRace},
+	{"Optional/LoadTargets", testOptionalLoadTargets},
+	{"Optional/UpdateTargetAt", testOptionalUpdateTargetAt},
+	{"Optional/GetInstancesByID", testOptionalGetInstancesByID},
 }
 
 // suite holds one check's store and helpers.

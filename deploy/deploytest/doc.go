@@ -35,6 +35,15 @@
 // times compare as instants, and empty slices and maps equal nil. Lease
 // times are fixed instants the suite passes in: no check waits.
 //
+// A store that implements deploy's optional store interfaces
+// (deploy.TargetLoader, deploy.TargetUpdaterAt, deploy.InstanceBatchGetter)
+// has them checked too (the "Optional/…" checks): each must give the
+// results of the Store methods it stands for, and the store's fenced views
+// must implement it as well, fenced the same way.
+//
+// A FaultStore implements none of them, so the Executor makes every write
+// through the FaultStore's Store methods, where it counts and fails them.
+//
 // # Fault injection
 //
 // [FaultStore] wraps any deploy.Store. [FaultOptions] choose which writes
