@@ -157,10 +157,11 @@ type memFenced struct {
 var _ Store = (*memFenced)(nil)
 
 // hold read-locks the leased deployment's lease and checks that it is
-// still the current one. The caller calls the returned unlock when its
-// write is done.
-func (f *memFenced) hold() (unlock func(), err error) {
-	md := f.md
+// still the current one, and returns the deployment. The caller
+// read-unlocks md.leaseMu when its write is done. (Returning the unlock
+// as a function value would cost an allocation on every target write.)
+func (f *memFenced) hold() (md *memDeployment, err error) {
+	md = f.md
 	if md == nil {
 		// Created since the view was made? (A MemoryStore never drops
 		// a deployment, so one found once is kept.)
@@ -174,16 +175,16 @@ func (f *memFenced) hold() (unlock func(), err error) {
 		md.leaseMu.RUnlock()
 		return nil, err
 	}
-	return md.leaseMu.RUnlock, nil
+	return md, nil
 }
 
 // fenced runs write while holding the lease.
 func (f *memFenced) fenced(write func() error) error {
-	unlock, err := f.hold()
+	held, err := f.hold()
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer held.leaseMu.RUnlock()
 	return write()
 }
 
@@ -232,11 +233,11 @@ var _ TargetUpdaterAt = (*memFenced)(nil)
 // updateTarget is MemoryStore.updateTarget, fenced. A target of the
 // leased deployment is written without looking the deployment up.
 func (f *memFenced) updateTarget(ctx context.Context, t *DeploymentTarget, at int) error {
-	unlock, err := f.hold()
+	held, err := f.hold()
 	if err != nil {
 		return err
 	}
-	defer unlock()
+	defer held.leaseMu.RUnlock()
 	var md *memDeployment
 	if f.md != nil && t.DeploymentID == f.md.id {
 		md = f.md
