@@ -12,9 +12,8 @@ import (
 // The executor reads the instance records of a store that implements
 // deploy.InstanceBatchGetter (a MemoryStore) by target ID, and any other
 // store's through GetInstances: over deployments after the first, with
-// every mix of earlier health (spec §2.1) and of outcomes, both ways give
-// every target the same initial health and the same record after (spec
-// §2.5).
+// every mix of earlier health and of outcomes, both ways give every
+// target the same initial health and the same record after.
 func TestInstanceRecordsReadByIDOrThroughGetInstances(t *testing.T) {
 	type result struct {
 		initial map[string]string // target → initial instance/revision health, per deployment
