@@ -164,8 +164,11 @@ func ConfigFor(url string) aws.Config {
 	}
 }
 
-// serialClient sends one request at a time (see ConfigFor).
-var serialClient = &http.Client{Transport: &serialTransport{next: http.DefaultTransport}}
+// serialClient sends one request at a time (see ConfigFor), each on a
+// connection of its own: with connections kept alive, a request now and
+// then failed under load with "use of closed network connection" while
+// reading moto's answer, and the single attempt made that a test failure.
+var serialClient = &http.Client{Transport: &serialTransport{next: &http.Transport{DisableKeepAlives: true}}}
 
 // serialTransport lets one request through at a time, until its response
 // headers arrive: moto has then handled it.
