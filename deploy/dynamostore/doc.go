@@ -68,10 +68,13 @@
 //   - dep#<deployment ID> (dep): a deployment, with its status, version and
 //     group in attributes st, v, ap, gr;
 //   - dep#<deployment ID> (head): the deployment's head item — its lease
-//     (lo owner, lt token, lk and le expiry), act while the deployment is
-//     active, its committed target batches (tb, tk) and the secret of its
-//     page tokens (nn);
-//   - tgt#<deployment ID> (target ID \x00 batch): a target record;
+//     (lo owner, lt token, lk and le expiry; lh the handles writing
+//     targets under it, lc the token last released cleanly), act while
+//     the deployment is active, its committed target batches (tb, tk) and
+//     the secret of its page tokens (nn);
+//   - tgt#<deployment ID> (target ID \x00 batch): a target record, with
+//     its status (st) and the token of the lease it was last written
+//     under (lt);
 //   - inst#<group ID> (target ID): an instance record's base item;
 //     instg#<group ID>#<delta> (target ID): an instance record in a delta;
 //     insth#<group ID> (head): the group's committed deltas.
@@ -144,18 +147,71 @@
 // A deployment's lease is kept on its head item and changes by one
 // conditional UpdateItem each (acquire, renew, release), which never
 // touches the deployment's Version. The head item is small (well under
-// 1 KB), so each of these, and each fence check, costs one write capacity
-// unit.
+// 1 KB), so each of these costs one write capacity unit.
 //
-// A view fenced by a lease ([Store.Fenced]) checks the lease in the same
-// request as every write: a write to the head item itself (the PutTargets
-// commit, a status change's activity mark) carries the lease condition;
-// any other write becomes a TransactWriteItems with a ConditionCheck of
-// the head item. After a takeover such a write fails with a
-// *deploy.LeaseLostError naming the current lease (read from the failed
-// condition) and changes nothing. A fenced UpdateTarget so costs a
-// transaction of two items: 2 write units for a target item under 1 KB,
-// plus 2 for the check, against 1 unfenced.
+// A view fenced by a lease ([Store.Fenced]) refuses every write once the
+// lease is not current, with a *deploy.LeaseLostError naming the current
+// one, and changes nothing. Writes other than target updates check the
+// lease in the same request as the write: a write to the head item itself
+// (the PutTargets commit, a status change's activity mark) carries the
+// lease condition; any other becomes a TransactWriteItems with a
+// ConditionCheck of the head item. Those are O(1) per deployment, or
+// batched.
+//
+// Target updates, a run's hot path, are not transactions. Each target item
+// carries the token of the lease it was last written under (lt; a
+// PutTargets stores the deployment's current token, none before its
+// first lease), and a fenced UpdateTarget is one UpdateItem whose
+// condition is the Version, lt ≤ its own token, and a status that is not
+// final; it sets lt to its token. The fence is kept on the targets
+// instead:
+//
+//   - Takeover. AcquireLease, when the lease it replaces was not released
+//     cleanly — it expired, its owner takes it again, or it was released
+//     while another handle may still write (below) — stamps, after its
+//     lease write and before it returns, every committed target of the
+//     deployment that is not Succeeded, Failed or Skipped with the new
+//     token (one UpdateItem each, on the condition lt < the new token,
+//     Options.Parallelism at a time). From then on a target write fenced
+//     by an earlier lease fails on every target a former holder could
+//     write: unfinished ones are stamped, and a write to a final one (or
+//     to one the new holder finished since) is checked on the head item
+//     (a transaction), which the executor never needs. The batches are read
+//     after the lease write, and a PutTargets commits on the condition
+//     that its lease (or, unfenced, the token it stamped its items with)
+//     is still current, so no target is made visible that a stamping pass
+//     missed; targets staged by a former holder stay invisible.
+//   - Writes during the stamping. A former holder's write that lands
+//     before its target's stamp lands before AcquireLease returns, so
+//     before the new holder reads the deployment: the state it loads is
+//     consistent, and none lands after.
+//   - Renewal races. A renewal is conditional on the token: one that
+//     lands before the takeover makes the lease live (the takeover is
+//     refused); one after it fails, and its holder stops. A stamping pass
+//     that takes more than a third of the TTL renews the new lease as it
+//     goes.
+//   - Crash during the stamping. AcquireLease returns an error, and the
+//     lease stays with the acquirer until it expires (its owner may take
+//     it again at once); since it was not released, the next acquisition
+//     stamps again, with its higher token.
+//   - Release. The first fenced target write of a handle under a lease
+//     registers the handle on the head item (lh, one UpdateItem
+//     conditional on the lease, which so also checks the lease's owner
+//     and token). ReleaseLease first ends its own handle's fenced target
+//     writes under the lease — it waits for those on their way and
+//     refuses those after — and records the release as clean (lc) when no
+//     other handle registered: the next acquisition then stamps nothing.
+//     When another handle registered, the release is not clean, and the
+//     next acquisition stamps; until it does, that other handle's target
+//     writes under the released lease still land. Make a lease's fenced
+//     views on the handle that releases it, as the Executor does.
+//
+// The costs: a normal run's fenced target write is one write of one
+// item (1 write unit for an item under 1 KB), plus one head write per
+// handle and lease to register; a first acquisition, or one after a clean
+// release (every Step round, every run after another ended), stamps
+// nothing; a takeover reads the deployment's targets once (Query, strongly
+// consistent) and writes each unfinished one once.
 //
 // ExpiredLeases reads the sparse "lease" index, which holds only the head
 // items of active deployments that were leased, ordered by expiry — never

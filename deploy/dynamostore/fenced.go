@@ -11,7 +11,12 @@ import (
 
 // fence is the lease a write is fenced by; nil for writes through the
 // store itself.
-type fence struct{ lease deploy.Lease }
+type fence struct {
+	lease deploy.Lease
+	// use is the handle's record of the lease, which its fenced target
+	// writes hold (see stamp.go).
+	use *leaseUse
+}
 
 // check returns the transaction action that checks, atomically with the
 // other actions, that the lease is current: a ConditionCheck of the
@@ -39,15 +44,18 @@ func (f *fence) with(items ...txItem) []txItem {
 }
 
 // Fenced implements deploy.LeaseStore: the view's writes succeed only
-// while l is the current lease of l.DeploymentID. Every write checks the
+// while l is the current lease of l.DeploymentID. A target update is one
+// UpdateItem on the condition that the target item was not stamped by a
+// later lease (AcquireLease stamps the unfinished targets when it takes
+// over from a holder that may still write); every other write checks the
 // lease in the same DynamoDB request as the write: a write to the
 // deployment's head item carries the check in its own condition; any
-// other write becomes a TransactWriteItems with a ConditionCheck of the
-// head item. After a takeover, a fenced write returns a
-// *deploy.LeaseLostError naming the current lease, read from the failed
-// condition, and changes nothing.
+// other becomes a TransactWriteItems with a ConditionCheck of the head
+// item. After a takeover, a fenced write returns a *deploy.LeaseLostError
+// naming the current lease and changes nothing. Once ReleaseLease of l
+// was called on this Store, the view's target writes fail at once.
 func (s *Store) Fenced(l deploy.Lease) deploy.Store {
-	return &fencedStore{Store: s, f: &fence{lease: l}}
+	return &fencedStore{Store: s, f: &fence{lease: l, use: s.uses.of(l)}}
 }
 
 // fencedStore is a Store's view fenced by a lease. Reads and lease

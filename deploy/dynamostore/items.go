@@ -20,7 +20,7 @@ const (
 	aDoc     = "d"   // the record, as JSON
 	aVersion = "v"   // the record's Version
 	aWrite   = "w"   // the ID of the write that last changed the item
-	aStatus  = "st"  // deployment: status
+	aStatus  = "st"  // deployment, target: status
 	aApp     = "ap"  // deployment: application name
 	aGroup   = "gr"  // deployment: group name
 	aGroupID = "gid" // group, slot: group ID
@@ -33,12 +33,15 @@ const (
 	aNonce   = "nn"  // secret of the deployment's page tokens
 	aActive  = "act" // "1" while the deployment is active: the lease index's partition key
 	aOwner   = "lo"  // lease owner
-	aToken   = "lt"  // lease token
+	aToken   = "lt"  // head: lease token; target: token of the lease it was last written under
 	aExpKey  = "lk"  // lease expiry, timeKey
 	aExpIdx  = "lx"  // lease expiry and deployment ID: the lease index's sort key
 	aExpires = "le"  // lease expiry, RFC 3339 with nanoseconds
+	aClean   = "lc"  // the token of the last lease released cleanly (no other writer registered)
+	aHandles = "lh"  // the handles that registered to write targets under the current lease
 
-	// Target items.
+	// Target items; they also carry aStatus (the target's status) and
+	// aToken (the token of the lease they were last written under).
 	aTarget = "tid" // target ID
 	aBatch  = "b"   // the PutTargets batch that wrote it
 	aOrder  = "o"   // batch and position: the ord index's sort key

@@ -48,7 +48,15 @@ func leaseSet(id string, exp time.Time) (string, map[string]types.AttributeValue
 func leaseRecord(id string) (string, string) { return "deployment", id }
 
 // AcquireLease implements deploy.LeaseStore with one conditional
-// UpdateItem of the deployment's head item.
+// UpdateItem of the deployment's head item. When the lease it replaces
+// was not released cleanly — it expired, its owner takes it again, or it
+// was released while a handle other than the releasing one may still
+// write targets under it — it then stamps the deployment's unfinished
+// targets with the new token before it returns (see the package
+// documentation), so that target writes fenced by an earlier lease fail
+// from then on. When the stamping fails, the lease stays taken until it
+// expires (the same owner may take it again, which stamps anew) and the
+// error says so.
 func (s *Store) AcquireLease(ctx context.Context, deploymentID, owner string, now time.Time, ttl time.Duration) (deploy.Lease, error) {
 	rec, k := leaseRecord(deploymentID)
 	if err := s.begin(ctx, rec, k); err != nil {
@@ -63,25 +71,36 @@ func (s *Store) AcquireLease(ctx context.Context, deploymentID, owner string, no
 	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &s.table,
 		Key:                                 headKey(deploymentID),
-		UpdateExpression:                    aws.String("SET lo = :o, lt = if_not_exists(lt, :zero) + :one, w = :w, " + set),
+		UpdateExpression:                    aws.String("SET lo = :o, lt = if_not_exists(lt, :zero) + :one, w = :w, " + set + " REMOVE lh"),
 		ConditionExpression:                 aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lo = :o OR lk <= :now)"),
 		ExpressionAttributeValues:           vals,
 		ReturnValues:                        types.ReturnValueAllNew,
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
+	var head item
 	if old, ok := condFailed(err); ok {
 		switch {
 		case old == nil:
 			return deploy.Lease{}, recErr(rec, k, deploy.ErrNotFound)
-		case str(old, aWrite) == w: // a retry of a write that was made
-			return leaseOf(deploymentID, old), nil
+		case str(old, aWrite) != w:
+			return deploy.Lease{}, &deploy.LeaseHeldError{Lease: leaseOf(deploymentID, old)}
 		}
-		return deploy.Lease{}, &deploy.LeaseHeldError{Lease: leaseOf(deploymentID, old)}
-	}
-	if err != nil {
+		head = old // a retry of a write that was made
+	} else if err != nil {
 		return deploy.Lease{}, s.opErr(rec, k, "acquiring the lease (UpdateItem)", err)
+	} else {
+		head = out.Attributes
 	}
-	return leaseOf(deploymentID, out.Attributes), nil
+	l := leaseOf(deploymentID, head)
+	s.uses.forget(deploymentID, l.Token)
+	if !needsStamp(head) {
+		return l, nil
+	}
+	l, err = s.stamp(ctx, l, now, ttl)
+	if err != nil {
+		return deploy.Lease{}, recErr(rec, k, fmt.Errorf("dynamostore: took %s, but could not fence the deployment's targets against the lease's former holder, so the lease is not handed out; it expires by itself, and its owner may take it again, which fences anew: %w", l, err))
+	}
+	return l, nil
 }
 
 // checkLeaseArgs checks the arguments of AcquireLease and RenewLease.
@@ -162,7 +181,14 @@ func (s *Store) RenewLease(ctx context.Context, l deploy.Lease, now time.Time, t
 }
 
 // ReleaseLease implements deploy.LeaseStore with one conditional
-// UpdateItem.
+// UpdateItem (two when another handle registered to write targets under
+// the lease). It first ends this handle's fenced writes under l: it waits
+// for those on their way, and refuses those that come after. The release
+// is clean — the next AcquireLease need not stamp the targets — when no
+// handle but this one registered to write targets under l (the head
+// item's lh): no fenced target write under l can land after it then.
+// Otherwise the lease is released all the same, and the next acquisition
+// stamps.
 func (s *Store) ReleaseLease(ctx context.Context, l deploy.Lease) error {
 	rec, k := leaseRecord(l.DeploymentID)
 	if err := s.begin(ctx, rec, k); err != nil {
@@ -171,9 +197,39 @@ func (s *Store) ReleaseLease(ctx context.Context, l deploy.Lease) error {
 	if l.DeploymentID == "" {
 		return invalid(rec, k, "a lease needs a deployment ID")
 	}
+	if lu := s.uses.take(l); lu != nil {
+		lu.mu.Lock()
+		lu.released = true
+		lu.mu.Unlock()
+	}
 	set, vals := leaseSet(l.DeploymentID, time.Time{})
-	_, err := s.changeLease(ctx, l, "releasing the lease", set, vals)
-	return err
+	w := writeID()
+	vals[":w"], vals[":lc"], vals[":h"], vals[":one"] = sv(w), nv(int64(l.Token)), sv(s.id), nv(1)
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 headKey(l.DeploymentID),
+		UpdateExpression:                    aws.String("SET w = :w, lc = :lc, " + set),
+		ConditionExpression:                 aws.String("attribute_exists(pk) AND " + heldCond + " AND (attribute_not_exists(lh) OR (size(lh) = :one AND contains(lh, :h)))"),
+		ExpressionAttributeValues:           heldVals(l, vals),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	old, failed := condFailed(err)
+	switch {
+	case failed && old != nil && str(old, aWrite) == w:
+		return nil // a retry of a write that was made
+	case failed && !current(l, old):
+		return lost(l, old)
+	case failed:
+		// Another handle registered to write targets under l, and may
+		// still: released without lc, so that the next acquisition
+		// stamps.
+		set, vals := leaseSet(l.DeploymentID, time.Time{})
+		_, err = s.changeLease(ctx, l, "releasing the lease", set, vals)
+		return err
+	case err != nil:
+		return s.opErr(rec, k, "releasing the lease (UpdateItem)", err)
+	}
+	return nil
 }
 
 // GetLease implements deploy.LeaseStore.

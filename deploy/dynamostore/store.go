@@ -82,6 +82,9 @@ type Store struct {
 	bad     error // the table is unfit, for good
 
 	cache cache
+
+	id   string // the handle's ID, in the head items' lh
+	uses uses   // the leases this handle's fenced views write under
 }
 
 var _ deploy.Store = (*Store)(nil)
@@ -99,7 +102,7 @@ func New(client API, table string, opts ...func(*Options)) (*Store, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := &Store{api: client, table: table, opt: o}
+	s := &Store{api: client, table: table, opt: o, id: randomID(16)}
 	s.cache.init(o.LocatorCacheSize)
 	return s, nil
 }

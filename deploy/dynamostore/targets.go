@@ -77,6 +77,29 @@ func (s *Store) putTargets(ctx context.Context, dep string, targets []deploy.Dep
 	if dep == "" {
 		return recErr(rec, dep, deploy.ErrNotFound)
 	}
+	for round := 0; ; round++ {
+		err := s.putOnce(ctx, dep, targets, f)
+		var moved *tokenMoved
+		if !errors.As(err, &moved) {
+			return err
+		}
+		if round+1 >= commitAttempts {
+			return recErr(rec, dep, fmt.Errorf("dynamostore: the deployment's lease kept changing hands while its targets were put; gave up after %d attempts", commitAttempts))
+		}
+		// Taken over since the items were staged with the token they
+		// carry: staged again with the new one.
+	}
+}
+
+// putOnce is one attempt of putTargets. Each item carries the token of
+// the deployment's lease as read from its head item (the fence's own,
+// when fenced by the deployment's lease), and the commit is conditional
+// on that token being still the current one, so that a target made
+// visible after a takeover carries the new token or a later one. It
+// returns a *tokenMoved when the lease changed hands before the commit;
+// the staged items are deleted then.
+func (s *Store) putOnce(ctx context.Context, dep string, targets []deploy.DeploymentTarget, f *fence) error {
+	const rec = "deployment"
 	head, err := s.getItem(ctx, pDep+dep, skHead)
 	if err != nil {
 		return s.opErr(rec, dep, "reading its head item (GetItem)", err)
@@ -84,11 +107,10 @@ func (s *Store) putTargets(ctx context.Context, dep string, targets []deploy.Dep
 	if head == nil {
 		return recErr(rec, dep, deploy.ErrNotFound)
 	}
-	if f != nil && f.lease.DeploymentID == dep {
-		if cur := leaseOf(dep, head); cur.Owner != f.lease.Owner || cur.Token != f.lease.Token || cur.Expires.IsZero() {
-			return lost(f.lease, head)
-		}
+	if f != nil && f.lease.DeploymentID == dep && !current(f.lease, head) {
+		return lost(f.lease, head)
 	}
+	token := uint64(num(head, aToken))
 	committed := list(head, aBatches)
 	s.cache.learn(dep, committed)
 	if len(targets) == 0 {
@@ -102,7 +124,7 @@ func (s *Store) putTargets(ctx context.Context, dep string, targets []deploy.Dep
 	b := randomID(batchIDLen)
 	reqs := make([]types.WriteRequest, len(targets))
 	for i := range targets {
-		it, err := targetItem(dep, b, i, &targets[i])
+		it, err := targetItem(dep, b, i, &targets[i], token)
 		if err != nil {
 			return err
 		}
@@ -114,11 +136,12 @@ func (s *Store) putTargets(ctx context.Context, dep string, targets []deploy.Dep
 	}
 
 	// Commit: append b to the committed batches, on the condition that
-	// none was committed since they were checked (and that the lease is
-	// current).
+	// none was committed since they were checked, and that the lease is
+	// the one whose token the items carry (and current, when fenced by
+	// it).
 	k := int64(len(committed))
 	for attempt := 0; ; attempt++ {
-		done, err := s.commitTargets(ctx, dep, b, k, f)
+		done, err := s.commitTargets(ctx, dep, b, k, token, f)
 		var moved *movedOn
 		switch {
 		case err == nil && done:
@@ -150,12 +173,21 @@ func (s *Store) putTargets(ctx context.Context, dep string, targets []deploy.Dep
 			return recErr(rec, dep, fmt.Errorf("dynamostore: other writers kept adding targets; gave up after %d attempts", commitAttempts))
 		default:
 			var ll *deploy.LeaseLostError
-			if errors.As(err, &ll) || errors.Is(err, deploy.ErrNotFound) {
+			var tm *tokenMoved
+			if errors.As(err, &ll) || errors.As(err, &tm) || errors.Is(err, deploy.ErrNotFound) {
 				s.discard(ctx, dep, b, targets) // the commit was refused: nothing will see b
 			}
 			return err
 		}
 	}
+}
+
+// tokenMoved is commitTargets' error when the deployment's lease changed
+// hands since its items were staged.
+type tokenMoved struct{}
+
+func (*tokenMoved) Error() string {
+	return "dynamostore: the deployment's lease changed hands while its targets were put"
 }
 
 // movedOn is commitTargets' error when other batches were committed
@@ -165,9 +197,10 @@ type movedOn struct{ batches []string }
 func (*movedOn) Error() string { return "dynamostore: other target batches were committed" }
 
 // commitTargets appends batch b to the committed batches of deployment
-// dep if they are still k, fenced by f. It reports done when b is
-// committed (also when an earlier, retried request did it).
-func (s *Store) commitTargets(ctx context.Context, dep, b string, k int64, f *fence) (bool, error) {
+// dep if they are still k and its lease token is still token, fenced by
+// f. It reports done when b is committed (also when an earlier, retried
+// request did it).
+func (s *Store) commitTargets(ctx context.Context, dep, b string, k int64, token uint64, f *fence) (bool, error) {
 	const rec = "deployment"
 	cond := "attribute_exists(pk) AND tk = :k"
 	vals := map[string]types.AttributeValue{
@@ -175,11 +208,16 @@ func (s *Store) commitTargets(ctx context.Context, dep, b string, k int64, f *fe
 		":nb": &types.AttributeValueMemberL{Value: []types.AttributeValue{sv(b)}},
 	}
 	sameLease := f != nil && f.lease.DeploymentID == dep
-	if sameLease {
-		cond += " AND " + heldCond
+	switch {
+	case sameLease:
+		cond += " AND " + heldCond // its token is token
 		vals = heldVals(f.lease, vals)
+	case token == 0:
+		cond += " AND attribute_not_exists(lt)"
+	default:
+		cond += " AND lt = :lt"
+		vals[":lt"] = nv(int64(token))
 	}
-	var refused error
 	failed := func(old item) error {
 		switch {
 		case old == nil:
@@ -187,12 +225,13 @@ func (s *Store) commitTargets(ctx context.Context, dep, b string, k int64, f *fe
 		case slices.Contains(list(old, aBatches), b):
 			return nil // committed by an earlier attempt of this request
 		case sameLease:
-			if cur := leaseOf(dep, old); cur.Owner != f.lease.Owner || cur.Token != f.lease.Token || cur.Expires.IsZero() {
+			if !current(f.lease, old) {
 				return lost(f.lease, old)
 			}
+		case uint64(num(old, aToken)) != token:
+			return &tokenMoved{}
 		}
-		refused = &movedOn{batches: list(old, aBatches)}
-		return refused
+		return &movedOn{batches: list(old, aBatches)}
 	}
 	w := types.TransactWriteItem{Update: &types.Update{
 		Key:                       headKey(dep),
@@ -270,8 +309,9 @@ func (s *Store) discard(ctx context.Context, dep, b string, targets []deploy.Dep
 	}
 }
 
-// targetItem is the item of targets t at position i of batch b.
-func targetItem(dep, b string, i int, t *deploy.DeploymentTarget) (item, error) {
+// targetItem is the item of targets t at position i of batch b, put
+// under the lease with token (0: none).
+func targetItem(dep, b string, i int, t *deploy.DeploymentTarget, token uint64) (item, error) {
 	c := *t
 	c.DeploymentID, c.Version = dep, 1
 	c.LifecycleEvents = truncateDiagnostics(c.LifecycleEvents)
@@ -279,10 +319,14 @@ func targetItem(dep, b string, i int, t *deploy.DeploymentTarget) (item, error) 
 	if err != nil {
 		return nil, err
 	}
-	return item{
+	it := item{
 		aPK: sv(pTargets + dep), aSK: sv(targetSK(t.TargetID, b)), aTarget: sv(t.TargetID), aBatch: sv(b),
-		aOrder: sv(order(b, i)), aDoc: sv(doc), aVersion: nv(1),
-	}, nil
+		aOrder: sv(order(b, i)), aDoc: sv(doc), aVersion: nv(1), aStatus: sv(string(t.Status)),
+	}
+	if token > 0 {
+		it[aToken] = nv(int64(token))
+	}
+	return it, nil
 }
 
 // decodeTarget returns the target record in item it.
@@ -381,12 +425,17 @@ func (s *Store) GetTarget(ctx context.Context, deploymentID, targetID string) (*
 }
 
 // UpdateTarget implements deploy.TargetStore with one UpdateItem
-// conditional on the stored Version — or, fenced, one TransactWriteItems
-// of that update and a ConditionCheck of the lease.
+// conditional on the stored Version.
 func (s *Store) UpdateTarget(ctx context.Context, t *deploy.DeploymentTarget) error {
 	return s.updateTarget(ctx, t, nil)
 }
 
+// updateTarget writes t, fenced by f. Fenced by the lease of t's own
+// deployment, it is one UpdateItem whose condition is also that the item
+// was not stamped by a later lease and is not final (fencedUpdate);
+// fenced by another deployment's lease, or to a target stored final, it
+// is a TransactWriteItems of the update and a ConditionCheck of the
+// lease.
 func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f *fence) error {
 	const rec = "target"
 	dep, tid := t.DeploymentID, t.TargetID
@@ -407,6 +456,18 @@ func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f 
 	if err != nil {
 		return err
 	}
+	own := f != nil && f.lease.DeploymentID == dep
+	if own {
+		// Held while the write is on its way: ReleaseLease waits for it.
+		f.use.mu.RLock()
+		defer f.use.mu.RUnlock()
+		if f.use.released {
+			return s.lostNow(ctx, f.lease)
+		}
+		if err := s.register(ctx, f.lease, f.use); err != nil {
+			return err
+		}
+	}
 	for attempt := 0; attempt < 2; attempt++ {
 		bs, err := s.batches(ctx, dep, attempt > 0, rec, rkey)
 		if errors.Is(err, deploy.ErrNotFound) {
@@ -425,21 +486,32 @@ func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f 
 		if b == "" {
 			continue
 		}
+		k := targetKey(dep, tid, b)
 		wid := writeID()
-		w := types.TransactWriteItem{Update: &types.Update{
-			Key:                       targetKey(dep, tid, b),
-			UpdateExpression:          aws.String("SET d = :d, v = :nv, w = :w"),
-			ConditionExpression:       aws.String("attribute_exists(pk) AND v = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":d": sv(doc), ":nv": nv(c.Version), ":v": nv(t.Version), ":w": sv(wid)},
-		}}
-		missing := false
-		err = s.condWrite(ctx, rec, rkey, "updating it", w, wid, f, func(old item) error {
-			if old == nil {
-				missing = true
-				return recErr(rec, rkey, deploy.ErrNotFound)
-			}
-			return recErr(rec, rkey, fmt.Errorf("%w: stored version %d, update carries %d", deploy.ErrConflict, num(old, aVersion), t.Version))
-		})
+		vals := map[string]types.AttributeValue{":d": sv(doc), ":nv": nv(c.Version), ":v": nv(t.Version), ":w": sv(wid), ":st": sv(string(t.Status))}
+		set := "SET d = :d, v = :nv, w = :w, st = :st"
+		done, missing := false, false
+		if own {
+			vals[":ft"] = nv(int64(f.lease.Token))
+			set += ", lt = :ft"
+			done, err = s.fencedUpdate(ctx, k, set, vals, wid, t, f)
+			missing = errors.Is(err, deploy.ErrNotFound)
+		}
+		if !done && err == nil {
+			w := types.TransactWriteItem{Update: &types.Update{
+				Key:                       k,
+				UpdateExpression:          aws.String(set),
+				ConditionExpression:       aws.String("attribute_exists(pk) AND v = :v"),
+				ExpressionAttributeValues: vals,
+			}}
+			err = s.condWrite(ctx, rec, rkey, "updating it", w, wid, f, func(old item) error {
+				if old == nil {
+					missing = true
+					return recErr(rec, rkey, deploy.ErrNotFound)
+				}
+				return conflict(rkey, old, t.Version)
+			})
+		}
 		if missing && attempt == 0 {
 			continue
 		}
@@ -450,6 +522,75 @@ func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f 
 		return nil
 	}
 	return recErr(rec, rkey, deploy.ErrNotFound)
+}
+
+// conflict is ErrConflict for an update of target rkey carrying version
+// v that found item old.
+func conflict(rkey string, old item, v int64) error {
+	return recErr("target", rkey, fmt.Errorf("%w: stored version %d, update carries %d", deploy.ErrConflict, num(old, aVersion), v))
+}
+
+// fencedUpdate makes the update set (with vals) of target t's item k
+// under f's lease, the lease of t's deployment, as one UpdateItem on the
+// condition that the item holds version t.Version, was not stamped by a
+// later lease (lt ≤ the lease's token) and is not final. It reports done
+// when the update was made. It reports not done, and no error, when the
+// item is final (or carries no status) and holds the version: such an
+// item is not stamped on takeover, so the caller checks the lease on the
+// head item instead (a transaction). It returns a *deploy.LeaseLostError
+// naming the current lease when the item was stamped by a later lease,
+// or when the version differs and the lease is no longer current; an
+// ErrConflict when the version differs under the current lease; and
+// ErrNotFound (after which the caller looks for the item again) when
+// there is no item.
+func (s *Store) fencedUpdate(ctx context.Context, k item, set string, vals map[string]types.AttributeValue, wid string, t *deploy.DeploymentTarget, f *fence) (bool, error) {
+	rkey := tkey(t.DeploymentID, t.TargetID)
+	cond := "attribute_exists(pk) AND v = :v AND (attribute_not_exists(lt) OR lt <= :ft) AND attribute_exists(st) AND NOT (st IN ("
+	for i, st := range finalTargets {
+		if i > 0 {
+			cond += ", "
+		}
+		name := fmt.Sprintf(":f%d", i)
+		cond += name
+		vals[name] = sv(string(st))
+	}
+	cond += "))"
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 k,
+		UpdateExpression:                    aws.String(set),
+		ConditionExpression:                 aws.String(cond),
+		ExpressionAttributeValues:           vals,
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	old, failed := condFailed(err)
+	for i := range finalTargets {
+		delete(vals, fmt.Sprintf(":f%d", i))
+	}
+	switch {
+	case !failed && err != nil:
+		return false, s.opErr("target", rkey, "updating it (UpdateItem)", err)
+	case !failed:
+		return true, nil
+	case old == nil:
+		return false, recErr("target", rkey, deploy.ErrNotFound)
+	case str(old, aWrite) == wid:
+		return true, nil // a retry of a write that was made
+	case uint64(num(old, aToken)) > f.lease.Token:
+		return false, s.lostNow(ctx, f.lease)
+	case num(old, aVersion) != t.Version:
+		// A conflict, or a write under a lease that moved on to a target
+		// the new holder did not stamp (it was final): the head says.
+		head, err := s.getItem(ctx, pDep+f.lease.DeploymentID, skHead)
+		if err != nil {
+			return false, s.opErr("target", rkey, "reading the lease after a refused update (GetItem)", err)
+		}
+		if !current(f.lease, head) {
+			return false, lost(f.lease, head)
+		}
+		return false, conflict(rkey, old, t.Version)
+	}
+	return false, nil // final, or no status: the head checks the lease
 }
 
 // ListTargets implements deploy.TargetStore. A page is read from the ord

@@ -1,0 +1,234 @@
+package dynamostore
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
+	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// Fencing target writes without a transaction (see "Leases and fencing"
+// in the package documentation): each target item carries the token of
+// the lease it was last written under (lt); a fenced UpdateTarget is one
+// UpdateItem on the condition that the item's token is not newer than
+// its own; and AcquireLease, when a former holder may still be writing,
+// stamps the deployment's unfinished targets with the new token before it
+// returns. This file keeps what that needs beyond the target writes: the
+// handle's record of the leases it writes under, the registration of a
+// handle on a lease, and the stamping pass.
+
+// finalTargets are the target statuses that never change in a run: a
+// stored target in one of them is not stamped, and a fenced write to it
+// checks the lease on the head item (a transaction) instead.
+var finalTargets = []target.TargetStatus{target.TargetSucceeded, target.TargetFailed, target.TargetSkipped}
+
+// leaseKey identifies a lease in a handle's records.
+type leaseKey struct {
+	dep, owner string
+	token      uint64
+}
+
+func keyOf(l deploy.Lease) leaseKey { return leaseKey{l.DeploymentID, l.Owner, l.Token} }
+
+// leaseUse is what a handle knows of a lease its fenced views write
+// under. Fenced target writes hold mu for reading; ReleaseLease takes it
+// for writing, so that it waits for the writes on their way and no
+// fenced target write of this handle starts once the release is sent.
+type leaseUse struct {
+	mu       sync.RWMutex
+	released bool // ReleaseLease was called on this handle
+
+	regMu      sync.Mutex
+	registered bool // this handle is in the head item's lh for the lease
+}
+
+// uses is a handle's record of the leases its fenced views write under.
+// An entry is made by Fenced and dropped by ReleaseLease (its views keep
+// it, and see it released) or when the handle takes a later lease of the
+// deployment.
+type uses struct {
+	mu sync.Mutex
+	m  map[leaseKey]*leaseUse
+}
+
+// of returns the record of lease l, made if new.
+func (u *uses) of(l deploy.Lease) *leaseUse {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	if u.m == nil {
+		u.m = map[leaseKey]*leaseUse{}
+	}
+	k := keyOf(l)
+	lu := u.m[k]
+	if lu == nil {
+		lu = &leaseUse{}
+		u.m[k] = lu
+	}
+	return lu
+}
+
+// take removes and returns the record of lease l (nil when there is
+// none).
+func (u *uses) take(l deploy.Lease) *leaseUse {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	k := keyOf(l)
+	lu := u.m[k]
+	delete(u.m, k)
+	return lu
+}
+
+// forget drops the records of deployment dep's leases older than token:
+// they are lost, and their views find that out from the table.
+func (u *uses) forget(dep string, token uint64) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for k := range u.m {
+		if k.dep == dep && k.token < token {
+			delete(u.m, k)
+		}
+	}
+}
+
+// register adds this handle to the handles that write targets under
+// lease l (the head item's lh), once per handle and lease: one UpdateItem
+// of the head on the condition that l is current and held, so that it
+// also checks the lease's owner and token before the first target write
+// of the handle under it. A release knows from lh whether handles other
+// than its own may still write (see ReleaseLease). The caller holds
+// lu.mu for reading.
+func (s *Store) register(ctx context.Context, l deploy.Lease, lu *leaseUse) error {
+	lu.regMu.Lock()
+	defer lu.regMu.Unlock()
+	if lu.registered {
+		return nil
+	}
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                           &s.table,
+		Key:                                 headKey(l.DeploymentID),
+		UpdateExpression:                    aws.String("ADD lh :h"),
+		ConditionExpression:                 aws.String("attribute_exists(pk) AND " + heldCond),
+		ExpressionAttributeValues:           heldVals(l, map[string]types.AttributeValue{":h": &types.AttributeValueMemberSS{Value: []string{s.id}}}),
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	if old, ok := condFailed(err); ok {
+		return lost(l, old)
+	}
+	if err != nil {
+		rec, k := leaseRecord(l.DeploymentID)
+		return s.opErr(rec, k, "registering the writer of targets under its lease (UpdateItem)", err)
+	}
+	lu.registered = true
+	return nil
+}
+
+// lostNow returns the *deploy.LeaseLostError of a write under l that
+// found the lease moved on, naming the lease as stored now.
+func (s *Store) lostNow(ctx context.Context, l deploy.Lease) error {
+	head, err := s.getItem(ctx, pDep+l.DeploymentID, skHead)
+	if err != nil {
+		rec, k := leaseRecord(l.DeploymentID)
+		return s.opErr(rec, k, "reading the lease after a refused write (GetItem)", err)
+	}
+	return lost(l, head)
+}
+
+// current reports whether l is the current lease in head item it, held.
+func current(l deploy.Lease, it item) bool {
+	cur := leaseOf(l.DeploymentID, it)
+	return it != nil && cur.Owner == l.Owner && cur.Token == l.Token && !cur.Expires.IsZero()
+}
+
+// needsStamp reports whether a lease just taken — head item it, as
+// stored after the acquisition — must stamp the deployment's targets: a
+// former holder may still write them, because its lease was not released
+// cleanly (a release records its token in lc when no handle but the
+// releasing one registered to write targets under it).
+func needsStamp(it item) bool {
+	t := num(it, aToken)
+	return t > 1 && num(it, aClean) != t-1
+}
+
+// stamp writes token l.Token into every unfinished target of deployment
+// l.DeploymentID — committed, not Succeeded, Failed or Skipped, and not
+// stamped with it or a later one — so that target writes fenced by an
+// earlier lease fail from then on. It reads the committed batches after
+// the lease was written: a PutTargets under an earlier lease commits on
+// the condition that its lease is current, so no batch is committed
+// after that read by a former holder. Each target is one conditional
+// UpdateItem, Options.Parallelism at a time; one a later acquisition
+// stamped already is left alone. A stamping that takes more than a third
+// of ttl renews the lease as it goes, so that it does not expire under
+// the acquirer before the stamping ends; it returns the lease as it
+// stands then.
+func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl time.Duration) (deploy.Lease, error) {
+	rec, k := leaseRecord(l.DeploymentID)
+	bs, err := s.batches(ctx, l.DeploymentID, true, rec, k)
+	if err != nil {
+		return l, err
+	}
+	if len(bs) == 0 {
+		return l, nil
+	}
+	in := &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ProjectionExpression:      aws.String("#pk, #sk, #b, #st, #lt"),
+		ExpressionAttributeNames:  map[string]string{"#pk": aPK, "#sk": aSK, "#b": aBatch, "#st": aStatus, "#lt": aToken},
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pTargets + l.DeploymentID)},
+		ConsistentRead:            aws.Bool(true),
+	}
+	items, err := s.queryAll(ctx, in)
+	if err != nil {
+		return l, s.opErr(rec, k, "reading its targets to fence them (Query)", err)
+	}
+	start := s.opt.Clock.Now()
+	renewed := start
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(s.opt.Parallelism)
+	for _, it := range items {
+		if !slices.Contains(bs, str(it, aBatch)) || slices.Contains(finalTargets, target.TargetStatus(str(it, aStatus))) ||
+			uint64(num(it, aToken)) >= l.Token {
+			continue
+		}
+		if at := s.opt.Clock.Now(); at.Sub(renewed) >= ttl/3 {
+			// Renewed from this goroutine only: the writes go on meanwhile.
+			set, vals := leaseSet(l.DeploymentID, now.Add(at.Sub(start)+ttl))
+			nl, err := s.changeLease(gctx, l, "renewing the lease while fencing its targets", set, vals)
+			if err != nil {
+				_ = g.Wait()
+				return l, err
+			}
+			l, renewed = nl, at
+		}
+		key := key(str(it, aPK), str(it, aSK))
+		g.Go(func() error {
+			_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
+				TableName:                 &s.table,
+				Key:                       key,
+				UpdateExpression:          aws.String("SET lt = :t"),
+				ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lt < :t)"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(int64(l.Token))},
+			})
+			if _, ok := condFailed(err); ok {
+				return nil // stamped by a later acquisition, or gone
+			}
+			if err != nil {
+				return fmt.Errorf("fencing target item %q (UpdateItem): %w", str(key, aSK), err)
+			}
+			return nil
+		})
+	}
+	if err := g.Wait(); err != nil {
+		return l, s.opErr(rec, k, "fencing its targets against the lease's former holder", err)
+	}
+	return l, nil
+}
