@@ -43,9 +43,9 @@ func (s plainStore) Fenced(l deploy.Lease) deploy.Store { return plainStore{s.St
 // making the same RunEvent calls, through the target.Installer interface
 // as the executor does. It reports, for each store, the ratio of its wall
 // time to the loop's (x-errgroup for the MemoryStore, plain-x-errgroup for
-// the plain store; the goal is at most 2 for both), its time per
-// target, and its allocations per target; and the loop's time per target.
-// Measure with -benchtime 5x or more: each iteration runs three fleets.
+// the plain store; the goal is at most 2 for both), its time per target,
+// and its allocations per target; and the loop's time per target. Measure
+// with -benchtime 5x or more: each iteration runs three fleets.
 func BenchmarkExecutor(b *testing.B) {
 	const n = 100_000
 	for _, window := range []int{1000, 50_000} {
