@@ -73,8 +73,8 @@
 //     the deployment is active, its committed target batches (tb, tk) and
 //     the secret of its page tokens (nn);
 //   - tgt#<deployment ID> (target ID \x00 batch): a target record, with
-//     its status (st) and the token of the lease it was last written
-//     under (lt);
+//     its fence lt: the token of the lease it was last written under, plus
+//     2^62 (sealed) when its status is final;
 //   - inst#<group ID> (target ID): an instance record's base item;
 //     instg#<group ID>#<delta> (target ID): an instance record in a delta;
 //     insth#<group ID> (head): the group's committed deltas.
@@ -159,28 +159,28 @@
 // batched.
 //
 // Target updates, a run's hot path, are not transactions. Each target item
-// carries the token of the lease it was last written under (lt; a
-// PutTargets stores the deployment's current token, none before its
-// first lease), and a fenced UpdateTarget is one UpdateItem whose
-// condition is the Version, lt ≤ its own token, and a status that is not
-// final; it sets lt to its token. The fence is kept on the targets
-// instead:
+// carries a fence (lt): the token of the lease it was last written under
+// (a PutTargets stores the deployment's current token, 0 before its first
+// lease), plus 2^62 when its status is final (Succeeded, Failed, Skipped:
+// sealed). A fenced UpdateTarget is one UpdateItem on the condition
+// "v = :version AND lt <= :token", and sets the fence to its own token
+// (sealed if it ends the target). So the fence lives on the targets:
 //
 //   - Takeover. AcquireLease, when the lease it replaces was not released
 //     cleanly — it expired, its owner takes it again, or it was released
 //     while another handle may still write (below) — stamps, after its
 //     lease write and before it returns, every committed target of the
-//     deployment that is not Succeeded, Failed or Skipped with the new
-//     token (one UpdateItem each, on the condition lt < the new token,
-//     Options.Parallelism at a time). From then on a target write fenced
-//     by an earlier lease fails on every target a former holder could
-//     write: unfinished ones are stamped, and a write to a final one (or
-//     to one the new holder finished since) is checked on the head item
-//     (a transaction), which the executor never needs. The batches are read
-//     after the lease write, and a PutTargets commits on the condition
-//     that its lease (or, unfenced, the token it stamped its items with)
-//     is still current, so no target is made visible that a stamping pass
-//     missed; targets staged by a former holder stay invisible.
+//     deployment that is not sealed with the new token (one UpdateItem
+//     each, on the condition lt < the new token, Options.Parallelism at a
+//     time). From then on a target write fenced by an earlier lease fails
+//     on every target a former holder could write: unfinished ones are
+//     stamped, and a sealed one fails every UpdateItem condition, so that
+//     its writes — which the executor never makes — check the lease on
+//     the head item (a transaction). The batches are read after the lease
+//     write, and a PutTargets commits on the condition that the token its
+//     items carry is still the deployment's, so no target is made visible
+//     that a stamping pass missed; targets staged by a former holder stay
+//     invisible.
 //   - Writes during the stamping. A former holder's write that lands
 //     before its target's stamp lands before AcquireLease returns, so
 //     before the new holder reads the deployment: the state it loads is

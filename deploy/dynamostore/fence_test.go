@@ -32,6 +32,10 @@ type spyAPI struct {
 	// beforeStage, when set, is called (once) before the next
 	// BatchWriteItem.
 	beforeStage func()
+	// replay sends the next UpdateItem of a target item twice, and
+	// answers with the second answer: as the SDK does when it retries a
+	// request whose answer was lost.
+	replay bool
 }
 
 func (s *spyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
@@ -44,8 +48,15 @@ func (s *spyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o
 			return nil, errInjected
 		}
 	}
+	replay := s.replay && strings.HasPrefix(attrS(in.Key, "pk"), "tgt#")
+	if replay {
+		s.replay = false
+	}
 	s.mu.Unlock()
 	out, err := s.API.UpdateItem(ctx, in, o...)
+	if replay && err == nil {
+		out, err = s.API.UpdateItem(ctx, in, o...)
+	}
 	if err == nil {
 		s.mu.Lock()
 		switch key := attrS(in.Key, "pk"); {
@@ -371,6 +382,36 @@ func TestPutTargetsDuringTakeover(t *testing.T) {
 	wantLost(t, r.move(a, fa, "i-new", target.TargetInProgress), la, lb, "the former holder writing a target put during the takeover")
 	if err := r.move(a, a.Fenced(lb), "i-new", target.TargetInProgress); err != nil {
 		t.Errorf("the new holder writing the target put during the takeover: %v", err)
+	}
+}
+
+// TestFencedUpdateRetried: a fenced target update whose request is sent
+// again after it was made (the SDK's retry of a request whose answer was
+// lost) recognizes its own write and succeeds; the target moved one
+// version on.
+func TestFencedUpdateRetried(t *testing.T) {
+	table := newTable(t)
+	spy := &spyAPI{API: newClient(t)}
+	a := open(t, spy, table)
+	r := newRig(t, a, 1)
+	id := ids(fleet("i", 1))[0]
+	l, err := a.AcquireLease(r.ctx, r.dep, "exec-a", t0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := a.Fenced(l)
+	for _, st := range []target.TargetStatus{target.TargetInProgress, target.TargetSucceeded} {
+		tg := r.get(a, id)
+		tg.Status = st
+		spy.mu.Lock()
+		spy.replay = true
+		spy.mu.Unlock()
+		if err := fa.UpdateTarget(r.ctx, tg); err != nil {
+			t.Errorf("a fenced UpdateTarget to %s sent twice: %v; want it to recognize its own write", st, err)
+		}
+		if got := r.get(a, id); got.Status != st || got.Version != tg.Version {
+			t.Errorf("the target after an update to %s sent twice: %s, version %d; want %s, version %d", st, got.Status, got.Version, st, tg.Version)
+		}
 	}
 }
 
