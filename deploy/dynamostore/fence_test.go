@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -206,6 +207,16 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 			t.Errorf("target %s after refused writes of the old holder: version %d, %s; want version %d, %s", id, got.Version, got.Status, before[id].Version, before[id].Status)
 		}
 	}
+	d, err := b.GetDeployment(r.ctx, r.dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := d.Clone()
+	late.Description = "written by the old holder"
+	wantLost(t, fa.UpdateDeployment(r.ctx, &late), la, lb, "the old holder's UpdateDeployment (stamped too)")
+	if got, err := b.GetDeployment(r.ctx, r.dep); err != nil || got.Version != d.Version || got.Description != d.Description {
+		t.Errorf("the deployment after a refused update of the old holder: %v; want version %d, description %q", summary(got, err), d.Version, d.Description)
+	}
 
 	fb := b.Fenced(lb)
 	spyB.counts()
@@ -214,6 +225,13 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 	}
 	if n, _, heads, tx := spyB.counts(); n != 1 || heads != 1 || tx != 0 {
 		t.Errorf("the new holder's first fenced update made %d target UpdateItems, %d head UpdateItems, %d transactions; want 1, 1 and 0", n, heads, tx)
+	}
+	d.Description = "written by the new holder"
+	if err := fb.UpdateDeployment(r.ctx, d); err != nil {
+		t.Errorf("the new holder's UpdateDeployment: %v", err)
+	}
+	if _, _, _, tx := spyB.counts(); tx != 0 {
+		t.Errorf("a fenced UpdateDeployment that keeps the status made %d transactions; want none", tx)
 	}
 	old := before[ids[3]].Clone()
 	old.Version--
@@ -309,7 +327,7 @@ func TestCrashDuringStamping(t *testing.T) {
 	}
 
 	spyB.mu.Lock()
-	spyB.failStampAt = 3 // two stamps made, the third fails
+	spyB.failStampAt = 4 // the deployment item's and two targets' stamps made, the fourth fails
 	spyB.mu.Unlock()
 	_, err = b.AcquireLease(r.ctx, r.dep, "exec-b", t0.Add(2*time.Minute), time.Minute)
 	if !errors.Is(err, errInjected) {
@@ -413,6 +431,14 @@ func TestFencedUpdateRetried(t *testing.T) {
 			t.Errorf("the target after an update to %s sent twice: %s, version %d; want %s, version %d", st, got.Status, got.Version, st, tg.Version)
 		}
 	}
+}
+
+// summary says what a test needs of a deployment read.
+func summary(d *deploy.Deployment, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("version %d, description %q", d.Version, d.Description)
 }
 
 // attrS returns the string attribute name of an item, "" if absent.

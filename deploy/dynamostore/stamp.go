@@ -186,13 +186,13 @@ func needsStamp(it item) bool {
 	return t > 1 && num(it, aClean) != t-1
 }
 
-// stamp writes token l.Token as the fence of every unfinished target of
-// deployment l.DeploymentID — committed, not sealed, and not stamped with
-// it or a later token — so that target writes fenced by an earlier lease
-// fail from then on. It reads the committed batches after
-// the lease was written: a PutTargets under an earlier lease commits on
-// the condition that its lease is current, so no batch is committed
-// after that read by a former holder. Each target is one conditional
+// stamp writes token l.Token as the fence of deployment l.DeploymentID's
+// item and of every unfinished target of it — committed, not sealed, and
+// not stamped with it or a later token — so that writes of them fenced by
+// an earlier lease fail from then on. It reads the committed batches
+// after the lease was written: a PutTargets commits on the condition
+// that the token its items carry is current, so no batch is committed
+// after that read without the new token. Each item is one conditional
 // UpdateItem, Options.Parallelism at a time; one a later acquisition
 // stamped already is left alone. A stamping that takes more than a third
 // of ttl renews the lease as it goes, so that it does not expire under
@@ -204,28 +204,30 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 	if err != nil {
 		return l, err
 	}
-	if len(bs) == 0 {
-		return l, nil
-	}
-	in := &dynamodb.QueryInput{
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ProjectionExpression:      aws.String("#pk, #sk, #b, #lt"),
-		ExpressionAttributeNames:  map[string]string{"#pk": aPK, "#sk": aSK, "#b": aBatch, "#lt": aToken},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pTargets + l.DeploymentID)},
-		ConsistentRead:            aws.Bool(true),
-	}
-	items, err := s.queryAll(ctx, in)
-	if err != nil {
-		return l, s.opErr(rec, k, "reading its targets to fence them (Query)", err)
+	stamp := fenceOf(l.Token, "", 0)
+	keys := []item{key(pDep+l.DeploymentID, skDep)}
+	if len(bs) > 0 {
+		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ProjectionExpression:      aws.String("#pk, #sk, #b, #lt"),
+			ExpressionAttributeNames:  map[string]string{"#pk": aPK, "#sk": aSK, "#b": aBatch, "#lt": aToken},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pTargets + l.DeploymentID)},
+			ConsistentRead:            aws.Bool(true),
+		})
+		if err != nil {
+			return l, s.opErr(rec, k, "reading its targets to fence them (Query)", err)
+		}
+		for _, it := range items {
+			if slices.Contains(bs, str(it, aBatch)) && num(it, aToken) < stamp {
+				keys = append(keys, key(str(it, aPK), str(it, aSK)))
+			}
+		}
 	}
 	start := s.opt.Clock.Now()
 	renewed := start
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opt.Parallelism)
-	for _, it := range items {
-		if !slices.Contains(bs, str(it, aBatch)) || num(it, aToken) >= fenceOf(l.Token, "", 0) {
-			continue
-		}
+	for _, key := range keys {
 		if at := s.opt.Clock.Now(); at.Sub(renewed) >= ttl/3 {
 			// Renewed from this goroutine only: the writes go on meanwhile.
 			set, vals := leaseSet(l.DeploymentID, now.Add(at.Sub(start)+ttl))
@@ -236,20 +238,19 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 			}
 			l, renewed = nl, at
 		}
-		key := key(str(it, aPK), str(it, aSK))
 		g.Go(func() error {
 			_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
 				TableName:                 &s.table,
 				Key:                       key,
 				UpdateExpression:          aws.String("SET lt = :t"),
 				ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lt < :t)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(fenceOf(l.Token, "", 0))},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(stamp)},
 			})
 			if _, ok := condFailed(err); ok {
 				return nil // sealed or stamped by a later acquisition since, or gone
 			}
 			if err != nil {
-				return fmt.Errorf("fencing target item %q (UpdateItem): %w", str(key, aSK), err)
+				return fmt.Errorf("fencing item %s/%q (UpdateItem): %w", str(key, aPK), str(key, aSK), err)
 			}
 			return nil
 		})
