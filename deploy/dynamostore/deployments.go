@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -146,10 +147,13 @@ func decodeDeployment(id string, it item) (*deploy.Deployment, error) {
 
 // UpdateDeployment implements deploy.DeploymentStore. It reads the stored
 // deployment (to know whether the group's active slot changes), then
-// writes on the condition that its Version is still the one read: a
-// PutItem, or — when the slot changes, or fenced — a TransactWriteItems
-// that also takes or frees the slot and marks the head item active or
-// not.
+// writes on the condition that its Version is still the one read: an
+// UpdateItem, or — when the slot changes — a TransactWriteItems that also
+// takes or frees the slot and marks the head item active or not. Fenced
+// by the deployment's own lease, an update that leaves the slot is one
+// UpdateItem that also checks the item's fence (see
+// fencedDeploymentUpdate); fenced by another deployment's lease, a
+// transaction with a ConditionCheck of that lease.
 func (s *Store) UpdateDeployment(ctx context.Context, d *deploy.Deployment) error {
 	return s.updateDeployment(ctx, d, nil)
 }
@@ -196,13 +200,22 @@ func (s *Store) updateDeployment(ctx context.Context, d *deploy.Deployment, f *f
 	if err != nil {
 		return err
 	}
+	wasActive, isActive := curStatus.IsActive(), c.Status.IsActive()
+	if f != nil && f.lease.DeploymentID == id && wasActive == isActive {
+		if err := s.fencedDeploymentUpdate(ctx, d, doc, c.Version, f); err != nil {
+			return err
+		}
+		d.Version = c.Version
+		return nil
+	}
 	wid := writeID()
+	// An update, not a put: the item's fence (lt) stays as it is.
 	put := txItem{
-		w: types.TransactWriteItem{Put: &types.Put{
-			Item: map[string]types.AttributeValue{aPK: sv(pDep + id), aSK: sv(skDep), aDoc: sv(doc), aVersion: nv(c.Version),
-				aStatus: sv(string(c.Status)), aApp: sv(app), aGroup: sv(group), aWrite: sv(wid)},
+		w: types.TransactWriteItem{Update: &types.Update{
+			Key:                       key(pDep+id, skDep),
+			UpdateExpression:          aws.String("SET d = :d, v = :nv, st = :st, w = :w"),
 			ConditionExpression:       aws.String("v = :v"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":v": nv(d.Version)},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":d": sv(doc), ":nv": nv(c.Version), ":st": sv(string(c.Status)), ":w": sv(wid), ":v": nv(d.Version)},
 		}},
 		failed: func(old item) error {
 			switch {
@@ -214,7 +227,6 @@ func (s *Store) updateDeployment(ctx context.Context, d *deploy.Deployment, f *f
 			return conflict(num(old, aVersion))
 		},
 	}
-	wasActive, isActive := curStatus.IsActive(), c.Status.IsActive()
 	switch {
 	case wasActive == isActive && f == nil:
 		err = s.condWrite(ctx, rec, id, "updating it", put.w, wid, nil, put.failed)
@@ -268,6 +280,55 @@ func (s *Store) updateDeployment(ctx context.Context, d *deploy.Deployment, f *f
 	}
 	d.Version = c.Version
 	return nil
+}
+
+// fencedDeploymentUpdate writes doc, at version, as deployment d's item
+// under f's lease, the lease of d itself: one UpdateItem on the condition
+// that the item holds d.Version and its fence (lt) is at most the
+// lease's token, which it sets — the same fence as a target item's,
+// never sealed: AcquireLease stamps the deployment item whenever it
+// stamps its targets. The write holds the handle's record of the lease and
+// registers the handle first, as a target's does.
+func (s *Store) fencedDeploymentUpdate(ctx context.Context, d *deploy.Deployment, doc string, version int64, f *fence) error {
+	const rec = "deployment"
+	id := d.ID
+	f.use.mu.RLock()
+	defer f.use.mu.RUnlock()
+	if f.use.released {
+		return s.lostNow(ctx, f.lease)
+	}
+	if err := s.register(ctx, f.lease, f.use); err != nil {
+		return err
+	}
+	next := fenceOf(f.lease.Token, "", rand.Int64())
+	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:           &s.table,
+		Key:                 key(pDep+id, skDep),
+		UpdateExpression:    aws.String("SET d = :d, v = :nv, st = :st, lt = :nt"),
+		ConditionExpression: aws.String("v = :v AND (attribute_not_exists(lt) OR lt <= :max)"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":d": sv(doc), ":nv": nv(version), ":st": sv(string(d.Status)), ":v": nv(d.Version), ":nt": nv(next), ":max": nv(fenceOf(f.lease.Token, "", writeBits)),
+		},
+		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
+	})
+	old, failed := condFailed(err)
+	token, _ := fenceToken(num(old, aToken))
+	switch {
+	case !failed && err != nil:
+		return s.opErr(rec, id, "updating it (UpdateItem)", err)
+	case !failed:
+		return nil
+	case old == nil:
+		return recErr(rec, id, deploy.ErrNotFound)
+	case num(old, aVersion) == version && num(old, aToken) == next:
+		return nil // a retry of a write that was made
+	case token > f.lease.Token:
+		return s.lostNow(ctx, f.lease)
+	}
+	if err := s.checkFence(ctx, f); err != nil {
+		return err
+	}
+	return recErr(rec, id, fmt.Errorf("%w: stored version %d, update carries %d", deploy.ErrConflict, num(old, aVersion), d.Version))
 }
 
 // checkFence returns the fence's error when its lease is no longer

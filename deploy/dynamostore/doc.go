@@ -65,16 +65,16 @@
 //     its active deployment; <group key> is len(application):application/group;
 //   - deps#<group key> (create time # deployment ID): a group's list of
 //     deployments, newest last;
-//   - dep#<deployment ID> (dep): a deployment, with its status, version and
-//     group in attributes st, v, ap, gr;
+//   - dep#<deployment ID> (dep): a deployment, with its status, version,
+//     group and fence in attributes st, v, ap, gr, lt;
 //   - dep#<deployment ID> (head): the deployment's head item — its lease
 //     (lo owner, lt token, lk and le expiry; lh the handles writing
 //     targets under it, lc the token last released cleanly), act while
 //     the deployment is active, its committed target batches (tb, tk) and
 //     the secret of its page tokens (nn);
 //   - tgt#<deployment ID> (target ID \x00 batch): a target record, with
-//     its status (st) and the token of the lease it was last written
-//     under (lt);
+//     its fence lt: the token of the lease it was last written under, plus
+//     2^62 (sealed) when its status is final;
 //   - inst#<group ID> (target ID): an instance record's base item;
 //     instg#<group ID>#<delta> (target ID): an instance record in a delta;
 //     insth#<group ID> (head): the group's committed deltas.
@@ -151,36 +151,40 @@
 //
 // A view fenced by a lease ([Store.Fenced]) refuses every write once the
 // lease is not current, with a *deploy.LeaseLostError naming the current
-// one, and changes nothing. Writes other than target updates check the
-// lease in the same request as the write: a write to the head item itself
-// (the PutTargets commit, a status change's activity mark) carries the
-// lease condition; any other becomes a TransactWriteItems with a
-// ConditionCheck of the head item. Those are O(1) per deployment, or
-// batched.
+// one, and changes nothing. Most writes check the lease in the same
+// request as the write: a write to the head item itself (the PutTargets
+// commit, a status change's activity mark) carries the lease condition;
+// a group, an instance records' commit, a deployment whose status makes
+// it active or not (the group's slot changes) become a TransactWriteItems
+// with a ConditionCheck of the head item. Those are O(1) per deployment,
+// or batched.
 //
-// Target updates, a run's hot path, are not transactions. Each target item
-// carries the token of the lease it was last written under (lt; a
-// PutTargets stores the deployment's current token, none before its
-// first lease), and a fenced UpdateTarget is one UpdateItem whose
-// condition is the Version, lt ≤ its own token, and a status that is not
-// final; it sets lt to its token. The fence is kept on the targets
-// instead:
+// Target updates, a run's hot path, and the deployment's other updates
+// are not transactions. Each target item, and the deployment item,
+// carries a fence (lt): the token of the lease it was last written under
+// (a PutTargets stores the deployment's current token, 0 before its first
+// lease), plus 2^62 when a target's status is final (Succeeded, Failed,
+// Skipped: sealed), and a random write ID in its low bits. A fenced
+// UpdateTarget is one UpdateItem on the condition "v = :version AND
+// lt <= :token" (the token's highest fence), and sets the fence to its own
+// token (sealed if it ends the target); so is a fenced UpdateDeployment
+// that leaves the group's slot. So the fence lives on the items:
 //
 //   - Takeover. AcquireLease, when the lease it replaces was not released
 //     cleanly — it expired, its owner takes it again, or it was released
 //     while another handle may still write (below) — stamps, after its
-//     lease write and before it returns, every committed target of the
-//     deployment that is not Succeeded, Failed or Skipped with the new
+//     lease write and before it returns, the deployment item and every
+//     committed target of the deployment that is not sealed with the new
 //     token (one UpdateItem each, on the condition lt < the new token,
-//     Options.Parallelism at a time). From then on a target write fenced
-//     by an earlier lease fails on every target a former holder could
-//     write: unfinished ones are stamped, and a write to a final one (or
-//     to one the new holder finished since) is checked on the head item
-//     (a transaction), which the executor never needs. The batches are read
-//     after the lease write, and a PutTargets commits on the condition
-//     that its lease (or, unfenced, the token it stamped its items with)
-//     is still current, so no target is made visible that a stamping pass
-//     missed; targets staged by a former holder stay invisible.
+//     Options.Parallelism at a time). From then on a target write fenced by an earlier lease fails
+//     on every target a former holder could write: unfinished ones are
+//     stamped, and a sealed one fails every UpdateItem condition, so that
+//     its writes — which the executor never makes — check the lease on
+//     the head item (a transaction). The batches are read after the lease
+//     write, and a PutTargets commits on the condition that the token its
+//     items carry is still the deployment's, so no target is made visible
+//     that a stamping pass missed; targets staged by a former holder stay
+//     invisible.
 //   - Writes during the stamping. A former holder's write that lands
 //     before its target's stamp lands before AcquireLease returns, so
 //     before the new holder reads the deployment: the state it loads is
@@ -207,11 +211,12 @@
 //     views on the handle that releases it, as the Executor does.
 //
 // The costs: a normal run's fenced target write is one write of one
-// item (1 write unit for an item under 1 KB), plus one head write per
-// handle and lease to register; a first acquisition, or one after a clean
-// release (every Step round, every run after another ended), stamps
+// item (1 write unit per KB of the target's record), plus one head write
+// per handle and lease to register; a first acquisition, or one after a
+// clean release (every Step round, every run after another ended), stamps
 // nothing; a takeover reads the deployment's targets once (Query, strongly
-// consistent) and writes each unfinished one once.
+// consistent) and writes the deployment item and each unfinished target
+// once.
 //
 // ExpiredLeases reads the sparse "lease" index, which holds only the head
 // items of active deployments that were leased, ordered by expiry — never

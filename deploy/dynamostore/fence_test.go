@@ -3,6 +3,7 @@ package dynamostore_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -32,6 +33,10 @@ type spyAPI struct {
 	// beforeStage, when set, is called (once) before the next
 	// BatchWriteItem.
 	beforeStage func()
+	// replay sends the next UpdateItem of a target item twice, and
+	// answers with the second answer: as the SDK does when it retries a
+	// request whose answer was lost.
+	replay bool
 }
 
 func (s *spyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
@@ -44,8 +49,15 @@ func (s *spyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o
 			return nil, errInjected
 		}
 	}
+	replay := s.replay && strings.HasPrefix(attrS(in.Key, "pk"), "tgt#")
+	if replay {
+		s.replay = false
+	}
 	s.mu.Unlock()
 	out, err := s.API.UpdateItem(ctx, in, o...)
+	if replay && err == nil {
+		out, err = s.API.UpdateItem(ctx, in, o...)
+	}
 	if err == nil {
 		s.mu.Lock()
 		switch key := attrS(in.Key, "pk"); {
@@ -195,6 +207,16 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 			t.Errorf("target %s after refused writes of the old holder: version %d, %s; want version %d, %s", id, got.Version, got.Status, before[id].Version, before[id].Status)
 		}
 	}
+	d, err := b.GetDeployment(r.ctx, r.dep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	late := d.Clone()
+	late.Description = "written by the old holder"
+	wantLost(t, fa.UpdateDeployment(r.ctx, &late), la, lb, "the old holder's UpdateDeployment (stamped too)")
+	if got, err := b.GetDeployment(r.ctx, r.dep); err != nil || got.Version != d.Version || got.Description != d.Description {
+		t.Errorf("the deployment after a refused update of the old holder: %v; want version %d, description %q", summary(got, err), d.Version, d.Description)
+	}
 
 	fb := b.Fenced(lb)
 	spyB.counts()
@@ -203,6 +225,13 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 	}
 	if n, _, heads, tx := spyB.counts(); n != 1 || heads != 1 || tx != 0 {
 		t.Errorf("the new holder's first fenced update made %d target UpdateItems, %d head UpdateItems, %d transactions; want 1, 1 and 0", n, heads, tx)
+	}
+	d.Description = "written by the new holder"
+	if err := fb.UpdateDeployment(r.ctx, d); err != nil {
+		t.Errorf("the new holder's UpdateDeployment: %v", err)
+	}
+	if _, _, _, tx := spyB.counts(); tx != 0 {
+		t.Errorf("a fenced UpdateDeployment that keeps the status made %d transactions; want none", tx)
 	}
 	old := before[ids[3]].Clone()
 	old.Version--
@@ -298,7 +327,7 @@ func TestCrashDuringStamping(t *testing.T) {
 	}
 
 	spyB.mu.Lock()
-	spyB.failStampAt = 3 // two stamps made, the third fails
+	spyB.failStampAt = 4 // the deployment item's and two targets' stamps made, the fourth fails
 	spyB.mu.Unlock()
 	_, err = b.AcquireLease(r.ctx, r.dep, "exec-b", t0.Add(2*time.Minute), time.Minute)
 	if !errors.Is(err, errInjected) {
@@ -372,6 +401,44 @@ func TestPutTargetsDuringTakeover(t *testing.T) {
 	if err := r.move(a, a.Fenced(lb), "i-new", target.TargetInProgress); err != nil {
 		t.Errorf("the new holder writing the target put during the takeover: %v", err)
 	}
+}
+
+// TestFencedUpdateRetried: a fenced target update whose request is sent
+// again after it was made (the SDK's retry of a request whose answer was
+// lost) recognizes its own write and succeeds; the target moved one
+// version on.
+func TestFencedUpdateRetried(t *testing.T) {
+	table := newTable(t)
+	spy := &spyAPI{API: newClient(t)}
+	a := open(t, spy, table)
+	r := newRig(t, a, 1)
+	id := ids(fleet("i", 1))[0]
+	l, err := a.AcquireLease(r.ctx, r.dep, "exec-a", t0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := a.Fenced(l)
+	for _, st := range []target.TargetStatus{target.TargetInProgress, target.TargetSucceeded} {
+		tg := r.get(a, id)
+		tg.Status = st
+		spy.mu.Lock()
+		spy.replay = true
+		spy.mu.Unlock()
+		if err := fa.UpdateTarget(r.ctx, tg); err != nil {
+			t.Errorf("a fenced UpdateTarget to %s sent twice: %v; want it to recognize its own write", st, err)
+		}
+		if got := r.get(a, id); got.Status != st || got.Version != tg.Version {
+			t.Errorf("the target after an update to %s sent twice: %s, version %d; want %s, version %d", st, got.Status, got.Version, st, tg.Version)
+		}
+	}
+}
+
+// summary says what a test needs of a deployment read.
+func summary(d *deploy.Deployment, err error) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fmt.Sprintf("version %d, description %q", d.Version, d.Description)
 }
 
 // attrS returns the string attribute name of an item, "" if absent.

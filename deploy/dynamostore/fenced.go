@@ -44,16 +44,17 @@ func (f *fence) with(items ...txItem) []txItem {
 }
 
 // Fenced implements deploy.LeaseStore: the view's writes succeed only
-// while l is the current lease of l.DeploymentID. A target update is one
-// UpdateItem on the condition that the target item was not stamped by a
-// later lease (AcquireLease stamps the unfinished targets when it takes
+// while l is the current lease of l.DeploymentID. An update of one of the
+// deployment's targets, or of the deployment when its group's slot stays
+// as it is, is one UpdateItem on the condition that the item's fence was
+// not stamped by a later lease (AcquireLease stamps them when it takes
 // over from a holder that may still write); every other write checks the
 // lease in the same DynamoDB request as the write: a write to the
 // deployment's head item carries the check in its own condition; any
 // other becomes a TransactWriteItems with a ConditionCheck of the head
 // item. After a takeover, a fenced write returns a *deploy.LeaseLostError
 // naming the current lease and changes nothing. Once ReleaseLease of l
-// was called on this Store, the view's target writes fail at once.
+// was called on this Store, the view's fenced UpdateItems fail at once.
 func (s *Store) Fenced(l deploy.Lease) deploy.Store {
 	return &fencedStore{Store: s, f: &fence{lease: l, use: s.uses.of(l)}}
 }

@@ -20,7 +20,7 @@ const (
 	aDoc     = "d"   // the record, as JSON
 	aVersion = "v"   // the record's Version
 	aWrite   = "w"   // the ID of the write that last changed the item
-	aStatus  = "st"  // deployment, target: status
+	aStatus  = "st"  // deployment: status
 	aApp     = "ap"  // deployment: application name
 	aGroup   = "gr"  // deployment: group name
 	aGroupID = "gid" // group, slot: group ID
@@ -33,7 +33,7 @@ const (
 	aNonce   = "nn"  // secret of the deployment's page tokens
 	aActive  = "act" // "1" while the deployment is active: the lease index's partition key
 	aOwner   = "lo"  // lease owner
-	aToken   = "lt"  // head: lease token; target: token of the lease it was last written under
+	aToken   = "lt"  // head: lease token; target: its fence (see stamp.go)
 	aExpKey  = "lk"  // lease expiry, timeKey
 	aExpIdx  = "lx"  // lease expiry and deployment ID: the lease index's sort key
 	aExpires = "le"  // lease expiry, RFC 3339 with nanoseconds

@@ -17,19 +17,47 @@ import (
 )
 
 // Fencing target writes without a transaction (see "Leases and fencing"
-// in the package documentation): each target item carries the token of
-// the lease it was last written under (lt); a fenced UpdateTarget is one
-// UpdateItem on the condition that the item's token is not newer than
-// its own; and AcquireLease, when a former holder may still be writing,
-// stamps the deployment's unfinished targets with the new token before it
+// in the package documentation): each target item carries a fence (lt),
+// a number that holds the token of the lease it was last written under
+// (0: none), a random ID of the write that made it, and whether its
+// status is final (sealed). A fenced UpdateTarget is one UpdateItem on
+// the condition that the fence's token is at most its own and the item
+// is not sealed — a sealed item's writes check the lease on the head item
+// instead — and AcquireLease, when a former holder may still be writing,
+// stamps the deployment's unsealed targets with the new token before it
 // returns. This file keeps what that needs beyond the target writes: the
-// handle's record of the leases it writes under, the registration of a
-// handle on a lease, and the stamping pass.
+// fence, the handle's record of the leases it writes under, the
+// registration of a handle on a lease, and the stamping pass.
 
-// finalTargets are the target statuses that never change in a run: a
-// stored target in one of them is not stamped, and a fenced write to it
-// checks the lease on the head item (a transaction) instead.
-var finalTargets = []target.TargetStatus{target.TargetSucceeded, target.TargetFailed, target.TargetSkipped}
+// The fence's layout: the token in bits 20 to 61, the write's ID in bits
+// 0 to 19, and sealed (bit 62) when the target's status is final
+// (Succeeded, Failed, Skipped). Numbers compare as the fences should: a
+// sealed fence is above every unsealed one, and an unsealed fence with a
+// lower token is below every fence with a higher one. The write's ID
+// lets a write whose condition fails recognize its own effect (a retry of
+// a write that was made) without an attribute of its own.
+const (
+	fenceShift = 20
+	writeBits  = 1<<fenceShift - 1
+	sealed     = 1 << 62
+)
+
+// fenceOf is the fence of a target item with status st written under
+// the lease with token (0: none) by the write with ID id (its low 20
+// bits; 0 for a stamp or a put).
+func fenceOf(token uint64, st target.TargetStatus, id int64) int64 {
+	f := int64(token)<<fenceShift | id&writeBits
+	switch st {
+	case target.TargetSucceeded, target.TargetFailed, target.TargetSkipped:
+		f |= sealed
+	}
+	return f
+}
+
+// fenceToken returns the token of fence f, and whether it is sealed.
+func fenceToken(f int64) (uint64, bool) {
+	return uint64(f&^sealed) >> fenceShift, f&sealed != 0
+}
 
 // leaseKey identifies a lease in a handle's records.
 type leaseKey struct {
@@ -158,13 +186,13 @@ func needsStamp(it item) bool {
 	return t > 1 && num(it, aClean) != t-1
 }
 
-// stamp writes token l.Token into every unfinished target of deployment
-// l.DeploymentID — committed, not Succeeded, Failed or Skipped, and not
-// stamped with it or a later one — so that target writes fenced by an
-// earlier lease fail from then on. It reads the committed batches after
-// the lease was written: a PutTargets under an earlier lease commits on
-// the condition that its lease is current, so no batch is committed
-// after that read by a former holder. Each target is one conditional
+// stamp writes token l.Token as the fence of deployment l.DeploymentID's
+// item and of every unfinished target of it — committed, not sealed, and
+// not stamped with it or a later token — so that writes of them fenced by
+// an earlier lease fail from then on. It reads the committed batches
+// after the lease was written: a PutTargets commits on the condition
+// that the token its items carry is current, so no batch is committed
+// after that read without the new token. Each item is one conditional
 // UpdateItem, Options.Parallelism at a time; one a later acquisition
 // stamped already is left alone. A stamping that takes more than a third
 // of ttl renews the lease as it goes, so that it does not expire under
@@ -176,29 +204,30 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 	if err != nil {
 		return l, err
 	}
-	if len(bs) == 0 {
-		return l, nil
-	}
-	in := &dynamodb.QueryInput{
-		KeyConditionExpression:    aws.String("pk = :pk"),
-		ProjectionExpression:      aws.String("#pk, #sk, #b, #st, #lt"),
-		ExpressionAttributeNames:  map[string]string{"#pk": aPK, "#sk": aSK, "#b": aBatch, "#st": aStatus, "#lt": aToken},
-		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pTargets + l.DeploymentID)},
-		ConsistentRead:            aws.Bool(true),
-	}
-	items, err := s.queryAll(ctx, in)
-	if err != nil {
-		return l, s.opErr(rec, k, "reading its targets to fence them (Query)", err)
+	stamp := fenceOf(l.Token, "", 0)
+	keys := []item{key(pDep+l.DeploymentID, skDep)}
+	if len(bs) > 0 {
+		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+			KeyConditionExpression:    aws.String("pk = :pk"),
+			ProjectionExpression:      aws.String("#pk, #sk, #b, #lt"),
+			ExpressionAttributeNames:  map[string]string{"#pk": aPK, "#sk": aSK, "#b": aBatch, "#lt": aToken},
+			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pTargets + l.DeploymentID)},
+			ConsistentRead:            aws.Bool(true),
+		})
+		if err != nil {
+			return l, s.opErr(rec, k, "reading its targets to fence them (Query)", err)
+		}
+		for _, it := range items {
+			if slices.Contains(bs, str(it, aBatch)) && num(it, aToken) < stamp {
+				keys = append(keys, key(str(it, aPK), str(it, aSK)))
+			}
+		}
 	}
 	start := s.opt.Clock.Now()
 	renewed := start
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opt.Parallelism)
-	for _, it := range items {
-		if !slices.Contains(bs, str(it, aBatch)) || slices.Contains(finalTargets, target.TargetStatus(str(it, aStatus))) ||
-			uint64(num(it, aToken)) >= l.Token {
-			continue
-		}
+	for _, key := range keys {
 		if at := s.opt.Clock.Now(); at.Sub(renewed) >= ttl/3 {
 			// Renewed from this goroutine only: the writes go on meanwhile.
 			set, vals := leaseSet(l.DeploymentID, now.Add(at.Sub(start)+ttl))
@@ -209,20 +238,19 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 			}
 			l, renewed = nl, at
 		}
-		key := key(str(it, aPK), str(it, aSK))
 		g.Go(func() error {
 			_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
 				TableName:                 &s.table,
 				Key:                       key,
 				UpdateExpression:          aws.String("SET lt = :t"),
 				ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lt < :t)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(int64(l.Token))},
+				ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(stamp)},
 			})
 			if _, ok := condFailed(err); ok {
-				return nil // stamped by a later acquisition, or gone
+				return nil // sealed or stamped by a later acquisition since, or gone
 			}
 			if err != nil {
-				return fmt.Errorf("fencing target item %q (UpdateItem): %w", str(key, aSK), err)
+				return fmt.Errorf("fencing item %s/%q (UpdateItem): %w", str(key, aPK), str(key, aSK), err)
 			}
 			return nil
 		})

@@ -8,6 +8,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"math/rand/v2"
 	"slices"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -319,14 +320,10 @@ func targetItem(dep, b string, i int, t *deploy.DeploymentTarget, token uint64) 
 	if err != nil {
 		return nil, err
 	}
-	it := item{
+	return item{
 		aPK: sv(pTargets + dep), aSK: sv(targetSK(t.TargetID, b)), aTarget: sv(t.TargetID), aBatch: sv(b),
-		aOrder: sv(order(b, i)), aDoc: sv(doc), aVersion: nv(1), aStatus: sv(string(t.Status)),
-	}
-	if token > 0 {
-		it[aToken] = nv(int64(token))
-	}
-	return it, nil
+		aOrder: sv(order(b, i)), aDoc: sv(doc), aVersion: nv(1), aToken: nv(fenceOf(token, t.Status, 0)),
+	}, nil
 }
 
 // decodeTarget returns the target record in item it.
@@ -431,11 +428,10 @@ func (s *Store) UpdateTarget(ctx context.Context, t *deploy.DeploymentTarget) er
 }
 
 // updateTarget writes t, fenced by f. Fenced by the lease of t's own
-// deployment, it is one UpdateItem whose condition is also that the item
-// was not stamped by a later lease and is not final (fencedUpdate);
-// fenced by another deployment's lease, or to a target stored final, it
-// is a TransactWriteItems of the update and a ConditionCheck of the
-// lease.
+// deployment, it is one UpdateItem whose condition is also that the
+// item's fence is at most the lease's token (fencedUpdate); fenced by
+// another deployment's lease, or to a target stored final (sealed), it is
+// a TransactWriteItems of the update and a ConditionCheck of the lease.
 func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f *fence) error {
 	const rec = "target"
 	dep, tid := t.DeploymentID, t.TargetID
@@ -487,17 +483,19 @@ func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f 
 			continue
 		}
 		k := targetKey(dep, tid, b)
-		wid := writeID()
-		vals := map[string]types.AttributeValue{":d": sv(doc), ":nv": nv(c.Version), ":v": nv(t.Version), ":w": sv(wid), ":st": sv(string(t.Status))}
-		set := "SET d = :d, v = :nv, w = :w, st = :st"
 		done, missing := false, false
 		if own {
-			vals[":ft"] = nv(int64(f.lease.Token))
-			set += ", lt = :ft"
-			done, err = s.fencedUpdate(ctx, k, set, vals, wid, t, f)
+			done, err = s.fencedUpdate(ctx, k, doc, c.Version, t, f)
 			missing = errors.Is(err, deploy.ErrNotFound)
 		}
 		if !done && err == nil {
+			wid := writeID()
+			vals := map[string]types.AttributeValue{":d": sv(doc), ":nv": nv(c.Version), ":v": nv(t.Version), ":w": sv(wid)}
+			set := "SET d = :d, v = :nv, w = :w"
+			if own {
+				set += ", lt = :nt"
+				vals[":nt"] = nv(fenceOf(f.lease.Token, t.Status, 0))
+			}
 			w := types.TransactWriteItem{Update: &types.Update{
 				Key:                       k,
 				UpdateExpression:          aws.String(set),
@@ -530,12 +528,12 @@ func conflict(rkey string, old item, v int64) error {
 	return recErr("target", rkey, fmt.Errorf("%w: stored version %d, update carries %d", deploy.ErrConflict, num(old, aVersion), v))
 }
 
-// fencedUpdate makes the update set (with vals) of target t's item k
-// under f's lease, the lease of t's deployment, as one UpdateItem on the
-// condition that the item holds version t.Version, was not stamped by a
-// later lease (lt ≤ the lease's token) and is not final. It reports done
-// when the update was made. It reports not done, and no error, when the
-// item is final (or carries no status) and holds the version: such an
+// fencedUpdate writes doc, at version, as target t's item k under f's
+// lease, the lease of t's deployment: one UpdateItem on the condition
+// that the item holds version t.Version and its fence is at most the
+// lease's token (it is neither sealed nor stamped by a later lease). It
+// reports done when the update was made. It reports not done, and no
+// error, when the item is sealed (final) and holds the version: such an
 // item is not stamped on takeover, so the caller checks the lease on the
 // head item instead (a transaction). It returns a *deploy.LeaseLostError
 // naming the current lease when the item was stamped by a later lease,
@@ -543,30 +541,24 @@ func conflict(rkey string, old item, v int64) error {
 // ErrConflict when the version differs under the current lease; and
 // ErrNotFound (after which the caller looks for the item again) when
 // there is no item.
-func (s *Store) fencedUpdate(ctx context.Context, k item, set string, vals map[string]types.AttributeValue, wid string, t *deploy.DeploymentTarget, f *fence) (bool, error) {
+func (s *Store) fencedUpdate(ctx context.Context, k item, doc string, version int64, t *deploy.DeploymentTarget, f *fence) (bool, error) {
 	rkey := tkey(t.DeploymentID, t.TargetID)
-	cond := "attribute_exists(pk) AND v = :v AND (attribute_not_exists(lt) OR lt <= :ft) AND attribute_exists(st) AND NOT (st IN ("
-	for i, st := range finalTargets {
-		if i > 0 {
-			cond += ", "
-		}
-		name := fmt.Sprintf(":f%d", i)
-		cond += name
-		vals[name] = sv(string(st))
-	}
-	cond += "))"
+	next := fenceOf(f.lease.Token, t.Status, rand.Int64())
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-		TableName:                           &s.table,
-		Key:                                 k,
-		UpdateExpression:                    aws.String(set),
-		ConditionExpression:                 aws.String(cond),
-		ExpressionAttributeValues:           vals,
+		TableName:        &s.table,
+		Key:              k,
+		UpdateExpression: aws.String("SET d = :d, v = :nv, lt = :nt"),
+		// v = :v also says that the item exists; lt <= :max that its fence
+		// is unsealed, of the lease's token or an earlier one.
+		ConditionExpression: aws.String("v = :v AND lt <= :max"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{
+			":d": sv(doc), ":nv": nv(version), ":v": nv(t.Version), ":nt": nv(next), ":max": nv(fenceOf(f.lease.Token, "", writeBits)),
+		},
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
 	old, failed := condFailed(err)
-	for i := range finalTargets {
-		delete(vals, fmt.Sprintf(":f%d", i))
-	}
+	fence := num(old, aToken)
+	token, seal := fenceToken(fence)
 	switch {
 	case !failed && err != nil:
 		return false, s.opErr("target", rkey, "updating it (UpdateItem)", err)
@@ -574,13 +566,13 @@ func (s *Store) fencedUpdate(ctx context.Context, k item, set string, vals map[s
 		return true, nil
 	case old == nil:
 		return false, recErr("target", rkey, deploy.ErrNotFound)
-	case str(old, aWrite) == wid:
+	case num(old, aVersion) == version && str(old, aDoc) == doc && fence == next:
 		return true, nil // a retry of a write that was made
-	case uint64(num(old, aToken)) > f.lease.Token:
+	case !seal && token > f.lease.Token:
 		return false, s.lostNow(ctx, f.lease)
 	case num(old, aVersion) != t.Version:
 		// A conflict, or a write under a lease that moved on to a target
-		// the new holder did not stamp (it was final): the head says.
+		// the new holder did not stamp (it was sealed): the head says.
 		head, err := s.getItem(ctx, pDep+f.lease.DeploymentID, skHead)
 		if err != nil {
 			return false, s.opErr("target", rkey, "reading the lease after a refused update (GetItem)", err)
@@ -590,7 +582,7 @@ func (s *Store) fencedUpdate(ctx context.Context, k item, set string, vals map[s
 		}
 		return false, conflict(rkey, old, t.Version)
 	}
-	return false, nil // final, or no status: the head checks the lease
+	return false, nil // sealed (or without a fence): the head checks the lease
 }
 
 // ListTargets implements deploy.TargetStore. A page is read from the ord
