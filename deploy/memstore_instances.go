@@ -263,11 +263,10 @@ func (b *shardedBatch) forShards(do func(lo, hi int)) {
 	forParts(instanceShards, min(chunkParts(len(b.order)), instanceShards), do)
 }
 
-// check reports the first duplicate key of the batch, if any, and sets
-// the new version of each record in packed: one more than the stored
-// record's, or 1. g is the group's stored records (nil: none); a shard
-// without records gets a new map made for at least perShard of them. It
-// changes nothing stored.
+// check reports the first duplicate key of the batch, if any. g is the
+// group's stored records (nil: none); a shard without records gets a new
+// map, made for at least perShard records, with the batch's records in it
+// (their versions 1), which store then stores. It changes nothing stored.
 func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed []memInstance, perShard int) error {
 	var (
 		mu  sync.Mutex
@@ -285,9 +284,9 @@ func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed [
 				cur = g.shards[sh]
 			}
 			// A shard without records gets the batch's as its new map,
-			// made here; the others are checked against a set of the
-			// batch's keys. Either way a duplicate shows as a map that
-			// did not grow.
+			// made here, where a duplicate shows as a map that did not
+			// grow; in the others the batch's keys are compared with
+			// each other.
 			if len(cur) == 0 {
 				fresh := make(map[string]memInstance, max(len(idx), perShard))
 				for k, i := range idx {
@@ -302,13 +301,6 @@ func (b *shardedBatch) check(g *memInstances, records []InstanceRecord, packed [
 			}
 			if k := firstRepeat(records, idx); k >= 0 {
 				d = min(d, idx[k])
-				continue
-			}
-			for _, i := range idx {
-				packed[i].version = 1
-				if mi, ok := cur[records[i].TargetID]; ok {
-					packed[i].version = mi.version + 1
-				}
 			}
 		}
 		mu.Lock()
@@ -347,7 +339,9 @@ func firstRepeat(records []InstanceRecord, idx []int32) int {
 	return -1
 }
 
-// store stores the checked batch in g and sets the records' versions.
+// store stores the checked batch in g and sets the records' versions:
+// those of a shard check made a new map for are set; the others' are one
+// more than the stored record's, or 1, looked up as each is stored.
 func (b *shardedBatch) store(g *memInstances, records []InstanceRecord, packed []memInstance) {
 	b.forShards(func(lo, hi int) {
 		for sh := lo; sh < hi; sh++ {
@@ -357,7 +351,9 @@ func (b *shardedBatch) store(g *memInstances, records []InstanceRecord, packed [
 			} else if len(idx) > 0 {
 				m := g.shards[sh]
 				for _, i := range idx {
-					m[records[i].TargetID] = packed[i]
+					id := records[i].TargetID
+					packed[i].version = m[id].version + 1 // 1 for a new record
+					m[id] = packed[i]
 				}
 			}
 			for _, i := range idx {

@@ -51,8 +51,16 @@ func (u *suite) optionalFixture(n int) []deploy.DeploymentTarget {
 	return stored
 }
 
-// allTargets returns the deployment's targets through deploy.AllTargets.
-func (u *suite) allTargets(id string) []deploy.DeploymentTarget {
+// optionalLease takes the lease of deployment id for owner at now.
+func (u *suite) optionalLease(id, owner string, now time.Time) deploy.Lease {
+	u.t.Helper()
+	l, err := u.s.AcquireLease(u.ctx, id, owner, now, time.Minute)
+	u.must(err, "AcquireLease of "+id+" for "+owner)
+	return l
+}
+
+// optionalAllTargets returns the deployment's targets through deploy.AllTargets.
+func (u *suite) optionalAllTargets(id string) []deploy.DeploymentTarget {
 	u.t.Helper()
 	var out []deploy.DeploymentTarget
 	for tg, err := range deploy.AllTargets(u.ctx, u.s, id) {
@@ -76,7 +84,7 @@ func testOptionalLoadTargets(t *testing.T, u *suite) {
 			Diagnostics: &deploy.Diagnostics{ErrorCode: target.CodeScriptFailed, Message: "exit 1"}},
 	}
 	u.must(u.s.UpdateTarget(u.ctx, &started), "UpdateTarget i-3")
-	want := u.allTargets("d-1")
+	want := u.optionalAllTargets("d-1")
 
 	prefix := []deploy.DeploymentTarget{newTarget("i-before")}
 	dst := append(make([]deploy.DeploymentTarget, 0, 3), prefix...)
@@ -90,7 +98,7 @@ func testOptionalLoadTargets(t *testing.T, u *suite) {
 
 	// The records may share memory with each other, never with the store.
 	scribble(&got)
-	u.same(u.allTargets("d-1"), want, "the targets after the caller changed what LoadTargets returned")
+	u.same(u.optionalAllTargets("d-1"), want, "the targets after the caller changed what LoadTargets returned")
 	again, err := l.LoadTargets(u.ctx, "d-1", nil)
 	u.must(err, "LoadTargets")
 	u.same(again, want, "LoadTargets after the caller changed what an earlier LoadTargets returned")
@@ -107,7 +115,7 @@ func testOptionalLoadTargets(t *testing.T, u *suite) {
 		t.Errorf("LoadTargets with a cancelled context: got %v; want an error matching context.Canceled", err)
 	}
 
-	fl, ok := u.s.Fenced(u.acquire(u.s, "d-1", "exec-a", t0)).(deploy.TargetLoader)
+	fl, ok := u.s.Fenced(u.optionalLease("d-1", "exec-a", t0)).(deploy.TargetLoader)
 	if !ok {
 		t.Fatal("the store implements deploy.TargetLoader and its fenced view does not; Fenced must return a view that implements whatever the store does")
 	}
@@ -182,16 +190,16 @@ func testOptionalUpdateTargetAt(t *testing.T, u *suite) {
 	if err := up.UpdateTargetAt(ctx, 4, &cancelled); !errors.Is(err, context.Canceled) {
 		t.Errorf("UpdateTargetAt with a cancelled context: got %v; want an error matching context.Canceled", err)
 	}
-	u.same(u.allTargets("d-1"), ts, "the targets after refused UpdateTargetAt calls")
+	u.same(u.optionalAllTargets("d-1"), ts, "the targets after refused UpdateTargetAt calls")
 
 	// Fenced as UpdateTarget is.
-	view := u.s.Fenced(u.acquire(u.s, "d-1", "exec-a", t0))
+	view := u.s.Fenced(u.optionalLease("d-1", "exec-a", t0))
 	fu, ok := view.(deploy.TargetUpdaterAt)
 	if !ok {
 		t.Fatal("the store implements deploy.TargetUpdaterAt and its fenced view does not; Fenced must return a view that implements whatever the store does")
 	}
 	update(func(rec *deploy.DeploymentTarget) error { return fu.UpdateTargetAt(u.ctx, 4, rec) }, "i-4", "UpdateTargetAt(4) of i-4 through a fenced view")
-	u.acquire(u.s, "d-1", "exec-b", t0.Add(2*time.Minute)) // exec-a's lease expired: taken over
+	u.optionalLease("d-1", "exec-b", t0.Add(2*time.Minute)) // exec-a's lease expired: taken over
 	late := ts[4]
 	late.Status = target.TargetFailed
 	u.wantErr(fu.UpdateTargetAt(u.ctx, 4, &late), deploy.ErrLeaseLost, "UpdateTargetAt through a view fenced by a lease taken over")
@@ -199,7 +207,7 @@ func testOptionalUpdateTargetAt(t *testing.T, u *suite) {
 	if late.Version != ts[4].Version {
 		t.Errorf("a refused UpdateTargetAt changed the caller's Version to %d", late.Version)
 	}
-	u.same(u.allTargets("d-1"), ts, "the targets after writes fenced by a lost lease")
+	u.same(u.optionalAllTargets("d-1"), ts, "the targets after writes fenced by a lost lease")
 }
 
 func testOptionalGetInstancesByID(t *testing.T, u *suite) {
@@ -255,7 +263,7 @@ func testOptionalGetInstancesByID(t *testing.T, u *suite) {
 
 	g := u.fixture()
 	u.deployment(g, "d-1", deploy.StatusInProgress)
-	fb, ok := u.s.Fenced(u.acquire(u.s, "d-1", "exec-a", t0)).(deploy.InstanceBatchGetter)
+	fb, ok := u.s.Fenced(u.optionalLease("d-1", "exec-a", t0)).(deploy.InstanceBatchGetter)
 	if !ok {
 		t.Fatal("the store implements deploy.InstanceBatchGetter and its fenced view does not; Fenced must return a view that implements whatever the store does")
 	}
