@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -128,7 +129,11 @@ func TestCrashAfterEveryWrite(t *testing.T) {
 // once the lease of the process that crashed has expired.
 func (e *env) restarted() *deploy.Executor {
 	e.t.Helper()
-	e.clk.Advance(deploy.DefaultLeaseTTL)
+	var o deploy.Options
+	for _, opt := range e.opts {
+		opt(&o)
+	}
+	e.clk.Advance(cmp.Or(o.LeaseTTL, deploy.DefaultLeaseTTL))
 	return e.newExecutor(e.mem)
 }
 
@@ -204,7 +209,11 @@ func ecsCrashWorld(t *testing.T) *crashWorld {
 // returns: the executor never waits on the clock (its poll never comes),
 // and every run makes the same writes.
 func serviceCrashWorld(t *testing.T, platform config.ComputePlatform, cfg string, group func(*deploy.Group)) *crashWorld {
-	e, shifter, hooks, prov := serviceEnv(t, platform, cfg, group, crashID, func(o *deploy.Options) { o.PollInterval = 24 * time.Hour })
+	e, shifter, hooks, prov := serviceEnv(t, platform, cfg, group, crashID, func(o *deploy.Options) {
+		// Neither polls nor lease renewals come during the run: every run
+		// makes the same writes.
+		o.PollInterval, o.LeaseTTL = 24*time.Hour, 72*time.Hour
+	})
 	c, ok := config.Predefined(cfg)
 	if !ok {
 		t.Fatalf("no configuration %s", cfg)
