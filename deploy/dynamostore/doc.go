@@ -123,8 +123,10 @@
 // deployment's secret, so a token not issued for the deployment is
 // refused (ErrInvalidArgument).
 //
-// An instant target so costs three item writes, creation included: its
-// item in PutTargets, InProgress and its end.
+// An instant target so costs three writes of its item, creation included:
+// in PutTargets, InProgress and its end — fenced or not (see "Leases and
+// fencing"). The executor also writes its instance record at the end of
+// the deployment (see below), batched.
 //
 // # Instance records: deltas and folds
 //
