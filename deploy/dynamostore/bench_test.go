@@ -19,17 +19,29 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// countingAPI asks DynamoDB for the capacity every write consumes
-// (ReturnConsumedCapacity TOTAL) and counts the items written and the
-// write units DynamoDB would charge by its rules (1 per KB of item, 2 in a
-// transaction, ConditionChecks included), estimated from the items' sizes:
-// moto 5.2.1 reports capacity for single-item writes only, and not by
-// DynamoDB's rules.
+// countingAPI counts what a store asks of DynamoDB: the items it writes
+// (each PutItem and UpdateItem, each put of a BatchWriteItem, each Put and
+// Update of a TransactWriteItems; not ConditionChecks nor deletes), and
+// the write and read capacity units DynamoDB would charge by its rules,
+// estimated from the sizes of the items sent and returned (writes: 1 unit
+// per KB of item, twice that in a transaction, ConditionChecks and
+// deletes included; strongly consistent reads: 1 unit per 4 KB of each
+// item read by GetItem and BatchGetItem — a key without an item still
+// costs one — and of each Query page's items together). moto 5.2.1's own
+// ConsumedCapacity is asked for (ReturnConsumedCapacity TOTAL) and kept
+// apart: it reports single-item writes only, and not by DynamoDB's rules.
 type countingAPI struct {
 	dynamostore.API
 	mu                  sync.Mutex
 	itemWrites          int
-	motoUnits, estUnits float64
+	motoUnits, estUnits float64 // write units
+	readUnits           float64 // estimated
+}
+
+// counts are a countingAPI's counters at one moment.
+type counts struct {
+	itemWrites              int
+	motoWCU, estWCU, estRCU float64
 }
 
 func (c *countingAPI) add(items int, est float64, cc ...types.ConsumedCapacity) {
@@ -42,14 +54,31 @@ func (c *countingAPI) add(items int, est float64, cc ...types.ConsumedCapacity) 
 	}
 }
 
+func (c *countingAPI) read(units float64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.readUnits += units
+}
+
 func (c *countingAPI) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	c.itemWrites, c.motoUnits, c.estUnits = 0, 0, 0
+	c.itemWrites, c.motoUnits, c.estUnits, c.readUnits = 0, 0, 0, 0
+}
+
+// now returns the counters.
+func (c *countingAPI) now() counts {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return counts{c.itemWrites, c.motoUnits, c.estUnits, c.readUnits}
 }
 
 // units is DynamoDB's write units for an item of size bytes.
 func units(size int) float64 { return math.Max(1, math.Ceil(float64(size)/1024)) }
+
+// readUnits is DynamoDB's strongly consistent read units for size bytes
+// read at once.
+func readUnits(size int) float64 { return math.Max(1, math.Ceil(float64(size)/4096)) }
 
 // size estimates the size of the item made of attrs, as DynamoDB counts
 // it: names and values.
@@ -62,11 +91,64 @@ func size(attrs map[string]types.AttributeValue) int {
 			n += len(v.Value)
 		case *types.AttributeValueMemberN:
 			n += len(v.Value)/2 + 1
+		case *types.AttributeValueMemberL:
+			for _, e := range v.Value {
+				if s, ok := e.(*types.AttributeValueMemberS); ok {
+					n += len(s.Value)
+				}
+				n++
+			}
+			n += 3
+		case *types.AttributeValueMemberSS:
+			for _, e := range v.Value {
+				n += len(e)
+			}
 		default:
 			n += 16
 		}
 	}
 	return n
+}
+
+func (c *countingAPI) GetItem(ctx context.Context, in *dynamodb.GetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error) {
+	out, err := c.API.GetItem(ctx, in, o...)
+	if err == nil {
+		c.read(readUnits(size(out.Item)))
+	}
+	return out, err
+}
+
+func (c *countingAPI) BatchGetItem(ctx context.Context, in *dynamodb.BatchGetItemInput, o ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error) {
+	out, err := c.API.BatchGetItem(ctx, in, o...)
+	if err == nil {
+		asked, got, est := 0, 0, 0.0
+		for _, ka := range in.RequestItems {
+			asked += len(ka.Keys)
+		}
+		for _, items := range out.Responses {
+			for _, it := range items {
+				got++
+				est += readUnits(size(it))
+			}
+		}
+		for _, ka := range out.UnprocessedKeys {
+			asked -= len(ka.Keys)
+		}
+		c.read(est + float64(asked-got)) // a key without an item costs a unit
+	}
+	return out, err
+}
+
+func (c *countingAPI) Query(ctx context.Context, in *dynamodb.QueryInput, o ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error) {
+	out, err := c.API.Query(ctx, in, o...)
+	if err == nil {
+		n := 0
+		for _, it := range out.Items {
+			n += size(it)
+		}
+		c.read(readUnits(n))
+	}
+	return out, err
 }
 
 func (c *countingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
@@ -92,21 +174,22 @@ func (c *countingAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWrit
 	out, err := c.API.BatchWriteItem(ctx, in, o...)
 	if err == nil {
 		n, est := 0, 0.0
-		for _, reqs := range in.RequestItems {
+		count := func(reqs []types.WriteRequest, sign int) {
 			for _, r := range reqs {
-				if r.PutRequest != nil {
-					n++
-					est += units(size(r.PutRequest.Item))
+				switch {
+				case r.PutRequest != nil:
+					n += sign
+					est += float64(sign) * units(size(r.PutRequest.Item))
+				case r.DeleteRequest != nil:
+					est += float64(sign) * units(size(r.DeleteRequest.Key))
 				}
 			}
 		}
+		for _, reqs := range in.RequestItems {
+			count(reqs, 1)
+		}
 		for _, reqs := range out.UnprocessedItems {
-			for _, r := range reqs {
-				if r.PutRequest != nil {
-					n--
-					est -= units(size(r.PutRequest.Item))
-				}
-			}
+			count(reqs, -1)
 		}
 		c.add(n, est, out.ConsumedCapacity...)
 	}
@@ -126,6 +209,8 @@ func (c *countingAPI) TransactWriteItems(ctx context.Context, in *dynamodb.Trans
 			case w.Update != nil:
 				n++
 				est += 2 * units(size(w.Update.Key)+size(w.Update.ExpressionAttributeValues)+16)
+			case w.Delete != nil:
+				est += 2 * units(size(w.Delete.Key))
 			case w.ConditionCheck != nil:
 				est += 2 // a small head item
 			}
@@ -146,19 +231,20 @@ func derefCC(cc *types.ConsumedCapacity) []types.ConsumedCapacity {
 // loop and in the bare one.
 const benchWindow = 8
 
-// BenchmarkDynamoStore measures what an instant target costs through the
-// store against moto — its item in PutTargets, then UpdateTarget to
-// InProgress and to Succeeded, benchWindow targets at a time — and compares
-// the updates with a bare loop of the same number of conditional UpdateItem
-// calls (an item of the same size, a Version condition) on the same server
-// with the same concurrency, in the same run: x-bare is the ratio of the
-// two loops' times. It reports the item writes and the write units per
-// target (creation included): estimated by DynamoDB's rules, and as moto
-// reports them. "fenced" writes through a view fenced by a lease: each
-// update is a TransactWriteItems with a ConditionCheck of the lease, which
-// moto 5.2.1 runs in time proportional to the table (it copies the table
-// to roll back), so its x-bare says little about DynamoDB.
-func BenchmarkDynamoStore(b *testing.B) {
+// BenchmarkStoreTargetTransitions measures what an instant target costs
+// through the store alone (no executor) against moto — its item in
+// PutTargets, then UpdateTarget to InProgress and to Succeeded,
+// benchWindow targets at a time — and compares the updates with a bare
+// loop of the same number of conditional UpdateItem calls (an item of the
+// same size, a Version condition) on the same server with the same
+// concurrency, in the same run: x-bare is the ratio of the two loops'
+// times. It reports the item writes and the write units per target
+// (creation included): estimated by DynamoDB's rules (WCU), and as moto
+// reports them (moto-WCU). "fenced" writes through a view fenced by a
+// lease: each update is one UpdateItem that also checks the item's fence,
+// after one write of the head item that registers the handle.
+// BenchmarkExecutorInPlace measures the same through the executor.
+func BenchmarkStoreTargetTransitions(b *testing.B) {
 	for _, fenced := range []bool{false, true} {
 		name := "unfenced"
 		if fenced {
@@ -241,7 +327,7 @@ func benchStore(b *testing.B, fenced bool) {
 	}
 	storeTime := time.Since(start)
 	b.StopTimer()
-	writes, est, moto := api.itemWrites, api.estUnits, api.motoUnits
+	c := api.now()
 
 	start = time.Now()
 	for i := range n {
@@ -266,7 +352,7 @@ func benchStore(b *testing.B, fenced bool) {
 	}
 	bareTime := time.Since(start)
 	b.ReportMetric(storeTime.Seconds()/bareTime.Seconds(), "x-bare")
-	b.ReportMetric(float64(writes)/float64(n), "item-writes/target")
-	b.ReportMetric(est/float64(n), "est-WCU/target")
-	b.ReportMetric(moto/float64(n), "moto-CU/target")
+	b.ReportMetric(float64(c.itemWrites)/float64(n), "writes/target")
+	b.ReportMetric(c.estWCU/float64(n), "WCU/target")
+	b.ReportMetric(c.motoWCU/float64(n), "moto-WCU/target")
 }

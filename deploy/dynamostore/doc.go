@@ -69,7 +69,8 @@
 //     group and fence in attributes st, v, ap, gr, lt;
 //   - dep#<deployment ID> (head): the deployment's head item — its lease
 //     (lo owner, lt token, lk and le expiry; lh the handles writing
-//     targets under it, lc the token last released cleanly), act while
+//     under it, lc the token last released cleanly, ls the token last
+//     done stamping), act while
 //     the deployment is active, its committed target batches (tb, tk) and
 //     the secret of its page tokens (nn);
 //   - tgt#<deployment ID> (target ID \x00 batch): a target record, with
@@ -123,8 +124,10 @@
 // deployment's secret, so a token not issued for the deployment is
 // refused (ErrInvalidArgument).
 //
-// An instant target so costs three item writes, creation included: its
-// item in PutTargets, InProgress and its end.
+// An instant target so costs three writes of its item, creation included:
+// in PutTargets, InProgress and its end — fenced or not (see "Leases and
+// fencing"). The executor also writes its instance record at the end of
+// the deployment (see below), batched.
 //
 // # Instance records: deltas and folds
 //
@@ -197,14 +200,18 @@
 //   - Crash during the stamping. AcquireLease returns an error, and the
 //     lease stays with the acquirer until it expires (its owner may take
 //     it again at once); since it was not released, the next acquisition
-//     stamps again, with its higher token.
+//     stamps again, with its higher token. An acquisition records on the
+//     head item that its stamping ended (ls); a lease whose stamping did
+//     not end is never released cleanly, should anyone release it.
 //   - Release. The first fenced target write of a handle under a lease
 //     registers the handle on the head item (lh, one UpdateItem
 //     conditional on the lease, which so also checks the lease's owner
 //     and token). ReleaseLease first ends its own handle's fenced target
 //     writes under the lease — it waits for those on their way and
 //     refuses those after — and records the release as clean (lc) when no
-//     other handle registered: the next acquisition then stamps nothing.
+//     other handle registered, and no former holder may write (the lease
+//     needed no stamping, or finished it): the next acquisition then
+//     stamps nothing.
 //     When another handle registered, the release is not clean, and the
 //     next acquisition stamps; until it does, that other handle's target
 //     writes under the released lease still land. Make a lease's fenced
@@ -216,7 +223,7 @@
 // clean release (every Step round, every run after another ended), stamps
 // nothing; a takeover reads the deployment's targets once (Query, strongly
 // consistent) and writes the deployment item and each unfinished target
-// once.
+// once, and the head item once more when done.
 //
 // ExpiredLeases reads the sparse "lease" index, which holds only the head
 // items of active deployments that were leased, ordered by expiry — never

@@ -310,7 +310,8 @@ func TestReleasedLeaseHandsOverWithoutStamping(t *testing.T) {
 // returns an error and keeps the lease from its caller; the targets it
 // did not stamp are stamped by the next takeover, after which the first
 // holder's writes fail on all of them. The same owner may take the lease
-// again at once.
+// again at once. The release of a lease whose stamping failed is not
+// clean: the next acquisition stamps.
 func TestCrashDuringStamping(t *testing.T) {
 	table := newTable(t)
 	spyB := &spyAPI{API: newClient(t)}
@@ -341,9 +342,13 @@ func TestCrashDuringStamping(t *testing.T) {
 		t.Fatalf("the failed stamping made %d stamps; want 2", stamps)
 	}
 	// Its lease expires; the next takeover stamps again, with token 3.
-	lc, err := c.AcquireLease(r.ctx, r.dep, "exec-c", t0.Add(4*time.Minute), time.Minute)
+	spyB.counts()
+	lc, err := b.AcquireLease(r.ctx, r.dep, "exec-c", t0.Add(4*time.Minute), time.Minute)
 	if err != nil || lc.Token != 3 {
 		t.Fatalf("taking over the lease of the acquirer whose stamping failed: %+v, %v; want token 3", lc, err)
+	}
+	if _, stamps, _, _ := spyB.counts(); stamps != 6 {
+		t.Errorf("the takeover after a failed stamping stamped %d targets; want all 6", stamps)
 	}
 	for i, id := range ids {
 		st := target.TargetInProgress
@@ -363,6 +368,36 @@ func TestCrashDuringStamping(t *testing.T) {
 		t.Errorf("the holder taking its lease again stamped %d targets; want all 6 (its earlier lease was not released)", stamps)
 	}
 	wantLost(t, r.move(a, c.Fenced(lc), ids[1], target.TargetInProgress), lc, again, "a write under the holder's earlier lease")
+
+	// A stamping that fails again, and its lease released (by whoever
+	// read it): not a clean release, since a former holder may still
+	// write; the next acquisition stamps.
+	fc := c.Fenced(again)
+	if err := r.move(a, fc, ids[1], target.TargetInProgress); err != nil {
+		t.Fatal(err)
+	}
+	spyB.mu.Lock()
+	spyB.failStampAt = 2 // the deployment item's stamp made, the first target's fails
+	spyB.mu.Unlock()
+	if _, err := b.AcquireLease(r.ctx, r.dep, "exec-d", t0.Add(6*time.Minute), time.Minute); !errors.Is(err, errInjected) {
+		t.Fatalf("a takeover whose stamping fails: %v; want the stamping's error", err)
+	}
+	half, err := a.GetLease(r.ctx, r.dep)
+	if err != nil || half.Token != 5 {
+		t.Fatalf("the lease after a failed stamping: %+v, %v; want token 5", half, err)
+	}
+	if err := b.ReleaseLease(r.ctx, half); err != nil {
+		t.Fatalf("ReleaseLease of the lease whose stamping failed: %v", err)
+	}
+	spyB.counts()
+	next, err := b.AcquireLease(r.ctx, r.dep, "exec-e", t0.Add(6*time.Minute), time.Minute)
+	if err != nil || next.Token != 6 {
+		t.Fatalf("AcquireLease after the release: %+v, %v; want token 6", next, err)
+	}
+	if _, stamps, _, _ := spyB.counts(); stamps != 6 {
+		t.Errorf("AcquireLease after the release of a lease whose stamping failed stamped %d targets; want all 6", stamps)
+	}
+	wantLost(t, r.move(a, fc, ids[2], target.TargetInProgress), again, next, "a write under the lease before the failed stamping, after the release and the next acquisition")
 }
 
 // TestPutTargetsDuringTakeover: targets put (unfenced) while the lease

@@ -39,6 +39,7 @@ const (
 	aExpires = "le"  // lease expiry, RFC 3339 with nanoseconds
 	aClean   = "lc"  // the token of the last lease released cleanly (no other writer registered)
 	aHandles = "lh"  // the handles that registered to write targets under the current lease
+	aStamped = "ls"  // the token of the last lease whose acquisition finished stamping
 
 	// Target items; they also carry aStatus (the target's status) and
 	// aToken (the token of the lease they were last written under).

@@ -100,6 +100,20 @@ func (s *Store) AcquireLease(ctx context.Context, deploymentID, owner string, no
 	if err != nil {
 		return deploy.Lease{}, recErr(rec, k, fmt.Errorf("dynamostore: took %s, but could not fence the deployment's targets against the lease's former holder, so the lease is not handed out; it expires by itself, and its owner may take it again, which fences anew: %w", l, err))
 	}
+	// Done: a release of l may be clean. Without this mark (a failed
+	// write, a crash before it) its release is not, and the next
+	// acquisition stamps again: safe, so a failure is only logged.
+	if _, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
+		TableName:                 &s.table,
+		Key:                       headKey(deploymentID),
+		UpdateExpression:          aws.String("SET ls = :ft"),
+		ConditionExpression:       aws.String("attribute_exists(pk) AND " + heldCond),
+		ExpressionAttributeValues: heldVals(l, nil),
+	}); err != nil {
+		if _, lostIt := condFailed(err); !lostIt {
+			s.opt.Logger.Warn("dynamostore: could not record that a lease fenced its deployment's targets; its release will not be clean", "table", s.table, "deployment", deploymentID, "token", l.Token, "error", err)
+		}
+	}
 	return l, nil
 }
 
@@ -181,14 +195,16 @@ func (s *Store) RenewLease(ctx context.Context, l deploy.Lease, now time.Time, t
 }
 
 // ReleaseLease implements deploy.LeaseStore with one conditional
-// UpdateItem (two when another handle registered to write targets under
-// the lease). It first ends this handle's fenced writes under l: it waits
-// for those on their way, and refuses those that come after. The release
-// is clean — the next AcquireLease need not stamp the targets — when no
-// handle but this one registered to write targets under l (the head
-// item's lh): no fenced target write under l can land after it then.
-// Otherwise the lease is released all the same, and the next acquisition
-// stamps.
+// UpdateItem (two when the release is not clean). It first ends this
+// handle's fenced writes under l: it waits for those on their way, and
+// refuses those that come after. The release is clean — the next
+// AcquireLease need not stamp — when no handle but this one registered
+// to write under l (the head item's lh), and l's own acquisition left no
+// former holder able to write: it needed no stamping (the lease before
+// was released cleanly, or there was none), or finished it (ls). No
+// fenced write under l or an earlier lease can land after a clean
+// release. Otherwise the lease is released all the same, and the next
+// acquisition stamps.
 func (s *Store) ReleaseLease(ctx context.Context, l deploy.Lease) error {
 	rec, k := leaseRecord(l.DeploymentID)
 	if err := s.begin(ctx, rec, k); err != nil {
@@ -205,11 +221,16 @@ func (s *Store) ReleaseLease(ctx context.Context, l deploy.Lease) error {
 	set, vals := leaseSet(l.DeploymentID, time.Time{})
 	w := writeID()
 	vals[":w"], vals[":lc"], vals[":h"], vals[":one"] = sv(w), nv(int64(l.Token)), sv(s.id), nv(1)
+	cond := "attribute_exists(pk) AND " + heldCond + " AND (attribute_not_exists(lh) OR (size(lh) = :one AND contains(lh, :h)))"
+	if l.Token > 1 {
+		cond += " AND (lc = :before OR ls = :lc)"
+		vals[":before"] = nv(int64(l.Token) - 1)
+	}
 	_, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &s.table,
 		Key:                                 headKey(l.DeploymentID),
 		UpdateExpression:                    aws.String("SET w = :w, lc = :lc, " + set),
-		ConditionExpression:                 aws.String("attribute_exists(pk) AND " + heldCond + " AND (attribute_not_exists(lh) OR (size(lh) = :one AND contains(lh, :h)))"),
+		ConditionExpression:                 aws.String(cond),
 		ExpressionAttributeValues:           heldVals(l, vals),
 		ReturnValuesOnConditionCheckFailure: types.ReturnValuesOnConditionCheckFailureAllOld,
 	})
@@ -220,9 +241,9 @@ func (s *Store) ReleaseLease(ctx context.Context, l deploy.Lease) error {
 	case failed && !current(l, old):
 		return lost(l, old)
 	case failed:
-		// Another handle registered to write targets under l, and may
-		// still: released without lc, so that the next acquisition
-		// stamps.
+		// Another handle registered to write under l and may still, or
+		// a former holder may: released without lc, so that the next
+		// acquisition stamps.
 		set, vals := leaseSet(l.DeploymentID, time.Time{})
 		_, err = s.changeLease(ctx, l, "releasing the lease", set, vals)
 		return err
