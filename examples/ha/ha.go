@@ -71,7 +71,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	dir, cleanup, err := workDir(o.dir)
+	dir, cleanup, err := story.WorkDir(o.dir, "fleetdeploy-ha-")
 	if err != nil {
 		fmt.Fprintf(stderr, "ha: %v\n", err)
 		if o.dir != "" {
@@ -107,35 +107,6 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		}
 	}
 	return story.Exit(ctx, stderr, "ha", err, x.checks.Problems())
-}
-
-// workDir returns the directory to work in and the function that cleans it
-// up: dir itself (which must be new or empty, and is kept), or a new
-// temporary directory (removed).
-func workDir(dir string) (string, func(), error) {
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "fleetdeploy-ha-")
-		if err != nil {
-			return "", nil, err
-		}
-		return tmp, func() { os.RemoveAll(tmp) }, nil
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
-	}
-	entries, err := os.ReadDir(abs)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(abs, 0o755); err != nil {
-			return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
-		}
-	case err != nil:
-		return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
-	case len(entries) > 0:
-		return "", nil, fmt.Errorf("-dir %s is not empty; give a new or empty directory", dir)
-	}
-	return abs, func() {}, nil
 }
 
 // lockedWriter serializes writes of several goroutines (the executors'

@@ -72,7 +72,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if !ok {
 		return code
 	}
-	dir, cleanup, err := workDir(o.dir)
+	dir, cleanup, err := story.WorkDir(o.dir, "fleetdeploy-quickstart-")
 	if err != nil {
 		fmt.Fprintf(stderr, "quickstart: %v\n", err)
 		if o.dir != "" {
@@ -123,35 +123,6 @@ func (q *quickstart) epilogue(kept bool, took time.Duration) {
 		q.scr.printf("The fleet was in a temporary directory, now removed; run with -dir DIR to keep it.")
 	}
 	q.scr.printf("Done in %.1fs: %s", took.Seconds(), q.checks.Verdict())
-}
-
-// workDir returns the directory to work in and the function that cleans it
-// up: dir itself (which must be new or empty, and is kept), or a new
-// temporary directory (removed).
-func workDir(dir string) (string, func(), error) {
-	if dir == "" {
-		tmp, err := os.MkdirTemp("", "fleetdeploy-quickstart-")
-		if err != nil {
-			return "", nil, err
-		}
-		return tmp, func() { os.RemoveAll(tmp) }, nil
-	}
-	abs, err := filepath.Abs(dir)
-	if err != nil {
-		return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
-	}
-	entries, err := os.ReadDir(abs)
-	switch {
-	case errors.Is(err, os.ErrNotExist):
-		if err := os.MkdirAll(abs, 0o755); err != nil {
-			return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
-		}
-	case err != nil:
-		return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
-	case len(entries) > 0:
-		return "", nil, fmt.Errorf("-dir %s is not empty; give a new or empty directory", dir)
-	}
-	return abs, func() {}, nil
 }
 
 // quickstart is the story's world: the store, the fleet, the executor and

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"path/filepath"
 	"syscall"
 )
 
@@ -136,4 +137,34 @@ func Exit(ctx context.Context, stderr io.Writer, name string, err error, problem
 		return ExitFailure
 	}
 	return ExitOK
+}
+
+// WorkDir returns the directory a story works in and the function that
+// cleans it up: dir itself (the -dir flag; it must be new or empty, and is
+// kept), or, when dir is empty, a new temporary directory named after
+// prefix (removed).
+func WorkDir(dir, prefix string) (string, func(), error) {
+	if dir == "" {
+		tmp, err := os.MkdirTemp("", prefix)
+		if err != nil {
+			return "", nil, err
+		}
+		return tmp, func() { os.RemoveAll(tmp) }, nil
+	}
+	abs, err := filepath.Abs(dir)
+	if err != nil {
+		return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
+	}
+	entries, err := os.ReadDir(abs)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		if err := os.MkdirAll(abs, 0o755); err != nil {
+			return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
+		}
+	case err != nil:
+		return "", nil, fmt.Errorf("-dir %s: %w", dir, err)
+	case len(entries) > 0:
+		return "", nil, fmt.Errorf("-dir %s is not empty; give a new or empty directory", dir)
+	}
+	return abs, func() {}, nil
 }
