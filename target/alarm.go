@@ -24,9 +24,13 @@ func (AlarmState) Values() []AlarmState {
 // when one is in ALARM (spec §5, §6.4).
 type AlarmSource interface {
 	// AlarmStates returns the state of each named alarm, in the order of
-	// names. An alarm the source does not know is an error wrapping
-	// ErrNotFound. Any error means the states could not be read; whether
+	// names, as it is now (never a state cached from an earlier call); no
+	// names return no states and no error. An alarm the source does not
+	// know is an error wrapping ErrNotFound that names it. Any error means
+	// the states could not be read, and comes with no states; whether
 	// that stops the deployment is the group's ignorePollAlarmFailure
-	// setting.
+	// setting. A ctx already done returns its error at once.
+	//
+	// targettest.TestAlarmSource checks this contract.
 	AlarmStates(ctx context.Context, names []string) ([]AlarmState, error)
 }

@@ -38,7 +38,10 @@ type Lister interface {
 	// cannot be reached later fails its events with ErrTargetUnavailable.
 	// The returned targets, including their Tags maps, belong to the
 	// caller. An error means the targets could not be listed
-	// (infrastructure trouble, or ctx's error).
+	// (infrastructure trouble, or ctx's error) and comes with no targets:
+	// never a partial list. A ctx already done returns its error at once.
+	//
+	// targettest.TestLister checks this contract and Selector's semantics.
 	ListTargets(ctx context.Context, sel Selector) ([]Target, error)
 }
 
@@ -78,17 +81,24 @@ type TrafficController interface {
 	// BlockTraffic deregisters req.Target from every load balancer and
 	// target group of req.Deployment.LoadBalancer and returns when the
 	// target gets no new traffic (connection draining done). A target that
-	// is not registered is not an error.
+	// is not registered — never, or no more: BlockTraffic called twice —
+	// is not an error, and is left as it is, as CodeDeploy skips
+	// deregistering an instance that is not registered.
 	//
 	// An error fails the BlockTraffic event of that target: ctx's error, an
-	// error wrapping ErrTargetUnavailable, or a load balancer failure.
+	// error wrapping ErrTargetUnavailable, or a load balancer failure. A
+	// ctx already done returns its error at once and changes nothing.
 	BlockTraffic(ctx context.Context, req TrafficRequest) error
 	// AllowTraffic registers req.Target with every load balancer and target
 	// group of req.Deployment.LoadBalancer and returns when they report it
 	// healthy. ctx bounds the wait (CodeDeploy waits up to an hour). A
-	// target already registered and healthy is not an error.
+	// target never registered (a blue/green replacement instance) is
+	// registered, as CodeDeploy registers replacement instances; one
+	// already registered and healthy (AllowTraffic called twice) is not an
+	// error.
 	//
-	// Errors are as for BlockTraffic.
+	// Errors are as for BlockTraffic. targettest.TestTrafficController
+	// checks this contract.
 	AllowTraffic(ctx context.Context, req TrafficRequest) error
 }
 
@@ -203,13 +213,18 @@ type Provisioner interface {
 	// one target. Called again for the same Deployment.DeploymentID (after
 	// a crash of the caller) it returns the replacements it made before
 	// instead of making more. An error means no usable replacement exists:
-	// ctx's error, or the provisioning failure.
+	// ctx's error, or the provisioning failure; it comes with no targets.
+	// A ctx already done returns its error at once, even when the
+	// replacements were made by an earlier call.
 	ProvisionReplacements(ctx context.Context, req ProvisionRequest) ([]Target, error)
 	// TerminateTargets removes targets (original instances after a
 	// successful blue/green deployment with TERMINATE, replacements after
 	// a rollback, the original task set of an ECS service). Targets that
-	// are already gone are not an error. An error means some targets may
-	// remain.
+	// are already gone, and no targets at all, are not an error. An error
+	// means some targets may remain; a ctx already done returns its error
+	// at once and terminates nothing.
+	//
+	// targettest.TestProvisioner checks this contract.
 	TerminateTargets(ctx context.Context, targets []Target) error
 }
 

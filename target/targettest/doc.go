@@ -1,6 +1,8 @@
 // Package targettest provides in-memory implementations of package target's
 // roles for testing code that deploys — an executor, a planner driven end to
-// end, an example program — without hosts, agents or cloud accounts.
+// end, an example program — without hosts, agents or cloud accounts, and
+// conformance suites that check an implementation of a role against the
+// role's contract.
 //
 // # The fleet
 //
@@ -56,6 +58,51 @@
 // both ([Provisioner.Provisioned], [Provisioner.Terminated]). [Hooks] is
 // a [target.HookInvoker] whose functions report scripted statuses. Each has a
 // hook (OnShift, OnProvision, OnInvoke) for latency and failures.
+//
+// [Alarms] is a [target.AlarmSource] whose alarms are in the states the
+// test sets ([Alarms.Set]), with a poll failure to switch on
+// ([Alarms.SetError]).
+//
+// # Conformance suites
+//
+// [TestLister], [TestTrafficController], [TestProvisioner] and
+// [TestAlarmSource] check that an implementation of a role keeps the
+// contract its interface documents, as deploytest.TestStore does for
+// stores. An implementation's test calls the suite with a harness
+// constructor: a func(*testing.T) returning the implementation and what
+// the suite needs to arrange and observe the world behind it, in terms any
+// platform can supply — its own SDK client for an AWS adapter, the local
+// fleet or proxy for the local ones:
+//
+//   - [ListerHarness]: Create targets with tags, in Auto Scaling groups;
+//   - [TrafficHarness]: the load balancers, NewTarget (registered or not)
+//     and Observe (which load balancers send a target traffic);
+//   - [ProvisionerHarness]: NewRequest (an original fleet) and Exists;
+//   - [AlarmHarness]: NewAlarm and SetState.
+//
+// For example, the test of an ELB TrafficController:
+//
+//	func TestConformance(t *testing.T) {
+//		targettest.TestTrafficController(t, func(t *testing.T) targettest.TrafficHarness {
+//			tc, lb := newControllerAndTargetGroups(t) // the adapter's own test set-up
+//			return targettest.TrafficHarness{
+//				Controller:   tc,
+//				LoadBalancer: lb,
+//				NewTarget:    func(ctx context.Context, registered bool) (target.Target, error) { ... }, // RunInstances, RegisterTargets
+//				Observe:      func(ctx context.Context, t target.Target) ([]string, error) { ... },     // DescribeTargetHealth
+//			}
+//		})
+//	}
+//
+// Each check is a subtest named after what it checks ("TagSet/EveryGroup",
+// "BlockTraffic", "Context") and reports every violation it finds. The
+// suites make few calls — tens per suite — so that they run against moto
+// in seconds; names and tags they make carry a random token, so that
+// tests sharing one server never see each other's resources. Calls made
+// with a done context must return within [ReturnBound]. Where a role's
+// documentation left a behaviour open (a second BlockTraffic, no alarm
+// names), the suites check what CodeDeploy does, and the role's
+// documentation now says so.
 //
 // Everything here is safe for concurrent use; run tests with -race.
 package targettest

@@ -15,6 +15,7 @@ var (
 	_ target.TrafficShifter = (*Shifter)(nil)
 	_ target.Provisioner    = (*Provisioner)(nil)
 	_ target.HookInvoker    = (*Hooks)(nil)
+	_ target.AlarmSource    = (*Alarms)(nil)
 )
 
 // Shifter is an in-memory target.TrafficShifter: a set of routes, each with
@@ -137,8 +138,12 @@ func (p *Provisioner) OnProvision(hook func(ctx context.Context, req target.Prov
 //   - no action (ECS): one target "taskset-<deploymentID>".
 //
 // Replacements are added to the fleet out of service. A second call for
-// the same deployment returns the same targets.
+// the same deployment returns the same targets. A done ctx returns its
+// error and no targets, even for a deployment already provisioned.
 func (p *Provisioner) ProvisionReplacements(ctx context.Context, req target.ProvisionRequest) ([]target.Target, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("targettest: provision for %s: %w", req.Deployment.DeploymentID, err)
+	}
 	p.mu.Lock()
 	hook := p.onProvision
 	made, ok := p.made[req.Deployment.DeploymentID]
@@ -300,4 +305,63 @@ func cloneTargets(ts []target.Target) []target.Target {
 		out[i] = cloneTarget(t)
 	}
 	return out
+}
+
+// Alarms is an in-memory target.AlarmSource: named alarms whose states the
+// test sets, and a poll failure it can switch on. Safe for concurrent use.
+type Alarms struct {
+	mu     sync.Mutex
+	states map[string]target.AlarmState
+	err    error
+	reads  int
+}
+
+// NewAlarms returns a source with no alarms.
+func NewAlarms() *Alarms { return &Alarms{states: map[string]target.AlarmState{}} }
+
+// Set creates the alarm name, or changes its state.
+func (a *Alarms) Set(name string, state target.AlarmState) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.states[name] = state
+}
+
+// SetError makes AlarmStates fail with err (nil to succeed again): the
+// alarm service cannot be read, which the group's ignorePollAlarmFailure
+// setting decides about.
+func (a *Alarms) SetError(err error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.err = err
+}
+
+// Reads returns how many times AlarmStates was called.
+func (a *Alarms) Reads() int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.reads
+}
+
+// AlarmStates returns the state of each named alarm, in the order of
+// names; no names return none. An alarm never Set is an error wrapping
+// target.ErrNotFound; a done ctx returns its error.
+func (a *Alarms) AlarmStates(ctx context.Context, names []string) ([]target.AlarmState, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("targettest: alarm states: %w", err)
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.reads++
+	if a.err != nil {
+		return nil, a.err
+	}
+	out := make([]target.AlarmState, len(names))
+	for i, n := range names {
+		s, ok := a.states[n]
+		if !ok {
+			return nil, fmt.Errorf("targettest: alarm %q does not exist (set it with Alarms.Set): %w", n, target.ErrNotFound)
+		}
+		out[i] = s
+	}
+	return out, nil
 }
