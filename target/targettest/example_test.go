@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"testing"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -67,4 +68,45 @@ func ExampleGate() {
 	fmt.Println(errors.Is(err, target.ErrTargetUnavailable))
 	// Output:
 	// true
+}
+
+// An AlarmSource's test hands TestAlarmSource a harness: the source, a way
+// to make alarms and a way to set their state. Here the source is the
+// in-memory Alarms; a CloudWatch source's harness would make alarms with
+// PutMetricAlarm and set them with SetAlarmState, through its own client.
+// The suite needs the test's *testing.T, so this example runs the harness
+// the way the suite's "States" check does; a test runs the suite itself.
+func ExampleTestAlarmSource() {
+	newHarness := func(t *testing.T) targettest.AlarmHarness {
+		alarms := targettest.NewAlarms()
+		n := 0
+		return targettest.AlarmHarness{
+			Source: alarms,
+			NewAlarm: func(ctx context.Context) (string, error) {
+				n++
+				name := fmt.Sprintf("web-5xx-%d", n)
+				alarms.Set(name, target.AlarmOK) // a new CloudWatch alarm starts OK
+				return name, nil
+			},
+			SetState: func(ctx context.Context, name string, s target.AlarmState) error {
+				alarms.Set(name, s)
+				return nil
+			},
+		}
+	}
+	testAlarms := func(t *testing.T) { targettest.TestAlarmSource(t, newHarness) }
+	_ = testAlarms // the source's TestXxx(t) calls targettest.TestAlarmSource like this
+
+	ctx := context.Background()
+	h := newHarness(nil)
+	a, _ := h.NewAlarm(ctx)
+	b, _ := h.NewAlarm(ctx)
+	_ = h.SetState(ctx, a, target.AlarmAlarm)
+	states, err := h.Source.AlarmStates(ctx, []string{b, a})
+	fmt.Println(states, err)
+	_, err = h.Source.AlarmStates(ctx, []string{a, "web-latency"})
+	fmt.Println(errors.Is(err, target.ErrNotFound), err)
+	// Output:
+	// [OK ALARM] <nil>
+	// true targettest: alarm "web-latency" does not exist (set it with Alarms.Set): target: not found
 }
