@@ -52,6 +52,25 @@ func (l noGroups) ListTargets(ctx context.Context, sel target.Selector) ([]targe
 	return l.Fleet.ListTargets(ctx, sel)
 }
 
+// kindBlind applies on-premises tag filters to EC2 targets too.
+type kindBlind struct{ *targettest.Fleet }
+
+func (l kindBlind) ListTargets(ctx context.Context, sel target.Selector) ([]target.Target, error) {
+	sel.EC2TagFilters = append(sel.EC2TagFilters, sel.OnPremisesTagFilters...)
+	return l.Fleet.ListTargets(ctx, sel)
+}
+
+// tagless lists targets without their tags.
+type tagless struct{ *targettest.Fleet }
+
+func (l tagless) ListTargets(ctx context.Context, sel target.Selector) ([]target.Target, error) {
+	ts, err := l.Fleet.ListTargets(ctx, sel)
+	for i := range ts {
+		ts[i].Tags = nil
+	}
+	return ts, err
+}
+
 // allForZero lists every target for a zero Selector.
 type allForZero struct{ *targettest.Fleet }
 
@@ -357,6 +376,10 @@ var brokenImpls = map[string]broken{
 		[]string{"TagSet/EveryGroup"}},
 	"Lister/noGroups": {brokenLister(func(f *targettest.Fleet) target.Lister { return noGroups{f} }, false),
 		[]string{"AutoScalingGroups", "AutoScalingGroups/UnionWithTags"}},
+	"Lister/kindBlind": {brokenLister(func(f *targettest.Fleet) target.Lister { return kindBlind{f} }, false),
+		[]string{"OtherKind"}},
+	"Lister/tagless": {brokenLister(func(f *targettest.Fleet) target.Lister { return tagless{f} }, false),
+		[]string{"Targets"}},
 	"Lister/allForZero": {brokenLister(func(f *targettest.Fleet) target.Lister { return allForZero{f} }, false),
 		[]string{"NoMatch"}},
 	"Lister/sharedTags": {brokenLister(func(f *targettest.Fleet) target.Lister {

@@ -354,15 +354,12 @@ func testNoMatch(t *testing.T, w *listerWorld) {
 
 func testOtherKind(t *testing.T, w *listerWorld) {
 	f := []target.TagFilter{w.filter("role", "", target.KeyOnly), w.filter("", "web", target.ValueOnly)}
-	set := target.Selector{}
 	if w.h.OnPremises {
-		set.EC2TagFilters = f
-		w.expect(t, "EC2 tag filters on on-premises instances", set)
+		w.expect(t, "EC2 tag filters on on-premises instances", target.Selector{EC2TagFilters: f})
 		w.expect(t, "EC2 tag set on on-premises instances", target.Selector{EC2TagSet: target.EC2TagSet{List: [][]target.TagFilter{f}}})
 		return
 	}
-	set.OnPremisesTagFilters = f
-	w.expect(t, "on-premises tag filters on EC2 instances", set)
+	w.expect(t, "on-premises tag filters on EC2 instances", target.Selector{OnPremisesTagFilters: f})
 	w.expect(t, "on-premises tag set on EC2 instances", target.Selector{OnPremisesTagSet: target.OnPremisesTagSet{List: [][]target.TagFilter{f}}})
 }
 
