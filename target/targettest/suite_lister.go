@@ -57,7 +57,7 @@ type ListerHarness struct {
 // called once, and the harness's Create once, with about ten targets (three
 // of them in two Auto Scaling groups when the harness has AutoScaling);
 // every check then lists them with a few selectors, so the whole suite
-// makes about twenty ListTargets calls.
+// makes fewer than thirty ListTargets calls.
 //
 // The checks, each a subtest, are the contract of target.Lister and of
 // target.Selector's semantics as CodeDeploy resolves a deployment group:

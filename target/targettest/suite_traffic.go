@@ -39,7 +39,8 @@ type TrafficHarness struct {
 
 // TestTrafficController runs the conformance suite of
 // target.TrafficController. newHarness is called once per check; the
-// checks make five targets with NewTarget and about twenty calls in all.
+// checks make seven targets with NewTarget, and about a dozen
+// BlockTraffic and AllowTraffic calls and as many Observe calls in all.
 // The controller's waits (connection draining, health) must end on their
 // own: give it a clock that moves, or a platform that reports targets
 // drained and healthy at once (moto does).
