@@ -68,7 +68,9 @@
 // earlier regular file, devices and FIFOs, duplicate entries
 // (ErrUnsafePath). Sizes are counted as bytes are decompressed, not taken
 // from headers: more than ExtractLimits allow — by default 1 GiB in all,
-// 512 MiB in one file, 100,000 entries — fails with ErrLimitExceeded. A
+// 512 MiB in one file, 100,000 entries, 128 path elements and 4096 bytes
+// of path per entry — fails with ErrLimitExceeded. ctx is checked for every
+// entry and every read, so cancelling an Unpack takes effect at once. A
 // truncated or damaged archive fails with ErrCorruptBundle. Unpack works
 // in a hidden directory beside the destination and renames it into place
 // only on success, so a failed or cancelled Unpack leaves nothing behind.
