@@ -26,7 +26,7 @@ func ParseAppSpec(data []byte, platform config.ComputePlatform, opts ...func(*Pa
 //
 // data is YAML or JSON (one document). Server AppSpecs use the lowercase keys
 // of the CodeDeploy documentation; Lambda and ECS AppSpecs match keys without
-// regard to case (spec §11.9). Every rule is checked, and every problem is
+// regard to case. Every rule is checked, and every problem is
 // reported at once: the error is an [*AppSpecError] listing each broken rule
 // with its line and field, and it matches [ErrInvalidAppSpec]. On error the
 // returned AppSpec is nil.
