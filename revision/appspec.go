@@ -3,6 +3,7 @@ package revision
 import (
 	"errors"
 	"io/fs"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -37,6 +38,23 @@ const (
 
 // Values returns every valid OS.
 func (OS) Values() []OS { return []OS{OSLinux, OSWindows} }
+
+// BundlePath returns p — a files source or a hook script location of an
+// AppSpec for os o — as a slash-separated path relative to the bundle root,
+// the way the CodeDeploy agent joins it to the deployment archive: with
+// os: windows "\" separates too, leading separators are dropped, and the
+// result is cleaned ("." for the root itself). It does not check that p
+// stays inside the bundle; a parsed AppSpec's paths always do.
+func (o OS) BundlePath(p string) string {
+	if o == OSWindows {
+		p = strings.ReplaceAll(p, `\`, "/")
+	}
+	rel := strings.TrimPrefix(path.Clean("/"+p), "/")
+	if rel == "" {
+		return "."
+	}
+	return rel
+}
 
 // FileExistsBehavior says what the Install step does with a file that already
 // exists at a destination and was not installed by the previous successful
@@ -117,6 +135,12 @@ type AppSpec struct {
 	// "BeforeAllowTraffic") to the Lambda function that validates it
 	// (Lambda and ECS only).
 	HookFunctions map[string]string
+
+	// Warnings lists, by line, what the parser accepted because the
+	// CodeDeploy agent does although the AppSpec reference says otherwise
+	// (at most 100); see [Warning]. It is nil for a clean file. Validate
+	// ignores it; ParseOptions.Strict refuses a file that has any.
+	Warnings []Warning
 }
 
 // FileMapping is one entry of a Server AppSpec's files section.
@@ -134,21 +158,27 @@ type FileMapping struct {
 
 // Script is one hook script of a Server AppSpec.
 type Script struct {
-	// Location is the script's path relative to the bundle root.
+	// Location is the script's path relative to the bundle root, as
+	// written but without surrounding white space (the agent strips it). A
+	// leading "/" (or "\" with os: windows) is allowed and ignored, as the
+	// agent joins the location to the bundle root: "/scripts/a.sh" is
+	// "scripts/a.sh". [OS.BundlePath] turns it into a path to open.
 	Location string
 	// Timeout bounds the script's run: whole seconds, DefaultScriptTimeout
-	// (one hour) when the AppSpec gives none. A whole lifecycle event is
-	// bounded by DefaultScriptTimeout as well, whatever its scripts' timeouts.
+	// (one hour) when the AppSpec gives none.
 	Timeout time.Duration
-	// TimeoutSet reports whether the AppSpec gave Timeout. The timeouts
-	// given for one event's scripts must add up to at most
-	// DefaultScriptTimeout (spec §3.7, §11.15); scripts left at the default
+	// TimeoutSet reports whether the AppSpec gave Timeout. The AppSpec
+	// reference says the timeouts of one event's scripts should add up to
+	// at most DefaultScriptTimeout; the agent runs each script with its own
+	// timeout whatever the sum, and so does fleetdeploy, with a warning
+	// when the timeouts given add up to more. Scripts left at the default
 	// do not count towards that sum, so that an event of several scripts
 	// without timeouts (as in the CodeDeploy User Guide's own example)
-	// stays valid.
+	// draws no warning.
 	TimeoutSet bool
-	// RunAs is the user to run the script as; empty means the agent's user.
-	// Linux only.
+	// RunAs is the user to run the script as, without surrounding white
+	// space; empty means the agent's user. The parser leaves it empty with
+	// os: windows, where the agent ignores runas (with a warning).
 	RunAs string
 }
 
@@ -168,7 +198,10 @@ type Permission struct {
 	// Mode is the permission mode to set, or nil to leave modes alone.
 	Mode *FileMode
 	// ACLs are setfacl-style entries ("u:bob:rw") that replace existing ACLs;
-	// see ParseACLEntry.
+	// see ParseACLEntry. nil means acls was absent: ACLs are left alone. A
+	// non-nil empty slice means "acls: []": as the agent does, the
+	// object's extended ACL entries are replaced by the base entries of its
+	// mode (setfacl --set u::rw-,g::r--,o::r-- for mode 644).
 	ACLs []string
 	// Context is the SELinux label to apply, or nil.
 	Context *SELinuxContext

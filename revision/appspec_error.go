@@ -21,6 +21,14 @@ const (
 type appspecProblems struct {
 	list    []AppSpecProblem
 	dropped int
+	warns   []Warning // at most maxAppSpecWarnings
+}
+
+// warn records a warning about field (see Warning).
+func (l *appspecProblems) warn(line int, field, agent, docs string) {
+	if len(l.warns) < maxAppSpecWarnings {
+		l.warns = append(l.warns, Warning{Line: line, Field: field, Agent: agent, Docs: docs})
+	}
 }
 
 // add records a problem.

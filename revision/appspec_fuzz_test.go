@@ -54,6 +54,9 @@ func FuzzParseAppSpec(f *testing.F) {
 		{"version: 0.0\nos: linux\n---\nversion: 0.0\n", 0},
 		{"a: [\n", 1},
 		{"", 2},
+		// A key holding a newline, once printed raw in a field path.
+		{"{0\n\n0}", 0},
+		{server("hooks:", "  \"After\\nInstall\": []", "x\ty: 1"), 0},
 	} {
 		f.Add([]byte(seed.doc), seed.platform)
 	}
@@ -79,7 +82,23 @@ func FuzzParseAppSpec(f *testing.F) {
 					t.Fatalf("error line %q lacks the prefix", line)
 				}
 			}
+			if len(strings.Split(err.Error(), "\n")) != len(ae.Problems) {
+				t.Fatalf("%d problems printed on %d lines:\n%v", len(ae.Problems), len(strings.Split(err.Error(), "\n")), err)
+			}
 			return
+		}
+		for _, w := range a.Warnings {
+			if s := w.String(); strings.ContainsAny(s, "\n\r") || !strings.HasPrefix(s, "appspec") {
+				t.Fatalf("warning %q is not one line naming the file", s)
+			}
+		}
+		if len(a.Warnings) > maxAppSpecWarnings {
+			t.Fatalf("%d warnings", len(a.Warnings))
+		}
+		// Strict mode refuses exactly the documents with warnings.
+		_, serr := ParseAppSpec(data, p, func(o *ParseOptions) { o.Strict = true })
+		if (serr != nil) != (len(a.Warnings) > 0) {
+			t.Fatalf("strict: error %v with %d warnings", serr, len(a.Warnings))
 		}
 		if a.Platform != p {
 			t.Fatalf("Platform = %q, want %q", a.Platform, p)
@@ -102,7 +121,11 @@ func checkRoundTrip(t *testing.T, a *AppSpec) {
 	if err != nil {
 		t.Fatalf("re-parsing the rendered AppSpec:\n%s\n%v", data, err)
 	}
-	if !reflect.DeepEqual(a, b) {
+	// Warnings are about how the file was written (unknown keys, a quoted
+	// version), which the rendering does not reproduce.
+	ac, bc := *a, *b
+	ac.Warnings, bc.Warnings = nil, nil
+	if !reflect.DeepEqual(ac, bc) {
 		t.Fatalf("round trip changed the AppSpec:\n%s\n got %+v\nwant %+v", data, b, a)
 	}
 }
@@ -111,6 +134,9 @@ func checkRoundTrip(t *testing.T, a *AppSpec) {
 // the parser: it writes the documented structure of spec §4.2-§4.4).
 func renderAppSpec(a *AppSpec) map[string]any {
 	doc := map[string]any{"version": a.Version}
+	if a.Version == AppSpecVersion {
+		doc["version"] = 0.0 // the number, as the agent wants it
+	}
 	if a.Platform != config.Server {
 		var props map[string]any
 		typ := "AWS::Lambda::Function"

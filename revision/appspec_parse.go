@@ -2,6 +2,7 @@ package revision
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"io"
@@ -16,41 +17,75 @@ import (
 
 // ParseAppSpec parses and validates an AppSpec written for platform. It is
 // ParseAppSpecFile with the file name "appspec".
-func ParseAppSpec(data []byte, platform config.ComputePlatform) (*AppSpec, error) {
-	return ParseAppSpecFile("", data, platform)
+func ParseAppSpec(data []byte, platform config.ComputePlatform, opts ...func(*ParseOptions)) (*AppSpec, error) {
+	return ParseAppSpecFile("", data, platform, opts...)
 }
 
 // ParseAppSpecFile parses and validates the AppSpec data, read from the file
-// name (used only in error messages), written for platform.
+// name (used only in messages), written for platform.
 //
 // data is YAML or JSON (one document). Server AppSpecs use the lowercase keys
 // of the CodeDeploy documentation; Lambda and ECS AppSpecs match keys without
-// regard to case (spec §11.9). Every rule of spec §4.5 is checked, and every
-// problem is reported at once: the error is an [*AppSpecError] listing each
-// broken rule with its line and field, and it matches [ErrInvalidAppSpec].
-// On error the returned AppSpec is nil.
+// regard to case. Every rule is checked, and every problem is
+// reported at once: the error is an [*AppSpecError] listing each broken rule
+// with its line and field, and it matches [ErrInvalidAppSpec]. On error the
+// returned AppSpec is nil.
 //
 // Defaults are filled in: a script's timeout ([DefaultScriptTimeout]), a
 // permission's pattern ("**") and types (file and directory).
 //
-// Where CodeDeploy's documentation is silent or its agent is lax, the parser
-// decides as follows (spec §11.9, §11.15):
-//   - version may be the number 0.0 (or any numeric zero, which the agent
-//     compares equal to 0.0) or the string "0.0".
-//   - Unknown keys are errors, including the agent's undocumented sudo.
-//   - The timeouts given for one event's scripts must add up to at most 3600
-//     seconds; scripts without a timeout do not count towards that sum.
-//   - A script location must be relative (no leading slash) and no path may
-//     climb above the bundle root with "..".
+// # Compatibility with the CodeDeploy agent
+//
+// A Server AppSpec that the CodeDeploy agent accepts is accepted and means
+// what it means to the agent, except where the AppSpec reference is explicit
+// and the agent's reading would surprise. Where the reference and the agent
+// disagree, the file is accepted and the disagreement is reported in
+// [AppSpec.Warnings]; [ParseOptions.Strict] turns every warning into an
+// error. In detail:
+//
+//   - Keys the agent ignores — unknown keys at the top level, in files
+//     entries, in scripts (the agent's undocumented sudo among them), in
+//     permissions and their context — are accepted with a warning naming
+//     the key. A key that differs from a documented key only in case (Hooks,
+//     Files) stays an error: the agent would silently skip that section.
+//   - version: the number 0.0 (or any numeric zero, which the agent compares
+//     equal to 0.0). The string "0.0" is accepted with a warning, because
+//     the agent refuses it ("invalid version value").
+//   - A script location may start with "/" (or "\" with os: windows): it is
+//     relative to the bundle root all the same, as the agent joins it. White
+//     space around location and runas is dropped, as the agent strips it.
+//   - runas with os: windows is ignored, with a warning (the agent ignores
+//     it; the reference says runas is for Linux instances).
+//   - The timeouts of one event's scripts adding up to more than 3600
+//     seconds draw a warning, not an error: the agent runs every script with
+//     its own timeout. Scripts without a timeout do not count.
+//   - "acls: []" is given and empty (replace extended ACL entries with the
+//     base entries of the mode), not absent; see [Permission].ACLs.
+//   - Still refused, because the reference forbids them and the agent would
+//     turn them into surprises: a relative destination, hooks for events
+//     that cannot be hooked (Install, DownloadBundle, ...) or that do not
+//     exist, timeouts that are not whole numbers, duplicate keys, several
+//     YAML documents, and paths that climb out of the bundle with "..".
 //   - mode is read as the octal digits written: 0644 is 0o644 (the agent's
-//     YAML 1.1 loader would read it as decimal 420).
-//   - runas is an error with os: windows, as is permissions.
+//     YAML 1.1 loader would read an unquoted 0644 as decimal 420; the
+//     reference means 0644).
+//
+// Lambda and ECS AppSpecs are read by CodeDeploy itself, not by the agent:
+// their unknown keys remain errors. Also:
 //   - Lambda and ECS hooks are a list of "EventName: FunctionName" entries;
 //     event names are matched without regard to case; each event at most
 //     once. There is exactly one resource.
 //   - YAML anchors, aliases and merge keys ("<<") work, within a budget of
 //     node visits proportional to the input size.
-func ParseAppSpecFile(name string, data []byte, platform config.ComputePlatform) (*AppSpec, error) {
+//
+// Every key or value from the file that appears in a message is quoted when
+// it holds anything but letters, digits, "_" and "-", so that each problem
+// and each warning prints on one line.
+func ParseAppSpecFile(name string, data []byte, platform config.ComputePlatform, opts ...func(*ParseOptions)) (*AppSpec, error) {
+	var o ParseOptions
+	for _, f := range opts {
+		f(&o)
+	}
 	p := &appspecParser{
 		platform: platform,
 		fold:     platform == config.Lambda || platform == config.ECS,
@@ -69,11 +104,39 @@ func ParseAppSpecFile(name string, data []byte, platform config.ComputePlatform)
 			p.probs.add(pr)
 		}
 		p.probs.dropped += checked.dropped
+		for _, w := range checked.warns {
+			if !p.suppressed(w.Field) {
+				p.probs.warn(p.lineFor(w.Field), w.Field, w.Agent, w.Docs)
+			}
+		}
+	}
+	warns := sortedWarnings(name, p.probs.warns)
+	if o.Strict {
+		for _, w := range warns {
+			p.probs.add(AppSpecProblem{Line: w.Line, Field: w.Field, Rule: "strict: " + w.rule()})
+		}
 	}
 	if err := newAppSpecError(name, p.probs); err != nil {
 		return nil, err
 	}
+	spec.Warnings = warns
 	return spec, nil
+}
+
+// sortedWarnings returns ws sorted by line, each naming file, or nil.
+func sortedWarnings(file string, ws []Warning) []Warning {
+	if len(ws) == 0 {
+		return nil
+	}
+	if file == "" {
+		file = "appspec"
+	}
+	out := slices.Clone(ws)
+	for i := range out {
+		out[i].File = file
+	}
+	slices.SortStableFunc(out, func(a, b Warning) int { return cmp.Compare(a.Line, b.Line) })
+	return out
 }
 
 // appspecParser turns a YAML node tree into an AppSpec, recording the
@@ -255,7 +318,8 @@ func (p *appspecParser) lineOf(path string, n *yaml.Node) int {
 	return n.Line
 }
 
-// appspecJoin returns the path of key inside path.
+// appspecJoin returns the path of key inside path; key is one of the
+// parser's own names (dots may separate several).
 func appspecJoin(path, key string) string {
 	if path == "" {
 		return key
@@ -263,11 +327,43 @@ func appspecJoin(path, key string) string {
 	return path + "." + key
 }
 
+// appspecKey returns the path of a key read from the file inside path. A key
+// holding anything but ASCII letters, digits, "_" and "-" is written quoted
+// in brackets (hooks["a.b"], files[0]["x\ny"]), so that a path is one line
+// and its dots separate only keys.
+func appspecKey(path, key string) string {
+	if plainKey(key) {
+		return appspecJoin(path, key)
+	}
+	return path + "[" + strconv.Quote(key) + "]"
+}
+
+// plainKey reports whether key can appear unquoted in a field path.
+func plainKey(key string) bool {
+	if key == "" || len(key) > 80 {
+		return false
+	}
+	for i := 0; i < len(key); i++ {
+		c := key[i]
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
+
 // appspecIndex returns the path of item i of the list at path.
 func appspecIndex(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 
 // appspecParent returns the path enclosing path ("" for a top-level key).
 func appspecParent(path string) string {
+	if strings.HasSuffix(path, `"]`) {
+		// A quoted key: strconv.Quote escapes every '"' inside, so the
+		// last `["` opens it.
+		if i := strings.LastIndex(path, `["`); i >= 0 {
+			return path[:i]
+		}
+	}
 	if i := strings.LastIndexAny(path, ".["); i >= 0 {
 		return path[:i]
 	}
@@ -351,7 +447,7 @@ func (p *appspecParser) pairs(n *yaml.Node, path string) []appspecPair {
 		}
 		id := p.keyID(k.Value)
 		if first, dup := seen[id]; dup {
-			p.note(k.Line, appspecJoin(path, k.Value), fmt.Sprintf("duplicate key %q (first given at line %d)", k.Value, first))
+			p.note(k.Line, appspecKey(path, k.Value), fmt.Sprintf("duplicate key %s (first given at line %d)", appspecQuote(k.Value), first))
 			continue
 		}
 		seen[id] = k.Line
@@ -418,18 +514,40 @@ func (p *appspecParser) fields(n *yaml.Node, path string, allowed ...string) map
 	}
 	for _, kv := range p.pairs(n, path) {
 		name, ok := p.match(kv.key, allowed)
+		if !ok && name == "" && p.platform == config.Server {
+			p.unknownServerKey(kv, path, allowed)
+			continue
+		}
 		if !ok {
-			rule := fmt.Sprintf("unknown key %q; allowed keys: %s", kv.key, strings.Join(allowed, ", "))
+			rule := fmt.Sprintf("unknown key %s; allowed keys: %s", appspecQuote(kv.key), strings.Join(allowed, ", "))
 			if name != "" {
 				rule += fmt.Sprintf(" (keys are case-sensitive: did you mean %q?)", name)
 			}
-			p.fail(kv.line, appspecJoin(path, kv.key), rule)
+			p.fail(kv.line, appspecKey(path, kv.key), rule)
 			continue
 		}
 		p.lines[appspecJoin(path, name)] = kv.line
 		out[name] = kv.value
 	}
 	return out
+}
+
+// unknownServerKey records the warning for a key of a Server AppSpec that
+// the CodeDeploy agent ignores (it reads only the keys it knows).
+func (p *appspecParser) unknownServerKey(kv appspecPair, path string, allowed []string) {
+	field := appspecKey(path, kv.key)
+	docs := "the AppSpec reference allows only " + strings.Join(allowed, ", ")
+	if path == "" {
+		docs += " at the top level"
+	} else {
+		docs += " here"
+	}
+	agent := "the CodeDeploy agent ignores the key " + appspecQuote(kv.key) + ", and so does fleetdeploy"
+	if kv.key == "sudo" && strings.HasSuffix(path, "]") && slices.Contains(allowed, "runas") {
+		agent = "the CodeDeploy agent runs the script through sudo, which changes nothing when the agent runs as root (as it is installed); fleetdeploy ignores sudo"
+		docs = "the AppSpec reference does not document sudo; use runas"
+	}
+	p.probs.warn(kv.line, field, agent, docs)
 }
 
 // match finds key among allowed (without regard to case for Lambda and ECS)
@@ -537,6 +655,11 @@ func (p *appspecParser) version(n *yaml.Node) string {
 			return AppSpecVersion
 		}
 	}
+	if n.Value == AppSpecVersion && p.platform == config.Server {
+		p.probs.warn(p.lineOf("version", n), "version",
+			`the CodeDeploy agent refuses the string "0.0" ("invalid version value"): it accepts only the number 0.0, so this AppSpec fails on every instance that runs the agent; fleetdeploy accepts it`,
+			"the AppSpec reference gives version as 0.0; write it without quotes")
+	}
 	return n.Value
 }
 
@@ -603,7 +726,7 @@ func (p *appspecParser) functions(root *yaml.Node) *AppSpec {
 			}
 			for _, kv := range p.pairs(it, ip) {
 				event := canonicalEvent(p.platform, kv.key)
-				path := appspecJoin("Hooks", event)
+				path := appspecKey("Hooks", event)
 				if first, dup := p.lines[path]; dup {
 					p.note(kv.line, path, fmt.Sprintf("lifecycle event %s is listed twice (first at line %d)", event, first))
 					continue

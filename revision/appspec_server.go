@@ -1,6 +1,7 @@
 package revision
 
 import (
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -39,11 +40,11 @@ func (p *appspecParser) server(root *yaml.Node) *AppSpec {
 		} else {
 			a.Hooks = map[string][]Script{}
 			for _, kv := range p.pairs(h, "hooks") {
-				path := appspecJoin("hooks", kv.key)
+				path := appspecKey("hooks", kv.key)
 				p.lines[path] = kv.line
 				scripts := []Script{}
 				for i, it := range p.items(kv.value, path) {
-					scripts = append(scripts, p.script(it, appspecIndex(path, i)))
+					scripts = append(scripts, p.script(it, appspecIndex(path, i), a.OS))
 				}
 				a.Hooks[kv.key] = scripts
 			}
@@ -55,13 +56,22 @@ func (p *appspecParser) server(root *yaml.Node) *AppSpec {
 	return a
 }
 
-// script reads one hook script entry.
-func (p *appspecParser) script(n *yaml.Node, path string) Script {
+// script reads one hook script entry of an AppSpec for osName. Like the
+// agent, it strips white space around location and runas, and ignores runas
+// on Windows.
+func (p *appspecParser) script(n *yaml.Node, path string, osName OS) Script {
 	m := p.fields(n, path, "location", "timeout", "runas")
 	s := Script{
-		Location: p.str(m["location"], appspecJoin(path, "location")),
+		Location: strings.TrimSpace(p.str(m["location"], appspecJoin(path, "location"))),
 		Timeout:  DefaultScriptTimeout,
-		RunAs:    p.str(m["runas"], appspecJoin(path, "runas")),
+		RunAs:    strings.TrimSpace(p.str(m["runas"], appspecJoin(path, "runas"))),
+	}
+	if s.RunAs != "" && osName == OSWindows {
+		rp := appspecJoin(path, "runas")
+		p.probs.warn(p.lineFor(rp), rp,
+			"the CodeDeploy agent ignores runas on Windows and runs the script as its own user, and so does fleetdeploy",
+			"the AppSpec reference says runas applies to Linux instances only; remove it")
+		s.RunAs = ""
 	}
 	if t := m["timeout"]; !yamlIsNull(t) {
 		const rule = "must be a positive integer number of seconds"
@@ -97,6 +107,9 @@ func (p *appspecParser) permission(n *yaml.Node, path string) Permission {
 		Group:   p.str(m["group"], appspecJoin(path, "group")),
 		ACLs:    p.strs(m["acls"], appspecJoin(path, "acls")),
 		Type:    []ObjectType{ObjectFile, ObjectDirectory},
+	}
+	if perm.ACLs == nil && !yamlIsNull(m["acls"]) && !p.bad[appspecJoin(path, "acls")] {
+		perm.ACLs = []string{} // "acls: []": given, empty
 	}
 	if v := m["pattern"]; !yamlIsNull(v) {
 		perm.Pattern = p.str(v, appspecJoin(path, "pattern"))

@@ -67,6 +67,24 @@ func checkProblems(t testing.TB, got []AppSpecProblem, wants []want) {
 	}
 }
 
+// checkWarnings compares warnings with wants, matching each want's rule
+// against the warning's Agent and Docs.
+func checkWarnings(t testing.TB, got []Warning, wants []want) {
+	t.Helper()
+	ok := len(got) == len(wants)
+	for i := 0; ok && i < len(got); i++ {
+		w := wants[i]
+		ok = got[i].Line == w.line && got[i].Field == w.field && strings.Contains(got[i].rule(), w.rule)
+	}
+	if !ok {
+		var b strings.Builder
+		for _, w := range got {
+			b.WriteString("\n\t" + w.String())
+		}
+		t.Fatalf("warnings:%s\nwant %+v", b.String(), wants)
+	}
+}
+
 // mustParse parses data for platform and fails on error.
 func mustParse(t testing.TB, data []byte, platform config.ComputePlatform) *AppSpec {
 	t.Helper()
@@ -264,7 +282,7 @@ func TestParseAppSpecVersion(t *testing.T) {
 		{"number 0.1", "0.1", false, "must be 0.0"},
 		{"string 0", `"0"`, false, `not "0"`},
 		{"string 0.00", `"0.00"`, false, "must be 0.0"},
-		{"missing", "", false, "is required: 0.0"},
+		{"missing", "", false, "is required; the only version is 0.0"},
 		{"list", "[0.0]", false, "must be 0.0, not a list"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -297,6 +315,7 @@ type appspecRuleCase struct {
 	platform config.ComputePlatform
 	doc      string
 	wants    []want
+	warns    []want // warnings of an accepted document (none when empty)
 }
 
 func runAppSpecRuleCases(t *testing.T, cases []appspecRuleCase) {
@@ -315,6 +334,7 @@ func runAppSpecRuleCases(t *testing.T, cases []appspecRuleCase) {
 				if err := a.Validate(); err != nil {
 					t.Fatalf("Validate: %v", err)
 				}
+				checkWarnings(t, a.Warnings, tc.warns)
 				return
 			}
 			if a != nil {
@@ -372,16 +392,16 @@ func TestAppSpecServerRules(t *testing.T) {
 		{name: "§4.5 rule 4: timeout negative", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: -5"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
 		{name: "§4.5 rule 4: timeout not a number", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: soon"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
 		{name: "§4.5 rule 4: timeout fractional", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: 1.5"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
-		{name: "§4.2: runas only on Linux", doc: serverOS("windows", "hooks:", "  AfterInstall:", "    - location: s.bat", "      runas: Administrator"), wants: []want{{6, "hooks.AfterInstall[0].runas", "only supported with os: linux"}}},
+		{name: "§4.2: runas only on Linux", doc: serverOS("windows", "hooks:", "  AfterInstall:", "    - location: s.bat", "      runas: Administrator"), warns: []want{{6, "hooks.AfterInstall[0].runas", "ignores runas on Windows"}}},
 		{name: "§3.12: an event with no scripts", doc: server("hooks:", "  AfterInstall:", "  ApplicationStart: []")},
 		{name: "§4.2: scripts must be a list", doc: server("hooks:", "  AfterInstall:", "    location: s.sh"), wants: []want{{4, "hooks.AfterInstall", "must be a list, not a mapping"}}},
 
 		// §3.7 and §11.15: per-event timeout total.
 		{name: "§11.15: timeouts adding up to 3600", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      timeout: 1800", "    - location: b.sh", "      timeout: 1800")},
-		{name: "§11.15: timeouts adding up to 3601", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      timeout: 1800", "    - location: b.sh", "      timeout: 1801"), wants: []want{{4, "hooks.AfterInstall", "the timeouts given for the event's scripts add up to 3601 seconds, more than the 3600 seconds one lifecycle event may take"}}},
+		{name: "§11.15: timeouts adding up to 3601", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      timeout: 1800", "    - location: b.sh", "      timeout: 1801"), warns: []want{{4, "hooks.AfterInstall", "the timeouts given for the event's scripts add up to 3601 seconds; the CodeDeploy agent runs each script with its own timeout"}}},
 		{name: "§11.15: timeouts left at the default do not count", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "    - location: b.sh", "      timeout: 3600", "    - location: c.sh")},
-		{name: "§11.15: a single timeout above 3600", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 3601"), wants: []want{{4, "hooks.ValidateService", "add up to 3601 seconds"}}},
-		{name: "§11.15: an enormous timeout", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 99999999999"), wants: []want{{4, "hooks.ValidateService", "add up to 1073741824 seconds"}}},
+		{name: "§11.15: a single timeout above 3600", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 3601"), warns: []want{{4, "hooks.ValidateService", "add up to 3601 seconds"}}},
+		{name: "§11.15: an enormous timeout", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 99999999999"), warns: []want{{4, "hooks.ValidateService", "add up to 1073741824 seconds"}}},
 		{name: "§11.15: a timeout beyond int64", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 99999999999999999999999"), wants: []want{{6, "hooks.ValidateService[0].timeout", "must be a positive integer"}}},
 
 		// §4.5 rule 5: event names.
@@ -442,7 +462,7 @@ func TestAppSpecServerRules(t *testing.T) {
 
 		// §4.5 rule 11: script locations.
 		{name: "§4.5 rule 11: location with a harmless ..", doc: server("hooks:", "  AfterInstall:", "    - location: ./scripts/../run.sh")},
-		{name: "§4.5 rule 11: absolute location", doc: server("hooks:", "  AfterInstall:", "    - location: /scripts/run.sh"), wants: []want{{5, "hooks.AfterInstall[0].location", "must be relative to the bundle root"}}},
+		{name: "§4.5 rule 11: absolute location", doc: server("hooks:", "  AfterInstall:", "    - location: /scripts/run.sh")},
 		{name: "§4.5 rule 11: location climbing out", doc: server("hooks:", "  AfterInstall:", "    - location: scripts/../../run.sh"), wants: []want{{5, "hooks.AfterInstall[0].location", "must stay inside the bundle"}}},
 		{name: "§4.5 rule 11: location is the bundle root", doc: server("hooks:", "  AfterInstall:", "    - location: ."), wants: []want{{5, "hooks.AfterInstall[0].location", "must name a script file"}}},
 		{name: "§4.5 rule 11: Windows absolute location", doc: serverOS("windows", "hooks:", "  AfterInstall:", `    - location: 'c:\run.bat'`), wants: []want{{5, "hooks.AfterInstall[0].location", "must be relative"}}},
@@ -454,19 +474,21 @@ func TestAppSpecUnknownKeys(t *testing.T) {
 	// spec §11.9: unknown keys are an error naming the key and the keys
 	// allowed there; Server keys are case-sensitive.
 	runAppSpecRuleCases(t, []appspecRuleCase{
-		{name: "top level", doc: server("foo: bar"), wants: []want{{3, "foo", `unknown key "foo"; allowed keys: version, os, files, file_exists_behavior, permissions, hooks`}}},
+		{name: "top level", doc: server("foo: bar"), warns: []want{{3, "foo", `the CodeDeploy agent ignores the key "foo", and so does fleetdeploy; the AppSpec reference allows only version, os, files, file_exists_behavior, permissions, hooks at the top level`}}},
 		{name: "top level, wrong case", doc: "Version: 0.0\nos: linux\n", wants: []want{
 			{1, "Version", `unknown key "Version"; allowed keys: version, os, files, file_exists_behavior, permissions, hooks (keys are case-sensitive: did you mean "version"?)`},
 			{1, "version", "is required"},
 		}},
 		{name: "files entry", doc: server("files:", "  - source: a", "    dest: /srv"), wants: []want{
 			{4, "files[0].destination", "is required"},
-			{5, "files[0].dest", `unknown key "dest"; allowed keys: source, destination`},
 		}},
-		{name: "script (the agent's undocumented sudo)", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      sudo: true"), wants: []want{{6, "hooks.AfterInstall[0].sudo", `unknown key "sudo"; allowed keys: location, timeout, runas`}}},
-		{name: "permission", doc: server("permissions:", "  - object: /srv", "    recursive: true"), wants: []want{{5, "permissions[0].recursive", "allowed keys: object, pattern, except, owner, group, mode, acls, context, type"}}},
-		{name: "context", doc: server("permissions:", "  - object: /srv", "    context: {type: t, role: r}"), wants: []want{{5, "permissions[0].context.role", "allowed keys: user, name, type, range"}}},
-		{name: "Resources in a Server AppSpec", doc: server("Resources: []"), wants: []want{{3, "Resources", `unknown key "Resources"`}}},
+		{name: "files entry, accepted", doc: server("files:", "  - source: a", "    dest: /srv", "    destination: /srv"), warns: []want{
+			{5, "files[0].dest", `ignores the key "dest"`},
+		}},
+		{name: "script (the agent's undocumented sudo)", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      sudo: true"), warns: []want{{6, "hooks.AfterInstall[0].sudo", `the CodeDeploy agent runs the script through sudo`}}},
+		{name: "permission", doc: server("permissions:", "  - object: /srv", "    recursive: true"), warns: []want{{5, "permissions[0].recursive", "allows only object, pattern, except, owner, group, mode, acls, context, type here"}}},
+		{name: "context", doc: server("permissions:", "  - object: /srv", "    context: {type: t, role: r}"), warns: []want{{5, "permissions[0].context.role", "allows only user, name, type, range here"}}},
+		{name: "Resources in a Server AppSpec", doc: server("Resources: []"), warns: []want{{3, "Resources", `ignores the key "Resources"`}}},
 		{name: "Lambda top level", platform: config.Lambda, doc: string(readAppSpecTestdata(t, "lambda_example.yaml")) + "os: linux\n", wants: []want{{15, "os", `unknown key "os"; allowed keys: version, Resources, Hooks`}}},
 		{name: "Lambda properties", platform: config.Lambda, doc: strings.Replace(string(readAppSpecTestdata(t, "lambda_example.yaml")), "        Alias:", "        Description: x\n        Alias:", 1), wants: []want{{9, "Resources[0].Properties.Description", "allowed keys: Name, Alias, CurrentVersion, TargetVersion"}}},
 		{name: "ECS properties (§11.10: anything but CapacityProviderStrategy)", platform: config.ECS, doc: strings.Replace(string(readAppSpecTestdata(t, "ecs_example.yaml")), "        PlatformVersion:", "        LaunchType: FARGATE\n        PlatformVersion:", 1), wants: []want{{14, "Resources[0].Properties.LaunchType", "allowed keys: TaskDefinition, LoadBalancerInfo, PlatformVersion, NetworkConfiguration, CapacityProviderStrategy"}}},
@@ -593,7 +615,7 @@ func TestParseAppSpecAliasExpansion(t *testing.T) {
 		// The nested lists are reported, not expanded.
 		_, err := ParseAppSpec([]byte(billionLaughs()), config.Server)
 		ps := appspecProblemsOf(t, err)
-		if len(ps) != 20 || ps[18].Field != "permissions[0].except[9]" || ps[18].Rule != "must be a string, not a list" {
+		if len(ps) != 10 || ps[9].Field != "permissions[0].except[9]" || ps[9].Rule != "must be a string, not a list" {
 			t.Fatalf("problems: %v", err)
 		}
 	})
@@ -661,12 +683,10 @@ extra: true
 	_, err := ParseAppSpecFile("appspec.yml", []byte(doc), config.Server)
 	wantMsg := `revision: appspec.yml:1: version: must be 0.0, the only AppSpec version, not "1.0"
 revision: appspec.yml:5: files[0].destination: must be an absolute path, not "srv/app"
-revision: appspec.yml:8: hooks.AfterInstall[0].location: must be relative to the bundle root, not "/scripts/a.sh"
 revision: appspec.yml:9: hooks.AfterInstall[0].timeout: must be a positive integer number of seconds
 revision: appspec.yml:10: hooks.Install: Install is performed by CodeDeploy and cannot have hooks; the events that can are BeforeBlockTraffic, AfterBlockTraffic, ApplicationStop, BeforeInstall, AfterInstall, ApplicationStart, ValidateService, BeforeAllowTraffic, AfterAllowTraffic
 revision: appspec.yml:13: permissions[0].mode: must be 1 to 4 octal digits (0-7), such as 644 or 4755
-revision: appspec.yml:13: permissions[0].object: is required: the file or directory the permissions apply to
-revision: appspec.yml:14: extra: unknown key "extra"; allowed keys: version, os, files, file_exists_behavior, permissions, hooks`
+revision: appspec.yml:13: permissions[0].object: is required: the file or directory the permissions apply to`
 	if err == nil || err.Error() != wantMsg {
 		t.Fatalf("error:\n%v\nwant:\n%s", err, wantMsg)
 	}

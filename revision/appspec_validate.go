@@ -16,7 +16,9 @@ import (
 // Validate checks every rule of spec §4.5 (and §11.9, §11.10, §11.15) on a,
 // for example on an AppSpec built in Go. It returns nil or an
 // [*AppSpecError] (matching [ErrInvalidAppSpec]) whose problems have no line
-// numbers. An AppSpec returned by [ParseAppSpec] always validates.
+// numbers. An AppSpec returned by [ParseAppSpec] always validates. Validate
+// reports errors only: the warnings of [ParseAppSpecFile] (see [Warning])
+// are not errors here.
 func (a *AppSpec) Validate() error {
 	if a == nil {
 		var ps appspecProblems
@@ -32,7 +34,7 @@ func (a *AppSpec) check() appspecProblems {
 	var ps appspecProblems
 	switch {
 	case a.Version == "":
-		ps.addf("version", "is required: 0.0")
+		ps.addf("version", "is required; the only version is 0.0")
 	case a.Version != AppSpecVersion:
 		ps.addf("version", "must be 0.0, the only AppSpec version, not "+appspecQuote(a.Version))
 	}
@@ -100,7 +102,7 @@ func (a *AppSpec) checkServer(ps *appspecProblems) {
 
 	for _, event := range sortedEvents(a.Hooks, config.Server) {
 		checkHookEvent(ps, config.Server, event)
-		hp := appspecJoin("hooks", event)
+		hp := appspecKey("hooks", event)
 		var total int64 // seconds given, saturating
 		timeoutsOK := true
 		for i, s := range a.Hooks[event] {
@@ -117,12 +119,11 @@ func (a *AppSpec) checkServer(ps *appspecProblems) {
 			case s.TimeoutSet:
 				total = min(total+int64(s.Timeout/time.Second), math.MaxInt64/2)
 			}
-			if s.RunAs != "" && a.OS == OSWindows {
-				ps.addf(appspecJoin(sp, "runas"), "is only supported with os: linux")
-			}
 		}
 		if limit := int64(DefaultScriptTimeout / time.Second); timeoutsOK && total > limit {
-			ps.addf(hp, fmt.Sprintf("the timeouts given for the event's scripts add up to %d seconds, more than the %d seconds one lifecycle event may take", total, limit))
+			ps.warn(0, hp,
+				fmt.Sprintf("the timeouts given for the event's scripts add up to %d seconds; the CodeDeploy agent runs each script with its own timeout whatever the sum, and so does fleetdeploy", total),
+				fmt.Sprintf("the AppSpec reference says the scripts of one lifecycle event should take at most %d seconds in all", limit))
 		}
 	}
 }
@@ -192,7 +193,7 @@ func (a *AppSpec) checkFunctions(ps *appspecProblems) {
 	for _, event := range sortedEvents(a.HookFunctions, a.Platform) {
 		checkHookEvent(ps, a.Platform, event)
 		if a.HookFunctions[event] == "" {
-			ps.addf(appspecJoin("Hooks", event), "must name the Lambda function that validates the event")
+			ps.addf(appspecKey("Hooks", event), "must name the Lambda function that validates the event")
 		}
 	}
 }
@@ -210,11 +211,11 @@ func checkHookEvent(ps *appspecProblems, platform config.ComputePlatform, event 
 	}
 	for _, r := range reservedEvents(platform) {
 		if r == event || (platform != config.Server && strings.EqualFold(r, event)) {
-			ps.addf(appspecJoin(section, event), fmt.Sprintf("%s is performed by CodeDeploy and cannot have hooks; the events that can are %s", r, strings.Join(events, ", ")))
+			ps.addf(appspecKey(section, event), fmt.Sprintf("%s is performed by CodeDeploy and cannot have hooks; the events that can are %s", r, strings.Join(events, ", ")))
 			return
 		}
 	}
-	ps.addf(appspecJoin(section, event), fmt.Sprintf("unknown lifecycle event %q; the events a %s AppSpec can hook are %s", event, platform, strings.Join(events, ", ")))
+	ps.addf(appspecKey(section, event), fmt.Sprintf("unknown lifecycle event %s; the events a %s AppSpec can hook are %s", appspecQuote(event), platform, strings.Join(events, ", ")))
 }
 
 // sortedEvents returns the keys of hooks in lifecycle order, unknown ones
@@ -237,11 +238,11 @@ func sortedEvents[V any](hooks map[string]V, platform config.ComputePlatform) []
 	return keys
 }
 
-// bundlePathRule returns why p is not a path inside the bundle, or "". For a
-// files source (source true) a leading separator is allowed and ignored, as
-// the agent joins the source to the bundle root ("/" is the whole bundle);
-// a script location must be relative (spec §4.5 rule 11). Neither may climb
-// above the bundle root with "..". On Windows "\" separates too.
+// bundlePathRule returns why p is not a path inside the bundle, or "". A
+// leading separator is allowed and ignored, as the agent joins files sources
+// and script locations to the bundle root ("/" is the whole bundle, for a
+// source). Neither may climb above the bundle root with "..", nor start with
+// a drive letter. On Windows "\" separates too.
 func bundlePathRule(p string, osName OS, source bool) string {
 	if strings.ContainsRune(p, 0) {
 		return "must not contain a NUL character"
@@ -254,11 +255,11 @@ func bundlePathRule(p string, osName OS, source bool) string {
 		}
 	}
 	rel := strings.TrimLeft(slashed, "/")
-	if rel != slashed && !source {
-		return "must be relative to the bundle root, not " + appspecQuote(p)
-	}
 	if rel == "" {
-		return "" // the whole bundle (source only)
+		if !source {
+			return "must name a script file, not the bundle root"
+		}
+		return "" // the whole bundle
 	}
 	clean := path.Clean(rel)
 	if clean == ".." || strings.HasPrefix(clean, "../") {

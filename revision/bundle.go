@@ -221,6 +221,12 @@ func (r *bundleReader) emit(e *entry, fn func(*entry) error) error {
 		return &ExtractError{Entry: e.name, Reason: reason, Err: ErrUnsafePath}
 	}
 	e.rel = rel
+	if len(rel) > r.lim.MaxPathLength {
+		return &ExtractError{Entry: shortName(e.name), Reason: fmt.Sprintf("path is %d bytes long, more than %d (ExtractLimits.MaxPathLength)", len(rel), r.lim.MaxPathLength), Err: ErrLimitExceeded}
+	}
+	if depth := strings.Count(rel, "/") + 1; depth > r.lim.MaxDepth {
+		return &ExtractError{Entry: shortName(e.name), Reason: fmt.Sprintf("path is %d elements deep, more than %d (ExtractLimits.MaxDepth)", depth, r.lim.MaxDepth), Err: ErrLimitExceeded}
+	}
 	if e.kind == kindHardlink {
 		target, reason := cleanEntryName(e.link)
 		if reason != "" {
@@ -229,6 +235,15 @@ func (r *bundleReader) emit(e *entry, fn func(*entry) error) error {
 		e.link = target
 	}
 	return fn(e)
+}
+
+// shortName returns an entry name for a message: names longer than 200
+// bytes are cut, keeping their start and end.
+func shortName(name string) string {
+	if len(name) <= 200 {
+		return name
+	}
+	return name[:100] + "..." + name[len(name)-97:]
 }
 
 // body wraps an entry's content so that every byte read counts against

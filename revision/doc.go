@@ -68,7 +68,9 @@
 // earlier regular file, devices and FIFOs, duplicate entries
 // (ErrUnsafePath). Sizes are counted as bytes are decompressed, not taken
 // from headers: more than ExtractLimits allow — by default 1 GiB in all,
-// 512 MiB in one file, 100,000 entries — fails with ErrLimitExceeded. A
+// 512 MiB in one file, 100,000 entries, 128 path elements and 4096 bytes
+// of path per entry — fails with ErrLimitExceeded. ctx is checked for every
+// entry and every read, so cancelling an Unpack takes effect at once. A
 // truncated or damaged archive fails with ErrCorruptBundle. Unpack works
 // in a hidden directory beside the destination and renames it into place
 // only on success, so a failed or cancelled Unpack leaves nothing behind.
@@ -94,16 +96,24 @@
 //
 // Server keys are the lowercase keys of the CodeDeploy documentation; Lambda
 // and ECS keys, and their hook event names, match without regard to case.
-// version is the number 0.0 or the string "0.0". Unknown keys are errors that
-// name the keys allowed there. Defaults are filled in: a script's timeout is
-// one hour (DefaultScriptTimeout), a permission's pattern "**" and its types
-// file and directory.
+// Defaults are filled in: a script's timeout is one hour
+// (DefaultScriptTimeout), a permission's pattern "**" and its types file and
+// directory.
 //
-// Timeouts (spec §11.15): the timeouts an AppSpec states for one event's
-// scripts must add up to at most an hour. Scripts left at the default do
-// not count toward that sum — read literally, the rule would reject the
-// CodeDeploy User Guide's own example, whose two BeforeInstall scripts give
-// no timeout — but no whole event ever runs longer than an hour.
+// # Compatibility with the CodeDeploy agent, and warnings
+//
+// A Server AppSpec that the CodeDeploy agent accepts is accepted, and means
+// what it means to the agent, except where the AppSpec reference is explicit
+// and the agent's reading would surprise (a relative destination, a hook for
+// Install, a timeout that is not a whole number, a duplicate key, several
+// YAML documents, a key such as Hooks that differs from a documented one
+// only in case). Where the reference and the agent disagree — keys the agent
+// ignores, runas with os: windows, the string "0.0" as version (which the
+// agent refuses), script timeouts adding up to more than 3600 seconds in one
+// event — the file is accepted and each disagreement is a Warning in
+// AppSpec.Warnings, naming the file, line and field, what the agent does and
+// what the reference says. ParseOptions.Strict turns every warning into an
+// error, for linting AppSpec files in CI. ParseAppSpecFile lists every case.
 //
 // Every problem is reported at once. The error is an *AppSpecError whose
 // Problems carry the file, line, field path and rule, and whose message has

@@ -16,9 +16,11 @@ import (
 
 // Default extraction limits, used for every zero field of ExtractLimits.
 const (
-	DefaultMaxBytes     int64 = 1 << 30   // 1 GiB of file content in all
-	DefaultMaxFiles           = 100_000   // entries of any kind
-	DefaultMaxFileBytes int64 = 512 << 20 // 512 MiB in one file
+	DefaultMaxBytes      int64 = 1 << 30   // 1 GiB of file content in all
+	DefaultMaxFiles            = 100_000   // entries of any kind
+	DefaultMaxFileBytes  int64 = 512 << 20 // 512 MiB in one file
+	DefaultMaxDepth            = 128       // path elements of one entry
+	DefaultMaxPathLength       = 4096      // bytes of one entry's path (Linux PATH_MAX)
 )
 
 // ExtractLimits bound what reading a bundle may cost, against archive bombs.
@@ -33,6 +35,16 @@ type ExtractLimits struct {
 	MaxFiles int
 	// MaxFileBytes bounds the size of one file (default 512 MiB).
 	MaxFileBytes int64
+	// MaxDepth bounds how deep an entry may sit: the number of elements of
+	// its cleaned path, so "a/b/c.txt" has depth 3 (default 128). Work on
+	// a tree grows with the square of its depth, so a bundle of a few
+	// thousand nested directories would take minutes to extract and
+	// install; it is refused at its first entry deeper than this.
+	MaxDepth int
+	// MaxPathLength bounds the length in bytes of an entry's cleaned path
+	// (default 4096, Linux's PATH_MAX: the CodeDeploy agent cannot create
+	// a longer path below its deployment archive either).
+	MaxPathLength int
 }
 
 func (l ExtractLimits) withDefaults() ExtractLimits {
@@ -44,6 +56,12 @@ func (l ExtractLimits) withDefaults() ExtractLimits {
 	}
 	if l.MaxFileBytes <= 0 {
 		l.MaxFileBytes = DefaultMaxFileBytes
+	}
+	if l.MaxDepth <= 0 {
+		l.MaxDepth = DefaultMaxDepth
+	}
+	if l.MaxPathLength <= 0 {
+		l.MaxPathLength = DefaultMaxPathLength
 	}
 	return l
 }
@@ -130,8 +148,10 @@ func (e *ExtractError) Unwrap() error { return e.Err }
 // outside dst; hard links to anything but a regular file earlier in the
 // archive; devices, FIFOs and other special entries; an entry that appears
 // twice (directories excepted). Backslashes in names are path separators.
-// Limits (ExtractLimits) count the bytes actually decompressed; going over
-// one fails with ErrLimitExceeded. A truncated or damaged archive fails
+// Limits (ExtractLimits) count the bytes actually decompressed, and bound
+// the entries' number, depth and path length; going over one fails with
+// ErrLimitExceeded. ctx is checked before every entry and every read, so a
+// cancelled Unpack returns ctx.Err() within one read of the bundle's body. A truncated or damaged archive fails
 // with ErrCorruptBundle; a tar must end with its end-of-archive marker.
 //
 // Permission bits are kept except setuid, setgid, sticky and group/other
@@ -189,7 +209,7 @@ func Unpack(ctx context.Context, b *Bundle, dst string, opts ...func(*UnpackOpti
 	if err := x.tree.checkLinks(top); err != nil {
 		return UnpackResult{}, err
 	}
-	if err := x.finishModes(); err != nil {
+	if err := x.finishModes(ctx); err != nil {
 		return UnpackResult{}, err
 	}
 	res := UnpackResult{Entries: r.entries, Bytes: r.bytes, AppSpec: appspec, StrippedDir: top}
@@ -623,10 +643,13 @@ func (x *extractor) writeError(e *entry, err error) error {
 
 // finishModes gives directories their final permissions, once nothing
 // more is written into them.
-func (x *extractor) finishModes() error {
+func (x *extractor) finishModes(ctx context.Context) error {
 	for rel, n := range x.tree.nodes {
 		if n.kind != kindDir {
 			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return err
 		}
 		if err := x.root.Chmod(rel, n.perm&0o755|0o700); err != nil {
 			name := n.name

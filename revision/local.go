@@ -191,7 +191,7 @@ func localSHA256(ctx context.Context, b *Bundle) (string, error) {
 
 // hashDir computes the directory hash described on LocalSource.
 func hashDir(ctx context.Context, dir string) (string, error) {
-	r := &bundleReader{ctx: ctx, lim: ExtractLimits{MaxBytes: math.MaxInt64, MaxFiles: math.MaxInt, MaxFileBytes: math.MaxInt64}}
+	r := &bundleReader{ctx: ctx, lim: ExtractLimits{MaxBytes: math.MaxInt64, MaxFiles: math.MaxInt, MaxFileBytes: math.MaxInt64, MaxDepth: math.MaxInt, MaxPathLength: math.MaxInt}}
 	h := sha256.New()
 	io.WriteString(h, "fleetdeploy-dir-sha256-v1\x00")
 	err := r.walk(&Bundle{Type: BundleDir, Dir: dir}, func(e *entry) error {

@@ -242,7 +242,8 @@ func (a *Agent) downloadBundle(ctx context.Context, d target.DeploymentInfo, log
 		}
 		return failed(target.CodeUnknownError, "could not unpack revision %s: %v", d.Revision, err), nil
 	}
-	if _, err := a.loadAppSpec(archive); err != nil {
+	spec, err := a.loadAppSpec(archive)
+	if err != nil {
 		// Not downloaded, as far as later events are concerned.
 		if rerr := os.RemoveAll(a.state.host(archive)); rerr != nil {
 			return target.EventResult{}, fmt.Errorf("localtarget: removing %s: %w", archive, rerr)
@@ -290,6 +291,15 @@ func (a *Agent) downloadBundle(ctx context.Context, d target.DeploymentInfo, log
 	msg := fmt.Sprintf("downloaded %s: %d entries, %d bytes", b.Location, res.Entries, res.Bytes)
 	if res.StrippedDir != "" {
 		msg += fmt.Sprintf(" (top directory %s stripped)", res.StrippedDir)
+	}
+	for _, w := range spec.Warnings {
+		log.Warn("localtarget: AppSpec warning", "warning", w.String())
+	}
+	if n := len(spec.Warnings); n > 0 {
+		msg += fmt.Sprintf("; %s: %s", plural(n, "AppSpec warning"), spec.Warnings[0])
+		if n > 1 {
+			msg += " (all of them in the agent's log)"
+		}
 	}
 	return succeeded("%s", msg), nil
 }
@@ -369,7 +379,7 @@ func (a *Agent) install(ctx context.Context, d target.DeploymentInfo, log *slog.
 	if behavior == "" {
 		behavior = revision.FileExistsDisallow
 	}
-	p := &planner{dest: dest, archive: arch, archiveP: archive, behavior: behavior, plan: installPlan{planned: map[string]kind{}}}
+	p := &planner{ctx: ctx, dest: dest, archive: arch, archiveP: archive, behavior: behavior, plan: installPlan{planned: map[string]kind{}}}
 	err = p.files(spec)
 	if err == nil {
 		err = p.permissions(spec, os.Geteuid() == 0)
@@ -387,7 +397,7 @@ func (a *Agent) install(ctx context.Context, d target.DeploymentInfo, log *slog.
 	if err != nil {
 		return target.EventResult{}, fmt.Errorf("localtarget: writing %s: %w", instructionFile(gid, installSuffix), err)
 	}
-	in := &installer{dest: dest, archive: arch}
+	in := &installer{ctx: ctx, dest: dest, archive: arch}
 	res, err := a.carryOut(ctx, in, p.plan)
 	// The cleanup file lists what was created, even when a step failed.
 	if werr := writeLines(a.state.host(cleanup), in.created); werr != nil && err == nil {
@@ -421,6 +431,9 @@ func (a *Agent) carryOut(ctx context.Context, in *installer, plan installPlan) (
 		}
 	}
 	for _, s := range plan.perms {
+		if err := ctx.Err(); err != nil {
+			return target.EventResult{}, err
+		}
 		if err := in.perm(s); err != nil {
 			return failed(target.CodeUnknownError, "%s %s: %v", s.Type, s.Destination, err), nil
 		}

@@ -57,7 +57,11 @@
 //     archives are refused; a single top directory is stripped) into the
 //     deployment's deployment-archive, replacing what an earlier attempt
 //     left. The bundle must hold a valid Server AppSpec for this operating
-//     system, or the event fails. It then records the download, writes
+//     system, or the event fails. The AppSpec's warnings (see
+//     [revision.Warning]: what the CodeDeploy agent accepts although the
+//     AppSpec reference says otherwise) are logged one by one at level
+//     Warn, and the event's message gives their number and the first. It
+//     then records the download, writes
 //     <group-id>_most_recent_install and deletes the group's oldest
 //     deployment directories beyond Options.MaxRevisions (5 by default),
 //     never the last successful install's nor the current one.
@@ -116,8 +120,11 @@
 //     a script can act on "its" host (write $FLEETDEPLOY_INSTANCE_ROOT/opt/app
 //     rather than /opt/app), and, for a Fleet's instances,
 //     FLEETDEPLOY_INSTANCE_ID.
+//   - its location is joined to the deployment archive as the agent joins
+//     it: a leading "/" (or "\" with os: windows) is ignored.
 //   - runas runs it as that user, which needs the agent to run as root;
-//     otherwise the script fails with UnknownError saying so.
+//     otherwise the script fails with UnknownError saying so. With
+//     os: windows runas is ignored, as the agent ignores it.
 //   - stdout and stderr go, combined and in order, to the deployment's
 //     logs/scripts.log and to the event's LogTail, which keeps the last 4 KiB
 //     of all the event's scripts (target.MaxLogTail).
@@ -187,21 +194,26 @@
 // applied when the agent runs as root; otherwise they are recorded in
 // install.json as skipped and named in the event's message. acls and
 // context (SELinux) are not supported: they are recorded as skipped and
-// named in the message, and never fail the step.
+// named in the message, and never fail the step. "acls: []" is recorded as
+// the agent applies it: a setfacl to the base entries of the object's mode
+// (user::, group::, other::), which drops its extended entries.
 //
 // # Limits
 //
 //   - Bundles: Options.Limits bound what DownloadBundle unpacks (total bytes,
-//     files, bytes per file); zero fields take the revision package's
-//     defaults.
+//     files, bytes per file, directory depth, path length); zero fields take
+//     the revision package's defaults.
 //   - Archives: Options.MaxRevisions deployment directories per group.
 //   - Script output: the last 4 KiB per event in the result; the full output
 //     in logs/scripts.log.
-//   - Time: each script's timeout; the AppSpec parser already refuses events
-//     whose timeouts add up to more than 3600 s (spec §11.15).
+//   - Time: each script's timeout, as the agent does, whatever the event's
+//     scripts add up to (more than 3600 s is an AppSpec warning). ctx is
+//     checked for every entry unpacked, planned, copied and changed, and
+//     during every copy, so a cancelled DownloadBundle or Install returns
+//     ctx's error without finishing the work.
 //   - Concurrency: one event at a time per instance (a second caller waits
 //     for its turn or for its ctx); instances of a Fleet run in parallel.
 //
 // Process groups, runas and SIGTERM exist on Unix only; elsewhere a stopped
-// hook's own process is killed and runas fails.
+// hook's own process is killed and runas fails (with os: linux).
 package localtarget

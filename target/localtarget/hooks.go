@@ -66,7 +66,7 @@ func (a *Agent) hooks(ctx context.Context, req target.EventRequest, log *slog.Lo
 	}
 	defer logFile.Close()
 	var out tail
-	sc := scriptContext{archive: archive, event: event, env: a.hookEnv(d, event), output: io.MultiWriter(&out, logFile), log: logFile}
+	sc := scriptContext{archive: archive, os: spec.OS, event: event, env: a.hookEnv(d, event), output: io.MultiWriter(&out, logFile), log: logFile}
 	for _, s := range scripts {
 		res, err := a.runScript(ctx, sc, s, log)
 		if err != nil {
@@ -124,7 +124,8 @@ func (a *Agent) hookEnv(d target.DeploymentInfo, event target.LifecycleEvent) []
 
 // scriptContext is what every script of one event shares.
 type scriptContext struct {
-	archive string // instance path of the deployment archive
+	archive string      // instance path of the deployment archive
+	os      revision.OS // the AppSpec's os, for its script locations
 	event   target.LifecycleEvent
 	env     []string
 	output  io.Writer // the log tail and the script log
@@ -137,7 +138,9 @@ func (a *Agent) runScript(ctx context.Context, sc scriptContext, s revision.Scri
 	if err := ctx.Err(); err != nil {
 		return target.EventResult{}, err
 	}
-	rel := rootRel(s.Location)
+	// Joined to the archive as the agent joins it: a leading "/" (or "\"
+	// on Windows) is ignored.
+	rel := sc.os.BundlePath(s.Location)
 	where := s.Location
 	root, err := os.OpenRoot(a.state.host(sc.archive))
 	if err != nil {
@@ -160,7 +163,7 @@ func (a *Agent) runScript(ctx context.Context, sc scriptContext, s revision.Scri
 		}
 	}
 	var cred *credential
-	if s.RunAs != "" {
+	if s.RunAs != "" && sc.os != revision.OSWindows { // the agent ignores runas on Windows
 		if !supportsRunAs {
 			return failed(target.CodeUnknownError, "Script at specified location: %s has runas %s, which this operating system does not support", where, s.RunAs), nil
 		}

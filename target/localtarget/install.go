@@ -82,9 +82,10 @@ type installPlan struct {
 
 // planner builds an installPlan.
 type planner struct {
-	dest     *os.Root // the instance root
-	archive  *os.Root // the deployment archive
-	archiveP string   // instance path of the archive
+	ctx      context.Context // checked once per archive entry
+	dest     *os.Root        // the instance root
+	archive  *os.Root        // the deployment archive
+	archiveP string          // instance path of the archive
 	behavior revision.FileExistsBehavior
 	plan     installPlan
 }
@@ -211,6 +212,9 @@ func (p *planner) dir(src, ip string) error {
 		return fmt.Errorf("localtarget: reading %s: %w", path.Join(p.archiveP, src), err)
 	}
 	for _, e := range entries { // sorted by name
+		if err := p.ctx.Err(); err != nil {
+			return err
+		}
 		s, d := path.Join(src, e.Name()), path.Join(ip, e.Name())
 		fi, err := p.archive.Lstat(s)
 		if err != nil {
@@ -230,10 +234,12 @@ func (p *planner) dir(src, ip string) error {
 
 // files plans the AppSpec's files section (spec §4.2): a source file goes
 // into the destination directory, a source directory's contents are copied
-// into it recursively, source "/" is the whole revision.
+// into it recursively, source "/" is the whole revision. Sources are joined
+// to the archive as the agent joins them: a leading "/" (or "\" with
+// os: windows) is ignored.
 func (p *planner) files(spec *revision.AppSpec) error {
 	for i, f := range spec.Files {
-		src := rootRel(f.Source)
+		src := spec.OS.BundlePath(f.Source)
 		dest := cleanInstancePath(f.Destination)
 		fi, err := p.archive.Lstat(src)
 		if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
@@ -321,8 +327,8 @@ func (p *planner) permissions(spec *revision.AppSpec, asRoot bool) error {
 				}
 				p.plan.perms = append(p.plan.perms, in)
 			}
-			if len(perm.ACLs) > 0 {
-				p.plan.perms = append(p.plan.perms, instruction{Type: "setfacl", Destination: t.Destination, ACLs: perm.ACLs,
+			if perm.ACLs != nil {
+				p.plan.perms = append(p.plan.perms, instruction{Type: "setfacl", Destination: t.Destination, ACLs: p.setfaclEntries(perm, t),
 					Skipped: "POSIX ACLs are not supported by localtarget"})
 			}
 			if c := perm.Context; c != nil {
@@ -333,6 +339,36 @@ func (p *planner) permissions(spec *revision.AppSpec, asRoot bool) error {
 		}
 	}
 	return nil
+}
+
+// setfaclEntries returns the entries a setfacl instruction records for
+// target t of perm: perm's entries; for "acls: []", the base entries of the
+// owner, group and others from the mode t has by then (perm's mode, else the
+// mode the copy gives it), which is what the agent's setfacl --set leaves:
+// every extended entry dropped.
+func (p *planner) setfaclEntries(perm revision.Permission, t instruction) []string {
+	if len(perm.ACLs) > 0 {
+		return perm.ACLs
+	}
+	mode := fs.FileMode(0o755) // a directory the Install step creates
+	for _, s := range p.plan.steps {
+		if s.Destination == t.Destination && s.kind == kindFile {
+			mode = s.perm
+		}
+	}
+	if perm.Mode != nil {
+		mode = perm.Mode.FSMode()
+	}
+	rwx := func(bits fs.FileMode) string {
+		b := []byte("---")
+		for i, c := range "rwx" {
+			if bits&(4>>i) != 0 {
+				b[i] = byte(c)
+			}
+		}
+		return string(b)
+	}
+	return []string{"user::" + rwx(mode>>6&7), "group::" + rwx(mode>>3&7), "other::" + rwx(mode&7)}
 }
 
 // selects reports whether a permissions entry's pattern selects the path
@@ -357,6 +393,7 @@ func selects(pattern string, except []string, rel string) bool {
 
 // installer runs an installPlan.
 type installer struct {
+	ctx     context.Context // checked between steps and while copying
 	dest    *os.Root
 	archive *os.Root
 	// created lists the instance paths created, in order; it becomes the
@@ -413,10 +450,24 @@ func (in *installer) copyFile(s instruction, rel string) (created bool, err erro
 			err = cerr
 		}
 	}()
-	if _, err := io.Copy(dst, src); err != nil {
+	if _, err := io.Copy(dst, ctxReader{in.ctx, src}); err != nil {
 		return true, err
 	}
 	return true, dst.Chmod(s.perm) // not narrowed by the umask
+}
+
+// ctxReader is a reader that fails with ctx's error once ctx is done, so
+// that copying a large file stops within one read of a cancellation.
+type ctxReader struct {
+	ctx context.Context
+	r   io.Reader
+}
+
+func (c ctxReader) Read(b []byte) (int, error) {
+	if err := c.ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.r.Read(b)
 }
 
 // perm runs one permission instruction.
