@@ -879,7 +879,25 @@ func (r *runner) notify(n Notification) {
 		return
 	}
 	n.ApplicationName, n.GroupName, n.DeploymentID = r.d.ApplicationName, r.d.GroupName, r.id
+	if n.TargetID == "" {
+		// A deployment event: it comes from the loop, which alone writes
+		// r.d, and never with r.pmu held.
+		n.CreateTime, n.CompleteTime = r.d.CreateTime, r.d.CompleteTime
+		r.pmu.Lock()
+		n.Overview = r.overview
+		r.pmu.Unlock()
+	}
 	r.e.notifyTriggers(r.runCtx, r.triggers, n)
+}
+
+// notifyTarget sends the instance event ev of target record t, with a copy
+// of its lifecycle events, when a trigger asks for ev.
+func (r *runner) notifyTarget(ev TriggerEventType, t *DeploymentTarget, now time.Time) {
+	if len(r.triggers[ev]) == 0 {
+		return
+	}
+	r.notify(Notification{Event: ev, Time: now, TargetID: t.TargetID, TargetStatus: t.Status,
+		LifecycleEvents: slices.Clone(t.LifecycleEvents)})
 }
 
 // debug reports whether debug logging is on, so that hot paths build no
