@@ -122,7 +122,9 @@ type Notification struct {
 	// (DeploymentFailure, DeploymentStop).
 	ErrorInformation ErrorInformation
 	// RollbackInfo links a rolled-back deployment and its rollback
-	// (DeploymentRollback).
+	// (deployment events: a rollback's names the deployment it rolls back;
+	// a deployment's final event, like DeploymentRollback, names its
+	// rollback).
 	RollbackInfo RollbackInfo
 
 	// CreateTime is when the deployment was created, and CompleteTime when

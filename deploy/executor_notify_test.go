@@ -99,9 +99,14 @@ func TestNotificationFields(t *testing.T) {
 				}
 			case deploy.TriggerDeploymentFailure:
 				if n.CompleteTime.IsZero() || !n.CompleteTime.Equal(d.CompleteTime) || n.Overview.Failed != 1 ||
-					n.ErrorInformation.Code == "" {
+					n.ErrorInformation.Code == "" || n.RollbackInfo.RollbackDeploymentID != d.RollbackInfo.RollbackDeploymentID {
 					t.Errorf("DeploymentFailure: complete %v overview %+v error %+v", n.CompleteTime, n.Overview, n.ErrorInformation)
 				}
+			}
+		}
+		for _, n := range notificationsOf(e, d.RollbackInfo.RollbackDeploymentID) {
+			if n.TargetID == "" && n.RollbackInfo.RollbackTriggeringDeploymentID != d.ID {
+				t.Errorf("rollback's %s: rollback info %+v; want it to name %s", n.Event, n.RollbackInfo, d.ID)
 			}
 		}
 		for _, ev := range []deploy.TriggerEventType{deploy.TriggerInstanceFailure, deploy.TriggerDeploymentRollback, deploy.TriggerDeploymentFailure} {

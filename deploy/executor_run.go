@@ -882,7 +882,7 @@ func (r *runner) notify(n Notification) {
 	if n.TargetID == "" {
 		// A deployment event: it comes from the loop, which alone writes
 		// r.d, and never with r.pmu held.
-		n.CreateTime, n.CompleteTime = r.d.CreateTime, r.d.CompleteTime
+		n.CreateTime, n.CompleteTime, n.RollbackInfo = r.d.CreateTime, r.d.CompleteTime, r.d.RollbackInfo
 		r.pmu.Lock()
 		n.Overview = r.overview
 		r.pmu.Unlock()
