@@ -83,9 +83,9 @@ func message(n deploy.Notification, partition, region, account string) ([]byte, 
 	if instanceEvent(n.Event) {
 		m := instanceMessage{
 			Region: region, AccountID: account, EventTriggerName: n.TriggerName, DeploymentID: n.DeploymentID,
-			InstanceID:     instanceARN(n.TargetID, partition, region, account),
-			LastUpdatedAt:  epoch(n.Time),
-			InstanceStatus: string(n.TargetStatus),
+			InstanceID:      instanceARN(n.TargetID, partition, region, account),
+			LastUpdatedAt:   epoch(n.Time),
+			InstanceStatus:  string(n.TargetStatus),
 			LifecycleEvents: make([]lifecycleEvent, len(n.LifecycleEvents)),
 		}
 		for i, ev := range n.LifecycleEvents {

@@ -618,7 +618,9 @@ func TestNewValidates(t *testing.T) {
 	if _, err := snsnotify.New(nil); err == nil || !strings.Contains(err.Error(), "client is nil") {
 		t.Errorf("New(nil) = %v", err)
 	}
-	ok := publishFunc(func(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error) { return nil, nil })
+	ok := publishFunc(func(context.Context, *sns.PublishInput, ...func(*sns.Options)) (*sns.PublishOutput, error) {
+		return nil, nil
+	})
 	if _, err := snsnotify.New(ok, func(o *snsnotify.Options) { o.AccountID = "acct" }); err == nil || !strings.Contains(err.Error(), "AccountID") {
 		t.Errorf("New with a bad account = %v", err)
 	}
