@@ -111,7 +111,10 @@ type Notification struct {
 	Time            time.Time
 	ApplicationName string
 	GroupName       string
-	DeploymentID    string
+	// GroupID is the deployment group's ID (Group.ID), which CodeDeploy's
+	// EventBridge events call instanceGroupId.
+	GroupID      string
+	DeploymentID string
 	// Status is the deployment's status for deployment events.
 	Status DeploymentStatus
 	// TargetID and TargetStatus are set for instance events

@@ -36,8 +36,8 @@ func TestNotificationFields(t *testing.T) {
 			t.Fatal("the target record lists no lifecycle events")
 		}
 		for _, n := range notificationsOf(e, d.ID) {
-			if n.TriggerName != "all" || n.ApplicationName != "shop" || n.GroupName != "prod" {
-				t.Errorf("%s: trigger %q app %q group %q", n.Event, n.TriggerName, n.ApplicationName, n.GroupName)
+			if n.TriggerName != "all" || n.ApplicationName != "shop" || n.GroupName != "prod" || n.GroupID != e.group.ID || n.GroupID == "" {
+				t.Errorf("%s: trigger %q app %q group %q (%q); want group ID %q", n.Event, n.TriggerName, n.ApplicationName, n.GroupName, n.GroupID, e.group.ID)
 			}
 			switch n.Event {
 			case deploy.TriggerDeploymentStart:
@@ -94,6 +94,9 @@ func TestNotificationFields(t *testing.T) {
 					t.Errorf("InstanceFailure %s: failed events %v; want [Install]", n.TargetID, failed)
 				}
 			case deploy.TriggerDeploymentRollback:
+				if n.GroupID != e.group.ID {
+					t.Errorf("DeploymentRollback: group ID %q; want %q", n.GroupID, e.group.ID)
+				}
 				if !n.CreateTime.Equal(d.CreateTime) || n.Overview.Failed != 1 || n.RollbackInfo.RollbackDeploymentID == "" {
 					t.Errorf("DeploymentRollback: create %v overview %+v rollback %+v", n.CreateTime, n.Overview, n.RollbackInfo)
 				}

@@ -878,7 +878,7 @@ func (r *runner) notify(n Notification) {
 	if len(r.triggers[n.Event]) == 0 {
 		return
 	}
-	n.ApplicationName, n.GroupName, n.DeploymentID = r.d.ApplicationName, r.d.GroupName, r.id
+	n.ApplicationName, n.GroupName, n.GroupID, n.DeploymentID = r.d.ApplicationName, r.d.GroupName, r.d.GroupID, r.id
 	if n.TargetID == "" {
 		// A deployment event: it comes from the loop, which alone writes
 		// r.d, and never with r.pmu held.

@@ -165,7 +165,7 @@ func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string)
 	}
 	if t := e.triggersOf(ctx, d); len(t) > 0 {
 		e.notifyTriggers(ctx, t, Notification{Event: TriggerDeploymentRollback, Time: e.clk.Now(), Status: d.Status,
-			ApplicationName: d.ApplicationName, GroupName: d.GroupName, DeploymentID: d.ID, RollbackInfo: d.RollbackInfo,
+			ApplicationName: d.ApplicationName, GroupName: d.GroupName, GroupID: d.GroupID, DeploymentID: d.ID, RollbackInfo: d.RollbackInfo,
 			CreateTime: d.CreateTime, CompleteTime: d.CompleteTime, Overview: d.Overview})
 	}
 	e.log.Info("rollback created", "deployment", d.ID, "rollback", rb.ID, "revision", rb.Revision.String())
