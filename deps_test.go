@@ -35,7 +35,7 @@ var yamlImporters = map[string]bool{module + "/revision": true}
 // revision/s3revision, target/ec2target, deploy/dynamostore, ...
 func awsAdapter(pkg string) bool {
 	last := pkg[strings.LastIndex(pkg, "/")+1:]
-	for _, svc := range []string{"s3", "ec2", "ecs", "lambda", "dynamo", "cloudwatch", "sns", "autoscaling", "elb", "codedeploy"} {
+	for _, svc := range []string{"s3", "ec2", "ecs", "lambda", "dynamo", "cloudwatch", "sns", "eventbridge", "autoscaling", "elb", "codedeploy"} {
 		if strings.HasPrefix(last, svc) {
 			return true
 		}

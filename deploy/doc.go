@@ -165,7 +165,10 @@
 // (DeploymentStart, DeploymentSuccess, DeploymentFailure, DeploymentStop,
 // DeploymentRollback, DeploymentReady, InstanceStart, InstanceSuccess,
 // InstanceFailure, InstanceReady) for the event types the group's
-// TriggerConfigurations list, once per trigger. Logs go to
+// TriggerConfigurations list, once per trigger; a notification a Notifier
+// fails to deliver is logged and reaches the Observer as
+// EventNotificationFailed, and the deployment goes on (packages snsnotify
+// and eventbridgenotify deliver them to Amazon SNS and EventBridge). Logs go to
 // Options.Logger: deployment changes at Info, target transitions at Debug.
 // deploytest.Recorder is an Observer and a Notifier that records
 // everything, for tests.

@@ -22,11 +22,16 @@ const (
 	// deployments report their hooks and reserved events this way too, for
 	// the one target that stands for the function or service.
 	EventLifecycle EventKind = "LifecycleEvent"
+	// EventNotificationFailed: a Notifier could not deliver a trigger
+	// notification (Event.TriggerName, Event.TriggerEvent, Event.Err). The
+	// deployment goes on: a notification that cannot be delivered does not
+	// change it, as in CodeDeploy.
+	EventNotificationFailed EventKind = "NotificationFailed"
 )
 
 // Values returns every valid EventKind.
 func (EventKind) Values() []EventKind {
-	return []EventKind{EventDeploymentStatus, EventTargetStatus, EventLifecycle}
+	return []EventKind{EventDeploymentStatus, EventTargetStatus, EventLifecycle, EventNotificationFailed}
 }
 
 // Event is one transition of a running deployment, as an Observer sees it.
@@ -59,13 +64,21 @@ type Event struct {
 	// Diagnostics says why a lifecycle event failed (EventLifecycle); nil
 	// otherwise. It is the record's own value: do not modify it.
 	Diagnostics *Diagnostics
+
+	// TriggerName and TriggerEvent name the trigger and the trigger event
+	// type of a notification that failed (EventNotificationFailed); TargetID
+	// is set when it was an instance event.
+	TriggerName  string
+	TriggerEvent TriggerEventType
+	// Err is the Notifier's error (EventNotificationFailed).
+	Err error
 }
 
 // Observer receives every transition of the deployments an Executor runs:
 // each deployment status change, each target status change and each
 // lifecycle event transition, in the order they happen on one target (the
 // targets of a deployment run concurrently, so events of different targets
-// interleave).
+// interleave); and each trigger notification a Notifier failed to deliver.
 //
 // Observe is called synchronously, from the goroutine that made the
 // transition, possibly from several goroutines at once: it must be safe for
@@ -98,7 +111,10 @@ type Notification struct {
 	Time            time.Time
 	ApplicationName string
 	GroupName       string
-	DeploymentID    string
+	// GroupID is the deployment group's ID (Group.ID), which CodeDeploy's
+	// EventBridge events call instanceGroupId.
+	GroupID      string
+	DeploymentID string
 	// Status is the deployment's status for deployment events.
 	Status DeploymentStatus
 	// TargetID and TargetStatus are set for instance events
@@ -109,8 +125,23 @@ type Notification struct {
 	// (DeploymentFailure, DeploymentStop).
 	ErrorInformation ErrorInformation
 	// RollbackInfo links a rolled-back deployment and its rollback
-	// (DeploymentRollback).
+	// (deployment events: a rollback's names the deployment it rolls back;
+	// a deployment's final event, like DeploymentRollback, names its
+	// rollback).
 	RollbackInfo RollbackInfo
+
+	// CreateTime is when the deployment was created, and CompleteTime when
+	// it reached its final status, zero before (deployment events).
+	CreateTime   time.Time
+	CompleteTime time.Time
+	// Overview counts the deployment's targets by status when the event
+	// happened (deployment events).
+	Overview DeploymentOverview
+	// LifecycleEvents are the target's lifecycle events as they stand when
+	// the event happens, in order (instance events). The slice is the
+	// notification's own; the Diagnostics it points to are the records':
+	// do not modify them.
+	LifecycleEvents []LifecycleEventRecord
 }
 
 // Notifier delivers trigger notifications to user code: an SNS topic, a
@@ -121,8 +152,9 @@ type Notification struct {
 // Notify is called synchronously, from the goroutine that made the
 // transition, possibly from several at once; it must be safe for
 // concurrent use. ctx is the context of the call that runs the deployment.
-// An error is logged and otherwise ignored: a notification that cannot be
-// delivered does not change the deployment, as in CodeDeploy.
+// An error is logged and reported to the Observer (EventNotificationFailed)
+// and otherwise ignored: a notification that cannot be delivered does not
+// change the deployment, as in CodeDeploy.
 type Notifier interface {
 	Notify(ctx context.Context, n Notification) error
 }

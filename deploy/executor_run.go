@@ -878,8 +878,26 @@ func (r *runner) notify(n Notification) {
 	if len(r.triggers[n.Event]) == 0 {
 		return
 	}
-	n.ApplicationName, n.GroupName, n.DeploymentID = r.d.ApplicationName, r.d.GroupName, r.id
+	n.ApplicationName, n.GroupName, n.GroupID, n.DeploymentID = r.d.ApplicationName, r.d.GroupName, r.d.GroupID, r.id
+	if n.TargetID == "" {
+		// A deployment event: it comes from the loop, which alone writes
+		// r.d, and never with r.pmu held.
+		n.CreateTime, n.CompleteTime, n.RollbackInfo = r.d.CreateTime, r.d.CompleteTime, r.d.RollbackInfo
+		r.pmu.Lock()
+		n.Overview = r.overview
+		r.pmu.Unlock()
+	}
 	r.e.notifyTriggers(r.runCtx, r.triggers, n)
+}
+
+// notifyTarget sends the instance event ev of target record t, with a copy
+// of its lifecycle events, when a trigger asks for ev.
+func (r *runner) notifyTarget(ev TriggerEventType, t *DeploymentTarget, now time.Time) {
+	if len(r.triggers[ev]) == 0 {
+		return
+	}
+	r.notify(Notification{Event: ev, Time: now, TargetID: t.TargetID, TargetStatus: t.Status,
+		LifecycleEvents: slices.Clone(t.LifecycleEvents)})
 }
 
 // debug reports whether debug logging is on, so that hot paths build no

@@ -271,7 +271,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 	r.targetChanged(t, now)
 	r.eventChanged(t, from, now)
 	if from == 0 && r.triggers != nil {
-		r.notify(Notification{Event: TriggerInstanceStart, Time: now, TargetID: t.TargetID, TargetStatus: target.TargetInProgress})
+		r.notifyTarget(TriggerInstanceStart, t, now)
 	}
 	ok := true
 	written := now // when the record was last written
@@ -368,11 +368,11 @@ func (r *runner) targetDone(i int32, w *workerState, phase plan.Phase, ok bool, 
 	if r.triggers != nil {
 		switch t.Status {
 		case target.TargetSucceeded:
-			r.notify(Notification{Event: TriggerInstanceSuccess, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+			r.notifyTarget(TriggerInstanceSuccess, t, now)
 		case target.TargetFailed:
-			r.notify(Notification{Event: TriggerInstanceFailure, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+			r.notifyTarget(TriggerInstanceFailure, t, now)
 		case target.TargetReady:
-			r.notify(Notification{Event: TriggerInstanceReady, Time: now, TargetID: t.TargetID, TargetStatus: t.Status})
+			r.notifyTarget(TriggerInstanceReady, t, now)
 		}
 	}
 	if phase != plan.PhaseInstallReplacement {

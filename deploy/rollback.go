@@ -165,7 +165,8 @@ func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string)
 	}
 	if t := e.triggersOf(ctx, d); len(t) > 0 {
 		e.notifyTriggers(ctx, t, Notification{Event: TriggerDeploymentRollback, Time: e.clk.Now(), Status: d.Status,
-			ApplicationName: d.ApplicationName, GroupName: d.GroupName, DeploymentID: d.ID, RollbackInfo: d.RollbackInfo})
+			ApplicationName: d.ApplicationName, GroupName: d.GroupName, GroupID: d.GroupID, DeploymentID: d.ID, RollbackInfo: d.RollbackInfo,
+			CreateTime: d.CreateTime, CompleteTime: d.CompleteTime, Overview: d.Overview})
 	}
 	e.log.Info("rollback created", "deployment", d.ID, "rollback", rb.ID, "revision", rb.Revision.String())
 	return rb, nil
@@ -241,13 +242,17 @@ func triggerIndex(g *Group) map[TriggerEventType][]TriggerConfig {
 }
 
 // notifyTriggers sends n to every notifier once per trigger in triggers
-// that asks for n.Event.
+// that asks for n.Event. A notifier's error is logged and reported to the
+// observer (EventNotificationFailed); it does not change the deployment.
 func (e *Executor) notifyTriggers(ctx context.Context, triggers map[TriggerEventType][]TriggerConfig, n Notification) {
 	for _, t := range triggers[n.Event] {
 		n.TriggerName, n.TriggerTargetArn = t.TriggerName, t.TriggerTargetArn
 		for _, nf := range e.opts.Notifiers {
 			if err := nf.Notify(ctx, n); err != nil {
 				e.log.Warn("notification failed", "deployment", n.DeploymentID, "trigger", t.TriggerName, "event", string(n.Event), "error", err.Error())
+				e.observe(Event{Kind: EventNotificationFailed, Time: e.clk.Now(), DeploymentID: n.DeploymentID,
+					ApplicationName: n.ApplicationName, GroupName: n.GroupName, TargetID: n.TargetID,
+					TriggerName: t.TriggerName, TriggerEvent: n.Event, Err: err})
 			}
 		}
 	}
