@@ -12,10 +12,10 @@
 //
 // # Events
 //
-// The events have CodeDeploy's source, detail types and detail shapes, as
+// The events have CodeDeploy's detail types and detail shapes, as
 // the CodeDeploy User Guide page "Monitoring deployments with Amazon
 // EventBridge" and the EventBridge events reference ("AWS CodeDeploy
-// events") show them: source "aws.codedeploy"; detail type "CodeDeploy
+// events") show them: detail type "CodeDeploy
 // Deployment State-change Notification" with the detail
 //
 //	{"instanceGroupId": "<the deployment group's ID>", "region": "us-east-1",
@@ -40,10 +40,12 @@
 // client's); its time is the notification's.
 //
 // AWS reserves the "aws." sources for its own services: real EventBridge
-// refuses a PutEvents entry with source "aws.codedeploy"
-// (NotAuthorizedForSourceException). The default serves emulators and
-// rules written for CodeDeploy; against AWS, set Options.Source to a
-// source of your own and match it in your rules.
+// refuses a PutEvents entry with CodeDeploy's source "aws.codedeploy"
+// (NotAuthorizedForSourceException). So the events' source is
+// "fleetdeploy" unless Options.Source names another: a rule written for
+// CodeDeploy's events matches them once its "source" pattern names it.
+// Against an emulator, Options.Source = CodeDeploySource makes the events
+// indistinguishable from CodeDeploy's.
 //
 // # Which triggers
 //

@@ -52,10 +52,10 @@ func Example() {
 	done.Event, done.Status = deploy.TriggerDeploymentSuccess, deploy.StatusSucceeded
 	_ = n.Notify(ctx, done)
 	// Output:
-	// deployments aws.codedeploy CodeDeploy Instance State-change Notification
+	// deployments fleetdeploy CodeDeploy Instance State-change Notification
 	//   {"instanceGroupId":"9fd2fbef-2157-40d8-91e7-6845af69e2d2","region":"us-east-1","application":"shop","deploymentId":"d-4R7TQ8WX1","state":"SUCCESS","deploymentGroup":"prod","instanceId":"i-0abc"}
 	//   [arn:aws:codedeploy:us-east-1:111122223333:application:shop arn:aws:codedeploy:us-east-1:111122223333:deploymentgroup:shop/prod arn:aws:ec2:us-east-1:111122223333:instance/i-0abc]
-	// deployments aws.codedeploy CodeDeploy Deployment State-change Notification
+	// deployments fleetdeploy CodeDeploy Deployment State-change Notification
 	//   {"instanceGroupId":"9fd2fbef-2157-40d8-91e7-6845af69e2d2","region":"us-east-1","application":"shop","deploymentId":"d-4R7TQ8WX1","state":"SUCCESS","deploymentGroup":"prod"}
 	//   [arn:aws:codedeploy:us-east-1:111122223333:application:shop arn:aws:codedeploy:us-east-1:111122223333:deploymentgroup:shop/prod]
 }

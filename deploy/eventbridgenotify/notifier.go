@@ -26,8 +26,14 @@ var _ PutEventsAPI = (*eventbridge.Client)(nil)
 
 // The event source and detail types CodeDeploy uses.
 const (
-	// Source is CodeDeploy's event source, the default Options.Source.
-	Source = "aws.codedeploy"
+	// DefaultSource is the events' source unless Options.Source names
+	// another: a source of fleetdeploy's own, since AWS refuses
+	// CodeDeploySource from anyone but CodeDeploy.
+	DefaultSource = "fleetdeploy"
+	// CodeDeploySource is CodeDeploy's own event source. Real EventBridge
+	// refuses it from any other sender; emulators accept it, and rules
+	// written for CodeDeploy match it.
+	CodeDeploySource = "aws.codedeploy"
 	// DeploymentDetailType is the detail type of deployment events.
 	DeploymentDetailType = "CodeDeploy Deployment State-change Notification"
 	// InstanceDetailType is the detail type of instance events.
@@ -43,8 +49,9 @@ type Options struct {
 	// EventBusName is the name or ARN of the event bus events go to when
 	// the trigger's target is not an event bus ARN. Default "default".
 	EventBusName string
-	// Source is the events' source. Default "aws.codedeploy", CodeDeploy's,
-	// which AWS itself refuses (see the package documentation).
+	// Source is the events' source. Default DefaultSource ("fleetdeploy");
+	// CodeDeploySource suits emulators and rules written for CodeDeploy,
+	// but AWS itself refuses it (see the package documentation).
 	Source string
 	// Region is the detail's region and that of the resources' ARNs.
 	// Default: the client's region, when the client is an
@@ -99,7 +106,7 @@ func New(client PutEventsAPI, opts ...func(*Options)) (*Notifier, error) {
 		o.EventBusName = DefaultEventBus
 	}
 	if o.Source == "" {
-		o.Source = Source
+		o.Source = DefaultSource
 	}
 	if o.Partition == "" {
 		o.Partition = "aws"

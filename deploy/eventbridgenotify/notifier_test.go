@@ -42,7 +42,7 @@ var (
 const account = "123456789012" // moto's
 
 // peer is an event bus in moto with a rule that sends every event of
-// source aws.codedeploy to an SQS queue.
+// source fleetdeploy (the default) to an SQS queue.
 type peer struct {
 	t     *testing.T
 	eb    *eventbridge.Client
@@ -71,7 +71,7 @@ func newPeer(t *testing.T) *peer {
 	}
 	rule := motoserver.Name(t, "codedeploy")
 	if _, err := p.eb.PutRule(ctx, &eventbridge.PutRuleInput{Name: aws.String(rule), EventBusName: aws.String(p.bus),
-		EventPattern: aws.String(`{"source": ["aws.codedeploy"]}`)}); err != nil {
+		EventPattern: aws.String(`{"source": ["fleetdeploy"]}`)}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := p.eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(p.bus),
@@ -198,8 +198,8 @@ func checkEvent(t *testing.T, e event, groupID string) {
 	if got := slices.Sorted(maps.Keys(e.Detail)); !slices.Equal(got, wantKeys) {
 		t.Errorf("detail keys %v; want %v", got, wantKeys)
 	}
-	if e.DetailType != wantType || e.Source != "aws.codedeploy" || !slices.Equal(e.Resources, wantRes) {
-		t.Errorf("detail-type %q source %q resources %v; want %q, aws.codedeploy, %v", e.DetailType, e.Source, e.Resources, wantType, wantRes)
+	if e.DetailType != wantType || e.Source != eventbridgenotify.DefaultSource || !slices.Equal(e.Resources, wantRes) {
+		t.Errorf("detail-type %q source %q resources %v; want %q, %s, %v", e.DetailType, e.Source, e.Resources, wantType, eventbridgenotify.DefaultSource, wantRes)
 	}
 	for k, v := range map[string]string{"instanceGroupId": groupID, "region": "us-east-1", "application": "shop", "deploymentGroup": "prod"} {
 		if e.Detail[k] != v {
