@@ -31,7 +31,7 @@ type fakeS3 struct {
 
 // newFakeS3 starts gofakes3 on backend (s3mem.New() when nil), in front
 // of which wrap (when not nil) may answer requests itself.
-func newFakeS3(t *testing.T, backend gofakes3.Backend, wrap func(http.Handler) http.Handler) *fakeS3 {
+func newFakeS3(t testing.TB, backend gofakes3.Backend, wrap func(http.Handler) http.Handler) *fakeS3 {
 	t.Helper()
 	mem, _ := backend.(*s3mem.Backend)
 	if backend == nil {
