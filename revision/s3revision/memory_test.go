@@ -256,4 +256,3 @@ func BenchmarkLargeBundle(b *testing.B) {
 		})
 	}
 }
-
