@@ -35,7 +35,7 @@ type fakeGitHub struct {
 	private  map[string]bool              // repositories that need the token
 	token    string                       // the token that can read private repositories
 	forbid   bool                         // answer 403 to the token
-	failures []int                        // statuses to answer first, one per request (0: cut the connection mid-body)
+	failures []int                        // statuses to answer first, one per request (0: cut the archive short; hangUp)
 	apiHits  int
 	loadHits int
 	apiAuth  []string // Authorization headers seen by the API
@@ -91,6 +91,9 @@ func (f *fakeGitHub) commit(repo string, files map[string]string) string {
 	return sha
 }
 
+// hangUp, as a failure, closes the connection without an answer.
+const hangUp = -2
+
 func (f *fakeGitHub) failNext(statuses ...int) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -127,6 +130,8 @@ func (f *fakeGitHub) serveAPI(w http.ResponseWriter, r *http.Request) {
 	f.mu.Unlock()
 	w.Header().Set("X-GitHub-Api-Version-Selected", "2022-11-28")
 	switch {
+	case fail == hangUp:
+		panic(http.ErrAbortHandler)
 	case fail == 0:
 		// Cut short: the redirect goes to a body that breaks off.
 		http.Redirect(w, r, f.loadURL+"/codeload/broken", http.StatusFound)
@@ -180,6 +185,7 @@ func (f *fakeGitHub) serveCodeload(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Length", "1048576")
 		w.WriteHeader(http.StatusOK)
 		w.Write(bytes.Repeat([]byte{0x1f}, 1000))
+		w.(http.Flusher).Flush()
 		panic(http.ErrAbortHandler)
 	}
 	// /codeload/{owner}/{repo}/legacy.{ext}/{sha}

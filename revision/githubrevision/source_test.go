@@ -241,27 +241,45 @@ func TestAccessErrors(t *testing.T) {
 
 var t0 = time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 
-type result struct {
-	b   *revision.Bundle
-	err error
+// opening is an Open running in a goroutine.
+type opening struct {
+	done chan struct{} // closed when Open returned
+	b    *revision.Bundle
+	err  error
 }
 
 // open runs src.Open in a goroutine.
-func open(ctx context.Context, src *githubrevision.Source, loc revision.Location) <-chan result {
-	ch := make(chan result, 1)
+func open(ctx context.Context, src *githubrevision.Source, loc revision.Location) *opening {
+	op := &opening{done: make(chan struct{})}
 	go func() {
-		b, err := src.Open(ctx, loc)
-		ch <- result{b, err}
+		defer close(op.done)
+		op.b, op.err = src.Open(ctx, loc)
 	}()
-	return ch
+	return op
+}
+
+// result waits for Open to return.
+func (op *opening) result() (*revision.Bundle, error) {
+	<-op.done
+	return op.b, op.err
 }
 
 // advanceOnce waits until Open blocks on the clock, checks that nothing
-// happens before the whole delay passed, and fires it.
-func advanceOnce(t *testing.T, clk *clock.Fake, f *fakeGitHub, d time.Duration) {
+// happens before the whole delay passed, and fires it. It fails when Open
+// returns instead of waiting.
+func advanceOnce(t *testing.T, clk *clock.Fake, f *fakeGitHub, op *opening, d time.Duration) {
 	t.Helper()
-	if err := clk.BlockUntil(t.Context(), 1); err != nil {
-		t.Fatal(err)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	go func() {
+		select {
+		case <-op.done:
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	if err := clk.BlockUntil(ctx, 1); err != nil {
+		t.Fatalf("Open returned instead of waiting %s to retry: %v", d, op.err)
 	}
 	before, _ := f.hits()
 	clk.Advance(d - time.Millisecond)
@@ -283,22 +301,44 @@ func TestRetries(t *testing.T) {
 	clk := deploytest.NewFakeClock(t0)
 	src := newSource(t, f, func(o *githubrevision.Options) { o.Clock = clk })
 	f.failNext(502, 0, 429)
-	ch := open(t.Context(), src, ghloc("octo/app", sha))
+	op := open(t.Context(), src, ghloc("octo/app", sha))
 	for _, d := range []time.Duration{10 * time.Second, 30 * time.Second, 90 * time.Second} {
-		advanceOnce(t, clk, f, d)
+		advanceOnce(t, clk, f, op, d)
 	}
-	r := <-ch
-	if r.err != nil {
-		t.Fatalf("Open after three failures and three retries: %v", r.err)
+	b, err := op.result()
+	if err != nil {
+		t.Fatalf("Open after three failures and three retries: %v", err)
 	}
-	defer r.b.Close()
-	files, _ := unpack(t, r.b)
+	defer b.Close()
+	files, _ := unpack(t, b)
 	sameFiles(t, files, appFiles)
 	if api, _ := f.hits(); api != 4 {
 		t.Errorf("%d API requests, want 4", api)
 	}
 	if waited := clk.Now().Sub(t0); waited != 130*time.Second {
 		t.Errorf("waited %s on the clock, want 130s", waited)
+	}
+}
+
+// A connection closed without an answer is retried too.
+func TestRetryAfterHangUp(t *testing.T) {
+	f := newFakeGitHub(t, false)
+	sha := f.commit("octo/app", appFiles)
+	clk := deploytest.NewFakeClock(t0)
+	src := newSource(t, f, func(o *githubrevision.Options) {
+		o.Clock = clk
+		o.RetryDelays = []time.Duration{time.Second}
+	})
+	f.failNext(hangUp)
+	op := open(t.Context(), src, ghloc("octo/app", sha))
+	advanceOnce(t, clk, f, op, time.Second)
+	b, err := op.result()
+	if err != nil {
+		t.Fatalf("Open after a hang-up and a retry: %v", err)
+	}
+	b.Close()
+	if api, _ := f.hits(); api != 2 {
+		t.Errorf("%d API requests, want 2", api)
 	}
 }
 
@@ -312,21 +352,21 @@ func TestRetriesRunOut(t *testing.T) {
 		o.RetryDelays = []time.Duration{time.Second, 2 * time.Second}
 	})
 	f.failNext(500, 503, 504, 500)
-	ch := open(t.Context(), src, ghloc("octo/app", sha))
-	advanceOnce(t, clk, f, time.Second)
-	advanceOnce(t, clk, f, 2*time.Second)
-	r := <-ch
-	if r.err == nil {
-		r.b.Close()
+	op := open(t.Context(), src, ghloc("octo/app", sha))
+	advanceOnce(t, clk, f, op, time.Second)
+	advanceOnce(t, clk, f, op, 2*time.Second)
+	b, err := op.result()
+	if err == nil {
+		b.Close()
 		t.Fatal("Open succeeded through three failures with two retries")
 	}
 	for _, want := range []string{"after 2 retries", "500 Internal Server Error", "503 Service Unavailable", "504 Gateway Timeout"} {
-		if !strings.Contains(r.err.Error(), want) {
-			t.Errorf("error %q does not say %q", r.err, want)
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not say %q", err, want)
 		}
 	}
 	var he *githubrevision.HTTPError
-	if !errors.As(r.err, &he) || he.StatusCode != 504 {
+	if !errors.As(err, &he) || he.StatusCode != 504 {
 		t.Errorf("errors.As HTTPError: %+v; want the last answer, 504", he)
 	}
 	if api, _ := f.hits(); api != 3 {
@@ -350,15 +390,14 @@ func TestCancelWhileWaiting(t *testing.T) {
 	src := newSource(t, f, func(o *githubrevision.Options) { o.Clock = clk })
 	f.failNext(503)
 	ctx, cancel := context.WithCancel(t.Context())
-	ch := open(ctx, src, ghloc("octo/app", sha))
+	op := open(ctx, src, ghloc("octo/app", sha))
 	if err := clk.BlockUntil(t.Context(), 1); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
-	r := <-ch
-	if !errors.Is(r.err, context.Canceled) {
-		r.b.Close()
-		t.Fatalf("err = %v, want context.Canceled", r.err)
+	if b, err := op.result(); !errors.Is(err, context.Canceled) {
+		b.Close()
+		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 	if api, _ := f.hits(); api != 1 {
 		t.Errorf("%d requests, want 1", api)
