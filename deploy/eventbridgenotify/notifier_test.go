@@ -1,7 +1,6 @@
 package eventbridgenotify_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -9,7 +8,6 @@ import (
 	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -20,12 +18,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
-	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
 	"github.com/fleetdeploy/fleetdeploy/deploy/eventbridgenotify"
 	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
-	"github.com/fleetdeploy/fleetdeploy/revision"
+	"github.com/fleetdeploy/fleetdeploy/internal/notifytest"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
@@ -114,65 +110,15 @@ func (p *peer) drain() []event {
 	}
 }
 
-// world is a group "shop/prod" of two EC2 instances (moto takes a few
-// hundred milliseconds per event it delivers) with one trigger
-// for every event type, and an executor notifying through notifier.
-type world struct {
-	ctx   context.Context
-	store *deploy.MemoryStore
-	fleet *targettest.Fleet
-	rec   *deploytest.Recorder
-	exec  *deploy.Executor
-	group deploy.Group
-}
-
-func newWorld(t *testing.T, notifier deploy.Notifier) *world {
+// newWorld is a group "shop/prod" of two EC2 instances (moto takes a few
+// hundred milliseconds per event it delivers), rolled back automatically
+// when a deployment fails.
+func newWorld(t *testing.T, notifier deploy.Notifier) *notifytest.World {
 	t.Helper()
-	w := &world{ctx: context.Background(), store: deploy.NewMemoryStore(), fleet: targettest.NewFleet(), rec: &deploytest.Recorder{}}
-	for _, id := range []string{"i-0a1", "i-0b2"} {
-		w.fleet.Add(target.Target{ID: id, Tags: map[string]string{"env": "prod"}})
-	}
-	if err := w.store.CreateApplication(w.ctx, &deploy.Application{Name: "shop", ComputePlatform: config.Server}); err != nil {
-		t.Fatal(err)
-	}
-	w.group = deploy.Group{ApplicationName: "shop", Name: "prod", DeploymentConfigName: "CodeDeployDefault.OneAtATime",
-		Selector: target.Selector{EC2TagFilters: []target.TagFilter{{Key: "env", Value: "prod", Type: target.KeyAndValue}}},
-		TriggerConfigurations: []deploy.TriggerConfig{{TriggerName: "everything", TriggerTargetArn: "eventbridge",
-			TriggerEvents: deploy.TriggerEventType("").Values()}},
-		AutoRollbackConfiguration: deploy.AutoRollbackConfiguration{Enabled: true,
-			Events: []deploy.AutoRollbackEvent{deploy.AutoRollbackDeploymentFailure}}}
-	if err := w.store.CreateGroup(w.ctx, &w.group); err != nil {
-		t.Fatal(err)
-	}
-	x, err := deploy.New(w.store, w.fleet.Platform(), func(o *deploy.Options) {
-		o.Clock = deploytest.NewFakeClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-		o.Observer = w.rec
-		o.Notifiers = []deploy.Notifier{notifier}
+	return notifytest.NewWorld(t, notifier, []string{"i-0a1", "i-0b2"}, "eventbridge", func(g *deploy.Group) {
+		g.AutoRollbackConfiguration = deploy.AutoRollbackConfiguration{Enabled: true,
+			Events: []deploy.AutoRollbackEvent{deploy.AutoRollbackDeploymentFailure}}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.exec = x
-	return w
-}
-
-// deploy creates and runs a deployment of key; before, if set, learns its
-// ID before it runs.
-func (w *world) deploy(t *testing.T, key string, before ...func(id string)) *deploy.Deployment {
-	t.Helper()
-	d, err := w.exec.CreateDeployment(w.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod",
-		Revision: revision.Location{Type: revision.LocationS3, S3: &revision.S3Location{Bucket: "releases", Key: key, BundleType: revision.BundleZip}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range before {
-		f(d.ID)
-	}
-	d, err = w.exec.Run(w.ctx, d.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }
 
 // summary is an event reduced to what the tests compare.
@@ -220,14 +166,14 @@ func TestDeploymentThroughEventBridge(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newWorld(t, n)
-	d := w.deploy(t, "shop-1.zip")
+	d := w.Deploy(t, "shop-1.zip")
 	if d.Status != deploy.StatusSucceeded {
 		t.Fatalf("first deployment %s", d.Status)
 	}
 	got := p.drain()
 	var sums []string
 	for _, e := range got {
-		checkEvent(t, e, w.group.ID)
+		checkEvent(t, e, w.Group.ID)
 		sums = append(sums, summary(e))
 	}
 	want := []string{d.ID + " START"}
@@ -240,8 +186,8 @@ func TestDeploymentThroughEventBridge(t *testing.T) {
 		t.Errorf("events %v; want %v (instances in any order)", sums, want)
 	}
 
-	d = w.deploy(t, "shop-2.zip", func(id string) {
-		w.fleet.OnCall(func(_ context.Context, c targettest.Call) error {
+	d = w.Deploy(t, "shop-2.zip", func(id string) {
+		w.Fleet.OnCall(func(_ context.Context, c targettest.Call) error {
 			if c.DeploymentID == id && c.Event == target.ValidateService {
 				return errors.New("health check failed")
 			}
@@ -253,7 +199,7 @@ func TestDeploymentThroughEventBridge(t *testing.T) {
 	}
 	states := map[string]int{}
 	for _, e := range p.drain() {
-		checkEvent(t, e, w.group.ID)
+		checkEvent(t, e, w.Group.ID)
 		if e.Detail["deploymentId"] == d.ID {
 			_, inst := e.Detail["instanceId"]
 			states[map[bool]string{false: "deployment ", true: "instance "}[inst]+e.Detail["state"].(string)]++
@@ -308,30 +254,12 @@ func TestStatesBusAndFilter(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the logger's concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A missing event bus fails every PutEvents: each failure is logged by
 // the notifier and observed through the executor (the API error reachable
 // with errors.As), and the deployment succeeds all the same.
 func TestMissingBus(t *testing.T) {
 	p := newPeer(t)
-	var logs lockedBuffer
+	var logs notifytest.LockedBuffer
 	n, err := eventbridgenotify.New(p.eb, func(o *eventbridgenotify.Options) {
 		o.EventBusName = p.bus + "-gone"
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
@@ -340,12 +268,12 @@ func TestMissingBus(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := newWorld(t, n)
-	d := w.deploy(t, "shop-1.zip")
+	d := w.Deploy(t, "shop-1.zip")
 	if d.Status != deploy.StatusSucceeded {
 		t.Fatalf("deployment %s; a failed notification must not change it", d.Status)
 	}
 	var failures int
-	for _, ev := range w.rec.Events() {
+	for _, ev := range w.Rec.Events() {
 		if ev.Kind != deploy.EventNotificationFailed {
 			continue
 		}

@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,12 +20,10 @@ import (
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
-	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
-	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
 	"github.com/fleetdeploy/fleetdeploy/deploy/snsnotify"
 	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
-	"github.com/fleetdeploy/fleetdeploy/revision"
+	"github.com/fleetdeploy/fleetdeploy/internal/notifytest"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
@@ -236,80 +233,11 @@ func checkInstance(t *testing.T, e envelope, trigger, deploymentID string, rec d
 	}
 }
 
-// world is a group "shop/prod" of three EC2 instances with a trigger for
-// every event type to topic, and an executor notifying through notifier.
-type world struct {
-	ctx   context.Context
-	store *deploy.MemoryStore
-	fleet *targettest.Fleet
-	rec   *deploytest.Recorder
-	exec  *deploy.Executor
-}
-
-func newWorld(t *testing.T, topic string, notifier deploy.Notifier, change func(*deploy.Group)) *world {
+// newWorld is a group "shop/prod" of three EC2 instances with a trigger
+// for every event type to topic.
+func newWorld(t *testing.T, topic string, notifier deploy.Notifier, change func(*deploy.Group)) *notifytest.World {
 	t.Helper()
-	w := &world{ctx: context.Background(), store: deploy.NewMemoryStore(), fleet: targettest.NewFleet(), rec: &deploytest.Recorder{}}
-	for _, id := range []string{"i-0a1", "i-0b2", "i-0c3"} {
-		w.fleet.Add(target.Target{ID: id, Tags: map[string]string{"env": "prod"}})
-	}
-	if err := w.store.CreateApplication(w.ctx, &deploy.Application{Name: "shop", ComputePlatform: config.Server}); err != nil {
-		t.Fatal(err)
-	}
-	g := deploy.Group{ApplicationName: "shop", Name: "prod", DeploymentConfigName: "CodeDeployDefault.OneAtATime",
-		Selector: target.Selector{EC2TagFilters: []target.TagFilter{{Key: "env", Value: "prod", Type: target.KeyAndValue}}},
-		TriggerConfigurations: []deploy.TriggerConfig{{TriggerName: "everything", TriggerTargetArn: topic,
-			TriggerEvents: deploy.TriggerEventType("").Values()}}}
-	if change != nil {
-		change(&g)
-	}
-	if err := g.Validate(); err != nil {
-		t.Fatal(err)
-	}
-	if err := w.store.CreateGroup(w.ctx, &g); err != nil {
-		t.Fatal(err)
-	}
-	x, err := deploy.New(w.store, w.fleet.Platform(), func(o *deploy.Options) {
-		o.Clock = deploytest.NewFakeClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
-		o.Observer = w.rec
-		o.Notifiers = []deploy.Notifier{notifier}
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	w.exec = x
-	return w
-}
-
-// deploy creates and runs a deployment of key; before, if set, learns its
-// ID before it runs.
-func (w *world) deploy(t *testing.T, key string, before ...func(id string)) *deploy.Deployment {
-	t.Helper()
-	d, err := w.exec.CreateDeployment(w.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod",
-		Revision: revision.Location{Type: revision.LocationS3, S3: &revision.S3Location{Bucket: "releases", Key: key, BundleType: revision.BundleZip}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range before {
-		f(d.ID)
-	}
-	d, err = w.exec.Run(w.ctx, d.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
-}
-
-func (w *world) targets(t *testing.T, id string) map[string]deploy.DeploymentTarget {
-	t.Helper()
-	ts, _, err := w.store.ListTargets(w.ctx, id, "", 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	out := map[string]deploy.DeploymentTarget{}
-	for _, x := range ts {
-		out[x.TargetID] = x
-	}
-	return out
+	return notifytest.NewWorld(t, notifier, []string{"i-0a1", "i-0b2", "i-0c3"}, topic, change)
 }
 
 // byDeployment splits messages by deploymentId and event: the key is the
@@ -344,12 +272,12 @@ func TestDeploymentThroughSNS(t *testing.T) {
 			Events: []deploy.AutoRollbackEvent{deploy.AutoRollbackDeploymentFailure}}
 	})
 
-	d := w.deploy(t, "shop-1.zip")
+	d := w.Deploy(t, "shop-1.zip")
 	if d.Status != deploy.StatusSucceeded {
 		t.Fatalf("first deployment %s", d.Status)
 	}
 	got := byEvent(p.drain())
-	recs := w.targets(t, d.ID)
+	recs := w.Targets(t, d.ID)
 	if len(got[d.ID+" InProgress"]) != 1 || len(got[d.ID+" Succeeded"]) != 1 ||
 		len(got[d.ID+" instance InProgress"]) != 3 || len(got[d.ID+" instance Succeeded"]) != 3 || len(got) != 4 {
 		t.Fatalf("messages %v; want 1 start, 3 instance starts, 3 instance successes, 1 success", slices.Collect(maps.Keys(got)))
@@ -382,8 +310,8 @@ func TestDeploymentThroughSNS(t *testing.T) {
 	}
 
 	// The second revision fails its ValidateService wherever it runs.
-	d = w.deploy(t, "shop-2.zip", func(id string) {
-		w.fleet.OnCall(func(_ context.Context, c targettest.Call) error {
+	d = w.Deploy(t, "shop-2.zip", func(id string) {
+		w.Fleet.OnCall(func(_ context.Context, c targettest.Call) error {
 			if c.DeploymentID == id && c.Event == target.ValidateService {
 				return errors.New("health check failed")
 			}
@@ -399,7 +327,7 @@ func TestDeploymentThroughSNS(t *testing.T) {
 		t.Fatalf("%d InstanceFailure messages; want 1 (OneAtATime stops after the first)", len(failed))
 	}
 	id := strings.TrimPrefix(failed[0].body["instanceId"].(string), "arn:aws:ec2:us-east-1:123456789012:instance/")
-	checkInstance(t, failed[0], "everything", d.ID, w.targets(t, d.ID)[id], target.TargetFailed)
+	checkInstance(t, failed[0], "everything", d.ID, w.Targets(t, d.ID)[id], target.TargetFailed)
 	if s := failed[0].Subject; s != "FAILED: AWS CodeDeploy "+d.ID+" in us-east-1 to shop" {
 		t.Errorf("InstanceFailure subject %q", s)
 	}
@@ -493,31 +421,13 @@ func TestStopAndReadyMessages(t *testing.T) {
 	}
 }
 
-// lockedBuffer is a bytes.Buffer safe for the logger's concurrent use.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // A trigger whose topic does not exist: every publish fails, each failure
 // is logged by the notifier and observed through the executor (the SNS
 // error reachable with errors.As), and the deployment succeeds all the
 // same.
 func TestMissingTopic(t *testing.T) {
 	p := newPeer(t)
-	var logs lockedBuffer
+	var logs notifytest.LockedBuffer
 	n, err := snsnotify.New(p.sns, func(o *snsnotify.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
@@ -526,12 +436,12 @@ func TestMissingTopic(t *testing.T) {
 	}
 	missing := p.topic + "-gone"
 	w := newWorld(t, missing, n, nil)
-	d := w.deploy(t, "shop-1.zip")
+	d := w.Deploy(t, "shop-1.zip")
 	if d.Status != deploy.StatusSucceeded {
 		t.Fatalf("deployment %s (%+v); a failed notification must not change it", d.Status, d.ErrorInformation)
 	}
 	var failures int
-	for _, ev := range w.rec.Events() {
+	for _, ev := range w.Rec.Events() {
 		if ev.Kind != deploy.EventNotificationFailed {
 			continue
 		}
