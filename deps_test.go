@@ -30,9 +30,12 @@ const yamlModule = "go.yaml.in/yaml/v3"
 var yamlImporters = map[string]bool{module + "/revision": true}
 
 // awsAdapter reports whether pkg is an AWS adapter subpackage, the only kind
-// of package allowed to link github.com/aws/... (DESIGN.md, STYLE.md 3).
-// Adapters are named after the service and the interface they implement:
-// revision/s3revision, target/ec2target, deploy/dynamostore, ...
+// of package allowed to link github.com/aws/...: the core packages (config,
+// health, target, revision, deploy, deploy/plan) depend on the standard
+// library and the modules above only, so that a user who brings their own
+// platform links no AWS SDK. Adapters are named after the service and the
+// interface they implement: revision/s3revision, target/ec2target,
+// deploy/dynamostore, ...
 func awsAdapter(pkg string) bool {
 	last := pkg[strings.LastIndex(pkg, "/")+1:]
 	for _, svc := range []string{"s3", "ec2", "ecs", "lambda", "dynamo", "cloudwatch", "sns", "eventbridge", "autoscaling", "elb", "codedeploy"} {

@@ -46,27 +46,60 @@
 // read the clock or start goroutines, so a rollout policy can be unit-tested
 // in milliseconds.
 //
+// # Sources
+//
+// Behaviour that comes from CodeDeploy is cited in each package's
+// documentation by the title of the page that describes it: a page of the
+// AWS CodeDeploy User Guide ("CodeDeploy instance health", "AppSpec 'hooks'
+// section", ...) or of the CodeDeploy API Reference (MinimumHealthyHosts,
+// CreateDeploymentGroup, ...), both at docs.aws.amazon.com/codedeploy.
+// Where the CodeDeploy agent's behaviour matters, its source file in
+// github.com/aws/aws-codedeploy-agent is named.
+//
 // # Where fleetdeploy decides
 //
-// Where CodeDeploy's documentation is silent, fleetdeploy follows the
-// decisions recorded in its specification (spec §11), and a few of its own.
-// Each package's documentation names the ones that concern it; in short:
+// Where CodeDeploy's documentation is silent or ambiguous, fleetdeploy
+// decides, and each decision is a documented, tested behaviour. Each
+// package's documentation names the ones that concern it; in short:
 //
 //   - Scheduling (health, deploy/plan): targets start in health order —
 //     Unhealthy, then revision Unknown, Old, Current — and by ID inside a
 //     class. At most N − M targets are in flight; a Healthy target goes
 //     offline only while the healthy targets not in flight stay above M.
-//     OneAtATime is one at a time, and only the last target may fail.
+//     OneAtATime is one at a time, and only the last target may fail. A
+//     deployment fails at once, touching nothing, with
+//     HEALTH_CONSTRAINTS_INVALID when M ≥ N or too few targets are healthy
+//     to start, and with HEALTH_CONSTRAINTS as soon as the work left may
+//     not start and nothing in flight could change that.
 //   - Zones (deploy/plan): one zone at a time, zones holding Unhealthy
 //     targets first, then by name; a monitor wait (status Baking) after each
-//     zone but the last. Rollbacks are not zonal.
+//     zone but the last. In the active zone a target goes offline only
+//     while the fleet keeps M and the zone keeps its own minimum
+//     (FLEET_PERCENT of the zone's own targets, rounded up). Rollbacks are
+//     not zonal, as in CodeDeploy.
+//   - Statuses (deploy/plan): Baking marks a zonal monitor wait or a
+//     blue/green termination wait.
+//   - Configurations (config): AllAtOnce is HOST_COUNT 0 and HalfAtATime
+//     FLEET_PERCENT 50 (the User Guide gives only "0" and "50%");
+//     OneAtATime is MOST_CONCURRENCY 1, a type no custom configuration may
+//     use.
 //   - Traffic (config): linear schedules add the step every interval and
 //     end with their own shift to 100% (30% every 10 minutes: 30, 60, 90,
 //     100 at 0, 10, 20, 30 minutes).
+//   - Lifecycle events (target): with a load balancer, an in-place
+//     deployment's allow-traffic events come after ValidateService, and an
+//     Auto Scaling termination runs BeforeBlockTraffic, BlockTraffic,
+//     AfterBlockTraffic, then ApplicationStop (AWS shows both orders only
+//     in diagrams).
 //   - AppSpec files (revision): version is 0.0 or "0.0"; Lambda and ECS keys
-//     match without regard to case; unknown keys are errors. The timeouts an
+//     match without regard to case; an ECS resource may carry a
+//     CapacityProviderStrategy; unknown keys are errors. The timeouts an
 //     event's scripts state must add up to at most an hour; scripts left at
 //     the default do not count (or the User Guide's own example would fail).
+//   - Revision identity (revision): S3 is bucket, key, version and ETag
+//     (the last two when set); GitHub is repository and commit; inline
+//     content is its SHA-256; a local bundle is its path and SHA-256. Two
+//     revisions are the same iff their identities are equal.
 //   - Files (target/localtarget): a deployment's fileExistsBehavior wins
 //     over the AppSpec's, which wins over DISALLOW.
 //   - Stopping (deploy): nothing new starts after a stop; running events

@@ -35,7 +35,7 @@ const (
 	// MostConcurrency is what CodeDeploy reports for
 	// CodeDeployDefault.OneAtATime (value 1): one instance at a time, and the
 	// last instance may fail. It is output only: custom configurations may
-	// not use it (spec §11.5).
+	// not use it (API Reference, MinimumHealthyHosts).
 	MostConcurrency MinimumHealthyHostsType = "MOST_CONCURRENCY"
 )
 
@@ -58,7 +58,10 @@ func (m MinimumHealthyHosts) String() string { return fmt.Sprintf("%s %d", m.Typ
 
 // ZonalConfig makes a Server deployment proceed one Availability Zone at a
 // time, with an optional bake time after each zone and a per-zone minimum
-// (spec §1.4, §11.1). Only custom Server configurations may carry it.
+// (API Reference, ZonalConfig; User Guide, "Create a deployment
+// configuration with CodeDeploy"). Only custom Server configurations may
+// carry it. How zones are ordered and how the per-zone minimum limits a
+// deployment are fleetdeploy's decisions, described in package deploy/plan.
 type ZonalConfig struct {
 	// FirstZoneMonitorDurationInSeconds is the wait after the first zone
 	// completes. Nil means MonitorDurationInSeconds is used.
@@ -80,7 +83,8 @@ func (z ZonalConfig) MonitorDuration() time.Duration {
 }
 
 // FirstZoneMonitorDuration returns the wait after the first zone: the first
-// zone's own duration if set, else MonitorDuration (spec §1.4, §9 vector 26).
+// zone's own duration if set, else MonitorDuration (API Reference,
+// ZonalConfig).
 func (z ZonalConfig) FirstZoneMonitorDuration() time.Duration {
 	if z.FirstZoneMonitorDurationInSeconds == nil {
 		return z.MonitorDuration()
@@ -89,7 +93,7 @@ func (z ZonalConfig) FirstZoneMonitorDuration() time.Duration {
 }
 
 // PerZoneMinimum returns MinimumHealthyHostsPerZone, or FLEET_PERCENT 0 when
-// it is not set (spec §1.4, §9 vector 25).
+// it is not set (API Reference, ZonalConfig).
 func (z ZonalConfig) PerZoneMinimum() MinimumHealthyHosts {
 	if z.MinimumHealthyHostsPerZone == nil {
 		return MinimumHealthyHosts{Type: FleetPercent, Value: 0}

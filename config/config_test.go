@@ -10,7 +10,9 @@ import (
 func ptr[T any](v T) *T { return &v }
 
 // TestPredefinedTable checks every predefined configuration against the
-// tables of spec §1.2, §1.5 and §1.6 (types of the Server ones per §11.5).
+// tables of the User Guide's "Working with deployment configurations in
+// CodeDeploy" (the types of the Server ones are fleetdeploy's decision; see
+// the package documentation).
 func TestPredefinedTable(t *testing.T) {
 	type want struct {
 		platform  ComputePlatform
@@ -39,7 +41,7 @@ func TestPredefinedTable(t *testing.T) {
 	}
 	all := PredefinedConfigs()
 	if len(all) != len(cases) {
-		t.Errorf("PredefinedConfigs() has %d configurations; the spec lists %d", len(all), len(cases))
+		t.Errorf("PredefinedConfigs() has %d configurations; the User Guide lists %d", len(all), len(cases))
 	}
 	for name, w := range cases {
 		c, ok := Predefined(name)
@@ -92,8 +94,8 @@ func mustLookup(t *testing.T, name string, custom ...Config) Config {
 	return c
 }
 
-// TestPredefinedIsACopy checks §STYLE 11: changing a returned configuration
-// never changes what the next caller gets.
+// TestPredefinedIsACopy checks that changing a returned configuration never
+// changes what the next caller gets.
 func TestPredefinedIsACopy(t *testing.T) {
 	c, _ := Predefined("CodeDeployDefault.HalfAtATime")
 	c.MinimumHealthyHosts.Value = 99
@@ -115,7 +117,7 @@ func TestPredefinedIsACopy(t *testing.T) {
 
 func TestLookup(t *testing.T) {
 	if c := mustLookup(t, ""); c.Name != "CodeDeployDefault.OneAtATime" {
-		t.Errorf("empty name resolves to %q; spec §1.1 says OneAtATime", c.Name)
+		t.Errorf("empty name resolves to %q; the API Reference (CreateDeployment) says OneAtATime", c.Name)
 	}
 	custom := Config{Name: "ThreeQuartersHealthy", MinimumHealthyHosts: &MinimumHealthyHosts{FleetPercent, 75}}
 	if c := mustLookup(t, "ThreeQuartersHealthy", custom); c.MinimumHealthyHosts.Value != 75 {
@@ -132,7 +134,11 @@ func TestLookup(t *testing.T) {
 	}
 }
 
-// TestValidate covers the rules of spec §1.1–§1.7 and §9 vectors 22–28.
+// TestValidate covers the rules of the API Reference (CreateDeploymentConfig,
+// MinimumHealthyHosts, ZonalConfig, TrafficRoutingConfig) and the User
+// Guide's "CodeDeploy quotas". Cases named "create a configuration" are the
+// examples of the User Guide's "Create a deployment configuration with
+// CodeDeploy"; "quotas" cases come from "CodeDeploy quotas".
 func TestValidate(t *testing.T) {
 	hc := func(v int) *MinimumHealthyHosts { return &MinimumHealthyHosts{HostCount, v} }
 	fp := func(v int) *MinimumHealthyHosts { return &MinimumHealthyHosts{FleetPercent, v} }
@@ -141,45 +147,45 @@ func TestValidate(t *testing.T) {
 		c     Config
 		field []string // empty: valid
 	}{
-		{"vector 22: ThreeQuartersHealthy FLEET_PERCENT 75", Config{Name: "ThreeQuartersHealthy", MinimumHealthyHosts: fp(75)}, nil},
-		{"vector 23: 300Total50PerAZ zonal", Config{Name: "300Total50PerAZ", ComputePlatform: Server, MinimumHealthyHosts: hc(300),
+		{"create a configuration: ThreeQuartersHealthy FLEET_PERCENT 75", Config{Name: "ThreeQuartersHealthy", MinimumHealthyHosts: fp(75)}, nil},
+		{"create a configuration: 300Total50PerAZ zonal", Config{Name: "300Total50PerAZ", ComputePlatform: Server, MinimumHealthyHosts: hc(300),
 			ZonalConfig: &ZonalConfig{MonitorDurationInSeconds: ptr(int64(3600)), MinimumHealthyHostsPerZone: hc(50)}}, nil},
-		{"vector 24: Canary25Percent45Minutes Lambda", Config{Name: "Canary25Percent45Minutes", ComputePlatform: Lambda,
+		{"create a configuration: Canary25Percent45Minutes Lambda", Config{Name: "Canary25Percent45Minutes", ComputePlatform: Lambda,
 			TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{25, 45}}}, nil},
-		{"vector 24: Canary25Percent45Minutes ECS", Config{Name: "Canary25Percent45Minutes", ComputePlatform: ECS,
+		{"create a configuration: Canary25Percent45Minutes ECS", Config{Name: "Canary25Percent45Minutes", ComputePlatform: ECS,
 			TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{25, 45}}}, nil},
-		{"vector 27: FLEET_PERCENT 100 invalid", Config{Name: "All", MinimumHealthyHosts: fp(100)}, []string{"minimumHealthyHosts.value"}},
-		{"vector 28: HOST_COUNT 0 valid", Config{Name: "Zero", MinimumHealthyHosts: hc(0)}, nil},
-		{"vector 28: FLEET_PERCENT 0 valid", Config{Name: "Zero", MinimumHealthyHosts: fp(0)}, nil},
+		{"quotas: FLEET_PERCENT 100 invalid", Config{Name: "All", MinimumHealthyHosts: fp(100)}, []string{"minimumHealthyHosts.value"}},
+		{"quotas: HOST_COUNT 0 valid", Config{Name: "Zero", MinimumHealthyHosts: hc(0)}, nil},
+		{"quotas: FLEET_PERCENT 0 valid", Config{Name: "Zero", MinimumHealthyHosts: fp(0)}, nil},
 		{"FLEET_PERCENT 99 valid", Config{Name: "x", MinimumHealthyHosts: fp(99)}, nil},
 		{"negative HOST_COUNT", Config{Name: "x", MinimumHealthyHosts: hc(-1)}, []string{"minimumHealthyHosts.value"}},
 		{"negative FLEET_PERCENT", Config{Name: "x", MinimumHealthyHosts: fp(-5)}, []string{"minimumHealthyHosts.value"}},
-		{"§11.5 MOST_CONCURRENCY is output only", Config{Name: "x", MinimumHealthyHosts: &MinimumHealthyHosts{MostConcurrency, 1}}, []string{"minimumHealthyHosts.type"}},
+		{"MOST_CONCURRENCY is output only", Config{Name: "x", MinimumHealthyHosts: &MinimumHealthyHosts{MostConcurrency, 1}}, []string{"minimumHealthyHosts.type"}},
 		{"unknown minimum type", Config{Name: "x", MinimumHealthyHosts: &MinimumHealthyHosts{"PERCENT", 1}}, []string{"minimumHealthyHosts.type"}},
 		{"server needs a minimum", Config{Name: "x"}, []string{"minimumHealthyHosts"}},
-		{"§1.1 traffic routing on Server", Config{Name: "x", MinimumHealthyHosts: hc(1), TrafficRouting: &TrafficRouting{Type: AllAtOnce}}, []string{"trafficRoutingConfig"}},
-		{"§1.1 minimum on Lambda", Config{Name: "x", ComputePlatform: Lambda, MinimumHealthyHosts: hc(1), TrafficRouting: &TrafficRouting{Type: AllAtOnce}}, []string{"minimumHealthyHosts"}},
-		{"§1.4 zonal only on Server", Config{Name: "x", ComputePlatform: ECS, ZonalConfig: &ZonalConfig{}, TrafficRouting: &TrafficRouting{Type: AllAtOnce}}, []string{"zonalConfig"}},
+		{"traffic routing on Server", Config{Name: "x", MinimumHealthyHosts: hc(1), TrafficRouting: &TrafficRouting{Type: AllAtOnce}}, []string{"trafficRoutingConfig"}},
+		{"minimum on Lambda", Config{Name: "x", ComputePlatform: Lambda, MinimumHealthyHosts: hc(1), TrafficRouting: &TrafficRouting{Type: AllAtOnce}}, []string{"minimumHealthyHosts"}},
+		{"zonal only on Server", Config{Name: "x", ComputePlatform: ECS, ZonalConfig: &ZonalConfig{}, TrafficRouting: &TrafficRouting{Type: AllAtOnce}}, []string{"zonalConfig"}},
 		{"zonal negative duration", Config{Name: "x", MinimumHealthyHosts: hc(1), ZonalConfig: &ZonalConfig{FirstZoneMonitorDurationInSeconds: ptr(int64(-1))}}, []string{"zonalConfig.firstZoneMonitorDurationInSeconds"}},
 		{"zonal per-zone FLEET_PERCENT 100", Config{Name: "x", MinimumHealthyHosts: hc(1), ZonalConfig: &ZonalConfig{MinimumHealthyHostsPerZone: fp(100)}}, []string{"zonalConfig.minimumHealthyHostsPerZone.value"}},
 		{"lambda needs routing", Config{Name: "x", ComputePlatform: Lambda}, []string{"trafficRoutingConfig"}},
 		{"canary without parameters", Config{Name: "x", ComputePlatform: ECS, TrafficRouting: &TrafficRouting{Type: TimeBasedCanary}}, []string{"trafficRoutingConfig.timeBasedCanary"}},
-		{"§1.7 canary 100%", Config{Name: "x", ComputePlatform: ECS, TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{100, 5}}}, []string{"trafficRoutingConfig.timeBasedCanary.canaryPercentage"}},
-		{"§1.7 linear 0% every 0 min", Config{Name: "x", ComputePlatform: ECS, TrafficRouting: &TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{0, 0}}},
+		{"canary 100%", Config{Name: "x", ComputePlatform: ECS, TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{100, 5}}}, []string{"trafficRoutingConfig.timeBasedCanary.canaryPercentage"}},
+		{"linear 0% every 0 min", Config{Name: "x", ComputePlatform: ECS, TrafficRouting: &TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{0, 0}}},
 			[]string{"trafficRoutingConfig.timeBasedLinear.linearPercentage", "trafficRoutingConfig.timeBasedLinear.linearInterval"}},
 		{"parameters of the other type", Config{Name: "x", ComputePlatform: Lambda, TrafficRouting: &TrafficRouting{Type: AllAtOnce, TimeBasedLinear: &Linear{10, 1}}}, []string{"trafficRoutingConfig.timeBasedLinear"}},
 		{"unknown routing type", Config{Name: "x", ComputePlatform: Lambda, TrafficRouting: &TrafficRouting{Type: "Blue"}}, []string{"trafficRoutingConfig.type"}},
-		{"§1.7 Lambda shifting over 2880 minutes", Config{Name: "x", ComputePlatform: Lambda, TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{10, 2881}}}, []string{"trafficRoutingConfig"}},
+		{"Lambda shifting over 2880 minutes", Config{Name: "x", ComputePlatform: Lambda, TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{10, 2881}}}, []string{"trafficRoutingConfig"}},
 		{"Lambda shifting of exactly 2880 minutes", Config{Name: "x", ComputePlatform: Lambda, TrafficRouting: &TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{50, 2880}}}, nil},
 		{"ECS has no 2880-minute rule", Config{Name: "x", ComputePlatform: ECS, TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{10, 5000}}}, nil},
 		{"unknown platform", Config{Name: "x", ComputePlatform: "EC2"}, []string{"computePlatform"}},
-		{"§1.1 empty name", Config{MinimumHealthyHosts: hc(1)}, []string{"name"}},
-		{"§1.1 name too long", Config{Name: strings.Repeat("a", 101), MinimumHealthyHosts: hc(1)}, []string{"name"}},
-		{"§1.1 name of 100 characters", Config{Name: strings.Repeat("a", 100), MinimumHealthyHosts: hc(1)}, nil},
-		{"§1.1 name characters", Config{Name: "my config", MinimumHealthyHosts: hc(1)}, []string{"name"}},
-		{"§1.1 every allowed character", Config{Name: "aZ09._+=,@-", MinimumHealthyHosts: hc(1)}, nil},
-		{"§1.1 reserved prefix", Config{Name: "CodeDeployDefault.Mine", MinimumHealthyHosts: hc(1)}, []string{"name"}},
-		{"§1.1 predefined name with other values", Config{Name: "CodeDeployDefault.HalfAtATime", MinimumHealthyHosts: fp(40)}, []string{"name"}},
+		{"empty name", Config{MinimumHealthyHosts: hc(1)}, []string{"name"}},
+		{"name too long", Config{Name: strings.Repeat("a", 101), MinimumHealthyHosts: hc(1)}, []string{"name"}},
+		{"name of 100 characters", Config{Name: strings.Repeat("a", 100), MinimumHealthyHosts: hc(1)}, nil},
+		{"name characters", Config{Name: "my config", MinimumHealthyHosts: hc(1)}, []string{"name"}},
+		{"every allowed character", Config{Name: "aZ09._+=,@-", MinimumHealthyHosts: hc(1)}, nil},
+		{"reserved prefix", Config{Name: "CodeDeployDefault.Mine", MinimumHealthyHosts: hc(1)}, []string{"name"}},
+		{"predefined name with other values", Config{Name: "CodeDeployDefault.HalfAtATime", MinimumHealthyHosts: fp(40)}, []string{"name"}},
 		{"every problem at once", Config{Name: "bad name", ComputePlatform: Server, MinimumHealthyHosts: fp(100), TrafficRouting: &TrafficRouting{Type: AllAtOnce}},
 			[]string{"name", "trafficRoutingConfig", "minimumHealthyHosts.value"}},
 	}
@@ -213,25 +219,27 @@ func TestValidate(t *testing.T) {
 	}
 }
 
-// TestZonalDefaults covers §9 vectors 25 and 26.
+// TestZonalDefaults covers the defaults of the API Reference's ZonalConfig.
 func TestZonalDefaults(t *testing.T) {
 	z := ZonalConfig{MonitorDurationInSeconds: ptr(int64(1800))}
 	if got := z.FirstZoneMonitorDuration(); got != 30*time.Minute {
-		t.Errorf("vector 26: first zone waits %v; want the monitor duration 30m", got)
+		t.Errorf("ZonalConfig: first zone waits %v; want the monitor duration 30m", got)
 	}
 	if got := z.PerZoneMinimum(); got != (MinimumHealthyHosts{FleetPercent, 0}) {
-		t.Errorf("vector 25: per-zone minimum %v; want FLEET_PERCENT 0", got)
+		t.Errorf("ZonalConfig: per-zone minimum %v; want FLEET_PERCENT 0", got)
 	}
 	z.FirstZoneMonitorDurationInSeconds = ptr(int64(120))
 	if z.FirstZoneMonitorDuration() != 2*time.Minute || z.MonitorDuration() != 30*time.Minute {
 		t.Errorf("first zone %v, others %v; want 2m and 30m", z.FirstZoneMonitorDuration(), z.MonitorDuration())
 	}
 	if (ZonalConfig{}).MonitorDuration() != 0 || (ZonalConfig{}).FirstZoneMonitorDuration() != 0 {
-		t.Error("§1.4: an omitted monitor duration means the next zone starts at once")
+		t.Error("an omitted monitor duration means the next zone starts at once")
 	}
 }
 
-// TestTrafficSteps covers §11.8 and §9 vector 24.
+// TestTrafficSteps covers the canary example of the User Guide's "Create a
+// deployment configuration with CodeDeploy" and fleetdeploy's linear
+// schedule (see the package documentation).
 func TestTrafficSteps(t *testing.T) {
 	m := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	cases := []struct {
@@ -240,8 +248,8 @@ func TestTrafficSteps(t *testing.T) {
 		want []TrafficStep
 	}{
 		{"all at once", TrafficRouting{Type: AllAtOnce}, []TrafficStep{{0, 100}}},
-		{"vector 24: canary 25% then 75% after 45 min", TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{25, 45}}, []TrafficStep{{0, 25}, {m(45), 100}}},
-		{"§11.8: linear 30% every 10 min", TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{30, 10}}, []TrafficStep{{0, 30}, {m(10), 60}, {m(20), 90}, {m(30), 100}}},
+		{"create a configuration: canary 25% then 75% after 45 min", TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{25, 45}}, []TrafficStep{{0, 25}, {m(45), 100}}},
+		{"fleetdeploy: linear 30% every 10 min", TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{30, 10}}, []TrafficStep{{0, 30}, {m(10), 60}, {m(20), 90}, {m(30), 100}}},
 		{"linear 50% every 1 min", TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{50, 1}}, []TrafficStep{{0, 50}, {m(1), 100}}},
 		{"linear 99% every 2 min", TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{99, 2}}, []TrafficStep{{0, 99}, {m(2), 100}}},
 		{"invalid routing falls back to all at once", TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{0, 10}}, []TrafficStep{{0, 100}}},

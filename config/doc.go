@@ -45,4 +45,23 @@
 // interval; linear p, 2p, … every interval, with the shift to 100% as its
 // own step one interval after the last step below 100% (30% every 10
 // minutes: 30, 60, 90, 100 at 0, 10, 20, 30 minutes).
+//
+// # Sources and decisions
+//
+// The predefined configurations and what they do come from the CodeDeploy
+// User Guide's "Working with deployment configurations in CodeDeploy"; the
+// rules of [Config.Validate] from the API Reference (CreateDeploymentConfig,
+// MinimumHealthyHosts, ZonalConfig, TrafficRoutingConfig) and the User
+// Guide's "CodeDeploy quotas" and "Create a deployment configuration with
+// CodeDeploy". Where AWS leaves a point open, fleetdeploy decides (see also
+// "Where fleetdeploy decides" in package fleetdeploy):
+//
+//   - Predefined types: the User Guide gives AllAtOnce and HalfAtATime only
+//     as "0" and "50%"; fleetdeploy makes them HOST_COUNT 0 and
+//     FLEET_PERCENT 50. OneAtATime is MOST_CONCURRENCY 1, as
+//     GetDeploymentConfig reports it; that type is output only and a custom
+//     configuration may not use it.
+//   - Linear schedules: AWS does not say how a step that does not divide 100
+//     ends, nor when the last shift happens; fleetdeploy caps the last step
+//     at 100% and makes it its own step one interval later, as above.
 package config

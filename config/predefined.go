@@ -8,7 +8,7 @@ import (
 )
 
 // DefaultName is the configuration used when neither the deployment nor its
-// deployment group names one (spec §1.1).
+// deployment group names one (API Reference, CreateDeployment).
 const DefaultName = "CodeDeployDefault.OneAtATime"
 
 // PredefinedPrefix begins the name of every predefined configuration; custom
@@ -36,9 +36,10 @@ func allAtOnce(p ComputePlatform, name string) Config {
 	return Config{Name: name, ComputePlatform: p, TrafficRouting: &TrafficRouting{Type: AllAtOnce}}
 }
 
-// predefined builds the table of spec §1.2, §1.5 and §1.6 (types of the
-// Server ones per §11.5). It is a function, not a package variable, so that
-// no caller can change it.
+// predefined builds the table of the User Guide's "Working with deployment
+// configurations in CodeDeploy" (the types of the Server ones are
+// fleetdeploy's decision; see the package documentation). It is a
+// function, not a package variable, so that no caller can change it.
 func predefined() []Config {
 	return []Config{
 		server("CodeDeployDefault.AllAtOnce", HostCount, 0),

@@ -11,7 +11,9 @@ type TrafficStep struct {
 	Weight int
 }
 
-// Steps returns the schedule of shifts t describes (spec §1.7, §11.8):
+// Steps returns the schedule of shifts t describes (API Reference,
+// TrafficRoutingConfig; how a linear schedule ends is fleetdeploy's
+// decision, see the package documentation):
 //
 //   - AllAtOnce: 100% at 0.
 //   - TimeBasedCanary p% / I min: p at 0, 100 at I.

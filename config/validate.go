@@ -10,7 +10,7 @@ import (
 // returns.
 var ErrInvalidConfig = errors.New("config: invalid deployment configuration")
 
-// Limits of spec §1.1, §1.7 and the CodeDeploy quotas.
+// Limits of the User Guide's "CodeDeploy quotas".
 const (
 	maxNameLength = 100
 	// MaxLambdaShiftMinutes is the longest time CodeDeploy allows between the
@@ -19,7 +19,8 @@ const (
 )
 
 // Validate reports every rule c breaks, as a *ValidationError (nil when c is
-// valid). The rules are CodeDeploy's CreateDeploymentConfig rules (spec §1):
+// valid). The rules are CodeDeploy's CreateDeploymentConfig rules (API
+// Reference, CreateDeploymentConfig; User Guide, "CodeDeploy quotas"):
 //
 //   - name: 1–100 characters of letters, digits and . _ + = , @ -; only the
 //     predefined configurations may begin with "CodeDeployDefault."

@@ -13,8 +13,8 @@ import (
 var ErrInvalid = errors.New("health: invalid value")
 
 // InstanceHealth is the health CodeDeploy records for a target from its last
-// deployment (spec §2.1), spelled as CodeDeploy spells it. The zero value is
-// unset and invalid.
+// deployment (User Guide, "CodeDeploy instance health"), spelled as
+// CodeDeploy spells it. The zero value is unset and invalid.
 type InstanceHealth string
 
 // The instance health values.
@@ -33,8 +33,8 @@ func (InstanceHealth) Values() []InstanceHealth { return []InstanceHealth{Health
 func (h InstanceHealth) Valid() bool { return h == Healthy || h == Unhealthy }
 
 // RevisionHealth says how the revision installed on a target relates to the
-// deployment group's revision (spec §2.1), spelled as CodeDeploy spells it.
-// The zero value is unset and invalid.
+// deployment group's revision (User Guide, "CodeDeploy instance health"),
+// spelled as CodeDeploy spells it. The zero value is unset and invalid.
 type RevisionHealth string
 
 // The revision health values.
@@ -54,8 +54,9 @@ func (RevisionHealth) Values() []RevisionHealth { return []RevisionHealth{Curren
 // Valid reports whether r is one of Values.
 func (r RevisionHealth) Valid() bool { return r == Current || r == Old || r == Unknown }
 
-// Class is a target's place in the scheduling order of spec §2.2. Targets
-// of a lower class are deployed to first.
+// Class is a target's place in the scheduling order of the User Guide's
+// "CodeDeploy instance health". Targets of a lower class are deployed to
+// first.
 type Class uint8
 
 // The scheduling classes, in deployment order.
@@ -96,9 +97,9 @@ func (c Class) String() string {
 }
 
 // ClassOf returns the scheduling class of a target with instance health i
-// and revision health r (spec §2.2): Unhealthy first, then revision
-// Unknown, Old, Current. An Unhealthy target is in ClassUnhealthy whatever
-// its revision health. Invalid values give ClassInvalid.
+// and revision health r: Unhealthy first, then revision Unknown, Old,
+// Current. An Unhealthy target is in ClassUnhealthy whatever its revision
+// health. Invalid values give ClassInvalid.
 func ClassOf(i InstanceHealth, r RevisionHealth) Class {
 	switch i {
 	case Unhealthy:
@@ -142,7 +143,8 @@ func (t Target) Validate() error {
 }
 
 // Compare orders targets for deployment: by Class, then by ID ascending
-// (spec §2.2, §11.3). It returns a negative number when a goes first, a
+// (the order inside a class is fleetdeploy's decision; see the package
+// documentation). It returns a negative number when a goes first, a
 // positive number when b goes first, and 0 only for equal class and ID. It
 // is a total order, so sorting with it is deterministic.
 func Compare(a, b Target) int {

@@ -24,7 +24,8 @@ func TestValues(t *testing.T) {
 	}
 }
 
-// Spec §2.2: Unhealthy, then revision Unknown, Old, Current.
+// User Guide, "CodeDeploy instance health": Unhealthy, then revision
+// Unknown, Old, Current.
 func TestClassOf(t *testing.T) {
 	tests := []struct {
 		name string
@@ -32,12 +33,12 @@ func TestClassOf(t *testing.T) {
 		r    RevisionHealth
 		want Class
 	}{
-		{"§2.2 Unhealthy whatever the revision (Current)", Unhealthy, Current, ClassUnhealthy},
-		{"§2.2 Unhealthy whatever the revision (Old)", Unhealthy, Old, ClassUnhealthy},
-		{"§2.2 Unhealthy whatever the revision (Unknown)", Unhealthy, Unknown, ClassUnhealthy},
-		{"§2.2 Healthy/Unknown second", Healthy, Unknown, ClassUnknownRevision},
-		{"§2.2 Healthy/Old third", Healthy, Old, ClassOldRevision},
-		{"§2.2 Healthy/Current last", Healthy, Current, ClassCurrentRevision},
+		{"Unhealthy whatever the revision (Current)", Unhealthy, Current, ClassUnhealthy},
+		{"Unhealthy whatever the revision (Old)", Unhealthy, Old, ClassUnhealthy},
+		{"Unhealthy whatever the revision (Unknown)", Unhealthy, Unknown, ClassUnhealthy},
+		{"Healthy/Unknown second", Healthy, Unknown, ClassUnknownRevision},
+		{"Healthy/Old third", Healthy, Old, ClassOldRevision},
+		{"Healthy/Current last", Healthy, Current, ClassCurrentRevision},
 		{"invalid instance health", "", Current, ClassInvalid},
 		{"invalid revision health", Healthy, "current", ClassInvalid},
 	}
@@ -53,7 +54,8 @@ func TestClassOf(t *testing.T) {
 	}
 }
 
-// Spec §2.2 and §11.3: by class, then by ID ascending.
+// By class ("CodeDeploy instance health"), then by ID ascending
+// (fleetdeploy's decision).
 func TestCompareSortsByClassThenID(t *testing.T) {
 	ts := []Target{
 		{"c", Healthy, Current}, {"a", Healthy, Current}, {"z", Unhealthy, Current},
@@ -101,8 +103,16 @@ func fp(v int) config.MinimumHealthyHosts {
 
 var oneAtATime = config.MinimumHealthyHosts{Type: config.MostConcurrency, Value: 1}
 
-// The M/W arithmetic of spec §1.3, §2.3, §11.3, §11.5, checked against the
-// test vectors of §9 that state M or B (= W).
+// The M/W arithmetic, checked against the documented examples that state M
+// or B (= W). A case's name starts with where its expected values come
+// from: "instance health", "deployment configurations", "create a
+// configuration" and "quotas" are the User Guide's "CodeDeploy instance
+// health", "Working with deployment configurations in CodeDeploy", "Create
+// a deployment configuration with CodeDeploy" and "CodeDeploy quotas";
+// "MinimumHealthyHosts" and "ZonalConfig" are the API Reference's pages of
+// those names; "derived" cases follow from those rules and the decisions in
+// "Where fleetdeploy decides" (package fleetdeploy). FLEET_PERCENT rounds
+// up (API Reference, CreateDeploymentConfig).
 func TestMinimumArithmetic(t *testing.T) {
 	tests := []struct {
 		name     string
@@ -111,28 +121,28 @@ func TestMinimumArithmetic(t *testing.T) {
 		m, w     int
 		feasible bool
 	}{
-		{"§9 vector 1: N=10 FLEET_PERCENT 85 ⇒ M=9 (ceil 8.5), B=1", fp(85), 10, 9, 1, true},
-		{"§9 vector 2: N=10 HOST_COUNT 9 ⇒ B=1", hc(9), 10, 9, 1, true},
-		{"§9 vector 3: N=10 HOST_COUNT 0 ⇒ B=10", hc(0), 10, 0, 10, true},
-		{"§9 vector 4: N=10 FLEET_PERCENT 95 ⇒ M=10, cannot start", fp(95), 10, 10, 0, false},
-		{"§9 vector 10: N=9 HOST_COUNT 6 ⇒ B=3", hc(6), 9, 6, 3, true},
-		{"§9 vector 11: N=9 FLEET_PERCENT 40 ⇒ M=4 (ceil 3.6), B=5", fp(40), 9, 4, 5, true},
-		{"§9 vector 12: N=9 AllAtOnce (HOST_COUNT 0, §11.5) ⇒ B=9", hc(0), 9, 0, 9, true},
-		{"§9 vector 13: N=9 HalfAtATime (FLEET_PERCENT 50) ⇒ B=4, M=5", fp(50), 9, 5, 4, true},
-		{"§9 vector 14: N=9 OneAtATime ⇒ B=1", oneAtATime, 9, 8, 1, true},
-		{"§9 vector 15: N=1 OneAtATime deploys to it", oneAtATime, 1, 0, 1, true},
-		{"§9 vector 16: 10+10 HalfAtATime ⇒ B=10 across both groups", fp(50), 20, 10, 10, true},
-		{"§9 vector 22: ThreeQuartersHealthy N=4 ⇒ M=3, B=1", fp(75), 4, 3, 1, true},
-		{"§9 vector 28: HOST_COUNT 0 all at once", hc(0), 7, 0, 7, true},
-		{"§9 vector 28: FLEET_PERCENT 0 all at once", fp(0), 7, 0, 7, true},
-		{"§9 vector 32: N=9 HOST_COUNT 9 ⇒ M=N, cannot start", hc(9), 9, 9, 0, false},
-		{"§9 vector 33: N=1 HalfAtATime ⇒ M=1=N, cannot start", fp(50), 1, 1, 0, false},
-		{"§9 vector 34: N=4 HalfAtATime ⇒ M=2, B=2", fp(50), 4, 2, 2, true},
-		{"§9 vector 35: N=3 FLEET_PERCENT 50 ⇒ M=2, B=1", fp(50), 3, 2, 1, true},
-		{"§1.3 HOST_COUNT above the fleet cannot start", hc(12), 10, 12, 0, false},
-		{"§1.3 FLEET_PERCENT 99 of 100 is exact", fp(99), 100, 99, 1, true},
-		{"§1.3 FLEET_PERCENT 1 of 1 rounds up to 1", fp(1), 1, 1, 0, false},
-		{"§1.3 FLEET_PERCENT 1 of 101 rounds up to 2", fp(1), 101, 2, 99, true},
+		{"instance health: N=10 FLEET_PERCENT 85 ⇒ M=9 (ceil 8.5), B=1", fp(85), 10, 9, 1, true},
+		{"instance health: N=10 HOST_COUNT 9 ⇒ B=1", hc(9), 10, 9, 1, true},
+		{"instance health: N=10 HOST_COUNT 0 ⇒ B=10", hc(0), 10, 0, 10, true},
+		{"instance health: N=10 FLEET_PERCENT 95 ⇒ M=10, cannot start", fp(95), 10, 10, 0, false},
+		{"MinimumHealthyHosts: N=9 HOST_COUNT 6 ⇒ B=3", hc(6), 9, 6, 3, true},
+		{"MinimumHealthyHosts: N=9 FLEET_PERCENT 40 ⇒ M=4 (ceil 3.6), B=5", fp(40), 9, 4, 5, true},
+		{"deployment configurations: N=9 AllAtOnce (HOST_COUNT 0) ⇒ B=9", hc(0), 9, 0, 9, true},
+		{"deployment configurations: N=9 HalfAtATime (FLEET_PERCENT 50) ⇒ B=4, M=5", fp(50), 9, 5, 4, true},
+		{"deployment configurations: N=9 OneAtATime ⇒ B=1", oneAtATime, 9, 8, 1, true},
+		{"deployment configurations: N=1 OneAtATime deploys to it", oneAtATime, 1, 0, 1, true},
+		{"deployment configurations: 10+10 HalfAtATime ⇒ B=10 across both groups", fp(50), 20, 10, 10, true},
+		{"create a configuration: ThreeQuartersHealthy N=4 ⇒ M=3, B=1", fp(75), 4, 3, 1, true},
+		{"quotas: HOST_COUNT 0 all at once", hc(0), 7, 0, 7, true},
+		{"quotas: FLEET_PERCENT 0 all at once", fp(0), 7, 0, 7, true},
+		{"derived: N=9 HOST_COUNT 9 ⇒ M=N, cannot start", hc(9), 9, 9, 0, false},
+		{"derived: N=1 HalfAtATime ⇒ M=1=N, cannot start", fp(50), 1, 1, 0, false},
+		{"derived: N=4 HalfAtATime ⇒ M=2, B=2", fp(50), 4, 2, 2, true},
+		{"derived: N=3 FLEET_PERCENT 50 ⇒ M=2, B=1", fp(50), 3, 2, 1, true},
+		{"HOST_COUNT above the fleet cannot start", hc(12), 10, 12, 0, false},
+		{"FLEET_PERCENT 99 of 100 is exact", fp(99), 100, 99, 1, true},
+		{"FLEET_PERCENT 1 of 1 rounds up to 1", fp(1), 1, 1, 0, false},
+		{"FLEET_PERCENT 1 of 101 rounds up to 2", fp(1), 101, 2, 99, true},
 		{"no targets", hc(0), 0, 0, 0, false},
 		{"OneAtATime with no targets", oneAtATime, 0, 0, 0, false},
 	}
@@ -170,13 +180,13 @@ func TestRequiredFleetPercentIsExactCeiling(t *testing.T) {
 	}
 }
 
-// Spec §1.4 and §11.1: the per-zone minimum is FLEET_PERCENT of the zone's
-// own targets rounded up (or HOST_COUNT as given); §9 vector 25: omitted
-// means FLEET_PERCENT 0.
+// The per-zone minimum is FLEET_PERCENT of the zone's own targets rounded up
+// (fleetdeploy's decision) or HOST_COUNT as given; omitted means
+// FLEET_PERCENT 0 (API Reference, ZonalConfig).
 func TestRequiredPerZone(t *testing.T) {
 	var z config.ZonalConfig
 	if got, _ := Required(z.PerZoneMinimum(), 17); got != 0 {
-		t.Errorf("§9 vector 25: omitted per-zone minimum gives %d, want 0", got)
+		t.Errorf("ZonalConfig: omitted per-zone minimum gives %d, want 0", got)
 	}
 	if got, _ := PerZone(config.ZonalConfig{MinimumHealthyHostsPerZone: &config.MinimumHealthyHosts{Type: config.FleetPercent, Value: 34}}, 10); got != 4 {
 		t.Errorf("PerZone(FLEET_PERCENT 34, 10) = %d, want 4 (3.4 rounds up)", got)
@@ -188,7 +198,7 @@ func TestRequiredPerZone(t *testing.T) {
 		t.Errorf("FLEET_PERCENT 50 of a 3-target zone = %d, want 2", got)
 	}
 	if got, _ := Required(hc(50), 300); got != 50 {
-		t.Errorf("§9 vector 23: HOST_COUNT 50 per zone = %d, want 50", got)
+		t.Errorf("create a configuration: HOST_COUNT 50 per zone = %d, want 50", got)
 	}
 }
 
@@ -198,7 +208,7 @@ func TestInvalidRules(t *testing.T) {
 		n    int
 		frag string
 	}{
-		{fp(100), 10, "less than 100"}, // §9 vector 27
+		{fp(100), 10, "less than 100"}, // CodeDeploy quotas
 		{fp(-1), 10, "FLEET_PERCENT"},
 		{hc(-1), 10, "HOST_COUNT"},
 		{config.MinimumHealthyHosts{Type: config.MostConcurrency, Value: 2}, 10, "value 1"},
@@ -266,7 +276,9 @@ func TestExplain(t *testing.T) {
 	}
 }
 
-// The success rule of spec §2.4 and §11.3.
+// The success rule of "CodeDeploy instance health" (for OneAtATime, of
+// "Working with deployment configurations in CodeDeploy"); case names name
+// their source as in TestMinimumArithmetic.
 func TestSucceeded(t *testing.T) {
 	tests := []struct {
 		name string
@@ -275,27 +287,27 @@ func TestSucceeded(t *testing.T) {
 		t    Tally
 		want bool
 	}{
-		{"§9 vector 6: HOST_COUNT 9 of 10, only the last fails", hc(9), 10, Tally{Succeeded: 9, Failed: 1, LastFailed: true}, true},
-		{"§9 vector 7: HOST_COUNT 9 of 10, all succeed", hc(9), 10, Tally{Succeeded: 10}, true},
-		{"§9 vector 5: HOST_COUNT 9 of 10, instance 3 fails", hc(9), 10, Tally{Succeeded: 2, Failed: 1, NotAttempted: 7}, false},
-		{"§9 vector 8: HOST_COUNT 8 of 10, second failure on the last", hc(8), 10, Tally{Succeeded: 8, Failed: 2, LastFailed: true}, true},
-		{"§9 vector 9: HOST_COUNT 0, one success", hc(0), 10, Tally{Succeeded: 1, Failed: 9}, true},
-		{"§9 vector 9: HOST_COUNT 0, no success", hc(0), 10, Tally{Failed: 10}, false},
-		{"§9 vector 10: HOST_COUNT 6 of 9, 6 succeed", hc(6), 9, Tally{Succeeded: 6, Failed: 3}, true},
-		{"§9 vector 10: HOST_COUNT 6 of 9, 5 succeed", hc(6), 9, Tally{Succeeded: 5, Failed: 4}, false},
-		{"§9 vector 11: FLEET_PERCENT 40 of 9, 4 succeed", fp(40), 9, Tally{Succeeded: 4, Failed: 5}, true},
-		{"§9 vector 11: FLEET_PERCENT 40 of 9, 3 succeed", fp(40), 9, Tally{Succeeded: 3, Failed: 6}, false},
-		{"§9 vector 12: AllAtOnce of 9, 1 succeeds", hc(0), 9, Tally{Succeeded: 1, Failed: 8}, true},
-		{"§9 vector 12: AllAtOnce of 9, all fail", hc(0), 9, Tally{Failed: 9}, false},
-		{"§9 vector 13: HalfAtATime of 9, 5 succeed", fp(50), 9, Tally{Succeeded: 5, Failed: 4}, true},
-		{"§9 vector 13: HalfAtATime of 9, 4 succeed", fp(50), 9, Tally{Succeeded: 4, Failed: 5}, false},
-		{"§9 vector 14: OneAtATime of 9, the 9th fails", oneAtATime, 9, Tally{Succeeded: 8, Failed: 1, LastFailed: true}, true},
-		{"§9 vector 14: OneAtATime of 9, the 4th fails", oneAtATime, 9, Tally{Succeeded: 3, Failed: 1, NotAttempted: 5}, false},
-		{"§9 vector 14: OneAtATime of 9, all succeed", oneAtATime, 9, Tally{Succeeded: 9}, true},
-		{"§9 vector 15: OneAtATime of 1 succeeds", oneAtATime, 1, Tally{Succeeded: 1}, true},
-		{"§9 vector 15: OneAtATime of 1 fails (it is also the last)", oneAtATime, 1, Tally{Failed: 1, LastFailed: true}, false},
-		{"§11.3 OneAtATime two failures", oneAtATime, 9, Tally{Succeeded: 7, Failed: 2, LastFailed: true}, false},
-		{"§11.3 OneAtATime one failure not last", oneAtATime, 9, Tally{Succeeded: 8, Failed: 1}, false},
+		{"instance health: HOST_COUNT 9 of 10, only the last fails", hc(9), 10, Tally{Succeeded: 9, Failed: 1, LastFailed: true}, true},
+		{"instance health: HOST_COUNT 9 of 10, all succeed", hc(9), 10, Tally{Succeeded: 10}, true},
+		{"instance health: HOST_COUNT 9 of 10, instance 3 fails", hc(9), 10, Tally{Succeeded: 2, Failed: 1, NotAttempted: 7}, false},
+		{"instance health: HOST_COUNT 8 of 10, second failure on the last", hc(8), 10, Tally{Succeeded: 8, Failed: 2, LastFailed: true}, true},
+		{"instance health: HOST_COUNT 0, one success", hc(0), 10, Tally{Succeeded: 1, Failed: 9}, true},
+		{"instance health: HOST_COUNT 0, no success", hc(0), 10, Tally{Failed: 10}, false},
+		{"MinimumHealthyHosts: HOST_COUNT 6 of 9, 6 succeed", hc(6), 9, Tally{Succeeded: 6, Failed: 3}, true},
+		{"MinimumHealthyHosts: HOST_COUNT 6 of 9, 5 succeed", hc(6), 9, Tally{Succeeded: 5, Failed: 4}, false},
+		{"MinimumHealthyHosts: FLEET_PERCENT 40 of 9, 4 succeed", fp(40), 9, Tally{Succeeded: 4, Failed: 5}, true},
+		{"MinimumHealthyHosts: FLEET_PERCENT 40 of 9, 3 succeed", fp(40), 9, Tally{Succeeded: 3, Failed: 6}, false},
+		{"deployment configurations: AllAtOnce of 9, 1 succeeds", hc(0), 9, Tally{Succeeded: 1, Failed: 8}, true},
+		{"deployment configurations: AllAtOnce of 9, all fail", hc(0), 9, Tally{Failed: 9}, false},
+		{"deployment configurations: HalfAtATime of 9, 5 succeed", fp(50), 9, Tally{Succeeded: 5, Failed: 4}, true},
+		{"deployment configurations: HalfAtATime of 9, 4 succeed", fp(50), 9, Tally{Succeeded: 4, Failed: 5}, false},
+		{"deployment configurations: OneAtATime of 9, the 9th fails", oneAtATime, 9, Tally{Succeeded: 8, Failed: 1, LastFailed: true}, true},
+		{"deployment configurations: OneAtATime of 9, the 4th fails", oneAtATime, 9, Tally{Succeeded: 3, Failed: 1, NotAttempted: 5}, false},
+		{"deployment configurations: OneAtATime of 9, all succeed", oneAtATime, 9, Tally{Succeeded: 9}, true},
+		{"deployment configurations: OneAtATime of 1 succeeds", oneAtATime, 1, Tally{Succeeded: 1}, true},
+		{"deployment configurations: OneAtATime of 1 fails (it is also the last)", oneAtATime, 1, Tally{Failed: 1, LastFailed: true}, false},
+		{"fleetdeploy: OneAtATime two failures", oneAtATime, 9, Tally{Succeeded: 7, Failed: 2, LastFailed: true}, false},
+		{"fleetdeploy: OneAtATime one failure not last", oneAtATime, 9, Tally{Succeeded: 8, Failed: 1}, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -321,7 +333,7 @@ func TestExplainResult(t *testing.T) {
 	}
 }
 
-// Spec §2.5 (and §9 vector 31 for the failure case).
+// The health updates of the User Guide's "CodeDeploy instance health".
 func TestUpdate(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -330,18 +342,18 @@ func TestUpdate(t *testing.T) {
 		success bool
 		want    Target
 	}{
-		{"§2.5 success: Current succeeded stays Current/Healthy", Target{"a", Healthy, Current}, OutcomeSucceeded, true, Target{"a", Healthy, Current}},
-		{"§2.5 success: Current not succeeded → Unknown/Unhealthy", Target{"a", Healthy, Current}, OutcomeFailed, true, Target{"a", Unhealthy, Unknown}},
-		{"§2.5 success: Current not attempted → Unknown/Unhealthy", Target{"a", Healthy, Current}, OutcomeSkipped, true, Target{"a", Unhealthy, Unknown}},
-		{"§2.5 success: Old succeeded → Current", Target{"a", Healthy, Old}, OutcomeSucceeded, true, Target{"a", Healthy, Current}},
-		{"§2.5 success: Old not succeeded stays Old", Target{"a", Healthy, Old}, OutcomeFailed, true, Target{"a", Unhealthy, Old}},
-		{"§2.5 success: Unknown not succeeded stays Unknown", Target{"a", Unhealthy, Unknown}, OutcomeSkipped, true, Target{"a", Unhealthy, Unknown}},
-		{"§2.5 success: Unhealthy succeeded → Healthy", Target{"a", Unhealthy, Unknown}, OutcomeSucceeded, true, Target{"a", Healthy, Current}},
-		{"§2.5 failure: attempted and failed → Unhealthy", Target{"a", Healthy, Current}, OutcomeFailed, false, Target{"a", Unhealthy, Unknown}},
-		{"§2.5 failure: attempted and succeeded → Healthy, revision Old", Target{"a", Unhealthy, Current}, OutcomeSucceeded, false, Target{"a", Healthy, Old}},
-		{"§2.5 failure: redeploy of the group's revision succeeded → Healthy, revision Current", Target{"a", Unhealthy, Unknown}, OutcomeSucceeded, false, Target{"a", Healthy, Current}},
-		{"§2.5 failure: not attempted keeps its health", Target{"a", Unhealthy, Old}, OutcomeSkipped, false, Target{"a", Unhealthy, Old}},
-		{"§2.5 stop: not attempted Healthy keeps Healthy", Target{"a", Healthy, Current}, OutcomeSkipped, false, Target{"a", Healthy, Current}},
+		{"success: Current succeeded stays Current/Healthy", Target{"a", Healthy, Current}, OutcomeSucceeded, true, Target{"a", Healthy, Current}},
+		{"success: Current not succeeded → Unknown/Unhealthy", Target{"a", Healthy, Current}, OutcomeFailed, true, Target{"a", Unhealthy, Unknown}},
+		{"success: Current not attempted → Unknown/Unhealthy", Target{"a", Healthy, Current}, OutcomeSkipped, true, Target{"a", Unhealthy, Unknown}},
+		{"success: Old succeeded → Current", Target{"a", Healthy, Old}, OutcomeSucceeded, true, Target{"a", Healthy, Current}},
+		{"success: Old not succeeded stays Old", Target{"a", Healthy, Old}, OutcomeFailed, true, Target{"a", Unhealthy, Old}},
+		{"success: Unknown not succeeded stays Unknown", Target{"a", Unhealthy, Unknown}, OutcomeSkipped, true, Target{"a", Unhealthy, Unknown}},
+		{"success: Unhealthy succeeded → Healthy", Target{"a", Unhealthy, Unknown}, OutcomeSucceeded, true, Target{"a", Healthy, Current}},
+		{"failure: attempted and failed → Unhealthy", Target{"a", Healthy, Current}, OutcomeFailed, false, Target{"a", Unhealthy, Unknown}},
+		{"failure: attempted and succeeded → Healthy, revision Old", Target{"a", Unhealthy, Current}, OutcomeSucceeded, false, Target{"a", Healthy, Old}},
+		{"failure: redeploy of the group's revision succeeded → Healthy, revision Current", Target{"a", Unhealthy, Unknown}, OutcomeSucceeded, false, Target{"a", Healthy, Current}},
+		{"failure: not attempted keeps its health", Target{"a", Unhealthy, Old}, OutcomeSkipped, false, Target{"a", Unhealthy, Old}},
+		{"stop: not attempted Healthy keeps Healthy", Target{"a", Healthy, Current}, OutcomeSkipped, false, Target{"a", Healthy, Current}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

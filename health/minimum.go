@@ -8,9 +8,9 @@ import (
 )
 
 // Minimum is a minimum healthy hosts rule resolved against a fleet of N
-// targets (spec §1.3, §2.3, §11.3, §11.5): the number of healthy targets
-// the deployment must keep (Required, M) and the number it may have in
-// flight at once (Window, W).
+// targets: the number of healthy targets the deployment must keep
+// (Required, M) and the number it may have in flight at once (Window, W).
+// The package documentation gives the sources and fleetdeploy's decisions.
 //
 // The arithmetic is integer-only:
 //
@@ -75,8 +75,8 @@ func ForConfig(c config.Config, n int) (Minimum, error) {
 // targets out of n: HOST_COUNT is the value itself; FLEET_PERCENT is
 // ⌈n·value/100⌉, computed with integers only. It is also the per-zone
 // minimum of a zonal configuration, with n the number of targets in the zone
-// (spec §1.4, §11.1). MOST_CONCURRENCY and out-of-range values return an
-// error wrapping ErrInvalid.
+// (a fleetdeploy decision; see the package documentation). MOST_CONCURRENCY
+// and out-of-range values return an error wrapping ErrInvalid.
 func Required(rule config.MinimumHealthyHosts, n int) (int, error) {
 	if n < 0 {
 		return 0, fmt.Errorf("%w: number of targets must not be negative; got %d", ErrInvalid, n)
@@ -99,10 +99,10 @@ func Required(rule config.MinimumHealthyHosts, n int) (int, error) {
 }
 
 // PerZone is the per-zone minimum of a zonal configuration for a zone of
-// zoneTargets targets (spec §1.4, §11.1): Required of
-// z.PerZoneMinimum() — FLEET_PERCENT of the zone's own targets rounded up,
-// or the HOST_COUNT as given; FLEET_PERCENT 0 when the configuration sets
-// none (§9 vector 25).
+// zoneTargets targets: Required of z.PerZoneMinimum() — FLEET_PERCENT of
+// the zone's own targets rounded up, or the HOST_COUNT as given;
+// FLEET_PERCENT 0 when the configuration sets none (API Reference,
+// ZonalConfig).
 func PerZone(z config.ZonalConfig, zoneTargets int) (int, error) {
 	return Required(z.PerZoneMinimum(), zoneTargets)
 }
@@ -113,7 +113,8 @@ func (m Minimum) OneAtATime() bool { return m.Rule.Type == config.MostConcurrenc
 
 // Feasible reports whether a deployment under m can start at all: there is
 // at least one target and, except for OneAtATime, the minimum is below the
-// number of targets (spec §1.3, §11.3). An infeasible deployment fails with
+// number of targets ("CodeDeploy instance health": a minimum not below the
+// fleet fails the deployment at once). An infeasible deployment fails with
 // HEALTH_CONSTRAINTS_INVALID without touching a target.
 func (m Minimum) Feasible() bool { return m.Targets > 0 && m.Window >= 1 }
 

@@ -11,12 +11,14 @@ type Tally struct {
 	// NotAttempted is the number of targets never attempted.
 	NotAttempted int `json:"notAttempted"`
 	// LastFailed is true when the deployment's last target failed with no
-	// other target left to deploy: the OneAtATime exception (spec §1.2).
+	// other target left to deploy: the OneAtATime exception ("Working with
+	// deployment configurations in CodeDeploy").
 	LastFailed bool `json:"lastFailed,omitempty"`
 }
 
-// Succeeded applies the success rule of spec §2.4 and §11.3 to a finished
-// deployment:
+// Succeeded applies the success rule of the User Guide ("CodeDeploy
+// instance health"; for OneAtATime, "Working with deployment
+// configurations in CodeDeploy") to a finished deployment:
 //
 //   - in general the revision must have reached at least max(M, 1) targets
 //     (a minimum of 0 still needs one success);
@@ -73,8 +75,8 @@ const (
 // Values returns every valid Outcome.
 func (Outcome) Values() []Outcome { return []Outcome{OutcomeSucceeded, OutcomeFailed, OutcomeSkipped} }
 
-// Ending is how a deployment ended, as far as the health rules of spec §2.5
-// need to know.
+// Ending is how a deployment ended, as far as the health rules of the User
+// Guide's "CodeDeploy instance health" need to know.
 type Ending struct {
 	// Succeeded: the deployment as a whole succeeded, and its revision
 	// becomes the group's target revision.
@@ -87,9 +89,9 @@ type Ending struct {
 }
 
 // Update returns t's health after a deployment finished, given the target's
-// outcome and how the deployment ended (spec §2.5). It is the one
-// implementation of these rules; package deploy applies it to the records
-// it keeps (deploy.InstanceRecord.AfterDeployment).
+// outcome and how the deployment ended ("CodeDeploy instance health"). It is
+// the one implementation of these rules; package deploy applies it to the
+// records it keeps (deploy.InstanceRecord.AfterDeployment).
 //
 // When the deployment succeeded (the group's revision becomes the deployed
 // one):

@@ -21,7 +21,8 @@ func (AlarmState) Values() []AlarmState {
 // AlarmSource reports the state of named alarms. A deployment group's alarm
 // configuration names the alarms; the executor polls them throughout a
 // deployment, waits included, and stops the deployment with ALARM_ACTIVE
-// when one is in ALARM (spec §5, §6.4).
+// when one is in ALARM (User Guide, "Monitoring deployments with CloudWatch
+// alarms in CodeDeploy"; API Reference, AlarmConfiguration).
 type AlarmSource interface {
 	// AlarmStates returns the state of each named alarm, in the order of
 	// names, as it is now (never a state cached from an earlier call); no

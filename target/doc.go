@@ -24,8 +24,9 @@
 //
 // # Selecting targets
 //
-// A [Selector] is the target part of a deployment group (spec §5), with
-// CodeDeploy's JSON field names:
+// A [Selector] is the target part of a deployment group (API Reference,
+// CreateDeploymentGroup; User Guide, "Tagging instances for deployment
+// groups in CodeDeploy"), with CodeDeploy's JSON field names:
 //
 //   - ec2TagFilters: an EC2 instance matches if it matches any filter;
 //   - ec2TagSet: it must match at least one filter in every group (up to
@@ -50,11 +51,12 @@
 //
 // # Lifecycle events
 //
-// The [LifecycleEvent] constants name every event of spec §3. What an event
-// is depends on the platform: [LifecycleEvent.Exists],
-// [LifecycleEvent.Scriptable] (users may hook it), [LifecycleEvent.Reserved]
-// (CodeDeploy does it) and [LifecycleEvent.Role] (which role performs it);
-// [ScriptableEvents] lists a platform's hookable events.
+// The [LifecycleEvent] constants name every event of the User Guide's
+// "AppSpec 'hooks' section", for every platform. What an event is depends on
+// the platform: [LifecycleEvent.Exists], [LifecycleEvent.Scriptable] (users
+// may hook it), [LifecycleEvent.Reserved] (CodeDeploy does it) and
+// [LifecycleEvent.Role] (which role performs it); [ScriptableEvents] lists a
+// platform's hookable events.
 //
 // A [Sequence] — platform, [SequenceKind], load balancer or not — gives the
 // events a target runs, in order: in-place with or without a load balancer,
@@ -89,7 +91,8 @@
 //   - [Provisioner] makes and removes the blue/green replacement side: a
 //     replacement fleet, or an ECS task set (ECS Install).
 //   - [HookInvoker] runs a Lambda or ECS validation hook and returns
-//     Succeeded or Failed (spec §3.6).
+//     Succeeded or Failed (API Reference,
+//     PutLifecycleEventHookExecutionStatus).
 //
 // [Platform.Validate] names every role a deployment would need and the
 // platform lacks. Every role method takes a context first and pure data; a

@@ -8,12 +8,14 @@ import (
 )
 
 // LifecycleEvent is the name of one step of a deployment on a target,
-// spelled as CodeDeploy spells it (spec §3). Which events exist, which take
-// user hooks and which role performs them depends on the compute platform:
-// see Exists, Scriptable, Reserved and Role.
+// spelled as CodeDeploy spells it (User Guide, "AppSpec 'hooks' section").
+// Which events exist, which take user hooks and which role performs them
+// depends on the compute platform: see Exists, Scriptable, Reserved and
+// Role.
 type LifecycleEvent string
 
-// The lifecycle events of every platform (spec §3.1, §3.4, §3.5).
+// The lifecycle events of every platform (User Guide, "AppSpec 'hooks'
+// section").
 const (
 	// Start is the pseudo-event that begins every sequence; nothing runs.
 	Start LifecycleEvent = "Start"
@@ -166,8 +168,9 @@ func ScriptableEvents(p config.ComputePlatform) []LifecycleEvent {
 
 // StopFailureIgnorable reports whether a deployment's
 // ignoreApplicationStopFailures setting covers e: true for ApplicationStop,
-// BeforeBlockTraffic and AfterBlockTraffic (spec §3.9). Such a failure then
-// does not fail the target; the next event runs.
+// BeforeBlockTraffic and AfterBlockTraffic (API Reference, CreateDeployment,
+// ignoreApplicationStopFailures). Such a failure then does not fail the
+// target; the next event runs.
 func (e LifecycleEvent) StopFailureIgnorable() bool {
 	return e == ApplicationStop || e == BeforeBlockTraffic || e == AfterBlockTraffic
 }
@@ -180,7 +183,9 @@ func (d DeploymentInfo) IgnoresFailureOf(e LifecycleEvent) bool {
 }
 
 // ScriptSource says whose AppSpec and scripts a Server lifecycle event runs
-// (spec §3.8). The values are fleetdeploy's own.
+// (API Reference, CreateDeployment, ignoreApplicationStopFailures; the
+// CodeDeploy agent's hook_executor.rb, github.com/aws/aws-codedeploy-agent).
+// The values are fleetdeploy's own.
 type ScriptSource string
 
 // The script sources.
@@ -205,8 +210,8 @@ func (ScriptSource) Values() []ScriptSource {
 	return []ScriptSource{ScriptsCurrent, ScriptsLastSuccessful, ScriptsMostRecent}
 }
 
-// ScriptSource returns whose scripts event e runs in deployment d
-// (spec §3.8):
+// ScriptSource returns whose scripts event e runs in deployment d, as the
+// CodeDeploy agent chooses them (see the ScriptSource type):
 //
 //   - normally ApplicationStop, BeforeBlockTraffic and AfterBlockTraffic
 //     run the last successful install's scripts — they act on what is
@@ -259,7 +264,7 @@ func (LifecycleEventStatus) Values() []LifecycleEventStatus {
 }
 
 // LifecycleErrorCode says why a lifecycle event failed, spelled as
-// CodeDeploy spells Diagnostics.errorCode (spec §3.12).
+// CodeDeploy spells Diagnostics.errorCode (API Reference, Diagnostics).
 type LifecycleErrorCode string
 
 // The lifecycle error codes.

@@ -15,16 +15,16 @@ func TestScriptableAndReserved(t *testing.T) {
 	tests := []struct {
 		name       string
 		platform   config.ComputePlatform
-		scriptable string // as listed in the spec section
+		scriptable string // as the User Guide's "AppSpec 'hooks' section" lists them
 		reserved   string
 	}{
-		{"§3.1 Server", config.Server,
+		{"Server", config.Server,
 			"ApplicationStop BeforeInstall AfterInstall ApplicationStart ValidateService BeforeBlockTraffic AfterBlockTraffic BeforeAllowTraffic AfterAllowTraffic",
 			"DownloadBundle Install BlockTraffic AllowTraffic Start End"},
-		{"§3.4 Lambda", config.Lambda,
+		{"Lambda", config.Lambda,
 			"BeforeAllowTraffic AfterAllowTraffic",
 			"AllowTraffic Start End"},
-		{"§3.5 ECS", config.ECS,
+		{"ECS", config.ECS,
 			"BeforeInstall AfterInstall AfterAllowTestTraffic BeforeAllowTraffic AfterAllowTraffic",
 			"Install AllowTestTraffic AllowTraffic Start End"},
 	}
@@ -50,7 +50,7 @@ func TestScriptableAndReserved(t *testing.T) {
 				got = append(got, string(e))
 			}
 			if !slices.Equal(got, scriptable) {
-				t.Errorf("ScriptableEvents = %v, want %v (spec order)", got, scriptable)
+				t.Errorf("ScriptableEvents = %v, want %v (the User Guide's order)", got, scriptable)
 			}
 		})
 	}
@@ -79,8 +79,9 @@ func TestScriptableMatchesAppSpec(t *testing.T) {
 }
 
 func TestEventRole(t *testing.T) {
-	// spec §3.1: BlockTraffic/AllowTraffic are the service's (load balancer),
-	// DownloadBundle/Install the agent's; §3.4, §3.5 for Lambda and ECS.
+	// User Guide, "AppSpec 'hooks' section": BlockTraffic/AllowTraffic are
+	// the service's (load balancer), DownloadBundle/Install the agent's; the
+	// same page gives Lambda's and ECS's reserved events.
 	tests := []struct {
 		platform config.ComputePlatform
 		event    LifecycleEvent
@@ -114,6 +115,9 @@ func TestEventRole(t *testing.T) {
 	}
 }
 
+// Whose scripts run: the API Reference (CreateDeployment,
+// ignoreApplicationStopFailures) for the normal case, the CodeDeploy agent's
+// hook_executor.rb for blue/green rollbacks.
 func TestScriptSource(t *testing.T) {
 	normal := DeploymentInfo{Creator: CreatorUser, DeploymentType: InPlace}
 	bgRollback := DeploymentInfo{Creator: CreatorRollback, DeploymentType: BlueGreen}
@@ -122,13 +126,13 @@ func TestScriptSource(t *testing.T) {
 		d    DeploymentInfo
 		want map[LifecycleEvent]ScriptSource // events not listed: ScriptsCurrent
 	}{
-		{"§3.8 in-place", normal, map[LifecycleEvent]ScriptSource{
+		{"in-place", normal, map[LifecycleEvent]ScriptSource{
 			ApplicationStop: ScriptsLastSuccessful, BeforeBlockTraffic: ScriptsLastSuccessful, AfterBlockTraffic: ScriptsLastSuccessful}},
-		{"§3.8 in-place rollback is not the B/G variant", DeploymentInfo{Creator: CreatorRollback, DeploymentType: InPlace}, map[LifecycleEvent]ScriptSource{
+		{"in-place rollback is not the B/G variant", DeploymentInfo{Creator: CreatorRollback, DeploymentType: InPlace}, map[LifecycleEvent]ScriptSource{
 			ApplicationStop: ScriptsLastSuccessful, BeforeBlockTraffic: ScriptsLastSuccessful, AfterBlockTraffic: ScriptsLastSuccessful}},
-		{"§3.8 blue/green by a user", DeploymentInfo{Creator: CreatorUser, DeploymentType: BlueGreen}, map[LifecycleEvent]ScriptSource{
+		{"blue/green by a user", DeploymentInfo{Creator: CreatorUser, DeploymentType: BlueGreen}, map[LifecycleEvent]ScriptSource{
 			ApplicationStop: ScriptsLastSuccessful, BeforeBlockTraffic: ScriptsLastSuccessful, AfterBlockTraffic: ScriptsLastSuccessful}},
-		{"§3.8 blue/green rollback", bgRollback, map[LifecycleEvent]ScriptSource{
+		{"blue/green rollback", bgRollback, map[LifecycleEvent]ScriptSource{
 			BeforeBlockTraffic: ScriptsMostRecent, AfterBlockTraffic: ScriptsMostRecent,
 			ApplicationStop: ScriptsLastSuccessful, BeforeAllowTraffic: ScriptsLastSuccessful, AfterAllowTraffic: ScriptsLastSuccessful}},
 	}
@@ -151,7 +155,8 @@ func TestScriptSource(t *testing.T) {
 }
 
 func TestIgnoreApplicationStopFailures(t *testing.T) {
-	// spec §3.9: covers ApplicationStop, BeforeBlockTraffic, AfterBlockTraffic.
+	// API Reference, CreateDeployment: ignoreApplicationStopFailures covers
+	// ApplicationStop, BeforeBlockTraffic and AfterBlockTraffic.
 	covered := []LifecycleEvent{ApplicationStop, BeforeBlockTraffic, AfterBlockTraffic}
 	on := DeploymentInfo{IgnoreApplicationStopFailures: true}
 	off := DeploymentInfo{}
@@ -169,21 +174,24 @@ func TestIgnoreApplicationStopFailures(t *testing.T) {
 	}
 }
 
-// values checks an enum's Values: spelled as the spec lists them, no zero
-// value, no duplicates.
-func values[E ~string](t *testing.T, name string, got []E, spec string) {
+// values checks an enum's Values: spelled as the API Reference lists them,
+// no zero value, no duplicates.
+func values[E ~string](t *testing.T, name string, got []E, listed string) {
 	t.Helper()
 	var s []string
 	for _, v := range got {
 		s = append(s, string(v))
 	}
-	if want := strings.Fields(spec); !slices.Equal(s, want) {
+	if want := strings.Fields(listed); !slices.Equal(s, want) {
 		t.Errorf("%s.Values() = %v, want %v", name, s, want)
 	}
 }
 
 func TestEnumValues(t *testing.T) {
-	// spec §6.1 and §3, §5.
+	// Spelled as the API Reference spells them (LifecycleEvent, Diagnostics,
+	// InstanceTarget, DeploymentInfo, DeploymentStyle, EC2TagFilter,
+	// GreenFleetProvisioningOption), and the event names as the User Guide's
+	// "AppSpec 'hooks' section" does.
 	values(t, "LifecycleEventStatus", LifecycleEventStatus("").Values(), "Pending InProgress Succeeded Failed Skipped Unknown")
 	values(t, "LifecycleErrorCode", LifecycleErrorCode("").Values(), "Success ScriptMissing ScriptNotExecutable ScriptTimedOut ScriptFailed UnknownError")
 	values(t, "TargetStatus", TargetStatus("").Values(), "Pending InProgress Succeeded Failed Skipped Unknown Ready")
@@ -218,7 +226,7 @@ func TestEventResultValidate(t *testing.T) {
 		{"succeeded with failure code", EventResult{Status: EventSucceeded, ErrorCode: CodeScriptTimedOut}, []string{"errorCode"}},
 		{"failed with Success", EventResult{Status: EventFailed, ErrorCode: CodeSuccess}, []string{"errorCode"}},
 		{"unknown code", EventResult{Status: EventFailed, ErrorCode: "Oops"}, []string{"errorCode"}},
-		{"§3.12 log tail over 4 KiB", EventResult{Status: EventFailed, LogTail: strings.Repeat("x", MaxLogTail+1)}, []string{"logTail"}},
+		{"log tail over 4 KiB (API Reference, Diagnostics)", EventResult{Status: EventFailed, LogTail: strings.Repeat("x", MaxLogTail+1)}, []string{"logTail"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -6,7 +6,7 @@ import (
 	"slices"
 )
 
-// Limits of a LoadBalancerInfo (spec §5).
+// Limits of a LoadBalancerInfo (API Reference, LoadBalancerInfo).
 const (
 	// MaxLoadBalancers is the most Classic Load Balancers, and the most
 	// target groups, one deployment group may name.

@@ -240,8 +240,9 @@ type HookRequest struct {
 	ExecutionID string `json:"executionId"`
 }
 
-// HookInvoker runs Lambda and ECS lifecycle hooks (spec §3.6): a function
-// that validates the deployment and reports Succeeded or Failed.
+// HookInvoker runs Lambda and ECS lifecycle hooks (User Guide, "AppSpec
+// 'hooks' section"; API Reference, PutLifecycleEventHookExecutionStatus): a
+// function that validates the deployment and reports Succeeded or Failed.
 type HookInvoker interface {
 	// InvokeHook invokes req.FunctionName with the deployment ID and
 	// req.ExecutionID and waits for the status it reports. It returns a

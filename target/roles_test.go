@@ -63,6 +63,8 @@ func without(roles ...Role) Platform {
 	return p
 }
 
+// The roles each deployment needs follow from the events of the User
+// Guide's "AppSpec 'hooks' section".
 func TestPlatformValidate(t *testing.T) {
 	all := Role("").Values()
 	tests := []struct {
@@ -72,11 +74,11 @@ func TestPlatformValidate(t *testing.T) {
 		withLB   bool
 		needs    []Role
 	}{
-		{"§3.2 Server in-place without LB", config.Server, InPlace, false, []Role{RoleLister, RoleInstaller}},
-		{"§3.2 Server in-place with LB", config.Server, InPlace, true, []Role{RoleLister, RoleInstaller, RoleTrafficController}},
-		{"§3.3 Server blue/green", config.Server, BlueGreen, true, []Role{RoleLister, RoleInstaller, RoleTrafficController, RoleProvisioner}},
-		{"§3.4 Lambda", config.Lambda, BlueGreen, false, []Role{RoleTrafficShifter, RoleHookInvoker}},
-		{"§3.5 ECS", config.ECS, BlueGreen, true, []Role{RoleTrafficShifter, RoleProvisioner, RoleHookInvoker}},
+		{"Server in-place without LB", config.Server, InPlace, false, []Role{RoleLister, RoleInstaller}},
+		{"Server in-place with LB", config.Server, InPlace, true, []Role{RoleLister, RoleInstaller, RoleTrafficController}},
+		{"Server blue/green", config.Server, BlueGreen, true, []Role{RoleLister, RoleInstaller, RoleTrafficController, RoleProvisioner}},
+		{"Lambda", config.Lambda, BlueGreen, false, []Role{RoleTrafficShifter, RoleHookInvoker}},
+		{"ECS", config.ECS, BlueGreen, true, []Role{RoleTrafficShifter, RoleProvisioner, RoleHookInvoker}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -118,7 +120,7 @@ func TestPlatformValidateUnsupported(t *testing.T) {
 		dt       DeploymentType
 		withLB   bool
 	}{
-		{"§5 Server blue/green without LB", config.Server, BlueGreen, false},
+		{"Server blue/green without LB", config.Server, BlueGreen, false},
 		{"Lambda in-place", config.Lambda, InPlace, false},
 		{"ECS in-place", config.ECS, InPlace, true},
 		{"unknown deployment type", config.Server, "ROLLING", true},
@@ -168,7 +170,7 @@ func TestShiftRequestValidate(t *testing.T) {
 		{"no original", func(r *ShiftRequest) { r.Split.Original = "" }, "split.original"},
 		{"no replacement", func(r *ShiftRequest) { r.Split.Replacement = "" }, "split.replacement"},
 		{"same versions", func(r *ShiftRequest) { r.Split.Replacement = "1" }, "split.replacement"},
-		{"§1.7 weight over 100", func(r *ShiftRequest) { r.Split.Weight = 101 }, "split.weight"},
+		{"weight over 100", func(r *ShiftRequest) { r.Split.Weight = 101 }, "split.weight"},
 		{"negative weight", func(r *ShiftRequest) { r.Split.Weight = -1 }, "split.weight"},
 	}
 	for _, tt := range tests {
@@ -185,13 +187,16 @@ func TestShiftRequestValidate(t *testing.T) {
 }
 
 func TestCopiedAutoScalingGroupName(t *testing.T) {
-	// spec §5 greenFleetProvisioningOption: CodeDeploy_<deploymentGroupName>_<deploymentId>.
+	// User Guide, "Integrating CodeDeploy with Amazon EC2 Auto Scaling": a
+	// copied group is named CodeDeploy_<deploymentGroupName>_<deploymentId>.
 	d := DeploymentInfo{DeploymentGroupName: "web", DeploymentID: "d-ABC123"}
 	if got, want := d.CopiedAutoScalingGroupName(), "CodeDeploy_web_d-ABC123"; got != want {
 		t.Errorf("CopiedAutoScalingGroupName() = %q, want %q", got, want)
 	}
 }
 
+// The limits of the API Reference's LoadBalancerInfo and
+// TargetGroupPairInfo.
 func TestLoadBalancerInfoValidate(t *testing.T) {
 	names := func(n int) []NameInfo {
 		out := make([]NameInfo, n)
@@ -207,19 +212,19 @@ func TestLoadBalancerInfoValidate(t *testing.T) {
 		fields []string
 	}{
 		{"zero", LoadBalancerInfo{}, nil},
-		{"§5 ten classic LBs, ten target groups", LoadBalancerInfo{ELBInfoList: names(10), TargetGroupInfoList: names(10)}, nil},
-		{"§5 ECS pair with test listener", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
+		{"ten classic LBs, ten target groups", LoadBalancerInfo{ELBInfoList: names(10), TargetGroupInfoList: names(10)}, nil},
+		{"ECS pair with test listener", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
 			TargetGroups: names(2), ProdTrafficRoute: TrafficRouteInfo{ListenerArns: []string{"arn:prod"}},
 			TestTrafficRoute: TrafficRouteInfo{ListenerArns: []string{"arn:test"}}}}}, nil},
-		{"§5 eleven classic LBs", LoadBalancerInfo{ELBInfoList: names(11)}, []string{"elbInfoList"}},
-		{"§5 eleven target groups", LoadBalancerInfo{TargetGroupInfoList: names(11)}, []string{"targetGroupInfoList"}},
+		{"eleven classic LBs", LoadBalancerInfo{ELBInfoList: names(11)}, []string{"elbInfoList"}},
+		{"eleven target groups", LoadBalancerInfo{TargetGroupInfoList: names(11)}, []string{"targetGroupInfoList"}},
 		{"empty name", LoadBalancerInfo{TargetGroupInfoList: []NameInfo{{}}}, []string{"targetGroupInfoList[0].name"}},
-		{"§5 two pairs", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{pair, pair}}, []string{"targetGroupPairInfoList"}},
-		{"§5 pair with one target group", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
+		{"two pairs", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{pair, pair}}, []string{"targetGroupPairInfoList"}},
+		{"pair with one target group", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
 			TargetGroups: names(1), ProdTrafficRoute: pair.ProdTrafficRoute}}}, []string{"targetGroupPairInfoList[0].targetGroups"}},
-		{"§8 pair without production listener", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
+		{"pair without production listener", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
 			TargetGroups: names(2)}}}, []string{"targetGroupPairInfoList[0].prodTrafficRoute.listenerArns"}},
-		{"§8 two test listeners", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
+		{"two test listeners", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{
 			TargetGroups: names(2), ProdTrafficRoute: pair.ProdTrafficRoute,
 			TestTrafficRoute: TrafficRouteInfo{ListenerArns: []string{"a", "b"}}}}}, []string{"targetGroupPairInfoList[0].testTrafficRoute.listenerArns"}},
 		{"empty listener ARN", LoadBalancerInfo{TargetGroupPairInfoList: []TargetGroupPairInfo{{

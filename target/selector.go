@@ -7,7 +7,8 @@ import (
 	"unicode/utf8"
 )
 
-// Limits of a Selector (spec §5, §8).
+// Limits of a Selector (User Guide, "Tagging instances for deployment groups
+// in CodeDeploy" and "CodeDeploy quotas"; API Reference, EC2TagSet).
 const (
 	// MaxTagGroups is the most tag groups a tag set may have.
 	MaxTagGroups = 3
@@ -93,8 +94,10 @@ type OnPremisesTagSet struct {
 	List [][]TagFilter `json:"onPremisesTagSetList,omitempty"`
 }
 
-// Selector says which targets belong to a deployment group (spec §5). It is
-// matched with Matches, checked with Validate, and handed to a Lister.
+// Selector says which targets belong to a deployment group (API Reference,
+// CreateDeploymentGroup; User Guide, "Tagging instances for deployment
+// groups in CodeDeploy"). It is matched with Matches, checked with
+// Validate, and handed to a Lister.
 //
 // EC2 targets belong to the group when they match EC2TagFilters (any one
 // filter) or EC2TagSet (one filter of every group), or when they are in one

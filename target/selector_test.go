@@ -16,7 +16,8 @@ func onPrem(id string, tags map[string]string) Target {
 
 func kv(k, v string) TagFilter { return TagFilter{Key: k, Value: v, Type: KeyAndValue} }
 
-// The three-group tag set example of spec §5 / UG-tags: group 1 is
+// The three-group tag set example of the User Guide's "Tagging instances
+// for deployment groups in CodeDeploy": group 1 is
 // Name=AppServer OR Name=WebServer, group 2 Env=Prod, group 3 Region=East.
 var exampleTagSet = [][]TagFilter{
 	{kv("Name", "AppServer"), kv("Name", "WebServer")},
@@ -25,23 +26,23 @@ var exampleTagSet = [][]TagFilter{
 }
 
 func TestTagFilterTypes(t *testing.T) {
-	// spec §5: Type ∈ {KEY_ONLY, VALUE_ONLY, KEY_AND_VALUE}.
+	// API Reference, EC2TagFilter: Type ∈ {KEY_ONLY, VALUE_ONLY, KEY_AND_VALUE}.
 	tags := map[string]string{"Name": "Web", "Env": "Prod"}
 	tests := []struct {
 		name   string
 		filter TagFilter
 		want   bool
 	}{
-		{"§5 KEY_ONLY key present", TagFilter{Key: "Env", Type: KeyOnly}, true},
-		{"§5 KEY_ONLY key absent", TagFilter{Key: "Region", Type: KeyOnly}, false},
-		{"§5 KEY_ONLY is case-sensitive", TagFilter{Key: "env", Type: KeyOnly}, false},
-		{"§5 VALUE_ONLY value under any key", TagFilter{Value: "Prod", Type: ValueOnly}, true},
-		{"§5 VALUE_ONLY value absent", TagFilter{Value: "Dev", Type: ValueOnly}, false},
-		{"§5 VALUE_ONLY does not match keys", TagFilter{Value: "Env", Type: ValueOnly}, false},
-		{"§5 KEY_AND_VALUE both equal", kv("Env", "Prod"), true},
-		{"§5 KEY_AND_VALUE value differs", kv("Env", "Dev"), false},
-		{"§5 KEY_AND_VALUE value under another key", kv("Name", "Prod"), false},
-		{"§5 KEY_AND_VALUE key absent", kv("Region", "Prod"), false},
+		{"KEY_ONLY key present", TagFilter{Key: "Env", Type: KeyOnly}, true},
+		{"KEY_ONLY key absent", TagFilter{Key: "Region", Type: KeyOnly}, false},
+		{"KEY_ONLY is case-sensitive", TagFilter{Key: "env", Type: KeyOnly}, false},
+		{"VALUE_ONLY value under any key", TagFilter{Value: "Prod", Type: ValueOnly}, true},
+		{"VALUE_ONLY value absent", TagFilter{Value: "Dev", Type: ValueOnly}, false},
+		{"VALUE_ONLY does not match keys", TagFilter{Value: "Env", Type: ValueOnly}, false},
+		{"KEY_AND_VALUE both equal", kv("Env", "Prod"), true},
+		{"KEY_AND_VALUE value differs", kv("Env", "Dev"), false},
+		{"KEY_AND_VALUE value under another key", kv("Name", "Prod"), false},
+		{"KEY_AND_VALUE key absent", kv("Region", "Prod"), false},
 		{"invalid: no type", TagFilter{Key: "Env", Value: "Prod"}, false},
 		{"invalid: KEY_ONLY without key", TagFilter{Type: KeyOnly}, false},
 		{"invalid: VALUE_ONLY without value", TagFilter{Type: ValueOnly}, false},
@@ -67,43 +68,47 @@ func TestSelectorMatches(t *testing.T) {
 		t    Target
 		want bool
 	}{
-		// spec §5 ec2TagFilters: any filter.
-		{"§5 ec2TagFilters OR: first", Selector{EC2TagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, ec2("i", map[string]string{"Name": "A"}), true},
-		{"§5 ec2TagFilters OR: second", Selector{EC2TagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, ec2("i", map[string]string{"Name": "B"}), true},
-		{"§5 ec2TagFilters OR: none", Selector{EC2TagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, ec2("i", map[string]string{"Name": "C"}), false},
-		{"§5 ec2TagFilters: untagged", Selector{EC2TagFilters: []TagFilter{kv("Name", "A")}}, ec2("i", nil), false},
+		// API Reference, CreateDeploymentGroup: ec2TagFilters match on any
+		// filter.
+		{"ec2TagFilters OR: first", Selector{EC2TagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, ec2("i", map[string]string{"Name": "A"}), true},
+		{"ec2TagFilters OR: second", Selector{EC2TagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, ec2("i", map[string]string{"Name": "B"}), true},
+		{"ec2TagFilters OR: none", Selector{EC2TagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, ec2("i", map[string]string{"Name": "C"}), false},
+		{"ec2TagFilters: untagged", Selector{EC2TagFilters: []TagFilter{kv("Name", "A")}}, ec2("i", nil), false},
 
-		// spec §5 ec2TagSet: one filter of every group.
-		{"§5 tag set: AppServer/Prod/East", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), true},
-		{"§5 tag set: WebServer/Prod/East", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "WebServer", "Env": "Prod", "Region": "East"}), true},
-		{"§5 tag set: missing group 3", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod"}), false},
-		{"§5 tag set: wrong value in group 2", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Dev", "Region": "East"}), false},
-		{"§5 tag set: no group 1 filter", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "DbServer", "Env": "Prod", "Region": "East"}), false},
-		{"§5 tag set: one group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("Env", "Prod")}}}}, ec2("i", map[string]string{"Env": "Prod"}), true},
-		{"§5 tag set: mixed filter types", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{{Key: "Name", Type: KeyOnly}}, {{Value: "East", Type: ValueOnly}}}}}, ec2("i", map[string]string{"Name": "x", "Zone": "East"}), true},
-		{"§5 tag set: empty group matches nothing", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("Env", "Prod")}, {}}}}, ec2("i", map[string]string{"Env": "Prod"}), false},
+		// "Tagging instances for deployment groups in CodeDeploy": a tag set
+		// needs one filter of every group.
+		{"tag set: AppServer/Prod/East", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), true},
+		{"tag set: WebServer/Prod/East", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "WebServer", "Env": "Prod", "Region": "East"}), true},
+		{"tag set: missing group 3", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod"}), false},
+		{"tag set: wrong value in group 2", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Dev", "Region": "East"}), false},
+		{"tag set: no group 1 filter", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "DbServer", "Env": "Prod", "Region": "East"}), false},
+		{"tag set: one group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("Env", "Prod")}}}}, ec2("i", map[string]string{"Env": "Prod"}), true},
+		{"tag set: mixed filter types", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{{Key: "Name", Type: KeyOnly}}, {{Value: "East", Type: ValueOnly}}}}}, ec2("i", map[string]string{"Name": "x", "Zone": "East"}), true},
+		{"tag set: empty group matches nothing", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("Env", "Prod")}, {}}}}, ec2("i", map[string]string{"Env": "Prod"}), false},
 
-		// spec §5 on-premises filters and tag sets, and the EC2/on-premises separation.
-		{"§5 on-prem filters OR", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, onPrem("m", map[string]string{"Name": "B"}), true},
-		{"§5 on-prem filters none", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A")}}, onPrem("m", map[string]string{"Name": "B"}), false},
-		{"§5 on-prem tag set AND", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod", "Region": "East"}), true},
-		{"§5 on-prem tag set missing group", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod"}), false},
-		{"§5 EC2 filters never select on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}}, onPrem("m", map[string]string{"Env": "Prod"}), false},
-		{"§5 EC2 tag set never selects on-prem", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
-		{"§5 on-prem filters never select EC2", Selector{OnPremisesTagFilters: []TagFilter{kv("Env", "Prod")}}, ec2("i", map[string]string{"Env": "Prod"}), false},
-		{"§5 on-prem tag set never selects EC2", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
-		{"§5 EC2 and on-prem in one group: EC2", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, ec2("i", map[string]string{"Env": "Prod"}), true},
-		{"§5 EC2 and on-prem in one group: on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, onPrem("m", map[string]string{"Env": "Lab"}), true},
+		// On-premises filters and tag sets (API Reference,
+		// CreateDeploymentGroup), and the EC2/on-premises separation.
+		{"on-prem filters OR", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, onPrem("m", map[string]string{"Name": "B"}), true},
+		{"on-prem filters none", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A")}}, onPrem("m", map[string]string{"Name": "B"}), false},
+		{"on-prem tag set AND", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod", "Region": "East"}), true},
+		{"on-prem tag set missing group", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod"}), false},
+		{"EC2 filters never select on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}}, onPrem("m", map[string]string{"Env": "Prod"}), false},
+		{"EC2 tag set never selects on-prem", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
+		{"on-prem filters never select EC2", Selector{OnPremisesTagFilters: []TagFilter{kv("Env", "Prod")}}, ec2("i", map[string]string{"Env": "Prod"}), false},
+		{"on-prem tag set never selects EC2", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
+		{"EC2 and on-prem in one group: EC2", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, ec2("i", map[string]string{"Env": "Prod"}), true},
+		{"EC2 and on-prem in one group: on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, onPrem("m", map[string]string{"Env": "Lab"}), true},
 
-		// spec §5 autoScalingGroups: membership, union with tags.
-		{"§5 ASG member", Selector{AutoScalingGroups: []string{"web", "api"}}, Target{ID: "i", AutoScalingGroup: "api"}, true},
-		{"§5 ASG non-member", Selector{AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "api"}, false},
-		{"§5 ASG: instance in no group", Selector{AutoScalingGroups: []string{"web"}}, ec2("i", nil), false},
-		{"§5 ASG is case-sensitive", Selector{AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "Web"}, false},
-		{"§5 tags ∪ ASG: tagged, not in ASG", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, AutoScalingGroups: []string{"web"}}, ec2("i", map[string]string{"Env": "Prod"}), true},
-		{"§5 tags ∪ ASG: in ASG, untagged", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "web"}, true},
-		{"§5 tag set ∪ ASG: in ASG, set not met", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}, AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "web", Tags: map[string]string{"Env": "Prod"}}, true},
-		{"§5 ASG never selects on-prem", Selector{AutoScalingGroups: []string{"web"}}, Target{ID: "m", AutoScalingGroup: "web", OnPremises: true}, false},
+		// autoScalingGroups (API Reference, CreateDeploymentGroup):
+		// membership, union with tags.
+		{"ASG member", Selector{AutoScalingGroups: []string{"web", "api"}}, Target{ID: "i", AutoScalingGroup: "api"}, true},
+		{"ASG non-member", Selector{AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "api"}, false},
+		{"ASG: instance in no group", Selector{AutoScalingGroups: []string{"web"}}, ec2("i", nil), false},
+		{"ASG is case-sensitive", Selector{AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "Web"}, false},
+		{"tags ∪ ASG: tagged, not in ASG", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, AutoScalingGroups: []string{"web"}}, ec2("i", map[string]string{"Env": "Prod"}), true},
+		{"tags ∪ ASG: in ASG, untagged", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "web"}, true},
+		{"tag set ∪ ASG: in ASG, set not met", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}, AutoScalingGroups: []string{"web"}}, Target{ID: "i", AutoScalingGroup: "web", Tags: map[string]string{"Env": "Prod"}}, true},
+		{"ASG never selects on-prem", Selector{AutoScalingGroups: []string{"web"}}, Target{ID: "m", AutoScalingGroup: "web", OnPremises: true}, false},
 
 		{"empty selector matches nothing", Selector{}, ec2("i", map[string]string{"Env": "Prod"}), false},
 		{"empty selector matches no on-prem", Selector{}, onPrem("m", map[string]string{"Env": "Prod"}), false},
@@ -117,6 +122,9 @@ func TestSelectorMatches(t *testing.T) {
 	}
 }
 
+// The limits of "Tagging instances for deployment groups in CodeDeploy" and
+// "CodeDeploy quotas", and the combinations CreateDeploymentGroup refuses
+// (API Reference).
 func TestSelectorValidate(t *testing.T) {
 	long := strings.Repeat("k", MaxTagKeyLength+1)
 	longValue := strings.Repeat("v", MaxTagValueLength+1)
@@ -142,39 +150,39 @@ func TestSelectorValidate(t *testing.T) {
 		want []problem // nil: valid
 	}{
 		{"zero selector is valid", Selector{}, nil},
-		{"§5 example tag set is valid", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, nil},
-		{"§5 ten tags per group, ten ASGs are valid", Selector{EC2TagFilters: tenTags, OnPremisesTagSet: OnPremisesTagSet{List: [][]TagFilter{tenTags}}, AutoScalingGroups: asgs(10)}, nil},
-		{"§5 key 128 and value 256 characters are valid", Selector{EC2TagFilters: []TagFilter{kv(long[1:], longValue[1:])}}, nil},
-		{"§8 lengths count characters, not bytes", Selector{EC2TagFilters: []TagFilter{kv(strings.Repeat("é", MaxTagKeyLength), "v")}}, nil},
-		{"§5 ec2TagFilters with ec2TagSet", Selector{EC2TagFilters: []TagFilter{kv("a", "b")}, EC2TagSet: EC2TagSet{List: exampleTagSet}},
+		{"example tag set is valid", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, nil},
+		{"ten tags per group, ten ASGs are valid", Selector{EC2TagFilters: tenTags, OnPremisesTagSet: OnPremisesTagSet{List: [][]TagFilter{tenTags}}, AutoScalingGroups: asgs(10)}, nil},
+		{"key 128 and value 256 characters are valid", Selector{EC2TagFilters: []TagFilter{kv(long[1:], longValue[1:])}}, nil},
+		{"lengths count characters, not bytes", Selector{EC2TagFilters: []TagFilter{kv(strings.Repeat("é", MaxTagKeyLength), "v")}}, nil},
+		{"ec2TagFilters with ec2TagSet", Selector{EC2TagFilters: []TagFilter{kv("a", "b")}, EC2TagSet: EC2TagSet{List: exampleTagSet}},
 			[]problem{{"ec2TagFilters", ErrInvalidEC2TagCombination}}},
-		{"§5 onPremisesInstanceTagFilters with onPremisesTagSet", Selector{OnPremisesTagFilters: []TagFilter{kv("a", "b")}, OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
+		{"onPremisesInstanceTagFilters with onPremisesTagSet", Selector{OnPremisesTagFilters: []TagFilter{kv("a", "b")}, OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
 			[]problem{{"onPremisesInstanceTagFilters", ErrInvalidOnPremisesTagCombination}}},
-		{"§5 four tag groups", Selector{EC2TagSet: EC2TagSet{List: append(append([][]TagFilter{}, exampleTagSet...), []TagFilter{kv("a", "b")})}},
+		{"four tag groups", Selector{EC2TagSet: EC2TagSet{List: append(append([][]TagFilter{}, exampleTagSet...), []TagFilter{kv("a", "b")})}},
 			[]problem{{"ec2TagSet.ec2TagSetList", ErrTagSetListLimitExceeded}}},
-		{"§5 four on-prem tag groups", Selector{OnPremisesTagSet: OnPremisesTagSet{List: [][]TagFilter{{kv("a", "1")}, {kv("b", "2")}, {kv("c", "3")}, {kv("d", "4")}}}},
+		{"four on-prem tag groups", Selector{OnPremisesTagSet: OnPremisesTagSet{List: [][]TagFilter{{kv("a", "1")}, {kv("b", "2")}, {kv("c", "3")}, {kv("d", "4")}}}},
 			[]problem{{"onPremisesTagSet.onPremisesTagSetList", ErrTagSetListLimitExceeded}}},
-		{"§5 eleven tags in a group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{elevenTags}}},
+		{"eleven tags in a group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{elevenTags}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[0]", ErrTagLimitExceeded}}},
-		{"§5 eleven tag filters", Selector{OnPremisesTagFilters: elevenTags},
+		{"eleven tag filters", Selector{OnPremisesTagFilters: elevenTags},
 			[]problem{{"onPremisesInstanceTagFilters", ErrTagLimitExceeded}}},
-		{"§5 empty tag group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b")}, {}}}},
+		{"empty tag group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b")}, {}}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[1]", ErrInvalidTag}}},
-		{"§5 eleven ASGs", Selector{AutoScalingGroups: asgs(11)},
+		{"eleven ASGs", Selector{AutoScalingGroups: asgs(11)},
 			[]problem{{"autoScalingGroups", ErrAutoScalingGroupLimitExceeded}}},
-		{"§5 empty and repeated ASG names", Selector{AutoScalingGroups: []string{"web", "", "web"}},
+		{"empty and repeated ASG names", Selector{AutoScalingGroups: []string{"web", "", "web"}},
 			[]problem{{"autoScalingGroups[1]", ErrInvalidAutoScalingGroup}, {"autoScalingGroups[2]", ErrInvalidAutoScalingGroup}}},
-		{"§5 filter without type", Selector{EC2TagFilters: []TagFilter{{Key: "a", Value: "b"}}},
+		{"filter without type", Selector{EC2TagFilters: []TagFilter{{Key: "a", Value: "b"}}},
 			[]problem{{"ec2TagFilters[0].Type", ErrInvalidTag}}},
-		{"§5 filter with unknown type", Selector{EC2TagFilters: []TagFilter{{Key: "a", Value: "b", Type: "KEY_AND_VAL"}}},
+		{"filter with unknown type", Selector{EC2TagFilters: []TagFilter{{Key: "a", Value: "b", Type: "KEY_AND_VAL"}}},
 			[]problem{{"ec2TagFilters[0].Type", ErrInvalidTag}}},
-		{"§5 KEY_ONLY without key, with value", Selector{EC2TagFilters: []TagFilter{{Value: "b", Type: KeyOnly}}},
+		{"KEY_ONLY without key, with value", Selector{EC2TagFilters: []TagFilter{{Value: "b", Type: KeyOnly}}},
 			[]problem{{"ec2TagFilters[0].Key", ErrInvalidTag}, {"ec2TagFilters[0].Value", ErrInvalidTag}}},
-		{"§5 VALUE_ONLY without value, with key", Selector{OnPremisesTagFilters: []TagFilter{{Key: "a", Type: ValueOnly}}},
+		{"VALUE_ONLY without value, with key", Selector{OnPremisesTagFilters: []TagFilter{{Key: "a", Type: ValueOnly}}},
 			[]problem{{"onPremisesInstanceTagFilters[0].Key", ErrInvalidTag}, {"onPremisesInstanceTagFilters[0].Value", ErrInvalidTag}}},
-		{"§5 KEY_AND_VALUE missing both", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b"), {Type: KeyAndValue}}}}},
+		{"KEY_AND_VALUE missing both", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b"), {Type: KeyAndValue}}}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[0][1].Key", ErrInvalidTag}, {"ec2TagSet.ec2TagSetList[0][1].Value", ErrInvalidTag}}},
-		{"§8 key over 128, value over 256 characters", Selector{EC2TagFilters: []TagFilter{kv(long, longValue)}},
+		{"key over 128, value over 256 characters", Selector{EC2TagFilters: []TagFilter{kv(long, longValue)}},
 			[]problem{{"ec2TagFilters[0].Key", ErrInvalidTag}, {"ec2TagFilters[0].Value", ErrInvalidTag}}},
 		{"every problem at once", Selector{
 			EC2TagFilters:     []TagFilter{{Type: KeyOnly}},
@@ -225,7 +233,8 @@ func TestSelectorValidate(t *testing.T) {
 }
 
 func TestSelectorJSON(t *testing.T) {
-	// spec §5: field names as CodeDeploy's API spells them.
+	// Field names as CodeDeploy's API spells them (API Reference,
+	// CreateDeploymentGroup).
 	const doc = `{
 		"ec2TagSet": {"ec2TagSetList": [[{"Key": "Name", "Value": "AppServer", "Type": "KEY_AND_VALUE"}], [{"Key": "Env", "Type": "KEY_ONLY"}]]},
 		"onPremisesInstanceTagFilters": [{"Value": "Lab", "Type": "VALUE_ONLY"}],

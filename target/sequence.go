@@ -8,7 +8,8 @@ import (
 )
 
 // SequenceKind is the situation a target is deployed in, which decides its
-// lifecycle events (spec §3.3). The values are fleetdeploy's own.
+// lifecycle events (User Guide, "AppSpec 'hooks' section", which tables the
+// events of each). The values are fleetdeploy's own.
 type SequenceKind string
 
 // The sequence kinds.
@@ -31,10 +32,11 @@ const (
 	// blue/green deployment is rolled back; traffic leaves it.
 	KindBlueGreenRollbackReplacement SequenceKind = "BlueGreenRollbackReplacement"
 	// KindAutoScalingLaunch: an instance launched by Auto Scaling (scale-out
-	// or replacement) receiving the group's target revision (spec §8).
+	// or replacement) receiving the group's target revision (User Guide,
+	// "Integrating CodeDeploy with Amazon EC2 Auto Scaling").
 	KindAutoScalingLaunch SequenceKind = "AutoScalingLaunch"
 	// KindAutoScalingTermination: an instance Auto Scaling is terminating,
-	// when the group's termination hook is enabled (spec §8). Nothing is
+	// when the group's termination hook is enabled (same page). Nothing is
 	// installed; only the stop and block-traffic events run.
 	KindAutoScalingTermination SequenceKind = "AutoScalingTermination"
 	// KindTrafficShift: a Lambda or ECS deployment, and their rollbacks
@@ -87,10 +89,10 @@ func (s Sequence) String() string {
 // without the pseudo-events Start and End (which begin and end every
 // sequence and run nothing). Each call returns a new slice.
 //
-// Server (spec §3.2, §3.3, §11.2, §11.13), with install = ApplicationStop,
-// DownloadBundle, BeforeInstall, Install, AfterInstall, ApplicationStart,
-// ValidateService; block = BeforeBlockTraffic, BlockTraffic,
-// AfterBlockTraffic; allow = BeforeAllowTraffic, AllowTraffic,
+// Server (User Guide, "AppSpec 'hooks' section"), with install =
+// ApplicationStop, DownloadBundle, BeforeInstall, Install, AfterInstall,
+// ApplicationStart, ValidateService; block = BeforeBlockTraffic,
+// BlockTraffic, AfterBlockTraffic; allow = BeforeAllowTraffic, AllowTraffic,
 // AfterAllowTraffic:
 //
 //	InPlace, InPlaceRollback   install            with LB: block, install, allow
@@ -102,14 +104,15 @@ func (s Sequence) String() string {
 //	AutoScalingTermination     ApplicationStop    with LB: block, ApplicationStop
 //
 // The allow-traffic events of an in-place deployment come after
-// ValidateService (spec §11.2) and a termination deployment blocks traffic
-// before ApplicationStop (spec §11.13); both orders are fleetdeploy
-// decisions where AWS documents them only in diagrams.
+// ValidateService and a termination deployment blocks traffic before
+// ApplicationStop; both orders are fleetdeploy's decisions where AWS
+// documents them only in diagrams (see "Where fleetdeploy decides" in
+// package fleetdeploy).
 //
-// Lambda, KindTrafficShift (spec §3.4): BeforeAllowTraffic, AllowTraffic,
+// Lambda, KindTrafficShift: BeforeAllowTraffic, AllowTraffic,
 // AfterAllowTraffic.
 //
-// ECS, KindTrafficShift (spec §3.5): BeforeInstall, Install, AfterInstall,
+// ECS, KindTrafficShift: BeforeInstall, Install, AfterInstall,
 // AllowTestTraffic, AfterAllowTestTraffic, BeforeAllowTraffic, AllowTraffic,
 // AfterAllowTraffic. Without a test listener the two test-traffic events
 // are still listed; AllowTestTraffic then has nothing to route.

@@ -9,9 +9,10 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 )
 
-// table33 is spec §3.3 ("Blue/green (EC2) hook availability") as written
-// there: one row per event, one column per situation.
-const table33 = `
+// hookTable is the table of lifecycle event hook availability of the User
+// Guide's "AppSpec 'hooks' section" (EC2/On-Premises): one row per event,
+// one column per situation.
+const hookTable = `
 | Event | In-place (¹) | B/G original | B/G replacement | B/G rollback: original | B/G rollback: replacement | ASG launch | ASG termination |
 | ApplicationStop | ✓ | | ✓ | | | ✓ | ✓ |
 | DownloadBundle (reserved) | ✓ | | ✓ | | | ✓ | |
@@ -28,26 +29,26 @@ const table33 = `
 | AfterAllowTraffic | ✓ | | ✓ | ✓ | | ✓ | |
 `
 
-// columns33 maps the table's columns to sequence kinds. The table shows
+// hookColumns maps the table's columns to sequence kinds. The table shows
 // hook availability with a load balancer (the in-place column lists the
 // traffic events), so every column is read with LoadBalancer true.
-var columns33 = []SequenceKind{KindInPlace, KindBlueGreenOriginal, KindBlueGreenReplacement,
+var hookColumns = []SequenceKind{KindInPlace, KindBlueGreenOriginal, KindBlueGreenReplacement,
 	KindBlueGreenRollbackOriginal, KindBlueGreenRollbackReplacement, KindAutoScalingLaunch, KindAutoScalingTermination}
 
-// parse33 returns, per column, the set of events ticked, and the row order.
-func parse33(t *testing.T) (map[SequenceKind]map[LifecycleEvent]bool, []LifecycleEvent) {
+// parseHookTable returns, per column, the set of events ticked, and the row order.
+func parseHookTable(t *testing.T) (map[SequenceKind]map[LifecycleEvent]bool, []LifecycleEvent) {
 	t.Helper()
 	ticked := map[SequenceKind]map[LifecycleEvent]bool{}
 	var rows []LifecycleEvent
-	lines := strings.Split(strings.TrimSpace(table33), "\n")
+	lines := strings.Split(strings.TrimSpace(hookTable), "\n")
 	for _, line := range lines[1:] {
 		cells := strings.Split(strings.Trim(line, "|"), "|")
-		if len(cells) != 1+len(columns33) {
+		if len(cells) != 1+len(hookColumns) {
 			t.Fatalf("row %q has %d cells", line, len(cells))
 		}
 		e := LifecycleEvent(strings.Fields(cells[0])[0])
 		rows = append(rows, e)
-		for i, k := range columns33 {
+		for i, k := range hookColumns {
 			if ticked[k] == nil {
 				ticked[k] = map[LifecycleEvent]bool{}
 			}
@@ -59,9 +60,9 @@ func parse33(t *testing.T) (map[SequenceKind]map[LifecycleEvent]bool, []Lifecycl
 	return ticked, rows
 }
 
-func TestSequenceTable33(t *testing.T) {
-	ticked, rows := parse33(t)
-	for _, k := range columns33 {
+func TestSequenceHookTable(t *testing.T) {
+	ticked, rows := parseHookTable(t)
+	for _, k := range hookColumns {
 		s := Sequence{Platform: config.Server, Kind: k, LoadBalancer: true}
 		got, err := s.Events()
 		if err != nil {
@@ -69,22 +70,22 @@ func TestSequenceTable33(t *testing.T) {
 		}
 		for _, e := range rows {
 			if in := slices.Contains(got, e); in != ticked[k][e] {
-				t.Errorf("§3.3 row %s, column %s: in sequence = %v, table says %v", e, k, in, ticked[k][e])
+				t.Errorf("row %s, column %s: in sequence = %v, table says %v", e, k, in, ticked[k][e])
 			}
 		}
 		if len(got) != len(ticked[k]) {
-			t.Errorf("§3.3 column %s: %d events %v, table ticks %d", k, len(got), got, len(ticked[k]))
+			t.Errorf("column %s: %d events %v, table ticks %d", k, len(got), got, len(ticked[k]))
 		}
 	}
 	// (¹) the rollback of an in-place deployment has the same events.
 	ip, _ := Sequence{Platform: config.Server, Kind: KindInPlace, LoadBalancer: true}.Events()
 	rb, _ := Sequence{Platform: config.Server, Kind: KindInPlaceRollback, LoadBalancer: true}.Events()
 	if !slices.Equal(ip, rb) {
-		t.Errorf("§3.3 (¹) in-place rollback %v differs from in-place %v", rb, ip)
+		t.Errorf("(¹) in-place rollback %v differs from in-place %v", rb, ip)
 	}
 }
 
-// arrows parses an order written in the spec as "A → B → C", dropping the
+// arrows parses an order written as "A → B → C", dropping the
 // pseudo-events Start and End, which Events does not list.
 func arrows(s string) []LifecycleEvent {
 	var out []LifecycleEvent
@@ -98,7 +99,9 @@ func arrows(s string) []LifecycleEvent {
 
 func TestSequenceOrder(t *testing.T) {
 	const (
-		// spec §3.2, without and with a load balancer (trio position: §11.2).
+		// "AppSpec 'hooks' section", without and with a load balancer; the
+		// allow-traffic events after ValidateService are fleetdeploy's
+		// decision.
 		inPlace   = "ApplicationStop → DownloadBundle → BeforeInstall → Install → AfterInstall → ApplicationStart → ValidateService"
 		inPlaceLB = "BeforeBlockTraffic → BlockTraffic → AfterBlockTraffic → ApplicationStop → DownloadBundle → BeforeInstall → Install → AfterInstall → ApplicationStart → ValidateService → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic"
 		block     = "BeforeBlockTraffic → BlockTraffic → AfterBlockTraffic"
@@ -109,21 +112,21 @@ func TestSequenceOrder(t *testing.T) {
 		seq  Sequence
 		want string
 	}{
-		{"§3.2 in-place without LB", Sequence{config.Server, KindInPlace, false}, inPlace},
-		{"§3.2 in-place with LB, §11.2 allow trio after ValidateService", Sequence{config.Server, KindInPlace, true}, inPlaceLB},
-		{"§3.2 in-place rollback without LB", Sequence{config.Server, KindInPlaceRollback, false}, inPlace},
-		{"§3.2 in-place rollback with LB", Sequence{config.Server, KindInPlaceRollback, true}, inPlaceLB},
-		{"§3.3 B/G original: block trio", Sequence{config.Server, KindBlueGreenOriginal, true}, block},
-		{"§3.3 B/G replacement: install then allow trio", Sequence{config.Server, KindBlueGreenReplacement, true}, inPlace + " → " + allow},
-		{"§3.3 B/G rollback original: allow trio", Sequence{config.Server, KindBlueGreenRollbackOriginal, true}, allow},
-		{"§3.3 B/G rollback replacement: block trio", Sequence{config.Server, KindBlueGreenRollbackReplacement, true}, block},
-		{"§8 ASG launch with LB: install + allow trio", Sequence{config.Server, KindAutoScalingLaunch, true}, inPlace + " → " + allow},
-		{"§8 ASG launch without LB: install", Sequence{config.Server, KindAutoScalingLaunch, false}, inPlace},
-		{"§11.13 ASG termination with LB", Sequence{config.Server, KindAutoScalingTermination, true}, "BeforeBlockTraffic → BlockTraffic → AfterBlockTraffic → ApplicationStop"},
-		{"§11.13 ASG termination without LB", Sequence{config.Server, KindAutoScalingTermination, false}, "ApplicationStop"},
-		{"§3.4 Lambda", Sequence{config.Lambda, KindTrafficShift, false}, "Start → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic → End"},
-		{"§3.4 Lambda ignores LB flag", Sequence{config.Lambda, KindTrafficShift, true}, "Start → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic → End"},
-		{"§3.5 ECS", Sequence{config.ECS, KindTrafficShift, true}, "BeforeInstall → Install → AfterInstall → AllowTestTraffic → AfterAllowTestTraffic → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic"},
+		{"in-place without LB", Sequence{config.Server, KindInPlace, false}, inPlace},
+		{"in-place with LB, allow trio after ValidateService", Sequence{config.Server, KindInPlace, true}, inPlaceLB},
+		{"in-place rollback without LB", Sequence{config.Server, KindInPlaceRollback, false}, inPlace},
+		{"in-place rollback with LB", Sequence{config.Server, KindInPlaceRollback, true}, inPlaceLB},
+		{"B/G original: block trio", Sequence{config.Server, KindBlueGreenOriginal, true}, block},
+		{"B/G replacement: install then allow trio", Sequence{config.Server, KindBlueGreenReplacement, true}, inPlace + " → " + allow},
+		{"B/G rollback original: allow trio", Sequence{config.Server, KindBlueGreenRollbackOriginal, true}, allow},
+		{"B/G rollback replacement: block trio", Sequence{config.Server, KindBlueGreenRollbackReplacement, true}, block},
+		{"ASG launch with LB: install + allow trio", Sequence{config.Server, KindAutoScalingLaunch, true}, inPlace + " → " + allow},
+		{"ASG launch without LB: install", Sequence{config.Server, KindAutoScalingLaunch, false}, inPlace},
+		{"ASG termination with LB (fleetdeploy's order)", Sequence{config.Server, KindAutoScalingTermination, true}, "BeforeBlockTraffic → BlockTraffic → AfterBlockTraffic → ApplicationStop"},
+		{"ASG termination without LB", Sequence{config.Server, KindAutoScalingTermination, false}, "ApplicationStop"},
+		{"Lambda", Sequence{config.Lambda, KindTrafficShift, false}, "Start → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic → End"},
+		{"Lambda ignores LB flag", Sequence{config.Lambda, KindTrafficShift, true}, "Start → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic → End"},
+		{"ECS", Sequence{config.ECS, KindTrafficShift, true}, "BeforeInstall → Install → AfterInstall → AllowTestTraffic → AfterAllowTestTraffic → BeforeAllowTraffic → AllowTraffic → AfterAllowTraffic"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -158,13 +161,13 @@ func TestSequenceUnsupported(t *testing.T) {
 		name string
 		seq  Sequence
 	}{
-		{"§5 B/G original needs a load balancer", Sequence{config.Server, KindBlueGreenOriginal, false}},
-		{"§5 B/G replacement needs a load balancer", Sequence{config.Server, KindBlueGreenReplacement, false}},
-		{"§5 B/G rollback original needs a load balancer", Sequence{config.Server, KindBlueGreenRollbackOriginal, false}},
-		{"§5 B/G rollback replacement needs a load balancer", Sequence{config.Server, KindBlueGreenRollbackReplacement, false}},
+		{"B/G original needs a load balancer", Sequence{config.Server, KindBlueGreenOriginal, false}},
+		{"B/G replacement needs a load balancer", Sequence{config.Server, KindBlueGreenReplacement, false}},
+		{"B/G rollback original needs a load balancer", Sequence{config.Server, KindBlueGreenRollbackOriginal, false}},
+		{"B/G rollback replacement needs a load balancer", Sequence{config.Server, KindBlueGreenRollbackReplacement, false}},
 		{"Server has no TrafficShift sequence", Sequence{config.Server, KindTrafficShift, true}},
-		{"§3.4 Lambda has no in-place sequence", Sequence{config.Lambda, KindInPlace, false}},
-		{"§3.5 ECS has no ASG sequence", Sequence{config.ECS, KindAutoScalingLaunch, true}},
+		{"Lambda has no in-place sequence", Sequence{config.Lambda, KindInPlace, false}},
+		{"ECS has no ASG sequence", Sequence{config.ECS, KindAutoScalingLaunch, true}},
 		{"zero kind", Sequence{Platform: config.Server}},
 		{"unknown kind", Sequence{Platform: config.ECS, Kind: "Sideways"}},
 		{"zero platform", Sequence{Kind: KindInPlace}},
@@ -183,7 +186,7 @@ func TestSequenceUnsupported(t *testing.T) {
 }
 
 func TestSequenceKindLabel(t *testing.T) {
-	// spec §6.1 TargetLabel: Blue = original, Green = replacement.
+	// API Reference, InstanceTarget: Blue = original, Green = replacement.
 	want := map[SequenceKind]TargetLabel{
 		KindBlueGreenOriginal: LabelBlue, KindBlueGreenRollbackOriginal: LabelBlue,
 		KindBlueGreenReplacement: LabelGreen, KindBlueGreenRollbackReplacement: LabelGreen,

@@ -115,8 +115,9 @@ type DeploymentInfo struct {
 	Creator           DeploymentCreator `json:"creator"`
 	DeploymentType    DeploymentType    `json:"deploymentType"`
 	// FileExistsBehavior is the deployment's fileExistsBehavior; empty
-	// means the AppSpec's file_exists_behavior, else DISALLOW (spec §3.10,
-	// §11.6).
+	// means the AppSpec's file_exists_behavior, else DISALLOW (fleetdeploy's
+	// decision: AWS does not say which wins; see "Where fleetdeploy decides"
+	// in package fleetdeploy).
 	FileExistsBehavior revision.FileExistsBehavior `json:"fileExistsBehavior,omitempty"`
 	// IgnoreApplicationStopFailures: see IgnoresFailureOf.
 	IgnoreApplicationStopFailures bool `json:"ignoreApplicationStopFailures,omitempty"`

@@ -73,13 +73,16 @@
 //
 // For N targets the configuration gives M, the number that must stay
 // healthy, and W = N−M, the most in flight at once (package health does the
-// arithmetic; OneAtATime is W = 1, M = N−1). Targets go in health order
-// (spec §2.2): Unhealthy, then revision Unknown, Old, Current; by ID inside
-// a class (spec §11.3). The planner starts the next target in that order
-// while fewer than W are in flight and, for a target with Healthy instance
-// health, only while (healthy targets not in flight) − 1 ≥ M. Unhealthy
-// targets do not lower the healthy count, so only W limits them. A target
-// that succeeds counts as healthy, one that fails as unhealthy.
+// arithmetic; OneAtATime is W = 1, M = N−1). Targets go in the health order
+// of the User Guide's "CodeDeploy instance health": Unhealthy, then revision
+// Unknown, Old, Current; by ID inside a class. The order inside a class and
+// the rule below are fleetdeploy's decisions, made to agree with every
+// example of the User Guide and the API Reference (see "Where fleetdeploy
+// decides" in package fleetdeploy). The planner starts the next target in
+// that order while fewer than W are in flight and, for a target with Healthy
+// instance health, only while (healthy targets not in flight) − 1 ≥ M.
+// Unhealthy targets do not lower the healthy count, so only W limits them. A
+// target that succeeds counts as healthy, one that fails as unhealthy.
 //
 // The deployment fails at once with HEALTH_CONSTRAINTS_INVALID, touching
 // nothing, when M ≥ N (not for OneAtATime) or when at most M targets are
@@ -94,44 +97,53 @@
 // # Zonal deployments
 //
 // With a zonal configuration (and not a rollback) zones are deployed one at
-// a time (spec §11.1): zones holding Unhealthy targets first, then by name,
-// unless Input.ZoneOrder says otherwise. Inside the active zone a healthy
-// target may also go offline only while the zone keeps its own minimum
-// (FLEET_PERCENT of the zone's targets, rounded up; default 0). A zone that
-// cannot make progress fails the deployment with HEALTH_CONSTRAINTS. After
-// a zone, the planner waits FirstZoneMonitorDuration (first zone) or
-// MonitorDuration (later zones) with status Baking; the wait is recorded in
-// Progress (BakeZone, BakeUntil) so that a resumed deployment keeps it.
+// a time (User Guide, "Create a deployment configuration with CodeDeploy").
+// The order of the zones and how the two minimums combine are fleetdeploy's
+// decisions, since AWS does not give them: zones holding Unhealthy targets
+// first, then by name, unless Input.ZoneOrder says otherwise. Inside the
+// active zone a healthy target may also go offline only while the zone keeps
+// its own minimum (FLEET_PERCENT of the zone's targets, rounded up; default
+// 0). A zone that cannot make progress fails the deployment with
+// HEALTH_CONSTRAINTS. After a zone, the planner waits
+// FirstZoneMonitorDuration (first zone) or MonitorDuration (later zones)
+// with status Baking; the wait is recorded in Progress (BakeZone, BakeUntil)
+// so that a resumed deployment keeps it.
 //
 // # Blue/green (Server)
 //
 // The Green (replacement) targets are installed under the rule above,
-// applied to the Green fleet only (spec §1.3). With ReadyAction
-// STOP_DEPLOYMENT the deployment then waits with status Ready for
-// Continue(READY_WAIT); if BlueGreen.ReadyWait passes first it is Stopped
-// (TIMEOUT). Traffic is then rerouted to the installed Green targets W at a
-// time: AllAtOnce succeeds if one took traffic, HalfAtATime needs half
-// (rounded up), OneAtATime fails at the first failure except on the last
-// target (spec §1.2). Then every Blue target blocks traffic, all at once;
-// one failure fails the deployment. With TerminationAction TERMINATE the
-// deployment waits BlueGreen.TerminationWait with status Baking (or until
-// Continue(TERMINATION_WAIT)) and hands out the TerminateOriginals step.
+// applied to the Green fleet only ("CodeDeploy instance health"). With
+// ReadyAction STOP_DEPLOYMENT the deployment then waits with status Ready
+// for Continue(READY_WAIT); if BlueGreen.ReadyWait passes first it is
+// Stopped (TIMEOUT). Traffic is then rerouted to the installed Green targets
+// W at a time: AllAtOnce succeeds if one took traffic, HalfAtATime needs
+// half (rounded up), OneAtATime fails at the first failure except on the
+// last target ("Working with deployment configurations in CodeDeploy"). Then
+// every Blue target blocks traffic, all at once; one failure fails the
+// deployment ("CodeDeploy instance health"). With TerminationAction
+// TERMINATE the deployment waits BlueGreen.TerminationWait with status
+// Baking (or until Continue(TERMINATION_WAIT)) and hands out the
+// TerminateOriginals step.
 //
 // # Lambda and ECS
 //
 // Hooks and reserved events are Step phases named after their lifecycle
-// events (spec §3.4, §3.5). AllowTraffic follows config.TrafficRouting.Steps
-// (spec §11.8): shift k is handed out at PhaseStarted + Steps()[k].At, with
-// WaitUntil set in between. A failed step fails the deployment with the
-// code the caller reports (default HOOK_EXECUTION_FAILURE for hooks,
-// ECS_UPDATE_ERROR for ECS's reserved events).
+// events (User Guide, "AppSpec 'hooks' section"). AllowTraffic follows
+// config.TrafficRouting.Steps (whose linear schedule is fleetdeploy's
+// decision; see package config): shift k is handed out at PhaseStarted +
+// Steps()[k].At, with WaitUntil set in between. A failed step fails the
+// deployment with the code the caller reports (default
+// HOOK_EXECUTION_FAILURE for hooks, ECS_UPDATE_ERROR for ECS's reserved
+// events).
 //
 // # Stopping
 //
 // After [Planner.Stop] nothing new starts; targets and steps in flight
 // finish and are reported, then the deployment is Stopped with the code
-// given (MANUAL_STOP, ALARM_ACTIVE, …; spec §6.4, §11.14). A stop during a
-// wait takes effect at once.
+// given (MANUAL_STOP, ALARM_ACTIVE, …), as CodeDeploy's StopDeployment
+// does (API Reference); that running work finishes rather than being cut
+// off is fleetdeploy's decision (package deploy can abort it). A stop
+// during a wait takes effect at once.
 //
 // # Resuming after a crash
 //
@@ -164,7 +176,8 @@
 //
 // # Decisions where AWS is silent
 //
-// Besides those of spec §11, the planner decides:
+// Besides the decisions above and those recorded in package fleetdeploy
+// ("Where fleetdeploy decides"), the planner decides:
 //
 //   - OneAtATime is M = N−1, W = 1; the success rule then needs every target
 //     attempted, at most one failure, and it must be the last.

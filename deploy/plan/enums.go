@@ -1,7 +1,9 @@
 package plan
 
 // DeploymentStatus is the status of a deployment, spelled as CodeDeploy
-// spells it (spec §6.1, §11.4).
+// spells it (API Reference, DeploymentInfo). What Baking and Queued mean is
+// fleetdeploy's decision, as their comments say: AWS lists them without
+// describing them.
 type DeploymentStatus string
 
 // The deployment statuses. The planner reports InProgress, Baking, Ready
@@ -14,7 +16,7 @@ const (
 	// InProgress: targets, steps or traffic shifts are being worked on.
 	InProgress DeploymentStatus = "InProgress"
 	// Baking: a zonal monitor wait between two zones, or a blue/green
-	// termination wait (spec §11.4).
+	// termination wait.
 	Baking DeploymentStatus = "Baking"
 	// Succeeded is final.
 	Succeeded DeploymentStatus = "Succeeded"
@@ -39,8 +41,8 @@ func (s DeploymentStatus) Final() bool { return s == Succeeded || s == Failed ||
 
 // IsActive reports whether a deployment with status s holds its group's
 // active slot: Created, InProgress, Baking or Ready. At most one deployment
-// per group is active at any time (spec §6.2); a Queued deployment is
-// waiting for the slot and a final one has released it.
+// per group is active at any time (User Guide, "CodeDeploy quotas"); a
+// Queued deployment is waiting for the slot and a final one has released it.
 func (s DeploymentStatus) IsActive() bool {
 	return s == Created || s == InProgress || s == Baking || s == Ready
 }
@@ -49,7 +51,7 @@ func (s DeploymentStatus) IsActive() bool {
 func (s DeploymentStatus) Valid() bool { return s.Final() || s == Queued || s.IsActive() }
 
 // ErrorCode is the reason a deployment failed or stopped, spelled as
-// CodeDeploy spells ErrorInformation.code (spec §6.1).
+// CodeDeploy spells ErrorInformation.code (API Reference, ErrorInformation).
 type ErrorCode string
 
 // The error codes. The planner itself produces HealthConstraints,
@@ -193,19 +195,19 @@ func (PhaseKind) Values() []PhaseKind {
 // Phase is one stage of a deployment. A deployment is a fixed list of phases
 // that depends on the platform and the deployment type (see Phases); each
 // phase is of one PhaseKind. Lambda and ECS phases are named after the
-// lifecycle events they are (spec §3.4, §3.5); the Server phases after what
-// happens to the targets.
+// lifecycle events they are (User Guide, "AppSpec 'hooks' section"); the
+// Server phases after what happens to the targets.
 type Phase string
 
 // The phases.
 const (
 	// PhaseDeploy (Server in-place, Targets): every target runs the in-place
-	// lifecycle events (spec §3.2), in health order, under the minimum
-	// healthy hosts rule, zone by zone when the configuration is zonal.
+	// lifecycle events ("AppSpec 'hooks' section"), in health order, under the
+	// minimum healthy hosts rule, zone by zone when the configuration is zonal.
 	PhaseDeploy Phase = "Deploy"
 	// PhaseInstallReplacement (Server blue/green, Targets): the Green
 	// targets run the install events, under the minimum healthy hosts rule
-	// applied to the Green fleet (spec §1.3).
+	// applied to the Green fleet ("CodeDeploy instance health").
 	PhaseInstallReplacement Phase = "InstallReplacement"
 	// PhaseReadyWait (blue/green with STOP_DEPLOYMENT, Wait): status Ready
 	// until Continue(READY_WAIT), or Stopped when BlueGreen.ReadyWait
@@ -217,7 +219,7 @@ const (
 	PhaseReroute Phase = "Reroute"
 	// PhaseBlockOriginals (Server blue/green, Targets): every Blue target
 	// runs the block-traffic events, all at once; one failure fails the
-	// deployment (spec §1.3).
+	// deployment ("CodeDeploy instance health").
 	PhaseBlockOriginals Phase = "BlockOriginals"
 	// PhaseAllowOriginals (Server blue/green rollback, Targets): every Blue
 	// target runs the allow-traffic events, all at once.

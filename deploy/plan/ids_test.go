@@ -53,7 +53,8 @@ func checkSortIDs(t interface {
 }
 
 // sortIDs must order IDs exactly as strings.Compare does: the planner's
-// tie-break between targets of one class is the ID order (spec §11.3).
+// tie-break between targets of one class is the ID order (see the package
+// documentation).
 func TestSortIDsIsBytewiseOrder(t *testing.T) {
 	sign := func(c int) int { return min(max(c, -1), 1) }
 	for _, a := range idEdgeCases {

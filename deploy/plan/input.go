@@ -75,15 +75,16 @@ type Input struct {
 	// a target by its index in this slice. Targets that are not part of the
 	// deployment at all must be left out rather than marked Skipped.
 	Targets []Target `json:"targets"`
-	// Rollback marks a rollback deployment. Rollbacks are never zonal (spec
-	// §1.4); a blue/green rollback allows traffic back to the Blue targets
-	// and blocks it on the Green ones.
+	// Rollback marks a rollback deployment. Rollbacks are never zonal
+	// (User Guide, "Create a deployment configuration with CodeDeploy");
+	// a blue/green rollback allows traffic back to the Blue targets and
+	// blocks it on the Green ones ("AppSpec 'hooks' section").
 	Rollback bool `json:"rollback,omitempty"`
 	// ZoneOrder optionally fixes the order of zones in a zonal deployment.
 	// Listed zones go first, in the order given; zones not listed follow in
 	// the default order (zones holding Unhealthy targets first, then by
-	// name; spec §11.1). Listed zones without targets are ignored; a zone
-	// listed twice is an error.
+	// name: fleetdeploy's decision, see the package documentation). Listed
+	// zones without targets are ignored; a zone listed twice is an error.
 	ZoneOrder []string `json:"zoneOrder,omitempty"`
 	// BlueGreen holds the blue/green options (Server and ECS).
 	BlueGreen BlueGreen `json:"blueGreen,omitzero"`
@@ -95,17 +96,17 @@ type Input struct {
 // Target is one Server target's state in a deployment.
 type Target struct {
 	// ID is the target's unique ID. Within a health class targets go in
-	// ascending ID order (spec §11.3).
+	// ascending ID order (fleetdeploy's decision; AWS promises no order).
 	ID string `json:"id"`
 	// Zone is the target's Availability Zone. Required when the
 	// configuration is zonal and the deployment is in-place and not a
 	// rollback; ignored otherwise.
 	Zone string `json:"zone,omitempty"`
 	// Instance and Revision are the target's health at the start of the
-	// deployment; they decide its place in the order (spec §2.2). Do not
-	// update them while the deployment runs: the planner derives the
-	// current health from Status (Succeeded targets are healthy, Failed
-	// ones unhealthy, InProgress ones offline).
+	// deployment; they decide its place in the order (User Guide, "CodeDeploy
+	// instance health"). Do not update them while the deployment runs: the
+	// planner derives the current health from Status (Succeeded targets are
+	// healthy, Failed ones unhealthy, InProgress ones offline).
 	Instance health.InstanceHealth `json:"instanceHealth"`
 	Revision health.RevisionHealth `json:"revisionHealth"`
 	// Label is empty for in-place deployments; Blue (original) or Green
@@ -129,8 +130,8 @@ func (t Target) Health() health.Target {
 }
 
 // BlueGreen holds the blueGreenDeploymentConfiguration options that shape
-// the plan (spec §5). They apply to Server blue/green and ECS deployments
-// and are ignored otherwise.
+// the plan (API Reference, BlueGreenDeploymentConfiguration). They apply
+// to Server blue/green and ECS deployments and are ignored otherwise.
 type BlueGreen struct {
 	// ReadyAction is deploymentReadyOption.actionOnTimeout; empty means
 	// CONTINUE_DEPLOYMENT.

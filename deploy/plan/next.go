@@ -353,7 +353,8 @@ func (p *Planner) nextTargets(now time.Time, d *Decision) (verdict, ErrorCode, s
 	}
 	if z.pending > 0 {
 		// Work remains, none of it may start, and nothing in flight could
-		// change that (spec §11.3, §11.1).
+		// change that (see "Server in-place" and "Zonal deployments" in the
+		// package documentation).
 		return failed, HealthConstraints, p.blockedExplanation(z)
 	}
 	return p.endRun(d.Phase)
@@ -387,7 +388,7 @@ func (p *Planner) abortExplanation(ph Phase) string {
 	r := &p.run
 	switch {
 	case r.kind == ruleAll:
-		return fmt.Sprintf("%s: %d of %d targets failed; every one must succeed (spec §1.3)", ph, r.failed, r.n)
+		return fmt.Sprintf("%s: %d of %d targets failed; every one must succeed", ph, r.failed, r.n)
 	case r.abortWhy != "":
 		return fmt.Sprintf("%s: %s; %d succeeded, %d failed, %d not attempted (%s)", ph, r.abortWhy, r.succeeded, r.failed, r.pending, p.arith)
 	}
@@ -404,7 +405,7 @@ func (p *Planner) blockedExplanation(z *zoneState) string {
 		r.pending, r.h, r.m, r.succeeded, r.failed, p.arith)
 }
 
-// bakeAfter is the monitor wait after zone k (spec §1.4, §11.1).
+// bakeAfter is the monitor wait after zone k (API Reference, ZonalConfig).
 func (p *Planner) bakeAfter(k int) time.Duration {
 	z := p.cfg.ZonalConfig
 	if k == 0 {
@@ -426,8 +427,9 @@ func (p *Planner) nextStep(d *Decision) verdict {
 	return running
 }
 
-// nextTraffic advances the AllowTraffic phase along the schedule (spec
-// §11.8): shift k is due config.TrafficStep.At after the phase began.
+// nextTraffic advances the AllowTraffic phase along the schedule of
+// config.TrafficRouting.Steps: shift k is due config.TrafficStep.At after
+// the phase began.
 func (p *Planner) nextTraffic(now time.Time, d *Decision) verdict {
 	k := p.prog.Shifts
 	if k >= len(p.shifts) {
@@ -596,11 +598,12 @@ func (p *Planner) Continue(w WaitType) error {
 	return fmt.Errorf("%w: Continue(%s) in phase %s", ErrNotWaiting, w, ph)
 }
 
-// Stop asks the deployment to stop (spec §6.4, §11.14): nothing new starts;
-// targets and steps in flight are allowed to finish and be reported; then
-// the deployment is Stopped with code (MANUAL_STOP when empty; ALARM_ACTIVE
-// for an alarm). A second Stop keeps the first reason. It returns ErrDone
-// after the deployment finished, or ErrInvalidInput for an unknown code.
+// Stop asks the deployment to stop (see "Stopping" in the package
+// documentation): nothing new starts; targets and steps in flight are
+// allowed to finish and be reported; then the deployment is Stopped with
+// code (MANUAL_STOP when empty; ALARM_ACTIVE for an alarm). A second Stop
+// keeps the first reason. It returns ErrDone after the deployment finished,
+// or ErrInvalidInput for an unknown code.
 func (p *Planner) Stop(code ErrorCode, message string) error {
 	if p.done {
 		return fmt.Errorf("%w: Stop", ErrDone)

@@ -17,10 +17,10 @@ import (
 )
 
 // The oracle: a naive, obviously-correct simulator of an in-place
-// deployment, written straight from spec §2.2, §2.3, §11.1 and §11.3. It
-// re-sorts and recounts the whole fleet before every single start (O(n²)
-// and worse), shares no code with the planner, and its schedule must be
-// identical to Preview's.
+// deployment, written straight from the rules in the package documentation
+// ("Server in-place" and "Zonal deployments"). It re-sorts and recounts the
+// whole fleet before every single start (O(n²) and worse), shares no code
+// with the planner, and its schedule must be identical to Preview's.
 
 type naiveTarget struct {
 	id, zone  string

@@ -116,8 +116,8 @@ type Planner struct {
 type runKind uint8
 
 const (
-	// ruleHealth: the minimum healthy hosts rule of spec §11.3 (and §11.1
-	// per zone): Deploy, InstallReplacement.
+	// ruleHealth: the minimum healthy hosts rule (per zone too; see the
+	// package documentation): Deploy, InstallReplacement.
 	ruleHealth runKind = iota
 	// ruleReroute: W at a time, no health rule, stop when success became
 	// impossible: Reroute.
@@ -359,7 +359,8 @@ func statusInFlightIn(phase Phase, inPlace, green, rollback bool) bool {
 	return phase == PhaseBlockOriginals
 }
 
-// zoneKeys orders the zones (spec §11.1) and turns keys into zone·4+class.
+// zoneKeys orders the zones (see "Zonal deployments" in the package
+// documentation) and turns keys into zone·4+class.
 // It returns the number of buckets.
 func (p *Planner) zoneKeys(in Input, keys []int32) int {
 	index := make(map[string]int32)

@@ -50,9 +50,9 @@ func withHealth(ts []Target, id string, i health.InstanceHealth, r health.Revisi
 	}
 }
 
-// §11.3: order inside a health class is by target ID, and the output never
-// depends on the input order.
-func TestDecision11_3_OrderByClassThenID(t *testing.T) {
+// fleetdeploy's decision: order inside a health class is by target ID, and
+// the output never depends on the input order.
+func TestDecision_OrderByClassThenID(t *testing.T) {
 	ts := fleet(8)
 	withHealth(ts, "t08", health.Unhealthy, health.Current)
 	withHealth(ts, "t05", health.Unhealthy, health.Old)
@@ -75,9 +75,10 @@ func TestDecision11_3_OrderByClassThenID(t *testing.T) {
 	}
 }
 
-// §11.3: unhealthy targets go first, limited only by W; a group that starts
-// below the minimum repairs them and then proceeds (§2.3).
-func TestDecision11_3_UnhealthyFirstOnlyWindowLimits(t *testing.T) {
+// fleetdeploy's decision: unhealthy targets go first, limited only by W; a
+// group that starts below the minimum repairs them and then proceeds
+// (User Guide, "CodeDeploy instance health").
+func TestDecision_UnhealthyFirstOnlyWindowLimits(t *testing.T) {
 	ts := fleet(10)
 	for _, id := range ids(1, 2, 3, 4, 5) {
 		withHealth(ts, id, health.Unhealthy, health.Unknown)
@@ -93,9 +94,9 @@ func TestDecision11_3_UnhealthyFirstOnlyWindowLimits(t *testing.T) {
 	}
 }
 
-// §11.3: a healthy target goes offline only while (healthy not in flight)−1
-// ≥ M; the window shrinks after a failure.
-func TestDecision11_3_HealthyOfflineRule(t *testing.T) {
+// fleetdeploy's decision: a healthy target goes offline only while (healthy
+// not in flight)−1 ≥ M; the window shrinks after a failure.
+func TestDecision_HealthyOfflineRule(t *testing.T) {
 	in := inPlace(hostCount(8), fleet(10))
 	p := mustNew(t, in)
 	d := p.Next(epoch)
@@ -128,10 +129,10 @@ func TestDecision11_3_HealthyOfflineRule(t *testing.T) {
 	}
 }
 
-// §11.3: HEALTH_CONSTRAINTS_INVALID at once, touching nothing, when M ≥ N
-// (not OneAtATime) or healthy ≤ M at the start with no Unhealthy target to
-// repair.
-func TestDecision11_3_HealthConstraintsInvalid(t *testing.T) {
+// fleetdeploy's decision: HEALTH_CONSTRAINTS_INVALID at once, touching
+// nothing, when M ≥ N (not OneAtATime) or healthy ≤ M at the start with no
+// Unhealthy target to repair.
+func TestDecision_HealthConstraintsInvalid(t *testing.T) {
 	ts := fleet(10)
 	for _, id := range ids(1, 2, 3) {
 		withHealth(ts, id, health.Unhealthy, health.Unknown)
@@ -171,9 +172,9 @@ func TestNoInstances(t *testing.T) {
 	}
 }
 
-// §11.5: AllAtOnce = HOST_COUNT 0, HalfAtATime = FLEET_PERCENT 50,
-// OneAtATime = MOST_CONCURRENCY 1.
-func TestDecision11_5_PredefinedTypes(t *testing.T) {
+// fleetdeploy's decision (package config): AllAtOnce = HOST_COUNT 0,
+// HalfAtATime = FLEET_PERCENT 50, OneAtATime = MOST_CONCURRENCY 1.
+func TestDecision_PredefinedTypes(t *testing.T) {
 	for _, tc := range []struct {
 		name string
 		rule config.MinimumHealthyHosts
@@ -195,9 +196,9 @@ func zonalConfig(mhh config.MinimumHealthyHosts, perZone *config.MinimumHealthyH
 		ZonalConfig: &config.ZonalConfig{FirstZoneMonitorDurationInSeconds: first, MonitorDurationInSeconds: monitor, MinimumHealthyHostsPerZone: perZone}}
 }
 
-// §11.1: zones holding Unhealthy targets first, then by name; or as the
-// caller orders them.
-func TestDecision11_1_ZoneOrder(t *testing.T) {
+// fleetdeploy's decision: zones holding Unhealthy targets first, then by
+// name; or as the caller orders them.
+func TestDecision_ZoneOrder(t *testing.T) {
 	ts := zonalFleet(map[string]int{"a": 2, "b": 2, "c": 2, "d": 2})
 	withHealth(ts, "c-001", health.Unhealthy, health.Current)
 	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 0}, nil, nil, nil)
@@ -217,9 +218,9 @@ func TestDecision11_1_ZoneOrder(t *testing.T) {
 	}
 }
 
-// §11.1: inside the active zone a healthy target goes offline only if the
-// fleet keeps M and the zone keeps its own minimum.
-func TestDecision11_1_PerZoneMinimum(t *testing.T) {
+// fleetdeploy's decision: inside the active zone a healthy target goes
+// offline only if the fleet keeps M and the zone keeps its own minimum.
+func TestDecision_PerZoneMinimum(t *testing.T) {
 	ts := zonalFleet(map[string]int{"a": 4, "b": 6})
 	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 0},
 		&config.MinimumHealthyHosts{Type: config.FleetPercent, Value: 50}, nil, nil)
@@ -242,9 +243,10 @@ func TestDecision11_1_PerZoneMinimum(t *testing.T) {
 	}
 }
 
-// §11.1: if neither allowance lets a target of the zone start and nothing
-// is in flight, the deployment fails with HEALTH_CONSTRAINTS.
-func TestDecision11_1_ZoneBlockedFails(t *testing.T) {
+// fleetdeploy's decision: if neither allowance lets a target of the zone
+// start and nothing is in flight, the deployment fails with
+// HEALTH_CONSTRAINTS.
+func TestDecision_ZoneBlockedFails(t *testing.T) {
 	ts := zonalFleet(map[string]int{"a": 4, "b": 60})
 	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 0},
 		&config.MinimumHealthyHosts{Type: config.HostCount, Value: 5}, nil, nil)
@@ -255,9 +257,10 @@ func TestDecision11_1_ZoneBlockedFails(t *testing.T) {
 	}
 }
 
-// §11.1, §11.4: after a zone, wait FirstZoneMonitorDuration (first zone) or
-// MonitorDuration with status Baking; the wait is recorded in Progress.
-func TestDecision11_1_MonitorWaitIsBaking(t *testing.T) {
+// fleetdeploy's decision: after a zone, wait FirstZoneMonitorDuration (first
+// zone) or MonitorDuration with status Baking; the wait is recorded in
+// Progress.
+func TestDecision_MonitorWaitIsBaking(t *testing.T) {
 	ts := zonalFleet(map[string]int{"a": 1, "b": 1, "c": 1})
 	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 0}, nil, seconds64(600), seconds64(1800))
 	in := inPlace(c, ts)
@@ -301,9 +304,10 @@ func TestDecision11_1_MonitorWaitIsBaking(t *testing.T) {
 	}
 }
 
-// §11.1, §1.4: rollbacks are not zonal; zonal configuration is ignored by
-// blue/green deployments.
-func TestDecision11_1_RollbackIsNotZonal(t *testing.T) {
+// Rollbacks are not zonal (User Guide, "Create a deployment configuration
+// with CodeDeploy"); zonal configuration is ignored by blue/green
+// deployments (fleetdeploy's decision).
+func TestDecision_RollbackIsNotZonal(t *testing.T) {
 	ts := zonalFleet(map[string]int{"a": 2, "b": 2})
 	withHealth(ts, "b-001", health.Unhealthy, health.Old)
 	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 3}, nil, seconds64(3600), nil)
@@ -326,8 +330,8 @@ func TestDecision11_1_RollbackIsNotZonal(t *testing.T) {
 	}
 }
 
-// §11.4: the statuses the planner reports.
-func TestDecision11_4_Statuses(t *testing.T) {
+// fleetdeploy's decision: the statuses the planner reports.
+func TestDecision_Statuses(t *testing.T) {
 	if got := (DeploymentStatus("")).Values(); !slices.Equal(got, []DeploymentStatus{"Created", "Queued", "InProgress", "Baking", "Succeeded", "Failed", "Stopped", "Ready"}) {
 		t.Errorf("Values %v", got)
 	}
@@ -425,9 +429,10 @@ func TestBlueGreenRollback(t *testing.T) {
 	}
 }
 
-// §11.8: linear p% every I minutes: p, 2p, … capped at 100, the shift to 100
-// one interval after the last one below; canary p then 100 after I.
-func TestDecision11_8_TrafficSchedule(t *testing.T) {
+// fleetdeploy's decision (package config): linear p% every I minutes: p, 2p,
+// … capped at 100, the shift to 100 one interval after the last one below;
+// canary p then 100 after I.
+func TestDecision_TrafficSchedule(t *testing.T) {
 	linear := config.Config{Name: "Linear30Every10", ComputePlatform: config.Lambda, TrafficRouting: &config.TrafficRouting{
 		Type: config.TimeBasedLinear, TimeBasedLinear: &config.Linear{LinearPercentage: 30, LinearInterval: 10}}}
 	p := mustNew(t, Input{Config: linear, Type: target.BlueGreen})
@@ -491,9 +496,10 @@ func TestECSPhasesAndStepFailure(t *testing.T) {
 	}
 }
 
-// §11.14, §6.4: after Stop nothing new starts; work in flight finishes and
-// is reported; then Stopped.
-func TestDecision11_14_Stop(t *testing.T) {
+// StopDeployment (API Reference) and fleetdeploy's decision: after Stop
+// nothing new starts; work in flight finishes and is reported; then
+// Stopped.
+func TestDecision_Stop(t *testing.T) {
 	in := inPlace(hostCount(0), fleet(4))
 	p := mustNew(t, in)
 	d := p.Next(epoch)
@@ -704,7 +710,7 @@ func TestEnumValues(t *testing.T) {
 		}
 	}
 	if len((ErrorCode("")).Values()) != 34 {
-		t.Errorf("%d error codes, want the 34 of spec §6.1", len((ErrorCode("")).Values()))
+		t.Errorf("%d error codes, want the 34 of the API Reference's ErrorInformation", len((ErrorCode("")).Values()))
 	}
 	if !Succeeded.Final() || InProgress.Final() {
 		t.Error("Final")
@@ -742,7 +748,8 @@ func TestOrderAndPhasesAccessors(t *testing.T) {
 	}
 }
 
-// A stop while a step is in flight waits for its report (spec §11.14).
+// A stop while a step is in flight waits for its report (fleetdeploy's
+// decision).
 func TestStopWaitsForStep(t *testing.T) {
 	p := mustNew(t, Input{Config: predef(t, "CodeDeployDefault.LambdaAllAtOnce"), Type: target.BlueGreen})
 	d := p.Next(epoch)

@@ -124,7 +124,8 @@ type ZoneWindow struct {
 	Zone string `json:"zone"`
 	// Targets is the number of targets in the zone.
 	Targets int `json:"targets"`
-	// MinimumHealthy is the zone's own minimum (spec §11.1).
+	// MinimumHealthy is the zone's own minimum (see "Zonal deployments" in
+	// the package documentation).
 	MinimumHealthy int `json:"minimumHealthy"`
 	// LowestHealthy is the lowest number, at any moment, of the zone's
 	// targets that are healthy and not being deployed to.

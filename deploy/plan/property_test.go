@@ -127,8 +127,8 @@ func TestPropertyPreviewInvariants(t *testing.T) {
 			t.Fatalf("peak %d > W %d", sc.PeakInFlight, sc.MaxInFlight)
 		}
 		// Invariant 1: healthy-not-in-flight never below M, except that a
-		// group starting below M is not reduced further (spec §2.3); per
-		// zone too.
+		// group starting below M is not reduced further ("CodeDeploy
+		// instance health"); per zone too.
 		if sc.LowestHealthy < min(sc.MinimumHealthy, sc.InitialHealthy) {
 			t.Fatalf("lowest healthy %d < min(M %d, initial %d)", sc.LowestHealthy, sc.MinimumHealthy, sc.InitialHealthy)
 		}
@@ -167,7 +167,8 @@ func TestPropertyPreviewInvariants(t *testing.T) {
 		// exactly then. Without zones a blocked deployment (work left that
 		// may not start) never meets the rule, so it is "iff" outright; a
 		// zone's own minimum can block a deployment that already has
-		// enough successes, which then fails (spec §11.1).
+		// enough successes, which then fails (see "Zonal deployments" in
+		// the package documentation).
 		zonal := s.in.Config.ZonalConfig != nil && !s.in.Rollback
 		switch {
 		case sc.Status == Succeeded && !want,
@@ -300,8 +301,9 @@ func drive(t *rapid.T, s scenario, crash func(step int) bool) ([]string, Decisio
 	}
 }
 
-// Crash at any point + resume = the same run as no crash (DESIGN invariant
-// 6, as far as the planner is concerned).
+// Crash at any point + resume = the same run as no crash, as far as the
+// planner is concerned (see "Resuming after a crash" in the package
+// documentation).
 func TestPropertyResumeAnywhere(t *testing.T) {
 	rapid.Check(t, func(t *rapid.T) {
 		var s scenario

@@ -17,16 +17,17 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// This file measures DESIGN.md's "Schedule quality" and "Memory"
-// performance targets. Schedule quality compares Preview's makespan with
+// This file measures the planner's two performance goals: schedule quality
+// (a makespan within 1% of the lower bound) and memory (at most 1 KiB
+// resident per target). Schedule quality compares Preview's makespan with
 // the lower bound of identical-machine scheduling (P||Cmax): with every
-// target Healthy, the minimum healthy hosts rule (spec §1.3, §2.3) reduces
+// target Healthy, the minimum healthy hosts rule (package health) reduces
 // to W = N−M targets in flight, so no schedule that keeps the bound can
 // finish before LB = max(longest duration, sum of durations / W).
 
 // qualityFleet returns n Healthy, Old-revision, Pending targets with IDs
-// i-00000000, i-00000001, …, so the planner's start order (spec §2.2,
-// §11.3: health class, then ID) is the index order.
+// i-00000000, i-00000001, …, so the planner's start order (health class,
+// then ID) is the index order.
 func qualityFleet(n int) []plan.Target {
 	ts := make([]plan.Target, n)
 	for i := range ts {
@@ -37,7 +38,7 @@ func qualityFleet(n int) []plan.Target {
 }
 
 // windowConfig is a custom HOST_COUNT configuration that, over n Healthy
-// targets, leaves exactly w in flight at once (spec §1.3).
+// targets, leaves exactly w in flight at once (W = N−M).
 func windowConfig(n, w int) config.Config {
 	return config.Config{Name: fmt.Sprintf("Window%d", w), ComputePlatform: config.Server,
 		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: n - w}}
@@ -149,15 +150,15 @@ func previewMakespan(tb testing.TB, c config.Config, ts []plan.Target, durs map[
 }
 
 // TestScheduleQuality checks that Preview keeps the window of the minimum
-// healthy hosts rule full (spec §2.3; DESIGN "Schedule quality") in cases
-// where that alone makes the schedule provably near-optimal.
+// healthy hosts rule full in cases where that alone makes the schedule
+// provably near-optimal.
 func TestScheduleQuality(t *testing.T) {
 	const n, w = 10_000, 100
 	ts := qualityFleet(n)
 	c := windowConfig(n, w)
 
-	// §2.3, equal durations: n/w full rounds, exactly the lower bound.
-	t.Run("§2.3 equal durations fill every round", func(t *testing.T) {
+	// Equal durations: n/w full rounds, exactly the lower bound.
+	t.Run("equal durations fill every round", func(t *testing.T) {
 		durs := make(map[string]time.Duration, n)
 		all := make([]time.Duration, n)
 		for i, tg := range ts {
@@ -172,11 +173,10 @@ func TestScheduleQuality(t *testing.T) {
 		}
 	})
 
-	// §2.3, random durations: a schedule that starts the next target
-	// whenever one of the w slots frees is within Graham's bound. With
-	// 10 slots (1,000 targets each) that bound is under 0.2% above the
-	// lower bound, so 1% is provable.
-	t.Run("§2.3 uniform 30-300s within Graham's bound and 1%", func(t *testing.T) {
+	// Random durations: a schedule that starts the next target whenever one of
+	// the w slots frees is within Graham's bound. With 10 slots (1,000 targets
+	// each) that bound is under 0.2% above the lower bound, so 1% is provable.
+	t.Run("uniform 30-300s within Graham's bound and 1%", func(t *testing.T) {
 		const w = 10
 		durs, all := drawDurations(ts, qualityDists[0], 42)
 		s := previewMakespan(t, windowConfig(n, w), ts, durs, w)
@@ -190,11 +190,11 @@ func TestScheduleQuality(t *testing.T) {
 	})
 }
 
-// BenchmarkScheduleQuality previews in-place rollouts of all-Healthy
-// fleets with random per-target durations and reports the makespan as a
-// multiple of the P||Cmax lower bound (x-lowerbound; DESIGN's goal is
-// ≤ 1.01) and of LPT's makespan (x-lpt), plus LPT over the lower bound
-// (lpt-x-lowerbound) to show how tight the bound is.
+// BenchmarkScheduleQuality previews in-place rollouts of all-Healthy fleets
+// with random per-target durations and reports the makespan as a multiple of
+// the P||Cmax lower bound (x-lowerbound; the goal is ≤ 1.01) and of LPT's
+// makespan (x-lpt), plus LPT over the lower bound (lpt-x-lowerbound) to show
+// how tight the bound is.
 func BenchmarkScheduleQuality(b *testing.B) {
 	half, _ := config.Predefined("CodeDeployDefault.HalfAtATime")
 	for _, n := range []int{1_000, 10_000, 100_000} {
@@ -287,8 +287,8 @@ func driveRollout(b *testing.B, in plan.Input) *plan.Planner {
 }
 
 // BenchmarkPreviewMemory measures heap per target of a 1,000,000-target
-// HalfAtATime rollout (10% Unhealthy, default durations) against DESIGN's
-// goal of ≤ 1 KiB resident per target. B/target-retained is the live heap
+// HalfAtATime rollout (10% Unhealthy, default durations) against the goal
+// of ≤ 1 KiB resident per target. B/target-retained is the live heap
 // left after a GC with the result kept alive; B/target-allocated is all
 // bytes allocated on the way, an upper bound on the peak. The fleet itself
 // (Input.Targets, reported as B/target-input) is built beforehand and is

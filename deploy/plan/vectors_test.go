@@ -12,10 +12,21 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// The test vectors of spec §9 that concern configurations and planning
-// (1–28, 31–35). Each asserts what the spec states.
+// The documented examples that concern configurations and planning, each
+// asserting what its page states. A test's name starts with its source:
+//
+//   - InstanceHealth: User Guide, "CodeDeploy instance health"
+//   - DeploymentConfigurations: User Guide, "Working with deployment
+//     configurations in CodeDeploy"
+//   - CreateConfig: User Guide, "Create a deployment configuration with
+//     CodeDeploy"
+//   - Quotas: User Guide, "CodeDeploy quotas"
+//   - MinimumHealthyHosts, ZonalConfig: the API Reference pages of those
+//     names
+//   - Derived: not stated by AWS; follows from those rules and the
+//     decisions in "Where fleetdeploy decides" (package fleetdeploy).
 
-func TestVector01_N10FleetPercent85(t *testing.T) {
+func TestInstanceHealth_N10FleetPercent85(t *testing.T) {
 	// M=9 (ceil 8.5), B=1; one failed instance ⇒ overall Failed (90%→80%).
 	in := inPlace(fleetPercent(85), fleet(10))
 	s := preview(t, in)
@@ -28,7 +39,7 @@ func TestVector01_N10FleetPercent85(t *testing.T) {
 	expectResult(t, s, Failed, HealthConstraints, 2, 1, 7)
 }
 
-func TestVector02_N10HostCount9OneAtATime(t *testing.T) {
+func TestInstanceHealth_N10HostCount9OneAtATime(t *testing.T) {
 	s := preview(t, inPlace(hostCount(9), fleet(10)))
 	expectMW(t, s, 9, 1)
 	if got := batches(s); len(got) != 10 {
@@ -39,7 +50,7 @@ func TestVector02_N10HostCount9OneAtATime(t *testing.T) {
 	}
 }
 
-func TestVector03_N10HostCount0AllAtOnce(t *testing.T) {
+func TestInstanceHealth_N10HostCount0AllAtOnce(t *testing.T) {
 	s := preview(t, inPlace(hostCount(0), fleet(10)))
 	expectMW(t, s, 0, 10)
 	if got := batches(s); len(got) != 1 || len(got[0]) != 10 {
@@ -48,7 +59,7 @@ func TestVector03_N10HostCount0AllAtOnce(t *testing.T) {
 	expectResult(t, s, Succeeded, "", 10, 0, 0)
 }
 
-func TestVector04_N10FleetPercent95ImmediateFailure(t *testing.T) {
+func TestInstanceHealth_N10FleetPercent95ImmediateFailure(t *testing.T) {
 	s := preview(t, inPlace(fleetPercent(95), fleet(10)))
 	expectMW(t, s, 10, 0)
 	expectResult(t, s, Failed, HealthConstraintsInvalid, 0, 0, 10)
@@ -57,7 +68,7 @@ func TestVector04_N10FleetPercent95ImmediateFailure(t *testing.T) {
 	}
 }
 
-func TestVector05_N10HostCount9EarlyFailure(t *testing.T) {
+func TestInstanceHealth_N10HostCount9EarlyFailure(t *testing.T) {
 	for k := 1; k < 10; k++ {
 		t.Run(fmt.Sprintf("instance %d fails", k), func(t *testing.T) {
 			s := preview(t, inPlace(hostCount(9), fleet(10)), ids(k)...)
@@ -70,12 +81,12 @@ func TestVector05_N10HostCount9EarlyFailure(t *testing.T) {
 	}
 }
 
-func TestVector06_N10HostCount9LastFails(t *testing.T) {
+func TestInstanceHealth_N10HostCount9LastFails(t *testing.T) {
 	s := preview(t, inPlace(hostCount(9), fleet(10)), ids(10)...)
 	expectResult(t, s, Succeeded, "", 9, 1, 0)
 }
 
-func TestVector07_N10HostCount9AllSucceed(t *testing.T) {
+func TestInstanceHealth_N10HostCount9AllSucceed(t *testing.T) {
 	ts := fleet(10)
 	s := preview(t, inPlace(hostCount(9), ts))
 	expectResult(t, s, Succeeded, "", 10, 0, 0)
@@ -94,7 +105,7 @@ func TestVector07_N10HostCount9AllSucceed(t *testing.T) {
 	}
 }
 
-func TestVector08_N10HostCount8(t *testing.T) {
+func TestInstanceHealth_N10HostCount8(t *testing.T) {
 	in := inPlace(hostCount(8), fleet(10))
 	s := preview(t, in)
 	expectMW(t, s, 8, 2)
@@ -115,7 +126,7 @@ func TestVector08_N10HostCount8(t *testing.T) {
 	})
 }
 
-func TestVector09_N10HostCount0(t *testing.T) {
+func TestInstanceHealth_N10HostCount0(t *testing.T) {
 	in := inPlace(hostCount(0), fleet(10))
 	expectMW(t, preview(t, in), 0, 10)
 	s := preview(t, in, ids(1, 2, 3, 4, 5, 6, 7, 8, 9)...)
@@ -143,26 +154,26 @@ func succeededIffAtLeast(t *testing.T, c config.Config, n, m, w, k int) {
 	})
 }
 
-func TestVector10_N9HostCount6(t *testing.T) {
+func TestMinimumHealthyHosts_N9HostCount6(t *testing.T) {
 	succeededIffAtLeast(t, hostCount(6), 9, 6, 3, 6)
 }
 
-func TestVector11_N9FleetPercent40(t *testing.T) {
+func TestMinimumHealthyHosts_N9FleetPercent40(t *testing.T) {
 	succeededIffAtLeast(t, fleetPercent(40), 9, 4, 5, 4)
 }
 
-func TestVector12_N9AllAtOnce(t *testing.T) {
+func TestDeploymentConfigurations_N9AllAtOnce(t *testing.T) {
 	c := predef(t, "CodeDeployDefault.AllAtOnce")
 	succeededIffAtLeast(t, c, 9, 0, 9, 1)
 	s := preview(t, inPlace(c, fleet(9)), ids(1, 2, 3, 4, 5, 6, 7, 8, 9)...)
 	expectResult(t, s, Failed, HealthConstraints, 0, 9, 0)
 }
 
-func TestVector13_N9HalfAtATime(t *testing.T) {
+func TestDeploymentConfigurations_N9HalfAtATime(t *testing.T) {
 	succeededIffAtLeast(t, predef(t, "CodeDeployDefault.HalfAtATime"), 9, 5, 4, 5)
 }
 
-func TestVector14_N9OneAtATime(t *testing.T) {
+func TestDeploymentConfigurations_N9OneAtATime(t *testing.T) {
 	c := predef(t, "CodeDeployDefault.OneAtATime")
 	expectMW(t, preview(t, inPlace(c, fleet(9))), 8, 1)
 	subsets(9, func(fail []string) {
@@ -180,7 +191,7 @@ func TestVector14_N9OneAtATime(t *testing.T) {
 	})
 }
 
-func TestVector15_N1OneAtATime(t *testing.T) {
+func TestDeploymentConfigurations_N1OneAtATime(t *testing.T) {
 	c := predef(t, "CodeDeployDefault.OneAtATime")
 	s := preview(t, inPlace(c, fleet(1)))
 	expectMW(t, s, 0, 1)
@@ -189,7 +200,7 @@ func TestVector15_N1OneAtATime(t *testing.T) {
 	expectResult(t, s, Failed, HealthConstraints, 0, 1, 0)
 }
 
-func TestVector16_TwoAutoScalingGroupsHalfAtATime(t *testing.T) {
+func TestDeploymentConfigurations_TwoAutoScalingGroupsHalfAtATime(t *testing.T) {
 	var ts []Target
 	for _, asg := range []string{"asg1", "asg2"} {
 		for i := range 10 {
@@ -210,7 +221,7 @@ func TestVector16_TwoAutoScalingGroupsHalfAtATime(t *testing.T) {
 	expectResult(t, s, Succeeded, "", 20, 0, 0)
 }
 
-func TestVector17_OneAtATimeIsMostConcurrency1(t *testing.T) {
+func TestMinimumHealthyHosts_OneAtATimeIsMostConcurrency1(t *testing.T) {
 	p, err := New(inPlace(predef(t, "CodeDeployDefault.OneAtATime"), fleet(5)))
 	if err != nil {
 		t.Fatal(err)
@@ -248,7 +259,7 @@ func bgPreview(t *testing.T, c config.Config, n int, pi PreviewInput) Schedule {
 	return s
 }
 
-func TestVector18_BlueGreenAllAtOnceReroute(t *testing.T) {
+func TestDeploymentConfigurations_BlueGreenAllAtOnceReroute(t *testing.T) {
 	c := predef(t, "CodeDeployDefault.AllAtOnce")
 	s := bgPreview(t, c, 4, PreviewInput{FailReroute: []string{"g01", "g02", "g03"}})
 	if s.Status != Succeeded {
@@ -269,7 +280,7 @@ func TestVector18_BlueGreenAllAtOnceReroute(t *testing.T) {
 	}
 }
 
-func TestVector19_BlueGreenHalfAtATimeReroute(t *testing.T) {
+func TestDeploymentConfigurations_BlueGreenHalfAtATimeReroute(t *testing.T) {
 	c := predef(t, "CodeDeployDefault.HalfAtATime")
 	for _, tc := range []struct {
 		fail []string
@@ -292,7 +303,7 @@ func TestVector19_BlueGreenHalfAtATimeReroute(t *testing.T) {
 	}
 }
 
-func TestVector20_BlueGreenOneAtATimeReroute(t *testing.T) {
+func TestDeploymentConfigurations_BlueGreenOneAtATimeReroute(t *testing.T) {
 	c := predef(t, "CodeDeployDefault.OneAtATime")
 	s := bgPreview(t, c, 4, PreviewInput{FailReroute: []string{"g01"}})
 	if s.Status != Failed {
@@ -308,14 +319,14 @@ func TestVector20_BlueGreenOneAtATimeReroute(t *testing.T) {
 	}
 }
 
-func TestVector21_BlueGreenOriginalFailsToDeregister(t *testing.T) {
+func TestInstanceHealth_BlueGreenOriginalFailsToDeregister(t *testing.T) {
 	s := bgPreview(t, predef(t, "CodeDeployDefault.AllAtOnce"), 3, PreviewInput{Fail: []string{"b02"}})
 	if s.Status != Failed || s.ErrorCode != HealthConstraints {
 		t.Errorf("%s %s, want Failed\n%s", s.Status, s.ErrorCode, s.Explanation)
 	}
 }
 
-func TestVector22_ThreeQuartersHealthy(t *testing.T) {
+func TestCreateConfig_ThreeQuartersHealthy(t *testing.T) {
 	c := config.Config{Name: "ThreeQuartersHealthy", MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.FleetPercent, Value: 75}}
 	if err := c.Validate(); err != nil {
 		t.Fatal(err)
@@ -341,7 +352,7 @@ func zonalFleet(perZone map[string]int) []Target {
 	return ts
 }
 
-func TestVector23_300Total50PerAZ(t *testing.T) {
+func TestCreateConfig_300Total50PerAZ(t *testing.T) {
 	c := config.Config{Name: "300Total50PerAZ", MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: 300},
 		ZonalConfig: &config.ZonalConfig{MonitorDurationInSeconds: seconds64(3600),
 			MinimumHealthyHostsPerZone: &config.MinimumHealthyHosts{Type: config.HostCount, Value: 50}}}
@@ -366,7 +377,7 @@ func TestVector23_300Total50PerAZ(t *testing.T) {
 	}
 }
 
-func TestVector24_Canary25Percent45Minutes(t *testing.T) {
+func TestCreateConfig_Canary25Percent45Minutes(t *testing.T) {
 	for _, platform := range []config.ComputePlatform{config.Lambda, config.ECS} {
 		c := config.Config{Name: "Canary25Percent45Minutes", ComputePlatform: platform, TrafficRouting: &config.TrafficRouting{
 			Type: config.TimeBasedCanary, TimeBasedCanary: &config.Canary{CanaryPercentage: 25, CanaryInterval: 45}}}
@@ -392,7 +403,7 @@ func TestVector24_Canary25Percent45Minutes(t *testing.T) {
 	}
 }
 
-func TestVector25_PerZoneMinimumOmittedIsZeroPercent(t *testing.T) {
+func TestZonalConfig_PerZoneMinimumOmittedIsZeroPercent(t *testing.T) {
 	c := hostCount(0)
 	c.ZonalConfig = &config.ZonalConfig{}
 	s := preview(t, inPlace(c, zonalFleet(map[string]int{"a": 5, "b": 3})))
@@ -406,7 +417,7 @@ func TestVector25_PerZoneMinimumOmittedIsZeroPercent(t *testing.T) {
 	}
 }
 
-func TestVector26_FirstZoneUsesMonitorDuration(t *testing.T) {
+func TestZonalConfig_FirstZoneUsesMonitorDuration(t *testing.T) {
 	c := hostCount(0)
 	c.ZonalConfig = &config.ZonalConfig{MonitorDurationInSeconds: seconds64(1800)}
 	s := preview(t, inPlace(c, zonalFleet(map[string]int{"a": 2, "b": 2, "c": 2})))
@@ -418,14 +429,14 @@ func TestVector26_FirstZoneUsesMonitorDuration(t *testing.T) {
 	}
 }
 
-func TestVector27_FleetPercent100IsInvalid(t *testing.T) {
+func TestQuotas_FleetPercent100IsInvalid(t *testing.T) {
 	_, err := New(inPlace(fleetPercent(100), fleet(3)))
 	if !errors.Is(err, ErrInvalidInput) || !errors.Is(err, config.ErrInvalidConfig) {
 		t.Errorf("New with FLEET_PERCENT 100: %v, want ErrInvalidInput wrapping config.ErrInvalidConfig", err)
 	}
 }
 
-func TestVector28_ZeroMinimumIsAllAtOnce(t *testing.T) {
+func TestQuotas_ZeroMinimumIsAllAtOnce(t *testing.T) {
 	for _, c := range []config.Config{hostCount(0), fleetPercent(0)} {
 		s := preview(t, inPlace(c, fleet(6)))
 		expectMW(t, s, 0, 6)
@@ -435,7 +446,7 @@ func TestVector28_ZeroMinimumIsAllAtOnce(t *testing.T) {
 	}
 }
 
-func TestVector31_FailureOnInstance3HealthAfterwards(t *testing.T) {
+func TestInstanceHealth_FailureOnInstance3HealthAfterwards(t *testing.T) {
 	ts := fleet(10)
 	s := preview(t, inPlace(fleetPercent(85), ts), "t03")
 	expectResult(t, s, Failed, HealthConstraints, 2, 1, 7)
@@ -470,19 +481,19 @@ func TestVector31_FailureOnInstance3HealthAfterwards(t *testing.T) {
 	}
 }
 
-func TestVector32_N9HostCount9ImmediateFailure(t *testing.T) {
+func TestDerived_N9HostCount9ImmediateFailure(t *testing.T) {
 	s := preview(t, inPlace(hostCount(9), fleet(9)))
 	expectMW(t, s, 9, 0)
 	expectResult(t, s, Failed, HealthConstraintsInvalid, 0, 0, 9)
 }
 
-func TestVector33_N1HalfAtATimeImmediateFailure(t *testing.T) {
+func TestDerived_N1HalfAtATimeImmediateFailure(t *testing.T) {
 	s := preview(t, inPlace(predef(t, "CodeDeployDefault.HalfAtATime"), fleet(1)))
 	expectMW(t, s, 1, 0)
 	expectResult(t, s, Failed, HealthConstraintsInvalid, 0, 0, 1)
 }
 
-func TestVector34_N4HalfAtATime(t *testing.T) {
+func TestDerived_N4HalfAtATime(t *testing.T) {
 	s := preview(t, inPlace(predef(t, "CodeDeployDefault.HalfAtATime"), fleet(4)))
 	expectMW(t, s, 2, 2)
 	if got := batches(s); len(got) != 2 || len(got[0]) != 2 {
@@ -490,7 +501,7 @@ func TestVector34_N4HalfAtATime(t *testing.T) {
 	}
 }
 
-func TestVector35_N3FleetPercent50(t *testing.T) {
+func TestDerived_N3FleetPercent50(t *testing.T) {
 	s := preview(t, inPlace(fleetPercent(50), fleet(3)))
 	expectMW(t, s, 2, 1)
 	if s.PeakInFlight != 1 || s.DurationSeconds != Seconds(3*time.Minute/time.Second) {

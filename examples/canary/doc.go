@@ -12,15 +12,15 @@
 //	go run ./examples/canary -rate 500               # more requests per second (20–2000; default 200)
 //	go run ./examples/canary -v                      # the executor's debug logs on stderr
 //
-// -minute must be 100ms to 1m, and -rate × -minute at least 150 requests
-// per virtual minute: fewer would leave the steps too thin to judge, and
-// the canary's 10% too thin for the alarm's one-minute window to fill
-// reliably. Every server listens on 127.0.0.1 only, on a port the system
-// picks, and everything stops by itself at the end. The exit code is 0
-// when every outcome is what the spec predicts; 1 when one is not (each
-// mismatch is printed as [MISMATCH], and listed again on stderr) or the
-// run could not finish (interrupted, for one); 2 for a bad command line.
-// CI can run it as a smoke test:
+// -minute must be 100ms to 1m, and -rate × -minute at least 150 requests per
+// virtual minute: fewer would leave the steps too thin to judge, and the
+// canary's 10% too thin for the alarm's one-minute window to fill reliably.
+// Every server listens on 127.0.0.1 only, on a port the system picks, and
+// everything stops by itself at the end. The exit code is 0 when every
+// outcome is what the rules predict (CodeDeploy's, and fleetdeploy's where
+// AWS is silent); 1 when one is not (each mismatch is printed as [MISMATCH],
+// and listed again on stderr) or the run could not finish (interrupted, for
+// one); 2 for a bad command line. CI can run it as a smoke test:
 //
 //	go run ./examples/canary -minute 500ms -rate 300 >/dev/null
 //
@@ -47,16 +47,17 @@
 //   - autoRollbackConfiguration enabled for DEPLOYMENT_FAILURE and
 //     DEPLOYMENT_STOP_ON_ALARM.
 //
-// A revision is an inline AppSpec (spec §4.3) naming the function, the
+// A revision is an inline AppSpec (User Guide, "AppSpec 'resources' section
+// (Amazon ECS and AWS Lambda deployments only)") naming the function, the
 // alias, CurrentVersion and TargetVersion, and two hooks: shopPreTraffic
 // (BeforeAllowTraffic), which calls the new version's /health directly,
-// before it gets any traffic, and shopPostTraffic (AfterAllowTraffic),
-// which checks that requests through the fully shifted alias are answered
-// by the new version. Hooks are Go functions in this process, behind the
-// platform's [target.HookInvoker]; they report Succeeded or Failed (spec
-// §3.6). The executor ([deploy.Executor]) reads the AppSpecs through
-// [revision.ContentSource], keeps its state in a [deploy.MemoryStore], and
-// polls the alarm every 15 seconds.
+// before it gets any traffic, and shopPostTraffic (AfterAllowTraffic), which
+// checks that requests through the fully shifted alias are answered by the
+// new version. Hooks are Go functions in this process, behind the platform's
+// [target.HookInvoker]; they report Succeeded or Failed (User Guide,
+// "AppSpec 'hooks' section"). The executor ([deploy.Executor]) reads the
+// AppSpecs through [revision.ContentSource], keeps its state in a
+// [deploy.MemoryStore], and polls the alarm every 15 seconds.
 //
 // # Time
 //
@@ -64,7 +65,8 @@
 // CodeDeploy's units — whole minutes:
 //
 //   - ShopLinear25PercentEvery1Minute: TimeBasedLinear, 25% every minute
-//     (25, 50, 75 and 100% at 0, 1, 2 and 3 minutes; spec §1.7, §11.8);
+//     (25, 50, 75 and 100% at 0, 1, 2 and 3 minutes; when the last shift
+//     comes is fleetdeploy's decision, see package config);
 //   - ShopCanary10Percent2Minutes: TimeBasedCanary, 10%, then the rest
 //     after 2 minutes.
 //
@@ -87,12 +89,14 @@
 //  3. (b) v3 goes out with ShopCanary10Percent2Minutes. Its health check
 //     passes, and 10% of the traffic moves to it; its 500s push the alarm
 //     to ALARM within seconds of virtual time, the executor's next poll
-//     stops the deployment (Stopped, ALARM_ACTIVE; spec §5, §6.4), and
+//     stops the deployment (Stopped, ALARM_ACTIVE; User Guide, "Monitoring
+//     deployments with CloudWatch alarms in CodeDeploy"), and
 //     with DEPLOYMENT_STOP_ON_ALARM the executor creates and runs the
 //     rollback: a new deployment, creator codeDeployRollback, of the
 //     group's last successful revision — (a)'s AppSpec — linked both ways
-//     through rollbackInfo (spec §6.3). It ends with all the traffic on
-//     v2, and for a minute afterwards v2 answers everything again.
+//     through rollbackInfo (User Guide, "Redeploy and roll back a
+//     deployment with CodeDeploy"). It ends with all the traffic on v2, and
+//     for a minute afterwards v2 answers everything again.
 //
 // # The output
 //
@@ -106,7 +110,7 @@
 // reading the counts, so a step's window holds only requests sent under
 // its split (the few milliseconds around the shift itself are left out).
 //
-// Then each outcome the spec predicts is checked and printed as [ok] or
+// Then each outcome the rules predict is checked and printed as [ok] or
 // [MISMATCH]: statuses and error codes; the shifts' weights in order, and
 // each no earlier than its offset in the schedule; the observed share of
 // each step within 4.5 binomial standard deviations of its weight (exact
@@ -115,8 +119,10 @@
 // the quiet minutes, that one version answered every request without
 // errors. At the end: the deployments in a table, and the load's totals.
 //
-// The rollback is a new deployment of the last successful revision (spec
-// §6.3) that moves all of the alias's traffic straight back to v2 in one
-// shift — CodeDeploy's ECS rollback behaviour, which fleetdeploy applies to
-// Lambda too — so no request reaches v1 or v3 once it starts.
+// The rollback is a new deployment of the last successful revision
+// ("Redeploy and roll back a deployment with CodeDeploy") that moves all of
+// the alias's traffic straight back to v2 in one shift — CodeDeploy's ECS
+// rollback behaviour, which fleetdeploy applies to Lambda too (see "Where
+// fleetdeploy decides" in package fleetdeploy) — so no request reaches v1 or
+// v3 once it starts.
 package main

@@ -146,14 +146,16 @@ func TestRun(t *testing.T) {
 	want := []struct {
 		alias, config, creator, status, code, shifts, why string
 	}{
-		// Spec §11.8: linear 25% every minute is 25, 50, 75, 100.
+		// Linear 25% every minute is 25, 50, 75, 100 (package config).
 		{"v1→v2", linearName, "user", "Succeeded", "-", "25% → 50% → 75% → 100%", "(a)"},
-		// Spec §5, §6.4: the alarm stops the canary during its first
-		// step, with ALARM_ACTIVE.
+		// The alarm stops the canary during its first step, with
+		// ALARM_ACTIVE ("Monitoring deployments with CloudWatch alarms in
+		// CodeDeploy").
 		{"v2→v3", canaryName, "user", "Stopped", "ALARM_ACTIVE", "10%", "(b)"},
-		// Spec §6.3: the rollback is a new deployment of the last
-		// successful revision, (a)'s, with creator codeDeployRollback. How
-		// it schedules its shifts the spec does not say; it ends at 100%.
+		// The rollback is a new deployment of the last successful
+		// revision, (a)'s, with creator codeDeployRollback ("Redeploy and
+		// roll back a deployment with CodeDeploy"). How it schedules its
+		// shifts AWS does not say; it ends at 100%.
 		{"v1→v2", canaryName, "codeDeployRollback", "Succeeded", "-", "100%", "rollback"},
 	}
 	for i, w := range want {

@@ -93,8 +93,8 @@ func (o *observer) Observe(e deploy.Event) {
 	}
 }
 
-// The hook functions the AppSpecs name (spec §4.3), run in process by
-// hooks.
+// The hook functions the AppSpecs name (in their 'hooks' sections), run in
+// process by hooks.
 const (
 	preTrafficHook  = "shopPreTraffic"
 	postTrafficHook = "shopPostTraffic"
@@ -104,9 +104,10 @@ const (
 // sends through the alias.
 const postTrafficRequests = 5
 
-// hooks is the platform's HookInvoker: Lambda validation hooks (spec §3.6)
-// as Go functions in this process, called with the deployment and the
-// LifecycleEventHookExecutionId, returning Succeeded or Failed.
+// hooks is the platform's HookInvoker: Lambda validation hooks (User Guide,
+// "AppSpec 'hooks' section") as Go functions in this process, called with
+// the deployment and the LifecycleEventHookExecutionId, returning Succeeded
+// or Failed.
 //
 //   - shopPreTraffic (BeforeAllowTraffic) calls the new version directly,
 //     before it gets any traffic: GET /health on its own server.

@@ -14,9 +14,10 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// Spec §3.6: a hook reports Succeeded or Failed; a function that does not
-// exist is an error wrapping target.ErrNotFound, not a status. The hooks
-// find the versions in the deployment's AppSpec (spec §4.3).
+// A hook reports Succeeded or Failed (API Reference,
+// PutLifecycleEventHookExecutionStatus); a function that does not exist is
+// an error wrapping target.ErrNotFound, not a status. The hooks find the
+// versions in the deployment's AppSpec (its 'resources' section).
 func TestHooks(t *testing.T) {
 	ctx := t.Context()
 	servers := map[string]*server{}

@@ -36,7 +36,8 @@
 //
 // Fields:
 //
-//   - config: a configuration name, predefined (spec §1.2, §1.5, §1.6) or
+//   - config: a configuration name, predefined (User Guide, "Working with
+//     deployment configurations in CodeDeploy"), or
 //     "" / absent for CodeDeployDefault.OneAtATime, as CodeDeploy defaults;
 //     or a custom configuration object with CodeDeploy's field names:
 //     name, computePlatform, minimumHealthyHosts {type, value},

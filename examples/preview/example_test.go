@@ -7,7 +7,7 @@ import (
 )
 
 // Preview a HalfAtATime rollout over four targets as a table: M = 2 must
-// stay healthy, W = 2 may be offline at once (spec §9 vector 34). The
+// stay healthy, W = 2 may be offline at once (package health). The
 // Unhealthy i-2 goes first and does not count against the two; i-4 fails,
 // yet three successes are enough.
 func Example_run() {

@@ -134,18 +134,20 @@ func subsets(n int, f func(fail []string)) {
 	}
 }
 
-// Spec §9 vectors 10, 11 and 13: over every failure set of a nine-target
-// fleet the deployment succeeds iff at least M targets succeed; when it
-// fails it is for HEALTH_CONSTRAINTS.
+// The nine-target examples of the API Reference's MinimumHealthyHosts
+// (HOST_COUNT 6, FLEET_PERCENT 40) and of the User Guide's "Working with
+// deployment configurations in CodeDeploy" (HalfAtATime): over every failure
+// set of a nine-target fleet the deployment succeeds iff at least M targets
+// succeed; when it fails it is for HEALTH_CONSTRAINTS.
 func TestSuccessRuleOverEveryFailureSet(t *testing.T) {
 	cases := []struct {
 		name       string
 		config     string
 		m, w, need int
 	}{
-		{"§9 vector 10 HOST_COUNT 6", `{"name": "SixOfNine", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 6}}`, 6, 3, 6},
-		{"§9 vector 11 FLEET_PERCENT 40", `{"name": "FortyPercent", "computePlatform": "Server", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 40}}`, 4, 5, 4},
-		{"§9 vector 13 HalfAtATime", `"CodeDeployDefault.HalfAtATime"`, 5, 4, 5},
+		{"HOST_COUNT 6", `{"name": "SixOfNine", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 6}}`, 6, 3, 6},
+		{"FLEET_PERCENT 40", `{"name": "FortyPercent", "computePlatform": "Server", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 40}}`, 4, 5, 4},
+		{"HalfAtATime", `"CodeDeployDefault.HalfAtATime"`, 5, 4, 5},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -170,16 +172,17 @@ func TestSuccessRuleOverEveryFailureSet(t *testing.T) {
 	}
 }
 
-// Spec §9 vector 11: N=9, FLEET_PERCENT 40 gives M=4 (ceil 3.6), W=5, and
-// every target succeeding succeeds.
-func TestVector11(t *testing.T) {
+// API Reference, MinimumHealthyHosts: N=9, FLEET_PERCENT 40 gives M=4
+// (ceil 3.6), W=5, and every target succeeding succeeds.
+func TestNineTargetsFleetPercent40(t *testing.T) {
 	o := previewOK(t, `{"config": {"name": "FortyPercent", "computePlatform": "Server",
 		"minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 40}}, "targets": `+fleet(9)+`}`)
 	if o.MinimumHealthy != 4 || o.MaxInFlight != 5 || o.Status != "Succeeded" || o.ErrorCode != "" || o.Succeeded != 9 {
 		t.Errorf("got minimumHealthy %d maxInFlight %d status %s %q succeeded %d; want 4 5 Succeeded \"\" 9",
 			o.MinimumHealthy, o.MaxInFlight, o.Status, o.ErrorCode, o.Succeeded)
 	}
-	// W=5 targets go first, by ID (spec §11.3), the other four when they are done.
+	// W=5 targets go first, by ID (fleetdeploy's order inside a class), the
+	// other four when they are done.
 	if got := o.Steps[0].Start; !slices.Equal(got, []string{"i-1", "i-2", "i-3", "i-4", "i-5"}) {
 		t.Errorf("first start %v, want i-1 … i-5", got)
 	}
@@ -188,9 +191,10 @@ func TestVector11(t *testing.T) {
 	}
 }
 
-// Spec §9 vector 13, worked by hand under the rule of spec §11.3 (M=5, W=4,
-// every target 60 s).
-func TestVector13HalfAtATime(t *testing.T) {
+// HalfAtATime over nine targets ("Working with deployment configurations in
+// CodeDeploy"), worked by hand under the rule of package deploy/plan (M=5,
+// W=4, every target 60 s).
+func TestNineTargetsHalfAtATime(t *testing.T) {
 	cases := []struct {
 		name                            string
 		fail                            []string
@@ -223,10 +227,11 @@ func TestVector13HalfAtATime(t *testing.T) {
 	}
 }
 
-// Spec §9 vector 4: N=10, FLEET_PERCENT 95 needs all 10 healthy, so the
-// deployment fails at once with HEALTH_CONSTRAINTS_INVALID and touches
-// nothing. That is a preview, not a bad scenario: exit 0.
-func TestVector4NothingStarts(t *testing.T) {
+// User Guide, "CodeDeploy instance health": N=10, FLEET_PERCENT 95 needs all
+// 10 healthy, so the deployment fails at once with
+// HEALTH_CONSTRAINTS_INVALID and touches nothing. That is a preview, not a
+// bad scenario: exit 0.
+func TestFleetPercent95NothingStarts(t *testing.T) {
 	o := previewOK(t, `{"config": {"name": "NinetyFive", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 95}},
 		"targets": `+fleet(10)+`}`)
 	if o.MinimumHealthy != 10 || o.Status != "Failed" || o.ErrorCode != "HEALTH_CONSTRAINTS_INVALID" {
@@ -243,9 +248,10 @@ func TestVector4NothingStarts(t *testing.T) {
 	}
 }
 
-// Spec §2.2 and §11.3: Unhealthy first, then revision Unknown, Old,
-// Current, by ID inside a class; an Unhealthy target does not lower the
-// healthy count, so W=4 targets start while 5 stay healthy.
+// "CodeDeploy instance health": Unhealthy first, then revision Unknown, Old,
+// Current; by ID inside a class (fleetdeploy's order); an Unhealthy target
+// does not lower the healthy count, so W=4 targets start while 5 stay
+// healthy.
 func TestHealthOrder(t *testing.T) {
 	data, err := os.ReadFile("testdata/halfatatime.json")
 	if err != nil {
@@ -272,8 +278,9 @@ func TestHealthOrder(t *testing.T) {
 	}
 }
 
-// Spec §11.1: zones one at a time; after the first zone the deployment
-// waits firstZoneMonitorDurationInSeconds (Baking), after later zones
+// Zones one at a time (see "Zonal deployments" in package deploy/plan);
+// after the first zone the deployment waits
+// firstZoneMonitorDurationInSeconds (Baking), after later zones
 // monitorDurationInSeconds; the next zone starts when the wait ends.
 func TestZonalMonitorWaits(t *testing.T) {
 	data, err := os.ReadFile("testdata/zonal.json")
@@ -454,7 +461,7 @@ func TestSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Spec §11.8 canary: 10% at 0, 100% at the interval (5 minutes).
+	// A canary: 10% at 0, 100% at the interval (5 minutes).
 	r := runWith([]string{"-"}, string(data))
 	for _, want := range []string{`"trafficWeight": 10`, `{"at": 300, "start": [], "succeeded": [], "failed": [], "phase": "AllowTraffic", "status": "InProgress", "event": "AllowTraffic", "trafficWeight": 100}`, `"status": "Succeeded"`} {
 		if !strings.Contains(r.stdout, want) {
@@ -478,7 +485,7 @@ func TestBadScenarios(t *testing.T) {
 	}{
 		{"unknown config name", nil, `{"config": "CodeDeployDefault.Quick", "targets": ` + fleet(2) + `}`, 2, []string{
 			`preview: config: unknown deployment configuration "CodeDeployDefault.Quick"`}},
-		{"FLEET_PERCENT 100 (spec §9 vector 27)", nil, `{"config": {"name": "All", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 100}}, "targets": ` + fleet(2) + `}`, 2, []string{
+		{"FLEET_PERCENT 100 (CodeDeploy quotas)", nil, `{"config": {"name": "All", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 100}}, "targets": ` + fleet(2) + `}`, 2, []string{
 			`preview: config.minimumHealthyHosts.value: FLEET_PERCENT must be 0 or more and less than 100; got 100`}},
 		{"every rule of a custom config", nil, `{"config": {"name": "", "minimumHealthyHosts": {"type": "MOST_CONCURRENCY", "value": 1},
 			"zonalConfig": {"monitorDurationInSeconds": -1}}}`, 2, []string{

@@ -14,11 +14,11 @@
 //
 // A run takes a few seconds at most; hooks are real processes, so nothing
 // waits on a timer. -dir must name a new or empty directory. The exit code
-// is 0 when every deployment behaved as the spec predicts; 1 when one did
-// not (each mismatch is printed, and listed again on stderr) or the run
-// could not finish (interrupted, for one); 2 for a bad command line or an
-// unusable -dir. CI runs it as a smoke test: go run ./examples/quickstart
-// >/dev/null.
+// is 0 when every deployment behaved as CodeDeploy's rules (and
+// fleetdeploy's, where AWS is silent) predict; 1 when one did not (each
+// mismatch is printed, and listed again on stderr) or the run could not
+// finish (interrupted, for one); 2 for a bad command line or an unusable
+// -dir. CI runs it as a smoke test: go run ./examples/quickstart >/dev/null.
 //
 // # The setup
 //
@@ -40,27 +40,28 @@
 // # The story
 //
 //  0. History. The fleet needs two unhealthy instances. Instance health is
-//     history (spec §2.1): an instance is Unhealthy when the last
-//     deployment to it failed, or it never received a revision. So the
-//     quickstart makes that history happen rather than writing it into the
-//     store: v0 goes out to the brand-new fleet (all Unhealthy, never
-//     having received a revision) while the last two instances are in
-//     maintenance mode (/etc/maintenance), where the app refuses to start.
-//     v0 succeeds on the others; the two failed, and stay Unhealthy after
-//     the maintenance ends.
+//     history (User Guide, "CodeDeploy instance health"): an instance is
+//     Unhealthy when the last deployment to it failed, or it never
+//     received a revision. So the quickstart makes that history happen
+//     rather than writing it into the store: v0 goes out to the brand-new
+//     fleet (all Unhealthy, never having received a revision) while the
+//     last two instances are in maintenance mode (/etc/maintenance), where
+//     the app refuses to start. v0 succeeds on the others; the two failed,
+//     and stay Unhealthy after the maintenance ends.
 //  1. v1 goes out. The two Unhealthy instances — last by ID — are in the
-//     first wave (spec §2.2), and every instance gets v1.
+//     first wave (unhealthy first, as the same page says), and every
+//     instance gets v1.
 //  2. v2 adds a page cache; its ValidateService checks for free disk, and
 //     one instance's disk (simulated: /var/lib/disk/used-percent) is 97%
 //     full — web-07 of 12. v2 fails there and succeeds overall, because at
-//     least half the instances succeeded (spec §2.4); the healthy count
+//     least half the instances succeeded (same page); the healthy count
 //     never went below the minimum. Then ops frees the disk.
 //  3. v3's ApplicationStart needs a runtime no instance has, so it fails
 //     everywhere: the deployment fails (HEALTH_CONSTRAINTS) as soon as the
 //     healthy count falls to the minimum, and the automatic rollback — a
 //     new deployment, linked through RollbackInfo — redeploys v2, the last
-//     successful revision (spec §6.3). Every instance ends up Healthy on
-//     v2.
+//     successful revision (User Guide, "Redeploy and roll back a
+//     deployment with CodeDeploy"). Every instance ends up Healthy on v2.
 //
 // In smaller fleets fewer instances are unhealthy: n/6 of n, at least one
 // and at most two. The full disk is on the instance at position ⌈n/2⌉+1,
@@ -76,8 +77,9 @@
 // (with the failing lifecycle event, its error code and the script's last
 // line of output), with the running figure "healthy N / minimum M / in
 // flight K"; then the final status, error code and the executor's
-// explanation, and the lowest healthy count seen. Each outcome the spec
-// predicts is checked and printed as [ok] or [MISMATCH]. At the end: every
+// explanation, and the lowest healthy count seen. Each outcome the rules
+// predict is checked and printed as [ok] or [MISMATCH], naming the User
+// Guide page (or fleetdeploy's own rule) it comes from. At the end: every
 // deployment in a table, and what each instance runs — its health and
 // revision in the store, its page and version marker on disk.
 //

@@ -29,7 +29,7 @@ func Example_run_usage() {
 	// Output:
 	// usage: quickstart [-dir DIR] [-instances N] [-v]
 	// Deploys revisions v0–v3 to a fleet of local instances with fleetdeploy's executor and checks each
-	// outcome against the spec: v2 fails on one instance, v3 on every instance and is rolled back.
+	// outcome against CodeDeploy's rules: v2 fails on one instance, v3 on every instance and is rolled back.
 	//   -dir DIR
 	//     	keep the fleet and revisions in DIR (new or empty) instead of a temporary directory removed at exit
 	//   -instances N

@@ -40,13 +40,13 @@ type cast struct {
 	disk map[string]int
 }
 
-// newCast places n instances. Unhealthy: n/6, at least 1 and at most 2
-// (2 of 12, 1 of 3 to 11), the last instances by ID, so that "unhealthy
-// first" (spec §2.2) visibly breaks ID order. The full disk is on the
-// instance at position ⌈n/2⌉+1 — web-07 of 12 — which HalfAtATime reaches
-// in its second wave; in a fleet of 3 (one at a time) that is the last
-// instance, the only place a failure leaves enough healthy instances
-// behind to finish (spec §2.3, §2.4).
+// newCast places n instances. Unhealthy: n/6, at least 1 and at most 2 (2 of
+// 12, 1 of 3 to 11), the last instances by ID, so that "unhealthy first"
+// ("CodeDeploy instance health") visibly breaks ID order. The full disk is
+// on the instance at position ⌈n/2⌉+1 — web-07 of 12 — which HalfAtATime
+// reaches in its second wave; in a fleet of 3 (one at a time) that is the
+// last instance, the only place a failure leaves enough healthy instances
+// behind to finish.
 func newCast(n int) cast {
 	width := max(2, len(strconv.Itoa(n)))
 	c := cast{zone: make(map[string]string, n), disk: make(map[string]int, n)}

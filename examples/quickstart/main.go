@@ -36,6 +36,15 @@ const (
 	maxInstances = 200
 )
 
+// Where the checks' expectations come from, as the output cites them: the
+// CodeDeploy User Guide's pages, or fleetdeploy's own rule where AWS is
+// silent.
+const (
+	ugHealth   = `User Guide: "CodeDeploy instance health"`
+	ugRollback = `User Guide: "Redeploy and roll back a deployment with CodeDeploy"`
+	decided    = `fleetdeploy's rule: "Where fleetdeploy decides" in its package documentation`
+)
+
 func main() { story.Main(run) }
 
 // options are the command-line flags.
@@ -51,7 +60,7 @@ func parseArgs(args []string, stderr io.Writer) (o options, code int, ok bool) {
 	fs := story.NewFlagSet("quickstart", stderr,
 		"usage: quickstart [-dir DIR] [-instances N] [-v]",
 		"Deploys revisions v0–v3 to a fleet of local instances with fleetdeploy's executor and checks each",
-		"outcome against the spec: v2 fails on one instance, v3 on every instance and is rolled back.")
+		"outcome against CodeDeploy's rules: v2 fails on one instance, v3 on every instance and is rolled back.")
 	fs.StringVar(&o.dir, "dir", "", "keep the fleet and revisions in `DIR` (new or empty) instead of a temporary directory removed at exit")
 	fs.IntVar(&o.instances, "instances", 12, fmt.Sprintf("`N` local instances (%d–%d), spread round robin over %d zones", minInstances, maxInstances, len(zones)))
 	fs.BoolVar(&o.verbose, "v", false, "debug logging (executor and agents) to stderr")
@@ -136,8 +145,8 @@ type quickstart struct {
 	exec     *deploy.Executor
 	progress *progress
 	revs     map[string]revision.Location // by version
-	// checks prints the outcomes and counts those that differ from the
-	// spec's prediction.
+	// checks prints the outcomes and counts those that differ from what
+	// the rules predict.
 	checks *story.Checks
 }
 
@@ -214,8 +223,9 @@ func writeRevisions(dir string) (*revision.LocalSource, error) {
 }
 
 // resolve returns the location of the bundle at path, with its SHA-256
-// filled in: part of the revision's identity (spec §11.12), so that a
-// changed bundle is a different revision.
+// filled in: part of the revision's identity (fleetdeploy's rule; see the
+// package documentation of revision), so that a changed bundle is a
+// different revision.
 func resolve(ctx context.Context, src revision.Source, path string) (revision.Location, error) {
 	b, err := src.Open(ctx, revision.Location{Type: revision.LocationLocal, Local: &revision.LocalLocation{Path: path}})
 	if err != nil {
@@ -273,7 +283,7 @@ func (q *quickstart) deploy(ctx context.Context, version, description string) (*
 }
 
 // story runs the four deployments and checks each outcome against the
-// spec.
+// rules: CodeDeploy's, and fleetdeploy's where AWS is silent.
 func (q *quickstart) story(ctx context.Context) error {
 	for _, step := range []func(context.Context) error{q.history, q.step1, q.step2, q.step3} {
 		if err := step(ctx); err != nil {
@@ -285,7 +295,8 @@ func (q *quickstart) story(ctx context.Context) error {
 
 // history gives the fleet its past: a first deployment, v0, to brand-new
 // instances — all Unhealthy, as instances that never received a revision
-// are (spec §2.1) — while some of them are in maintenance mode, where v0's
+// are (User Guide, "CodeDeploy instance health") — while some of them are
+// in maintenance mode, where v0's
 // ApplicationStart refuses to start. Their last deployment failed, so they
 // stay Unhealthy after the maintenance ends: an honest way to get a fleet
 // with unhealthy instances, through the same rules as everything else.
@@ -298,7 +309,7 @@ func (q *quickstart) history(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	q.checks.Expect(d.Status == deploy.StatusSucceeded, "v0 %s: %d of %d succeeded, at least %d must (spec §2.4)",
+	q.checks.Expect(d.Status == deploy.StatusSucceeded, "v0 %s: %d of %d succeeded, at least %d must ("+ugHealth+")",
 		d.Status, len(t.succeeded), t.min.Targets, t.min.SuccessesNeeded())
 	q.expectFailed(t, c.maintenance, target.ApplicationStart)
 
@@ -307,7 +318,7 @@ func (q *quickstart) history(ctx context.Context) error {
 			return err
 		}
 	}
-	q.scr.printf("Maintenance over on %s (flag removed). Their last deployment failed, so they stay Unhealthy (spec §2.1).",
+	q.scr.printf("Maintenance over on %s (flag removed). Their last deployment failed, so they stay Unhealthy ("+ugHealth+").",
 		strings.Join(c.maintenance, ", "))
 	recs, err := q.instances(ctx)
 	if err != nil {
@@ -324,8 +335,8 @@ func (q *quickstart) history(ctx context.Context) error {
 	return nil
 }
 
-// step1 deploys v1: the unhealthy instances go first (spec §2.2), and
-// every instance gets it.
+// step1 deploys v1: the unhealthy instances go first ("CodeDeploy instance
+// health"), and every instance gets it.
 func (q *quickstart) step1(ctx context.Context) error {
 	c := q.cast
 	q.checks.Section("1. v1 with " + configName)
@@ -338,9 +349,9 @@ func (q *quickstart) step1(ctx context.Context) error {
 	for _, id := range c.maintenance {
 		inWave = inWave && slices.Contains(wave, id)
 	}
-	q.checks.Expect(inWave, "the first wave (%d may be offline at once) holds the Unhealthy %s, last by ID (spec §2.2): %s",
+	q.checks.Expect(inWave, "the first wave (%d may be offline at once) holds the Unhealthy %s, last by ID ("+ugHealth+"): %s",
 		t.min.Window, strings.Join(c.maintenance, ", "), strings.Join(wave, " "))
-	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
+	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d ("+ugHealth+")", t.lowest, t.min.Required)
 	q.checks.Expect(d.Status == deploy.StatusSucceeded && len(t.succeeded) == t.min.Targets,
 		"v1 %s on %d of %d instances", d.Status, len(t.succeeded), t.min.Targets)
 	return nil
@@ -348,7 +359,8 @@ func (q *quickstart) step1(ctx context.Context) error {
 
 // step2 deploys v2, whose ValidateService fails on the instance with the
 // full disk: HalfAtATime succeeds when at least half the instances do
-// (spec §2.4), and the healthy count stays at or above the minimum.
+// ("CodeDeploy instance health"), and the healthy count stays at or above
+// the minimum.
 func (q *quickstart) step2(ctx context.Context) error {
 	c := q.cast
 	q.checks.Section("2. v2: ValidateService fails on one instance")
@@ -359,26 +371,26 @@ func (q *quickstart) step2(ctx context.Context) error {
 		return err
 	}
 	q.expectFailed(t, []string{c.fullDisk}, target.ValidateService)
-	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
+	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d ("+ugHealth+")", t.lowest, t.min.Required)
 	want := deploy.StatusFailed
 	if len(t.succeeded) >= t.min.SuccessesNeeded() {
 		want = deploy.StatusSucceeded
 	}
 	q.checks.Expect(d.Status == deploy.StatusSucceeded && d.Status == want,
-		"v2 %s: %d succeeded ≥ %d = max(minimum, 1), so the deployment succeeds despite the failure (spec §2.4)",
+		"v2 %s: %d succeeded ≥ %d = max(minimum, 1), so the deployment succeeds despite the failure ("+ugHealth+")",
 		d.Status, len(t.succeeded), t.min.SuccessesNeeded())
 
 	if err := writeInstanceFile(q.fleetDir, c.fullDisk, diskFile, "45\n"); err != nil {
 		return err
 	}
-	q.scr.printf("Ops frees space on %s (%d%% → 45%%). It stays Unhealthy until a deployment to it succeeds (spec §2.1).", c.fullDisk, c.disk[c.fullDisk])
+	q.scr.printf("Ops frees space on %s (%d%% → 45%%). It stays Unhealthy until a deployment to it succeeds ("+ugHealth+").", c.fullDisk, c.disk[c.fullDisk])
 	return nil
 }
 
 // step3 deploys v3, whose ApplicationStart fails everywhere: the
 // deployment fails as soon as the healthy count falls to the minimum, and
-// the automatic rollback redeploys v2, the last successful revision (spec
-// §6.3).
+// the automatic rollback redeploys v2, the last successful revision (User
+// Guide, "Redeploy and roll back a deployment with CodeDeploy").
 func (q *quickstart) step3(ctx context.Context) error {
 	q.checks.Section("3. v3: ApplicationStart fails everywhere → automatic rollback")
 	q.scr.printf("v3's start script needs a runtime no instance has.")
@@ -389,10 +401,10 @@ func (q *quickstart) step3(ctx context.Context) error {
 	q.scr.printf("")
 	q.scr.printf("checks of %s and its rollback:", d.ID)
 	q.checks.Expect(d.Status == deploy.StatusFailed && d.ErrorInformation.Code == plan.HealthConstraints,
-		"v3 %s (%s): every attempted instance failed, and once the healthy count fell to the minimum no healthy instance could go offline with instances left (spec §2.3, §11.3)",
+		"v3 %s (%s): every attempted instance failed, and once the healthy count fell to the minimum no healthy instance could go offline with instances left ("+decided+")",
 		d.Status, d.ErrorInformation.Code)
 	q.expectFailed(t, t.started, target.ApplicationStart)
-	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d (spec §2.3)", t.lowest, t.min.Required)
+	q.checks.Expect(!t.below(), "the healthy count never went below the minimum: lowest %d, minimum %d ("+ugHealth+")", t.lowest, t.min.Required)
 
 	rbID := d.RollbackInfo.RollbackDeploymentID
 	if rbID == "" {
@@ -405,7 +417,7 @@ func (q *quickstart) step3(ctx context.Context) error {
 	}
 	rt := q.progress.trackers[rbID]
 	q.checks.Expect(rb.Creator == target.CreatorRollback && rb.RollbackInfo.RollbackTriggeringDeploymentID == d.ID,
-		"rollback %s: creator %s, rollbackTriggeringDeploymentId %s; %s's rollbackDeploymentId %s (spec §6.3)",
+		"rollback %s: creator %s, rollbackTriggeringDeploymentId %s; %s's rollbackDeploymentId %s ("+ugRollback+")",
 		rb.ID, rb.Creator, rb.RollbackInfo.RollbackTriggeringDeploymentID, d.ID, rbID)
 	q.checks.Expect(rb.Revision.Equal(q.revs["v2"]), "the rollback redeploys %s, the last successful revision (v2 succeeded, v3 failed)", q.version(rb.Revision))
 	q.checks.Expect(rb.Status == deploy.StatusSucceeded, "rollback %s %s", rb.ID, rb.Status)
@@ -467,7 +479,7 @@ func (q *quickstart) finalState(ctx context.Context) error {
 	if g.TargetRevision != nil {
 		groupRev = q.version(*g.TargetRevision)
 	}
-	q.checks.Expect(groupRev == "v2", "the group's target revision is %s (spec §2.5: a failed deployment leaves it unchanged)", groupRev)
+	q.checks.Expect(groupRev == "v2", "the group's target revision is %s (a failed deployment leaves it unchanged: "+ugHealth+")", groupRev)
 	q.checks.Expect(all, "every instance is Healthy and runs v2, in the store and on its disk")
 	return nil
 }

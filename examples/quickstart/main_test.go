@@ -81,18 +81,20 @@ func TestRun(t *testing.T) {
 		succeeded, failed              int
 		why                            string
 	}{
-		// Spec §2.1: a fleet that never received a revision is all
-		// Unhealthy; §2.4: 5 of 6 succeed (web-06 in maintenance) ≥ 3.
+		// "CodeDeploy instance health": a fleet that never received a
+		// revision is all Unhealthy; 5 of 6 succeed (web-06 in
+		// maintenance) ≥ 3.
 		{"v0", "user", "Succeeded", "-", 5, 1, "history"},
-		// Spec §2.4: every instance succeeds.
+		// Every instance succeeds.
 		{"v1", "user", "Succeeded", "-", 6, 0, "step 1"},
-		// Spec §2.4: 5 of 6 succeed (web-04's disk is full) ≥ max(M, 1) = 3.
+		// 5 of 6 succeed (web-04's disk is full) ≥ max(M, 1) = 3.
 		{"v2", "user", "Succeeded", "-", 5, 1, "step 2"},
-		// Spec §2.3, §11.3: every attempted instance fails; once healthy
-		// falls to M with instances left, the deployment fails.
+		// Every attempted instance fails; once healthy falls to M with
+		// instances left, the deployment fails.
 		{"v3", "user", "Failed", "HEALTH_CONSTRAINTS", 0, 3, "step 3"},
-		// Spec §6.3: the rollback redeploys the last successful revision,
-		// v2, to every instance.
+		// "Redeploy and roll back a deployment with CodeDeploy": the
+		// rollback redeploys the last successful revision, v2, to every
+		// instance.
 		{"v2", "codeDeployRollback", "Succeeded", "-", 6, 0, "rollback"},
 	}
 	for i, w := range want {
@@ -106,8 +108,8 @@ func TestRun(t *testing.T) {
 		if r.minimumM != minimum {
 			t.Errorf("%s: minimum %d, want %d", w.why, r.minimumM, minimum)
 		}
-		// Spec §2.3: never below the minimum; a fleet that starts below
-		// it is never taken lower.
+		// Never below the minimum; a fleet that starts below it is never
+		// taken lower ("CodeDeploy instance health").
 		if r.lowestHealthy < min(minimum, r.startHealthy) {
 			t.Errorf("%s: lowest healthy %d < min(minimum %d, healthy at start %d)", w.why, r.lowestHealthy, minimum, r.startHealthy)
 		}
@@ -118,8 +120,8 @@ func TestRun(t *testing.T) {
 	}
 	v1, v2, v3, rb := rows[1].id, rows[2].id, rows[3].id, rows[4].id
 
-	// Spec §2.2: the Unhealthy web-06 — last by ID — is in v1's first
-	// wave of 3.
+	// Unhealthy first ("CodeDeploy instance health"): web-06 — last by ID
+	// — is in v1's first wave of 3.
 	var started []string
 	for _, line := range section(o, v1) {
 		if f := strings.Fields(line); len(f) >= 3 && f[1] == "started" {
@@ -130,7 +132,7 @@ func TestRun(t *testing.T) {
 		t.Errorf("v1 started %v; want web-06 among the first 3", started)
 	}
 
-	// Spec §6.3: the rollback is linked to the deployment it rolls back.
+	// The rollback is linked to the deployment it rolls back.
 	if !strings.Contains(o, "rollbackInfo: Rolled back by deployment "+rb) {
 		t.Errorf("v3's rollback info does not name the rollback %s:\n%s", rb, o)
 	}

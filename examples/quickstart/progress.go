@@ -138,8 +138,9 @@ func (p *progress) drain(ctx context.Context) error {
 	return nil
 }
 
-// tracker follows one deployment: the healthy count of spec §2.3 as the
-// targets go offline and come back, and what happened to each target.
+// tracker follows one deployment: the healthy count ("CodeDeploy instance
+// health") as the targets go offline and come back, and what happened to
+// each target.
 type tracker struct {
 	d       *deploy.Deployment // as created
 	version string             // "v2"
@@ -187,8 +188,8 @@ func (f failure) String() string {
 }
 
 // below reports whether the deployment took the healthy count lower than
-// spec §2.3 allows: below the minimum, or, for a fleet that started below
-// it, below where it started.
+// "CodeDeploy instance health" allows: below the minimum, or, for a fleet
+// that started below it, below where it started.
 func (t *tracker) below() bool { return t.lowest < min(t.min.Required, t.initialHealthy) }
 
 // track starts following the deployment e names: it reads the deployment
@@ -226,15 +227,15 @@ func (p *progress) track(ctx context.Context, e observed) (*tracker, error) {
 
 	if d.Creator == target.CreatorRollback {
 		p.scr.printf("")
-		p.scr.printf("-- automatic rollback of %s: a new deployment of the last successful revision (spec §6.3)", d.RollbackInfo.RollbackTriggeringDeploymentID)
+		p.scr.printf("-- automatic rollback of %s: a new deployment of the last successful revision ("+ugRollback+")", d.RollbackInfo.RollbackTriggeringDeploymentID)
 	}
 	p.scr.printf("deployment %s: %s (%s) to %d instances, %s, creator %s", d.ID, t.version, d.Revision, n, d.ConfigName, d.Creator)
 	p.scr.printf("  rule:   %s", t.min.Explain())
 	switch {
 	case len(unhealthy) == n:
-		p.scr.printf("  start:  0 healthy: all %d are Unhealthy, never having received a revision (spec §2.1); the fleet starts below the minimum, so the deployment only must not lower it (spec §2.3)", n)
+		p.scr.printf("  start:  0 healthy: all %d are Unhealthy, never having received a revision; the fleet starts below the minimum, so the deployment only must not lower it ("+ugHealth+")", n)
 	case len(unhealthy) > 0:
-		p.scr.printf("  start:  %d healthy; Unhealthy: %s — deployed to first (spec §2.2)", t.initialHealthy, p.withZones(t, unhealthy))
+		p.scr.printf("  start:  %d healthy; Unhealthy: %s — deployed to first ("+ugHealth+")", t.initialHealthy, p.withZones(t, unhealthy))
 	default:
 		p.scr.printf("  start:  all %d healthy", n)
 	}
@@ -374,10 +375,10 @@ func (p *progress) printResult(t *tracker) {
 	case t.below():
 		p.scr.printf("  health: lowest healthy %d, minimum %d — BELOW the minimum", t.lowest, t.min.Required)
 	case t.initialHealthy < t.min.Required:
-		p.scr.printf("  health: lowest healthy %d, minimum %d: it started with %d healthy, below the minimum, and never went lower (spec §2.3)",
+		p.scr.printf("  health: lowest healthy %d, minimum %d: it started with %d healthy, below the minimum, and never went lower ("+ugHealth+")",
 			t.lowest, t.min.Required, t.initialHealthy)
 	default:
-		p.scr.printf("  health: lowest healthy %d, minimum %d: never below the minimum (spec §2.3)", t.lowest, t.min.Required)
+		p.scr.printf("  health: lowest healthy %d, minimum %d: never below the minimum ("+ugHealth+")", t.lowest, t.min.Required)
 	}
 }
 

@@ -13,7 +13,7 @@ import (
 var _ target.AlarmSource = (*Alarms)(nil)
 
 // MaxAlarmNameLength is the longest alarm name, in characters, as in a
-// deployment group's alarmConfiguration (spec §5).
+// deployment group's alarmConfiguration (API Reference, Alarm).
 const MaxAlarmNameLength = 255
 
 // ErrorRateAlarm defines an alarm on the proxy's traffic: it is in ALARM

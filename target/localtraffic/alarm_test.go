@@ -51,7 +51,8 @@ func wantStates(t *testing.T, step string, a *localtraffic.Alarms, want map[stri
 
 // A canary whose replacement answers 5xx trips the alarm within the
 // window; once the window has passed with good traffic, it is OK again
-// (spec §5 alarmConfiguration, §6.4).
+// (User Guide, "Monitoring deployments with CloudWatch alarms in
+// CodeDeploy").
 func TestErrorRateAlarmTripsAndClears(t *testing.T) {
 	p, clk := newProxy(t) // buckets of 1s
 	v1 := backendServer(t, "v1", http.StatusOK)
@@ -197,7 +198,8 @@ func TestAlarmStatesErrorsAndOrder(t *testing.T) {
 }
 
 // NewAlarms reports every broken rule; names follow alarmConfiguration's
-// rules (spec §5: 1–255 characters, unique).
+// rules (API Reference, Alarm and AlarmConfiguration: 1–255 characters,
+// unique).
 func TestNewAlarmsValidation(t *testing.T) {
 	p, _ := newProxy(t)
 	versioned(t, p)
@@ -212,9 +214,9 @@ func TestNewAlarmsValidation(t *testing.T) {
 		defs []localtraffic.ErrorRateAlarm
 		also error
 	}{
-		{"empty name (spec §5)", []localtraffic.ErrorRateAlarm{with(func(d *localtraffic.ErrorRateAlarm) { d.Name = "" })}, nil},
-		{"name of 256 characters (spec §5)", []localtraffic.ErrorRateAlarm{with(func(d *localtraffic.ErrorRateAlarm) { d.Name = strings.Repeat("é", 256) })}, nil},
-		{"duplicate name (spec §5)", []localtraffic.ErrorRateAlarm{ok, ok}, localtraffic.ErrExists},
+		{"empty name", []localtraffic.ErrorRateAlarm{with(func(d *localtraffic.ErrorRateAlarm) { d.Name = "" })}, nil},
+		{"name of 256 characters", []localtraffic.ErrorRateAlarm{with(func(d *localtraffic.ErrorRateAlarm) { d.Name = strings.Repeat("é", 256) })}, nil},
+		{"duplicate name", []localtraffic.ErrorRateAlarm{ok, ok}, localtraffic.ErrExists},
 		{"unknown route", []localtraffic.ErrorRateAlarm{with(func(d *localtraffic.ErrorRateAlarm) { d.Route.Test = true })}, target.ErrNotFound},
 		{"unknown backend", []localtraffic.ErrorRateAlarm{with(func(d *localtraffic.ErrorRateAlarm) { d.Backend = "v9" })}, target.ErrNotFound},
 		{"backend and replacement", []localtraffic.ErrorRateAlarm{with(func(d *localtraffic.ErrorRateAlarm) { d.Backend = "v1"; d.Replacement = true })}, nil},

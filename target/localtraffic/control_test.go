@@ -15,7 +15,7 @@ import (
 var tgWeb = target.TrafficRoute{ResourceID: "tg-web"}
 
 // viaTargetGroup is a TrafficRequest for id whose deployment group names
-// the target group tg-web (spec §5 loadBalancerInfo).
+// the target group tg-web (its loadBalancerInfo).
 func viaTargetGroup(id string) target.TrafficRequest {
 	return target.TrafficRequest{Target: target.Target{ID: id}, Deployment: target.DeploymentInfo{
 		DeploymentID: "d-1", LoadBalancer: target.LoadBalancerInfo{TargetGroupInfoList: []target.NameInfo{{Name: "tg-web"}}}}}
@@ -34,9 +34,9 @@ func pool(t *testing.T, p *localtraffic.Proxy) {
 	}
 }
 
-// In-place with a load balancer (spec §3.2): BlockTraffic takes a target
-// out of the pool, AllowTraffic puts it back; the pool is round robin over
-// the targets in service.
+// In-place with a load balancer (User Guide, "AppSpec 'hooks' section"):
+// BlockTraffic takes a target out of the pool, AllowTraffic puts it back;
+// the pool is round robin over the targets in service.
 func TestBlockAndAllowTraffic(t *testing.T) {
 	p, _ := newProxy(t)
 	pool(t, p)
@@ -93,9 +93,9 @@ func TestBlockAndAllowTraffic(t *testing.T) {
 	want("web-3 back", 20, map[result]int{{200, "web-3"}: 20})
 }
 
-// Blue/green (spec §1.2, §3.3): replacements are registered out of service
-// and AllowTraffic brings them in; a request that names no load balancer
-// acts on every route that has the target.
+// Blue/green ("AppSpec 'hooks' section"): replacements are registered out of
+// service and AllowTraffic brings them in; a request that names no load
+// balancer acts on every route that has the target.
 func TestBlueGreenAndRoutesWithoutLoadBalancer(t *testing.T) {
 	p, _ := newProxy(t)
 	blue := backendServer(t, "blue-1", http.StatusOK)
@@ -127,8 +127,9 @@ func TestBlueGreenAndRoutesWithoutLoadBalancer(t *testing.T) {
 	}
 	only("after rerouting", "green-1")
 
-	// Rollback while the originals exist (spec §3.3, §6.3), through the
-	// Classic Load Balancer only.
+	// Rollback while the originals exist (User Guide, "Redeploy and roll
+	// back a deployment with CodeDeploy"), through the Classic Load Balancer
+	// only.
 	viaCLB := func(id string) target.TrafficRequest {
 		return target.TrafficRequest{Target: target.Target{ID: id},
 			Deployment: target.DeploymentInfo{LoadBalancer: target.LoadBalancerInfo{ELBInfoList: []target.NameInfo{{Name: "clb-web"}}}}}

@@ -30,8 +30,9 @@ func versioned(t *testing.T, p *localtraffic.Proxy) {
 }
 
 // The acceptance test of issue 5: real HTTP requests through the proxy, at
-// each step of a canary and of a linear schedule (spec §1.7, §11.8), split
-// within a statistical tolerance of the step's weight.
+// each step of a canary and of a linear schedule
+// (config.TrafficRouting.Steps), split within a statistical tolerance of the
+// step's weight.
 func TestObservedSplitFollowsSchedule(t *testing.T) {
 	const (
 		n       = 2000 // requests per step with a weight strictly between 0 and 100
@@ -43,9 +44,9 @@ func TestObservedSplitFollowsSchedule(t *testing.T) {
 		name    string
 		routing config.TrafficRouting
 	}{
-		{"canary 10% then 100% (spec §1.7, §11.8)", config.TrafficRouting{Type: config.TimeBasedCanary,
+		{"canary 10% then 100%", config.TrafficRouting{Type: config.TimeBasedCanary,
 			TimeBasedCanary: &config.Canary{CanaryPercentage: 10, CanaryInterval: 5}}},
-		{"linear 30% every 10 min: 30, 60, 90, 100 (spec §11.8)", config.TrafficRouting{Type: config.TimeBasedLinear,
+		{"linear 30% every 10 min: 30, 60, 90, 100", config.TrafficRouting{Type: config.TimeBasedLinear,
 			TimeBasedLinear: &config.Linear{LinearPercentage: 30, LinearInterval: 10}}},
 		{"linear 50% every 1 min: 50, 100", config.TrafficRouting{Type: config.TimeBasedLinear,
 			TimeBasedLinear: &config.Linear{LinearPercentage: 50, LinearInterval: 1}}},
@@ -246,8 +247,9 @@ func TestConcurrentShiftingWhileRequestsFlow(t *testing.T) {
 	}
 }
 
-// A test listener is a route of its own (spec §3.5), reached through the
-// Proxy's own handler by the routing headers, which are not forwarded.
+// A test listener is a route of its own (API Reference,
+// TargetGroupPairInfo), reached through the Proxy's own handler by the
+// routing headers, which are not forwarded.
 func TestServeHTTPRoutesByHeader(t *testing.T) {
 	p, _ := newProxy(t)
 	echo := func(version string) *httptest.Server {

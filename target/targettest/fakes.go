@@ -249,7 +249,8 @@ func NewHooks() *Hooks { return &Hooks{} }
 
 // Script sets the outcome of invoking function for event; "" for either
 // matches any, with the precedence of Fleet.Script. A result's status must
-// be Succeeded or Failed, the only ones a hook can report (spec §3.6).
+// be Succeeded or Failed, the only ones a hook can report (API Reference,
+// PutLifecycleEventHookExecutionStatus).
 func (h *Hooks) Script(function string, event target.LifecycleEvent, o Outcome) {
 	h.mu.Lock()
 	defer h.mu.Unlock()

@@ -16,7 +16,7 @@ func TestShifter(t *testing.T) {
 	alias := target.TrafficRoute{ResourceID: "orders:live"}
 	s.SetRoute(alias, target.TrafficSplit{Original: "3"})
 
-	// spec §11.8 canary 10% then 100%.
+	// A canary: 10% then 100%.
 	for _, w := range []int{10, 100} {
 		r := target.ShiftRequest{Deployment: dep, Route: alias, Split: target.TrafficSplit{Original: "3", Replacement: "4", Weight: w}}
 		if err := s.ShiftTraffic(ctx, r); err != nil {
@@ -60,7 +60,7 @@ func TestProvisioner(t *testing.T) {
 	p := targettest.NewProvisioner(fleet)
 	originals, _ := fleet.ListTargets(ctx, target.Selector{AutoScalingGroups: []string{"asg"}})
 
-	t.Run("§5 COPY_AUTO_SCALING_GROUP", func(t *testing.T) {
+	t.Run("COPY_AUTO_SCALING_GROUP", func(t *testing.T) {
 		req := target.ProvisionRequest{Deployment: dep, Action: target.CopyAutoScalingGroup, Originals: originals}
 		got, err := p.ProvisionReplacements(ctx, req)
 		if err != nil || len(got) != 1 {
@@ -90,7 +90,7 @@ func TestProvisioner(t *testing.T) {
 			t.Errorf("Terminated = %v", got)
 		}
 	})
-	t.Run("§5 DISCOVER_EXISTING", func(t *testing.T) {
+	t.Run("DISCOVER_EXISTING", func(t *testing.T) {
 		d := dep
 		d.DeploymentID = "d-2"
 		fleet.Add(target.Target{ID: "i-4", Tags: map[string]string{"Env": "Dev"}})
@@ -105,7 +105,7 @@ func TestProvisioner(t *testing.T) {
 			t.Error("discovered replacement still in service, or original taken out")
 		}
 	})
-	t.Run("§3.5 ECS task set", func(t *testing.T) {
+	t.Run("ECS task set", func(t *testing.T) {
 		d := dep
 		d.DeploymentID = "d-3"
 		got, err := p.ProvisionReplacements(ctx, target.ProvisionRequest{Deployment: d})
@@ -140,7 +140,8 @@ func TestHooks(t *testing.T) {
 	hr := func(fn string, e target.LifecycleEvent) target.HookRequest {
 		return target.HookRequest{Deployment: dep, Event: e, FunctionName: fn, ExecutionID: "x-" + string(e)}
 	}
-	// spec §3.6: a hook reports Succeeded or Failed.
+	// A hook reports Succeeded or Failed (API Reference,
+	// PutLifecycleEventHookExecutionStatus).
 	if res, err := h.InvokeHook(ctx, hr("validateOrders", target.BeforeAllowTraffic)); err != nil || res.Status != target.EventSucceeded {
 		t.Errorf("unscripted hook = %+v, %v", res, err)
 	}
@@ -157,7 +158,7 @@ func TestHooks(t *testing.T) {
 	gate := targettest.NewGate()
 	h.OnInvoke(func(ctx context.Context, _ target.HookRequest) error { return gate.Wait(ctx) })
 	cctx, cancel := context.WithCancel(ctx)
-	cancel() // the one-hour wait of §3.6 expired
+	cancel() // the hour CodeDeploy waits for a hook's report ran out
 	if _, err := h.InvokeHook(cctx, hr("validateOrders", target.BeforeAllowTraffic)); !errors.Is(err, context.Canceled) {
 		t.Errorf("no report before ctx done: %v", err)
 	}

@@ -170,7 +170,8 @@ func TestFleetTrafficAndInstall(t *testing.T) {
 func TestFleetMisuse(t *testing.T) {
 	ctx := context.Background()
 	f := threeTargets()
-	// spec §3.1: BlockTraffic is the service's (TrafficController), not the agent's.
+	// BlockTraffic is the service's (TrafficController), not the agent's
+	// (User Guide, "AppSpec 'hooks' section").
 	if _, err := f.RunEvent(ctx, req("i-1", target.BlockTraffic)); !errors.Is(err, targettest.ErrMisuse) {
 		t.Errorf("RunEvent(BlockTraffic) = %v, want ErrMisuse", err)
 	}
@@ -268,8 +269,8 @@ func TestFleetCancelWhileBlocked(t *testing.T) {
 	}
 }
 
-// runSequence runs the in-place events of spec §3.2 on one target through
-// the fleet's roles, as an executor would.
+// runSequence runs the in-place events (target.Sequence) on one target
+// through the fleet's roles, as an executor would.
 func runSequence(ctx context.Context, f *targettest.Fleet, id, deploymentID string) error {
 	events, err := target.Sequence{Platform: config.Server, Kind: target.KindInPlace, LoadBalancer: true}.Events()
 	if err != nil {

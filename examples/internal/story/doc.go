@@ -1,7 +1,9 @@
 // Package story holds what the example programs (examples/quickstart,
 // examples/canary) share: each tells a story of deployments, checks every
-// outcome against what the spec predicts, and exits with a code that says
-// how it went.
+// outcome against what the rules predict — CodeDeploy's, as its User Guide
+// and API Reference give them, and the decisions fleetdeploy records where
+// they are silent (see "Where fleetdeploy decides" in package fleetdeploy)
+// — and exits with a code that says how it went.
 //
 // # Checks
 //

@@ -24,8 +24,8 @@ func ExampleChecks() {
 	// == 1. v1
 	//   [ok] v1 Succeeded on 6 of 6 instances
 	//   [MISMATCH] the group's target revision is v0
-	// Done: 1 outcomes differ from what the spec predicts ([MISMATCH] above).
-	// demo: 1 outcomes differ from what the spec predicts:
+	// Done: 1 outcomes differ from what the rules predict ([MISMATCH] above).
+	// demo: 1 outcomes differ from what the rules predict:
 	//   - the group's target revision is v0
 	// exit 1
 }

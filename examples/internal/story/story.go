@@ -14,7 +14,7 @@ import (
 
 // The exit codes of the example programs.
 const (
-	ExitOK      = 0 // every deployment behaved as the spec predicts
+	ExitOK      = 0 // every deployment behaved as the rules predict
 	ExitFailure = 1 // one did not, or the run could not finish; stderr says what
 	ExitUsage   = 2 // bad command line
 )
@@ -70,7 +70,7 @@ func ParseFlags(fs *flag.FlagSet, args []string) (code int, ok bool) {
 }
 
 // Checks prints the outcomes of a story through printf, which writes one
-// line, and counts those that differ from the spec's prediction. Create it
+// line, and counts those that differ from what the rules predict. Create it
 // with [NewChecks]; it is not safe for concurrent use.
 type Checks struct {
 	printf   func(format string, args ...any)
@@ -83,7 +83,7 @@ func NewChecks(printf func(format string, args ...any)) *Checks {
 	return &Checks{printf: printf}
 }
 
-// Expect records whether an outcome matches the spec's prediction, and
+// Expect records whether an outcome is what the rules predict, and
 // prints it: "  [ok] MSG", or "  [MISMATCH] MSG" and MSG becomes one of the
 // [Checks.Problems], MSG being format applied to args.
 func (c *Checks) Expect(ok bool, format string, args ...any) {
@@ -102,18 +102,18 @@ func (c *Checks) Section(title string) {
 	c.printf("== %s", title)
 }
 
-// Problems returns the messages of the outcomes that differ from the
-// spec's prediction, in order. The caller must not change the slice.
+// Problems returns the messages of the outcomes that differ from what the
+// rules predict, in order. The caller must not change the slice.
 func (c *Checks) Problems() []string { return c.problems }
 
 // Verdict sums the checks up, for the end of the closing line: "every
-// outcome as the spec predicts.", or "N outcomes differ from what the spec
-// predicts ([MISMATCH] above).".
+// outcome as the rules predict.", or "N outcomes differ from what the rules
+// predict ([MISMATCH] above).".
 func (c *Checks) Verdict() string {
 	if len(c.problems) > 0 {
-		return fmt.Sprintf("%d outcomes differ from what the spec predicts ([MISMATCH] above).", len(c.problems))
+		return fmt.Sprintf("%d outcomes differ from what the rules predict ([MISMATCH] above).", len(c.problems))
 	}
-	return "every outcome as the spec predicts."
+	return "every outcome as the rules predict."
 }
 
 // Exit reports how the run of program name ended on stderr and returns
@@ -130,7 +130,7 @@ func Exit(ctx context.Context, stderr io.Writer, name string, err error, problem
 		fmt.Fprintf(stderr, "%s: %v\n", name, err)
 		return ExitFailure
 	case len(problems) > 0:
-		fmt.Fprintf(stderr, "%s: %d outcomes differ from what the spec predicts:\n", name, len(problems))
+		fmt.Fprintf(stderr, "%s: %d outcomes differ from what the rules predict:\n", name, len(problems))
 		for _, p := range problems {
 			fmt.Fprintf(stderr, "  - %s\n", p)
 		}

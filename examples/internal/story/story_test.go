@@ -12,11 +12,11 @@ import (
 func TestChecks(t *testing.T) {
 	var out bytes.Buffer
 	c := NewChecks(func(format string, args ...any) { fmt.Fprintf(&out, format+"\n", args...) })
-	if got := c.Verdict(); got != "every outcome as the spec predicts." {
+	if got := c.Verdict(); got != "every outcome as the rules predict." {
 		t.Errorf("Verdict with no checks = %q", got)
 	}
 	c.Expect(true, "a %d", 1)
-	if got := c.Verdict(); got != "every outcome as the spec predicts." || len(c.Problems()) != 0 {
+	if got := c.Verdict(); got != "every outcome as the rules predict." || len(c.Problems()) != 0 {
 		t.Errorf("after an ok check: Verdict %q, Problems %q", got, c.Problems())
 	}
 	c.Expect(false, "b %d%%", 2)
@@ -24,7 +24,7 @@ func TestChecks(t *testing.T) {
 	if want := []string{"b 2%", "c"}; !slices.Equal(c.Problems(), want) {
 		t.Errorf("Problems = %q, want %q", c.Problems(), want)
 	}
-	if got, want := c.Verdict(), "2 outcomes differ from what the spec predicts ([MISMATCH] above)."; got != want {
+	if got, want := c.Verdict(), "2 outcomes differ from what the rules predict ([MISMATCH] above)."; got != want {
 		t.Errorf("Verdict = %q, want %q", got, want)
 	}
 	if got, want := out.String(), "  [ok] a 1\n  [MISMATCH] b 2%\n  [MISMATCH] c\n"; got != want {
@@ -75,7 +75,7 @@ func TestExit(t *testing.T) {
 		{"interrupted", done, boom, nil, ExitFailure, "p: interrupted: boom\n"},
 		{"cancelled without error", done, nil, nil, ExitOK, ""},
 		{"problems", t.Context(), nil, []string{"a", "b"}, ExitFailure,
-			"p: 2 outcomes differ from what the spec predicts:\n  - a\n  - b\n"},
+			"p: 2 outcomes differ from what the rules predict:\n  - a\n  - b\n"},
 	} {
 		var errOut bytes.Buffer
 		if code := Exit(tc.ctx, &errOut, "p", tc.err, tc.problems); code != tc.code || errOut.String() != tc.stderr {
