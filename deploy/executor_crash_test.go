@@ -34,6 +34,8 @@ type finalState struct {
 	revision string
 	health   map[string]health.Target
 	overview deploy.DeploymentOverview
+	// groups are the Auto Scaling groups the deployment group selects.
+	groups string
 }
 
 func (e *env) finalState(id string) finalState {
@@ -42,6 +44,11 @@ func (e *env) finalState(id string) finalState {
 	anon := func(tid string) string { return strings.ReplaceAll(tid, id, "<deployment>") }
 	s := finalState{status: d.Status, code: d.ErrorInformation.Code, targets: map[string]string{},
 		revision: e.groupRevision(), health: map[string]health.Target{}, overview: d.Overview}
+	g, err := e.store.GetGroup(e.ctx, "shop", "prod")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	s.groups = anon(fmt.Sprint(g.Selector.AutoScalingGroups))
 	for tid, h := range e.health() {
 		h.ID = anon(h.ID)
 		s.health[anon(tid)] = h
@@ -63,6 +70,9 @@ func (s finalState) diff(o finalState) []string {
 	}
 	if s.revision != o.revision {
 		out = append(out, fmt.Sprintf("group revision %s vs %s", s.revision, o.revision))
+	}
+	if s.groups != o.groups {
+		out = append(out, fmt.Sprintf("Auto Scaling groups %s vs %s", s.groups, o.groups))
 	}
 	if s.overview != o.overview {
 		out = append(out, fmt.Sprintf("overview %+v vs %+v", s.overview, o.overview))

@@ -319,7 +319,8 @@ func (e *Executor) resolveTargets(ctx context.Context, group *Group, d *Deployme
 }
 
 // withHealth makes the records of targets, with each target's health from
-// the group's instance records (spec §2.1). With
+// the group's instance records (spec §2.1); a target its Lister reports
+// Unavailable (a stopped instance) starts unhealthy. With
 // d.UpdateOutdatedInstancesOnly, targets that run d.Revision are left out.
 func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Target, d *Deployment, label target.TargetLabel) ([]DeploymentTarget, error) {
 	records, err := instancesOf(ctx, e.store, group.ID, len(ts), func(i int) string { return ts[i].ID })
@@ -341,7 +342,8 @@ func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Tar
 			continue
 		}
 		h := rec.Health(group.TargetRevision)
-		if !h.Instance.Valid() {
+		if !h.Instance.Valid() || t.Unavailable {
+			// A stopped instance counts like a failed one (spec §2.3).
 			h.Instance = health.Unhealthy
 		}
 		out = append(out, DeploymentTarget{

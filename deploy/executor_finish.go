@@ -296,8 +296,12 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 }
 
 // updateGroup records the deployment on its group: the new target revision
-// on success (spec §2.5), the last successful and last attempted
-// deployments. A group deleted or created again since is left alone.
+// on success (spec §2.5) — and, after a blue/green deployment that copied
+// an Auto Scaling group, that copy in place of the original
+// (selectCopiedGroups) —, the last successful and last attempted
+// deployments. A group deleted or created again since is left alone. The
+// update is the same whenever it is made again, so a run resumed after a
+// crash makes it again safely.
 func (r *runner) updateGroup(ctx context.Context, end Ending) error {
 	summary := LastDeploymentInfo{DeploymentID: r.id, Status: end.Status, EndTime: end.Time, CreateTime: r.d.CreateTime}
 	for attempt := 0; ; attempt++ {
@@ -314,6 +318,7 @@ func (r *runner) updateGroup(ctx context.Context, end Ending) error {
 			g.TargetRevision = &rev
 			s := summary
 			g.LastSuccessfulDeployment = &s
+			r.selectCopiedGroups(g)
 		}
 		a := summary
 		g.LastAttemptedDeployment = &a
@@ -325,6 +330,59 @@ func (r *runner) updateGroup(ctx context.Context, end Ending) error {
 		if !errors.Is(err, ErrConflict) || attempt == maxConflicts {
 			return r.storeErr("saving its deployment group", err)
 		}
+	}
+}
+
+// selectCopiedGroups makes g select the replacement fleet of a successful
+// Server blue/green deployment that copied its Auto Scaling group
+// (COPY_AUTO_SCALING_GROUP), as CodeDeploy does: in g's Auto Scaling
+// groups, the originals' groups are replaced by the replacements' (those
+// the Provisioner put them in, else Deployment.CopiedAutoScalingGroupName),
+// so that the next deployment finds the new fleet, not the originals,
+// which are terminated or, with KEEP_ALIVE, leave the deployment group.
+// Done again, it changes nothing.
+func (r *runner) selectCopiedGroups(g *Group) {
+	d, bg := r.d, r.d.BlueGreenDeploymentConfiguration
+	if d.ComputePlatform != config.Server || d.DeploymentStyle.DeploymentType != target.BlueGreen || d.Creator == target.CreatorRollback ||
+		bg == nil || bg.GreenFleetProvisioningOption == nil || bg.GreenFleetProvisioningOption.Action != GreenFleetCopyAutoScalingGroup {
+		return
+	}
+	var blue, green []string
+	for i := range r.targets {
+		t := &r.targets[i]
+		switch name := t.Target.AutoScalingGroup; {
+		case name == "":
+		case t.Label == target.LabelBlue && !slices.Contains(blue, name):
+			blue = append(blue, name)
+		case t.Label == target.LabelGreen && !slices.Contains(green, name):
+			green = append(green, name)
+		}
+	}
+	if len(green) == 0 {
+		green = []string{r.info.CopiedAutoScalingGroupName()}
+	}
+	out := make([]string, 0, len(g.Selector.AutoScalingGroups)+len(green))
+	for _, name := range g.Selector.AutoScalingGroups {
+		switch {
+		case slices.Contains(blue, name) && !slices.Contains(green, name):
+			for _, n := range green {
+				if !slices.Contains(out, n) {
+					out = append(out, n) // in the original's place
+				}
+			}
+		case !slices.Contains(out, name):
+			out = append(out, name)
+		}
+	}
+	for _, n := range green {
+		if !slices.Contains(out, n) {
+			out = append(out, n)
+		}
+	}
+	if !slices.Equal(out, g.Selector.AutoScalingGroups) {
+		r.e.log.Info("the deployment group now selects the replacement Auto Scaling group", "deployment", r.id,
+			"group", g.Name, "autoScalingGroups", out, "was", g.Selector.AutoScalingGroups)
+		g.Selector.AutoScalingGroups = out
 	}
 }
 

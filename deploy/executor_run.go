@@ -476,13 +476,13 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 				ErrorInformation: ErrorInformation{Code: code, Message: why}}, d.Progress.Plan)
 		}
 	case r.provisionsGreen():
-		why, err := r.provisionGreen(ctx)
+		why, code, err := r.provisionGreen(ctx)
 		if err != nil {
 			return true, err
 		}
 		if why != "" {
 			return true, r.finishDecided(ctx, Ending{Status: StatusFailed, Time: r.e.clk.Now(), Explanation: why,
-				ErrorInformation: ErrorInformation{Code: plan.InternalError, Message: why}}, d.Progress.Plan)
+				ErrorInformation: ErrorInformation{Code: code, Message: why}}, d.Progress.Plan)
 		}
 	}
 	p, err := plan.New(r.planInput())

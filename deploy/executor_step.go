@@ -492,13 +492,16 @@ func (r *runner) createdTargets() int {
 // provisionGreen makes the replacement fleet of a Server blue/green
 // deployment and stores it, before the planner is built: the Green targets
 // are part of its input. The Provisioner returns the same fleet when asked
-// again after a crash, and the targets are stored all or none. It reports
-// false, with the reason, when no replacement fleet could be made.
-func (r *runner) provisionGreen(ctx context.Context) (string, error) {
+// again after a crash, and the targets are stored all or none. It returns
+// the reason when no replacement fleet could be made, with the error code
+// the deployment fails with: the Provisioner's (a *target.CodeError with
+// one of CodeDeploy's codes, such as AUTO_SCALING_CONFIGURATION), else
+// INTERNAL_ERROR.
+func (r *runner) provisionGreen(ctx context.Context) (string, ErrorCode, error) {
 	var blue []target.Target
 	for i := range r.targets {
 		if r.targets[i].Label == target.LabelGreen {
-			return "", nil // provisioned before
+			return "", "", nil // provisioned before
 		}
 		blue = append(blue, r.targets[i].Target)
 	}
@@ -507,26 +510,31 @@ func (r *runner) provisionGreen(ctx context.Context) (string, error) {
 		action = bg.GreenFleetProvisioningOption.Action // validated: one of the two
 	}
 	if err := r.checkLease(r.e.clk.Now()); err != nil {
-		return "", err
+		return "", "", err
 	}
 	green, err := r.e.platform.Provisioner.ProvisionReplacements(ctx, target.ProvisionRequest{
 		Deployment: r.info, Action: action, Originals: blue, Replacements: r.d.TargetInstances})
 	if err != nil {
 		if ctx.Err() != nil {
-			return "", ctx.Err()
+			return "", "", ctx.Err()
 		}
-		return "the replacement fleet could not be provisioned: " + err.Error(), nil
+		code := plan.InternalError
+		var ce *target.CodeError
+		if errors.As(err, &ce) && slices.Contains(code.Values(), ErrorCode(ce.Code)) {
+			code = ErrorCode(ce.Code)
+		}
+		return "the replacement fleet could not be provisioned: " + err.Error(), code, nil
 	}
 	recs := make([]DeploymentTarget, 0, len(green))
 	for _, t := range green {
 		if t.ID == "" || slices.ContainsFunc(r.targets, func(x DeploymentTarget) bool { return x.TargetID == t.ID }) {
-			return fmt.Sprintf("the Provisioner returned replacement %q, which is empty or already in the deployment", t.ID), nil
+			return fmt.Sprintf("the Provisioner returned replacement %q, which is empty or already in the deployment", t.ID), plan.InternalError, nil
 		}
 		rec := NewInstanceRecord(r.d.GroupID, t.ID)
 		if cur, err := r.e.store.GetInstance(ctx, r.d.GroupID, t.ID); err == nil {
 			rec = *cur
 		} else if !errors.Is(err, ErrNotFound) {
-			return "", r.storeErr("reading the instance record of replacement "+t.ID, err)
+			return "", "", r.storeErr("reading the instance record of replacement "+t.ID, err)
 		}
 		h := rec.Health(r.d.PreviousRevision)
 		if !h.Instance.Valid() {
@@ -538,7 +546,7 @@ func (r *runner) provisionGreen(ctx context.Context) (string, error) {
 	if len(recs) > 0 {
 		r.seqs.withEventsListed(recs)
 		if err := r.store.PutTargets(ctx, r.id, recs); err != nil {
-			return "", r.storeErr(fmt.Sprintf("storing its %d replacement targets", len(recs)), err)
+			return "", "", r.storeErr(fmt.Sprintf("storing its %d replacement targets", len(recs)), err)
 		}
 	}
 	for i := range recs {
@@ -546,7 +554,7 @@ func (r *runner) provisionGreen(ctx context.Context) (string, error) {
 	}
 	r.targets = append(r.targets, recs...)
 	r.overview.Add(target.TargetPending, int64(len(recs)))
-	return "", nil
+	return "", "", nil
 }
 
 // blueGreenRollbackTargets returns the targets of the rollback of a Server

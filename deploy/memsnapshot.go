@@ -11,6 +11,7 @@ type memSnapshot struct {
 	id, zone, asg string
 	tags          *[]tagPair // nil: no tags
 	onPremises    bool
+	unavailable   bool
 }
 
 // tagPair is one stored tag.
@@ -19,7 +20,7 @@ type tagPair struct{ k, v string }
 // newSnapshot returns the stored form of t, sharing like's tags (like may
 // be nil) when they are t's.
 func newSnapshot(t *target.Target, like *memSnapshot) memSnapshot {
-	s := memSnapshot{id: t.ID, zone: t.Zone, asg: t.AutoScalingGroup, onPremises: t.OnPremises}
+	s := memSnapshot{id: t.ID, zone: t.Zone, asg: t.AutoScalingGroup, onPremises: t.OnPremises, unavailable: t.Unavailable}
 	switch {
 	case len(t.Tags) == 0:
 	case like != nil && like.tags != nil && tagsAre(like.tags, t.Tags):
@@ -38,7 +39,7 @@ func newSnapshot(t *target.Target, like *memSnapshot) memSnapshot {
 // first.
 func (s *memSnapshot) is(t *target.Target) bool {
 	return s.id == t.ID && s.zone == t.Zone && s.asg == t.AutoScalingGroup && s.onPremises == t.OnPremises &&
-		tagsAre(s.tags, t.Tags)
+		s.unavailable == t.Unavailable && tagsAre(s.tags, t.Tags)
 }
 
 // tagsAre reports whether the stored tags p (nil: none) are m.
@@ -60,7 +61,7 @@ func tagsAre(p *[]tagPair, m map[string]string) bool {
 // target returns the snapshot as a target.Target with tags, when it has
 // any, from tags: a new map, or the decoder's copy (see tagCopies).
 func (s *memSnapshot) target(tags *tagCopies) target.Target {
-	t := target.Target{ID: s.id, Zone: s.zone, AutoScalingGroup: s.asg, OnPremises: s.onPremises}
+	t := target.Target{ID: s.id, Zone: s.zone, AutoScalingGroup: s.asg, OnPremises: s.onPremises, Unavailable: s.unavailable}
 	switch {
 	case s.tags == nil:
 	case tags != nil:

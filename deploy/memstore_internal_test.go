@@ -33,11 +33,11 @@ func TestMemSnapshotCoversTarget(t *testing.T) {
 	for f := range reflect.TypeFor[target.Target]().Fields() {
 		fields = append(fields, f.Name)
 	}
-	want := []string{"ID", "Tags", "Zone", "AutoScalingGroup", "OnPremises"}
+	want := []string{"ID", "Tags", "Zone", "AutoScalingGroup", "OnPremises", "Unavailable"}
 	if !reflect.DeepEqual(fields, want) {
 		t.Errorf("target.Target has fields %v; memSnapshot handles %v — update it", fields, want)
 	}
-	in := target.Target{ID: "i-1", Tags: map[string]string{"env": "prod", "team": "web"}, Zone: "zone-a", AutoScalingGroup: "asg", OnPremises: true}
+	in := target.Target{ID: "i-1", Tags: map[string]string{"env": "prod", "team": "web"}, Zone: "zone-a", AutoScalingGroup: "asg", OnPremises: true, Unavailable: true}
 	s := newSnapshot(&in, nil)
 	if got := s.target(nil); !reflect.DeepEqual(got, in) || !s.is(&in) {
 		t.Errorf("snapshot of %+v comes back as %+v (is: %v)", in, got, s.is(&in))
@@ -46,6 +46,11 @@ func TestMemSnapshotCoversTarget(t *testing.T) {
 	other.Tags = map[string]string{"env": "prod", "team": "db"}
 	if s.is(&other) {
 		t.Error("a snapshot with other tags compares equal")
+	}
+	other = in
+	other.Unavailable = false
+	if s.is(&other) {
+		t.Error("a snapshot of an unavailable target compares equal to an available one")
 	}
 	if again := newSnapshot(&in, &s); again.tags != s.tags {
 		t.Error("equal tags are stored again instead of shared")

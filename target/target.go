@@ -23,6 +23,14 @@ type Target struct {
 	// OnPremises is true for an on-premises instance: it is matched by the
 	// on-premises tag filters and never by EC2 tags or Auto Scaling groups.
 	OnPremises bool `json:"onPremises,omitempty"`
+	// Unavailable is true for a target that its Lister lists but that
+	// cannot take a deployment now: a stopped (or stopping) EC2 instance,
+	// which CodeDeploy still targets. The executor records it unhealthy
+	// when the deployment is created, so that it counts like a failed
+	// target in the minimum healthy hosts arithmetic, as CodeDeploy counts
+	// a stopped instance; its events then fail with ErrTargetUnavailable
+	// unless it was started meanwhile.
+	Unavailable bool `json:"unavailable,omitempty"`
 }
 
 // DeploymentType is how a deployment replaces the running revision,
