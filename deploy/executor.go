@@ -11,6 +11,7 @@ import (
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -67,13 +68,9 @@ func (e *DeploymentError) Error() string {
 // Unwrap returns Err.
 func (e *DeploymentError) Unwrap() error { return e.Err }
 
-func trimPrefix(s string) string {
-	const p = "deploy: "
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
-}
+// trimPrefix returns an error message without its leading package name,
+// for a message that adds its own.
+func trimPrefix(s string) string { return errmsg.Trim(s) }
 
 // Defaults of Options.
 const (
@@ -191,35 +188,45 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...))
-	}
+	var ps config.Problems
 	if store == nil {
-		bad("store: is required")
+		ps.Add(nil, "store", "is required")
 	}
 	if !slices.ContainsFunc(target.Role("").Values(), platform.Has) {
-		bad("platform: has no role; set at least a Lister and an Installer (Server) or a TrafficShifter and a HookInvoker (Lambda)")
+		ps.Add(nil, "platform", "has no role; set at least a Lister and an Installer (Server) or a TrafficShifter and a HookInvoker (Lambda)")
 	}
 	if o.Concurrency < 0 {
-		bad("Options.Concurrency: must not be negative; got %d", o.Concurrency)
+		ps.Add(nil, "Options.Concurrency", "must not be negative; got %d", o.Concurrency)
 	}
 	if o.PollInterval < 0 {
-		bad("Options.PollInterval: must not be negative; got %s", o.PollInterval)
+		ps.Add(nil, "Options.PollInterval", "must not be negative; got %s", o.PollInterval)
 	}
 	if o.HookTimeout < 0 {
-		bad("Options.HookTimeout: must not be negative; got %s", o.HookTimeout)
+		ps.Add(nil, "Options.HookTimeout", "must not be negative; got %s", o.HookTimeout)
 	}
 	if o.LeaseTTL < 0 {
-		bad("Options.LeaseTTL: must not be negative; got %s", o.LeaseTTL)
+		ps.Add(nil, "Options.LeaseTTL", "must not be negative; got %s", o.LeaseTTL)
 	}
 	for i, c := range o.Configs {
-		if err := c.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: Options.Configs[%d]: %w", ErrInvalidInput, i, err))
+		err := c.Validate()
+		var ve *config.ValidationError
+		if !errors.As(err, &ve) {
+			if err != nil {
+				ps.Add(err, fmt.Sprintf("Options.Configs[%d]", i), "%s", errmsg.Trim(err.Error()))
+			}
+			continue
+		}
+		// The configuration's problems, each under its place in Options.
+		for j, p := range ve.Problems {
+			sentinel := p.Err
+			if j == 0 {
+				sentinel = err
+			}
+			ps.Add(sentinel, fmt.Sprintf("Options.Configs[%d].%s", i, p.Field), "%s", p.Rule)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("deploy: New: %w", err)
+	if err := ps.Err(ErrInvalidInput, "executor settings"); err != nil {
+		return nil, err
 	}
 	if o.Clock == nil {
 		o.Clock = clock.System()

@@ -39,20 +39,34 @@ import (
 // recorded InProgress go on from the first lifecycle event whose end is not
 // recorded.
 //
-// Run returns ErrAlreadyStarted for a deployment that is not Created (use
-// Resume), ErrAlreadyRunning when this Executor runs it in another
-// goroutine, and ErrNotFound for an unknown ID. No goroutine it starts
-// outlives it.
+// Run returns ErrAlreadyStarted for a deployment that is not Created: one
+// in progress (continue it with Resume) or one that has ended (the error
+// then matches ErrDeploymentCompleted too). It returns ErrAlreadyRunning
+// when this Executor runs the deployment in another goroutine, and
+// ErrNotFound for an unknown ID. No goroutine it starts outlives it.
 func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 	d, err := e.store.GetDeployment(ctx, id)
 	if err != nil {
 		return nil, &DeploymentError{DeploymentID: id, Op: "reading it", Err: err}
+	}
+	if d.Status.Final() {
+		return d, &DeploymentError{DeploymentID: id, Err: endedError{d.Status}}
 	}
 	if d.Status != StatusCreated {
 		return d, &DeploymentError{DeploymentID: id, Err: fmt.Errorf("%w (status %s); Resume continues a deployment", ErrAlreadyStarted, d.Status)}
 	}
 	return e.drive(ctx, d, true)
 }
+
+// endedError is Run's error for a deployment that has ended.
+type endedError struct{ status DeploymentStatus }
+
+func (e endedError) Error() string {
+	return fmt.Sprintf("has ended with status %s; Run starts only a Created deployment (to deploy its revision again, create a new deployment)", e.status)
+}
+
+// Unwrap returns ErrAlreadyStarted and ErrDeploymentCompleted.
+func (e endedError) Unwrap() []error { return []error{ErrAlreadyStarted, ErrDeploymentCompleted} }
 
 // Resume continues a deployment from the state in the store, after a crash
 // or a failed Run, and runs it to the end as Run does. Everything is

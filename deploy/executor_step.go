@@ -10,6 +10,7 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -55,7 +56,7 @@ func (e *Executor) readAppSpec(ctx context.Context, loc revision.Location, p con
 func (e *Executor) serviceTarget(ctx context.Context, g *Group, d *Deployment) (target.Target, error) {
 	spec, err := e.readAppSpec(ctx, d.Revision, d.ComputePlatform)
 	if err != nil {
-		return target.Target{}, fmt.Errorf("deploy: CreateDeployment: reading the AppSpec of revision %s: %w", d.Revision, err)
+		return target.Target{}, errmsg.Errorf("deploy: CreateDeployment: reading the AppSpec of revision %s: %w", d.Revision, err)
 	}
 	if d.ComputePlatform == config.Lambda {
 		return target.Target{ID: spec.Lambda.Name + ":" + spec.Lambda.Alias}, nil

@@ -1,0 +1,103 @@
+package deploy_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// wantMessage fails t unless err's message is want and names no package
+// twice.
+func wantMessage(t *testing.T, what string, err error, want string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("%s: no error; want %q", what, want)
+	}
+	if got := err.Error(); got != want {
+		t.Errorf("%s:\n got %q\nwant %q", what, got, want)
+	}
+	for _, p := range []string{"deploy: ", "config: ", "revision: ", "target: "} {
+		if n := strings.Count(err.Error(), p); n > 1 || (n == 1 && !strings.HasPrefix(err.Error(), p)) {
+			t.Errorf("%s: %q names %q inside the message", what, err, p)
+		}
+	}
+}
+
+// TestCreateDeploymentMessages: each layer adds its context once, and a
+// missing application is named as such.
+func TestCreateDeploymentMessages(t *testing.T) {
+	e := newEnv(t, 3, "CodeDeployDefault.OneAtATime", nil)
+	create := func(in deploy.DeploymentInput) error {
+		_, err := e.exec.CreateDeployment(e.ctx, in)
+		return err
+	}
+	err := create(deploy.DeploymentInput{ApplicationName: "nope", GroupName: "prod", Revision: rev("a")})
+	wantMessage(t, "missing application", err,
+		"deploy: CreateDeployment: application nope: not found; create the application and its deployment group first (CreateApplication, CreateGroup)")
+	if !errors.Is(err, deploy.ErrNotFound) {
+		t.Errorf("missing application: %v; want ErrNotFound", err)
+	}
+	err = create(deploy.DeploymentInput{ApplicationName: "shop", GroupName: "nope", Revision: rev("a")})
+	wantMessage(t, "missing group", err, "deploy: CreateDeployment: deployment group shop/nope: not found; create it first (CreateGroup)")
+	if !errors.Is(err, deploy.ErrNotFound) {
+		t.Errorf("missing group: %v; want ErrNotFound", err)
+	}
+
+	err = create(deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", ConfigName: "Nope", Revision: rev("a")})
+	if !errors.Is(err, config.ErrUnknownConfig) ||
+		!strings.HasPrefix(err.Error(), `deploy: CreateDeployment: deployment group shop/prod: deploymentConfigName: unknown deployment configuration "Nope"; known configurations: `) {
+		t.Errorf("unknown configuration: %v; want ErrUnknownConfig, each package named once", err)
+	}
+
+	err = create(deploy.DeploymentInput{GroupName: "prod", Description: strings.Repeat("x", 300)})
+	wantMessage(t, "invalid input", err, `deploy: invalid deployment input:
+  applicationName: is required
+  revision.revisionType: "" is not one of S3, GitHub, AppSpecContent, Local
+  description: must be at most 256 characters; got 300`)
+	if !errors.Is(err, deploy.ErrInvalidInput) {
+		t.Errorf("invalid input: %v; want ErrInvalidInput", err)
+	}
+
+	err = create(deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: rev("a"),
+		OverrideAlarmConfiguration: &deploy.AlarmConfiguration{Enabled: true}})
+	wantMessage(t, "invalid alarm override", err, `deploy: invalid deployment input:
+  overrideAlarmConfiguration.alarms: must name at least one alarm when alarmConfiguration.enabled is true`)
+}
+
+// TestNewMessage: New lists every problem of its settings under one
+// heading, each package named once.
+func TestNewMessage(t *testing.T) {
+	_, err := deploy.New(nil, target.Platform{}, func(o *deploy.Options) {
+		o.Concurrency = -1
+		o.Configs = []config.Config{{Name: "Custom"}}
+	})
+	wantMessage(t, "New", err, `deploy: invalid executor settings:
+  store: is required
+  platform: has no role; set at least a Lister and an Installer (Server) or a TrafficShifter and a HookInvoker (Lambda)
+  Options.Concurrency: must not be negative; got -1
+  Options.Configs[0].minimumHealthyHosts: is required for a Server configuration`)
+	if !errors.Is(err, deploy.ErrInvalidInput) || !errors.Is(err, config.ErrInvalidConfig) {
+		t.Errorf("New: %v; want ErrInvalidInput and config.ErrInvalidConfig", err)
+	}
+	var ve *config.ValidationError
+	if !errors.As(err, &ve) || ve.Kind != deploy.ErrInvalidInput {
+		t.Errorf("New: errors.As *config.ValidationError = %+v", ve)
+	}
+}
+
+// TestRunEndedMessage: Run of a deployment that has ended says so, with
+// its status, and does not send the caller to Resume.
+func TestRunEndedMessage(t *testing.T) {
+	e := newEnv(t, 2, "CodeDeployDefault.AllAtOnce", nil)
+	d := e.deploy("a")
+	_, err := e.exec.Run(e.ctx, d.ID)
+	wantMessage(t, "Run of a succeeded deployment", err, "deploy: deployment "+d.ID+
+		": has ended with status Succeeded; Run starts only a Created deployment (to deploy its revision again, create a new deployment)")
+	if !errors.Is(err, deploy.ErrAlreadyStarted) || !errors.Is(err, deploy.ErrDeploymentCompleted) {
+		t.Errorf("Run of a succeeded deployment: %v; want ErrAlreadyStarted and ErrDeploymentCompleted", err)
+	}
+}
