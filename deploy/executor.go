@@ -108,8 +108,12 @@ type Options struct {
 	AlarmSource target.AlarmSource
 	// Source opens revisions. Lambda and ECS deployments read their
 	// AppSpec through it (the function, its versions and hook functions;
-	// the ECS service); Server deployments do not need it (the Installer
-	// fetches the bundle).
+	// the ECS service). Server deployments do not need it (the Installer
+	// fetches the bundle); when it is set, Run reads a Server revision's
+	// AppSpec through it once before any target starts, and a revision
+	// that is missing or cannot be used fails the deployment at once with
+	// REVISION_MISSING or INVALID_REVISION and a message naming the
+	// revision, instead of failing on every target.
 	Source revision.Source
 	// Configs are the custom deployment configurations a group or a
 	// deployment may name, besides the predefined ones.

@@ -7,7 +7,10 @@ import (
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/revision/revisiontest"
 	"github.com/fleetdeploy/fleetdeploy/target"
+	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
 
 // wantMessage fails t unless err's message is want and names no package
@@ -99,5 +102,94 @@ func TestRunEndedMessage(t *testing.T) {
 		": has ended with status Succeeded; Run starts only a Created deployment (to deploy its revision again, create a new deployment)")
 	if !errors.Is(err, deploy.ErrAlreadyStarted) || !errors.Is(err, deploy.ErrDeploymentCompleted) {
 		t.Errorf("Run of a succeeded deployment: %v; want ErrAlreadyStarted and ErrDeploymentCompleted", err)
+	}
+}
+
+// TestServerRevisionChecked: with Options.Source, a Server deployment
+// whose revision is missing or cannot be used fails before any target
+// starts, with CodeDeploy's code and a message naming the revision; a
+// Source that cannot be reached is an error, and the deployment stays
+// Created to be resumed.
+func TestServerRevisionChecked(t *testing.T) {
+	src := revisiontest.NewMemSource()
+	if _, err := src.PutFiles(rev("good"), map[string]string{"appspec.yml": "version: 0.0\nos: linux\n"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := src.PutFiles(rev("bad"), map[string]string{"appspec.yml": "version: 0.0\n"}); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, revision string
+		code           deploy.ErrorCode
+		message        string
+	}{
+		{"missing", "gone", plan.RevisionMissing, "revision s3://releases/gone.zip is missing: "},
+		{"invalid AppSpec", "bad", plan.InvalidRevision, "revision s3://releases/bad.zip cannot be used: "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := newEnv(t, 3, "CodeDeployDefault.OneAtATime", nil, func(o *deploy.Options) { o.Source = src })
+			d := e.deploy(tc.revision)
+			if d.Status != deploy.StatusFailed || d.ErrorInformation.Code != tc.code || !strings.HasPrefix(d.ErrorInformation.Message, tc.message) {
+				t.Errorf("deployment ended %s %+v; want Failed, %s, message starting %q", d.Status, d.ErrorInformation, tc.code, tc.message)
+			}
+			if strings.Contains(d.ErrorInformation.Message, "revision: ") {
+				t.Errorf("message %q names package revision inside it", d.ErrorInformation.Message)
+			}
+			if calls := e.fleet.Calls(); len(calls) != 0 {
+				t.Errorf("the platform was called %d times (first %+v); want no target started", len(calls), calls[0])
+			}
+			for id, tg := range e.targets(d.ID) {
+				if tg.Status != target.TargetSkipped {
+					t.Errorf("target %s is %s; want Skipped", id, tg.Status)
+				}
+			}
+		})
+	}
+	t.Run("good", func(t *testing.T) {
+		e := newEnv(t, 3, "CodeDeployDefault.OneAtATime", nil, func(o *deploy.Options) { o.Source = src })
+		if d := e.deploy("good"); d.Status != deploy.StatusSucceeded {
+			t.Errorf("deployment of a readable revision ended %s %+v", d.Status, d.ErrorInformation)
+		}
+	})
+	t.Run("unreachable", func(t *testing.T) {
+		down := errors.New("s3: connection refused")
+		src.SetError(rev("later"), down)
+		e := newEnv(t, 3, "CodeDeployDefault.OneAtATime", nil, func(o *deploy.Options) { o.Source = src })
+		d := e.create("later")
+		if _, err := e.exec.Run(e.ctx, d.ID); !errors.Is(err, down) {
+			t.Fatalf("Run with an unreachable Source: %v; want its error", err)
+		}
+		if got := e.get(d.ID); got.Status != deploy.StatusCreated || len(e.fleet.Calls()) != 0 {
+			t.Errorf("after a failed check the deployment is %s with %d platform calls; want Created, none", got.Status, len(e.fleet.Calls()))
+		}
+		src.SetError(rev("later"), nil)
+		if _, err := src.PutFiles(rev("later"), map[string]string{"appspec.yml": "version: 0.0\nos: linux\n"}); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := e.exec.Resume(e.ctx, d.ID); err != nil || got.Status != deploy.StatusSucceeded {
+			t.Errorf("Resume once the Source is back: %v, %v; want Succeeded", got.Status, err)
+		}
+	})
+}
+
+// TestCommonTargetCause: when every target that ran failed the same way,
+// the deployment's message says how, before the health arithmetic.
+func TestCommonTargetCause(t *testing.T) {
+	const why = "bundle s3://releases/a.zip: access denied"
+	e := newEnv(t, 4, "CodeDeployDefault.HalfAtATime", nil)
+	e.fleet.Script("", target.DownloadBundle, targettest.Fail(target.CodeUnknownError, why))
+	d := e.deploy("a")
+	want := "all 4 targets that ran failed the same way: DownloadBundle failed (UnknownError): " + why + "; "
+	if d.Status != deploy.StatusFailed || d.ErrorInformation.Code != plan.HealthConstraints || !strings.HasPrefix(d.ErrorInformation.Message, want) {
+		t.Errorf("deployment ended %s %+v; want Failed, HEALTH_CONSTRAINTS, message starting %q", d.Status, d.ErrorInformation, want)
+	}
+
+	// Different causes, or a target that succeeded: only the arithmetic.
+	e = newEnv(t, 4, "CodeDeployDefault.HalfAtATime", nil)
+	e.fleet.Script("", target.DownloadBundle, targettest.Fail(target.CodeUnknownError, why))
+	e.fleet.Script("i-001", target.DownloadBundle, targettest.Fail(target.CodeUnknownError, "disk full"))
+	d = e.deploy("a")
+	if d.Status != deploy.StatusFailed || strings.Contains(d.ErrorInformation.Message, "same way") {
+		t.Errorf("deployment with two causes ended %s %+v; want Failed without a common cause", d.Status, d.ErrorInformation)
 	}
 }
