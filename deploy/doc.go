@@ -165,7 +165,9 @@
 // (DeploymentStart, DeploymentSuccess, DeploymentFailure, DeploymentStop,
 // DeploymentRollback, DeploymentReady, InstanceStart, InstanceSuccess,
 // InstanceFailure, InstanceReady) for the event types the group's
-// TriggerConfigurations list, once per trigger. Logs go to
+// TriggerConfigurations list, once per trigger; deploy/snsnotify publishes
+// them to Amazon SNS topics and deploy/eventbridgenotify puts them on
+// Amazon EventBridge event buses. Logs go to
 // Options.Logger: deployment changes at Info, target transitions at Debug.
 // deploytest.Recorder is an Observer and a Notifier that records
 // everything, for tests.
@@ -219,7 +221,9 @@
 //
 // A [Store] is five small interfaces: [ApplicationStore], [GroupStore],
 // [DeploymentStore], [TargetStore] and [InstanceStore]. [NewMemoryStore]
-// returns an in-memory Store for tests, examples and single-process use.
+// returns an in-memory Store for tests, examples and single-process use;
+// package deploy/dynamostore is a Store over Amazon DynamoDB, which
+// executors in many processes can share.
 //
 // Every record has a Version the store maintains: 1 when created, one more
 // on each update. Create methods set it (and assign IDs left empty) in the

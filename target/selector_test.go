@@ -84,16 +84,16 @@ func TestSelectorMatches(t *testing.T) {
 		{"§5 tag set: empty group matches nothing", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("Env", "Prod")}, {}}}}, ec2("i", map[string]string{"Env": "Prod"}), false},
 
 		// spec §5 on-premises filters and tag sets, and the EC2/on-premises separation.
-		{"§5 on-prem filters OR", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, onPrem("m", map[string]string{"Name": "B"}), true},
-		{"§5 on-prem filters none", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A")}}, onPrem("m", map[string]string{"Name": "B"}), false},
+		{"§5 on-prem filters OR", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, onPrem("m", map[string]string{"Name": "B"}), true},
+		{"§5 on-prem filters none", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("Name", "A")}}, onPrem("m", map[string]string{"Name": "B"}), false},
 		{"§5 on-prem tag set AND", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod", "Region": "East"}), true},
 		{"§5 on-prem tag set missing group", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod"}), false},
 		{"§5 EC2 filters never select on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}}, onPrem("m", map[string]string{"Env": "Prod"}), false},
 		{"§5 EC2 tag set never selects on-prem", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
-		{"§5 on-prem filters never select EC2", Selector{OnPremisesTagFilters: []TagFilter{kv("Env", "Prod")}}, ec2("i", map[string]string{"Env": "Prod"}), false},
+		{"§5 on-prem filters never select EC2", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("Env", "Prod")}}, ec2("i", map[string]string{"Env": "Prod"}), false},
 		{"§5 on-prem tag set never selects EC2", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
-		{"§5 EC2 and on-prem in one group: EC2", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, ec2("i", map[string]string{"Env": "Prod"}), true},
-		{"§5 EC2 and on-prem in one group: on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, onPrem("m", map[string]string{"Env": "Lab"}), true},
+		{"§5 EC2 and on-prem in one group: EC2", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesInstanceTagFilters: []TagFilter{kv("Env", "Lab")}}, ec2("i", map[string]string{"Env": "Prod"}), true},
+		{"§5 EC2 and on-prem in one group: on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesInstanceTagFilters: []TagFilter{kv("Env", "Lab")}}, onPrem("m", map[string]string{"Env": "Lab"}), true},
 
 		// spec §5 autoScalingGroups: membership, union with tags.
 		{"§5 ASG member", Selector{AutoScalingGroups: []string{"web", "api"}}, Target{ID: "i", AutoScalingGroup: "api"}, true},
@@ -148,7 +148,7 @@ func TestSelectorValidate(t *testing.T) {
 		{"§8 lengths count characters, not bytes", Selector{EC2TagFilters: []TagFilter{kv(strings.Repeat("é", MaxTagKeyLength), "v")}}, nil},
 		{"§5 ec2TagFilters with ec2TagSet", Selector{EC2TagFilters: []TagFilter{kv("a", "b")}, EC2TagSet: EC2TagSet{List: exampleTagSet}},
 			[]problem{{"ec2TagFilters", ErrInvalidEC2TagCombination}}},
-		{"§5 onPremisesInstanceTagFilters with onPremisesTagSet", Selector{OnPremisesTagFilters: []TagFilter{kv("a", "b")}, OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
+		{"§5 onPremisesInstanceTagFilters with onPremisesTagSet", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("a", "b")}, OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
 			[]problem{{"onPremisesInstanceTagFilters", ErrInvalidOnPremisesTagCombination}}},
 		{"§5 four tag groups", Selector{EC2TagSet: EC2TagSet{List: append(append([][]TagFilter{}, exampleTagSet...), []TagFilter{kv("a", "b")})}},
 			[]problem{{"ec2TagSet.ec2TagSetList", ErrTagSetListLimitExceeded}}},
@@ -156,7 +156,7 @@ func TestSelectorValidate(t *testing.T) {
 			[]problem{{"onPremisesTagSet.onPremisesTagSetList", ErrTagSetListLimitExceeded}}},
 		{"§5 eleven tags in a group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{elevenTags}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[0]", ErrTagLimitExceeded}}},
-		{"§5 eleven tag filters", Selector{OnPremisesTagFilters: elevenTags},
+		{"§5 eleven tag filters", Selector{OnPremisesInstanceTagFilters: elevenTags},
 			[]problem{{"onPremisesInstanceTagFilters", ErrTagLimitExceeded}}},
 		{"§5 empty tag group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b")}, {}}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[1]", ErrInvalidTag}}},
@@ -170,7 +170,7 @@ func TestSelectorValidate(t *testing.T) {
 			[]problem{{"ec2TagFilters[0].Type", ErrInvalidTag}}},
 		{"§5 KEY_ONLY without key, with value", Selector{EC2TagFilters: []TagFilter{{Value: "b", Type: KeyOnly}}},
 			[]problem{{"ec2TagFilters[0].Key", ErrInvalidTag}, {"ec2TagFilters[0].Value", ErrInvalidTag}}},
-		{"§5 VALUE_ONLY without value, with key", Selector{OnPremisesTagFilters: []TagFilter{{Key: "a", Type: ValueOnly}}},
+		{"§5 VALUE_ONLY without value, with key", Selector{OnPremisesInstanceTagFilters: []TagFilter{{Key: "a", Type: ValueOnly}}},
 			[]problem{{"onPremisesInstanceTagFilters[0].Key", ErrInvalidTag}, {"onPremisesInstanceTagFilters[0].Value", ErrInvalidTag}}},
 		{"§5 KEY_AND_VALUE missing both", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b"), {Type: KeyAndValue}}}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[0][1].Key", ErrInvalidTag}, {"ec2TagSet.ec2TagSetList[0][1].Value", ErrInvalidTag}}},
@@ -236,9 +236,9 @@ func TestSelectorJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Selector{
-		EC2TagSet:            EC2TagSet{List: [][]TagFilter{{kv("Name", "AppServer")}, {{Key: "Env", Type: KeyOnly}}}},
-		OnPremisesTagFilters: []TagFilter{{Value: "Lab", Type: ValueOnly}},
-		AutoScalingGroups:    []string{"web"},
+		EC2TagSet:                    EC2TagSet{List: [][]TagFilter{{kv("Name", "AppServer")}, {{Key: "Env", Type: KeyOnly}}}},
+		OnPremisesInstanceTagFilters: []TagFilter{{Value: "Lab", Type: ValueOnly}},
+		AutoScalingGroups:            []string{"web"},
 	}
 	if got, _ := json.Marshal(s); string(got) != mustJSON(t, want) {
 		t.Errorf("decoded %s, want %s", got, mustJSON(t, want))
@@ -272,7 +272,7 @@ func TestSelectorIsZero(t *testing.T) {
 	for _, s := range []Selector{
 		{EC2TagFilters: []TagFilter{kv("a", "b")}},
 		{EC2TagSet: EC2TagSet{List: exampleTagSet}},
-		{OnPremisesTagFilters: []TagFilter{kv("a", "b")}},
+		{OnPremisesInstanceTagFilters: []TagFilter{kv("a", "b")}},
 		{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
 		{AutoScalingGroups: []string{"web"}},
 	} {
@@ -286,11 +286,11 @@ func TestSelectorIsZero(t *testing.T) {
 // freely.
 func TestSelectorClone(t *testing.T) {
 	s := Selector{
-		EC2TagFilters:        []TagFilter{{Key: "env", Value: "prod", Type: KeyAndValue}},
-		EC2TagSet:            EC2TagSet{List: [][]TagFilter{{{Key: "a", Type: KeyOnly}}}},
-		OnPremisesTagFilters: []TagFilter{{Key: "dc", Type: KeyOnly}},
-		OnPremisesTagSet:     OnPremisesTagSet{List: [][]TagFilter{{{Value: "x", Type: ValueOnly}}}},
-		AutoScalingGroups:    []string{"asg"},
+		EC2TagFilters:                []TagFilter{{Key: "env", Value: "prod", Type: KeyAndValue}},
+		EC2TagSet:                    EC2TagSet{List: [][]TagFilter{{{Key: "a", Type: KeyOnly}}}},
+		OnPremisesInstanceTagFilters: []TagFilter{{Key: "dc", Type: KeyOnly}},
+		OnPremisesTagSet:             OnPremisesTagSet{List: [][]TagFilter{{{Value: "x", Type: ValueOnly}}}},
+		AutoScalingGroups:            []string{"asg"},
 	}
 	c := s.Clone()
 	if !reflect.DeepEqual(c, s) {
@@ -298,11 +298,36 @@ func TestSelectorClone(t *testing.T) {
 	}
 	c.EC2TagFilters[0].Key = "changed"
 	c.EC2TagSet.List[0][0].Key = "changed"
-	c.OnPremisesTagFilters[0].Key = "changed"
+	c.OnPremisesInstanceTagFilters[0].Key = "changed"
 	c.OnPremisesTagSet.List[0][0].Value = "changed"
 	c.AutoScalingGroups[0] = "changed"
-	if s.EC2TagFilters[0].Key != "env" || s.EC2TagSet.List[0][0].Key != "a" || s.OnPremisesTagFilters[0].Key != "dc" ||
+	if s.EC2TagFilters[0].Key != "env" || s.EC2TagSet.List[0][0].Key != "a" || s.OnPremisesInstanceTagFilters[0].Key != "dc" ||
 		s.OnPremisesTagSet.List[0][0].Value != "x" || s.AutoScalingGroups[0] != "asg" {
 		t.Errorf("changing the clone changed the original: %+v", s)
+	}
+}
+
+// TestSelectorNamesAreCodeDeploys: each field of Selector, its tag sets and
+// TagFilter is named as CodeDeploy's CreateDeploymentGroup API names it,
+// in Go and in JSON, so a user never has to guess which name goes with
+// which.
+func TestSelectorNamesAreCodeDeploys(t *testing.T) {
+	for typ, want := range map[reflect.Type][]string{
+		reflect.TypeFor[Selector]():         {"ec2TagFilters", "ec2TagSet", "onPremisesInstanceTagFilters", "onPremisesTagSet", "autoScalingGroups"},
+		reflect.TypeFor[EC2TagSet]():        {"ec2TagSetList"},
+		reflect.TypeFor[OnPremisesTagSet](): {"onPremisesTagSetList"},
+		reflect.TypeFor[TagFilter]():        {"Key", "Value", "Type"},
+	} {
+		var got []string
+		for f := range typ.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			got = append(got, name)
+			if !strings.EqualFold(f.Name, name) && f.Name != "List" {
+				t.Errorf("%s.%s has JSON name %q; the Go and JSON names must be the API's", typ.Name(), f.Name, name)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s JSON names %q; want CodeDeploy's %q", typ.Name(), got, want)
+		}
 	}
 }
