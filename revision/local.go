@@ -137,7 +137,7 @@ func (s *LocalSource) Open(ctx context.Context, loc Location) (*Bundle, error) {
 	}
 	if lo.SHA256 != "" && !strings.EqualFold(lo.SHA256, sum) {
 		b.Close()
-		return nil, fmt.Errorf("revision: local bundle %q has SHA-256 %s, not %s: %w", lo.Path, sum, lo.SHA256, ErrChecksumMismatch)
+		return nil, errmsg.Errorf("revision: local bundle %q has SHA-256 %s, not %s: %w", lo.Path, sum, lo.SHA256, ErrChecksumMismatch)
 	}
 	b.Location = Location{Type: LocationLocal, Local: &LocalLocation{Path: lo.Path, BundleType: typ, SHA256: sum}}
 	b.Env = BundleEnv(b.Location)

@@ -326,3 +326,24 @@ func TestLocalSourceMissingMessage(t *testing.T) {
 		t.Errorf("message %q; want it to start %q and name the package once", msg, want)
 	}
 }
+
+// TestSourceMessagesNameThePackageOnce: a checksum mismatch and an
+// unsupported location type read as one message of package revision.
+func TestSourceMessagesNameThePackageOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "appspec.yml")
+	if err := os.WriteFile(path, []byte("v"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := newLocal(t)
+	_, err := src.Open(t.Context(), local(path, "", sha("other")))
+	if !errors.Is(err, revision.ErrChecksumMismatch) || strings.Count(err.Error(), "revision: ") != 1 ||
+		!strings.HasSuffix(err.Error(), ": bundle does not match the checksum its location pins") {
+		t.Errorf("checksum mismatch: %v; want ErrChecksumMismatch, package named once", err)
+	}
+	_, err = src.Open(t.Context(), content("version: 0.0", ""))
+	if !errors.Is(err, revision.ErrUnsupportedLocation) || strings.Count(err.Error(), "revision: ") != 1 ||
+		!strings.HasSuffix(err.Error(), "(it serves Local): unsupported revision location type") {
+		t.Errorf("unsupported type: %v; want ErrUnsupportedLocation, package named once", err)
+	}
+}
