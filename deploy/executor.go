@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -62,7 +63,9 @@ func (e *DeploymentError) Error() string {
 	if e.Op != "" {
 		s += ": " + e.Op
 	}
-	return s + ": " + trimPrefix(e.Err.Error())
+	// A store's error about this deployment names it already.
+	cause := strings.TrimPrefix(trimPrefix(e.Err.Error()), "deployment "+e.DeploymentID+": ")
+	return s + ": " + cause
 }
 
 // Unwrap returns Err.

@@ -193,3 +193,14 @@ func TestCommonTargetCause(t *testing.T) {
 		t.Errorf("deployment with two causes ended %s %+v; want Failed without a common cause", d.Status, d.ErrorInformation)
 	}
 }
+
+// TestDeploymentErrorNamesItOnce: an error about a deployment names it
+// once, also when the store's error names it too.
+func TestDeploymentErrorNamesItOnce(t *testing.T) {
+	e := newEnv(t, 1, "CodeDeployDefault.AllAtOnce", nil)
+	_, err := e.exec.Resume(e.ctx, "d-NOPE")
+	wantMessage(t, "Resume of an unknown deployment", err, "deploy: deployment d-NOPE: reading it: not found")
+	if !errors.Is(err, deploy.ErrNotFound) {
+		t.Errorf("Resume of an unknown deployment: %v; want ErrNotFound", err)
+	}
+}
