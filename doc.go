@@ -27,6 +27,19 @@
 //	             a weighted local HTTP proxy (traffic shifting, block/allow)
 //	             and an alarm source over its 5xx rate
 //
+// The adapters to cloud services; the AWS ones are the only packages that
+// link the AWS SDK:
+//
+//	target/ec2target        EC2 instances and Auto Scaling groups
+//	target/elbtarget        Classic Load Balancers and ELBv2 target groups
+//	target/cloudwatchalarm  an alarm source over CloudWatch alarms
+//	revision/s3revision     a revision Source for Amazon S3
+//	revision/githubrevision a revision Source for GitHub commits
+//	deploy/dynamostore      a shared Store over Amazon DynamoDB
+//	deploy/snsnotify        trigger notifications to Amazon SNS
+//	deploy/eventbridgenotify
+//	                        trigger notifications to Amazon EventBridge
+//
 // The programs under examples/ show it working: quickstart (a deployment to
 // a local fleet, with a failure and an automatic rollback), preview (a JSON
 // scenario in, the rollout's schedule out) and canary (traffic shifting

@@ -222,7 +222,9 @@
 //
 // A [Store] is five small interfaces: [ApplicationStore], [GroupStore],
 // [DeploymentStore], [TargetStore] and [InstanceStore]. [NewMemoryStore]
-// returns an in-memory Store for tests, examples and single-process use.
+// returns an in-memory Store for tests, examples and single-process use;
+// package deploy/dynamostore is a Store over Amazon DynamoDB, which
+// executors in many processes can share.
 //
 // Every record has a Version the store maintains: 1 when created, one more
 // on each update. Create methods set it (and assign IDs left empty) in the

@@ -101,7 +101,7 @@ func ExampleExecutor() {
 	// Output:
 	// d-EXAMPLE01 Succeeded 6 targets
 	// d-EXAMPLE02 Failed HEALTH_CONSTRAINTS
-	// 3 targets still to deploy, but only 3 healthy targets are not in flight and 3 must stay healthy, so none may go offline; 0 succeeded, 3 failed so far (FLEET_PERCENT 50 of 6 targets is 3 healthy required; 3 may be offline at once)
+	// all 3 targets that ran failed the same way: ValidateService failed (UnknownError): health check failed; 3 targets still to deploy, but only 3 healthy targets are not in flight and 3 must stay healthy, so none may go offline; 0 succeeded, 3 failed so far (FLEET_PERCENT 50 of 6 targets is 3 healthy required; 3 may be offline at once)
 	// rolled back by d-EXAMPLE03
 	// d-EXAMPLE03 codeDeployRollback Succeeded revision s3://releases/shop-1.0.zip
 	// group revision s3://releases/shop-1.0.zip

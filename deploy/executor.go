@@ -6,11 +6,13 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -61,19 +63,17 @@ func (e *DeploymentError) Error() string {
 	if e.Op != "" {
 		s += ": " + e.Op
 	}
-	return s + ": " + trimPrefix(e.Err.Error())
+	// A store's error about this deployment names it already.
+	cause := strings.TrimPrefix(trimPrefix(e.Err.Error()), "deployment "+e.DeploymentID+": ")
+	return s + ": " + cause
 }
 
 // Unwrap returns Err.
 func (e *DeploymentError) Unwrap() error { return e.Err }
 
-func trimPrefix(s string) string {
-	const p = "deploy: "
-	if len(s) > len(p) && s[:len(p)] == p {
-		return s[len(p):]
-	}
-	return s
-}
+// trimPrefix returns an error message without its leading package name,
+// for a message that adds its own.
+func trimPrefix(s string) string { return errmsg.Trim(s) }
 
 // Defaults of Options.
 const (
@@ -111,8 +111,12 @@ type Options struct {
 	AlarmSource target.AlarmSource
 	// Source opens revisions. Lambda and ECS deployments read their
 	// AppSpec through it (the function, its versions and hook functions;
-	// the ECS service); Server deployments do not need it (the Installer
-	// fetches the bundle).
+	// the ECS service). Server deployments do not need it (the Installer
+	// fetches the bundle); when it is set, Run reads a Server revision's
+	// AppSpec through it once before any target starts, and a revision
+	// that is missing or cannot be used fails the deployment at once with
+	// REVISION_MISSING or INVALID_REVISION and a message naming the
+	// revision, instead of failing on every target.
 	Source revision.Source
 	// Configs are the custom deployment configurations a group or a
 	// deployment may name, besides the predefined ones.
@@ -191,35 +195,45 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	for _, opt := range opts {
 		opt(&o)
 	}
-	var errs []error
-	bad := func(format string, args ...any) {
-		errs = append(errs, fmt.Errorf("%w: "+format, append([]any{ErrInvalidInput}, args...)...))
-	}
+	var ps config.Problems
 	if store == nil {
-		bad("store: is required")
+		ps.Add(nil, "store", "is required")
 	}
 	if !slices.ContainsFunc(target.Role("").Values(), platform.Has) {
-		bad("platform: has no role; set at least a Lister and an Installer (Server) or a TrafficShifter and a HookInvoker (Lambda)")
+		ps.Add(nil, "platform", "has no role; set at least a Lister and an Installer (Server) or a TrafficShifter and a HookInvoker (Lambda)")
 	}
 	if o.Concurrency < 0 {
-		bad("Options.Concurrency: must not be negative; got %d", o.Concurrency)
+		ps.Add(nil, "Options.Concurrency", "must not be negative; got %d", o.Concurrency)
 	}
 	if o.PollInterval < 0 {
-		bad("Options.PollInterval: must not be negative; got %s", o.PollInterval)
+		ps.Add(nil, "Options.PollInterval", "must not be negative; got %s", o.PollInterval)
 	}
 	if o.HookTimeout < 0 {
-		bad("Options.HookTimeout: must not be negative; got %s", o.HookTimeout)
+		ps.Add(nil, "Options.HookTimeout", "must not be negative; got %s", o.HookTimeout)
 	}
 	if o.LeaseTTL < 0 {
-		bad("Options.LeaseTTL: must not be negative; got %s", o.LeaseTTL)
+		ps.Add(nil, "Options.LeaseTTL", "must not be negative; got %s", o.LeaseTTL)
 	}
 	for i, c := range o.Configs {
-		if err := c.Validate(); err != nil {
-			errs = append(errs, fmt.Errorf("%w: Options.Configs[%d]: %w", ErrInvalidInput, i, err))
+		err := c.Validate()
+		var ve *config.ValidationError
+		if !errors.As(err, &ve) {
+			if err != nil {
+				ps.Add(err, fmt.Sprintf("Options.Configs[%d]", i), "%s", errmsg.Trim(err.Error()))
+			}
+			continue
+		}
+		// The configuration's problems, each under its place in Options.
+		for j, p := range ve.Problems {
+			sentinel := p.Err
+			if j == 0 {
+				sentinel = err
+			}
+			ps.Add(sentinel, fmt.Sprintf("Options.Configs[%d].%s", i, p.Field), "%s", p.Rule)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
-		return nil, fmt.Errorf("deploy: New: %w", err)
+	if err := ps.Err(ErrInvalidInput, "executor settings"); err != nil {
+		return nil, err
 	}
 	if o.Clock == nil {
 		o.Clock = clock.System()

@@ -5,11 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"unicode/utf8"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -105,10 +107,10 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 	}
 	group, err := e.store.GetGroup(ctx, in.ApplicationName, in.GroupName)
 	if err != nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: %w", err)
+		return nil, e.groupNotFound(ctx, in, err)
 	}
 	if err := group.Validate(e.opts.Configs...); err != nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: %w", err)
+		return nil, errmsg.Errorf("deploy: CreateDeployment: %w", err)
 	}
 	cfgGroup := *group
 	switch {
@@ -119,12 +121,12 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 	}
 	cfg, err := cfgGroup.ResolveConfig(e.opts.Configs...)
 	if err != nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: %w", err)
+		return nil, errmsg.Errorf("deploy: CreateDeployment: %w", err)
 	}
 	platform := group.Platform()
 	style := group.Style()
 	if err := e.platform.Validate(platform, style.DeploymentType, lbEvents(platform, style, group.LoadBalancerInfo)); err != nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
+		return nil, errmsg.Errorf("deploy: CreateDeployment: deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
 	}
 	if err := e.checkPlatformInput(platform, in); err != nil {
 		return nil, err
@@ -134,17 +136,22 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 		alarms = *in.OverrideAlarmConfiguration
 		var ps config.Problems
 		validateAlarms(&ps, alarms)
-		if err := ps.Err(ErrInvalidInput, "CreateDeployment: overrideAlarmConfiguration"); err != nil {
+		for i := range ps {
+			ps[i].Field = "override" + strings.ToUpper(ps[i].Field[:1]) + ps[i].Field[1:]
+		}
+		if err := ps.Err(ErrInvalidInput, "deployment input"); err != nil {
 			return nil, err
 		}
 	}
 	if alarms.Enabled && e.opts.AlarmSource == nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: %w: alarmConfiguration: alarms are enabled, but the executor has no Options.AlarmSource to read them", ErrInvalidInput)
+		var ps config.Problems
+		ps.Add(nil, "alarmConfiguration", "alarms are enabled, but the executor has no Options.AlarmSource to read them; set Options.AlarmSource, or disable the alarms")
+		return nil, ps.Err(ErrInvalidInput, "deployment input")
 	}
 	if a := in.AutoRollbackConfiguration; a != nil {
 		var ps config.Problems
 		validateAutoRollback(&ps, *a)
-		if err := ps.Err(ErrInvalidInput, "CreateDeployment: autoRollbackConfiguration"); err != nil {
+		if err := ps.Err(ErrInvalidInput, "deployment input"); err != nil {
 			return nil, err
 		}
 	}
@@ -205,12 +212,12 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 	if platform == config.Server {
 		seqs, err := newSequences(d)
 		if err != nil {
-			return nil, fmt.Errorf("deploy: CreateDeployment: choosing the lifecycle events of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
+			return nil, errmsg.Errorf("deploy: CreateDeployment: choosing the lifecycle events of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
 		}
 		seqs.withEventsListed(targets)
 	}
 	if err := e.store.CreateDeployment(ctx, d); err != nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: %w", err)
+		return nil, errmsg.Errorf("deploy: CreateDeployment: %w", err)
 	}
 	if len(targets) > 0 {
 		if err := e.store.PutTargets(ctx, d.ID, targets); err != nil {
@@ -226,6 +233,19 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 	e.observe(Event{Kind: EventDeploymentStatus, Time: now, DeploymentID: d.ID, ApplicationName: d.ApplicationName,
 		GroupName: d.GroupName, Status: StatusCreated})
 	return d, nil
+}
+
+// groupNotFound returns CreateDeployment's error for the group of in that
+// could not be read (err): when the group is not found, it names the
+// application instead if that is what is missing.
+func (e *Executor) groupNotFound(ctx context.Context, in DeploymentInput, err error) error {
+	if !errors.Is(err, ErrNotFound) {
+		return errmsg.Errorf("deploy: CreateDeployment: %w", err)
+	}
+	if _, aerr := e.store.GetApplication(ctx, in.ApplicationName); errors.Is(aerr, ErrNotFound) {
+		return errmsg.Errorf("deploy: CreateDeployment: %w; create the application and its deployment group first (CreateApplication, CreateGroup)", aerr)
+	}
+	return errmsg.Errorf("deploy: CreateDeployment: %w; create it first (CreateGroup)", err)
 }
 
 // validateInput checks what CreateDeployment can check without the store.
@@ -256,7 +276,7 @@ func validateInput(in DeploymentInput) error {
 	if c := in.Creator; c != "" && !oneOf(c, c.Values()) {
 		ps.Add(nil, "creator", "must be one of %v; got %q", c.Values(), c)
 	}
-	return ps.Err(ErrInvalidInput, "CreateDeployment")
+	return ps.Err(ErrInvalidInput, "deployment input")
 }
 
 // checkPlatformInput checks the settings that only some platforms take.
@@ -276,7 +296,7 @@ func (e *Executor) checkPlatformInput(p config.ComputePlatform, in DeploymentInp
 			ps.Add(ErrMissingSource, "revision", "a %s deployment reads its AppSpec through Options.Source, which is nil", p)
 		}
 	}
-	return ps.Err(ErrInvalidInput, "CreateDeployment")
+	return ps.Err(ErrInvalidInput, "deployment input")
 }
 
 // lbEvents reports whether a deployment's targets run the traffic events:
@@ -306,7 +326,7 @@ func (e *Executor) resolveTargets(ctx context.Context, group *Group, d *Deployme
 	}
 	listed, err := e.platform.Lister.ListTargets(ctx, group.Selector)
 	if err != nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: listing the targets of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
+		return nil, errmsg.Errorf("deploy: CreateDeployment: listing the targets of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
 	}
 	if spec.only != nil {
 		listed = slices.DeleteFunc(listed, func(t target.Target) bool { return !slices.Contains(spec.only, t.ID) })
@@ -325,13 +345,13 @@ func (e *Executor) resolveTargets(ctx context.Context, group *Group, d *Deployme
 func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Target, d *Deployment, label target.TargetLabel) ([]DeploymentTarget, error) {
 	records, err := instancesOf(ctx, e.store, group.ID, len(ts), func(i int) string { return ts[i].ID })
 	if err != nil {
-		return nil, fmt.Errorf("deploy: CreateDeployment: reading the instance records of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
+		return nil, errmsg.Errorf("deploy: CreateDeployment: reading the instance records of deployment group %s/%s: %w", group.ApplicationName, group.Name, err)
 	}
 	seen := make(map[string]bool, len(ts))
 	out := make([]DeploymentTarget, 0, len(ts))
 	for i, t := range ts {
 		if t.ID == "" || seen[t.ID] {
-			return nil, fmt.Errorf("deploy: CreateDeployment: the Lister returned target ID %q twice or empty; IDs must be unique and not empty", t.ID)
+			return nil, errmsg.Errorf("deploy: CreateDeployment: the Lister returned target ID %q twice or empty; IDs must be unique and not empty", t.ID)
 		}
 		seen[t.ID] = true
 		rec := NewInstanceRecord(group.ID, t.ID)

@@ -39,20 +39,34 @@ import (
 // recorded InProgress go on from the first lifecycle event whose end is not
 // recorded.
 //
-// Run returns ErrAlreadyStarted for a deployment that is not Created (use
-// Resume), ErrAlreadyRunning when this Executor runs it in another
-// goroutine, and ErrNotFound for an unknown ID. No goroutine it starts
-// outlives it.
+// Run returns ErrAlreadyStarted for a deployment that is not Created: one
+// in progress (continue it with Resume) or one that has ended (the error
+// then matches ErrDeploymentCompleted too). It returns ErrAlreadyRunning
+// when this Executor runs the deployment in another goroutine, and
+// ErrNotFound for an unknown ID. No goroutine it starts outlives it.
 func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 	d, err := e.store.GetDeployment(ctx, id)
 	if err != nil {
 		return nil, &DeploymentError{DeploymentID: id, Op: "reading it", Err: err}
+	}
+	if d.Status.Final() {
+		return d, &DeploymentError{DeploymentID: id, Err: endedError{d.Status}}
 	}
 	if d.Status != StatusCreated {
 		return d, &DeploymentError{DeploymentID: id, Err: fmt.Errorf("%w (status %s); Resume continues a deployment", ErrAlreadyStarted, d.Status)}
 	}
 	return e.drive(ctx, d, true)
 }
+
+// endedError is Run's error for a deployment that has ended.
+type endedError struct{ status DeploymentStatus }
+
+func (e endedError) Error() string {
+	return fmt.Sprintf("has ended with status %s; Run starts only a Created deployment (to deploy its revision again, create a new deployment)", e.status)
+}
+
+// Unwrap returns ErrAlreadyStarted and ErrDeploymentCompleted.
+func (e endedError) Unwrap() []error { return []error{ErrAlreadyStarted, ErrDeploymentCompleted} }
 
 // Resume continues a deployment from the state in the store, after a crash
 // or a failed Run, and runs it to the end as Run does. Everything is
@@ -439,12 +453,82 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 		}
 		if dec.Done {
 			r.awaitIdle() // nothing is in flight when the planner is done
-			return r.d, r.finish(ctx, dec)
+			return r.d, r.finish(ctx, r.withCommonCause(ctx, dec))
 		}
 		if err := r.wait(ctx, dec.WaitUntil, false); err != nil {
 			return r.d, r.end(err)
 		}
 	}
+}
+
+// withCommonCause adds to the explanation of a deployment that failed its
+// health constraints the cause its targets failed with, when every target
+// that ran failed, each in the same lifecycle event with the same message
+// (a bundle that cannot be downloaded, a script missing from it): the
+// cause is then the deployment's, not only each target's. The runner does
+// not keep the targets' events, so it reads the failed targets from the
+// store, page by page, up to the first that differs; when they cannot be
+// read, the explanation stays as it is.
+func (r *runner) withCommonCause(ctx context.Context, dec plan.Decision) plan.Decision {
+	if dec.Status != StatusFailed || dec.ErrorCode != plan.HealthConstraints || r.svc != nil {
+		return dec
+	}
+	n := 0
+	for i := range r.targets { // nothing is in flight: the statuses are final
+		switch r.targets[i].Status {
+		case target.TargetPending, target.TargetSkipped:
+		case target.TargetFailed:
+			n++
+		default:
+			return dec
+		}
+	}
+	if n == 0 {
+		return dec
+	}
+	cause := ""
+	for page, err := range targetPages(ctx, r.store, r.id) {
+		if err != nil {
+			r.e.log.Warn("cannot read the failed targets for their common cause", "deployment", r.id, "error", err.Error())
+			return dec
+		}
+		for i := range page {
+			if page[i].Status != target.TargetFailed {
+				continue
+			}
+			c := failureCause(&page[i])
+			if c == "" || (cause != "" && c != cause) {
+				return dec
+			}
+			cause = c
+		}
+	}
+	if cause == "" {
+		return dec
+	}
+	what := fmt.Sprintf("all %d targets that ran failed the same way", n)
+	if n == 1 {
+		what = "the one target that ran failed"
+	}
+	dec.Explanation = fmt.Sprintf("%s: %s; %s", what, cause, dec.Explanation)
+	return dec
+}
+
+// failureCause returns "<event> failed (<code>): <message>" for the failed
+// lifecycle event of t, or "" when it has none with a message.
+func failureCause(t *DeploymentTarget) string {
+	for _, ev := range t.LifecycleEvents {
+		if ev.Status != target.EventFailed || ev.Diagnostics == nil || ev.Diagnostics.Message == "" {
+			continue
+		}
+		dg := ev.Diagnostics
+		s := string(ev.Name) + " failed"
+		if dg.ErrorCode != "" {
+			s += " (" + string(dg.ErrorCode) + ")"
+		}
+		return s + ": " + dg.Message
+	}
+	return ""
 }
 
 // begin prepares a run: it fails a half-created deployment, finishes one
@@ -464,6 +548,16 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 	}
 	if end := d.Progress.Ending; end != nil {
 		return true, r.finishEnding(ctx, *end)
+	}
+	if d.Status == StatusCreated && d.ComputePlatform == config.Server && r.e.opts.Source != nil {
+		why, code, err := r.checkRevision(ctx)
+		if err != nil {
+			return true, err
+		}
+		if why != "" {
+			return true, r.finishDecided(ctx, Ending{Status: StatusFailed, Time: r.e.clk.Now(), Explanation: why,
+				ErrorInformation: ErrorInformation{Code: code, Message: why}}, d.Progress.Plan)
+		}
 	}
 	switch {
 	case d.ComputePlatform != config.Server:

@@ -10,6 +10,7 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -55,7 +56,7 @@ func (e *Executor) readAppSpec(ctx context.Context, loc revision.Location, p con
 func (e *Executor) serviceTarget(ctx context.Context, g *Group, d *Deployment) (target.Target, error) {
 	spec, err := e.readAppSpec(ctx, d.Revision, d.ComputePlatform)
 	if err != nil {
-		return target.Target{}, fmt.Errorf("deploy: CreateDeployment: reading the AppSpec of revision %s: %w", d.Revision, err)
+		return target.Target{}, errmsg.Errorf("deploy: CreateDeployment: reading the AppSpec of revision %s: %w", d.Revision, err)
 	}
 	if d.ComputePlatform == config.Lambda {
 		return target.Target{ID: spec.Lambda.Name + ":" + spec.Lambda.Alias}, nil
@@ -76,18 +77,8 @@ func (r *runner) loadService(ctx context.Context) (why string, code ErrorCode, e
 		return "", "", &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("%w: a %s deployment needs its one target", ErrInvalidInput, r.d.ComputePlatform)}
 	}
 	spec, err := r.e.readAppSpec(ctx, r.d.Revision, r.d.ComputePlatform)
-	switch {
-	case err == nil:
-	case ctx.Err() != nil:
-		return "", "", ctx.Err()
-	case errors.Is(err, revision.ErrRevisionNotFound):
-		return "revision " + r.d.Revision.String() + " is gone: " + err.Error(), plan.RevisionMissing, nil
-	case errors.Is(err, revision.ErrInvalidLocation), errors.Is(err, revision.ErrUnsupportedLocation), errors.Is(err, ErrMissingSource),
-		errors.Is(err, revision.ErrChecksumMismatch), errors.Is(err, revision.ErrAppSpecNotFound), errors.Is(err, revision.ErrInvalidAppSpec),
-		errors.Is(err, revision.ErrCorruptBundle), errors.Is(err, revision.ErrLimitExceeded), errors.Is(err, revision.ErrUnsafePath):
-		return "revision " + r.d.Revision.String() + " cannot be used: " + err.Error(), plan.InvalidRevision, nil
-	default:
-		return "", "", &DeploymentError{DeploymentID: r.id, Op: "reading the AppSpec of revision " + r.d.Revision.String(), Err: err}
+	if err != nil {
+		return r.revisionFailure(ctx, err)
 	}
 	sd := &serviceData{spec: spec, route: target.TrafficRoute{ResourceID: r.svc.TargetID}}
 	for _, p := range r.d.LoadBalancerInfo.TargetGroupPairInfoList {
@@ -154,6 +145,38 @@ func liveVersion(split target.TrafficSplit) string {
 		return split.Replacement
 	}
 	return split.Original
+}
+
+// checkRevision reads the AppSpec of a Server deployment's revision through
+// Options.Source before any target starts, so that a revision that is gone
+// or cannot be used fails the deployment with REVISION_MISSING or
+// INVALID_REVISION and a message naming it, rather than failing on every
+// target. why and code are set for such a revision; err is trouble to try
+// again (the Source could not be reached, ctx).
+func (r *runner) checkRevision(ctx context.Context) (why string, code ErrorCode, err error) {
+	if _, err := r.e.readAppSpec(ctx, r.d.Revision, r.d.ComputePlatform); err != nil {
+		return r.revisionFailure(ctx, err)
+	}
+	return "", "", nil
+}
+
+// revisionFailure sorts an error reading the deployment's revision (err,
+// not nil): a revision that is gone or cannot be used is the deployment's
+// failure (why and code set: REVISION_MISSING, INVALID_REVISION);
+// anything else is returned as retry, trouble to try again.
+func (r *runner) revisionFailure(ctx context.Context, err error) (why string, code ErrorCode, retry error) {
+	loc := r.d.Revision.String()
+	switch {
+	case ctx.Err() != nil:
+		return "", "", ctx.Err()
+	case errors.Is(err, revision.ErrRevisionNotFound):
+		return "revision " + loc + " is missing: " + errmsg.Trim(err.Error()), plan.RevisionMissing, nil
+	case errors.Is(err, revision.ErrInvalidLocation), errors.Is(err, revision.ErrUnsupportedLocation), errors.Is(err, ErrMissingSource),
+		errors.Is(err, revision.ErrChecksumMismatch), errors.Is(err, revision.ErrAppSpecNotFound), errors.Is(err, revision.ErrInvalidAppSpec),
+		errors.Is(err, revision.ErrCorruptBundle), errors.Is(err, revision.ErrLimitExceeded), errors.Is(err, revision.ErrUnsafePath):
+		return "revision " + loc + " cannot be used: " + errmsg.Trim(err.Error()), plan.InvalidRevision, nil
+	}
+	return "", "", &DeploymentError{DeploymentID: r.id, Op: "reading the AppSpec of revision " + loc, Err: err}
 }
 
 // isServiceRollback reports whether the deployment is the automatic

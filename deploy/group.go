@@ -1,11 +1,11 @@
 package deploy
 
 import (
-	"fmt"
 	"slices"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -262,7 +262,7 @@ func (g Group) UpdatesOutdatedInstances() bool {
 func (g Group) ResolveConfig(custom ...config.Config) (config.Config, error) {
 	c, err := config.Lookup(g.ConfigName(), custom...)
 	if err != nil {
-		return config.Config{}, fmt.Errorf("deploy: %s: deploymentConfigName: %w", g.subject(), err)
+		return config.Config{}, errmsg.Errorf("deploy: %s: deploymentConfigName: %w", g.subject(), err)
 	}
 	var ps config.Problems
 	g.checkConfig(&ps, c, g.Style())

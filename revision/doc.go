@@ -3,7 +3,8 @@
 // its bundle is unpacked safely (Unpack), and its AppSpec file.
 //
 // The package does no network I/O. Sources for S3 and GitHub live in
-// adapter packages; this package ships LocalSource (bundles on this
+// adapter packages, revision/s3revision and revision/githubrevision; this
+// package ships LocalSource (bundles on this
 // machine), ContentSource (inline AppSpec content) and Mux, and package
 // revisiontest ships an in-memory Source, bundle builders and a
 // conformance suite.

@@ -12,6 +12,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 )
 
 // LocalOptions are the optional settings of NewLocalSource.
@@ -90,12 +92,12 @@ func (s *LocalSource) Open(ctx context.Context, loc Location) (*Bundle, error) {
 	full, fi, err := s.stat(lo.Path)
 	if err != nil {
 		if errors.Is(err, fs.ErrNotExist) {
-			return nil, fmt.Errorf("revision: local bundle %q: %w: %w", lo.Path, ErrRevisionNotFound, err)
+			return nil, errmsg.Errorf("revision: local bundle %q: %w: %w", lo.Path, ErrRevisionNotFound, err)
 		}
 		if s.root != "" && !filepath.IsLocal(lo.Path) {
 			return nil, invalid("localLocation.path", "%q is not a local path inside the source's root", lo.Path)
 		}
-		return nil, fmt.Errorf("revision: local bundle %q: %w", lo.Path, err)
+		return nil, errmsg.Errorf("revision: local bundle %q: %w", lo.Path, err)
 	}
 	typ := lo.BundleType
 	var b *Bundle
@@ -107,7 +109,7 @@ func (s *LocalSource) Open(ctx context.Context, loc Location) (*Bundle, error) {
 		typ = BundleDir
 		abs, err := filepath.Abs(full)
 		if err != nil {
-			return nil, fmt.Errorf("revision: local bundle %q: %w", lo.Path, err)
+			return nil, errmsg.Errorf("revision: local bundle %q: %w", lo.Path, err)
 		}
 		b = &Bundle{Type: BundleDir, Dir: abs}
 	case fi.Mode().IsRegular():
@@ -122,7 +124,7 @@ func (s *LocalSource) Open(ctx context.Context, loc Location) (*Bundle, error) {
 		}
 		f, err := s.open(lo.Path)
 		if err != nil {
-			return nil, fmt.Errorf("revision: local bundle %q: %w", lo.Path, err)
+			return nil, errmsg.Errorf("revision: local bundle %q: %w", lo.Path, err)
 		}
 		b = &Bundle{Type: typ, Body: f}
 	default:
@@ -131,11 +133,11 @@ func (s *LocalSource) Open(ctx context.Context, loc Location) (*Bundle, error) {
 	sum, err := localSHA256(ctx, b)
 	if err != nil {
 		b.Close()
-		return nil, fmt.Errorf("revision: local bundle %q: hashing: %w", lo.Path, err)
+		return nil, errmsg.Errorf("revision: local bundle %q: hashing: %w", lo.Path, err)
 	}
 	if lo.SHA256 != "" && !strings.EqualFold(lo.SHA256, sum) {
 		b.Close()
-		return nil, fmt.Errorf("revision: local bundle %q has SHA-256 %s, not %s: %w", lo.Path, sum, lo.SHA256, ErrChecksumMismatch)
+		return nil, errmsg.Errorf("revision: local bundle %q has SHA-256 %s, not %s: %w", lo.Path, sum, lo.SHA256, ErrChecksumMismatch)
 	}
 	b.Location = Location{Type: LocationLocal, Local: &LocalLocation{Path: lo.Path, BundleType: typ, SHA256: sum}}
 	b.Env = BundleEnv(b.Location)

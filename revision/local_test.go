@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -309,5 +310,40 @@ func TestContentSource(t *testing.T) {
 	}
 	if _, err := (revision.ContentSource{}).Open(t.Context(), content("version: 0.0\n", sha("x"))); !errors.Is(err, revision.ErrInvalidLocation) {
 		t.Errorf("Open with a wrong sha256: err = %v, want ErrInvalidLocation", err)
+	}
+}
+
+// TestLocalSourceMissingMessage: the error for a missing bundle names the
+// package once and says what is missing.
+func TestLocalSourceMissingMessage(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nothing.zip")
+	_, err := newLocal(t).Open(t.Context(), local(path, "", ""))
+	if !errors.Is(err, revision.ErrRevisionNotFound) || !errors.Is(err, fs.ErrNotExist) {
+		t.Fatalf("Open of a missing bundle: %v; want ErrRevisionNotFound and fs.ErrNotExist", err)
+	}
+	want := fmt.Sprintf("revision: local bundle %q: revision not found: ", path)
+	if msg := err.Error(); !strings.HasPrefix(msg, want) || strings.Count(msg, "revision: ") != 1 {
+		t.Errorf("message %q; want it to start %q and name the package once", msg, want)
+	}
+}
+
+// TestSourceMessagesNameThePackageOnce: a checksum mismatch and an
+// unsupported location type read as one message of package revision.
+func TestSourceMessagesNameThePackageOnce(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "appspec.yml")
+	if err := os.WriteFile(path, []byte("v"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	src := newLocal(t)
+	_, err := src.Open(t.Context(), local(path, "", sha("other")))
+	if !errors.Is(err, revision.ErrChecksumMismatch) || strings.Count(err.Error(), "revision: ") != 1 ||
+		!strings.HasSuffix(err.Error(), ": bundle does not match the checksum its location pins") {
+		t.Errorf("checksum mismatch: %v; want ErrChecksumMismatch, package named once", err)
+	}
+	_, err = src.Open(t.Context(), content("version: 0.0", ""))
+	if !errors.Is(err, revision.ErrUnsupportedLocation) || strings.Count(err.Error(), "revision: ") != 1 ||
+		!strings.HasSuffix(err.Error(), "(it serves Local): unsupported revision location type") {
+		t.Errorf("unsupported type: %v; want ErrUnsupportedLocation, package named once", err)
 	}
 }

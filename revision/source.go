@@ -2,7 +2,8 @@ package revision
 
 import (
 	"context"
-	"fmt"
+
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 )
 
 // Source opens revisions: it turns a Location into a Bundle. Implementations
@@ -55,5 +56,5 @@ func unsupportedType(src string, t LocationType, served ...LocationType) error {
 	if len(served) > 0 {
 		list = joinLocationTypes(served)
 	}
-	return fmt.Errorf("revision: %s does not serve location type %q (it serves %s): %w", src, t, list, ErrUnsupportedLocation)
+	return errmsg.Errorf("revision: %s does not serve location type %q (it serves %s): %w", src, t, list, ErrUnsupportedLocation)
 }

@@ -4,8 +4,14 @@
 // It holds pure data and rules — targets, selectors, lifecycle event
 // sequences, CodeDeploy's status enums — and the small role interfaces the
 // executor (package deploy) calls. It imports only the standard library and
-// fleetdeploy's config and revision packages; implementations that talk to
-// AWS live in subpackages, and package targettest has in-memory fakes.
+// fleetdeploy's config and revision packages. Implementations live in
+// subpackages: target/ec2target (EC2 instances and Auto Scaling groups),
+// target/elbtarget (Classic Load Balancers and ELBv2 target groups) and
+// target/cloudwatchalarm (an AlarmSource over CloudWatch alarms) talk to
+// AWS through the AWS SDK; target/localtarget (instances that are
+// directories on this machine) and target/localtraffic (a local HTTP proxy
+// and an alarm source over it) need no AWS account; package targettest has
+// in-memory fakes.
 //
 // # Targets
 //

@@ -103,12 +103,13 @@ type OnPremisesTagSet struct {
 // filter) or EC2TagSet (one filter of every group), or when they are in one
 // of AutoScalingGroups: the group is the union of the tagged instances and
 // the Auto Scaling groups' instances, as in CodeDeploy. On-premises targets
-// belong when they match OnPremisesTagFilters or OnPremisesTagSet; they are
-// never matched by EC2 tags or Auto Scaling groups, and EC2 targets never by
-// on-premises tags. A zero Selector matches nothing (Lambda and ECS groups
+// belong when they match OnPremisesInstanceTagFilters or OnPremisesTagSet;
+// they are never matched by EC2 tags or Auto Scaling groups, and EC2
+// targets never by on-premises tags. A zero Selector matches nothing (Lambda and ECS groups
 // use none).
 //
-// JSON field names are CodeDeploy's.
+// Field names are those of CodeDeploy's CreateDeploymentGroup API, and
+// the JSON names are its request's.
 type Selector struct {
 	// EC2TagFilters: an EC2 target matches if it matches any filter.
 	// Mutually exclusive with EC2TagSet.
@@ -116,11 +117,11 @@ type Selector struct {
 	// EC2TagSet: an EC2 target matches if it matches at least one filter
 	// in every group. Mutually exclusive with EC2TagFilters.
 	EC2TagSet EC2TagSet `json:"ec2TagSet,omitzero"`
-	// OnPremisesTagFilters: an on-premises target matches if it matches
-	// any filter. Mutually exclusive with OnPremisesTagSet.
-	OnPremisesTagFilters []TagFilter `json:"onPremisesInstanceTagFilters,omitempty"`
+	// OnPremisesInstanceTagFilters: an on-premises target matches if it
+	// matches any filter. Mutually exclusive with OnPremisesTagSet.
+	OnPremisesInstanceTagFilters []TagFilter `json:"onPremisesInstanceTagFilters,omitempty"`
 	// OnPremisesTagSet: as EC2TagSet, for on-premises targets. Mutually
-	// exclusive with OnPremisesTagFilters.
+	// exclusive with OnPremisesInstanceTagFilters.
 	OnPremisesTagSet OnPremisesTagSet `json:"onPremisesTagSet,omitzero"`
 	// AutoScalingGroups: every EC2 target in one of these groups matches.
 	AutoScalingGroups []string `json:"autoScalingGroups,omitempty"`
@@ -131,7 +132,7 @@ type Selector struct {
 func (s Selector) Clone() Selector {
 	s.EC2TagFilters = slices.Clone(s.EC2TagFilters)
 	s.EC2TagSet.List = cloneTagGroups(s.EC2TagSet.List)
-	s.OnPremisesTagFilters = slices.Clone(s.OnPremisesTagFilters)
+	s.OnPremisesInstanceTagFilters = slices.Clone(s.OnPremisesInstanceTagFilters)
 	s.OnPremisesTagSet.List = cloneTagGroups(s.OnPremisesTagSet.List)
 	s.AutoScalingGroups = slices.Clone(s.AutoScalingGroups)
 	return s
@@ -150,7 +151,7 @@ func cloneTagGroups(groups [][]TagFilter) [][]TagFilter {
 
 // IsZero reports whether s selects by nothing at all.
 func (s Selector) IsZero() bool {
-	return len(s.EC2TagFilters) == 0 && len(s.EC2TagSet.List) == 0 && len(s.OnPremisesTagFilters) == 0 &&
+	return len(s.EC2TagFilters) == 0 && len(s.EC2TagSet.List) == 0 && len(s.OnPremisesInstanceTagFilters) == 0 &&
 		len(s.OnPremisesTagSet.List) == 0 && len(s.AutoScalingGroups) == 0
 }
 
@@ -159,7 +160,7 @@ func (s Selector) IsZero() bool {
 // nothing, and an empty tag group makes its tag set match nothing.
 func (s Selector) Matches(t Target) bool {
 	if t.OnPremises {
-		return anyMatch(s.OnPremisesTagFilters, t.Tags) || allGroupsMatch(s.OnPremisesTagSet.List, t.Tags)
+		return anyMatch(s.OnPremisesInstanceTagFilters, t.Tags) || allGroupsMatch(s.OnPremisesTagSet.List, t.Tags)
 	}
 	return anyMatch(s.EC2TagFilters, t.Tags) || allGroupsMatch(s.EC2TagSet.List, t.Tags) ||
 		(t.AutoScalingGroup != "" && slices.Contains(s.AutoScalingGroups, t.AutoScalingGroup))
@@ -207,12 +208,12 @@ func (s Selector) Validate() error {
 	if len(s.EC2TagFilters) > 0 && len(s.EC2TagSet.List) > 0 {
 		ps.Add(ErrInvalidEC2TagCombination, "ec2TagFilters", "must not be combined with ec2TagSet; use one or the other (InvalidEC2TagCombination)")
 	}
-	if len(s.OnPremisesTagFilters) > 0 && len(s.OnPremisesTagSet.List) > 0 {
+	if len(s.OnPremisesInstanceTagFilters) > 0 && len(s.OnPremisesTagSet.List) > 0 {
 		ps.Add(ErrInvalidOnPremisesTagCombination, "onPremisesInstanceTagFilters", "must not be combined with onPremisesTagSet; use one or the other (InvalidOnPremisesTagCombination)")
 	}
 	validateFilters(&ps, "ec2TagFilters", s.EC2TagFilters, false)
 	validateTagSet(&ps, "ec2TagSet.ec2TagSetList", s.EC2TagSet.List)
-	validateFilters(&ps, "onPremisesInstanceTagFilters", s.OnPremisesTagFilters, false)
+	validateFilters(&ps, "onPremisesInstanceTagFilters", s.OnPremisesInstanceTagFilters, false)
 	validateTagSet(&ps, "onPremisesTagSet.onPremisesTagSetList", s.OnPremisesTagSet.List)
 	if n := len(s.AutoScalingGroups); n > MaxAutoScalingGroups {
 		ps.Add(ErrAutoScalingGroupLimitExceeded, "autoScalingGroups", "must name at most %d Auto Scaling groups; got %d", MaxAutoScalingGroups, n)

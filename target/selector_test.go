@@ -88,16 +88,16 @@ func TestSelectorMatches(t *testing.T) {
 
 		// On-premises filters and tag sets (API Reference,
 		// CreateDeploymentGroup), and the EC2/on-premises separation.
-		{"on-prem filters OR", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, onPrem("m", map[string]string{"Name": "B"}), true},
-		{"on-prem filters none", Selector{OnPremisesTagFilters: []TagFilter{kv("Name", "A")}}, onPrem("m", map[string]string{"Name": "B"}), false},
+		{"on-prem filters OR", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("Name", "A"), kv("Name", "B")}}, onPrem("m", map[string]string{"Name": "B"}), true},
+		{"on-prem filters none", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("Name", "A")}}, onPrem("m", map[string]string{"Name": "B"}), false},
 		{"on-prem tag set AND", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod", "Region": "East"}), true},
 		{"on-prem tag set missing group", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "WebServer", "Env": "Prod"}), false},
 		{"EC2 filters never select on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}}, onPrem("m", map[string]string{"Env": "Prod"}), false},
 		{"EC2 tag set never selects on-prem", Selector{EC2TagSet: EC2TagSet{List: exampleTagSet}}, onPrem("m", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
-		{"on-prem filters never select EC2", Selector{OnPremisesTagFilters: []TagFilter{kv("Env", "Prod")}}, ec2("i", map[string]string{"Env": "Prod"}), false},
+		{"on-prem filters never select EC2", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("Env", "Prod")}}, ec2("i", map[string]string{"Env": "Prod"}), false},
 		{"on-prem tag set never selects EC2", Selector{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}}, ec2("i", map[string]string{"Name": "AppServer", "Env": "Prod", "Region": "East"}), false},
-		{"EC2 and on-prem in one group: EC2", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, ec2("i", map[string]string{"Env": "Prod"}), true},
-		{"EC2 and on-prem in one group: on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesTagFilters: []TagFilter{kv("Env", "Lab")}}, onPrem("m", map[string]string{"Env": "Lab"}), true},
+		{"EC2 and on-prem in one group: EC2", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesInstanceTagFilters: []TagFilter{kv("Env", "Lab")}}, ec2("i", map[string]string{"Env": "Prod"}), true},
+		{"EC2 and on-prem in one group: on-prem", Selector{EC2TagFilters: []TagFilter{kv("Env", "Prod")}, OnPremisesInstanceTagFilters: []TagFilter{kv("Env", "Lab")}}, onPrem("m", map[string]string{"Env": "Lab"}), true},
 
 		// autoScalingGroups (API Reference, CreateDeploymentGroup):
 		// membership, union with tags.
@@ -156,7 +156,7 @@ func TestSelectorValidate(t *testing.T) {
 		{"lengths count characters, not bytes", Selector{EC2TagFilters: []TagFilter{kv(strings.Repeat("é", MaxTagKeyLength), "v")}}, nil},
 		{"ec2TagFilters with ec2TagSet", Selector{EC2TagFilters: []TagFilter{kv("a", "b")}, EC2TagSet: EC2TagSet{List: exampleTagSet}},
 			[]problem{{"ec2TagFilters", ErrInvalidEC2TagCombination}}},
-		{"onPremisesInstanceTagFilters with onPremisesTagSet", Selector{OnPremisesTagFilters: []TagFilter{kv("a", "b")}, OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
+		{"onPremisesInstanceTagFilters with onPremisesTagSet", Selector{OnPremisesInstanceTagFilters: []TagFilter{kv("a", "b")}, OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
 			[]problem{{"onPremisesInstanceTagFilters", ErrInvalidOnPremisesTagCombination}}},
 		{"four tag groups", Selector{EC2TagSet: EC2TagSet{List: append(append([][]TagFilter{}, exampleTagSet...), []TagFilter{kv("a", "b")})}},
 			[]problem{{"ec2TagSet.ec2TagSetList", ErrTagSetListLimitExceeded}}},
@@ -164,7 +164,7 @@ func TestSelectorValidate(t *testing.T) {
 			[]problem{{"onPremisesTagSet.onPremisesTagSetList", ErrTagSetListLimitExceeded}}},
 		{"eleven tags in a group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{elevenTags}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[0]", ErrTagLimitExceeded}}},
-		{"eleven tag filters", Selector{OnPremisesTagFilters: elevenTags},
+		{"eleven tag filters", Selector{OnPremisesInstanceTagFilters: elevenTags},
 			[]problem{{"onPremisesInstanceTagFilters", ErrTagLimitExceeded}}},
 		{"empty tag group", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b")}, {}}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[1]", ErrInvalidTag}}},
@@ -178,7 +178,7 @@ func TestSelectorValidate(t *testing.T) {
 			[]problem{{"ec2TagFilters[0].Type", ErrInvalidTag}}},
 		{"KEY_ONLY without key, with value", Selector{EC2TagFilters: []TagFilter{{Value: "b", Type: KeyOnly}}},
 			[]problem{{"ec2TagFilters[0].Key", ErrInvalidTag}, {"ec2TagFilters[0].Value", ErrInvalidTag}}},
-		{"VALUE_ONLY without value, with key", Selector{OnPremisesTagFilters: []TagFilter{{Key: "a", Type: ValueOnly}}},
+		{"VALUE_ONLY without value, with key", Selector{OnPremisesInstanceTagFilters: []TagFilter{{Key: "a", Type: ValueOnly}}},
 			[]problem{{"onPremisesInstanceTagFilters[0].Key", ErrInvalidTag}, {"onPremisesInstanceTagFilters[0].Value", ErrInvalidTag}}},
 		{"KEY_AND_VALUE missing both", Selector{EC2TagSet: EC2TagSet{List: [][]TagFilter{{kv("a", "b"), {Type: KeyAndValue}}}}},
 			[]problem{{"ec2TagSet.ec2TagSetList[0][1].Key", ErrInvalidTag}, {"ec2TagSet.ec2TagSetList[0][1].Value", ErrInvalidTag}}},
@@ -245,9 +245,9 @@ func TestSelectorJSON(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Selector{
-		EC2TagSet:            EC2TagSet{List: [][]TagFilter{{kv("Name", "AppServer")}, {{Key: "Env", Type: KeyOnly}}}},
-		OnPremisesTagFilters: []TagFilter{{Value: "Lab", Type: ValueOnly}},
-		AutoScalingGroups:    []string{"web"},
+		EC2TagSet:                    EC2TagSet{List: [][]TagFilter{{kv("Name", "AppServer")}, {{Key: "Env", Type: KeyOnly}}}},
+		OnPremisesInstanceTagFilters: []TagFilter{{Value: "Lab", Type: ValueOnly}},
+		AutoScalingGroups:            []string{"web"},
 	}
 	if got, _ := json.Marshal(s); string(got) != mustJSON(t, want) {
 		t.Errorf("decoded %s, want %s", got, mustJSON(t, want))
@@ -281,7 +281,7 @@ func TestSelectorIsZero(t *testing.T) {
 	for _, s := range []Selector{
 		{EC2TagFilters: []TagFilter{kv("a", "b")}},
 		{EC2TagSet: EC2TagSet{List: exampleTagSet}},
-		{OnPremisesTagFilters: []TagFilter{kv("a", "b")}},
+		{OnPremisesInstanceTagFilters: []TagFilter{kv("a", "b")}},
 		{OnPremisesTagSet: OnPremisesTagSet{List: exampleTagSet}},
 		{AutoScalingGroups: []string{"web"}},
 	} {
@@ -295,11 +295,11 @@ func TestSelectorIsZero(t *testing.T) {
 // freely.
 func TestSelectorClone(t *testing.T) {
 	s := Selector{
-		EC2TagFilters:        []TagFilter{{Key: "env", Value: "prod", Type: KeyAndValue}},
-		EC2TagSet:            EC2TagSet{List: [][]TagFilter{{{Key: "a", Type: KeyOnly}}}},
-		OnPremisesTagFilters: []TagFilter{{Key: "dc", Type: KeyOnly}},
-		OnPremisesTagSet:     OnPremisesTagSet{List: [][]TagFilter{{{Value: "x", Type: ValueOnly}}}},
-		AutoScalingGroups:    []string{"asg"},
+		EC2TagFilters:                []TagFilter{{Key: "env", Value: "prod", Type: KeyAndValue}},
+		EC2TagSet:                    EC2TagSet{List: [][]TagFilter{{{Key: "a", Type: KeyOnly}}}},
+		OnPremisesInstanceTagFilters: []TagFilter{{Key: "dc", Type: KeyOnly}},
+		OnPremisesTagSet:             OnPremisesTagSet{List: [][]TagFilter{{{Value: "x", Type: ValueOnly}}}},
+		AutoScalingGroups:            []string{"asg"},
 	}
 	c := s.Clone()
 	if !reflect.DeepEqual(c, s) {
@@ -307,11 +307,36 @@ func TestSelectorClone(t *testing.T) {
 	}
 	c.EC2TagFilters[0].Key = "changed"
 	c.EC2TagSet.List[0][0].Key = "changed"
-	c.OnPremisesTagFilters[0].Key = "changed"
+	c.OnPremisesInstanceTagFilters[0].Key = "changed"
 	c.OnPremisesTagSet.List[0][0].Value = "changed"
 	c.AutoScalingGroups[0] = "changed"
-	if s.EC2TagFilters[0].Key != "env" || s.EC2TagSet.List[0][0].Key != "a" || s.OnPremisesTagFilters[0].Key != "dc" ||
+	if s.EC2TagFilters[0].Key != "env" || s.EC2TagSet.List[0][0].Key != "a" || s.OnPremisesInstanceTagFilters[0].Key != "dc" ||
 		s.OnPremisesTagSet.List[0][0].Value != "x" || s.AutoScalingGroups[0] != "asg" {
 		t.Errorf("changing the clone changed the original: %+v", s)
+	}
+}
+
+// TestSelectorNamesAreCodeDeploys: each field of Selector, its tag sets and
+// TagFilter is named as CodeDeploy's CreateDeploymentGroup API names it,
+// in Go and in JSON, so a user never has to guess which name goes with
+// which.
+func TestSelectorNamesAreCodeDeploys(t *testing.T) {
+	for typ, want := range map[reflect.Type][]string{
+		reflect.TypeFor[Selector]():         {"ec2TagFilters", "ec2TagSet", "onPremisesInstanceTagFilters", "onPremisesTagSet", "autoScalingGroups"},
+		reflect.TypeFor[EC2TagSet]():        {"ec2TagSetList"},
+		reflect.TypeFor[OnPremisesTagSet](): {"onPremisesTagSetList"},
+		reflect.TypeFor[TagFilter]():        {"Key", "Value", "Type"},
+	} {
+		var got []string
+		for f := range typ.Fields() {
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			got = append(got, name)
+			if !strings.EqualFold(f.Name, name) && f.Name != "List" {
+				t.Errorf("%s.%s has JSON name %q; the Go and JSON names must be the API's", typ.Name(), f.Name, name)
+			}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s JSON names %q; want CodeDeploy's %q", typ.Name(), got, want)
+		}
 	}
 }

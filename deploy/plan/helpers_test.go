@@ -2,7 +2,6 @@ package plan
 
 import (
 	"fmt"
-	"slices"
 	"testing"
 	"time"
 
@@ -108,5 +107,3 @@ func subsets(n int, f func(fail []string)) {
 		f(fail)
 	}
 }
-
-func sameIDs(a, b []string) bool { return slices.Equal(a, b) || len(a) == 0 && len(b) == 0 }

@@ -19,9 +19,8 @@ type fakeReal struct {
 }
 
 type fakeFunc struct {
-	at      time.Time
-	f       func()
-	stopped bool
+	at time.Time
+	f  func()
 }
 
 func newFakeReal() *fakeReal { return &fakeReal{now: time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)} }

@@ -7,22 +7,25 @@
 //
 // # Usage
 //
-//	go run ./examples/canary                         # about 20 seconds: 1 virtual minute = 2s
-//	go run ./examples/canary -minute 500ms -rate 300 # the same story in about 5 seconds
-//	go run ./examples/canary -rate 500               # more requests per second (20–2000; default 200)
-//	go run ./examples/canary -v                      # the executor's debug logs on stderr
+//	go run ./examples/canary              # about 20 seconds: 1 virtual minute = 2s
+//	go run ./examples/canary -minute 500ms # the same story in about 5 seconds
+//	go run ./examples/canary -rate 500    # more requests per second (20–2000)
+//	go run ./examples/canary -v           # the executor's debug logs on stderr
 //
-// -minute must be 100ms to 1m, and -rate × -minute at least 150 requests per
-// virtual minute: fewer would leave the steps too thin to judge, and the
-// canary's 10% too thin for the alarm's one-minute window to fill reliably.
-// Every server listens on 127.0.0.1 only, on a port the system picks, and
-// everything stops by itself at the end. The exit code is 0 when every
-// outcome is what the rules predict (CodeDeploy's, and fleetdeploy's where
-// AWS is silent); 1 when one is not (each mismatch is printed as [MISMATCH],
-// and listed again on stderr) or the run could not finish (interrupted, for
-// one); 2 for a bad command line. CI can run it as a smoke test:
+// -minute must be 100ms to 1m, and -rate × -minute at least 150 requests
+// per virtual minute: fewer would leave the steps too thin to judge, and
+// the canary's 10% too thin for the alarm's one-minute window to fill
+// reliably. Without -rate the rate follows -minute: 200 requests per
+// second, or the 150 per virtual minute when -minute is shorter than
+// 750ms (300 at -minute 500ms, 1500 at 100ms). Every server listens on
+// 127.0.0.1 only, on a port the system picks, and everything stops by
+// itself at the end. The exit code is 0 when every outcome is what the
+// rules predict (CodeDeploy's, and fleetdeploy's where AWS is silent); 1
+// when one is not (each mismatch is printed as [MISMATCH], and listed
+// again on stderr) or the run could not finish (interrupted, for one); 2
+// for a bad command line. CI can run it as a smoke test:
 //
-//	go run ./examples/canary -minute 500ms -rate 300 >/dev/null
+//	go run ./examples/canary -minute 500ms >/dev/null
 //
 // # The setup
 //

@@ -20,7 +20,7 @@ func Example_run_usage() {
 	//   -minute minute
 	//     	real time one virtual minute takes (100ms to 1m0s); deployment configurations count whole minutes (default 2s)
 	//   -rate requests
-	//     	requests per second sent to the alias (20–2000) (default 200)
+	//     	requests per second sent to the alias (20–2000); by default 200, or more when -minute is shorter than 750ms: the 150 per virtual minute the story needs
 	//   -v	debug logging of the executor to stderr
 	// exit 0
 }

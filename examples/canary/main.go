@@ -3,10 +3,12 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"math"
 	"net"
 	"net/http"
 	"slices"
@@ -89,6 +91,19 @@ const (
 	maxRate   = 2000
 )
 
+// defaultRate is -rate's default when -minute leaves it enough requests
+// per virtual minute.
+const defaultRate = 200
+
+// deriveRate returns the rate used when -rate is not given: defaultRate,
+// or the rate that sends minPerMinute requests per virtual minute when one
+// lasts minute, whichever is higher (at most maxRate, which every minute
+// -minute allows leaves enough).
+func deriveRate(minute time.Duration) int {
+	need := int(math.Ceil(minPerMinute / minute.Seconds()))
+	return min(max(defaultRate, need), maxRate)
+}
+
 func main() { story.Main(run) }
 
 // options are the command-line flags.
@@ -107,7 +122,8 @@ func parseArgs(args []string, stderr io.Writer) (o options, code int, ok bool) {
 		"deployment that succeeds, then a canary of a broken version that trips an alarm and is rolled back.")
 	fs.DurationVar(&o.minute, "minute", 2*time.Second,
 		fmt.Sprintf("real time one virtual `minute` takes (%v to %v); deployment configurations count whole minutes", minMinute, maxMinute))
-	fs.IntVar(&o.rate, "rate", 200, fmt.Sprintf("`requests` per second sent to the alias (%d–%d)", minRate, maxRate))
+	fs.IntVar(&o.rate, "rate", 0, fmt.Sprintf("`requests` per second sent to the alias (%d–%d); by default %d, or more when -minute is shorter than %v: the %d per virtual minute the story needs",
+		minRate, maxRate, defaultRate, time.Duration(float64(time.Second)*minPerMinute/defaultRate), minPerMinute))
 	fs.BoolVar(&o.verbose, "v", false, "debug logging of the executor to stderr")
 	if code, ok := story.ParseFlags(fs, args); !ok {
 		return o, code, false
@@ -115,6 +131,11 @@ func parseArgs(args []string, stderr io.Writer) (o options, code int, ok bool) {
 	if o.minute < minMinute || o.minute > maxMinute {
 		fmt.Fprintf(stderr, "canary: -minute must be %v to %v; got %v\n", minMinute, maxMinute, o.minute)
 		return o, story.ExitUsage, false
+	}
+	rateSet := false
+	fs.Visit(func(f *flag.Flag) { rateSet = rateSet || f.Name == "rate" })
+	if !rateSet {
+		o.rate = deriveRate(o.minute)
 	}
 	if o.rate < minRate || o.rate > maxRate {
 		fmt.Fprintf(stderr, "canary: -rate must be %d to %d; got %d\n", minRate, maxRate, o.rate)

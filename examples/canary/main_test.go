@@ -19,11 +19,12 @@ import (
 // executor's workers, the clock's timers.
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// fastArgs run the story at 1 virtual minute = 500ms (about 5 seconds):
-// 300 requests/s make 150 per virtual minute, so each linear step carries
-// some 150 requests and the canary's 10% reaches the alarm's minimum of 5
-// within some 20 virtual seconds of its 2 minutes.
-var fastArgs = []string{"-minute", "500ms", "-rate", "300"}
+// fastArgs run the story at 1 virtual minute = 500ms (about 5 seconds),
+// as CI does: the rate follows -minute, 300 requests/s, 150 per virtual
+// minute, so each linear step carries some 150 requests and the canary's
+// 10% reaches the alarm's minimum of 5 within some 20 virtual seconds of
+// its 2 minutes.
+var fastArgs = []string{"-minute", "500ms"}
 
 // row is one line of the "Deployments" table.
 type row struct {
@@ -269,5 +270,31 @@ func TestRunInterrupted(t *testing.T) {
 	code := run(ctx, fastArgs, out, &errOut)
 	if code != story.ExitFailure || !strings.Contains(errOut.String(), "canary: interrupted") {
 		t.Errorf("exit %d, stderr %q; want exit %d and canary: interrupted", code, errOut.String(), story.ExitFailure)
+	}
+}
+
+// TestRateFromMinute: without -rate, every -minute that -h allows runs
+// with enough requests per virtual minute; an explicit -rate is kept.
+func TestRateFromMinute(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		rate int
+	}{
+		{nil, 200},
+		{[]string{"-minute", "500ms"}, 300},
+		{[]string{"-minute", "100ms"}, 1500},
+		{[]string{"-minute", "1m"}, 200},
+		{[]string{"-minute", "500ms", "-rate", "400"}, 400},
+	} {
+		var errOut bytes.Buffer
+		o, code, ok := parseArgs(tc.args, &errOut)
+		if !ok || o.rate != tc.rate {
+			t.Errorf("%q: rate %d, ok %v (exit %d, %q); want rate %d", tc.args, o.rate, ok, code, errOut.String(), tc.rate)
+		}
+	}
+	var help bytes.Buffer
+	parseArgs([]string{"-h"}, &help)
+	if !strings.Contains(help.String(), "by default 200, or more when -minute is shorter than 750ms") {
+		t.Errorf("-h does not say how the rate follows -minute:\n%s", help.String())
 	}
 }

@@ -250,7 +250,7 @@ func (x *example) setUp(ctx context.Context) error {
 		ApplicationName:      appName,
 		Name:                 groupName,
 		DeploymentConfigName: configName,
-		Selector: target.Selector{OnPremisesTagFilters: []target.TagFilter{
+		Selector: target.Selector{OnPremisesInstanceTagFilters: []target.TagFilter{
 			{Key: "app", Value: appName, Type: target.KeyAndValue}}},
 	}
 	if err := x.store.CreateGroup(ctx, x.group); err != nil {

@@ -183,7 +183,7 @@ func setUp(ctx context.Context, dir string, n int, scr *screen, checks *story.Ch
 		ApplicationName:      appName,
 		Name:                 groupName,
 		DeploymentConfigName: configName,
-		Selector: target.Selector{OnPremisesTagFilters: []target.TagFilter{
+		Selector: target.Selector{OnPremisesInstanceTagFilters: []target.TagFilter{
 			{Key: "app", Value: appName, Type: target.KeyAndValue}}},
 		AutoRollbackConfiguration: deploy.AutoRollbackConfiguration{Enabled: true,
 			Events: []deploy.AutoRollbackEvent{deploy.AutoRollbackDeploymentFailure}},

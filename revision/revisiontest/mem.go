@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 )
 
@@ -84,7 +85,7 @@ func served(t revision.LocationType) bool {
 // Local location whose bundle type is Dir or cannot be told from the path.
 func (m *MemSource) Put(loc revision.Location, data []byte) (revision.Location, error) {
 	if !served(loc.Type) {
-		return revision.Location{}, fmt.Errorf("revisiontest: MemSource stores S3, GitHub and Local revisions, not %q: %w", loc.Type, revision.ErrUnsupportedLocation)
+		return revision.Location{}, errmsg.Errorf("revisiontest: MemSource stores S3, GitHub and Local revisions, not %q: %w", loc.Type, revision.ErrUnsupportedLocation)
 	}
 	loc = unpinned(loc)
 	if err := loc.Validate(); err != nil {
@@ -176,11 +177,11 @@ func bundleType(loc revision.Location) (revision.BundleType, error) {
 	if typ == "" {
 		var ok bool
 		if typ, ok = revision.BundleTypeFromName(loc.Local.Path); !ok {
-			return "", fmt.Errorf("revisiontest: local path %q: set a bundle type or use a bundle extension: %w", loc.Local.Path, revision.ErrInvalidLocation)
+			return "", errmsg.Errorf("revisiontest: local path %q: set a bundle type or use a bundle extension: %w", loc.Local.Path, revision.ErrInvalidLocation)
 		}
 	}
 	if typ == revision.BundleDir {
-		return "", fmt.Errorf("revisiontest: MemSource holds no Dir bundles (use revision.LocalSource): %w", revision.ErrUnsupportedLocation)
+		return "", errmsg.Errorf("revisiontest: MemSource holds no Dir bundles (use revision.LocalSource): %w", revision.ErrUnsupportedLocation)
 	}
 	return typ, nil
 }
@@ -256,7 +257,7 @@ func (m *MemSource) Open(ctx context.Context, loc revision.Location) (*revision.
 		return nil, err
 	}
 	if !served(loc.Type) {
-		return nil, fmt.Errorf("revisiontest: MemSource does not serve location type %q (it serves S3, GitHub, Local): %w", loc.Type, revision.ErrUnsupportedLocation)
+		return nil, errmsg.Errorf("revisiontest: MemSource does not serve location type %q (it serves S3, GitHub, Local): %w", loc.Type, revision.ErrUnsupportedLocation)
 	}
 	if err := loc.Validate(); err != nil {
 		return nil, err
@@ -282,19 +283,19 @@ func (m *MemSource) Open(ctx context.Context, loc revision.Location) (*revision.
 	}
 	obj, ok := pick(loc, versions)
 	if !ok {
-		return nil, fmt.Errorf("revisiontest: %s: %w", loc, revision.ErrRevisionNotFound)
+		return nil, errmsg.Errorf("revisiontest: %s: %w", loc, revision.ErrRevisionNotFound)
 	}
 	resolved := resolve(loc, obj)
 	typ := obj.typ
 	switch loc.Type {
 	case revision.LocationS3:
 		if want := strings.Trim(loc.S3.ETag, `"`); want != "" && !strings.EqualFold(want, resolved.S3.ETag) {
-			return nil, fmt.Errorf("revisiontest: %s has eTag %s, not %s: %w", loc, resolved.S3.ETag, want, revision.ErrChecksumMismatch)
+			return nil, errmsg.Errorf("revisiontest: %s has eTag %s, not %s: %w", loc, resolved.S3.ETag, want, revision.ErrChecksumMismatch)
 		}
 		typ = loc.S3.BundleType
 	case revision.LocationLocal:
 		if want := loc.Local.SHA256; want != "" && !strings.EqualFold(want, resolved.Local.SHA256) {
-			return nil, fmt.Errorf("revisiontest: %s has SHA-256 %s, not %s: %w", loc, resolved.Local.SHA256, want, revision.ErrChecksumMismatch)
+			return nil, errmsg.Errorf("revisiontest: %s has SHA-256 %s, not %s: %w", loc, resolved.Local.SHA256, want, revision.ErrChecksumMismatch)
 		}
 		if loc.Local.BundleType != "" {
 			typ = loc.Local.BundleType

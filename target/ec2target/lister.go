@@ -79,7 +79,7 @@ func (l *Lister) ListTargets(ctx context.Context, sel target.Selector) ([]target
 	if err := sel.Validate(); err != nil {
 		return nil, fmt.Errorf("ec2target: %w", err)
 	}
-	if len(sel.OnPremisesTagFilters) > 0 || len(sel.OnPremisesTagSet.List) > 0 {
+	if len(sel.OnPremisesInstanceTagFilters) > 0 || len(sel.OnPremisesTagSet.List) > 0 {
 		l.log.DebugContext(ctx, "ec2target: ignoring the on-premises tags of the selector; list on-premises instances with another Lister")
 	}
 	found := map[string]target.Target{}

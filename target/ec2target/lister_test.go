@@ -46,7 +46,7 @@ func TestListTagFiltersAndStates(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			got, err := l.ListTargets(e.ctx, target.Selector{EC2TagFilters: tc.filters,
-				OnPremisesTagFilters: []target.TagFilter{{Key: envKey, Type: target.KeyOnly}}})
+				OnPremisesInstanceTagFilters: []target.TagFilter{{Key: envKey, Type: target.KeyOnly}}})
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -175,7 +175,7 @@ func TestListErrors(t *testing.T) {
 	if err == nil {
 		t.Errorf("Auto Scaling groups without an Auto Scaling client: no error")
 	}
-	got, err := l.ListTargets(e.ctx, target.Selector{OnPremisesTagFilters: []target.TagFilter{{Key: "k", Type: target.KeyOnly}}})
+	got, err := l.ListTargets(e.ctx, target.Selector{OnPremisesInstanceTagFilters: []target.TagFilter{{Key: "k", Type: target.KeyOnly}}})
 	if err != nil || len(got) != 0 {
 		t.Errorf("on-premises tags only: %v, %v; want nothing and no error", got, err)
 	}

@@ -62,7 +62,7 @@ echo "$FLEETDEPLOY_INSTANCE_ID serves $(cat "$FLEETDEPLOY_INSTANCE_ROOT/var/www/
 		}
 	}
 	targets, err := fleet.ListTargets(ctx, target.Selector{
-		OnPremisesTagFilters: []target.TagFilter{{Key: "app", Type: target.KeyOnly}}})
+		OnPremisesInstanceTagFilters: []target.TagFilter{{Key: "app", Type: target.KeyOnly}}})
 	if err != nil {
 		log.Fatal(err)
 	}

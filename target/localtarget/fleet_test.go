@@ -167,7 +167,7 @@ func TestFleetListsAndDeploysInParallel(t *testing.T) {
 	if _, err := fleet.Add(context.Background(), target.Target{ID: "../evil"}); !errors.Is(err, localtarget.ErrInvalidInstanceID) {
 		t.Errorf("adding ../evil: %v", err)
 	}
-	sel := target.Selector{OnPremisesTagFilters: []target.TagFilter{{Key: "role", Value: "web", Type: target.KeyAndValue}}}
+	sel := target.Selector{OnPremisesInstanceTagFilters: []target.TagFilter{{Key: "role", Value: "web", Type: target.KeyAndValue}}}
 	web, err := fleet.ListTargets(context.Background(), sel)
 	if err != nil {
 		t.Fatal(err)

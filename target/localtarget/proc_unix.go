@@ -85,5 +85,6 @@ func isTextBusy(err error) bool { return errors.Is(err, syscall.ETXTBSY) }
 // fork only; start's retries on the clock cover the rest.
 func waitForForks() {
 	syscall.ForkLock.Lock()
+	//lint:ignore SA2001 taking the lock is the wait; nothing needs it held.
 	syscall.ForkLock.Unlock()
 }

@@ -39,7 +39,7 @@ type anyGroup struct{ *targettest.Fleet }
 
 func (l anyGroup) ListTargets(ctx context.Context, sel target.Selector) ([]target.Target, error) {
 	sel.EC2TagFilters = append(sel.EC2TagFilters, slices.Concat(sel.EC2TagSet.List...)...)
-	sel.OnPremisesTagFilters = append(sel.OnPremisesTagFilters, slices.Concat(sel.OnPremisesTagSet.List...)...)
+	sel.OnPremisesInstanceTagFilters = append(sel.OnPremisesInstanceTagFilters, slices.Concat(sel.OnPremisesTagSet.List...)...)
 	sel.EC2TagSet, sel.OnPremisesTagSet = target.EC2TagSet{}, target.OnPremisesTagSet{}
 	return l.Fleet.ListTargets(ctx, sel)
 }
@@ -56,7 +56,7 @@ func (l noGroups) ListTargets(ctx context.Context, sel target.Selector) ([]targe
 type kindBlind struct{ *targettest.Fleet }
 
 func (l kindBlind) ListTargets(ctx context.Context, sel target.Selector) ([]target.Target, error) {
-	sel.EC2TagFilters = append(sel.EC2TagFilters, sel.OnPremisesTagFilters...)
+	sel.EC2TagFilters = append(sel.EC2TagFilters, sel.OnPremisesInstanceTagFilters...)
 	return l.Fleet.ListTargets(ctx, sel)
 }
 

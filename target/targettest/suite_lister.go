@@ -210,7 +210,7 @@ func (w *listerWorld) filter(key, value string, typ target.TagFilterType) target
 // kind of target.
 func (w *listerWorld) filters(fs ...target.TagFilter) target.Selector {
 	if w.h.OnPremises {
-		return target.Selector{OnPremisesTagFilters: fs}
+		return target.Selector{OnPremisesInstanceTagFilters: fs}
 	}
 	return target.Selector{EC2TagFilters: fs}
 }
@@ -359,7 +359,7 @@ func testOtherKind(t *testing.T, w *listerWorld) {
 		w.expect(t, "EC2 tag set on on-premises instances", target.Selector{EC2TagSet: target.EC2TagSet{List: [][]target.TagFilter{f}}})
 		return
 	}
-	w.expect(t, "on-premises tag filters on EC2 instances", target.Selector{OnPremisesTagFilters: f})
+	w.expect(t, "on-premises tag filters on EC2 instances", target.Selector{OnPremisesInstanceTagFilters: f})
 	w.expect(t, "on-premises tag set on EC2 instances", target.Selector{OnPremisesTagSet: target.OnPremisesTagSet{List: [][]target.TagFilter{f}}})
 }
 
