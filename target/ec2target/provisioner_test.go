@@ -3,6 +3,7 @@ package ec2target_test
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,23 +192,12 @@ func TestCopyAutoScalingGroupErrors(t *testing.T) {
 	if !errors.As(err, &ae) {
 		t.Errorf("missing launch template: %v keeps no smithy.APIError", err)
 	}
-	if name := req.Deployment.CopiedAutoScalingGroupName(); err == nil || !contains(err.Error(), name) {
+	if name := req.Deployment.CopiedAutoScalingGroupName(); err == nil || !strings.Contains(err.Error(), name) {
 		t.Errorf("error %v does not name the group %s", err, name)
 	}
 	if _, err := p.ProvisionReplacements(e.ctx, target.ProvisionRequest{}); !errors.Is(err, target.ErrUnsupported) {
 		t.Errorf("no action: %v; want target.ErrUnsupported", err)
 	}
-}
-
-func contains(s, sub string) bool { return len(sub) == 0 || len(s) >= len(sub) && indexOf(s, sub) >= 0 }
-
-func indexOf(s, sub string) int {
-	for i := 0; i+len(sub) <= len(s); i++ {
-		if s[i:i+len(sub)] == sub {
-			return i
-		}
-	}
-	return -1
 }
 
 func TestDiscoverExisting(t *testing.T) {
@@ -262,7 +252,7 @@ func TestTerminateTargets(t *testing.T) {
 	}
 	ts = append(ts, target.Target{ID: failing}, target.Target{ID: "i-0123456789abcdef0"}) // the last one is long gone
 	err = p.TerminateTargets(e.ctx, ts)
-	if err == nil || !contains(err.Error(), failing) {
+	if err == nil || !strings.Contains(err.Error(), failing) {
 		t.Fatalf("err = %v; want one naming %s", err, failing)
 	}
 	var ae smithy.APIError
