@@ -2,7 +2,12 @@
 // applications, deployment groups, deployments and per-target progress,
 // spelled as AWS CodeDeploy spells it; the Store interfaces that keep it;
 // and the [Executor], which runs deployments against a [target.Platform]
-// with CodeDeploy's semantics (spec §2, §5, §6).
+// with CodeDeploy's semantics: the health model of the User Guide's
+// "CodeDeploy instance health", the deployment group settings of the API
+// Reference's CreateDeploymentGroup, and CodeDeploy's statuses, error
+// codes, rollbacks and stops. Where AWS is silent the package follows
+// fleetdeploy's recorded decisions (package fleetdeploy, "Where fleetdeploy
+// decides"; the sections below name the ones that concern it).
 //
 // # The executor
 //
@@ -19,7 +24,8 @@
 //
 // [Executor.CreateDeployment] validates the group, the configuration and
 // the revision, lists the group's targets through the Lister and records
-// each with its health from the group's instance records (spec §2.1). It
+// each with its health from the group's instance records (see "Model"
+// below). It
 // takes the group's active slot or fails with an [*ActiveDeploymentError].
 //
 // [Executor.Run] asks the planner (package plan) what to do, and does it:
@@ -32,15 +38,15 @@
 // concurrently — a zero-value errgroup bounded by the planner's window and
 // Options.Concurrency — and a target that fails is data for the planner,
 // not an error. Deployment-wide steps — Lambda and ECS hooks through the
-// HookInvoker (with the one-hour deadline of spec §3.6 on the executor's
-// clock), traffic shifts through the TrafficShifter, the ECS replacement
+// HookInvoker (with the one-hour deadline of the User Guide's "AppSpec
+// 'hooks' section" on the executor's clock), traffic shifts through the TrafficShifter, the ECS replacement
 // task set and the removal of blue/green originals through the Provisioner
 // — are recorded on the one target that stands for the function or
 // service. Waits (a zonal monitor, a blue/green ready or termination wait,
 // the next traffic shift) use the injected clock; alarms are polled
 // throughout (Options.AlarmSource, every Options.PollInterval).
 //
-// When the planner is done, the deployment is finished (spec §2.5): targets
+// When the planner is done, the deployment is finished: targets
 // never started become Skipped; the group's instance records get each
 // target's new health ([InstanceRecord.AfterDeployment]); on success the
 // group's target revision becomes the deployed one; the group's last
@@ -52,9 +58,11 @@
 // on — a store write that failed is a [*DeploymentError] naming what was
 // being written — and leaves the deployment resumable.
 //
-// [Executor.Stop] stops a deployment (spec §6.4, §11.14): no lifecycle
-// event starts after it; running ones finish, or are cancelled and
-// recorded Failed with StopOptions.AbortRunningEvents. [Executor.Continue]
+// [Executor.Stop] stops a deployment (User Guide, "Stop a deployment with
+// CodeDeploy"): no lifecycle event starts after it; running ones finish,
+// or are cancelled and recorded Failed with StopOptions.AbortRunningEvents
+// (fleetdeploy's decision: AWS does not say whether a stop kills running
+// scripts). [Executor.Continue]
 // ends a blue/green ready or termination wait. Both store their request
 // with the deployment, so they work from any goroutine or any process
 // sharing the store: an Executor running the deployment sees a request
@@ -120,7 +128,7 @@
 // A deployment that fails with DEPLOYMENT_FAILURE in its (or its group's)
 // automatic rollback configuration, that an alarm stops with
 // DEPLOYMENT_STOP_ON_ALARM, or that is stopped with rollback asked for, is
-// rolled back (spec §6.3): Run creates a new deployment — creator
+// rolled back (User Guide, "Redeploy and roll back a deployment with CodeDeploy"): Run creates a new deployment — creator
 // codeDeployRollback — of the group's last successful revision, links the
 // two through RollbackInfo, and runs it to the end too. A rollback of an
 // in-place deployment runs the in-place events again; of a blue/green one,
@@ -138,9 +146,10 @@
 // Progress.Original — away from what the route serves now (read through
 // TrafficShifter.CurrentTraffic). It does not replay the rolled-back
 // revision's canary from the CurrentVersion its AppSpec names, which would
-// send most traffic to an even older version for a whole interval (spec
-// §6.3: "ECS rollback = reroute traffic from replacement back to original
-// task set"; fleetdeploy decides the same for Lambda). An ECS rollback makes
+// send most traffic to an even older version for a whole interval. That is
+// how CodeDeploy rolls back an ECS deployment — it reroutes traffic from
+// the replacement task set back to the original ("Redeploy and roll back a deployment with CodeDeploy")
+// — and fleetdeploy decides the same for Lambda. An ECS rollback makes
 // no task set: its Install names the original task set, and with TERMINATE
 // its TerminateOriginals removes the failed replacement task set.
 //
@@ -148,11 +157,12 @@
 // rolled-back deployment still reads ALARM until the rollback has moved
 // traffic back, and must not stop the rollback too. When the group has no
 // earlier successful revision, no rollback is created and
-// RollbackInfo.RollbackMessage says so (spec §11.7). A manual rollback or
+// RollbackInfo.RollbackMessage says so (fleetdeploy's decision: AWS does not
+// say what happens then). A manual rollback or
 // redeploy is CreateDeployment with any earlier revision.
 //
 // Targets that join a group while a deployment of it runs are outdated
-// (spec §5): with outdatedInstancesStrategy UPDATE, a successful in-place
+// (API Reference, CreateDeploymentGroup, outdatedInstancesStrategy): with outdatedInstancesStrategy UPDATE, a successful in-place
 // deployment is followed by one of the same revision to them (creator
 // CodeDeployAutoUpdate, configuration [AutoUpdateConfigName], linked
 // through RelatedDeployments), which Run runs too; IGNORE leaves them.
@@ -213,10 +223,11 @@
 //
 // Across deployments, a group remembers each target's health in an
 // [InstanceRecord]: its instance health and the revision last installed on
-// it. Revision health (Current, Old, Unknown; spec §2.1) is derived from
+// it. Revision health (Current, Old, Unknown; User Guide, "CodeDeploy
+// instance health") is derived from
 // that revision and the group's target revision
 // ([InstanceRecord.RevisionHealth]), and [InstanceRecord.AfterDeployment]
-// applies the rules of spec §2.5 when a deployment ends.
+// applies that page's rules when a deployment ends.
 //
 // # Stores
 //

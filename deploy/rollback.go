@@ -28,7 +28,8 @@ func permanent(err error) bool {
 
 // AutoUpdateConfigName is the deployment configuration of the follow-on
 // deployments that bring targets launched during a deployment up to date
-// (spec §5, outdatedInstancesStrategy UPDATE): one at a time, which suits
+// (API Reference, CreateDeploymentGroup, outdatedInstancesStrategy UPDATE):
+// one at a time, which suits
 // any number of new targets (the group's own configuration may require
 // more healthy targets than a handful of new ones can provide).
 const AutoUpdateConfigName = "CodeDeployDefault.OneAtATime"
@@ -137,7 +138,8 @@ func (e *Executor) ensureFollowUp(ctx context.Context, d *Deployment, id string,
 	}
 }
 
-// createRollback creates the rollback of d (spec §6.3, §11.7): a new
+// createRollback creates the rollback of d (User Guide, "Redeploy and roll back a deployment with CodeDeploy";
+// see "Rollbacks" in the package documentation): a new
 // deployment, with creator codeDeployRollback and ID id, of the group's
 // last successful revision (the one d replaced), with d's settings and
 // configuration (rollbacks are not zonal: the planner ignores a zonal
@@ -172,7 +174,8 @@ func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string)
 	return rb, nil
 }
 
-// createAutoUpdate creates the auto-update deployment of d (spec §5): the
+// createAutoUpdate creates the auto-update deployment of d (API Reference,
+// CreateDeploymentGroup, outdatedInstancesStrategy): the
 // same revision, creator CodeDeployAutoUpdate, to the group's targets that
 // joined while d ran and do not run it, linked through RelatedDeployments.
 // With no such targets left it creates nothing.
