@@ -42,8 +42,8 @@ const (
 
 // ErrorCode says why a deployment failed or stopped, spelled as CodeDeploy
 // spells ErrorInformation.code (API Reference, ErrorInformation):
-// plan.ErrorCode. The codes are
-// package plan's constants (plan.HealthConstraints, plan.ManualStop, …).
+// plan.ErrorCode. The codes are package plan's constants
+// (plan.HealthConstraints, plan.ManualStop, …).
 type ErrorCode = plan.ErrorCode
 
 // DeploymentOption says whether a deployment routes traffic through a load

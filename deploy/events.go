@@ -98,9 +98,8 @@ type ObserverFunc func(e Event)
 func (f ObserverFunc) Observe(e Event) { f(e) }
 
 // Notification is one of CodeDeploy's trigger notifications (API Reference,
-// TriggerConfig): a
-// trigger event of a deployment or of one of its targets, addressed to one
-// of the group's TriggerConfigurations.
+// TriggerConfig): a trigger event of a deployment or of one of its targets,
+// addressed to one of the group's TriggerConfigurations.
 type Notification struct {
 	// TriggerName and TriggerTargetArn are the trigger's, from the group's
 	// TriggerConfigurations.

@@ -148,9 +148,9 @@ func TestBlueGreenContinueAndKeepAlive(t *testing.T) {
 }
 
 // API Reference, BlueGreenDeploymentConfiguration: with TERMINATE the
-// originals are terminated only once
-// terminationWaitTimeInMinutes (30) has passed after the reroute, while the
-// deployment is Baking (the status of that wait is fleetdeploy's decision).
+// originals are terminated only once terminationWaitTimeInMinutes (30) has
+// passed after the reroute, while the deployment is Baking (the status of
+// that wait is fleetdeploy's decision).
 func TestBlueGreenTerminatesAfterTheWait(t *testing.T) {
 	e, prov := bgEnv(t, deploy.ActionContinueDeployment, nil)
 	d := e.create("v1")

@@ -59,8 +59,8 @@ func TestBlueGreenServer(t *testing.T) {
 	})
 	d := e.create("v1")
 	// Every target lists its events from the start (API Reference,
-	// InstanceTarget lifecycleEvents): the
-	// originals their traffic blocking, Pending until it runs.
+	// InstanceTarget lifecycleEvents): the originals their traffic blocking,
+	// Pending until it runs.
 	events := func(tg deploy.DeploymentTarget) string {
 		var out []string
 		for _, ev := range tg.LifecycleEvents {
@@ -402,10 +402,11 @@ func TestECSDeployment(t *testing.T) {
 	}
 }
 
-// The linear schedule (whose last step is fleetdeploy's decision, see package
-// config) in virtual time, driven with Step (which never waits, so the test
-// moves the clock exactly to each WaitUntil): LambdaLinear10PercentEvery1Minute
-// shifts 10% more every minute, 100% after nine minutes.
+// The linear schedule (whose last step is fleetdeploy's decision, see
+// package config) in virtual time, driven with Step (which never waits, so
+// the test moves the clock exactly to each WaitUntil):
+// LambdaLinear10PercentEvery1Minute shifts 10% more every minute, 100% after
+// nine minutes.
 func TestLambdaScheduleWithStep(t *testing.T) {
 	e, shifter, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaLinear10PercentEvery1Minute", nil)
 	route := target.TrafficRoute{ResourceID: "checkout:live"}
@@ -443,10 +444,10 @@ func TestLambdaScheduleWithStep(t *testing.T) {
 }
 
 // A worker that installs one replacement after another leaves each its own
-// lifecycle events: a replacement's record keeps its install events until its
-// traffic is rerouted ("AppSpec 'hooks' section"), and the next replacement the
-// worker runs must not write over them. Every call takes a second of virtual
-// time, so every event ends at its own time.
+// lifecycle events: a replacement's record keeps its install events until
+// its traffic is rerouted ("AppSpec 'hooks' section"), and the next
+// replacement the worker runs must not write over them. Every call takes a
+// second of virtual time, so every event ends at its own time.
 func TestBlueGreenReplacementsKeepTheirOwnEvents(t *testing.T) {
 	e, prov := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {
 		g.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.TerminationWaitTimeInMinutes = 0

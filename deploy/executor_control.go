@@ -174,9 +174,9 @@ func (r *runner) pollsAlarms() bool {
 }
 
 // pollAlarms reads the deployment's alarms (API Reference,
-// AlarmConfiguration): one in ALARM stops
-// the deployment with ALARM_ACTIVE; alarms that cannot be read stop it too
-// unless ignorePollAlarmFailure is set.
+// AlarmConfiguration): one in ALARM stops the deployment with ALARM_ACTIVE;
+// alarms that cannot be read stop it too unless ignorePollAlarmFailure is
+// set.
 func (r *runner) pollAlarms(ctx context.Context) error {
 	a := r.alarms
 	src := r.e.opts.AlarmSource

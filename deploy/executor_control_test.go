@@ -112,8 +112,8 @@ func contains(err error, s string) bool {
 }
 
 // User Guide, "CodeDeploy instance health": each target's health when the
-// deployment is created comes from the group's instance records; a target never
-// deployed to is Unhealthy with revision Unknown.
+// deployment is created comes from the group's instance records; a target
+// never deployed to is Unhealthy with revision Unknown.
 func TestCreateDeploymentInitialHealth(t *testing.T) {
 	e := newEnv(t, 4, "", nil)
 	e.seed(map[string]string{"i-001": "Healthy/Old", "i-002": "Unhealthy"})
@@ -163,8 +163,7 @@ func TestHealthOrder(t *testing.T) {
 }
 
 // API Reference, CreateDeployment: with ignoreApplicationStopFailures a
-// failed ApplicationStop
-// does not fail the target; without it, it does.
+// failed ApplicationStop does not fail the target; without it, it does.
 func TestIgnoreApplicationStopFailures(t *testing.T) {
 	for _, ignore := range []bool{false, true} {
 		t.Run(fmt.Sprint(ignore), func(t *testing.T) {
@@ -189,9 +188,9 @@ func TestIgnoreApplicationStopFailures(t *testing.T) {
 }
 
 // User Guide, "AppSpec 'hooks' section": with a load balancer and traffic
-// control, each target leaves the load balancer first and joins it again after
-// ValidateService (fleetdeploy's decision); BlockTraffic and AllowTraffic go to
-// the TrafficController.
+// control, each target leaves the load balancer first and joins it again
+// after ValidateService (fleetdeploy's decision); BlockTraffic and
+// AllowTraffic go to the TrafficController.
 func TestLoadBalancerEvents(t *testing.T) {
 	e := newEnv(t, 2, "CodeDeployDefault.OneAtATime", func(g *deploy.Group) {
 		g.DeploymentStyle = deploy.DeploymentStyle{DeploymentOption: deploy.WithTrafficControl}
@@ -218,9 +217,9 @@ func TestLoadBalancerEvents(t *testing.T) {
 
 // User Guide, "Stop a deployment with CodeDeploy": after Stop no lifecycle
 // event starts; the running one finishes (Stop says Pending meanwhile); the
-// deployment ends Stopped with MANUAL_STOP and the failure rules of "CodeDeploy
-// instance health": attempted targets by their outcome, the others keep their
-// health, the group's revision unchanged.
+// deployment ends Stopped with MANUAL_STOP and the failure rules of
+// "CodeDeploy instance health": attempted targets by their outcome, the
+// others keep their health, the group's revision unchanged.
 func TestStopLetsRunningEventsFinish(t *testing.T) {
 	e := newEnv(t, 3, "CodeDeployDefault.OneAtATime", nil)
 	e.seed(nil)

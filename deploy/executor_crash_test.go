@@ -89,8 +89,8 @@ func (s finalState) diff(o finalState) []string {
 }
 
 // crashEnv is a 50-target group with mixed health (every class of
-// "CodeDeploy instance health"),
-// HalfAtATime, and two targets whose ValidateService fails.
+// "CodeDeploy instance health"), HalfAtATime, and two targets whose
+// ValidateService fails.
 func crashEnv(t *testing.T, recordInterval time.Duration) *env {
 	e := newEnv(t, 50, "CodeDeployDefault.HalfAtATime", nil, func(o *deploy.Options) {
 		o.NewID = func() string { return "d-CRASHTEST" }

@@ -74,17 +74,16 @@ type createSpec struct {
 	configName string
 }
 
-// CreateDeployment creates a deployment of in.Revision to a deployment
-// group (CodeDeploy's CreateDeployment) and returns it, status Created. It
-// checks the group (Group.Validate), the configuration, the revision
-// location and that the platform has the roles the deployment needs;
-// lists the group's targets through the Lister (Server), or reads the
-// AppSpec through Options.Source (Lambda, ECS); and records each target
-// with its health from the group's instance records (a target never
-// deployed to is Unhealthy with revision health Unknown: User Guide,
-// "CodeDeploy instance health") and,
-// on Server, with the lifecycle events it will run, every one Pending.
-// Run the deployment with Run.
+// CreateDeployment creates a deployment of in.Revision to a deployment group
+// (CodeDeploy's CreateDeployment) and returns it, status Created. It checks
+// the group (Group.Validate), the configuration, the revision location and
+// that the platform has the roles the deployment needs; lists the group's
+// targets through the Lister (Server), or reads the AppSpec through
+// Options.Source (Lambda, ECS); and records each target with its health from
+// the group's instance records (a target never deployed to is Unhealthy with
+// revision health Unknown: User Guide, "CodeDeploy instance health") and, on
+// Server, with the lifecycle events it will run, every one Pending. Run the
+// deployment with Run.
 //
 // The deployment takes the group's active slot: when another deployment of
 // the group is active, CreateDeployment returns an *ActiveDeploymentError
@@ -342,10 +341,10 @@ func (e *Executor) resolveTargets(ctx context.Context, group *Group, d *Deployme
 }
 
 // withHealth makes the records of targets, with each target's health from
-// the group's instance records (User Guide, "CodeDeploy instance health");
-// a target its Lister reports
-// Unavailable (a stopped instance) starts unhealthy. With
-// d.UpdateOutdatedInstancesOnly, targets that run d.Revision are left out.
+// the group's instance records (User Guide, "CodeDeploy instance health"); a
+// target its Lister reports Unavailable (a stopped instance) starts
+// unhealthy. With d.UpdateOutdatedInstancesOnly, targets that run d.Revision
+// are left out.
 func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Target, d *Deployment, label target.TargetLabel) ([]DeploymentTarget, error) {
 	records, err := instancesOf(ctx, e.store, group.ID, len(ts), func(i int) string { return ts[i].ID })
 	if err != nil {
@@ -367,8 +366,8 @@ func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Tar
 		}
 		h := rec.Health(group.TargetRevision)
 		if !h.Instance.Valid() || t.Unavailable {
-			// A stopped instance counts like a failed one ("CodeDeploy instance
-			// health").
+			// A stopped instance counts like a failed one ("CodeDeploy
+			// instance health").
 			h.Instance = health.Unhealthy
 		}
 		out = append(out, DeploymentTarget{

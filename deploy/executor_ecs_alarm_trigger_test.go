@@ -31,8 +31,8 @@ func ecsAllHooksLocation() revision.Location {
 
 // User Guide, "AppSpec 'hooks' section": an ECS deployment runs, in order,
 // BeforeInstall, Install (the replacement task set), AfterInstall,
-// AllowTestTraffic, AfterAllowTestTraffic, BeforeAllowTraffic, AllowTraffic and
-// AfterAllowTraffic — as the roles were called, and as recorded.
+// AllowTestTraffic, AfterAllowTestTraffic, BeforeAllowTraffic, AllowTraffic
+// and AfterAllowTraffic — as the roles were called, and as recorded.
 func TestECSHookOrder(t *testing.T) {
 	e, shifter, hooks, prov := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSAllAtOnce", ecsServiceGroup(false))
 	shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})

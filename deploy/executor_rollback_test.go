@@ -68,8 +68,7 @@ func TestRollbackOnFailure(t *testing.T) {
 }
 
 // Fleetdeploy's decision: with no earlier successful revision there is no
-// rollback; the
-// failed deployment says why in words.
+// rollback; the failed deployment says why in words.
 func TestRollbackWithoutEarlierRevision(t *testing.T) {
 	e := newEnv(t, 2, "CodeDeployDefault.AllAtOnce", autoRollback(deploy.AutoRollbackDeploymentFailure))
 	e.fleet.Script("", target.Install, targettest.Fail(target.CodeUnknownError, "disk full"))
@@ -135,11 +134,10 @@ func TestRollbackRules(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// API Reference, CreateDeploymentGroup (outdatedInstancesStrategy): a
-// target that joins the group while a
-// deployment runs gets a follow-on deployment of the same revision
-// (creator CodeDeployAutoUpdate, linked through RelatedDeployments) with
-// UPDATE, and is left alone with IGNORE.
+// API Reference, CreateDeploymentGroup (outdatedInstancesStrategy): a target
+// that joins the group while a deployment runs gets a follow-on deployment
+// of the same revision (creator CodeDeployAutoUpdate, linked through
+// RelatedDeployments) with UPDATE, and is left alone with IGNORE.
 func TestOutdatedInstances(t *testing.T) {
 	for _, strategy := range []deploy.OutdatedInstancesStrategy{deploy.OutdatedInstancesUpdate, deploy.OutdatedInstancesIgnore} {
 		t.Run(string(strategy), func(t *testing.T) {
@@ -188,9 +186,8 @@ func TestOutdatedInstances(t *testing.T) {
 }
 
 // API Reference, TriggerConfig: trigger notifications go to the Notifiers
-// for the event types the
-// group's triggers list, once per trigger; the Observer sees every
-// transition.
+// for the event types the group's triggers list, once per trigger; the
+// Observer sees every transition.
 func TestNotificationsAndEvents(t *testing.T) {
 	e := newEnv(t, 2, "CodeDeployDefault.AllAtOnce", func(g *deploy.Group) {
 		g.TriggerConfigurations = []deploy.TriggerConfig{

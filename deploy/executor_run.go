@@ -401,11 +401,11 @@ func (r *runner) planConfig() config.Config {
 	return c
 }
 
-// planStatus maps a stored target status to the planner's Status and
-// Reroute (User Guide, "AppSpec 'hooks' section"). A Green target of a blue/green deployment goes
-// Pending → InProgress (install) → Ready → InProgress (reroute) →
-// Succeeded; the phase tells the two InProgress apart, and the events tell
-// a failed install from a failed reroute.
+// planStatus maps a stored target status to the planner's Status and Reroute
+// (User Guide, "AppSpec 'hooks' section"). A Green target of a blue/green
+// deployment goes Pending → InProgress (install) → Ready → InProgress
+// (reroute) → Succeeded; the phase tells the two InProgress apart, and the
+// events tell a failed install from a failed reroute.
 func planStatus(t *DeploymentTarget, phase plan.Phase, rollback bool) (status, reroute target.TargetStatus) {
 	if t.Label != target.LabelGreen || rollback {
 		if t.Status == target.TargetReady {

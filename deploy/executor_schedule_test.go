@@ -63,10 +63,10 @@ func weightAt(schedule []scheduledShift, offset time.Duration) int {
 }
 
 // "Working with deployment configurations in CodeDeploy": every predefined
-// Lambda and ECS configuration, a
-// custom canary and a custom linear whose step does not divide 100, run
-// through the executor on the fake clock: the production shifts have the
-// schedule's weights at its virtual times, and nothing else moves traffic.
+// Lambda and ECS configuration, a custom canary and a custom linear whose
+// step does not divide 100, run through the executor on the fake clock: the
+// production shifts have the schedule's weights at its virtual times, and
+// nothing else moves traffic.
 func TestTrafficSchedules(t *testing.T) {
 	cfgs := []config.Config{
 		{Name: "Custom.LambdaCanary25Percent7Minutes", ComputePlatform: config.Lambda, TrafficRouting: &config.TrafficRouting{

@@ -67,11 +67,10 @@ func shiftsOf(all []target.ShiftRequest, id string) []target.TrafficSplit {
 }
 
 // The package's decision (see "Rollbacks" in its documentation): the
-// rollback of a
-// Lambda deployment 2→3 that failed mid-canary moves all traffic back to 2
-// at once — one shift, no interval, although the rollback carries the
-// canary configuration's name — and never routes to version 1, which
-// the rolled-back revision's AppSpec names as its CurrentVersion.
+// rollback of a Lambda deployment 2→3 that failed mid-canary moves all
+// traffic back to 2 at once — one shift, no interval, although the rollback
+// carries the canary configuration's name — and never routes to version 1,
+// which the rolled-back revision's AppSpec names as its CurrentVersion.
 func TestLambdaRollbackShiftsAllTrafficBackAtOnce(t *testing.T) {
 	e, shifter, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaCanary10Percent5Minutes",
 		autoRollback(deploy.AutoRollbackDeploymentFailure))

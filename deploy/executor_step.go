@@ -69,10 +69,9 @@ func (e *Executor) serviceTarget(ctx context.Context, g *Group, d *Deployment) (
 // AppSpec and finds the versions traffic moves between. A revision that is
 // gone or invalid, or a service that does not exist, is the deployment's
 // failure (why and code set; API Reference, ErrorInformation:
-// REVISION_MISSING,
-// INVALID_REVISION, INVALID_LAMBDA_CONFIGURATION, INVALID_ECS_SERVICE);
-// err is trouble to try again (the Source or TrafficShifter could not be
-// reached, ctx).
+// REVISION_MISSING, INVALID_REVISION, INVALID_LAMBDA_CONFIGURATION,
+// INVALID_ECS_SERVICE); err is trouble to try again (the Source or
+// TrafficShifter could not be reached, ctx).
 func (r *runner) loadService(ctx context.Context) (why string, code ErrorCode, err error) {
 	if r.svc == nil {
 		return "", "", &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("%w: a %s deployment needs its one target", ErrInvalidInput, r.d.ComputePlatform)}
@@ -186,13 +185,14 @@ func (r *runner) isServiceRollback() bool {
 	return r.d.Creator == target.CreatorRollback && r.d.RollbackInfo.RollbackTriggeringDeploymentID != ""
 }
 
-// loadRollbackService prepares the steps of a Lambda or ECS rollback
-// (see "Rollbacks" in the package documentation): traffic moves back, at once, to the version or task set that
-// was live before the rolled-back deployment (its Progress.Original), away
-// from whatever else the route serves now (its replacement). No task set is
-// made: the rollback's Install names the original task set, and its
-// TerminateOriginals removes the rolled-back deployment's replacement. What
-// traffic moves away from is stored in the rollback's Progress.Original.
+// loadRollbackService prepares the steps of a Lambda or ECS rollback (see
+// "Rollbacks" in the package documentation): traffic moves back, at once, to
+// the version or task set that was live before the rolled-back deployment
+// (its Progress.Original), away from whatever else the route serves now (its
+// replacement). No task set is made: the rollback's Install names the
+// original task set, and its TerminateOriginals removes the rolled-back
+// deployment's replacement. What traffic moves away from is stored in the
+// rollback's Progress.Original.
 func (r *runner) loadRollbackService(ctx context.Context, sd *serviceData) (why string, code ErrorCode, err error) {
 	prev, err := r.e.store.GetDeployment(ctx, r.d.RollbackInfo.RollbackTriggeringDeploymentID)
 	if err != nil {
@@ -585,8 +585,8 @@ func (r *runner) provisionGreen(ctx context.Context) (string, ErrorCode, error) 
 // blueGreenRollbackTargets returns the targets of the rollback of a Server
 // blue/green deployment: its originals (Blue), to take traffic again, and
 // its replacements (Green), to give it up (User Guide, "AppSpec 'hooks'
-// section"). Their health is
-// their health when the rolled-back deployment began.
+// section"). Their health is their health when the rolled-back deployment
+// began.
 func (e *Executor) blueGreenRollbackTargets(ctx context.Context, of *Deployment) ([]DeploymentTarget, error) {
 	var out []DeploymentTarget
 	for t, err := range AllTargets(ctx, e.store, of.ID) {

@@ -151,8 +151,8 @@ func (a *fakeAlarms) AlarmStates(_ context.Context, names []string) ([]target.Al
 }
 
 // API Reference, AlarmConfiguration, ignorePollAlarmFailure: alarms that
-// cannot be read stop the
-// deployment, unless the group ignores poll failures.
+// cannot be read stop the deployment, unless the group ignores poll
+// failures.
 func TestAlarmPollFailure(t *testing.T) {
 	for _, ignore := range []bool{false, true} {
 		t.Run(fmt.Sprint(ignore), func(t *testing.T) {

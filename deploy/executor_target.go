@@ -237,8 +237,8 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		return completion{i: i, err: &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("phase %s runs no lifecycle events on target %s", phase, t.TargetID)}}
 	}
 	if !stopped && r.stopping.Load() {
-		// Handed out just before a stop: it never starts (see Executor.Stop) and
-		// keeps its status (Pending: Skipped when the deployment ends;
+		// Handed out just before a stop: it never starts (see Executor.Stop)
+		// and keeps its status (Pending: Skipped when the deployment ends;
 		// Ready: installed, never rerouted).
 		return completion{i: i, ok: false}
 	}

@@ -112,11 +112,10 @@ func TestExecutorVectors(t *testing.T) {
 }
 
 // checkHealthAfter checks the health rules of "CodeDeploy instance health"
-// after d, a
-// deployment of revision to over a fleet seeded Healthy/Current with from:
-// on success the group's revision is to and each target is Healthy iff it
-// succeeded; on failure or stop the group's revision is still from,
-// attempted targets are Healthy iff they succeeded and the others keep
+// after d, a deployment of revision to over a fleet seeded Healthy/Current
+// with from: on success the group's revision is to and each target is
+// Healthy iff it succeeded; on failure or stop the group's revision is still
+// from, attempted targets are Healthy iff they succeeded and the others keep
 // their health.
 func checkHealthAfter(t tester, e *env, d *deploy.Deployment, from, to string) {
 	t.Helper()

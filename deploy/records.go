@@ -110,10 +110,9 @@ func NewInstanceRecord(groupID, targetID string) InstanceRecord {
 
 // RevisionHealth returns the target's revision health relative to the
 // group's target revision ("CodeDeploy instance health"): Unknown when no
-// revision was
-// installed, Current when the installed revision is groupRevision (by
-// revision.Location.Equal), Old otherwise — also when the group has no
-// target revision.
+// revision was installed, Current when the installed revision is
+// groupRevision (by revision.Location.Equal), Old otherwise — also when the
+// group has no target revision.
 func (r InstanceRecord) RevisionHealth(groupRevision *revision.Location) health.RevisionHealth {
 	switch {
 	case r.Revision == nil:
@@ -132,10 +131,10 @@ func (r InstanceRecord) Health(groupRevision *revision.Location) health.Target {
 
 // AfterDeployment returns the record as it must be after a deployment of
 // deployed finished with outcome o for this target (User Guide, "CodeDeploy
-// instance health").
-// groupRevision is the group's target revision when the deployment started
-// (Deployment.PreviousRevision); succeeded says whether the deployment as a
-// whole succeeded (the group's target revision then becomes deployed).
+// instance health"). groupRevision is the group's target revision when the
+// deployment started (Deployment.PreviousRevision); succeeded says whether
+// the deployment as a whole succeeded (the group's target revision then
+// becomes deployed).
 //
 // The rules are health.Update's; this method only keeps the record in
 // step with them. The instance health is health.Update's. The revision is

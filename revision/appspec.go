@@ -18,8 +18,8 @@ import (
 // [ParseACLEntry] and [AppSpec.ValidateFileObjects].
 var ErrInvalidAppSpec = errors.New("revision: invalid AppSpec")
 
-// AppSpecVersion is the only AppSpec version CodeDeploy knows (User Guide, "AppSpec
-// File structure").
+// AppSpecVersion is the only AppSpec version CodeDeploy knows (User Guide,
+// "AppSpec File structure").
 const AppSpecVersion = "0.0"
 
 // DefaultScriptTimeout is a hook script's timeout when the AppSpec gives none,
@@ -58,10 +58,11 @@ func (o OS) BundlePath(p string) string {
 	return rel
 }
 
-// FileExistsBehavior says what the Install step does with a file that already
-// exists at a destination and was not installed by the previous successful
-// deployment (API Reference, CreateDeployment; User Guide, "AppSpec 'files' section (EC2/On-Premises deployments only)").
-// Spelled as CodeDeploy spells fileExistsBehavior.
+// FileExistsBehavior says what the Install step does with a file that
+// already exists at a destination and was not installed by the previous
+// successful deployment (API Reference, CreateDeployment; User Guide,
+// "AppSpec 'files' section (EC2/On-Premises deployments only)"). Spelled as
+// CodeDeploy spells fileExistsBehavior.
 type FileExistsBehavior string
 
 // The file-exists behaviours.
@@ -280,12 +281,12 @@ func (a *AppSpec) HookFunction(event string) (string, bool) {
 }
 
 // HookEvents returns the lifecycle events an AppSpec for platform may attach
-// hooks to, in the order they run (for Server, the in-place order with a load
-// balancer: User Guide, "AppSpec 'hooks' section"; that the allow-traffic
-// events come after ValidateService is fleetdeploy's decision). Events that
-// CodeDeploy performs itself
-// (DownloadBundle, Install, AllowTraffic, ...) are not included. It returns
-// nil for an unknown platform. The slice is new on every call.
+// hooks to, in the order they run (for Server, the in-place order with a
+// load balancer: User Guide, "AppSpec 'hooks' section"; that the
+// allow-traffic events come after ValidateService is fleetdeploy's
+// decision). Events that CodeDeploy performs itself (DownloadBundle,
+// Install, AllowTraffic, ...) are not included. It returns nil for an
+// unknown platform. The slice is new on every call.
 func HookEvents(platform config.ComputePlatform) []string {
 	switch platform {
 	case config.Server:

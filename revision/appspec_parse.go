@@ -642,8 +642,8 @@ func (p *appspecParser) integer(n *yaml.Node, path, rule string) (v int64, ok bo
 
 // version reads the version key: the number 0.0 (any numeric zero, as the
 // CodeDeploy agent compares numerically) or the string "0.0" (see
-// ParseAppSpecFile).
-// Other values are returned as written, for check to reject.
+// ParseAppSpecFile). Other values are returned as written, for check to
+// reject.
 func (p *appspecParser) version(n *yaml.Node) string {
 	if yamlIsNull(n) {
 		return ""
@@ -665,8 +665,8 @@ func (p *appspecParser) version(n *yaml.Node) string {
 	return n.Value
 }
 
-// functions reads a Lambda or ECS AppSpec (User Guide,
-// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments only)"): a version, one
+// functions reads a Lambda or ECS AppSpec (User Guide, "AppSpec 'resources'
+// section (Amazon ECS and AWS Lambda deployments only)"): a version, one
 // resource and a list of hooks naming Lambda validation functions. Keys are
 // matched without regard to case (fleetdeploy's decision: the User Guide's
 // own examples capitalise them).

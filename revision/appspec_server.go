@@ -9,9 +9,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 )
 
-// server reads a Server (EC2/on-premises) AppSpec (User Guide, "AppSpec
-// File structure"). Keys are
-// matched exactly, as the CodeDeploy agent does.
+// server reads a Server (EC2/on-premises) AppSpec (User Guide, "AppSpec File
+// structure"). Keys are matched exactly, as the CodeDeploy agent does.
 func (p *appspecParser) server(root *yaml.Node) *AppSpec {
 	a := &AppSpec{Platform: config.Server}
 	f := p.fields(root, "", "version", "os", "files", "file_exists_behavior", "permissions", "hooks")
@@ -157,7 +156,8 @@ func (p *appspecParser) permission(n *yaml.Node, path string) Permission {
 }
 
 // parseFileMode parses an AppSpec mode: 1 to 4 octal digits, as the
-// CodeDeploy agent reads it (application_specification/mode_info.rb). The digits are read as written: "0644" and 644 are both 0o644.
+// CodeDeploy agent reads it (application_specification/mode_info.rb). The
+// digits are read as written: "0644" and 644 are both 0o644.
 func parseFileMode(s string) (FileMode, bool) {
 	if len(s) < 1 || len(s) > 4 {
 		return 0, false

@@ -141,7 +141,8 @@ func TestParseAppSpecServerExample(t *testing.T) {
 }
 
 func TestParseAppSpecPermissionsExample(t *testing.T) {
-	// The examples of the User Guide's "AppSpec 'permissions' section (EC2/On-Premises deployments only)".
+	// The examples of the User Guide's "AppSpec 'permissions' section
+	// (EC2/On-Premises deployments only)".
 	a := mustParse(t, readAppSpecTestdata(t, "server_permissions.yml"), config.Server)
 	if a.FileExistsBehavior != FileExistsOverwrite {
 		t.Errorf("FileExistsBehavior = %q, want OVERWRITE", a.FileExistsBehavior)
@@ -234,8 +235,9 @@ func TestParseAppSpecLambdaExamples(t *testing.T) {
 }
 
 func TestParseAppSpecECSExamples(t *testing.T) {
-	// The ECS structure of the User Guide's "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments only)",
-	// with the optional properties and fleetdeploy's CapacityProviderStrategy.
+	// The ECS structure of the User Guide's "AppSpec 'resources' section
+	// (Amazon ECS and AWS Lambda deployments only)", with the optional
+	// properties and fleetdeploy's CapacityProviderStrategy.
 	a := mustParse(t, readAppSpecTestdata(t, "ecs_example.yaml"), config.ECS)
 	wantSvc := &ECSService{
 		LogicalName:      "TargetService",
@@ -369,7 +371,8 @@ func TestAppSpecServerRules(t *testing.T) {
 		{name: "os is lowercase", doc: serverOS("Linux"), wants: []want{{2, "os", `must be linux or windows, not "Linux"`}}},
 		{name: "os unknown", doc: serverOS("macos"), wants: []want{{2, "os", "must be linux or windows"}}},
 
-		// files ("AppSpec 'files' section (EC2/On-Premises deployments only)").
+		// files ("AppSpec 'files' section (EC2/On-Premises deployments
+		// only)").
 		{name: "files entry", doc: server("files:", "  - source: app", "    destination: /srv/app")},
 		{name: "source / is the whole bundle", doc: server("files:", "  - source: /", "    destination: /srv/app")},
 		{name: "source missing", doc: server("files:", "  - destination: /srv/app"), wants: []want{{4, "files[0].source", "is required"}}},
@@ -384,7 +387,8 @@ func TestAppSpecServerRules(t *testing.T) {
 		{name: "Windows source climbs out with backslashes", doc: serverOS("windows", "files:", `  - source: '..\app'`, `    destination: 'c:\app'`), wants: []want{{4, "files[0].source", "must stay inside the bundle"}}},
 		{name: "files must be a list", doc: server("files:", "  source: app"), wants: []want{{3, "files", "must be a list, not a mapping"}}},
 
-		// file_exists_behavior ("AppSpec 'files' section (EC2/On-Premises deployments only)").
+		// file_exists_behavior ("AppSpec 'files' section (EC2/On-Premises
+		// deployments only)").
 		{name: "file_exists_behavior RETAIN", doc: server("file_exists_behavior: RETAIN")},
 		{name: "file_exists_behavior is upper case", doc: server("file_exists_behavior: overwrite"), wants: []want{{3, "file_exists_behavior", "must be DISALLOW, OVERWRITE or RETAIN"}}},
 
@@ -424,8 +428,8 @@ func TestAppSpecServerRules(t *testing.T) {
 		{name: "AllowTraffic is reserved", doc: server("hooks:", "  AllowTraffic: []"), wants: []want{{4, "hooks.AllowTraffic", "performed by CodeDeploy"}}},
 		{name: "hooks must be a mapping", doc: server("hooks:", "  - AfterInstall"), wants: []want{{3, "hooks", "must be a mapping of lifecycle event names"}}},
 
-		// permissions ("AppSpec 'permissions' section (EC2/On-Premises deployments only)"; the agent's
-		// linux_permission_info.rb).
+		// permissions ("AppSpec 'permissions' section (EC2/On-Premises
+		// deployments only)"; the agent's linux_permission_info.rb).
 		{name: "permissions need os linux", doc: serverOS("windows", "permissions:", "  - object: 'c:\\app'"), wants: []want{{3, "permissions", "only allowed with os: linux"}}},
 		{name: "object required", doc: server("permissions:", "  - owner: app"), wants: []want{{4, "permissions[0].object", "is required"}}},
 		{name: "type file and directory", doc: server("permissions:", "  - object: /srv", "    type: [file, directory]")},
@@ -517,8 +521,8 @@ func lambdaDoc(props string, hooks ...string) string {
 const lambdaProps = "        Name: f\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: 2\n"
 
 func TestAppSpecLambdaRules(t *testing.T) {
-	// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments only)",
-	// "AppSpec 'hooks' section"; keys match without regard to case.
+	// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments
+	// only)", "AppSpec 'hooks' section"; keys match without regard to case.
 	runAppSpecRuleCases(t, []appspecRuleCase{
 		{name: "versions as numbers", platform: config.Lambda, doc: lambdaDoc(lambdaProps)},
 		{name: "keys in any case", platform: config.Lambda, doc: "VERSION: 0.0\nresources:\n  - fn:\n      TYPE: AWS::Lambda::Function\n      properties:\n        NAME: f\n        alias: live\n        currentVersion: 1\n        TargetVersion: 2\nhooks:\n  - beforeallowtraffic: check\n"},
@@ -556,8 +560,9 @@ func ecsDoc(props string) string {
 const ecsBase = "        TaskDefinition: td\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 8080\n"
 
 func TestAppSpecECSRules(t *testing.T) {
-	// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments only)",
-	// "AppSpec 'hooks' section", and fleetdeploy's CapacityProviderStrategy.
+	// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments
+	// only)", "AppSpec 'hooks' section", and fleetdeploy's
+	// CapacityProviderStrategy.
 	runAppSpecRuleCases(t, []appspecRuleCase{
 		{name: "required properties only", platform: config.ECS, doc: ecsDoc(ecsBase)},
 		{name: "a pipeline placeholder task definition", platform: config.ECS, doc: ecsDoc(strings.Replace(ecsBase, "td", "<TASK_DEFINITION>", 1))},
@@ -932,7 +937,8 @@ func TestAppSpecFind(t *testing.T) {
 		wantData string
 		wantErr  error
 	}{
-		// The agent looks for appspec.yaml, then appspec.yml (command_executor.rb).
+		// The agent looks for appspec.yaml, then appspec.yml
+		// (command_executor.rb).
 		{"appspec.yml", fstest.MapFS{"appspec.yml": file("yml"), "scripts/a.sh": file("")}, config.Server, "appspec.yml", "yml", nil},
 		{"appspec.yaml first", fstest.MapFS{"appspec.yml": file("yml"), "appspec.yaml": file("yaml")}, config.Server, "appspec.yaml", "yaml", nil},
 		{"not in a subdirectory (Unpack strips it)", fstest.MapFS{"app/appspec.yml": file("nested"), "app/scripts/a.sh": file("")}, config.Server, "", "", ErrAppSpecNotFound},

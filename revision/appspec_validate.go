@@ -177,8 +177,9 @@ func (p Permission) check(pp string, ps *appspecProblems) {
 	}
 }
 
-// checkFunctions checks a Lambda or ECS AppSpec (User Guide,
-// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments only)", "AppSpec 'hooks' section").
+// checkFunctions checks a Lambda or ECS AppSpec (User Guide, "AppSpec
+// 'resources' section (Amazon ECS and AWS Lambda deployments only)",
+// "AppSpec 'hooks' section").
 func (a *AppSpec) checkFunctions(ps *appspecProblems) {
 	props := "Resources[0].Properties"
 	switch {

@@ -30,14 +30,14 @@ type Bundle struct {
 	// what the Source learned filled in (an S3 object's version and eTag, a
 	// local bundle's SHA-256 and type, inline content's SHA-256). Its Key is
 	// the revision's identity (see "Identity" in the package documentation);
-	// opening Location again names
-	// the same revision.
+	// opening Location again names the same revision.
 	Location Location
 
-	// Env holds the bundle environment variables that the CodeDeploy
-	// agent (command_executor.rb in aws/aws-codedeploy-agent) adds to every hook's environment: BUNDLE_BUCKET, BUNDLE_KEY,
-	// BUNDLE_VERSION (only when versioned) and BUNDLE_ETAG for S3,
-	// BUNDLE_COMMIT for GitHub; none for other types. See BundleEnv.
+	// Env holds the bundle environment variables that the CodeDeploy agent
+	// (command_executor.rb in aws/aws-codedeploy-agent) adds to every hook's
+	// environment: BUNDLE_BUCKET, BUNDLE_KEY, BUNDLE_VERSION (only when
+	// versioned) and BUNDLE_ETAG for S3, BUNDLE_COMMIT for GitHub; none for
+	// other types. See BundleEnv.
 	Env map[string]string
 
 	// Body is the bundle's bytes (archive or bare AppSpec). Nil for Dir.

@@ -24,14 +24,14 @@
 // Location.Key is the revision's identity, used to compare a target's
 // revision with the group's. CodeDeploy does not say precisely when two
 // revisions are the same, so the identity is fleetdeploy's decision
-// (recorded in package fleetdeploy, "Where fleetdeploy decides"): S3 = bucket + key + version (when
-// set) + eTag (when set, quotes ignored); GitHub = repository + commit (hex
-// case ignored); AppSpecContent = the SHA-256 of the content; Local =
-// path + the SHA-256 of the bundle. A location as the user wrote it may
-// lack what makes it precise (an S3 object's version and eTag, a local
-// bundle's hash); the location a Source resolves when it opens the
-// revision (Bundle.Location) has it, and is what deployments should
-// record.
+// (recorded in package fleetdeploy, "Where fleetdeploy decides"): S3 =
+// bucket + key + version (when set) + eTag (when set, quotes ignored);
+// GitHub = repository + commit (hex case ignored); AppSpecContent = the
+// SHA-256 of the content; Local = path + the SHA-256 of the bundle. A
+// location as the user wrote it may lack what makes it precise (an S3
+// object's version and eTag, a local bundle's hash); the location a Source
+// resolves when it opens the revision (Bundle.Location) has it, and is what
+// deployments should record.
 //
 // # Sources
 //

@@ -284,8 +284,7 @@ func TestLocalSourceDirBundleUnpack(t *testing.T) {
 }
 
 // TestContentSource: inline AppSpec content (API Reference, AppSpecContent),
-// JSON told by its
-// first non-space byte.
+// JSON told by its first non-space byte.
 func TestContentSource(t *testing.T) {
 	for _, tc := range []struct {
 		content string

@@ -84,25 +84,23 @@
 // RunEvent returns an error only when the event could not run: an invalid
 // request, ctx ending, or the instance's files being unreadable. A failure
 // of an event that ignoreApplicationStopFailures covers (ApplicationStop,
-// BeforeBlockTraffic, AfterBlockTraffic; API Reference, CreateDeployment)
-// is returned as
-// Succeeded, with a message naming the failure that was ignored and the
-// script output in LogTail.
+// BeforeBlockTraffic, AfterBlockTraffic; API Reference, CreateDeployment) is
+// returned as Succeeded, with a message naming the failure that was ignored
+// and the script output in LogTail.
 //
 // # Hooks
 //
 // A hook event runs the scripts the AppSpec lists for it, one after the
 // other; the first failure ends the event (as the agent's hook_executor.rb
-// does). An event without
-// scripts succeeds as a no-op. Whose AppSpec is read follows
-// [target.DeploymentInfo.ScriptSource] (as in the agent's hook_executor.rb):
-// ApplicationStop,
-// BeforeBlockTraffic and AfterBlockTraffic use the last successful install's
-// revision (in a blue/green rollback the block-traffic hooks use the most
-// recent download's); when there is none — the first deployment to the
-// instance — they succeed without running anything. As in the CodeDeploy
-// agent, the earlier revision is used only until the current deployment's
-// bundle has been downloaded.
+// does). An event without scripts succeeds as a no-op. Whose AppSpec is read
+// follows [target.DeploymentInfo.ScriptSource] (as in the agent's
+// hook_executor.rb): ApplicationStop, BeforeBlockTraffic and
+// AfterBlockTraffic use the last successful install's revision (in a
+// blue/green rollback the block-traffic hooks use the most recent
+// download's); when there is none — the first deployment to the instance —
+// they succeed without running anything. As in the CodeDeploy agent, the
+// earlier revision is used only until the current deployment's bundle has
+// been downloaded.
 //
 // Each script is a real process:
 //
@@ -168,7 +166,8 @@
 // # Files and permissions
 //
 // The Install step does what the CodeDeploy agent's installer does
-// (installer.rb in aws/aws-codedeploy-agent; User Guide, "AppSpec 'files' section (EC2/On-Premises deployments only)"):
+// (installer.rb in aws/aws-codedeploy-agent; User Guide, "AppSpec 'files'
+// section (EC2/On-Premises deployments only)"):
 //
 //  1. If <group-id>-cleanup exists, every path it lists is removed, last
 //     first: files and links always, directories only when empty — files

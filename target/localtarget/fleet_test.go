@@ -282,8 +282,9 @@ func TestCancelDuringDownload(t *testing.T) {
 	}
 }
 
-// TestWholeRevisionSource: source "/" installs the whole revision,
-// AppSpec included, and symbolic links as links (User Guide, "AppSpec 'files' section (EC2/On-Premises deployments only)").
+// TestWholeRevisionSource: source "/" installs the whole revision, AppSpec
+// included, and symbolic links as links (User Guide, "AppSpec 'files'
+// section (EC2/On-Premises deployments only)").
 func TestWholeRevisionSource(t *testing.T) {
 	f := newFixture(t)
 	spec := "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /srv/app\n"

@@ -98,8 +98,8 @@ func (a *Agent) openScriptLog(dir string) (*os.File, error) {
 
 // hookEnv returns the environment of the event's scripts: the agent's own,
 // then Options.Env, then the bundle variables and the lifecycle variables
-// the CodeDeploy agent sets, then fleetdeploy's FLEETDEPLOY_INSTANCE_ROOT and (for a
-// Fleet's instances) FLEETDEPLOY_INSTANCE_ID (later entries win).
+// the CodeDeploy agent sets, then fleetdeploy's FLEETDEPLOY_INSTANCE_ROOT
+// and (for a Fleet's instances) FLEETDEPLOY_INSTANCE_ID (later entries win).
 func (a *Agent) hookEnv(d target.DeploymentInfo, event target.LifecycleEvent) []string {
 	env := slices.Concat(os.Environ(), a.opts.Env)
 	bundle := revision.BundleEnv(d.Revision)

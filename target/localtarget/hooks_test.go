@@ -213,7 +213,8 @@ func TestNonExecutableScriptIsMadeExecutable(t *testing.T) {
 
 // TestScriptTimeout: a script running past its timeout is killed with its
 // whole process group and reported as ScriptTimedOut ("AppSpec 'hooks'
-// section"; the agent's hook_executor.rb). Time is a fake clock; nothing waits on the wall clock.
+// section"; the agent's hook_executor.rb). Time is a fake clock; nothing
+// waits on the wall clock.
 func TestScriptTimeout(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	report := fifo(t)
@@ -311,8 +312,8 @@ func TestCancelAbortsHook(t *testing.T) {
 }
 
 // TestHookEnvironment: scripts see the variables the CodeDeploy agent sets
-// (hook_executor.rb), the bundle
-// variables of an S3 revision, and Options.Env.
+// (hook_executor.rb), the bundle variables of an S3 revision, and
+// Options.Env.
 func TestHookEnvironment(t *testing.T) {
 	f := newFixture(t, func(o *localtarget.Options) { o.Env = []string{"EXTRA=yes", "LIFECYCLE_EVENT=overridden"} })
 	spec := "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: env.sh\n"
