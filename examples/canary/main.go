@@ -215,8 +215,8 @@ type demo struct {
 
 	// cleanups undo setUp, last first.
 	cleanups []func() error
-	// checks prints the outcomes and counts those that differ from the
-	// spec's prediction.
+	// checks prints the outcomes and counts those that differ from what
+	// the rules predict.
 	checks *story.Checks
 }
 
