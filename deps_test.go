@@ -17,7 +17,7 @@ var allowedModules = []string{
 	"github.com/hashicorp/go-multierror",
 	"github.com/hashicorp/errwrap", // go-multierror's own dependency
 	"golang.org/x/sync",
-	// AppSpec files are YAML (issue 3): go.yaml.in/yaml/v3, the maintained
+	// AppSpec files are YAML: go.yaml.in/yaml/v3, the maintained
 	// successor of gopkg.in/yaml.v3, linked through package revision. Only
 	// revision may import it directly (yamlImporters).
 	yamlModule,

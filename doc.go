@@ -91,7 +91,8 @@
 //     (FLEET_PERCENT of the zone's own targets, rounded up). Rollbacks are
 //     not zonal, as in CodeDeploy.
 //   - Statuses (deploy/plan): Baking marks a zonal monitor wait or a
-//     blue/green termination wait.
+//     blue/green termination wait; Queued, a deployment waiting behind
+//     another active deployment of its group.
 //   - Configurations (config): AllAtOnce is HOST_COUNT 0 and HalfAtATime
 //     FLEET_PERCENT 50 (the User Guide gives only "0" and "50%");
 //     OneAtATime is MOST_CONCURRENCY 1, a type no custom configuration may
@@ -104,11 +105,17 @@
 //     Auto Scaling termination runs BeforeBlockTraffic, BlockTraffic,
 //     AfterBlockTraffic, then ApplicationStop (AWS shows both orders only
 //     in diagrams).
-//   - AppSpec files (revision): version is 0.0 or "0.0"; Lambda and ECS keys
-//     match without regard to case; an ECS resource may carry a
-//     CapacityProviderStrategy; unknown keys are errors. The timeouts an
-//     event's scripts state must add up to at most an hour; scripts left at
-//     the default do not count (or the User Guide's own example would fail).
+//   - AppSpec files (revision): a Server AppSpec that the CodeDeploy agent
+//     accepts is accepted and means what it means to the agent, except where
+//     the AppSpec reference is explicit and the agent's reading would
+//     surprise. Where the two disagree — keys the agent ignores, runas with
+//     os: windows, the string "0.0" as version (which the agent refuses), an
+//     event's script timeouts adding up to more than an hour (scripts left at
+//     the default do not count, or the User Guide's own example would warn)
+//     — the file is accepted with a warning (AppSpec.Warnings;
+//     ParseOptions.Strict makes every warning an error). Lambda and ECS keys
+//     match without regard to case, and there an unknown key is an error; an
+//     ECS resource may carry a CapacityProviderStrategy.
 //   - Revision identity (revision): S3 is bucket, key, version and ETag
 //     (the last two when set); GitHub is repository and commit; inline
 //     content is its SHA-256; a local bundle is its path and SHA-256. Two

@@ -147,11 +147,11 @@ func benchmarkExecutor(b *testing.B, n, window int) {
 	b.ReportMetric(float64(plain.mallocs)/float64(b.N)/float64(n), "plain-allocs/target")
 }
 
-// BenchmarkExecutorRedeploy is BenchmarkExecutor's deployment made again:
-// the group's second deployment, whose 100,000 targets all have instance
-// records (spec §2.1) that CreateDeployment reads for the initial health
-// and the end of the run rewrites (spec §2.5). It reports the time of each
-// per target (ns/op also counts the first deployment, which sets it up).
+// BenchmarkExecutorRedeploy is BenchmarkExecutor's deployment made again: the
+// group's second deployment, whose 100,000 targets all have instance records
+// that CreateDeployment reads for the initial health and the end of the run
+// rewrites (User Guide, "CodeDeploy instance health"). It reports the time of
+// each per target (ns/op also counts the first deployment, which sets it up).
 func BenchmarkExecutorRedeploy(b *testing.B) {
 	const n, window = 100_000, 1000
 	ctx := context.Background()

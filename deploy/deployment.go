@@ -47,7 +47,8 @@ type Deployment struct {
 	// OverrideAlarmConfiguration replaces the group's alarms when not nil.
 	OverrideAlarmConfiguration *AlarmConfiguration `json:"overrideAlarmConfiguration,omitempty"`
 	// FileExistsBehavior: empty means the AppSpec's, else DISALLOW
-	// (spec §11.6).
+	// (fleetdeploy's decision; see package fleetdeploy, "Where fleetdeploy
+	// decides").
 	FileExistsBehavior revision.FileExistsBehavior `json:"fileExistsBehavior,omitempty"`
 	// IgnoreApplicationStopFailures: failures of ApplicationStop,
 	// BeforeBlockTraffic and AfterBlockTraffic do not fail a target.
@@ -73,7 +74,8 @@ type Deployment struct {
 	ErrorInformation ErrorInformation `json:"errorInformation,omitzero"`
 	// RollbackInfo links a rollback and the deployment it rolls back.
 	RollbackInfo RollbackInfo `json:"rollbackInfo,omitzero"`
-	// RelatedDeployments links auto-update deployments (spec §5,
+	// RelatedDeployments links auto-update deployments (API Reference,
+	// DeploymentInfo relatedDeployments; CreateDeploymentGroup
 	// outdatedInstancesStrategy).
 	RelatedDeployments RelatedDeployments `json:"relatedDeployments,omitzero"`
 	// StopRequest is set when a stop was asked for (on request or by an
@@ -106,7 +108,8 @@ type ErrorInformation struct {
 // back, RollbackDeploymentID names the rollback; on a rollback,
 // RollbackTriggeringDeploymentID names the deployment it rolls back.
 // RollbackMessage explains, in words, also why no rollback happened (for
-// example because no earlier revision succeeded, spec §11.7).
+// example because no earlier revision succeeded: fleetdeploy's decision,
+// see "Rollbacks" in the package documentation).
 type RollbackInfo struct {
 	RollbackDeploymentID           string `json:"rollbackDeploymentId,omitempty"`
 	RollbackTriggeringDeploymentID string `json:"rollbackTriggeringDeploymentId,omitempty"`
@@ -120,7 +123,8 @@ type RelatedDeployments struct {
 	AutoUpdateOutdatedInstancesDeploymentIDs    []string `json:"autoUpdateOutdatedInstancesDeploymentIds,omitempty"`
 }
 
-// StopRequest records a request to stop a deployment (spec §6.4, §11.14).
+// StopRequest records a request to stop a deployment (API Reference,
+// StopDeployment; see Executor.Stop).
 type StopRequest struct {
 	// Requested is when the stop was asked for.
 	Requested time.Time `json:"requested"`

@@ -8,7 +8,8 @@ import "github.com/fleetdeploy/fleetdeploy/deploy/plan"
 // each value has one definition: deploy names them for convenience.
 
 // DeploymentStatus is the status of a deployment, spelled as CodeDeploy
-// spells it (spec §6.1, §11.4): plan.DeploymentStatus. The zero value is
+// spells it (API Reference, DeploymentInfo; what Baking and Queued mean is
+// fleetdeploy's decision): plan.DeploymentStatus. The zero value is
 // unset and invalid. Succeeded, Failed and Stopped are final
 // (DeploymentStatus.Final); Created, InProgress, Baking and Ready hold the
 // group's active slot (DeploymentStatus.IsActive).
@@ -40,8 +41,9 @@ const (
 )
 
 // ErrorCode says why a deployment failed or stopped, spelled as CodeDeploy
-// spells ErrorInformation.code (spec §6.1): plan.ErrorCode. The codes are
-// package plan's constants (plan.HealthConstraints, plan.ManualStop, …).
+// spells ErrorInformation.code (API Reference, ErrorInformation):
+// plan.ErrorCode. The codes are package plan's constants
+// (plan.HealthConstraints, plan.ManualStop, …).
 type ErrorCode = plan.ErrorCode
 
 // DeploymentOption says whether a deployment routes traffic through a load
@@ -128,7 +130,7 @@ func (AutoRollbackEvent) Values() []AutoRollbackEvent {
 }
 
 // TriggerEventType is an event a trigger notifies about, spelled as
-// CodeDeploy spells triggerEvents (spec §5).
+// CodeDeploy spells triggerEvents (API Reference, TriggerConfig).
 type TriggerEventType string
 
 // The trigger event types.
@@ -158,7 +160,9 @@ func (TriggerEventType) Values() []TriggerEventType {
 
 // OutdatedInstancesStrategy says what happens to instances launched while a
 // deployment runs, which receive the previous revision, spelled as
-// CodeDeploy spells outdatedInstancesStrategy (spec §5, §8).
+// CodeDeploy spells outdatedInstancesStrategy (API Reference,
+// CreateDeploymentGroup; User Guide, "Integrating CodeDeploy with Amazon EC2
+// Auto Scaling").
 type OutdatedInstancesStrategy string
 
 // The outdated instances strategies.
@@ -176,7 +180,8 @@ func (OutdatedInstancesStrategy) Values() []OutdatedInstancesStrategy {
 }
 
 // DeploymentWaitType names the wait a ContinueDeployment call ends,
-// spelled as CodeDeploy spells it (spec §6.4): plan.WaitType.
+// spelled as CodeDeploy spells it (API Reference, ContinueDeployment):
+// plan.WaitType.
 type DeploymentWaitType = plan.WaitType
 
 // The deployment wait types.
@@ -190,7 +195,7 @@ const (
 )
 
 // StopStatus is the answer to a stop request, spelled as CodeDeploy spells
-// it (spec §6.4, §11.14).
+// it (API Reference, StopDeployment).
 type StopStatus string
 
 // The stop statuses.

@@ -97,9 +97,9 @@ type ObserverFunc func(e Event)
 // Observe calls f(e).
 func (f ObserverFunc) Observe(e Event) { f(e) }
 
-// Notification is one of CodeDeploy's trigger notifications (spec §5): a
-// trigger event of a deployment or of one of its targets, addressed to one
-// of the group's TriggerConfigurations.
+// Notification is one of CodeDeploy's trigger notifications (API Reference,
+// TriggerConfig): a trigger event of a deployment or of one of its targets,
+// addressed to one of the group's TriggerConfigurations.
 type Notification struct {
 	// TriggerName and TriggerTargetArn are the trigger's, from the group's
 	// TriggerConfigurations.

@@ -81,7 +81,8 @@ const (
 	// and continue requests made by other processes, and polls its alarms.
 	DefaultPollInterval = 10 * time.Second
 	// DefaultHookTimeout is how long a Lambda or ECS hook may take to
-	// report its status before it counts as failed (spec §3.6).
+	// report its status before it counts as failed (User Guide, "AppSpec
+	// 'hooks' section").
 	DefaultHookTimeout = time.Hour
 	// DefaultRecordInterval is the default of Options.RecordInterval.
 	DefaultRecordInterval = time.Second
@@ -148,7 +149,7 @@ type Options struct {
 	// Resume goes on from the first event its record does not show ended,
 	// so events whose end was waiting for the next write run again.
 	// Server lifecycle events are bounded by the Installer (script
-	// timeouts, spec §3.7), not by the executor.
+	// timeouts), not by the executor.
 	RecordInterval time.Duration
 	// ExecutorID names this executor as the owner of the deployment leases
 	// it takes (see Lease); a random ID when empty. Each process sharing a

@@ -50,10 +50,12 @@ func failNth(fleet *targettest.Fleet, event target.LifecycleEvent, n ...int) fun
 	}
 }
 
-// §1.2 rerouting rules, spec §9 vectors 18–20, with 4 replacements and
-// the configuration's batches: AllAtOnce succeeds if at least one
-// replacement is rerouted; HalfAtATime iff at least half are; OneAtATime
-// fails at the first failed reroute, except on the last replacement.
+// The rerouting rules of the User Guide's "Working with deployment
+// configurations in CodeDeploy" (AllAtOnce, HalfAtATime and OneAtATime in a
+// blue/green deployment), with 4 replacements and the configuration's batches:
+// AllAtOnce succeeds if at least one replacement is rerouted; HalfAtATime iff
+// at least half are; OneAtATime fails at the first failed reroute, except on
+// the last replacement.
 func TestBlueGreenReroutingRules(t *testing.T) {
 	tests := []struct {
 		name string
@@ -61,13 +63,13 @@ func TestBlueGreenReroutingRules(t *testing.T) {
 		fail []int // AllowTraffic calls on replacements that fail, 1-based
 		want deploy.DeploymentStatus
 	}{
-		{"§9.18 AllAtOnce, 3 of 4 reroutes fail", "CodeDeployDefault.AllAtOnce", []int{1, 2, 3}, deploy.StatusSucceeded},
-		{"§9.18 AllAtOnce, every reroute fails", "CodeDeployDefault.AllAtOnce", []int{1, 2, 3, 4}, deploy.StatusFailed},
-		{"§9.19 HalfAtATime, 2 of 4 fail", "CodeDeployDefault.HalfAtATime", []int{1, 2}, deploy.StatusSucceeded},
-		{"§9.19 HalfAtATime, 3 of 4 fail", "CodeDeployDefault.HalfAtATime", []int{1, 2, 3}, deploy.StatusFailed},
-		{"§9.20 OneAtATime, the first fails", "CodeDeployDefault.OneAtATime", []int{1}, deploy.StatusFailed},
-		{"§9.20 OneAtATime, the third fails", "CodeDeployDefault.OneAtATime", []int{3}, deploy.StatusFailed},
-		{"§9.20 OneAtATime, only the last fails", "CodeDeployDefault.OneAtATime", []int{4}, deploy.StatusSucceeded},
+		{"deployment configurations: AllAtOnce, 3 of 4 reroutes fail", "CodeDeployDefault.AllAtOnce", []int{1, 2, 3}, deploy.StatusSucceeded},
+		{"deployment configurations: AllAtOnce, every reroute fails", "CodeDeployDefault.AllAtOnce", []int{1, 2, 3, 4}, deploy.StatusFailed},
+		{"deployment configurations: HalfAtATime, 2 of 4 fail", "CodeDeployDefault.HalfAtATime", []int{1, 2}, deploy.StatusSucceeded},
+		{"deployment configurations: HalfAtATime, 3 of 4 fail", "CodeDeployDefault.HalfAtATime", []int{1, 2, 3}, deploy.StatusFailed},
+		{"deployment configurations: OneAtATime, the first fails", "CodeDeployDefault.OneAtATime", []int{1}, deploy.StatusFailed},
+		{"deployment configurations: OneAtATime, the third fails", "CodeDeployDefault.OneAtATime", []int{3}, deploy.StatusFailed},
+		{"deployment configurations: OneAtATime, only the last fails", "CodeDeployDefault.OneAtATime", []int{4}, deploy.StatusSucceeded},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -97,8 +99,8 @@ func TestBlueGreenReroutingRules(t *testing.T) {
 	}
 }
 
-// §1.3, spec §9 vector 21: one original that fails to deregister fails the
-// deployment, although every replacement was rerouted.
+// User Guide, "CodeDeploy instance health": one original that fails to
+// deregister fails the deployment, although every replacement was rerouted.
 func TestBlueGreenOriginalFailsToDeregister(t *testing.T) {
 	e, prov := bgEnv(t, deploy.ActionContinueDeployment, nil)
 	e.fleet.Script("i-002", target.BlockTraffic, targettest.Fail(target.CodeUnknownError, "deregistration timed out"))
@@ -115,7 +117,8 @@ func TestBlueGreenOriginalFailsToDeregister(t *testing.T) {
 	}
 }
 
-// §5 deploymentReadyOption CONTINUE_DEPLOYMENT, KEEP_ALIVE: traffic is
+// API Reference, BlueGreenDeploymentConfiguration: deploymentReadyOption
+// CONTINUE_DEPLOYMENT, KEEP_ALIVE: traffic is
 // rerouted as soon as the replacements are installed (never Ready, no time
 // passes), and the originals are deregistered but kept.
 func TestBlueGreenContinueAndKeepAlive(t *testing.T) {
@@ -144,9 +147,10 @@ func TestBlueGreenContinueAndKeepAlive(t *testing.T) {
 	}
 }
 
-// §5 TERMINATE, §11.4: the originals are terminated only once
-// terminationWaitTimeInMinutes (30) has passed after the reroute, while the
-// deployment is Baking.
+// API Reference, BlueGreenDeploymentConfiguration: with TERMINATE the
+// originals are terminated only once terminationWaitTimeInMinutes (30) has
+// passed after the reroute, while the deployment is Baking (the status of
+// that wait is fleetdeploy's decision).
 func TestBlueGreenTerminatesAfterTheWait(t *testing.T) {
 	e, prov := bgEnv(t, deploy.ActionContinueDeployment, nil)
 	d := e.create("v1")
@@ -183,10 +187,10 @@ func TestBlueGreenTerminatesAfterTheWait(t *testing.T) {
 	}
 }
 
-// DESIGN invariants, §1.2: the minimum healthy hosts rule applies to the
-// replacement fleet: with OneAtATime the first replacement that fails to
-// install fails the deployment before any other replacement is tried, and
-// nothing is rerouted.
+// User Guide, "CodeDeploy instance health": the minimum healthy hosts rule
+// applies to the replacement fleet: with OneAtATime the first replacement that
+// fails to install fails the deployment before any other replacement is tried,
+// and nothing is rerouted.
 func TestBlueGreenMinimumHealthyOnReplacements(t *testing.T) {
 	e, _ := bgEnv(t, deploy.ActionContinueDeployment, keepAlive)
 	failNth(e.fleet, target.ValidateService, 1)
@@ -214,9 +218,10 @@ func TestBlueGreenMinimumHealthyOnReplacements(t *testing.T) {
 	}
 }
 
-// §3.3, §6.3: a blue/green deployment that fails before any traffic was
-// rerouted is rolled back: the originals, which never stopped serving,
-// are allowed traffic again and stay in service; the replacements are
+// User Guide, "AppSpec 'hooks' section" and "Redeploy and roll back a
+// deployment with CodeDeploy": a blue/green deployment that fails before any
+// traffic was rerouted is rolled back: the originals, which never stopped
+// serving, are allowed traffic again and stay in service; the replacements are
 // blocked and never serve.
 func TestBlueGreenRollbackBeforeRerouting(t *testing.T) {
 	e, _ := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {

@@ -47,18 +47,20 @@ func bgEnv(t *testing.T, ready deploy.DeploymentReadyAction, change func(*deploy
 	return e, prov
 }
 
-// §3.3, §5, §6.4: a Server blue/green deployment provisions the
-// replacement fleet, installs on it, waits (Ready) for Continue, reroutes
-// traffic to it, blocks traffic on the originals, waits (Baking) for the
-// termination wait, and terminates the originals.
+// User Guide, "AppSpec 'hooks' section"; API Reference,
+// BlueGreenDeploymentConfiguration and ContinueDeployment: a Server blue/green
+// deployment provisions the replacement fleet, installs on it, waits (Ready)
+// for Continue, reroutes traffic to it, blocks traffic on the originals, waits
+// (Baking) for the termination wait, and terminates the originals.
 func TestBlueGreenServer(t *testing.T) {
 	e, prov := bgEnv(t, deploy.ActionStopDeployment, func(g *deploy.Group) {
 		g.TriggerConfigurations = []deploy.TriggerConfig{{TriggerName: "t", TriggerTargetArn: "arn", TriggerEvents: []deploy.TriggerEventType{
 			deploy.TriggerDeploymentReady, deploy.TriggerInstanceReady, deploy.TriggerDeploymentSuccess}}}
 	})
 	d := e.create("v1")
-	// Every target lists its events from the start (spec §6.1): the
-	// originals their traffic blocking, Pending until it runs.
+	// Every target lists its events from the start (API Reference,
+	// InstanceTarget lifecycleEvents): the originals their traffic blocking,
+	// Pending until it runs.
 	events := func(tg deploy.DeploymentTarget) string {
 		var out []string
 		for _, ev := range tg.LifecycleEvents {
@@ -93,7 +95,8 @@ func TestBlueGreenServer(t *testing.T) {
 		t.Fatal(err)
 	}
 	waitStatus(t, e, d.ID, deploy.StatusBaking)
-	// Continuing the termination wait ends it early (spec §6.4): no time
+	// Continuing the termination wait ends it early (API Reference,
+	// ContinueDeployment, TERMINATION_WAIT): no time
 	// passes.
 	if err := e.exec.Continue(e.ctx, d.ID, deploy.TerminationWait); err != nil {
 		t.Fatal(err)
@@ -128,7 +131,8 @@ func TestBlueGreenServer(t *testing.T) {
 	if got := prov.Terminated(); !slices.Equal(got, []string{"i-000", "i-001", "i-002", "i-003"}) {
 		t.Errorf("terminated %v; want the originals", got)
 	}
-	// The group's instance records follow the replacements (§2.5).
+	// The group's instance records follow the replacements ("CodeDeploy
+	// instance health").
 	hs := e.health()
 	for _, id := range green {
 		if hs[id].Instance != health.Healthy || hs[id].Revision != health.Current {
@@ -155,7 +159,8 @@ func waitStatus(t *testing.T, e *env, id string, status deploy.DeploymentStatus)
 	}
 }
 
-// §5, §6.4: without Continue the ready wait runs out and the deployment is
+// API Reference, BlueGreenDeploymentConfiguration, deploymentReadyOption:
+// without Continue the ready wait runs out and the deployment is
 // Stopped; nothing is rerouted.
 func TestBlueGreenReadyWaitTimesOut(t *testing.T) {
 	e, _ := bgEnv(t, deploy.ActionStopDeployment, nil)
@@ -171,7 +176,8 @@ func TestBlueGreenReadyWaitTimesOut(t *testing.T) {
 	}
 }
 
-// §6.3: a blue/green deployment that fails to reroute is rolled back by a
+// User Guide, "Redeploy and roll back a deployment with CodeDeploy": a
+// blue/green deployment that fails to reroute is rolled back by a
 // blue/green rollback: traffic allowed back on the originals, blocked on
 // the replacements, which are then terminated.
 func TestBlueGreenRollback(t *testing.T) {
@@ -271,10 +277,10 @@ func serviceEnv(t *testing.T, platform config.ComputePlatform, cfg string, chang
 	return e, shifter, hooks, prov
 }
 
-// §3.4, §3.6: a Lambda deployment runs BeforeAllowTraffic, shifts the
-// alias (all at once here; TestLambdaScheduleWithStep follows a schedule)
-// and runs AfterAllowTraffic; the hooks get the function names of the
-// AppSpec and stable execution IDs.
+// User Guide, "AppSpec 'hooks' section": a Lambda deployment runs
+// BeforeAllowTraffic, shifts the alias (all at once here;
+// TestLambdaScheduleWithStep follows a schedule) and runs AfterAllowTraffic;
+// the hooks get the function names of the AppSpec and stable execution IDs.
 func TestLambdaDeployment(t *testing.T) {
 	e, shifter, hooks, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil)
 	route := target.TrafficRoute{ResourceID: "checkout:live"}
@@ -317,8 +323,9 @@ func TestLambdaDeployment(t *testing.T) {
 	}
 }
 
-// §3.6: a hook that reports nothing within an hour (virtual time) fails,
-// and the deployment fails with HOOK_EXECUTION_FAILURE.
+// User Guide, "AppSpec 'hooks' section": a hook that reports nothing within an
+// hour (virtual time) fails, and the deployment fails with
+// HOOK_EXECUTION_FAILURE.
 func TestLambdaHookTimeout(t *testing.T) {
 	e, shifter, hooks, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil)
 	shifter.SetRoute(target.TrafficRoute{ResourceID: "checkout:live"}, target.TrafficSplit{Original: "1"})
@@ -350,9 +357,10 @@ const ecsSpec = "version: 0.0\nResources:\n  - TargetService:\n      Type: AWS::
 	"        TaskDefinition: arn:aws:ecs:task-definition/web:2\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 8080\n" +
 	"Hooks:\n  - AfterAllowTestTraffic: checkTest\n"
 
-// §3.5: an ECS deployment creates the replacement task set, routes test
-// traffic to it, shifts production traffic, and removes the original task
-// set (here without a termination wait, so no time passes).
+// User Guide, "AppSpec 'hooks' section": an ECS deployment creates the
+// replacement task set, routes test traffic to it, shifts production traffic,
+// and removes the original task set (here without a termination wait, so no
+// time passes).
 func TestECSDeployment(t *testing.T) {
 	e, shifter, hooks, prov := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSAllAtOnce", func(g *deploy.Group) {
 		g.ECSServices = []deploy.ECSService{{ClusterName: "prod", ServiceName: "web"}}
@@ -394,9 +402,11 @@ func TestECSDeployment(t *testing.T) {
 	}
 }
 
-// §11.8 in virtual time, driven with Step (which never waits, so the test
-// moves the clock exactly to each WaitUntil): LambdaLinear10PercentEvery1Minute
-// shifts 10% more every minute, 100% after nine minutes.
+// The linear schedule (whose last step is fleetdeploy's decision, see
+// package config) in virtual time, driven with Step (which never waits, so
+// the test moves the clock exactly to each WaitUntil):
+// LambdaLinear10PercentEvery1Minute shifts 10% more every minute, 100% after
+// nine minutes.
 func TestLambdaScheduleWithStep(t *testing.T) {
 	e, shifter, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaLinear10PercentEvery1Minute", nil)
 	route := target.TrafficRoute{ResourceID: "checkout:live"}
@@ -435,9 +445,9 @@ func TestLambdaScheduleWithStep(t *testing.T) {
 
 // A worker that installs one replacement after another leaves each its own
 // lifecycle events: a replacement's record keeps its install events until
-// its traffic is rerouted (spec §3.3), and the next replacement the worker
-// runs must not write over them. Every call takes a second of virtual
-// time, so every event ends at its own time.
+// its traffic is rerouted ("AppSpec 'hooks' section"), and the next
+// replacement the worker runs must not write over them. Every call takes a
+// second of virtual time, so every event ends at its own time.
 func TestBlueGreenReplacementsKeepTheirOwnEvents(t *testing.T) {
 	e, prov := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {
 		g.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.TerminationWaitTimeInMinutes = 0

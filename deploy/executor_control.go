@@ -19,16 +19,20 @@ type StopOptions struct {
 	AutoRollback *bool
 	// AbortRunningEvents cancels the lifecycle events running now, which are
 	// recorded Failed (hook processes are killed by the Installer when its
-	// ctx is cancelled). Without it they finish first (spec §11.14).
+	// ctx is cancelled). Without it they finish first.
 	AbortRunningEvents bool
 }
 
-// Stop asks a deployment to stop (spec §6.4, §11.14): no lifecycle event,
+// Stop asks a deployment to stop (CodeDeploy's StopDeployment; User Guide,
+// "Stop a deployment with CodeDeploy"): no lifecycle event,
 // step or traffic shift starts after it; events already running finish, or
 // are cancelled and recorded Failed with AbortRunningEvents; then the
 // deployment is Stopped (MANUAL_STOP), attempted targets get health by
 // their own result, untouched ones keep theirs, the group's revision is
-// unchanged (spec §2.5), and, if asked, a rollback follows.
+// unchanged ("CodeDeploy instance health"), and, if asked, a rollback
+// follows. That running events may finish, or be aborted on request, is
+// fleetdeploy's decision (see package fleetdeploy, "Where fleetdeploy
+// decides"): AWS does not say whether a stop kills running scripts.
 //
 // The request is stored with the deployment, so it reaches the executor
 // running it wherever that is: at once when it runs in this Executor,
@@ -115,7 +119,7 @@ func (e *Executor) stopCreated(ctx context.Context, d *Deployment) (StopStatus, 
 	return StopPending, nil
 }
 
-// Continue ends a wait (CodeDeploy's ContinueDeployment, spec §6.4):
+// Continue ends a wait (CodeDeploy's ContinueDeployment, API Reference):
 // READY_WAIT starts rerouting traffic to a blue/green replacement that is
 // Ready; TERMINATION_WAIT ends the wait before the originals are
 // terminated. Like Stop, it stores the request with the deployment, for
@@ -169,9 +173,10 @@ func (r *runner) pollsAlarms() bool {
 	return r.alarms.Enabled && len(r.alarms.Alarms) > 0 && r.e.opts.AlarmSource != nil
 }
 
-// pollAlarms reads the deployment's alarms (spec §5): one in ALARM stops
-// the deployment with ALARM_ACTIVE; alarms that cannot be read stop it too
-// unless ignorePollAlarmFailure is set.
+// pollAlarms reads the deployment's alarms (API Reference,
+// AlarmConfiguration): one in ALARM stops the deployment with ALARM_ACTIVE;
+// alarms that cannot be read stop it too unless ignorePollAlarmFailure is
+// set.
 func (r *runner) pollAlarms(ctx context.Context) error {
 	a := r.alarms
 	src := r.e.opts.AlarmSource

@@ -18,7 +18,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
 
-// DESIGN invariant 5, spec §6.2: 64 goroutines create deployments for one
+// User Guide, "CodeDeploy quotas" (one deployment at a time per deployment
+// group): 64 goroutines create deployments for one
 // group at once; exactly one succeeds and the others are told which
 // deployment is active.
 func TestCreateDeploymentOneActive(t *testing.T) {
@@ -110,9 +111,9 @@ func contains(err error, s string) bool {
 	return err != nil && (s == "" || stringsContains(err.Error(), s))
 }
 
-// §2.1: each target's health when the deployment is created comes from the
-// group's instance records; a target never deployed to is Unhealthy with
-// revision Unknown.
+// User Guide, "CodeDeploy instance health": each target's health when the
+// deployment is created comes from the group's instance records; a target
+// never deployed to is Unhealthy with revision Unknown.
 func TestCreateDeploymentInitialHealth(t *testing.T) {
 	e := newEnv(t, 4, "", nil)
 	e.seed(map[string]string{"i-001": "Healthy/Old", "i-002": "Unhealthy"})
@@ -141,8 +142,9 @@ func TestCreateDeploymentInitialHealth(t *testing.T) {
 	}
 }
 
-// §2.2, DESIGN invariant 2: targets start in health order — Unhealthy,
-// then revision Unknown, Old, Current — by ID within a class (§11.3).
+// User Guide, "CodeDeploy instance health": targets start in health order —
+// Unhealthy, then revision Unknown, Old, Current — by ID within a class
+// (fleetdeploy's decision).
 func TestHealthOrder(t *testing.T) {
 	e := newEnv(t, 8, "CodeDeployDefault.OneAtATime", nil)
 	e.seed(map[string]string{"i-005": "Unhealthy", "i-002": "Unhealthy", "i-007": "Healthy/Unknown",
@@ -160,8 +162,8 @@ func TestHealthOrder(t *testing.T) {
 	}
 }
 
-// §3.9, §9.29: with ignoreApplicationStopFailures a failed ApplicationStop
-// does not fail the target; without it, it does.
+// API Reference, CreateDeployment: with ignoreApplicationStopFailures a
+// failed ApplicationStop does not fail the target; without it, it does.
 func TestIgnoreApplicationStopFailures(t *testing.T) {
 	for _, ignore := range []bool{false, true} {
 		t.Run(fmt.Sprint(ignore), func(t *testing.T) {
@@ -185,9 +187,10 @@ func TestIgnoreApplicationStopFailures(t *testing.T) {
 	}
 }
 
-// §3.2, §11.2: with a load balancer and traffic control, each target
-// leaves the load balancer first and joins it again after ValidateService;
-// BlockTraffic and AllowTraffic go to the TrafficController.
+// User Guide, "AppSpec 'hooks' section": with a load balancer and traffic
+// control, each target leaves the load balancer first and joins it again
+// after ValidateService (fleetdeploy's decision); BlockTraffic and
+// AllowTraffic go to the TrafficController.
 func TestLoadBalancerEvents(t *testing.T) {
 	e := newEnv(t, 2, "CodeDeployDefault.OneAtATime", func(g *deploy.Group) {
 		g.DeploymentStyle = deploy.DeploymentStyle{DeploymentOption: deploy.WithTrafficControl}
@@ -212,10 +215,11 @@ func TestLoadBalancerEvents(t *testing.T) {
 	}
 }
 
-// §6.4, §11.14: after Stop no lifecycle event starts; the running one
-// finishes (Stop says Pending meanwhile); the deployment ends Stopped with
-// MANUAL_STOP and the §2.5 failure rules: attempted targets by their
-// outcome, the others keep their health, the group's revision unchanged.
+// User Guide, "Stop a deployment with CodeDeploy": after Stop no lifecycle
+// event starts; the running one finishes (Stop says Pending meanwhile); the
+// deployment ends Stopped with MANUAL_STOP and the failure rules of
+// "CodeDeploy instance health": attempted targets by their outcome, the
+// others keep their health, the group's revision unchanged.
 func TestStopLetsRunningEventsFinish(t *testing.T) {
 	e := newEnv(t, 3, "CodeDeployDefault.OneAtATime", nil)
 	e.seed(nil)
@@ -269,8 +273,8 @@ func TestStopLetsRunningEventsFinish(t *testing.T) {
 	}
 }
 
-// §11.14: with AbortRunningEvents the running event is cancelled and
-// recorded Failed.
+// With AbortRunningEvents (fleetdeploy's decision) the running event is
+// cancelled and recorded Failed.
 func TestStopAbortsRunningEvents(t *testing.T) {
 	e := newEnv(t, 3, "CodeDeployDefault.AllAtOnce", nil)
 	gate := targettest.NewGate()

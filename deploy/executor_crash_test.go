@@ -88,8 +88,9 @@ func (s finalState) diff(o finalState) []string {
 	return out
 }
 
-// crashEnv is a 50-target group with mixed health (spec §2.2 classes),
-// HalfAtATime, and two targets whose ValidateService fails.
+// crashEnv is a 50-target group with mixed health (every class of
+// "CodeDeploy instance health"), HalfAtATime, and two targets whose
+// ValidateService fails.
 func crashEnv(t *testing.T, recordInterval time.Duration) *env {
 	e := newEnv(t, 50, "CodeDeployDefault.HalfAtATime", nil, func(o *deploy.Options) {
 		o.NewID = func() string { return "d-CRASHTEST" }

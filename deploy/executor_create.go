@@ -35,11 +35,12 @@ type DeploymentInput struct {
 	// Description is free text, at most MaxDescription characters.
 	Description string
 	// FileExistsBehavior overrides the group's; empty means the group's,
-	// and when that is empty too the AppSpec's, else DISALLOW (spec §11.6).
+	// and when that is empty too the AppSpec's, else DISALLOW (fleetdeploy's
+	// decision; see package fleetdeploy, "Where fleetdeploy decides").
 	// Server only.
 	FileExistsBehavior revision.FileExistsBehavior
 	// IgnoreApplicationStopFailures overrides the group's default when not
-	// nil (spec §3.9). Server only.
+	// nil (API Reference, CreateDeployment). Server only.
 	IgnoreApplicationStopFailures *bool
 	// AutoRollbackConfiguration overrides the group's when not nil.
 	AutoRollbackConfiguration *AutoRollbackConfiguration
@@ -73,20 +74,21 @@ type createSpec struct {
 	configName string
 }
 
-// CreateDeployment creates a deployment of in.Revision to a deployment
-// group (CodeDeploy's CreateDeployment) and returns it, status Created. It
-// checks the group (Group.Validate), the configuration, the revision
-// location and that the platform has the roles the deployment needs;
-// lists the group's targets through the Lister (Server), or reads the
-// AppSpec through Options.Source (Lambda, ECS); and records each target
-// with its health from the group's instance records (a target never
-// deployed to is Unhealthy with revision health Unknown, spec §2.1) and,
-// on Server, with the lifecycle events it will run, every one Pending.
-// Run the deployment with Run.
+// CreateDeployment creates a deployment of in.Revision to a deployment group
+// (CodeDeploy's CreateDeployment) and returns it, status Created. It checks
+// the group (Group.Validate), the configuration, the revision location and
+// that the platform has the roles the deployment needs; lists the group's
+// targets through the Lister (Server), or reads the AppSpec through
+// Options.Source (Lambda, ECS); and records each target with its health from
+// the group's instance records (a target never deployed to is Unhealthy with
+// revision health Unknown: User Guide, "CodeDeploy instance health") and, on
+// Server, with the lifecycle events it will run, every one Pending. Run the
+// deployment with Run.
 //
 // The deployment takes the group's active slot: when another deployment of
 // the group is active, CreateDeployment returns an *ActiveDeploymentError
-// naming it and creates nothing (spec §6.2). Errors: ErrInvalidInput (and
+// naming it and creates nothing ("CodeDeploy quotas": one deployment at a
+// time per deployment group). Errors: ErrInvalidInput (and
 // the packages' validation sentinels: ErrInvalidGroup,
 // revision.ErrInvalidLocation, config.ErrUnknownConfig, target.ErrMissingRole)
 // for input it cannot use; ErrNotFound for an unknown application or group;
@@ -301,7 +303,7 @@ func (e *Executor) checkPlatformInput(p config.ComputePlatform, in DeploymentInp
 
 // lbEvents reports whether a deployment's targets run the traffic events:
 // blue/green Server deployments always, in-place ones with traffic control
-// and a load balancer (spec §3.1).
+// and a load balancer (User Guide, "AppSpec 'hooks' section").
 func lbEvents(p config.ComputePlatform, style DeploymentStyle, lb target.LoadBalancerInfo) bool {
 	if p != config.Server {
 		return false
@@ -339,9 +341,10 @@ func (e *Executor) resolveTargets(ctx context.Context, group *Group, d *Deployme
 }
 
 // withHealth makes the records of targets, with each target's health from
-// the group's instance records (spec §2.1); a target its Lister reports
-// Unavailable (a stopped instance) starts unhealthy. With
-// d.UpdateOutdatedInstancesOnly, targets that run d.Revision are left out.
+// the group's instance records (User Guide, "CodeDeploy instance health"); a
+// target its Lister reports Unavailable (a stopped instance) starts
+// unhealthy. With d.UpdateOutdatedInstancesOnly, targets that run d.Revision
+// are left out.
 func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Target, d *Deployment, label target.TargetLabel) ([]DeploymentTarget, error) {
 	records, err := instancesOf(ctx, e.store, group.ID, len(ts), func(i int) string { return ts[i].ID })
 	if err != nil {
@@ -363,7 +366,8 @@ func (e *Executor) withHealth(ctx context.Context, group *Group, ts []target.Tar
 		}
 		h := rec.Health(group.TargetRevision)
 		if !h.Instance.Valid() || t.Unavailable {
-			// A stopped instance counts like a failed one (spec §2.3).
+			// A stopped instance counts like a failed one ("CodeDeploy
+			// instance health").
 			h.Instance = health.Unhealthy
 		}
 		out = append(out, DeploymentTarget{

@@ -29,10 +29,10 @@ func ecsAllHooksLocation() revision.Location {
 	return revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: ecsAllHooksSpec}}
 }
 
-// §3.5: an ECS deployment runs, in order, BeforeInstall, Install (the
-// replacement task set), AfterInstall, AllowTestTraffic,
-// AfterAllowTestTraffic, BeforeAllowTraffic, AllowTraffic and
-// AfterAllowTraffic — as the roles were called, and as recorded.
+// User Guide, "AppSpec 'hooks' section": an ECS deployment runs, in order,
+// BeforeInstall, Install (the replacement task set), AfterInstall,
+// AllowTestTraffic, AfterAllowTestTraffic, BeforeAllowTraffic, AllowTraffic
+// and AfterAllowTraffic — as the roles were called, and as recorded.
 func TestECSHookOrder(t *testing.T) {
 	e, shifter, hooks, prov := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSAllAtOnce", ecsServiceGroup(false))
 	shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})
@@ -88,7 +88,8 @@ func TestECSHookOrder(t *testing.T) {
 	}
 }
 
-// §5 alarmConfiguration, DEPLOYMENT_STOP_ON_ALARM: an alarm that goes to
+// API Reference, AlarmConfiguration and AutoRollbackConfiguration
+// (DEPLOYMENT_STOP_ON_ALARM): an alarm that goes to
 // ALARM between two shifts of a linear schedule stops the deployment
 // (ALARM_ACTIVE) before the next shift — noticed within one poll interval
 // — and its rollback moves all traffic back to the earlier version.
@@ -139,9 +140,9 @@ func TestAlarmDuringTrafficShiftingRollsBack(t *testing.T) {
 	}
 }
 
-// §5, §11.4: the alarms are polled during the blue/green termination wait
-// (Baking): one in ALARM stops the deployment with ALARM_ACTIVE and the
-// originals are not terminated.
+// API Reference, AlarmConfiguration: the alarms are polled during the
+// blue/green termination wait (Baking, fleetdeploy's decision): one in ALARM
+// stops the deployment with ALARM_ACTIVE and the originals are not terminated.
 func TestAlarmDuringTerminationWait(t *testing.T) {
 	alarms := &fakeAlarms{states: map[string]target.AlarmState{"5xx": target.AlarmOK}}
 	e, prov := bgEnv(t, deploy.ActionContinueDeployment, func(g *deploy.Group) {
@@ -187,13 +188,14 @@ func TestAlarmDuringTerminationWait(t *testing.T) {
 	}
 }
 
-// allTriggers subscribes one trigger to every event type of spec §5.
+// allTriggers subscribes one trigger to every event type of the API
+// Reference's TriggerConfig.
 func allTriggers(g *deploy.Group) {
 	g.TriggerConfigurations = []deploy.TriggerConfig{{TriggerName: "all", TriggerTargetArn: "arn:sns:all",
 		TriggerEvents: deploy.TriggerEventType("").Values()}}
 }
 
-// §5 triggerConfigurations: each trigger event type is sent through the
+// API Reference, TriggerConfig: each trigger event type is sent through the
 // Notifiers at its moment — DeploymentStart first; InstanceStart before a
 // target's InstanceSuccess/InstanceFailure; DeploymentSuccess, Failure or
 // Stop last; DeploymentRollback for a deployment that is rolled back;

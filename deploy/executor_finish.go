@@ -69,10 +69,10 @@ func (r *runner) finishDecided(ctx context.Context, end Ending, progress plan.Pr
 
 // finishEnding finishes a deployment whose end is decided, in an order that
 // a crash at any point can resume (every step is repeatable): targets never
-// started become Skipped; the instance records get the health rules of
-// spec §2.5; the group gets its new target revision (on success) and its
-// last deployments; and only then does the deployment become final, which
-// frees the group's active slot.
+// started become Skipped; the instance records get the health rules of the
+// User Guide's "CodeDeploy instance health"; the group gets its new target
+// revision (on success) and its last deployments; and only then does the
+// deployment become final, which frees the group's active slot.
 func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 	// The final counts: a Server deployment's are kept at every transition
 	// of its targets (nothing is in flight now), so the targets are read
@@ -140,7 +140,7 @@ func (r *runner) finishEnding(ctx context.Context, end Ending) error {
 
 // terminateRolledBackReplacements removes the replacement fleet of a
 // Server blue/green deployment once its rollback has succeeded (traffic is
-// back on the originals and blocked on the replacements; spec §6.3), when
+// back on the originals and blocked on the replacements), when
 // the executor made that fleet (COPY_AUTO_SCALING_GROUP): instances the
 // group discovered (DISCOVER_EXISTING) are the caller's and are left, out
 // of service. It is repeatable (the Provisioner ignores targets already
@@ -225,8 +225,8 @@ func outcome(s target.TargetStatus) health.Outcome {
 	return health.OutcomeSkipped
 }
 
-// updateInstances applies spec §2.5 to the group's instance records
-// (InstanceRecord.AfterDeployment).
+// updateInstances applies the health rules of "CodeDeploy instance health"
+// to the group's instance records (InstanceRecord.AfterDeployment).
 func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 	ts, some := r.servingTargets()
 	n := len(ts)
@@ -296,9 +296,9 @@ func (r *runner) updateInstances(ctx context.Context, end Ending) error {
 }
 
 // updateGroup records the deployment on its group: the new target revision
-// on success (spec §2.5) — and, after a blue/green deployment that copied
-// an Auto Scaling group, that copy in place of the original
-// (selectCopiedGroups) —, the last successful and last attempted
+// on success ("CodeDeploy instance health") — and, after a blue/green
+// deployment that copied an Auto Scaling group, that copy in place of the
+// original (selectCopiedGroups) —, the last successful and last attempted
 // deployments. A group deleted or created again since is left alone. The
 // update is the same whenever it is made again, so a run resumed after a
 // crash makes it again safely.
@@ -387,10 +387,11 @@ func (r *runner) selectCopiedGroups(g *Group) {
 }
 
 // rollbackPlan decides whether the ending deployment is rolled back
-// automatically (spec §6.3): on DEPLOYMENT_FAILURE, on a stop by an alarm
-// with DEPLOYMENT_STOP_ON_ALARM, on a stop on request that asked for it.
-// It returns the rollback's ID, or a message saying why there is none when
-// one was wanted (spec §11.7). A rollback is never rolled back.
+// automatically (User Guide, "Redeploy and roll back a deployment with
+// CodeDeploy"): on DEPLOYMENT_FAILURE, on a stop by an alarm with
+// DEPLOYMENT_STOP_ON_ALARM, on a stop on request that asked for it. It
+// returns the rollback's ID, or a message saying why there is none when one
+// was wanted (fleetdeploy's decision). A rollback is never rolled back.
 func (r *runner) rollbackPlan(end Ending) (id, message string) {
 	d := r.d
 	if d.Creator == target.CreatorRollback {
@@ -446,9 +447,9 @@ func (d *Deployment) alarmConfiguration(g *Group) AlarmConfiguration {
 }
 
 // wantsAutoUpdate reports whether targets that joined the group during the
-// deployment get a follow-on deployment (spec §5, outdatedInstancesStrategy
-// UPDATE): Server in-place deployments of a group that updates them, not
-// rollbacks.
+// deployment get a follow-on deployment (API Reference,
+// CreateDeploymentGroup, outdatedInstancesStrategy UPDATE): Server in-place
+// deployments of a group that updates them, not rollbacks.
 func (r *runner) wantsAutoUpdate() bool {
 	d := r.d
 	return r.group != nil && r.group.UpdatesOutdatedInstances() && d.ComputePlatform == config.Server &&
@@ -464,7 +465,8 @@ func (e *Executor) newID() string {
 }
 
 // outdatedTargets returns the group's targets that are not part of d and do
-// not run d's revision: instances launched while d ran (spec §5). members
+// not run d's revision: instances launched while d ran (API Reference,
+// CreateDeploymentGroup, outdatedInstancesStrategy). members
 // are d's targets; nil reads them from the store.
 func (e *Executor) outdatedTargets(ctx context.Context, d *Deployment, g *Group, members []DeploymentTarget) ([]string, error) {
 	if g == nil || e.platform.Lister == nil {

@@ -13,7 +13,8 @@ import (
 // A fleet large enough that the runner's passes over it (loading the
 // targets, the planner's input, the instance records at the end) are split
 // among goroutines: every target keeps its own initial health, result and
-// health after the deployment (spec §2.1, §2.5), in whichever chunk it is.
+// health after the deployment (User Guide, "CodeDeploy instance health"), in
+// whichever chunk it is.
 func TestLargeFleetRunsInChunks(t *testing.T) {
 	const n = 33_000
 	e := newEnv(t, n, "CodeDeployDefault.AllAtOnce", nil)

@@ -45,7 +45,7 @@ func genConfig(t *rapid.T, n int) (config.Config, bool) {
 
 var classes = []string{"Unhealthy", "Healthy/Unknown", "Healthy/Old", ""}
 
-// DESIGN invariants 1–4 over random fleets, health, configurations,
+// Four invariants over random fleets, health, configurations,
 // latencies and failure schedules, against the real executor with the fake
 // fleet and the fake clock:
 //
@@ -54,7 +54,7 @@ var classes = []string{"Unhealthy", "Healthy/Unknown", "Healthy/Old", ""}
 //  2. with one target at a time (Options.Concurrency 1) targets start in
 //     health order, zone by zone;
 //  3. Succeeded only if the success rule holds; otherwise a reason;
-//  4. health afterwards follows spec §2.5.
+//  4. health afterwards follows the User Guide's "CodeDeploy instance health".
 func TestInvariantsProperty(t *testing.T) {
 	rapid.Check(t, func(rt *rapid.T) {
 		n := rapid.IntRange(1, 16).Draw(rt, "n")

@@ -20,7 +20,8 @@ func autoRollback(events ...deploy.AutoRollbackEvent) func(*deploy.Group) {
 	}
 }
 
-// §6.3, DESIGN invariant 7: a failed deployment with DEPLOYMENT_FAILURE is
+// User Guide, "Redeploy and roll back a deployment with CodeDeploy": a
+// failed deployment with DEPLOYMENT_FAILURE is
 // rolled back by a new deployment (creator codeDeployRollback) of the last
 // successful revision, linked both ways; Run runs it too. The group ends on
 // the earlier revision and every target runs it again.
@@ -66,8 +67,8 @@ func TestRollbackOnFailure(t *testing.T) {
 	}
 }
 
-// §11.7: with no earlier successful revision there is no rollback; the
-// failed deployment says why in words.
+// Fleetdeploy's decision: with no earlier successful revision there is no
+// rollback; the failed deployment says why in words.
 func TestRollbackWithoutEarlierRevision(t *testing.T) {
 	e := newEnv(t, 2, "CodeDeployDefault.AllAtOnce", autoRollback(deploy.AutoRollbackDeploymentFailure))
 	e.fleet.Script("", target.Install, targettest.Fail(target.CodeUnknownError, "disk full"))
@@ -81,9 +82,11 @@ func TestRollbackWithoutEarlierRevision(t *testing.T) {
 	}
 }
 
-// §6.3: a stop with AutoRollback rolls back, after the stop; a stop
+// User Guide, "Redeploy and roll back a deployment with CodeDeploy": a stop
+// with AutoRollback rolls back, after the stop; a stop
 // without does not, and neither does a failure without DEPLOYMENT_FAILURE.
-// Rollbacks are never zonal (§1.4, §11.1) and never rolled back.
+// Rollbacks are never zonal ("Create a deployment configuration with
+// CodeDeploy") and never rolled back.
 func TestRollbackRules(t *testing.T) {
 	zonal := config.Config{Name: "Zonal", ComputePlatform: config.Server,
 		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: 0},
@@ -131,10 +134,10 @@ func TestRollbackRules(t *testing.T) {
 
 func ptr[T any](v T) *T { return &v }
 
-// §5 (outdatedInstancesStrategy): a target that joins the group while a
-// deployment runs gets a follow-on deployment of the same revision
-// (creator CodeDeployAutoUpdate, linked through RelatedDeployments) with
-// UPDATE, and is left alone with IGNORE.
+// API Reference, CreateDeploymentGroup (outdatedInstancesStrategy): a target
+// that joins the group while a deployment runs gets a follow-on deployment
+// of the same revision (creator CodeDeployAutoUpdate, linked through
+// RelatedDeployments) with UPDATE, and is left alone with IGNORE.
 func TestOutdatedInstances(t *testing.T) {
 	for _, strategy := range []deploy.OutdatedInstancesStrategy{deploy.OutdatedInstancesUpdate, deploy.OutdatedInstancesIgnore} {
 		t.Run(string(strategy), func(t *testing.T) {
@@ -182,9 +185,9 @@ func TestOutdatedInstances(t *testing.T) {
 	}
 }
 
-// §5: trigger notifications go to the Notifiers for the event types the
-// group's triggers list, once per trigger; the Observer sees every
-// transition.
+// API Reference, TriggerConfig: trigger notifications go to the Notifiers
+// for the event types the group's triggers list, once per trigger; the
+// Observer sees every transition.
 func TestNotificationsAndEvents(t *testing.T) {
 	e := newEnv(t, 2, "CodeDeployDefault.AllAtOnce", func(g *deploy.Group) {
 		g.TriggerConfigurations = []deploy.TriggerConfig{

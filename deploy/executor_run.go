@@ -22,7 +22,8 @@ import (
 
 // Run runs a Created deployment to the end: it starts it, runs its phases
 // through the planner and the platform, records every transition in the
-// store, and finishes it (spec §2.5: health, the group's revision). Then it
+// store, and finishes it (health and the group's revision, as the User
+// Guide's "CodeDeploy instance health" says). Then it
 // runs what follows from the outcome, each to the end as well: the
 // automatic rollback (a new deployment, linked both ways through
 // RollbackInfo) and the auto-update deployment for targets that joined the
@@ -386,7 +387,7 @@ func (r *runner) planInput() plan.Input {
 
 // planConfig returns the configuration the planner follows: the
 // deployment's, except that a Lambda or ECS rollback shifts all traffic
-// at once (spec §6.3; see the package doc, # Rollbacks) whatever schedule
+// at once (see "Rollbacks" in the package documentation) whatever schedule
 // its configuration — the rolled-back deployment's — names.
 func (r *runner) planConfig() config.Config {
 	c := r.d.Config
@@ -400,11 +401,11 @@ func (r *runner) planConfig() config.Config {
 	return c
 }
 
-// planStatus maps a stored target status to the planner's Status and
-// Reroute (spec §3.3). A Green target of a blue/green deployment goes
-// Pending → InProgress (install) → Ready → InProgress (reroute) →
-// Succeeded; the phase tells the two InProgress apart, and the events tell
-// a failed install from a failed reroute.
+// planStatus maps a stored target status to the planner's Status and Reroute
+// (User Guide, "AppSpec 'hooks' section"). A Green target of a blue/green
+// deployment goes Pending → InProgress (install) → Ready → InProgress
+// (reroute) → Succeeded; the phase tells the two InProgress apart, and the
+// events tell a failed install from a failed reroute.
 func planStatus(t *DeploymentTarget, phase plan.Phase, rollback bool) (status, reroute target.TargetStatus) {
 	if t.Label != target.LabelGreen || rollback {
 		if t.Status == target.TargetReady {

@@ -23,11 +23,13 @@ type scheduledShift struct {
 // String returns e.g. "10%@5m0s".
 func (s scheduledShift) String() string { return fmt.Sprintf("%d%%@%s", s.weight, s.at) }
 
-// wantSchedule is the traffic schedule of spec §1.5, §1.6 and §11.8,
-// computed here by the rules themselves: all at once is 100 at 0; a canary
-// p every i is p at 0 and 100 at i; a linear p every i is p, 2p, 3p, … at
-// 0, i, 2i, …, capped at 100, the shift to 100 being its own step one
-// interval after the last one below 100.
+// wantSchedule is the traffic schedule of the User Guide's "Working with
+// deployment configurations in CodeDeploy" (with the linear schedule's last
+// step as fleetdeploy's decision, see package config), computed here by the
+// rules themselves: all at once is 100 at 0; a canary p every i is p at 0 and
+// 100 at i; a linear p every i is p, 2p, 3p, … at 0, i, 2i, …, capped at 100,
+// the shift to 100 being its own step one interval after the last one below
+// 100.
 func wantSchedule(r *config.TrafficRouting) []scheduledShift {
 	minutes := func(n int) time.Duration { return time.Duration(n) * time.Minute }
 	switch r.Type {
@@ -60,10 +62,11 @@ func weightAt(schedule []scheduledShift, offset time.Duration) int {
 	return w
 }
 
-// §1.5, §1.6, §11.8: every predefined Lambda and ECS configuration, a
-// custom canary and a custom linear whose step does not divide 100, run
-// through the executor on the fake clock: the production shifts have the
-// schedule's weights at its virtual times, and nothing else moves traffic.
+// "Working with deployment configurations in CodeDeploy": every predefined
+// Lambda and ECS configuration, a custom canary and a custom linear whose
+// step does not divide 100, run through the executor on the fake clock: the
+// production shifts have the schedule's weights at its virtual times, and
+// nothing else moves traffic.
 func TestTrafficSchedules(t *testing.T) {
 	cfgs := []config.Config{
 		{Name: "Custom.LambdaCanary25Percent7Minutes", ComputePlatform: config.Lambda, TrafficRouting: &config.TrafficRouting{
@@ -80,7 +83,7 @@ func TestTrafficSchedules(t *testing.T) {
 		}
 	}
 	if len(cfgs) != custom+14 {
-		t.Fatalf("%d predefined Lambda and ECS configurations; spec §1.5/§1.6 list 14", len(cfgs)-custom)
+		t.Fatalf("%d predefined Lambda and ECS configurations; the User Guide lists 14", len(cfgs)-custom)
 	}
 	for i, cfg := range cfgs {
 		t.Run(cfg.Name, func(t *testing.T) {

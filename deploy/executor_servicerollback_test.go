@@ -66,11 +66,11 @@ func shiftsOf(all []target.ShiftRequest, id string) []target.TrafficSplit {
 	return out
 }
 
-// §6.3 and the package's decision (doc.go # Rollbacks): the rollback of a
-// Lambda deployment 2→3 that failed mid-canary moves all traffic back to 2
-// at once — one shift, no interval, although the rollback carries the
-// canary configuration's name — and never routes to version 1, which
-// the rolled-back revision's AppSpec names as its CurrentVersion.
+// The package's decision (see "Rollbacks" in its documentation): the
+// rollback of a Lambda deployment 2→3 that failed mid-canary moves all
+// traffic back to 2 at once — one shift, no interval, although the rollback
+// carries the canary configuration's name — and never routes to version 1,
+// which the rolled-back revision's AppSpec names as its CurrentVersion.
 func TestLambdaRollbackShiftsAllTrafficBackAtOnce(t *testing.T) {
 	e, shifter, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaCanary10Percent5Minutes",
 		autoRollback(deploy.AutoRollbackDeploymentFailure))
@@ -143,8 +143,9 @@ func ecsLocation() revision.Location {
 	return revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: ecsSpec}}
 }
 
-// §6.3: "ECS rollback = reroute traffic from replacement back to original
-// task set". A deployment from task set taskset-<first> to
+// User Guide, "Redeploy and roll back a deployment with CodeDeploy": an ECS
+// rollback reroutes traffic from the replacement task set back to the
+// original. A deployment from task set taskset-<first> to
 // taskset-<second> that fails mid-canary is rolled back by moving all
 // production traffic back to taskset-<first> at once; no task set is made
 // for the rollback, and with TERMINATE the failed replacement task set —
@@ -205,7 +206,7 @@ func TestECSRollbackReroutesToOriginalTaskSet(t *testing.T) {
 	}
 }
 
-// §5, §6.3 and the package's decision (doc.go # Rollbacks): a rollback
+// The package's decision (see "Rollbacks" in its documentation): a rollback
 // does not poll alarms, so the alarm that stopped a deployment — still in
 // ALARM — does not stop its rollback, which succeeds.
 func TestRollbackIgnoresTheAlarmThatTriggeredIt(t *testing.T) {

@@ -68,10 +68,10 @@ func (e *Executor) serviceTarget(ctx context.Context, g *Group, d *Deployment) (
 // loadService prepares a Lambda or ECS deployment's steps: it reads the
 // AppSpec and finds the versions traffic moves between. A revision that is
 // gone or invalid, or a service that does not exist, is the deployment's
-// failure (why and code set; spec §6.1: REVISION_MISSING,
-// INVALID_REVISION, INVALID_LAMBDA_CONFIGURATION, INVALID_ECS_SERVICE);
-// err is trouble to try again (the Source or TrafficShifter could not be
-// reached, ctx).
+// failure (why and code set; API Reference, ErrorInformation:
+// REVISION_MISSING, INVALID_REVISION, INVALID_LAMBDA_CONFIGURATION,
+// INVALID_ECS_SERVICE); err is trouble to try again (the Source or
+// TrafficShifter could not be reached, ctx).
 func (r *runner) loadService(ctx context.Context) (why string, code ErrorCode, err error) {
 	if r.svc == nil {
 		return "", "", &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("%w: a %s deployment needs its one target", ErrInvalidInput, r.d.ComputePlatform)}
@@ -185,13 +185,14 @@ func (r *runner) isServiceRollback() bool {
 	return r.d.Creator == target.CreatorRollback && r.d.RollbackInfo.RollbackTriggeringDeploymentID != ""
 }
 
-// loadRollbackService prepares the steps of a Lambda or ECS rollback
-// (spec §6.3): traffic moves back, at once, to the version or task set that
-// was live before the rolled-back deployment (its Progress.Original), away
-// from whatever else the route serves now (its replacement). No task set is
-// made: the rollback's Install names the original task set, and its
-// TerminateOriginals removes the rolled-back deployment's replacement. What
-// traffic moves away from is stored in the rollback's Progress.Original.
+// loadRollbackService prepares the steps of a Lambda or ECS rollback (see
+// "Rollbacks" in the package documentation): traffic moves back, at once, to
+// the version or task set that was live before the rolled-back deployment
+// (its Progress.Original), away from whatever else the route serves now (its
+// replacement). No task set is made: the rollback's Install names the
+// original task set, and its TerminateOriginals removes the rolled-back
+// deployment's replacement. What traffic moves away from is stored in the
+// rollback's Progress.Original.
 func (r *runner) loadRollbackService(ctx context.Context, sd *serviceData) (why string, code ErrorCode, err error) {
 	prev, err := r.e.store.GetDeployment(ctx, r.d.RollbackInfo.RollbackTriggeringDeploymentID)
 	if err != nil {
@@ -315,7 +316,7 @@ func (r *runner) runStep(s plan.Step) completion {
 	}
 	if r.stopping.Load() {
 		// Handed out just before a stop, or cut off by a crash after one:
-		// it does not start (spec §11.14).
+		// it does not start (see Executor.Stop).
 		return stepFinished(plan.StepResult{Message: "not run: the deployment was stopped"})
 	}
 	if len(t.LifecycleEvents) == 0 {
@@ -425,8 +426,9 @@ func (r *runner) performStep(ctx context.Context, s plan.Step) (target.EventResu
 }
 
 // invokeHook runs a Lambda or ECS hook function and waits for the status
-// it reports, at most Options.HookTimeout on the executor's clock (spec
-// §3.6: no report within an hour fails the hook).
+// it reports, at most Options.HookTimeout on the executor's clock (User
+// Guide, "AppSpec 'hooks' section": no report within an hour fails the
+// hook).
 func (r *runner) invokeHook(ctx context.Context, ev target.LifecycleEvent, fn string) (target.EventResult, error) {
 	hctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -448,7 +450,7 @@ func (r *runner) invokeHook(ctx context.Context, ev target.LifecycleEvent, fn st
 	watch.Wait() // the watcher does not outlive the hook
 	if errors.Is(context.Cause(hctx), expired) && ctx.Err() == nil {
 		return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeScriptTimedOut,
-			Message: fmt.Sprintf("hook function %s reported no status within %s (spec §3.6)", fn, r.e.opts.HookTimeout)}, nil
+			Message: fmt.Sprintf("hook function %s reported no status within %s", fn, r.e.opts.HookTimeout)}, nil
 	}
 	if err != nil {
 		return res, err
@@ -582,8 +584,9 @@ func (r *runner) provisionGreen(ctx context.Context) (string, ErrorCode, error) 
 
 // blueGreenRollbackTargets returns the targets of the rollback of a Server
 // blue/green deployment: its originals (Blue), to take traffic again, and
-// its replacements (Green), to give it up (spec §6.3). Their health is
-// their health when the rolled-back deployment began.
+// its replacements (Green), to give it up (User Guide, "AppSpec 'hooks'
+// section"). Their health is their health when the rolled-back deployment
+// began.
 func (e *Executor) blueGreenRollbackTargets(ctx context.Context, of *Deployment) ([]DeploymentTarget, error) {
 	var out []DeploymentTarget
 	for t, err := range AllTargets(ctx, e.store, of.ID) {

@@ -66,9 +66,10 @@ func TestStepDrivesADeployment(t *testing.T) {
 	}
 }
 
-// §11.1, §5: during a zonal monitor wait the deployment is Baking and its
-// alarms are still polled; an alarm in ALARM stops it with ALARM_ACTIVE
-// and, with DEPLOYMENT_STOP_ON_ALARM, rolls it back.
+// Fleetdeploy's decision (zones) and API Reference, AlarmConfiguration: during
+// a zonal monitor wait the deployment is Baking and its alarms are still
+// polled; an alarm in ALARM stops it with ALARM_ACTIVE and, with
+// DEPLOYMENT_STOP_ON_ALARM, rolls it back.
 func TestAlarmStopsDeployment(t *testing.T) {
 	zonal := config.Config{Name: "Zonal", ComputePlatform: config.Server,
 		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: 0},
@@ -149,8 +150,9 @@ func (a *fakeAlarms) AlarmStates(_ context.Context, names []string) ([]target.Al
 	return out, nil
 }
 
-// §5 ignorePollAlarmFailure: alarms that cannot be read stop the
-// deployment, unless the group ignores poll failures.
+// API Reference, AlarmConfiguration, ignorePollAlarmFailure: alarms that
+// cannot be read stop the deployment, unless the group ignores poll
+// failures.
 func TestAlarmPollFailure(t *testing.T) {
 	for _, ignore := range []bool{false, true} {
 		t.Run(fmt.Sprint(ignore), func(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 )
 
 // sequences are the lifecycle events a deployment's targets run, by
-// situation (spec §3.2, §3.3; target.Sequence).
+// situation ("AppSpec 'hooks' section"; target.Sequence).
 type sequences struct {
 	inPlace    sequence // in-place, or its rollback
 	green      sequence // replacement: install, then allow traffic
@@ -184,12 +184,12 @@ type workerState struct {
 // anything runs, then one write per event that ends (which also starts the
 // next; see Options.RecordInterval for when writes are combined), the last
 // one carrying the target's new status. A failed event
-// (not covered by ignoreApplicationStopFailures, spec §3.9) fails the
+// (not covered by ignoreApplicationStopFailures) fails the
 // target and skips the rest. A target stored InProgress before a crash
 // goes on from the first of the phase's events whose end its record does
 // not hold (resumeFrom). stopped marks a target found InProgress when
 // a stopped deployment is resumed: its events were cut off by the crash and
-// are not run again (spec §11.14); it is recorded Failed.
+// are not run again (see Executor.Stop); it is recorded Failed.
 //
 // The worker runs the target on its own copy of the record (w.rec, which
 // it reuses from target to target) and puts back what running it changed
@@ -237,8 +237,8 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		return completion{i: i, err: &DeploymentError{DeploymentID: r.id, Err: fmt.Errorf("phase %s runs no lifecycle events on target %s", phase, t.TargetID)}}
 	}
 	if !stopped && r.stopping.Load() {
-		// Handed out just before a stop: it never starts (spec §11.14) and
-		// keeps its status (Pending: Skipped when the deployment ends;
+		// Handed out just before a stop: it never starts (see Executor.Stop)
+		// and keeps its status (Pending: Skipped when the deployment ends;
 		// Ready: installed, never rerouted).
 		return completion{i: i, ok: false}
 	}
@@ -297,7 +297,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 		failed := res.Status == target.EventFailed && !r.info.IgnoresFailureOf(all[k])
 		next := k + 1
 		if !failed && next < hi && r.stopping.Load() {
-			// Stopped: no new lifecycle event starts (spec §11.14); the
+			// Stopped: no new lifecycle event starts (see Executor.Stop); the
 			// target did not complete, so it failed.
 			failed = true
 			t.LifecycleEvents[next].Diagnostics = &Diagnostics{ErrorCode: target.CodeUnknownError, Message: "not run: the deployment was stopped"}

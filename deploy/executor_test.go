@@ -11,8 +11,9 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
 
-// §2.4, §2.5: a deployment that reaches every target succeeds; the group's
-// revision becomes the deployed one and every target is Healthy/Current.
+// User Guide, "CodeDeploy instance health": a deployment that reaches every
+// target succeeds; the group's revision becomes the deployed one and every
+// target is Healthy/Current.
 func TestRunInPlaceSucceeds(t *testing.T) {
 	e := newEnv(t, 10, "CodeDeployDefault.HalfAtATime", nil)
 	d := e.deploy("v1")
@@ -41,7 +42,8 @@ func TestRunInPlaceSucceeds(t *testing.T) {
 	t.Logf("statuses %v, max in flight %d", e.rec.Statuses(d.ID), e.fleet.MaxInFlight(d.ID))
 }
 
-// §6.1: a target's record lists its lifecycle events from the moment the
+// API Reference, InstanceTarget lifecycleEvents: a target's record lists
+// its lifecycle events from the moment the
 // deployment is created, every one Pending, as CodeDeploy lists an
 // instance's events before it starts them; a target the deployment never
 // reached ends Skipped with every event Skipped.

@@ -26,9 +26,15 @@ func withConfigs(cs ...config.Config) func(*deploy.Options) {
 	return func(o *deploy.Options) { o.Configs = append(o.Configs, cs...) }
 }
 
-// The test vectors of spec §9, run through the executor against a fleet
+// The documented examples, run through the executor against a fleet
 // whose targets are all Healthy and Current (a group that deployed v0
-// before), with scripted hook failures.
+// before), with scripted hook failures. A case's name starts with where its
+// expected outcome comes from: "instance health" is the User Guide's
+// "CodeDeploy instance health", "MinimumHealthyHosts" the API Reference's
+// MinimumHealthyHosts, "deployment configurations" the User Guide's
+// "Working with deployment configurations in CodeDeploy"; "derived" cases
+// follow from those rules and fleetdeploy's decisions (package
+// fleetdeploy, "Where fleetdeploy decides").
 func TestExecutorVectors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -41,26 +47,26 @@ func TestExecutorVectors(t *testing.T) {
 		window  int // most targets offline at once
 		touched int // targets attempted; -1: don't check
 	}{
-		{"§9.1 N=10 FLEET_PERCENT 85, one failure", 10, fleetPercent(85), "", []int{3}, deploy.StatusFailed, plan.HealthConstraints, 1, 4},
-		{"§9.2/§9.7 N=10 HOST_COUNT 9, all succeed", 10, hostCount(9), "", nil, deploy.StatusSucceeded, "", 1, 10},
-		{"§9.3/§9.9 N=10 HOST_COUNT 0", 10, hostCount(0), "", []int{1, 2, 3}, deploy.StatusSucceeded, "", 10, 10},
-		{"§9.4 N=10 FLEET_PERCENT 95: nothing deployed", 10, fleetPercent(95), "", nil, deploy.StatusFailed, plan.HealthConstraintsInvalid, 0, 0},
-		{"§9.5 N=10 HOST_COUNT 9, instance 4 fails", 10, hostCount(9), "", []int{3}, deploy.StatusFailed, plan.HealthConstraints, 1, 4},
-		{"§9.6 N=10 HOST_COUNT 9, only the last fails", 10, hostCount(9), "", []int{9}, deploy.StatusSucceeded, "", 1, 10},
-		{"§9.8 N=10 HOST_COUNT 8, second failure is the last", 10, hostCount(8), "", []int{3, 9}, deploy.StatusSucceeded, "", 2, 10},
-		{"§9.9 N=10 HOST_COUNT 0, every target fails", 10, hostCount(0), "", []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, deploy.StatusFailed, plan.HealthConstraints, 10, 10},
-		{"§9.10 N=9 HOST_COUNT 6, 3 failures", 9, hostCount(6), "", []int{0, 4, 8}, deploy.StatusSucceeded, "", 3, -1},
-		{"§9.11 N=9 FLEET_PERCENT 40, the last 5 fail", 9, fleetPercent(40), "", []int{4, 5, 6, 7, 8}, deploy.StatusSucceeded, "", 5, 9},
-		{"§9.12 N=9 AllAtOnce, 8 failures", 9, config.Config{}, "CodeDeployDefault.AllAtOnce", []int{0, 1, 2, 3, 4, 5, 6, 7}, deploy.StatusSucceeded, "", 9, 9},
-		{"§9.13 N=9 HalfAtATime, all succeed", 9, config.Config{}, "CodeDeployDefault.HalfAtATime", nil, deploy.StatusSucceeded, "", 4, 9},
-		{"§9.14 N=9 OneAtATime, the 5th fails", 9, config.Config{}, "CodeDeployDefault.OneAtATime", []int{4}, deploy.StatusFailed, plan.HealthConstraints, 1, 5},
-		{"§9.14 N=9 OneAtATime, the 9th fails", 9, config.Config{}, "CodeDeployDefault.OneAtATime", []int{8}, deploy.StatusSucceeded, "", 1, 9},
-		{"§9.15 N=1 OneAtATime", 1, config.Config{}, "CodeDeployDefault.OneAtATime", nil, deploy.StatusSucceeded, "", 1, 1},
-		{"§9.15 N=1 OneAtATime, it fails", 1, config.Config{}, "CodeDeployDefault.OneAtATime", []int{0}, deploy.StatusFailed, plan.HealthConstraints, 1, 1},
-		{"§9.32 N=9 HOST_COUNT 9: nothing deployed", 9, hostCount(9), "", nil, deploy.StatusFailed, plan.HealthConstraintsInvalid, 0, 0},
-		{"§9.33 N=1 HalfAtATime: nothing deployed", 1, config.Config{}, "CodeDeployDefault.HalfAtATime", nil, deploy.StatusFailed, plan.HealthConstraintsInvalid, 0, 0},
-		{"§9.34 N=4 HalfAtATime", 4, config.Config{}, "CodeDeployDefault.HalfAtATime", nil, deploy.StatusSucceeded, "", 2, 4},
-		{"§9.35 N=3 FLEET_PERCENT 50", 3, fleetPercent(50), "", nil, deploy.StatusSucceeded, "", 1, 3},
+		{"instance health: N=10 FLEET_PERCENT 85, one failure", 10, fleetPercent(85), "", []int{3}, deploy.StatusFailed, plan.HealthConstraints, 1, 4},
+		{"instance health: N=10 HOST_COUNT 9, all succeed", 10, hostCount(9), "", nil, deploy.StatusSucceeded, "", 1, 10},
+		{"instance health: N=10 HOST_COUNT 0", 10, hostCount(0), "", []int{1, 2, 3}, deploy.StatusSucceeded, "", 10, 10},
+		{"instance health: N=10 FLEET_PERCENT 95: nothing deployed", 10, fleetPercent(95), "", nil, deploy.StatusFailed, plan.HealthConstraintsInvalid, 0, 0},
+		{"instance health: N=10 HOST_COUNT 9, instance 4 fails", 10, hostCount(9), "", []int{3}, deploy.StatusFailed, plan.HealthConstraints, 1, 4},
+		{"instance health: N=10 HOST_COUNT 9, only the last fails", 10, hostCount(9), "", []int{9}, deploy.StatusSucceeded, "", 1, 10},
+		{"instance health: N=10 HOST_COUNT 8, second failure is the last", 10, hostCount(8), "", []int{3, 9}, deploy.StatusSucceeded, "", 2, 10},
+		{"instance health: N=10 HOST_COUNT 0, every target fails", 10, hostCount(0), "", []int{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}, deploy.StatusFailed, plan.HealthConstraints, 10, 10},
+		{"MinimumHealthyHosts: N=9 HOST_COUNT 6, 3 failures", 9, hostCount(6), "", []int{0, 4, 8}, deploy.StatusSucceeded, "", 3, -1},
+		{"MinimumHealthyHosts: N=9 FLEET_PERCENT 40, the last 5 fail", 9, fleetPercent(40), "", []int{4, 5, 6, 7, 8}, deploy.StatusSucceeded, "", 5, 9},
+		{"deployment configurations: N=9 AllAtOnce, 8 failures", 9, config.Config{}, "CodeDeployDefault.AllAtOnce", []int{0, 1, 2, 3, 4, 5, 6, 7}, deploy.StatusSucceeded, "", 9, 9},
+		{"deployment configurations: N=9 HalfAtATime, all succeed", 9, config.Config{}, "CodeDeployDefault.HalfAtATime", nil, deploy.StatusSucceeded, "", 4, 9},
+		{"deployment configurations: N=9 OneAtATime, the 5th fails", 9, config.Config{}, "CodeDeployDefault.OneAtATime", []int{4}, deploy.StatusFailed, plan.HealthConstraints, 1, 5},
+		{"deployment configurations: N=9 OneAtATime, the 9th fails", 9, config.Config{}, "CodeDeployDefault.OneAtATime", []int{8}, deploy.StatusSucceeded, "", 1, 9},
+		{"deployment configurations: N=1 OneAtATime", 1, config.Config{}, "CodeDeployDefault.OneAtATime", nil, deploy.StatusSucceeded, "", 1, 1},
+		{"deployment configurations: N=1 OneAtATime, it fails", 1, config.Config{}, "CodeDeployDefault.OneAtATime", []int{0}, deploy.StatusFailed, plan.HealthConstraints, 1, 1},
+		{"derived: N=9 HOST_COUNT 9: nothing deployed", 9, hostCount(9), "", nil, deploy.StatusFailed, plan.HealthConstraintsInvalid, 0, 0},
+		{"derived: N=1 HalfAtATime: nothing deployed", 1, config.Config{}, "CodeDeployDefault.HalfAtATime", nil, deploy.StatusFailed, plan.HealthConstraintsInvalid, 0, 0},
+		{"derived: N=4 HalfAtATime", 4, config.Config{}, "CodeDeployDefault.HalfAtATime", nil, deploy.StatusSucceeded, "", 2, 4},
+		{"derived: N=3 FLEET_PERCENT 50", 3, fleetPercent(50), "", nil, deploy.StatusSucceeded, "", 1, 3},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -105,11 +111,11 @@ func TestExecutorVectors(t *testing.T) {
 	}
 }
 
-// checkHealthAfter checks spec §2.5 (DESIGN invariant 4) after d, a
-// deployment of revision to over a fleet seeded Healthy/Current with from:
-// on success the group's revision is to and each target is Healthy iff it
-// succeeded; on failure or stop the group's revision is still from,
-// attempted targets are Healthy iff they succeeded and the others keep
+// checkHealthAfter checks the health rules of "CodeDeploy instance health"
+// after d, a deployment of revision to over a fleet seeded Healthy/Current
+// with from: on success the group's revision is to and each target is
+// Healthy iff it succeeded; on failure or stop the group's revision is still
+// from, attempted targets are Healthy iff they succeeded and the others keep
 // their health.
 func checkHealthAfter(t tester, e *env, d *deploy.Deployment, from, to string) {
 	t.Helper()

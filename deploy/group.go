@@ -25,7 +25,8 @@ type Application struct {
 
 // Group is a deployment group: which targets a deployment goes to, with
 // which configuration, and what happens on failure, stop and success
-// (spec §5). Field and JSON names are CodeDeploy's.
+// (API Reference, CreateDeploymentGroup). Field and JSON names are
+// CodeDeploy's.
 //
 // A Group is plain data; [Group.Validate] reports every rule it breaks. The
 // store keeps it under (ApplicationName, Name); ID is assigned when it is
@@ -52,7 +53,8 @@ type Group struct {
 	// onPremisesInstanceTagFilters, onPremisesTagSet, autoScalingGroups).
 	Selector target.Selector `json:"selector,omitzero"`
 	// TerminationHookEnabled makes Auto Scaling scale-in run a termination
-	// deployment (spec §8). Server only.
+	// deployment (User Guide, "Integrating CodeDeploy with Amazon EC2 Auto
+	// Scaling"). Server only.
 	TerminationHookEnabled bool `json:"terminationHookEnabled,omitempty"`
 	// ECSServices is the group's ECS service (ECS only; exactly one).
 	ECSServices []ECSService `json:"ecsServices,omitempty"`
@@ -82,7 +84,8 @@ type Group struct {
 	IgnoreApplicationStopFailures bool `json:"ignoreApplicationStopFailures,omitempty"`
 	// FileExistsBehavior is the default of the group's deployments (a
 	// fleetdeploy extension, Server only): empty means the AppSpec's, else
-	// DISALLOW (spec §11.6).
+	// DISALLOW (fleetdeploy's decision; see package fleetdeploy, "Where
+	// fleetdeploy decides").
 	FileExistsBehavior revision.FileExistsBehavior `json:"fileExistsBehavior,omitempty"`
 
 	// TargetRevision is the revision of the group's last successful
@@ -114,7 +117,7 @@ type DeploymentStyle struct {
 }
 
 // BlueGreenDeploymentConfiguration is CodeDeploy's
-// BlueGreenDeploymentConfiguration (spec §5). A nil option means
+// BlueGreenDeploymentConfiguration (API Reference). A nil option means
 // CodeDeploy's default for it.
 type BlueGreenDeploymentConfiguration struct {
 	// TerminateBlueInstancesOnDeploymentSuccess: nil means TERMINATE with

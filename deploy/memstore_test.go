@@ -143,7 +143,7 @@ func TestMemoryStoreCompareAndSwapLosesNothing(t *testing.T) {
 	}
 }
 
-// DESIGN: ≤ 1 KiB resident per target. A target that went through all 13
+// The goal: ≤ 1 KiB resident per target. A target that went through all 13
 // events of a Server deployment with a load balancer must fit.
 func TestMemoryStoreBytesPerTarget(t *testing.T) {
 	const n = 50_000

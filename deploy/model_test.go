@@ -22,7 +22,8 @@ import (
 
 func TestMain(m *testing.M) { goleak.VerifyTestMain(m) }
 
-// §6.1, §11.4: the statuses, which are final and which hold the group.
+// API Reference, DeploymentInfo status (and fleetdeploy's decision on Baking
+// and Queued): the statuses, which are final and which hold the group.
 func TestDeploymentStatus(t *testing.T) {
 	final := map[deploy.DeploymentStatus]bool{deploy.StatusSucceeded: true, deploy.StatusFailed: true, deploy.StatusStopped: true}
 	active := map[deploy.DeploymentStatus]bool{deploy.StatusCreated: true, deploy.StatusInProgress: true, deploy.StatusBaking: true, deploy.StatusReady: true}
@@ -46,11 +47,11 @@ func TestDeploymentStatus(t *testing.T) {
 	}
 }
 
-// §6.1: every enum is spelled as CodeDeploy spells it.
+// API Reference: every enum is spelled as CodeDeploy spells it.
 func TestEnumSpellings(t *testing.T) {
 	codes := deploy.ErrorCode("").Values()
 	if len(codes) != 34 {
-		t.Errorf("ErrorCode has %d values; spec §6.1 lists 34", len(codes))
+		t.Errorf("ErrorCode has %d values; the API Reference's ErrorInformation lists 34", len(codes))
 	}
 	for _, c := range codes {
 		if !regexp.MustCompile(`^[A-Z0-9_]+$`).MatchString(string(c)) {
@@ -98,7 +99,8 @@ func s3(key string) revision.Location {
 	return revision.Location{Type: revision.LocationS3, S3: &revision.S3Location{Bucket: "b", Key: key, BundleType: revision.BundleZip}}
 }
 
-// §2.1: revision health from the installed revision and the group's.
+// User Guide, "CodeDeploy instance health": revision health from the installed
+// revision and the group's.
 func TestInstanceRecordRevisionHealth(t *testing.T) {
 	v1, v2 := s3("v1.zip"), s3("v2.zip")
 	tests := []struct {
@@ -107,11 +109,11 @@ func TestInstanceRecordRevisionHealth(t *testing.T) {
 		group     *revision.Location
 		want      health.RevisionHealth
 	}{
-		{"§2.1 nothing installed is Unknown", nil, &v1, health.Unknown},
-		{"§2.1 nothing installed, no group revision", nil, nil, health.Unknown},
-		{"§2.1 the group's revision is Current", &v1, &v1, health.Current},
-		{"§2.1 another revision is Old", &v2, &v1, health.Old},
-		{"§2.1 a revision when the group has none is Old", &v1, nil, health.Old},
+		{"nothing installed is Unknown", nil, &v1, health.Unknown},
+		{"nothing installed, no group revision", nil, nil, health.Unknown},
+		{"the group's revision is Current", &v1, &v1, health.Current},
+		{"another revision is Old", &v2, &v1, health.Old},
+		{"a revision when the group has none is Old", &v1, nil, health.Old},
 	}
 	for _, tc := range tests {
 		r := deploy.InstanceRecord{GroupID: "g", TargetID: "i-1", InstanceHealth: health.Healthy, Revision: tc.installed}
@@ -121,11 +123,12 @@ func TestInstanceRecordRevisionHealth(t *testing.T) {
 	}
 	n := deploy.NewInstanceRecord("g", "i-9")
 	if n.InstanceHealth != health.Unhealthy || n.RevisionHealth(&v1) != health.Unknown || n.GroupID != "g" || n.TargetID != "i-9" {
-		t.Errorf("NewInstanceRecord = %+v; §2.1: a target that never received a revision is Unhealthy and Unknown", n)
+		t.Errorf("NewInstanceRecord = %+v; a target that never received a revision is Unhealthy and Unknown", n)
 	}
 }
 
-// §2.5: the record after a deployment, by outcome and overall result.
+// User Guide, "CodeDeploy instance health": the record after a deployment, by
+// outcome and overall result.
 func TestInstanceRecordAfterDeployment(t *testing.T) {
 	oldRev, newRev, otherRev := s3("v1.zip"), s3("v2.zip"), s3("v0.zip")
 	current := deploy.InstanceRecord{GroupID: "g", TargetID: "i", InstanceHealth: health.Healthy, Revision: &oldRev}
@@ -141,16 +144,16 @@ func TestInstanceRecordAfterDeployment(t *testing.T) {
 		wantHealth health.InstanceHealth
 		wantRev    health.RevisionHealth
 	}{
-		{"§2.5 success: Current that succeeded stays Current", current, health.OutcomeSucceeded, true, health.Healthy, health.Current},
-		{"§2.5 success: Current that failed becomes Unknown, Unhealthy", current, health.OutcomeFailed, true, health.Unhealthy, health.Unknown},
-		{"§2.5 success: Old that succeeded becomes Current", old, health.OutcomeSucceeded, true, health.Healthy, health.Current},
-		{"§2.5 success: Old that failed stays Old", old, health.OutcomeFailed, true, health.Unhealthy, health.Old},
-		{"§2.5 success: Unknown that succeeded becomes Current, Healthy", unknown, health.OutcomeSucceeded, true, health.Healthy, health.Current},
-		{"§2.5 success: Unknown not attempted stays Unknown, Unhealthy", unknown, health.OutcomeSkipped, true, health.Unhealthy, health.Unknown},
-		{"§2.5 failure: attempted and succeeded is Healthy", old, health.OutcomeSucceeded, false, health.Healthy, health.Old},
-		{"§2.5 failure: attempted and failed is Unhealthy", current, health.OutcomeFailed, false, health.Unhealthy, health.Unknown},
-		{"§2.5 failure: not attempted keeps its health", current, health.OutcomeSkipped, false, health.Healthy, health.Current},
-		{"§2.5 failure: a redeploy of the group's revision that succeeded is Current", unknown, health.OutcomeSucceeded, false, health.Healthy, health.Current},
+		{"success: Current that succeeded stays Current", current, health.OutcomeSucceeded, true, health.Healthy, health.Current},
+		{"success: Current that failed becomes Unknown, Unhealthy", current, health.OutcomeFailed, true, health.Unhealthy, health.Unknown},
+		{"success: Old that succeeded becomes Current", old, health.OutcomeSucceeded, true, health.Healthy, health.Current},
+		{"success: Old that failed stays Old", old, health.OutcomeFailed, true, health.Unhealthy, health.Old},
+		{"success: Unknown that succeeded becomes Current, Healthy", unknown, health.OutcomeSucceeded, true, health.Healthy, health.Current},
+		{"success: Unknown not attempted stays Unknown, Unhealthy", unknown, health.OutcomeSkipped, true, health.Unhealthy, health.Unknown},
+		{"failure: attempted and succeeded is Healthy", old, health.OutcomeSucceeded, false, health.Healthy, health.Old},
+		{"failure: attempted and failed is Unhealthy", current, health.OutcomeFailed, false, health.Unhealthy, health.Unknown},
+		{"failure: not attempted keeps its health", current, health.OutcomeSkipped, false, health.Healthy, health.Current},
+		{"failure: a redeploy of the group's revision that succeeded is Current", unknown, health.OutcomeSucceeded, false, health.Healthy, health.Current},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -162,7 +165,7 @@ func TestInstanceRecordAfterDeployment(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			groupAfter := &oldRev // §2.5: a failed or stopped deployment leaves the group's revision unchanged
+			groupAfter := &oldRev // a failed or stopped deployment leaves the group's revision unchanged
 			if tc.succeeded {
 				groupAfter = &deployed
 			}
@@ -174,8 +177,9 @@ func TestInstanceRecordAfterDeployment(t *testing.T) {
 			}
 		})
 	}
-	// The record and health.Update agree (one owner of §2.5), and applying
-	// the rules twice changes nothing (a finish repeated after a crash).
+	// The record and health.Update agree (one owner of those rules), and
+	// applying the rules twice changes nothing (a finish repeated after a
+	// crash).
 	for _, rec := range []deploy.InstanceRecord{current, old, unknown} {
 		for _, o := range health.Outcome("").Values() {
 			for _, succeeded := range []bool{false, true} {
@@ -206,7 +210,7 @@ func TestInstanceRecordAfterDeployment(t *testing.T) {
 	}
 }
 
-// §6.1: DeploymentOverview counters.
+// API Reference, DeploymentOverview: the counters.
 func TestOverview(t *testing.T) {
 	var o deploy.DeploymentOverview
 	o.Add(target.TargetPending, 3)
@@ -266,7 +270,7 @@ func TestDeploymentHelpers(t *testing.T) {
 	}
 }
 
-// §6.2: the message names the group and the active deployment as
+// The message names the group and the active deployment as
 // CodeDeploy's DeploymentLimitExceededException does.
 func TestErrorMessages(t *testing.T) {
 	ae := &deploy.ActiveDeploymentError{ApplicationName: "shop", GroupName: "prod", DeploymentID: "d-ABC"}

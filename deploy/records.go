@@ -25,8 +25,9 @@ type DeploymentTarget struct {
 	// deployment, empty otherwise.
 	Label target.TargetLabel `json:"label,omitempty"`
 	// InitialInstanceHealth and InitialRevisionHealth are the target's
-	// health when the deployment was created (spec §2.1); they decide its
-	// scheduling class and its health after the deployment (spec §2.5).
+	// health when the deployment was created; they decide its scheduling
+	// class and its health after the deployment (User Guide, "CodeDeploy
+	// instance health").
 	InitialInstanceHealth health.InstanceHealth `json:"initialInstanceHealth,omitempty"`
 	InitialRevisionHealth health.RevisionHealth `json:"initialRevisionHealth,omitempty"`
 	// Status is the target's status in the deployment.
@@ -101,16 +102,17 @@ type InstanceRecord struct {
 
 // NewInstanceRecord returns the record of a target the group has never
 // deployed to: Unhealthy, with no revision (so revision health Unknown),
-// as spec §2.1 says of a target that never received a revision.
+// as the User Guide's "CodeDeploy instance health" says of a target that
+// never received a revision.
 func NewInstanceRecord(groupID, targetID string) InstanceRecord {
 	return InstanceRecord{GroupID: groupID, TargetID: targetID, InstanceHealth: health.Unhealthy}
 }
 
 // RevisionHealth returns the target's revision health relative to the
-// group's target revision (spec §2.1): Unknown when no revision was
-// installed, Current when the installed revision is groupRevision (by
-// revision.Location.Equal), Old otherwise — also when the group has no
-// target revision.
+// group's target revision ("CodeDeploy instance health"): Unknown when no
+// revision was installed, Current when the installed revision is
+// groupRevision (by revision.Location.Equal), Old otherwise — also when the
+// group has no target revision.
 func (r InstanceRecord) RevisionHealth(groupRevision *revision.Location) health.RevisionHealth {
 	switch {
 	case r.Revision == nil:
@@ -128,10 +130,11 @@ func (r InstanceRecord) Health(groupRevision *revision.Location) health.Target {
 }
 
 // AfterDeployment returns the record as it must be after a deployment of
-// deployed finished with outcome o for this target (spec §2.5).
-// groupRevision is the group's target revision when the deployment started
-// (Deployment.PreviousRevision); succeeded says whether the deployment as a
-// whole succeeded (the group's target revision then becomes deployed).
+// deployed finished with outcome o for this target (User Guide, "CodeDeploy
+// instance health"). groupRevision is the group's target revision when the
+// deployment started (Deployment.PreviousRevision); succeeded says whether
+// the deployment as a whole succeeded (the group's target revision then
+// becomes deployed).
 //
 // The rules are health.Update's; this method only keeps the record in
 // step with them. The instance health is health.Update's. The revision is

@@ -28,9 +28,10 @@ func permanent(err error) bool {
 
 // AutoUpdateConfigName is the deployment configuration of the follow-on
 // deployments that bring targets launched during a deployment up to date
-// (spec §5, outdatedInstancesStrategy UPDATE): one at a time, which suits
-// any number of new targets (the group's own configuration may require
-// more healthy targets than a handful of new ones can provide).
+// (API Reference, CreateDeploymentGroup, outdatedInstancesStrategy UPDATE):
+// one at a time, which suits any number of new targets (the group's own
+// configuration may require more healthy targets than a handful of new ones
+// can provide).
 const AutoUpdateConfigName = "CodeDeployDefault.OneAtATime"
 
 // followUps creates what must follow a final deployment — its rollback, its
@@ -137,13 +138,15 @@ func (e *Executor) ensureFollowUp(ctx context.Context, d *Deployment, id string,
 	}
 }
 
-// createRollback creates the rollback of d (spec §6.3, §11.7): a new
-// deployment, with creator codeDeployRollback and ID id, of the group's
-// last successful revision (the one d replaced), with d's settings and
-// configuration (rollbacks are not zonal: the planner ignores a zonal
-// configuration for them; a Lambda or ECS rollback keeps the configuration's
-// name but shifts all at once, see runner.planConfig). It is linked both ways: d's RollbackInfo names it
-// (stored before d became final), and its RollbackInfo names d.
+// createRollback creates the rollback of d (User Guide, "Redeploy and roll
+// back a deployment with CodeDeploy"; see "Rollbacks" in the package
+// documentation): a new deployment, with creator codeDeployRollback and ID
+// id, of the group's last successful revision (the one d replaced), with d's
+// settings and configuration (rollbacks are not zonal: the planner ignores a
+// zonal configuration for them; a Lambda or ECS rollback keeps the
+// configuration's name but shifts all at once, see runner.planConfig). It is
+// linked both ways: d's RollbackInfo names it (stored before d became
+// final), and its RollbackInfo names d.
 func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string) (*Deployment, error) {
 	if d.PreviousRevision == nil {
 		return nil, fmt.Errorf("%w: the deployment group has no earlier successful revision", errNoFollowUp)
@@ -172,7 +175,8 @@ func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string)
 	return rb, nil
 }
 
-// createAutoUpdate creates the auto-update deployment of d (spec §5): the
+// createAutoUpdate creates the auto-update deployment of d (API Reference,
+// CreateDeploymentGroup, outdatedInstancesStrategy): the
 // same revision, creator CodeDeployAutoUpdate, to the group's targets that
 // joined while d ran and do not run it, linked through RelatedDeployments.
 // With no such targets left it creates nothing.

@@ -70,7 +70,8 @@ func (e *RecordError) Error() string {
 func (e *RecordError) Unwrap() error { return e.Err }
 
 // ActiveDeploymentError is returned when a deployment cannot become active
-// because another deployment of the same group is (spec §6.2). It names the
+// because another deployment of the same group is (User Guide, "CodeDeploy
+// quotas": one deployment at a time per deployment group). It names the
 // active deployment and matches ErrActiveDeployment.
 type ActiveDeploymentError struct {
 	ApplicationName string

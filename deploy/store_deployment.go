@@ -3,10 +3,11 @@ package deploy
 import "context"
 
 // DeploymentStore keeps deployments and enforces CodeDeploy's rule that a
-// deployment group has at most one active deployment (spec §6.2): at any
-// time at most one deployment per (ApplicationName, GroupName) has a status
-// for which DeploymentStatus.IsActive holds. The rule holds across every
-// process sharing the store, so writes that make a deployment active are
+// deployment group has at most one active deployment (User Guide,
+// "CodeDeploy quotas"): at any time at most one deployment per
+// (ApplicationName, GroupName) has a status for which
+// DeploymentStatus.IsActive holds. The rule holds across every process
+// sharing the store, so writes that make a deployment active are
 // conditional.
 type DeploymentStore interface {
 	// CreateDeployment stores a new deployment. When d.ID is empty it

@@ -2,10 +2,10 @@ package deploy
 
 import "context"
 
-// InstanceStore keeps what each deployment group remembers about its
-// targets across deployments (spec §2.1), keyed by (GroupID, TargetID). A
-// target without a record has never been deployed to by the group; see
-// NewInstanceRecord.
+// InstanceStore keeps what each deployment group remembers about its targets
+// across deployments (User Guide, "CodeDeploy instance health"), keyed by
+// (GroupID, TargetID). A target without a record has never been deployed to
+// by the group; see NewInstanceRecord.
 //
 // Writes are unconditional upserts: only the group's one active deployment
 // writes its instance records, which the DeploymentStore guarantees.

@@ -12,7 +12,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// Limits of CodeDeploy's deployment groups (spec §5, §8).
+// Limits of CodeDeploy's deployment groups (API Reference,
+// CreateDeploymentGroup; User Guide, "CodeDeploy quotas").
 const (
 	// MaxNameLength is the most characters in an application or
 	// deployment group name.
@@ -53,7 +54,8 @@ func oneOf[T ~string](v T, values []T) bool { return v != "" && slices.Contains(
 // ErrInvalidGroup (and the sentinels of other packages' rules, such as
 // config.ErrUnknownConfig or target.ErrInvalidSelector), or nil. custom are
 // the custom deployment configurations the group's configuration name may
-// refer to. The rules are CodeDeploy's CreateDeploymentGroup rules (spec §5):
+// refer to. The rules are CodeDeploy's CreateDeploymentGroup rules (API
+// Reference):
 //
 //   - applicationName, deploymentGroupName: 1–100 characters
 //   - computePlatform: Server, Lambda or ECS (empty means Server)

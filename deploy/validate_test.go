@@ -81,80 +81,80 @@ func TestGroupValidate(t *testing.T) {
 		// is, when set, must match the error.
 		is error
 	}{
-		{"§5 Server in-place with a tag filter is valid", serverInPlace, nil, nil, nil},
-		{"§5 Server blue/green with LB and configuration is valid", serverBlueGreen, nil, nil, nil},
-		{"§5 Lambda is valid", lambdaGroup, nil, nil, nil},
-		{"§5 ECS is valid", ecsGroup, nil, nil, nil},
-		{"§5 names are required", func() deploy.Group { g := serverInPlace(); g.ApplicationName, g.Name = "", ""; return g },
+		{"Server in-place with a tag filter is valid", serverInPlace, nil, nil, nil},
+		{"Server blue/green with LB and configuration is valid", serverBlueGreen, nil, nil, nil},
+		{"Lambda is valid", lambdaGroup, nil, nil, nil},
+		{"ECS is valid", ecsGroup, nil, nil, nil},
+		{"names are required", func() deploy.Group { g := serverInPlace(); g.ApplicationName, g.Name = "", ""; return g },
 			nil, []string{"applicationName", "deploymentGroupName"}, nil},
-		{"§5 names are at most 100 characters", func() deploy.Group {
+		{"names are at most 100 characters", func() deploy.Group {
 			g := serverInPlace()
 			g.ApplicationName, g.Name = strings.Repeat("a", 100), strings.Repeat("é", 101)
 			return g
 		}, nil, []string{"deploymentGroupName"}, nil},
 		{"computePlatform must be known", func() deploy.Group { g := serverInPlace(); g.ComputePlatform = "Mainframe"; return g },
 			nil, []string{"computePlatform"}, nil},
-		{"§1.1 unknown configuration", func() deploy.Group { g := serverInPlace(); g.DeploymentConfigName = "Nope"; return g },
+		{"unknown configuration", func() deploy.Group { g := serverInPlace(); g.DeploymentConfigName = "Nope"; return g },
 			nil, []string{"deploymentConfigName"}, config.ErrUnknownConfig},
-		{"§1.1 custom configuration resolves", func() deploy.Group { g := serverInPlace(); g.DeploymentConfigName = "Zonal"; return g },
+		{"custom configuration resolves", func() deploy.Group { g := serverInPlace(); g.DeploymentConfigName = "Zonal"; return g },
 			[]config.Config{zonal}, nil, nil},
-		{"§1.1 invalid custom configuration", func() deploy.Group { g := serverInPlace(); g.DeploymentConfigName = "Broken"; return g },
+		{"invalid custom configuration", func() deploy.Group { g := serverInPlace(); g.DeploymentConfigName = "Broken"; return g },
 			[]config.Config{brokenCustom}, []string{"deploymentConfigName"}, config.ErrInvalidConfig},
-		{"§1.5 a Lambda configuration on a Server group", func() deploy.Group {
+		{"a Lambda configuration on a Server group", func() deploy.Group {
 			g := serverInPlace()
 			g.DeploymentConfigName = "CodeDeployDefault.LambdaAllAtOnce"
 			return g
 		}, nil, []string{"deploymentConfigName"}, nil},
-		{"§1.4 zonal configuration on a blue/green group", func() deploy.Group {
+		{"zonal configuration on a blue/green group", func() deploy.Group {
 			g := serverBlueGreen()
 			g.DeploymentConfigName = "Zonal"
 			return g
 		}, []config.Config{zonal}, []string{"deploymentConfigName"}, nil},
-		{"§5 ec2TagFilters and ec2TagSet together", func() deploy.Group {
+		{"ec2TagFilters and ec2TagSet together", func() deploy.Group {
 			g := serverInPlace()
 			g.Selector.EC2TagSet.List = [][]target.TagFilter{{{Key: "a", Type: target.KeyOnly}}}
 			return g
 		}, nil, []string{"ec2TagFilters"}, target.ErrInvalidEC2TagCombination},
-		{"§5 Lambda selects no instances", func() deploy.Group { g := lambdaGroup(); g.Selector.AutoScalingGroups = []string{"asg"}; return g },
+		{"Lambda selects no instances", func() deploy.Group { g := lambdaGroup(); g.Selector.AutoScalingGroups = []string{"asg"}; return g },
 			nil, []string{"ec2TagFilters"}, nil},
-		{"§5 terminationHookEnabled is for Server", func() deploy.Group { g := ecsGroup(); g.TerminationHookEnabled = true; return g },
+		{"terminationHookEnabled is for Server", func() deploy.Group { g := ecsGroup(); g.TerminationHookEnabled = true; return g },
 			nil, []string{"terminationHookEnabled"}, nil},
-		{"§5 ten alarms are allowed", func() deploy.Group {
+		{"ten alarms are allowed", func() deploy.Group {
 			g := serverInPlace()
 			g.AlarmConfiguration = deploy.AlarmConfiguration{Enabled: true, Alarms: alarms(10)}
 			return g
 		}, nil, nil, nil},
-		{"§5 at most 10 alarms", func() deploy.Group {
+		{"at most 10 alarms", func() deploy.Group {
 			g := serverInPlace()
 			g.AlarmConfiguration = deploy.AlarmConfiguration{Enabled: true, Alarms: alarms(11)}
 			return g
 		}, nil, []string{"alarmConfiguration.alarms"}, nil},
-		{"§5 alarm names non-empty, ≤255, unique", func() deploy.Group {
+		{"alarm names non-empty, ≤255, unique", func() deploy.Group {
 			g := serverInPlace()
 			g.AlarmConfiguration.Alarms = []deploy.Alarm{{Name: ""}, {Name: strings.Repeat("x", 256)}, {Name: "a"}, {Name: "a"}, {Name: strings.Repeat("y", 255)}}
 			return g
 		}, nil, []string{"alarmConfiguration.alarms[0].name", "alarmConfiguration.alarms[1].name", "alarmConfiguration.alarms[3].name"}, nil},
-		{"§5 alarms enabled with an empty list", func() deploy.Group {
+		{"alarms enabled with an empty list", func() deploy.Group {
 			g := serverInPlace()
 			g.AlarmConfiguration.Enabled = true
 			return g
 		}, nil, []string{"alarmConfiguration.alarms"}, nil},
-		{"§5 auto-rollback enabled with no events", func() deploy.Group {
+		{"auto-rollback enabled with no events", func() deploy.Group {
 			g := serverInPlace()
 			g.AutoRollbackConfiguration.Enabled = true
 			return g
 		}, nil, []string{"autoRollbackConfiguration.events"}, nil},
-		{"§5 auto-rollback with an unknown or repeated event", func() deploy.Group {
+		{"auto-rollback with an unknown or repeated event", func() deploy.Group {
 			g := serverInPlace()
 			g.AutoRollbackConfiguration = deploy.AutoRollbackConfiguration{Events: []deploy.AutoRollbackEvent{
 				deploy.AutoRollbackDeploymentFailure, "DEPLOYMENT_SUCCESS", deploy.AutoRollbackDeploymentFailure}}
 			return g
 		}, nil, []string{"autoRollbackConfiguration.events[1]", "autoRollbackConfiguration.events[2]"}, nil},
-		{"§5 ten triggers are allowed", func() deploy.Group { g := serverInPlace(); g.TriggerConfigurations = triggers(10); return g },
+		{"ten triggers are allowed", func() deploy.Group { g := serverInPlace(); g.TriggerConfigurations = triggers(10); return g },
 			nil, nil, nil},
-		{"§5 at most 10 triggers", func() deploy.Group { g := serverInPlace(); g.TriggerConfigurations = triggers(11); return g },
+		{"at most 10 triggers", func() deploy.Group { g := serverInPlace(); g.TriggerConfigurations = triggers(11); return g },
 			nil, []string{"triggerConfigurations"}, nil},
-		{"§5 trigger fields", func() deploy.Group {
+		{"trigger fields", func() deploy.Group {
 			g := serverInPlace()
 			g.TriggerConfigurations = []deploy.TriggerConfig{
 				{TriggerName: "ops", TriggerTargetArn: "topic", TriggerEvents: []deploy.TriggerEventType{"DeploymentExplode"}},
@@ -163,57 +163,57 @@ func TestGroupValidate(t *testing.T) {
 			return g
 		}, nil, []string{"triggerConfigurations[0].triggerEvents[0]", "triggerConfigurations[1].triggerName",
 			"triggerConfigurations[1].triggerTargetArn", "triggerConfigurations[1].triggerEvents"}, nil},
-		{"§5 Server blue/green needs a load balancer and its configuration", func() deploy.Group {
+		{"Server blue/green needs a load balancer and its configuration", func() deploy.Group {
 			g := serverBlueGreen()
 			g.LoadBalancerInfo, g.BlueGreenDeploymentConfiguration = target.LoadBalancerInfo{}, nil
 			return g
 		}, nil, []string{"loadBalancerInfo", "blueGreenDeploymentConfiguration"}, nil},
-		{"§5 Server blue/green routes traffic", func() deploy.Group {
+		{"Server blue/green routes traffic", func() deploy.Group {
 			g := serverBlueGreen()
 			g.DeploymentStyle.DeploymentOption = deploy.WithoutTrafficControl
 			return g
 		}, nil, []string{"deploymentStyle.deploymentOption"}, nil},
-		{"§5 in-place with traffic control needs a load balancer", func() deploy.Group {
+		{"in-place with traffic control needs a load balancer", func() deploy.Group {
 			g := serverInPlace()
 			g.DeploymentStyle.DeploymentOption = deploy.WithTrafficControl
 			return g
 		}, nil, []string{"loadBalancerInfo"}, nil},
-		{"§5 unknown deployment style values", func() deploy.Group {
+		{"unknown deployment style values", func() deploy.Group {
 			g := serverInPlace()
 			g.DeploymentStyle = deploy.DeploymentStyle{DeploymentType: "CANARY", DeploymentOption: "MAYBE"}
 			return g
 		}, nil, []string{"deploymentStyle.deploymentType", "deploymentStyle.deploymentOption"}, nil},
-		{"§5 blue/green configuration on an in-place group", func() deploy.Group {
+		{"blue/green configuration on an in-place group", func() deploy.Group {
 			g := serverInPlace()
 			g.BlueGreenDeploymentConfiguration = &deploy.BlueGreenDeploymentConfiguration{}
 			return g
 		}, nil, []string{"blueGreenDeploymentConfiguration"}, nil},
-		{"§5 termination wait of 2880 minutes is allowed", func() deploy.Group {
+		{"termination wait of 2880 minutes is allowed", func() deploy.Group {
 			g := serverBlueGreen()
 			g.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.TerminationWaitTimeInMinutes = 2880
 			return g
 		}, nil, nil, nil},
-		{"§5 termination wait at most 2880 minutes", func() deploy.Group {
+		{"termination wait at most 2880 minutes", func() deploy.Group {
 			g := serverBlueGreen()
 			g.BlueGreenDeploymentConfiguration.TerminateBlueInstancesOnDeploymentSuccess.TerminationWaitTimeInMinutes = 2881
 			return g
 		}, nil, []string{"blueGreenDeploymentConfiguration.terminateBlueInstancesOnDeploymentSuccess.terminationWaitTimeInMinutes"}, nil},
-		{"§5 Server ready wait at most 48 h", func() deploy.Group {
+		{"Server ready wait at most 48 h", func() deploy.Group {
 			g := serverBlueGreen()
 			g.BlueGreenDeploymentConfiguration.DeploymentReadyOption.WaitTimeInMinutes = 2881
 			return g
 		}, nil, []string{"blueGreenDeploymentConfiguration.deploymentReadyOption.waitTimeInMinutes"}, nil},
-		{"§5 ECS ready wait up to 120 h", func() deploy.Group {
+		{"ECS ready wait up to 120 h", func() deploy.Group {
 			g := ecsGroup()
 			g.BlueGreenDeploymentConfiguration.DeploymentReadyOption = &deploy.DeploymentReadyOption{ActionOnTimeout: deploy.ActionStopDeployment, WaitTimeInMinutes: 7200}
 			return g
 		}, nil, nil, nil},
-		{"§5 ECS ready wait at most 120 h", func() deploy.Group {
+		{"ECS ready wait at most 120 h", func() deploy.Group {
 			g := ecsGroup()
 			g.BlueGreenDeploymentConfiguration.DeploymentReadyOption = &deploy.DeploymentReadyOption{ActionOnTimeout: deploy.ActionStopDeployment, WaitTimeInMinutes: 7201}
 			return g
 		}, nil, []string{"blueGreenDeploymentConfiguration.deploymentReadyOption.waitTimeInMinutes"}, nil},
-		{"§5 blue/green actions must be known", func() deploy.Group {
+		{"blue/green actions must be known", func() deploy.Group {
 			g := serverBlueGreen()
 			bg := g.BlueGreenDeploymentConfiguration
 			bg.TerminateBlueInstancesOnDeploymentSuccess.Action = ""
@@ -223,66 +223,66 @@ func TestGroupValidate(t *testing.T) {
 		}, nil, []string{"blueGreenDeploymentConfiguration.terminateBlueInstancesOnDeploymentSuccess.action",
 			"blueGreenDeploymentConfiguration.deploymentReadyOption.actionOnTimeout",
 			"blueGreenDeploymentConfiguration.greenFleetProvisioningOption.action"}, nil},
-		{"§5 COPY_AUTO_SCALING_GROUP needs an Auto Scaling group", func() deploy.Group {
+		{"COPY_AUTO_SCALING_GROUP needs an Auto Scaling group", func() deploy.Group {
 			g := serverBlueGreen()
 			g.BlueGreenDeploymentConfiguration.GreenFleetProvisioningOption.Action = deploy.GreenFleetCopyAutoScalingGroup
 			return g
 		}, nil, []string{"blueGreenDeploymentConfiguration.greenFleetProvisioningOption.action"}, nil},
-		{"§5 COPY_AUTO_SCALING_GROUP with an Auto Scaling group", func() deploy.Group {
+		{"COPY_AUTO_SCALING_GROUP with an Auto Scaling group", func() deploy.Group {
 			g := serverBlueGreen()
 			g.Selector.AutoScalingGroups = []string{"web-asg"}
 			g.BlueGreenDeploymentConfiguration.GreenFleetProvisioningOption.Action = deploy.GreenFleetCopyAutoScalingGroup
 			return g
 		}, nil, nil, nil},
-		{"§5 green fleet provisioning is for Server", func() deploy.Group {
+		{"green fleet provisioning is for Server", func() deploy.Group {
 			g := ecsGroup()
 			g.BlueGreenDeploymentConfiguration.GreenFleetProvisioningOption = &deploy.GreenFleetProvisioningOption{Action: deploy.GreenFleetDiscoverExisting}
 			return g
 		}, nil, []string{"blueGreenDeploymentConfiguration.greenFleetProvisioningOption"}, nil},
-		{"§5 Lambda has no load balancer or blue/green configuration", func() deploy.Group {
+		{"Lambda has no load balancer or blue/green configuration", func() deploy.Group {
 			g := lambdaGroup()
 			g.LoadBalancerInfo = target.LoadBalancerInfo{TargetGroupInfoList: []target.NameInfo{{Name: "tg"}}}
 			g.BlueGreenDeploymentConfiguration = &deploy.BlueGreenDeploymentConfiguration{}
 			return g
 		}, nil, []string{"loadBalancerInfo", "blueGreenDeploymentConfiguration"}, nil},
-		{"§3.4 Lambda deployments are blue/green", func() deploy.Group {
+		{"Lambda deployments are blue/green", func() deploy.Group {
 			g := lambdaGroup()
 			g.DeploymentStyle.DeploymentType = target.InPlace
 			return g
 		}, nil, []string{"deploymentStyle.deploymentType"}, nil},
-		{"§5 ECS needs exactly one service and a target group pair", func() deploy.Group {
+		{"ECS needs exactly one service and a target group pair", func() deploy.Group {
 			g := ecsGroup()
 			g.ECSServices = append(g.ECSServices, deploy.ECSService{})
 			g.LoadBalancerInfo = target.LoadBalancerInfo{ELBInfoList: []target.NameInfo{{Name: "clb"}}}
 			return g
 		}, nil, []string{"ecsServices", "ecsServices[1].serviceName", "ecsServices[1].clusterName",
 			"loadBalancerInfo", "loadBalancerInfo.targetGroupPairInfoList"}, nil},
-		{"§5 ECS blue/green configuration is required", func() deploy.Group {
+		{"ECS blue/green configuration is required", func() deploy.Group {
 			g := ecsGroup()
 			g.BlueGreenDeploymentConfiguration = nil
 			return g
 		}, nil, []string{"blueGreenDeploymentConfiguration"}, nil},
-		{"§5 load balancer rules of package target apply", func() deploy.Group {
+		{"load balancer rules of package target apply", func() deploy.Group {
 			g := ecsGroup()
 			g.LoadBalancerInfo.TargetGroupPairInfoList[0].TargetGroups = g.LoadBalancerInfo.TargetGroupPairInfoList[0].TargetGroups[:1]
 			return g
 		}, nil, []string{"loadBalancerInfo.targetGroupPairInfoList[0].targetGroups"}, target.ErrInvalidLoadBalancerInfo},
-		{"§3.9 ignoreApplicationStopFailures on Lambda", func() deploy.Group { g := lambdaGroup(); g.IgnoreApplicationStopFailures = true; return g },
+		{"ignoreApplicationStopFailures on Lambda", func() deploy.Group { g := lambdaGroup(); g.IgnoreApplicationStopFailures = true; return g },
 			nil, []string{"ignoreApplicationStopFailures"}, nil},
-		{"§3.9 ignoreApplicationStopFailures on ECS", func() deploy.Group { g := ecsGroup(); g.IgnoreApplicationStopFailures = true; return g },
+		{"ignoreApplicationStopFailures on ECS", func() deploy.Group { g := ecsGroup(); g.IgnoreApplicationStopFailures = true; return g },
 			nil, []string{"ignoreApplicationStopFailures"}, nil},
-		{"§3.9 ignoreApplicationStopFailures on Server", func() deploy.Group { g := serverInPlace(); g.IgnoreApplicationStopFailures = true; return g },
+		{"ignoreApplicationStopFailures on Server", func() deploy.Group { g := serverInPlace(); g.IgnoreApplicationStopFailures = true; return g },
 			nil, nil, nil},
-		{"§5 outdatedInstancesStrategy must be known", func() deploy.Group { g := serverInPlace(); g.OutdatedInstancesStrategy = "REPLACE"; return g },
+		{"outdatedInstancesStrategy must be known", func() deploy.Group { g := serverInPlace(); g.OutdatedInstancesStrategy = "REPLACE"; return g },
 			nil, []string{"outdatedInstancesStrategy"}, nil},
-		{"§3.10 fileExistsBehavior must be known", func() deploy.Group { g := serverInPlace(); g.FileExistsBehavior = "MERGE"; return g },
+		{"fileExistsBehavior must be known", func() deploy.Group { g := serverInPlace(); g.FileExistsBehavior = "MERGE"; return g },
 			nil, []string{"fileExistsBehavior"}, nil},
-		{"§3.10 fileExistsBehavior is for Server", func() deploy.Group {
+		{"fileExistsBehavior is for Server", func() deploy.Group {
 			g := lambdaGroup()
 			g.FileExistsBehavior = revision.FileExistsOverwrite
 			return g
 		}, nil, []string{"fileExistsBehavior"}, nil},
-		{"§7 targetRevision must be a valid location", func() deploy.Group {
+		{"targetRevision must be a valid location", func() deploy.Group {
 			g := serverInPlace()
 			g.TargetRevision = &revision.Location{Type: revision.LocationS3, S3: &revision.S3Location{BundleType: revision.BundleZip}}
 			return g
@@ -325,11 +325,11 @@ func TestGroupDefaults(t *testing.T) {
 		config string
 		style  deploy.DeploymentStyle
 	}{
-		{"§1.1 Server defaults to OneAtATime, in-place without traffic control", serverInPlace(), "CodeDeployDefault.OneAtATime",
+		{"Server defaults to OneAtATime, in-place without traffic control", serverInPlace(), "CodeDeployDefault.OneAtATime",
 			deploy.DeploymentStyle{DeploymentType: target.InPlace, DeploymentOption: deploy.WithoutTrafficControl}},
-		{"§1.5 Lambda defaults to LambdaAllAtOnce, blue/green", deploy.Group{ComputePlatform: config.Lambda}, "CodeDeployDefault.LambdaAllAtOnce",
+		{"Lambda defaults to LambdaAllAtOnce, blue/green", deploy.Group{ComputePlatform: config.Lambda}, "CodeDeployDefault.LambdaAllAtOnce",
 			deploy.DeploymentStyle{DeploymentType: target.BlueGreen, DeploymentOption: deploy.WithTrafficControl}},
-		{"§1.6 ECS defaults to ECSAllAtOnce, blue/green", deploy.Group{ComputePlatform: config.ECS}, "CodeDeployDefault.ECSAllAtOnce",
+		{"ECS defaults to ECSAllAtOnce, blue/green", deploy.Group{ComputePlatform: config.ECS}, "CodeDeployDefault.ECSAllAtOnce",
 			deploy.DeploymentStyle{DeploymentType: target.BlueGreen, DeploymentOption: deploy.WithTrafficControl}},
 		{"a named configuration wins", deploy.Group{DeploymentConfigName: "CodeDeployDefault.HalfAtATime",
 			DeploymentStyle: deploy.DeploymentStyle{DeploymentType: target.BlueGreen}}, "CodeDeployDefault.HalfAtATime",

@@ -18,12 +18,14 @@ import (
 // [ParseACLEntry] and [AppSpec.ValidateFileObjects].
 var ErrInvalidAppSpec = errors.New("revision: invalid AppSpec")
 
-// AppSpecVersion is the only AppSpec version CodeDeploy knows (spec §4.5 rule 1).
+// AppSpecVersion is the only AppSpec version CodeDeploy knows (User Guide,
+// "AppSpec File structure").
 const AppSpecVersion = "0.0"
 
 // DefaultScriptTimeout is a hook script's timeout when the AppSpec gives none,
-// and also the most all scripts of one lifecycle event may add up to
-// (spec §3.7, §11.15).
+// and also the most all scripts of one lifecycle event should add up to
+// (User Guide, "AppSpec 'hooks' section"); ParseAppSpecFile warns when
+// they add up to more.
 const DefaultScriptTimeout = 3600 * time.Second
 
 // OS is the operating system a Server AppSpec is written for, spelled as in
@@ -56,9 +58,11 @@ func (o OS) BundlePath(p string) string {
 	return rel
 }
 
-// FileExistsBehavior says what the Install step does with a file that already
-// exists at a destination and was not installed by the previous successful
-// deployment (spec §3.10). Spelled as CodeDeploy spells fileExistsBehavior.
+// FileExistsBehavior says what the Install step does with a file that
+// already exists at a destination and was not installed by the previous
+// successful deployment (API Reference, CreateDeployment; User Guide,
+// "AppSpec 'files' section (EC2/On-Premises deployments only)"). Spelled as
+// CodeDeploy spells fileExistsBehavior.
 type FileExistsBehavior string
 
 // The file-exists behaviours.
@@ -117,7 +121,8 @@ type AppSpec struct {
 	Files []FileMapping
 	// FileExistsBehavior is the AppSpec's file_exists_behavior, or "" when
 	// absent (Server only). A value set on the deployment wins over it; with
-	// neither, DISALLOW applies (spec §11.6).
+	// neither, DISALLOW applies (fleetdeploy's decision; see package
+	// fleetdeploy, "Where fleetdeploy decides").
 	FileExistsBehavior FileExistsBehavior
 	// Permissions are applied after the Install step copies the files, in
 	// AppSpec order (Server with OS linux only).
@@ -276,10 +281,12 @@ func (a *AppSpec) HookFunction(event string) (string, bool) {
 }
 
 // HookEvents returns the lifecycle events an AppSpec for platform may attach
-// hooks to, in the order they run (for Server, the in-place order with a load
-// balancer, spec §3.2 and §11.2). Events that CodeDeploy performs itself
-// (DownloadBundle, Install, AllowTraffic, ...) are not included. It returns
-// nil for an unknown platform. The slice is new on every call.
+// hooks to, in the order they run (for Server, the in-place order with a
+// load balancer: User Guide, "AppSpec 'hooks' section"; that the
+// allow-traffic events come after ValidateService is fleetdeploy's
+// decision). Events that CodeDeploy performs itself (DownloadBundle,
+// Install, AllowTraffic, ...) are not included. It returns nil for an
+// unknown platform. The slice is new on every call.
 func HookEvents(platform config.ComputePlatform) []string {
 	switch platform {
 	case config.Server:
@@ -297,7 +304,7 @@ func HookEvents(platform config.ComputePlatform) []string {
 }
 
 // reservedEvents returns the lifecycle events of platform that CodeDeploy
-// performs itself, which an AppSpec cannot hook (spec §3.1, §3.4, §3.5).
+// performs itself, which an AppSpec cannot hook ("AppSpec 'hooks' section").
 func reservedEvents(platform config.ComputePlatform) []string {
 	switch platform {
 	case config.Server:

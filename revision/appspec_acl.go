@@ -58,7 +58,8 @@ func (e ACLEntry) String() string {
 	return b.String()
 }
 
-// ParseACLEntry parses one entry of a permission's acls (spec §4.5 rule 8):
+// ParseACLEntry parses one entry of a permission's acls as the CodeDeploy
+// agent does (application_specification/ace_info.rb):
 //
 //	[d[efault]:][u[ser]|g[roup]|m[ask]|o[ther]:]name:perm
 //
@@ -158,7 +159,7 @@ func parseACLEntry(s string) (ACLEntry, string) {
 }
 
 // checkSELinuxRange returns why r is not an SELinux range as the CodeDeploy
-// agent accepts it, or "" (spec §4.5 rule 10):
+// agent accepts it (application_specification/range_info.rb), or "":
 //
 //	s<low>[-s<high>][:c<n>[.c<m>](,c<n>[.c<m>])*]
 //
@@ -230,7 +231,8 @@ func selinuxNumber(s string, prefix byte, limit int) (int, bool) {
 }
 
 // ValidateFileObjects checks the rules for a permission whose object turns
-// out to be a file (spec §4.5 rule 9), which only the Install step can tell:
+// out to be a file (the agent's application_specification/
+// linux_permission_info.rb), which only the Install step can tell:
 // for each permission that applies to files and whose Object isFile reports
 // as a file, the pattern must be "**", except must be empty, and no ACL entry
 // may be a default entry. It returns nil or an [*AppSpecError] matching

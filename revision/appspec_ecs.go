@@ -22,7 +22,8 @@ func (AssignPublicIP) Values() []AssignPublicIP {
 	return []AssignPublicIP{AssignPublicIPEnabled, AssignPublicIPDisabled}
 }
 
-// ECSService is the resource of an ECS AppSpec (spec §4.4): what the
+// ECSService is the resource of an ECS AppSpec (User Guide, "AppSpec
+// 'resources' section (Amazon ECS and AWS Lambda deployments only)"): what the
 // replacement task set runs and how traffic reaches it.
 type ECSService struct {
 	// LogicalName is the resource's key in the AppSpec, for example
@@ -41,7 +42,9 @@ type ECSService struct {
 	// service's current settings.
 	NetworkConfiguration *ECSNetworkConfiguration
 	// CapacityProviderStrategy, when set, is the replacement task set's
-	// capacity provider strategy (spec §11.10).
+	// capacity provider strategy. AWS documents no such AppSpec property;
+	// accepting it is fleetdeploy's decision (see package fleetdeploy,
+	// "Where fleetdeploy decides").
 	CapacityProviderStrategy []ECSCapacityProviderStrategyItem
 }
 
@@ -59,7 +62,8 @@ type ECSNetworkConfiguration struct {
 }
 
 // ECSAwsvpcConfiguration is the awsvpc network configuration of the
-// replacement task set. All three settings are required (spec §4.4).
+// replacement task set. All three settings are required (User Guide,
+// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments only)").
 type ECSAwsvpcConfiguration struct {
 	Subnets        []string
 	SecurityGroups []string

@@ -16,7 +16,8 @@ const MaxAppSpecSize = 1 << 20
 
 // AppSpecNames returns the file names FindAppSpec looks for on platform, in
 // lookup order: appspec.yaml then appspec.yml (the CodeDeploy agent's order,
-// spec §4.1), and for Lambda and ECS also appspec.json.
+// command_executor.rb in aws/aws-codedeploy-agent), and for Lambda and ECS
+// also appspec.json.
 func AppSpecNames(platform config.ComputePlatform) []string {
 	names := []string{"appspec.yaml", "appspec.yml"}
 	if platform == config.Lambda || platform == config.ECS {
@@ -29,7 +30,8 @@ func AppSpecNames(platform config.ComputePlatform) []string {
 // example os.DirFS of the directory Unpack filled) and returns its name in
 // fsys and its content, to pass to [ParseAppSpecFile]. It takes the first of
 // [AppSpecNames] that exists. It does not look into subdirectories: Unpack
-// has already made a single nested AppSpec's directory the root (spec §4.1).
+// has already made a single nested AppSpec's directory the root, as the
+// agent does.
 //
 // Errors: [ErrAppSpecNotFound] (wrapped) when there is no AppSpec;
 // [ErrInvalidAppSpec] (wrapped) when the name is a directory;

@@ -131,7 +131,8 @@ func checkRoundTrip(t *testing.T, a *AppSpec) {
 }
 
 // renderAppSpec returns a as a YAML-ready tree (an independent oracle for
-// the parser: it writes the documented structure of spec §4.2-§4.4).
+// the parser: it writes the structure of the User Guide's "AppSpec File
+// structure").
 func renderAppSpec(a *AppSpec) map[string]any {
 	doc := map[string]any{"version": a.Version}
 	if a.Version == AppSpecVersion {

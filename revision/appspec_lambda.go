@@ -4,7 +4,8 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-// LambdaFunction is the resource of a Lambda AppSpec (spec §4.3): the
+// LambdaFunction is the resource of a Lambda AppSpec (User Guide, "AppSpec
+// 'resources' section (Amazon ECS and AWS Lambda deployments only)"): the
 // function whose alias the deployment moves from CurrentVersion to
 // TargetVersion.
 type LambdaFunction struct {

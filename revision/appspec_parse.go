@@ -500,8 +500,9 @@ func (p *appspecParser) keyID(key string) string {
 
 // fields reads the mapping n at path whose keys must be among allowed and
 // returns the value of each key present, by its spelling in allowed. It
-// registers the line of each key, and reports unknown keys naming the keys
-// allowed there (spec §11.9). A null n is an empty mapping; any other
+// registers the line of each key. An unknown key of a Server AppSpec draws a
+// warning (the CodeDeploy agent ignores it); elsewhere it is reported,
+// naming the keys allowed there. A null n is an empty mapping; any other
 // non-mapping is reported and yields nil.
 func (p *appspecParser) fields(n *yaml.Node, path string, allowed ...string) map[string]*yaml.Node {
 	out := map[string]*yaml.Node{}
@@ -640,8 +641,9 @@ func (p *appspecParser) integer(n *yaml.Node, path, rule string) (v int64, ok bo
 }
 
 // version reads the version key: the number 0.0 (any numeric zero, as the
-// CodeDeploy agent compares numerically) or the string "0.0" (spec §11.9).
-// Other values are returned as written, for check to reject.
+// CodeDeploy agent compares numerically) or the string "0.0" (see
+// ParseAppSpecFile). Other values are returned as written, for check to
+// reject.
 func (p *appspecParser) version(n *yaml.Node) string {
 	if yamlIsNull(n) {
 		return ""
@@ -663,9 +665,11 @@ func (p *appspecParser) version(n *yaml.Node) string {
 	return n.Value
 }
 
-// functions reads a Lambda or ECS AppSpec (spec §4.3, §4.4): a version, one
+// functions reads a Lambda or ECS AppSpec (User Guide, "AppSpec 'resources'
+// section (Amazon ECS and AWS Lambda deployments only)"): a version, one
 // resource and a list of hooks naming Lambda validation functions. Keys are
-// matched without regard to case (spec §11.9).
+// matched without regard to case (fleetdeploy's decision: the User Guide's
+// own examples capitalise them).
 func (p *appspecParser) functions(root *yaml.Node) *AppSpec {
 	a := &AppSpec{Platform: p.platform}
 	f := p.fields(root, "", "version", "Resources", "Hooks")

@@ -9,8 +9,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 )
 
-// server reads a Server (EC2/on-premises) AppSpec (spec §4.2). Keys are
-// matched exactly, as the CodeDeploy agent does.
+// server reads a Server (EC2/on-premises) AppSpec (User Guide, "AppSpec File
+// structure"). Keys are matched exactly, as the CodeDeploy agent does.
 func (p *appspecParser) server(root *yaml.Node) *AppSpec {
 	a := &AppSpec{Platform: config.Server}
 	f := p.fields(root, "", "version", "os", "files", "file_exists_behavior", "permissions", "hooks")
@@ -96,7 +96,8 @@ func (p *appspecParser) script(n *yaml.Node, path string, osName OS) Script {
 // arithmetic on sums of many of them cannot overflow.
 const maxScriptTimeoutSeconds = 1 << 30
 
-// permission reads one permissions entry, filling the defaults of spec §4.2.
+// permission reads one permissions entry, filling the defaults of the User
+// Guide's "AppSpec 'permissions' section (EC2/On-Premises deployments only)".
 func (p *appspecParser) permission(n *yaml.Node, path string) Permission {
 	m := p.fields(n, path, "object", "pattern", "except", "owner", "group", "mode", "acls", "context", "type")
 	perm := Permission{
@@ -154,8 +155,9 @@ func (p *appspecParser) permission(n *yaml.Node, path string) Permission {
 	return perm
 }
 
-// parseFileMode parses an AppSpec mode: 1 to 4 octal digits (spec §4.5
-// rule 7). The digits are read as written: "0644" and 644 are both 0o644.
+// parseFileMode parses an AppSpec mode: 1 to 4 octal digits, as the
+// CodeDeploy agent reads it (application_specification/mode_info.rb). The
+// digits are read as written: "0644" and 644 are both 0o644.
 func parseFileMode(s string) (FileMode, bool) {
 	if len(s) < 1 || len(s) > 4 {
 		return 0, false

@@ -101,9 +101,10 @@ func mustParse(t testing.TB, data []byte, platform config.ComputePlatform) *AppS
 func mode(m FileMode) *FileMode { return &m }
 
 func TestParseAppSpecServerExample(t *testing.T) {
-	// spec §4.2; the EC2/On-Premises example of the CodeDeploy User Guide.
+	// The EC2/On-Premises example of the User Guide's "AppSpec File example".
 	// Its two BeforeInstall scripts have no timeout: each defaults to an
-	// hour, and defaults do not count towards the per-event total (§11.15).
+	// hour, and defaults do not count towards the per-event total (see
+	// ParseAppSpecFile).
 	a := mustParse(t, readAppSpecTestdata(t, "server_example.yml"), config.Server)
 	wantSpec := &AppSpec{
 		Platform: config.Server,
@@ -140,7 +141,8 @@ func TestParseAppSpecServerExample(t *testing.T) {
 }
 
 func TestParseAppSpecPermissionsExample(t *testing.T) {
-	// spec §4.2 and §4.5 rules 6-10; the permissions examples of the User Guide.
+	// The examples of the User Guide's "AppSpec 'permissions' section
+	// (EC2/On-Premises deployments only)".
 	a := mustParse(t, readAppSpecTestdata(t, "server_permissions.yml"), config.Server)
 	if a.FileExistsBehavior != FileExistsOverwrite {
 		t.Errorf("FileExistsBehavior = %q, want OVERWRITE", a.FileExistsBehavior)
@@ -164,7 +166,8 @@ func TestParseAppSpecPermissionsExample(t *testing.T) {
 }
 
 func TestParseAppSpecPermissionDefaults(t *testing.T) {
-	// spec §4.2: pattern defaults to "**", type to both; omitted attributes
+	// "AppSpec 'permissions' section (EC2/On-Premises deployments only)":
+	// pattern defaults to "**", type to both; omitted attributes
 	// stay unset.
 	a := mustParse(t, []byte("version: 0.0\nos: linux\npermissions:\n  - object: /srv/app\n"), config.Server)
 	want := []Permission{{Object: "/srv/app", Pattern: "**", Type: []ObjectType{ObjectFile, ObjectDirectory}}}
@@ -177,7 +180,8 @@ func TestParseAppSpecPermissionDefaults(t *testing.T) {
 }
 
 func TestParseAppSpecWindows(t *testing.T) {
-	// spec §4.2: Windows destinations are fully qualified; "\" separates.
+	// "AppSpec 'files' section (EC2/On-Premises deployments only)":
+	// Windows destinations are fully qualified; "\" separates.
 	a := mustParse(t, readAppSpecTestdata(t, "server_windows.yml"), config.Server)
 	if a.OS != OSWindows || len(a.Files) != 2 || a.Files[0].Destination != `c:\inetpub\wwwroot` {
 		t.Fatalf("got %+v", a)
@@ -188,7 +192,7 @@ func TestParseAppSpecWindows(t *testing.T) {
 }
 
 func TestParseAppSpecLambdaExamples(t *testing.T) {
-	// spec §4.3 and §11.9: the User Guide's Lambda example in YAML and in
+	// The User Guide's Lambda example ("AppSpec File example") in YAML and in
 	// JSON (indented with tabs) with capitalised keys, and the structure
 	// page's lowercase keys.
 	want := &AppSpec{
@@ -231,7 +235,9 @@ func TestParseAppSpecLambdaExamples(t *testing.T) {
 }
 
 func TestParseAppSpecECSExamples(t *testing.T) {
-	// spec §4.4 and §11.10.
+	// The ECS structure of the User Guide's "AppSpec 'resources' section
+	// (Amazon ECS and AWS Lambda deployments only)", with the optional
+	// properties and fleetdeploy's CapacityProviderStrategy.
 	a := mustParse(t, readAppSpecTestdata(t, "ecs_example.yaml"), config.ECS)
 	wantSvc := &ECSService{
 		LogicalName:      "TargetService",
@@ -267,7 +273,8 @@ func TestParseAppSpecECSExamples(t *testing.T) {
 }
 
 func TestParseAppSpecVersion(t *testing.T) {
-	// spec §4.5 rule 1 and §11.9: the number 0.0 or the string "0.0".
+	// "AppSpec File structure": the only version is 0.0; the agent refuses the
+	// string "0.0" (application_specification.rb), so it draws a warning.
 	for _, tc := range []struct {
 		name, version string
 		ok            bool
@@ -357,122 +364,129 @@ func serverOS(osName string, lines ...string) string {
 
 func TestAppSpecServerRules(t *testing.T) {
 	runAppSpecRuleCases(t, []appspecRuleCase{
-		// §4.5 rule 2: os.
-		{name: "§4.5 rule 2: os linux", doc: server()},
-		{name: "§4.5 rule 2: os windows", doc: serverOS("windows")},
-		{name: "§4.5 rule 2: os missing", doc: "version: 0.0\n", wants: []want{{1, "os", "is required: linux or windows"}}},
-		{name: "§4.5 rule 2: os is lowercase", doc: serverOS("Linux"), wants: []want{{2, "os", `must be linux or windows, not "Linux"`}}},
-		{name: "§4.5 rule 2: os unknown", doc: serverOS("macos"), wants: []want{{2, "os", "must be linux or windows"}}},
+		// os ("AppSpec File structure").
+		{name: "os linux", doc: server()},
+		{name: "os windows", doc: serverOS("windows")},
+		{name: "os missing", doc: "version: 0.0\n", wants: []want{{1, "os", "is required: linux or windows"}}},
+		{name: "os is lowercase", doc: serverOS("Linux"), wants: []want{{2, "os", `must be linux or windows, not "Linux"`}}},
+		{name: "os unknown", doc: serverOS("macos"), wants: []want{{2, "os", "must be linux or windows"}}},
 
-		// §4.5 rule 3 and 11: files.
-		{name: "§4.5 rule 3: files entry", doc: server("files:", "  - source: app", "    destination: /srv/app")},
-		{name: "§4.2: source / is the whole bundle", doc: server("files:", "  - source: /", "    destination: /srv/app")},
-		{name: "§4.5 rule 3: source missing", doc: server("files:", "  - destination: /srv/app"), wants: []want{{4, "files[0].source", "is required"}}},
-		{name: "§4.5 rule 3: destination missing", doc: server("files:", "  - source: app"), wants: []want{{4, "files[0].destination", "is required"}}},
-		{name: "§4.5 rule 3: destination empty", doc: server("files:", "  - source: app", "    destination: ''"), wants: []want{{5, "files[0].destination", "is required"}}},
-		{name: "§4.5 rule 11: destination relative", doc: server("files:", "  - source: app", "    destination: srv/app"), wants: []want{{5, "files[0].destination", `must be an absolute path, not "srv/app"`}}},
-		{name: "§4.5 rule 11: Windows destination with a drive", doc: serverOS("windows", "files:", `  - source: app`, `    destination: 'd:\app'`)},
-		{name: "§4.5 rule 11: Windows UNC destination", doc: serverOS("windows", "files:", `  - source: app`, `    destination: '\\server\share'`)},
-		{name: "§4.5 rule 11: Windows destination without a drive", doc: serverOS("windows", "files:", `  - source: app`, `    destination: '\inetpub'`), wants: []want{{5, "files[0].destination", "must be an absolute path"}}},
-		{name: "§4.5 rule 11: source climbs out of the bundle", doc: server("files:", "  - source: app/../../etc", "    destination: /srv"), wants: []want{{4, "files[0].source", "must stay inside the bundle"}}},
-		{name: "§4.5 rule 11: Windows source with a drive", doc: serverOS("windows", "files:", `  - source: 'c:\app'`, `    destination: 'c:\app'`), wants: []want{{4, "files[0].source", "must be relative to the bundle root"}}},
-		{name: "§4.5 rule 11: Windows source climbs out with backslashes", doc: serverOS("windows", "files:", `  - source: '..\app'`, `    destination: 'c:\app'`), wants: []want{{4, "files[0].source", "must stay inside the bundle"}}},
-		{name: "§4.2: files must be a list", doc: server("files:", "  source: app"), wants: []want{{3, "files", "must be a list, not a mapping"}}},
+		// files ("AppSpec 'files' section (EC2/On-Premises deployments
+		// only)").
+		{name: "files entry", doc: server("files:", "  - source: app", "    destination: /srv/app")},
+		{name: "source / is the whole bundle", doc: server("files:", "  - source: /", "    destination: /srv/app")},
+		{name: "source missing", doc: server("files:", "  - destination: /srv/app"), wants: []want{{4, "files[0].source", "is required"}}},
+		{name: "destination missing", doc: server("files:", "  - source: app"), wants: []want{{4, "files[0].destination", "is required"}}},
+		{name: "destination empty", doc: server("files:", "  - source: app", "    destination: ''"), wants: []want{{5, "files[0].destination", "is required"}}},
+		{name: "destination relative", doc: server("files:", "  - source: app", "    destination: srv/app"), wants: []want{{5, "files[0].destination", `must be an absolute path, not "srv/app"`}}},
+		{name: "Windows destination with a drive", doc: serverOS("windows", "files:", `  - source: app`, `    destination: 'd:\app'`)},
+		{name: "Windows UNC destination", doc: serverOS("windows", "files:", `  - source: app`, `    destination: '\\server\share'`)},
+		{name: "Windows destination without a drive", doc: serverOS("windows", "files:", `  - source: app`, `    destination: '\inetpub'`), wants: []want{{5, "files[0].destination", "must be an absolute path"}}},
+		{name: "source climbs out of the bundle", doc: server("files:", "  - source: app/../../etc", "    destination: /srv"), wants: []want{{4, "files[0].source", "must stay inside the bundle"}}},
+		{name: "Windows source with a drive", doc: serverOS("windows", "files:", `  - source: 'c:\app'`, `    destination: 'c:\app'`), wants: []want{{4, "files[0].source", "must be relative to the bundle root"}}},
+		{name: "Windows source climbs out with backslashes", doc: serverOS("windows", "files:", `  - source: '..\app'`, `    destination: 'c:\app'`), wants: []want{{4, "files[0].source", "must stay inside the bundle"}}},
+		{name: "files must be a list", doc: server("files:", "  source: app"), wants: []want{{3, "files", "must be a list, not a mapping"}}},
 
-		// §3.10: file_exists_behavior.
-		{name: "§3.10: file_exists_behavior RETAIN", doc: server("file_exists_behavior: RETAIN")},
-		{name: "§3.10: file_exists_behavior is upper case", doc: server("file_exists_behavior: overwrite"), wants: []want{{3, "file_exists_behavior", "must be DISALLOW, OVERWRITE or RETAIN"}}},
+		// file_exists_behavior ("AppSpec 'files' section (EC2/On-Premises
+		// deployments only)").
+		{name: "file_exists_behavior RETAIN", doc: server("file_exists_behavior: RETAIN")},
+		{name: "file_exists_behavior is upper case", doc: server("file_exists_behavior: overwrite"), wants: []want{{3, "file_exists_behavior", "must be DISALLOW, OVERWRITE or RETAIN"}}},
 
-		// §4.5 rule 4: scripts.
-		{name: "§4.5 rule 4: script with timeout and runas", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: 60", "      runas: app")},
-		{name: "§4.5 rule 4: timeout as a string of digits", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", `      timeout: "60"`)},
-		{name: "§4.5 rule 4: location missing", doc: server("hooks:", "  AfterInstall:", "    - timeout: 60"), wants: []want{{5, "hooks.AfterInstall[0].location", "is required"}}},
-		{name: "§4.5 rule 4: location empty", doc: server("hooks:", "  AfterInstall:", "    - location: ''"), wants: []want{{5, "hooks.AfterInstall[0].location", "is required"}}},
-		{name: "§4.5 rule 4: timeout zero", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: 0"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer number of seconds"}}},
-		{name: "§4.5 rule 4: timeout negative", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: -5"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
-		{name: "§4.5 rule 4: timeout not a number", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: soon"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
-		{name: "§4.5 rule 4: timeout fractional", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: 1.5"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
-		{name: "§4.2: runas only on Linux", doc: serverOS("windows", "hooks:", "  AfterInstall:", "    - location: s.bat", "      runas: Administrator"), warns: []want{{6, "hooks.AfterInstall[0].runas", "ignores runas on Windows"}}},
-		{name: "§3.12: an event with no scripts", doc: server("hooks:", "  AfterInstall:", "  ApplicationStart: []")},
-		{name: "§4.2: scripts must be a list", doc: server("hooks:", "  AfterInstall:", "    location: s.sh"), wants: []want{{4, "hooks.AfterInstall", "must be a list, not a mapping"}}},
+		// scripts ("AppSpec 'hooks' section"; the agent's script_info.rb).
+		{name: "script with timeout and runas", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: 60", "      runas: app")},
+		{name: "timeout as a string of digits", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", `      timeout: "60"`)},
+		{name: "location missing", doc: server("hooks:", "  AfterInstall:", "    - timeout: 60"), wants: []want{{5, "hooks.AfterInstall[0].location", "is required"}}},
+		{name: "location empty", doc: server("hooks:", "  AfterInstall:", "    - location: ''"), wants: []want{{5, "hooks.AfterInstall[0].location", "is required"}}},
+		{name: "timeout zero", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: 0"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer number of seconds"}}},
+		{name: "timeout negative", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: -5"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
+		{name: "timeout not a number", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: soon"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
+		{name: "timeout fractional", doc: server("hooks:", "  AfterInstall:", "    - location: s.sh", "      timeout: 1.5"), wants: []want{{6, "hooks.AfterInstall[0].timeout", "must be a positive integer"}}},
+		{name: "runas only on Linux", doc: serverOS("windows", "hooks:", "  AfterInstall:", "    - location: s.bat", "      runas: Administrator"), warns: []want{{6, "hooks.AfterInstall[0].runas", "ignores runas on Windows"}}},
+		{name: "an event with no scripts", doc: server("hooks:", "  AfterInstall:", "  ApplicationStart: []")},
+		{name: "scripts must be a list", doc: server("hooks:", "  AfterInstall:", "    location: s.sh"), wants: []want{{4, "hooks.AfterInstall", "must be a list, not a mapping"}}},
 
-		// §3.7 and §11.15: per-event timeout total.
-		{name: "§11.15: timeouts adding up to 3600", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      timeout: 1800", "    - location: b.sh", "      timeout: 1800")},
-		{name: "§11.15: timeouts adding up to 3601", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      timeout: 1800", "    - location: b.sh", "      timeout: 1801"), warns: []want{{4, "hooks.AfterInstall", "the timeouts given for the event's scripts add up to 3601 seconds; the CodeDeploy agent runs each script with its own timeout"}}},
-		{name: "§11.15: timeouts left at the default do not count", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "    - location: b.sh", "      timeout: 3600", "    - location: c.sh")},
-		{name: "§11.15: a single timeout above 3600", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 3601"), warns: []want{{4, "hooks.ValidateService", "add up to 3601 seconds"}}},
-		{name: "§11.15: an enormous timeout", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 99999999999"), warns: []want{{4, "hooks.ValidateService", "add up to 1073741824 seconds"}}},
-		{name: "§11.15: a timeout beyond int64", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 99999999999999999999999"), wants: []want{{6, "hooks.ValidateService[0].timeout", "must be a positive integer"}}},
+		// per-event timeout total ("AppSpec 'hooks' section": at most 3600 s;
+		// the agent runs more, so fleetdeploy warns).
+		{name: "timeouts adding up to 3600", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      timeout: 1800", "    - location: b.sh", "      timeout: 1800")},
+		{name: "timeouts adding up to 3601", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "      timeout: 1800", "    - location: b.sh", "      timeout: 1801"), warns: []want{{4, "hooks.AfterInstall", "the timeouts given for the event's scripts add up to 3601 seconds; the CodeDeploy agent runs each script with its own timeout"}}},
+		{name: "timeouts left at the default do not count", doc: server("hooks:", "  AfterInstall:", "    - location: a.sh", "    - location: b.sh", "      timeout: 3600", "    - location: c.sh")},
+		{name: "a single timeout above 3600", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 3601"), warns: []want{{4, "hooks.ValidateService", "add up to 3601 seconds"}}},
+		{name: "an enormous timeout", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 99999999999"), warns: []want{{4, "hooks.ValidateService", "add up to 1073741824 seconds"}}},
+		{name: "a timeout beyond int64", doc: server("hooks:", "  ValidateService:", "    - location: a.sh", "      timeout: 99999999999999999999999"), wants: []want{{6, "hooks.ValidateService[0].timeout", "must be a positive integer"}}},
 
-		// §4.5 rule 5: event names.
-		{name: "§4.5 rule 5: every scriptable Server event", doc: server("hooks:",
+		// event names ("AppSpec 'hooks' section"; the agent refuses unknown
+		// lifecycle events).
+		{name: "every scriptable Server event", doc: server("hooks:",
 			"  BeforeBlockTraffic: [{location: a, timeout: 1}]", "  AfterBlockTraffic: [{location: a, timeout: 1}]",
 			"  ApplicationStop: [{location: a, timeout: 1}]", "  BeforeInstall: [{location: a, timeout: 1}]",
 			"  AfterInstall: [{location: a, timeout: 1}]", "  ApplicationStart: [{location: a, timeout: 1}]",
 			"  ValidateService: [{location: a, timeout: 1}]", "  BeforeAllowTraffic: [{location: a, timeout: 1}]",
 			"  AfterAllowTraffic: [{location: a, timeout: 1}]")},
-		{name: "§4.5 rule 5: unknown event", doc: server("hooks:", "  AfterInstal:", "    - location: a.sh"), wants: []want{{4, "hooks.AfterInstal", `unknown lifecycle event "AfterInstal"`}}},
-		{name: "§4.5 rule 5: Server event names are case-sensitive", doc: server("hooks:", "  afterinstall:", "    - location: a.sh"), wants: []want{{4, "hooks.afterinstall", "unknown lifecycle event"}}},
-		{name: "§3.1: DownloadBundle is reserved", doc: server("hooks:", "  DownloadBundle:", "    - location: a.sh"), wants: []want{{4, "hooks.DownloadBundle", "DownloadBundle is performed by CodeDeploy and cannot have hooks"}}},
-		{name: "§3.1: AllowTraffic is reserved", doc: server("hooks:", "  AllowTraffic: []"), wants: []want{{4, "hooks.AllowTraffic", "performed by CodeDeploy"}}},
-		{name: "§4.2: hooks must be a mapping", doc: server("hooks:", "  - AfterInstall"), wants: []want{{3, "hooks", "must be a mapping of lifecycle event names"}}},
+		{name: "unknown event", doc: server("hooks:", "  AfterInstal:", "    - location: a.sh"), wants: []want{{4, "hooks.AfterInstal", `unknown lifecycle event "AfterInstal"`}}},
+		{name: "Server event names are case-sensitive", doc: server("hooks:", "  afterinstall:", "    - location: a.sh"), wants: []want{{4, "hooks.afterinstall", "unknown lifecycle event"}}},
+		{name: "DownloadBundle is reserved", doc: server("hooks:", "  DownloadBundle:", "    - location: a.sh"), wants: []want{{4, "hooks.DownloadBundle", "DownloadBundle is performed by CodeDeploy and cannot have hooks"}}},
+		{name: "AllowTraffic is reserved", doc: server("hooks:", "  AllowTraffic: []"), wants: []want{{4, "hooks.AllowTraffic", "performed by CodeDeploy"}}},
+		{name: "hooks must be a mapping", doc: server("hooks:", "  - AfterInstall"), wants: []want{{3, "hooks", "must be a mapping of lifecycle event names"}}},
 
-		// §4.5 rule 6: permissions.
-		{name: "§4.5 rule 6: permissions need os linux", doc: serverOS("windows", "permissions:", "  - object: 'c:\\app'"), wants: []want{{3, "permissions", "only allowed with os: linux"}}},
-		{name: "§4.5 rule 6: object required", doc: server("permissions:", "  - owner: app"), wants: []want{{4, "permissions[0].object", "is required"}}},
-		{name: "§4.5 rule 6: type file and directory", doc: server("permissions:", "  - object: /srv", "    type: [file, directory]")},
-		{name: "§4.5 rule 6: type unknown", doc: server("permissions:", "  - object: /srv", "    type: [file, link]"), wants: []want{{5, "permissions[0].type[1]", `must be file or directory, not "link"`}}},
-		{name: "§4.5 rule 6: type empty", doc: server("permissions:", "  - object: /srv", "    type: []"), wants: []want{{5, "permissions[0].type", "must list file, directory or both"}}},
-		{name: "§4.5 rule 6: type must be a list", doc: server("permissions:", "  - object: /srv", "    type: file"), wants: []want{{5, "permissions[0].type", "must be a list, not a string"}}},
-		{name: "§4.2: pattern empty", doc: server("permissions:", "  - object: /srv", "    pattern: ''"), wants: []want{{5, "permissions[0].pattern", "must not be empty"}}},
+		// permissions ("AppSpec 'permissions' section (EC2/On-Premises
+		// deployments only)"; the agent's linux_permission_info.rb).
+		{name: "permissions need os linux", doc: serverOS("windows", "permissions:", "  - object: 'c:\\app'"), wants: []want{{3, "permissions", "only allowed with os: linux"}}},
+		{name: "object required", doc: server("permissions:", "  - owner: app"), wants: []want{{4, "permissions[0].object", "is required"}}},
+		{name: "type file and directory", doc: server("permissions:", "  - object: /srv", "    type: [file, directory]")},
+		{name: "type unknown", doc: server("permissions:", "  - object: /srv", "    type: [file, link]"), wants: []want{{5, "permissions[0].type[1]", `must be file or directory, not "link"`}}},
+		{name: "type empty", doc: server("permissions:", "  - object: /srv", "    type: []"), wants: []want{{5, "permissions[0].type", "must list file, directory or both"}}},
+		{name: "type must be a list", doc: server("permissions:", "  - object: /srv", "    type: file"), wants: []want{{5, "permissions[0].type", "must be a list, not a string"}}},
+		{name: "pattern empty", doc: server("permissions:", "  - object: /srv", "    pattern: ''"), wants: []want{{5, "permissions[0].pattern", "must not be empty"}}},
 
-		// §4.5 rule 7: mode.
-		{name: "§4.5 rule 7: mode 644", doc: server("permissions:", "  - object: /srv", "    mode: 644")},
-		{name: "§4.5 rule 7: mode 4755", doc: server("permissions:", "  - object: /srv", "    mode: 4755")},
-		{name: "§4.5 rule 7: mode of one digit", doc: server("permissions:", "  - object: /srv", "    mode: 7")},
-		{name: "§4.5 rule 7: mode quoted", doc: server("permissions:", "  - object: /srv", `    mode: "0640"`)},
-		{name: "§4.5 rule 7: mode of five digits", doc: server("permissions:", "  - object: /srv", "    mode: 12345"), wants: []want{{5, "permissions[0].mode", "must be 1 to 4 octal digits"}}},
-		{name: "§4.5 rule 7: mode with an 8", doc: server("permissions:", "  - object: /srv", "    mode: 648"), wants: []want{{5, "permissions[0].mode", "must be 1 to 4 octal digits"}}},
-		{name: "§4.5 rule 7: mode symbolic", doc: server("permissions:", "  - object: /srv", "    mode: u+rw"), wants: []want{{5, "permissions[0].mode", "octal digits"}}},
+		// mode (the agent's mode_info.rb).
+		{name: "mode 644", doc: server("permissions:", "  - object: /srv", "    mode: 644")},
+		{name: "mode 4755", doc: server("permissions:", "  - object: /srv", "    mode: 4755")},
+		{name: "mode of one digit", doc: server("permissions:", "  - object: /srv", "    mode: 7")},
+		{name: "mode quoted", doc: server("permissions:", "  - object: /srv", `    mode: "0640"`)},
+		{name: "mode of five digits", doc: server("permissions:", "  - object: /srv", "    mode: 12345"), wants: []want{{5, "permissions[0].mode", "must be 1 to 4 octal digits"}}},
+		{name: "mode with an 8", doc: server("permissions:", "  - object: /srv", "    mode: 648"), wants: []want{{5, "permissions[0].mode", "must be 1 to 4 octal digits"}}},
+		{name: "mode symbolic", doc: server("permissions:", "  - object: /srv", "    mode: u+rw"), wants: []want{{5, "permissions[0].mode", "octal digits"}}},
 
-		// §4.5 rule 8: acls.
-		{name: "§4.5 rule 8: named, default, mask and octal entries", doc: server("permissions:", "  - object: /srv",
+		// acls (the agent's ace_info.rb).
+		{name: "named, default, mask and octal entries", doc: server("permissions:", "  - object: /srv",
 			"    acls: ['u:bob:rw', 'g:dev:r-x', 'd:u:bob:rwx', 'default:group::5', 'm::rw', 'bob:r', 'd:o::r']")},
-		{name: "§4.5 rule 8: unnamed user entry", doc: server("permissions:", "  - object: /srv", "    acls: ['u::rw']"), wants: []want{{5, "permissions[0].acls[0]", "use mode"}}},
-		{name: "§4.5 rule 8: named mask entry", doc: server("permissions:", "  - object: /srv", "    acls: ['m:bob:rw']"), wants: []want{{5, "permissions[0].acls[0]", "a mask entry takes no name"}}},
-		{name: "§4.5 rule 8: named other entry", doc: server("permissions:", "  - object: /srv", "    acls: ['o:bob:r']"), wants: []want{{5, "permissions[0].acls[0]", "an other entry takes no name"}}},
-		{name: "§4.5 rule 8: bad permission letter", doc: server("permissions:", "  - object: /srv", "    acls: ['u:bob:rwz']"), wants: []want{{5, "permissions[0].acls[0]", `'z' is neither`}}},
-		{name: "§4.5 rule 8: unknown tag", doc: server("permissions:", "  - object: /srv", "    acls: ['x:bob:rw']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
-		{name: "§4.5 rule 8: default twice", doc: server("permissions:", "  - object: /srv", "    acls: ['d:d:bob:rw']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
-		{name: "§4.5 rule 8: too many parts", doc: server("permissions:", "  - object: /srv", "    acls: ['d:u:bob:rw:x']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
-		{name: "§4.5 rule 8: no colon", doc: server("permissions:", "  - object: /srv", "    acls: ['rw']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
+		{name: "unnamed user entry", doc: server("permissions:", "  - object: /srv", "    acls: ['u::rw']"), wants: []want{{5, "permissions[0].acls[0]", "use mode"}}},
+		{name: "named mask entry", doc: server("permissions:", "  - object: /srv", "    acls: ['m:bob:rw']"), wants: []want{{5, "permissions[0].acls[0]", "a mask entry takes no name"}}},
+		{name: "named other entry", doc: server("permissions:", "  - object: /srv", "    acls: ['o:bob:r']"), wants: []want{{5, "permissions[0].acls[0]", "an other entry takes no name"}}},
+		{name: "bad permission letter", doc: server("permissions:", "  - object: /srv", "    acls: ['u:bob:rwz']"), wants: []want{{5, "permissions[0].acls[0]", `'z' is neither`}}},
+		{name: "unknown tag", doc: server("permissions:", "  - object: /srv", "    acls: ['x:bob:rw']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
+		{name: "default twice", doc: server("permissions:", "  - object: /srv", "    acls: ['d:d:bob:rw']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
+		{name: "too many parts", doc: server("permissions:", "  - object: /srv", "    acls: ['d:u:bob:rw:x']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
+		{name: "no colon", doc: server("permissions:", "  - object: /srv", "    acls: ['rw']"), wants: []want{{5, "permissions[0].acls[0]", "must be [d[efault]:]"}}},
 
-		// §4.5 rule 10: SELinux context.
-		{name: "§4.5 rule 10: context with user, type and MLS range", doc: server("permissions:", "  - object: /srv",
+		// SELinux context (the agent's context_info.rb and range_info.rb).
+		{name: "context with user, type and MLS range", doc: server("permissions:", "  - object: /srv",
 			"    context: {user: system_u, type: httpd_sys_content_t, range: 's0-s15:c0.c255,c300'}")},
-		{name: "§4.5 rule 10: the agent's name key for the user", doc: server("permissions:", "  - object: /srv", "    context: {name: system_u, type: t}")},
-		{name: "§4.5 rule 10: user and name together", doc: server("permissions:", "  - object: /srv", "    context:", "      user: a", "      name: b", "      type: t"), wants: []want{{7, "permissions[0].context.name", "not both"}}},
-		{name: "§4.5 rule 10: context without type", doc: server("permissions:", "  - object: /srv", "    context:", "      user: system_u"), wants: []want{{5, "permissions[0].context.type", "is required when context is given"}}},
-		{name: "§4.5 rule 10: range high below low", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: s2-s1}"), wants: []want{{5, "permissions[0].context.range", "high sensitivity must not be below"}}},
-		{name: "§4.5 rule 10: category above 1023", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:c1024'}"), wants: []want{{5, "permissions[0].context.range", "c0 to c1023"}}},
-		{name: "§4.5 rule 10: descending category range", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:c5.c3'}"), wants: []want{{5, "permissions[0].context.range", "must not end below its start"}}},
-		{name: "§4.5 rule 10: duplicate category", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:c0.c3,c2'}"), wants: []want{{5, "permissions[0].context.range", "c2 is given twice"}}},
-		{name: "§4.5 rule 10: range without s", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: '0'}"), wants: []want{{5, "permissions[0].context.range", "must be an SELinux range"}}},
-		{name: "§4.5 rule 10: empty category list", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:'}"), wants: []want{{5, "permissions[0].context.range", "must be an SELinux range"}}},
+		{name: "the agent's name key for the user", doc: server("permissions:", "  - object: /srv", "    context: {name: system_u, type: t}")},
+		{name: "user and name together", doc: server("permissions:", "  - object: /srv", "    context:", "      user: a", "      name: b", "      type: t"), wants: []want{{7, "permissions[0].context.name", "not both"}}},
+		{name: "context without type", doc: server("permissions:", "  - object: /srv", "    context:", "      user: system_u"), wants: []want{{5, "permissions[0].context.type", "is required when context is given"}}},
+		{name: "range high below low", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: s2-s1}"), wants: []want{{5, "permissions[0].context.range", "high sensitivity must not be below"}}},
+		{name: "category above 1023", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:c1024'}"), wants: []want{{5, "permissions[0].context.range", "c0 to c1023"}}},
+		{name: "descending category range", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:c5.c3'}"), wants: []want{{5, "permissions[0].context.range", "must not end below its start"}}},
+		{name: "duplicate category", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:c0.c3,c2'}"), wants: []want{{5, "permissions[0].context.range", "c2 is given twice"}}},
+		{name: "range without s", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: '0'}"), wants: []want{{5, "permissions[0].context.range", "must be an SELinux range"}}},
+		{name: "empty category list", doc: server("permissions:", "  - object: /srv", "    context: {type: t, range: 's0:'}"), wants: []want{{5, "permissions[0].context.range", "must be an SELinux range"}}},
 
-		// §4.5 rule 11: script locations.
-		{name: "§4.5 rule 11: location with a harmless ..", doc: server("hooks:", "  AfterInstall:", "    - location: ./scripts/../run.sh")},
-		{name: "§4.5 rule 11: absolute location", doc: server("hooks:", "  AfterInstall:", "    - location: /scripts/run.sh")},
-		{name: "§4.5 rule 11: location climbing out", doc: server("hooks:", "  AfterInstall:", "    - location: scripts/../../run.sh"), wants: []want{{5, "hooks.AfterInstall[0].location", "must stay inside the bundle"}}},
-		{name: "§4.5 rule 11: location is the bundle root", doc: server("hooks:", "  AfterInstall:", "    - location: ."), wants: []want{{5, "hooks.AfterInstall[0].location", "must name a script file"}}},
-		{name: "§4.5 rule 11: Windows absolute location", doc: serverOS("windows", "hooks:", "  AfterInstall:", `    - location: 'c:\run.bat'`), wants: []want{{5, "hooks.AfterInstall[0].location", "must be relative"}}},
-		{name: "§4.5 rule 11: Windows location climbing out", doc: serverOS("windows", "hooks:", "  AfterInstall:", `    - location: '..\run.bat'`), wants: []want{{5, "hooks.AfterInstall[0].location", "must stay inside"}}},
+		// script locations: relative to the bundle root ("AppSpec 'hooks'
+		// section"), as the agent joins them.
+		{name: "location with a harmless ..", doc: server("hooks:", "  AfterInstall:", "    - location: ./scripts/../run.sh")},
+		{name: "absolute location", doc: server("hooks:", "  AfterInstall:", "    - location: /scripts/run.sh")},
+		{name: "location climbing out", doc: server("hooks:", "  AfterInstall:", "    - location: scripts/../../run.sh"), wants: []want{{5, "hooks.AfterInstall[0].location", "must stay inside the bundle"}}},
+		{name: "location is the bundle root", doc: server("hooks:", "  AfterInstall:", "    - location: ."), wants: []want{{5, "hooks.AfterInstall[0].location", "must name a script file"}}},
+		{name: "Windows absolute location", doc: serverOS("windows", "hooks:", "  AfterInstall:", `    - location: 'c:\run.bat'`), wants: []want{{5, "hooks.AfterInstall[0].location", "must be relative"}}},
+		{name: "Windows location climbing out", doc: serverOS("windows", "hooks:", "  AfterInstall:", `    - location: '..\run.bat'`), wants: []want{{5, "hooks.AfterInstall[0].location", "must stay inside"}}},
 	})
 }
 
 func TestAppSpecUnknownKeys(t *testing.T) {
-	// spec §11.9: unknown keys are an error naming the key and the keys
-	// allowed there; Server keys are case-sensitive.
+	// Unknown keys: the agent ignores them in a Server AppSpec, so they draw
+	// a warning; in Lambda and ECS AppSpecs they are an error naming the key
+	// and the keys allowed there. Server keys are case-sensitive.
 	runAppSpecRuleCases(t, []appspecRuleCase{
 		{name: "top level", doc: server("foo: bar"), warns: []want{{3, "foo", `the CodeDeploy agent ignores the key "foo", and so does fleetdeploy; the AppSpec reference allows only version, os, files, file_exists_behavior, permissions, hooks at the top level`}}},
 		{name: "top level, wrong case", doc: "Version: 0.0\nos: linux\n", wants: []want{
@@ -491,7 +505,7 @@ func TestAppSpecUnknownKeys(t *testing.T) {
 		{name: "Resources in a Server AppSpec", doc: server("Resources: []"), warns: []want{{3, "Resources", `ignores the key "Resources"`}}},
 		{name: "Lambda top level", platform: config.Lambda, doc: string(readAppSpecTestdata(t, "lambda_example.yaml")) + "os: linux\n", wants: []want{{15, "os", `unknown key "os"; allowed keys: version, Resources, Hooks`}}},
 		{name: "Lambda properties", platform: config.Lambda, doc: strings.Replace(string(readAppSpecTestdata(t, "lambda_example.yaml")), "        Alias:", "        Description: x\n        Alias:", 1), wants: []want{{9, "Resources[0].Properties.Description", "allowed keys: Name, Alias, CurrentVersion, TargetVersion"}}},
-		{name: "ECS properties (§11.10: anything but CapacityProviderStrategy)", platform: config.ECS, doc: strings.Replace(string(readAppSpecTestdata(t, "ecs_example.yaml")), "        PlatformVersion:", "        LaunchType: FARGATE\n        PlatformVersion:", 1), wants: []want{{14, "Resources[0].Properties.LaunchType", "allowed keys: TaskDefinition, LoadBalancerInfo, PlatformVersion, NetworkConfiguration, CapacityProviderStrategy"}}},
+		{name: "ECS properties (anything but CapacityProviderStrategy)", platform: config.ECS, doc: strings.Replace(string(readAppSpecTestdata(t, "ecs_example.yaml")), "        PlatformVersion:", "        LaunchType: FARGATE\n        PlatformVersion:", 1), wants: []want{{14, "Resources[0].Properties.LaunchType", "allowed keys: TaskDefinition, LoadBalancerInfo, PlatformVersion, NetworkConfiguration, CapacityProviderStrategy"}}},
 	})
 }
 
@@ -507,33 +521,34 @@ func lambdaDoc(props string, hooks ...string) string {
 const lambdaProps = "        Name: f\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: 2\n"
 
 func TestAppSpecLambdaRules(t *testing.T) {
-	// spec §3.4, §4.3, §11.9.
+	// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments
+	// only)", "AppSpec 'hooks' section"; keys match without regard to case.
 	runAppSpecRuleCases(t, []appspecRuleCase{
-		{name: "§4.3: versions as numbers", platform: config.Lambda, doc: lambdaDoc(lambdaProps)},
-		{name: "§11.9: keys in any case", platform: config.Lambda, doc: "VERSION: 0.0\nresources:\n  - fn:\n      TYPE: AWS::Lambda::Function\n      properties:\n        NAME: f\n        alias: live\n        currentVersion: 1\n        TargetVersion: 2\nhooks:\n  - beforeallowtraffic: check\n"},
-		{name: "§4.3: properties required", platform: config.Lambda, doc: lambdaDoc(""), wants: []want{
+		{name: "versions as numbers", platform: config.Lambda, doc: lambdaDoc(lambdaProps)},
+		{name: "keys in any case", platform: config.Lambda, doc: "VERSION: 0.0\nresources:\n  - fn:\n      TYPE: AWS::Lambda::Function\n      properties:\n        NAME: f\n        alias: live\n        currentVersion: 1\n        TargetVersion: 2\nhooks:\n  - beforeallowtraffic: check\n"},
+		{name: "properties required", platform: config.Lambda, doc: lambdaDoc(""), wants: []want{
 			{5, "Resources[0].Properties.Name", "is required"},
 			{5, "Resources[0].Properties.Alias", "is required"},
 			{5, "Resources[0].Properties.CurrentVersion", "is required"},
 			{5, "Resources[0].Properties.TargetVersion", "is required"},
 		}},
-		{name: "§4.3: versions are positive integers", platform: config.Lambda, doc: lambdaDoc("        Name: f\n        Alias: live\n        CurrentVersion: 0\n        TargetVersion: $LATEST\n"), wants: []want{
+		{name: "versions are positive integers", platform: config.Lambda, doc: lambdaDoc("        Name: f\n        Alias: live\n        CurrentVersion: 0\n        TargetVersion: $LATEST\n"), wants: []want{
 			{8, "Resources[0].Properties.CurrentVersion", `must be a positive integer function version, not "0"`},
 			{9, "Resources[0].Properties.TargetVersion", `not "$LATEST"`},
 		}},
-		{name: "§4.3: resource type", platform: config.Lambda, doc: strings.Replace(lambdaDoc(lambdaProps), "AWS::Lambda::Function", "AWS::Lambda::Alias", 1), wants: []want{{4, "Resources[0].Type", `must be AWS::Lambda::Function, not "AWS::Lambda::Alias"`}}},
-		{name: "§4.3: resource type missing", platform: config.Lambda, doc: strings.Replace(lambdaDoc(lambdaProps), "      Type: AWS::Lambda::Function\n", "", 1), wants: []want{{3, "Resources[0].Type", "is required: AWS::Lambda::Function"}}},
-		{name: "§4.3: one resource", platform: config.Lambda, doc: lambdaDoc(lambdaProps) + "  - other:\n      Type: AWS::Lambda::Function\n", wants: []want{{10, "Resources[1]", "only one resource is allowed"}}},
-		{name: "§4.3: resource needs a logical name", platform: config.Lambda, doc: "version: 0.0\nResources:\n  - Type: AWS::Lambda::Function\n    Properties: {}\n", wants: []want{{3, "Resources[0]", "must be a single entry"}}},
-		{name: "§4.3: resources required", platform: config.Lambda, doc: "version: 0.0\n", wants: []want{{1, "Resources", "is required: one AWS::Lambda::Function resource"}}},
-		{name: "§3.4: both hooks", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic: a", "  - AfterAllowTraffic: b")},
-		{name: "§3.4: both hooks in one item", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic: a", "    AfterAllowTraffic: b")},
-		{name: "§3.4: AllowTraffic is performed by CodeDeploy", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - AllowTraffic: a"), wants: []want{{11, "Hooks.AllowTraffic", "performed by CodeDeploy"}}},
-		{name: "§3.4: ECS-only event", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeInstall: a"), wants: []want{{11, "Hooks.BeforeInstall", "the events a Lambda AppSpec can hook are BeforeAllowTraffic, AfterAllowTraffic"}}},
-		{name: "§3.4: hook listed twice", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic: a", "  - beforeAllowTraffic: b"), wants: []want{{12, "Hooks.BeforeAllowTraffic", "listed twice (first at line 11)"}}},
-		{name: "§3.4: hook without function", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic:"), wants: []want{{11, "Hooks.BeforeAllowTraffic", "must name the Lambda function"}}},
-		{name: "§4.3: hooks are a list", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  BeforeAllowTraffic: a"), wants: []want{{10, "Hooks", "must be a list, not a mapping"}}},
-		{name: "§4.3: hook items are mappings", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic"), wants: []want{{11, "Hooks[0]", "must be a mapping of a lifecycle event name to a Lambda function name, not a string"}}},
+		{name: "resource type", platform: config.Lambda, doc: strings.Replace(lambdaDoc(lambdaProps), "AWS::Lambda::Function", "AWS::Lambda::Alias", 1), wants: []want{{4, "Resources[0].Type", `must be AWS::Lambda::Function, not "AWS::Lambda::Alias"`}}},
+		{name: "resource type missing", platform: config.Lambda, doc: strings.Replace(lambdaDoc(lambdaProps), "      Type: AWS::Lambda::Function\n", "", 1), wants: []want{{3, "Resources[0].Type", "is required: AWS::Lambda::Function"}}},
+		{name: "one resource", platform: config.Lambda, doc: lambdaDoc(lambdaProps) + "  - other:\n      Type: AWS::Lambda::Function\n", wants: []want{{10, "Resources[1]", "only one resource is allowed"}}},
+		{name: "resource needs a logical name", platform: config.Lambda, doc: "version: 0.0\nResources:\n  - Type: AWS::Lambda::Function\n    Properties: {}\n", wants: []want{{3, "Resources[0]", "must be a single entry"}}},
+		{name: "resources required", platform: config.Lambda, doc: "version: 0.0\n", wants: []want{{1, "Resources", "is required: one AWS::Lambda::Function resource"}}},
+		{name: "both hooks", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic: a", "  - AfterAllowTraffic: b")},
+		{name: "both hooks in one item", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic: a", "    AfterAllowTraffic: b")},
+		{name: "AllowTraffic is performed by CodeDeploy", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - AllowTraffic: a"), wants: []want{{11, "Hooks.AllowTraffic", "performed by CodeDeploy"}}},
+		{name: "ECS-only event", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeInstall: a"), wants: []want{{11, "Hooks.BeforeInstall", "the events a Lambda AppSpec can hook are BeforeAllowTraffic, AfterAllowTraffic"}}},
+		{name: "hook listed twice", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic: a", "  - beforeAllowTraffic: b"), wants: []want{{12, "Hooks.BeforeAllowTraffic", "listed twice (first at line 11)"}}},
+		{name: "hook without function", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic:"), wants: []want{{11, "Hooks.BeforeAllowTraffic", "must name the Lambda function"}}},
+		{name: "hooks are a list", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  BeforeAllowTraffic: a"), wants: []want{{10, "Hooks", "must be a list, not a mapping"}}},
+		{name: "hook items are mappings", platform: config.Lambda, doc: lambdaDoc(lambdaProps, "  - BeforeAllowTraffic"), wants: []want{{11, "Hooks[0]", "must be a mapping of a lifecycle event name to a Lambda function name, not a string"}}},
 	})
 }
 
@@ -545,36 +560,38 @@ func ecsDoc(props string) string {
 const ecsBase = "        TaskDefinition: td\n        LoadBalancerInfo:\n          ContainerName: web\n          ContainerPort: 8080\n"
 
 func TestAppSpecECSRules(t *testing.T) {
-	// spec §3.5, §4.4, §11.10.
+	// "AppSpec 'resources' section (Amazon ECS and AWS Lambda deployments
+	// only)", "AppSpec 'hooks' section", and fleetdeploy's
+	// CapacityProviderStrategy.
 	runAppSpecRuleCases(t, []appspecRuleCase{
-		{name: "§4.4: required properties only", platform: config.ECS, doc: ecsDoc(ecsBase)},
-		{name: "§4.4: a pipeline placeholder task definition", platform: config.ECS, doc: ecsDoc(strings.Replace(ecsBase, "td", "<TASK_DEFINITION>", 1))},
-		{name: "§4.4: required properties missing", platform: config.ECS, doc: ecsDoc("        PlatformVersion: LATEST\n"), wants: []want{
+		{name: "required properties only", platform: config.ECS, doc: ecsDoc(ecsBase)},
+		{name: "a pipeline placeholder task definition", platform: config.ECS, doc: ecsDoc(strings.Replace(ecsBase, "td", "<TASK_DEFINITION>", 1))},
+		{name: "required properties missing", platform: config.ECS, doc: ecsDoc("        PlatformVersion: LATEST\n"), wants: []want{
 			{5, "Resources[0].Properties.TaskDefinition", "is required"},
 			{5, "Resources[0].Properties.LoadBalancerInfo", "is required"},
 		}},
-		{name: "§4.4: container name and port required", platform: config.ECS, doc: ecsDoc("        TaskDefinition: td\n        LoadBalancerInfo: {}\n"), wants: []want{
+		{name: "container name and port required", platform: config.ECS, doc: ecsDoc("        TaskDefinition: td\n        LoadBalancerInfo: {}\n"), wants: []want{
 			{7, "Resources[0].Properties.LoadBalancerInfo.ContainerName", "is required"},
 			{7, "Resources[0].Properties.LoadBalancerInfo.ContainerPort", "is required"},
 		}},
-		{name: "§4.4: port out of range", platform: config.ECS, doc: ecsDoc(strings.Replace(ecsBase, "8080", "70000", 1)), wants: []want{{9, "Resources[0].Properties.LoadBalancerInfo.ContainerPort", "must be a port number"}}},
-		{name: "§4.4: port not a number", platform: config.ECS, doc: ecsDoc(strings.Replace(ecsBase, "8080", "http", 1)), wants: []want{{9, "Resources[0].Properties.LoadBalancerInfo.ContainerPort", "must be a port number"}}},
-		{name: "§4.4: network configuration complete", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration:\n          AwsvpcConfiguration:\n            Subnets: [a]\n            SecurityGroups: [b]\n            AssignPublicIp: DISABLED\n")},
-		{name: "§4.4: network configuration all or none", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration:\n          AwsvpcConfiguration:\n            Subnets: [a]\n"), wants: []want{{11, "Resources[0].Properties.NetworkConfiguration.AwsvpcConfiguration", "missing: SecurityGroups, AssignPublicIp"}}},
-		{name: "§4.4: network configuration without awsvpc", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration: {}\n"), wants: []want{{10, "Resources[0].Properties.NetworkConfiguration.AwsvpcConfiguration", "missing: Subnets, SecurityGroups, AssignPublicIp"}}},
-		{name: "§4.4: AssignPublicIp value", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration:\n          AwsvpcConfiguration:\n            Subnets: [a]\n            SecurityGroups: [b]\n            AssignPublicIp: yes\n"), wants: []want{{14, "Resources[0].Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp", "must be ENABLED or DISABLED"}}},
-		{name: "§11.10: capacity provider strategy bounds", platform: config.ECS, doc: ecsDoc(ecsBase + "        CapacityProviderStrategy:\n          - {CapacityProvider: A, Base: 100001, Weight: 1001}\n          - {Base: 0}\n"), wants: []want{
+		{name: "port out of range", platform: config.ECS, doc: ecsDoc(strings.Replace(ecsBase, "8080", "70000", 1)), wants: []want{{9, "Resources[0].Properties.LoadBalancerInfo.ContainerPort", "must be a port number"}}},
+		{name: "port not a number", platform: config.ECS, doc: ecsDoc(strings.Replace(ecsBase, "8080", "http", 1)), wants: []want{{9, "Resources[0].Properties.LoadBalancerInfo.ContainerPort", "must be a port number"}}},
+		{name: "network configuration complete", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration:\n          AwsvpcConfiguration:\n            Subnets: [a]\n            SecurityGroups: [b]\n            AssignPublicIp: DISABLED\n")},
+		{name: "network configuration all or none", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration:\n          AwsvpcConfiguration:\n            Subnets: [a]\n"), wants: []want{{11, "Resources[0].Properties.NetworkConfiguration.AwsvpcConfiguration", "missing: SecurityGroups, AssignPublicIp"}}},
+		{name: "network configuration without awsvpc", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration: {}\n"), wants: []want{{10, "Resources[0].Properties.NetworkConfiguration.AwsvpcConfiguration", "missing: Subnets, SecurityGroups, AssignPublicIp"}}},
+		{name: "AssignPublicIp value", platform: config.ECS, doc: ecsDoc(ecsBase + "        NetworkConfiguration:\n          AwsvpcConfiguration:\n            Subnets: [a]\n            SecurityGroups: [b]\n            AssignPublicIp: yes\n"), wants: []want{{14, "Resources[0].Properties.NetworkConfiguration.AwsvpcConfiguration.AssignPublicIp", "must be ENABLED or DISABLED"}}},
+		{name: "capacity provider strategy bounds", platform: config.ECS, doc: ecsDoc(ecsBase + "        CapacityProviderStrategy:\n          - {CapacityProvider: A, Base: 100001, Weight: 1001}\n          - {Base: 0}\n"), wants: []want{
 			{11, "Resources[0].Properties.CapacityProviderStrategy[0].Base", "from 0 to 100000"},
 			{11, "Resources[0].Properties.CapacityProviderStrategy[0].Weight", "from 0 to 1000"},
 			{12, "Resources[0].Properties.CapacityProviderStrategy[1].CapacityProvider", "is required"},
 		}},
-		{name: "§11.10: one base only, no duplicate provider", platform: config.ECS, doc: ecsDoc(ecsBase + "        CapacityProviderStrategy:\n          - {CapacityProvider: A, Base: 1}\n          - {CapacityProvider: A, Base: 2}\n"), wants: []want{
+		{name: "one base only, no duplicate provider", platform: config.ECS, doc: ecsDoc(ecsBase + "        CapacityProviderStrategy:\n          - {CapacityProvider: A, Base: 1}\n          - {CapacityProvider: A, Base: 2}\n"), wants: []want{
 			{12, "Resources[0].Properties.CapacityProviderStrategy[1].CapacityProvider", "already listed"},
 			{12, "Resources[0].Properties.CapacityProviderStrategy[1].Base", "only one capacity provider may have a Base above 0"},
 		}},
-		{name: "§3.5: Install is performed by CodeDeploy", platform: config.ECS, doc: ecsDoc(ecsBase) + "Hooks:\n  - install: f\n", wants: []want{{11, "Hooks.install", "Install is performed by CodeDeploy"}}},
-		{name: "§3.5: AllowTestTraffic is performed by CodeDeploy", platform: config.ECS, doc: ecsDoc(ecsBase) + "Hooks:\n  - AllowTestTraffic: f\n", wants: []want{{11, "Hooks.AllowTestTraffic", "performed by CodeDeploy"}}},
-		{name: "§4.4: resource type", platform: config.ECS, doc: strings.Replace(ecsDoc(ecsBase), "AWS::ECS::Service", "AWS::Lambda::Function", 1), wants: []want{{4, "Resources[0].Type", "must be AWS::ECS::Service"}}},
+		{name: "Install is performed by CodeDeploy", platform: config.ECS, doc: ecsDoc(ecsBase) + "Hooks:\n  - install: f\n", wants: []want{{11, "Hooks.install", "Install is performed by CodeDeploy"}}},
+		{name: "AllowTestTraffic is performed by CodeDeploy", platform: config.ECS, doc: ecsDoc(ecsBase) + "Hooks:\n  - AllowTestTraffic: f\n", wants: []want{{11, "Hooks.AllowTestTraffic", "performed by CodeDeploy"}}},
+		{name: "resource type", platform: config.ECS, doc: strings.Replace(ecsDoc(ecsBase), "AWS::ECS::Service", "AWS::Lambda::Function", 1), wants: []want{{4, "Resources[0].Type", "must be AWS::ECS::Service"}}},
 	})
 }
 
@@ -777,8 +794,9 @@ func TestAppSpecValidate(t *testing.T) {
 }
 
 func TestAppSpecValidateFileObjects(t *testing.T) {
-	// spec §4.5 rule 9: a permission whose object is a file needs pattern
-	// "**", no except, and no default ACL entry; only Install can tell.
+	// The agent's linux_permission_info.rb: a permission whose object is a
+	// file needs pattern "**", no except, and no default ACL entry; only
+	// Install can tell.
 	a := mustParse(t, []byte(server(
 		"permissions:",
 		"  - object: /srv/app/config.ini",
@@ -806,7 +824,7 @@ func TestAppSpecValidateFileObjects(t *testing.T) {
 }
 
 func TestAppSpecParseACLEntry(t *testing.T) {
-	// spec §4.5 rule 8.
+	// The agent's ace_info.rb.
 	for _, tc := range []struct {
 		in, out string
 	}{
@@ -871,7 +889,8 @@ func TestAppSpecHookEvents(t *testing.T) {
 		platform config.ComputePlatform
 		want     []string
 	}{
-		// §3.1 (in the order of §3.2 with a load balancer), §3.4, §3.5.
+		// "AppSpec 'hooks' section" (Server: the in-place order with a load
+		// balancer).
 		{config.Server, []string{"BeforeBlockTraffic", "AfterBlockTraffic", "ApplicationStop", "BeforeInstall", "AfterInstall", "ApplicationStart", "ValidateService", "BeforeAllowTraffic", "AfterAllowTraffic"}},
 		{config.Lambda, []string{"BeforeAllowTraffic", "AfterAllowTraffic"}},
 		{config.ECS, []string{"BeforeInstall", "AfterInstall", "AfterAllowTestTraffic", "BeforeAllowTraffic", "AfterAllowTraffic"}},
@@ -918,7 +937,8 @@ func TestAppSpecFind(t *testing.T) {
 		wantData string
 		wantErr  error
 	}{
-		// §4.1: the agent looks for appspec.yaml, then appspec.yml.
+		// The agent looks for appspec.yaml, then appspec.yml
+		// (command_executor.rb).
 		{"appspec.yml", fstest.MapFS{"appspec.yml": file("yml"), "scripts/a.sh": file("")}, config.Server, "appspec.yml", "yml", nil},
 		{"appspec.yaml first", fstest.MapFS{"appspec.yml": file("yml"), "appspec.yaml": file("yaml")}, config.Server, "appspec.yaml", "yaml", nil},
 		{"not in a subdirectory (Unpack strips it)", fstest.MapFS{"app/appspec.yml": file("nested"), "app/scripts/a.sh": file("")}, config.Server, "", "", ErrAppSpecNotFound},

@@ -13,7 +13,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 )
 
-// Validate checks every rule of spec §4.5 (and §11.9, §11.10, §11.15) on a,
+// Validate checks every rule of the AppSpec reference and of the CodeDeploy
+// agent's AppSpec parser (see ParseAppSpecFile) on a,
 // for example on an AppSpec built in Go. It returns nil or an
 // [*AppSpecError] (matching [ErrInvalidAppSpec]) whose problems have no line
 // numbers. An AppSpec returned by [ParseAppSpec] always validates. Validate
@@ -63,7 +64,8 @@ func (a *AppSpec) checkAbsent(ps *appspecProblems, field string, present bool) {
 	}
 }
 
-// checkServer checks the Server sections (spec §4.2, §4.5).
+// checkServer checks the Server sections (User Guide, "AppSpec File
+// structure" and the pages of its sections).
 func (a *AppSpec) checkServer(ps *appspecProblems) {
 	osKnown := appspecEnumOK(a.OS)
 	switch {
@@ -128,7 +130,9 @@ func (a *AppSpec) checkServer(ps *appspecProblems) {
 	}
 }
 
-// check checks one permissions entry (spec §4.5 rules 6-8 and 10).
+// check checks one permissions entry as the CodeDeploy agent does
+// (application_specification/ace_info.rb, context_info.rb and
+// linux_permission_info.rb in aws/aws-codedeploy-agent).
 func (p Permission) check(pp string, ps *appspecProblems) {
 	if p.Object == "" {
 		ps.addf(appspecJoin(pp, "object"), "is required: the file or directory the permissions apply to")
@@ -173,7 +177,9 @@ func (p Permission) check(pp string, ps *appspecProblems) {
 	}
 }
 
-// checkFunctions checks a Lambda or ECS AppSpec (spec §4.3, §4.4).
+// checkFunctions checks a Lambda or ECS AppSpec (User Guide, "AppSpec
+// 'resources' section (Amazon ECS and AWS Lambda deployments only)",
+// "AppSpec 'hooks' section").
 func (a *AppSpec) checkFunctions(ps *appspecProblems) {
 	props := "Resources[0].Properties"
 	switch {
@@ -199,7 +205,8 @@ func (a *AppSpec) checkFunctions(ps *appspecProblems) {
 }
 
 // checkHookEvent reports event unless an AppSpec for platform may hook it
-// (spec §4.5 rule 5).
+// (the agent refuses unknown lifecycle events; "AppSpec 'hooks' section"
+// lists the events each platform can hook).
 func checkHookEvent(ps *appspecProblems, platform config.ComputePlatform, event string) {
 	events := HookEvents(platform)
 	if slices.Contains(events, event) {

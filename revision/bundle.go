@@ -29,14 +29,15 @@ type Bundle struct {
 	// Location is the resolved location: the location that was opened, with
 	// what the Source learned filled in (an S3 object's version and eTag, a
 	// local bundle's SHA-256 and type, inline content's SHA-256). Its Key is
-	// the revision's identity (spec §11.12); opening Location again names
-	// the same revision.
+	// the revision's identity (see "Identity" in the package documentation);
+	// opening Location again names the same revision.
 	Location Location
 
-	// Env holds the bundle environment variables of spec §3.11 that the
-	// agent adds to every hook's environment: BUNDLE_BUCKET, BUNDLE_KEY,
-	// BUNDLE_VERSION (only when versioned) and BUNDLE_ETAG for S3,
-	// BUNDLE_COMMIT for GitHub; none for other types. See BundleEnv.
+	// Env holds the bundle environment variables that the CodeDeploy agent
+	// (command_executor.rb in aws/aws-codedeploy-agent) adds to every hook's
+	// environment: BUNDLE_BUCKET, BUNDLE_KEY, BUNDLE_VERSION (only when
+	// versioned) and BUNDLE_ETAG for S3, BUNDLE_COMMIT for GitHub; none for
+	// other types. See BundleEnv.
 	Env map[string]string
 
 	// Body is the bundle's bytes (archive or bare AppSpec). Nil for Dir.
@@ -66,7 +67,8 @@ func (b *Bundle) Close() error {
 	return nil
 }
 
-// BundleEnv returns the bundle environment variables of spec §3.11 for a
+// BundleEnv returns the bundle environment variables the CodeDeploy agent
+// gives hooks (command_executor.rb in aws/aws-codedeploy-agent) for a
 // resolved location: BUNDLE_BUCKET, BUNDLE_KEY, BUNDLE_VERSION (only when
 // Version is set) and BUNDLE_ETAG (only when ETag is set, quotes stripped)
 // for S3; BUNDLE_COMMIT for GitHub; an empty map for other types. Sources

@@ -9,7 +9,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/revision"
 )
 
-// TestBundleEnv: the bundle environment variables of spec §3.11.
+// TestBundleEnv: the bundle environment variables the CodeDeploy agent sets
+// (command_executor.rb in aws/aws-codedeploy-agent).
 func TestBundleEnv(t *testing.T) {
 	for _, tc := range []struct {
 		name string

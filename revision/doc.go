@@ -11,7 +11,7 @@
 //
 // # Revision locations
 //
-// A Location is CodeDeploy's RevisionLocation (spec §7): a type — S3,
+// A Location is CodeDeploy's RevisionLocation (API Reference): a type — S3,
 // GitHub, AppSpecContent, or the fleetdeploy extension Local — and the one
 // field of that type. Field names and enum values are spelled as
 // CodeDeploy spells them, so a location serializes as the API's JSON.
@@ -21,22 +21,25 @@
 //
 // # Identity
 //
-// Location.Key is the revision's identity (spec §11.12), used to compare a
-// target's revision with the group's: S3 = bucket + key + version (when
-// set) + eTag (when set, quotes ignored); GitHub = repository + commit (hex
-// case ignored); AppSpecContent = the SHA-256 of the content; Local =
-// path + the SHA-256 of the bundle. A location as the user wrote it may
-// lack what makes it precise (an S3 object's version and eTag, a local
-// bundle's hash); the location a Source resolves when it opens the
-// revision (Bundle.Location) has it, and is what deployments should
-// record.
+// Location.Key is the revision's identity, used to compare a target's
+// revision with the group's. CodeDeploy does not say precisely when two
+// revisions are the same, so the identity is fleetdeploy's decision
+// (recorded in package fleetdeploy, "Where fleetdeploy decides"): S3 =
+// bucket + key + version (when set) + eTag (when set, quotes ignored);
+// GitHub = repository + commit (hex case ignored); AppSpecContent = the
+// SHA-256 of the content; Local = path + the SHA-256 of the bundle. A
+// location as the user wrote it may lack what makes it precise (an S3
+// object's version and eTag, a local bundle's hash); the location a Source
+// resolves when it opens the revision (Bundle.Location) has it, and is what
+// deployments should record.
 //
 // # Sources
 //
 // A Source opens a Location and returns a *Bundle: the bundle's type, its
 // bytes (Body) or directory (Dir), the resolved location, and the bundle
-// environment variables the agent gives hooks (spec §3.11: BUNDLE_BUCKET,
-// BUNDLE_KEY, BUNDLE_VERSION, BUNDLE_ETAG, BUNDLE_COMMIT; see BundleEnv).
+// environment variables the CodeDeploy agent gives hooks (BUNDLE_BUCKET,
+// BUNDLE_KEY, BUNDLE_VERSION, BUNDLE_ETAG, BUNDLE_COMMIT, as
+// command_executor.rb in aws/aws-codedeploy-agent sets them; see BundleEnv).
 // The contract, documented on Source.Open, fixes which sentinel means
 // what: ErrUnsupportedLocation for a type the source does not serve,
 // ErrInvalidLocation, ErrRevisionNotFound, ErrChecksumMismatch, and the
@@ -78,17 +81,21 @@
 //
 // Where the agent's bundle root holds no AppSpec and exactly one AppSpec
 // file sits one directory down, that directory becomes the bundle root and
-// the other root entries are dropped (spec §4.1, the agent's nested-AppSpec
-// rule: GitHub tarballs, macOS zips with __MACOSX). Unpack applies it and
-// reports it in UnpackResult; ReadAppSpec looks where it leads.
+// the other root entries are dropped (the agent's nested-AppSpec rule, in
+// its command_executor.rb; it serves GitHub tarballs and macOS zips with
+// __MACOSX). Unpack applies it and reports it in UnpackResult; ReadAppSpec
+// looks where it leads.
 //
 // # AppSpec files
 //
 // An AppSpec says what a revision installs and which hooks run during its
 // lifecycle events. ParseAppSpecFile(name, data, platform) reads one — YAML
-// or JSON, one document — into an *AppSpec and checks every rule of spec
-// §4.5 (and §11.9, §11.10, §11.15). One AppSpec type serves the three
-// compute platforms: a Server AppSpec has OS, Files, FileExistsBehavior,
+// or JSON, one document — into an *AppSpec and checks every rule of the
+// User Guide's "CodeDeploy AppSpec file reference" (and the pages of its
+// sections) and of the agent's AppSpec parser
+// (lib/instance_agent/plugins/codedeploy/application_specification/ in
+// aws/aws-codedeploy-agent). One AppSpec type serves the three compute
+// platforms: a Server AppSpec has OS, Files, FileExistsBehavior,
 // Permissions and Hooks (scripts per event, see ScriptsFor); a Lambda
 // AppSpec has Lambda and HookFunctions; an ECS AppSpec has ECS and
 // HookFunctions (see HookFunction). HookEvents lists the events each
@@ -129,7 +136,7 @@
 // ParseACLEntry turns an acls entry into an ACLEntry for setfacl.
 //
 // FindAppSpec finds the AppSpec at the root of an unpacked bundle:
-// appspec.yaml, then appspec.yml (the agent's order, spec §4.1), then, for
+// appspec.yaml, then appspec.yml (the agent's order), then, for
 // Lambda and ECS, appspec.json. The single-top-directory rule belongs to
 // Unpack and ReadAppSpec, which strip that directory before FindAppSpec
 // looks. The parser never panics; aliases are followed within a budget

@@ -27,8 +27,8 @@ var (
 	// that differs from the stored bundle's.
 	ErrChecksumMismatch = errors.New("revision: bundle does not match the checksum its location pins")
 
-	// ErrAppSpecNotFound means a bundle holds no AppSpec file where spec
-	// §4.1 looks for one (see ReadAppSpec).
+	// ErrAppSpecNotFound means a bundle holds no AppSpec file where the
+	// CodeDeploy agent looks for one (see ReadAppSpec).
 	ErrAppSpecNotFound = errors.New("revision: no AppSpec file in the bundle")
 
 	// ErrUnsafePath is wrapped by the *ExtractError for a bundle entry that

@@ -87,7 +87,7 @@ type UnpackResult struct {
 	// or "" when the bundle has none.
 	AppSpec string
 	// StrippedDir is the bundle's top directory that became dst under the
-	// single-top-directory rule (spec §4.1), or "" when nothing was
+	// single-top-directory rule (see Unpack), or "" when nothing was
 	// stripped.
 	StrippedDir string
 	// Discarded lists, sorted, the other root entries dropped with a
@@ -129,7 +129,7 @@ func (e *ExtractError) Unwrap() error { return e.Err }
 // as symlinks). dst must not exist, or be an empty directory, which is
 // replaced; its parent must exist.
 //
-// # Single top directory (spec §4.1)
+// # Single top directory
 //
 // When the bundle's root holds no AppSpec file and exactly one AppSpec file
 // sits one level down, in a directory whose name does not start with ".",
@@ -289,7 +289,8 @@ func readDirNames(dir string) ([]string, error) {
 // the file's slash path inside the bundle, e.g. "appspec.yaml" or
 // "myapp/appspec.yml".
 //
-// The file is found as the agent finds it (spec §4.1): appspec.yaml, then
+// The file is found as the agent finds it (command_executor.rb in
+// aws/aws-codedeploy-agent): appspec.yaml, then
 // appspec.yml, then appspec.json at the bundle's root; else the single
 // AppSpec file one directory down (the single-top-directory rule of
 // Unpack). A bare YAML or JSON bundle is its own AppSpec.
@@ -356,7 +357,7 @@ func (f *appSpecFinder) add(e *entry) error {
 }
 
 // appSpecNames returns every AppSpec file name in the agent's lookup order
-// (spec §4.1): bundles are unpacked the same way whatever the compute
+// (see AppSpecNames): bundles are unpacked the same way whatever the compute
 // platform, and appspec.json only ever exists in Lambda and ECS bundles.
 func appSpecNames() []string { return AppSpecNames(config.Lambda) }
 
@@ -536,7 +537,7 @@ func (t *tree) resolve(prefix, rel string) string {
 }
 
 // layout applies the AppSpec lookup and the single-top-directory rule
-// (spec §4.1): it returns the AppSpec's path in the bundle ("" for none)
+// (see Unpack): it returns the AppSpec's path in the bundle ("" for none)
 // and the top directory to strip ("" for none).
 func (t *tree) layout() (appspec, top string) {
 	var atRoot, nested []string

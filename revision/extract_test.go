@@ -193,7 +193,8 @@ func mapsKeys(m map[string]string) func(func(string) bool) {
 	}
 }
 
-// TestUnpackRoundTrip: every bundle type of spec §7 unpacks to its files.
+// TestUnpackRoundTrip: every bundle type (API Reference, S3Location
+// bundleType) unpacks to its files.
 func TestUnpackRoundTrip(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
@@ -238,7 +239,7 @@ func TestUnpackRoundTrip(t *testing.T) {
 	}
 }
 
-// TestUnpackBareAppSpec: YAML and JSON bundles (Lambda, ECS; spec §4.1)
+// TestUnpackBareAppSpec: YAML and JSON bundles (Lambda, ECS)
 // are written as appspec.yaml and appspec.json.
 func TestUnpackBareAppSpec(t *testing.T) {
 	for _, tc := range []struct {
@@ -299,7 +300,8 @@ func TestUnpackStripsSpecialBits(t *testing.T) {
 	}
 }
 
-// TestUnpackSingleTopDir: the nested-AppSpec rule of spec §4.1.
+// TestUnpackSingleTopDir: the CodeDeploy agent's nested-AppSpec rule
+// (command_executor.rb).
 func TestUnpackSingleTopDir(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
@@ -816,7 +818,7 @@ func TestUnpackCancelled(t *testing.T) {
 	}
 }
 
-// TestReadAppSpec: the AppSpec lookup of spec §4.1 without unpacking.
+// TestReadAppSpec: the agent's AppSpec lookup without unpacking.
 func TestReadAppSpec(t *testing.T) {
 	type E = revisiontest.Entry
 	for _, tc := range []struct {

@@ -31,14 +31,14 @@ type LocalOptions struct {
 // The bundle type is LocalLocation.BundleType when set; otherwise a
 // directory is BundleDir and a file's type comes from its name (see
 // BundleTypeFromName). Open computes the bundle's SHA-256 and fills it into
-// the resolved location, where it is part of the revision's identity (spec
-// §11.12): for a file, the SHA-256 of its bytes; for a directory, a
-// SHA-256 over its entries in lexical path order — each directory's path
-// and permission bits, each symlink's path and target, each regular
-// file's path, permission bits and the SHA-256 of its content (format
-// "fleetdeploy-dir-sha256-v1", stable across releases; owners and times do
-// not count). When the location already carries a sha256 that differs,
-// Open fails with ErrChecksumMismatch.
+// the resolved location, where it is part of the revision's identity (see
+// "Identity" in the package documentation): for a file, the SHA-256 of its
+// bytes; for a directory, a SHA-256 over its entries in lexical path order —
+// each directory's path and permission bits, each symlink's path and target,
+// each regular file's path, permission bits and the SHA-256 of its content
+// (format "fleetdeploy-dir-sha256-v1", stable across releases; owners and
+// times do not count). When the location already carries a sha256 that
+// differs, Open fails with ErrChecksumMismatch.
 //
 // The hash is computed when the bundle is opened; the source does not lock
 // the files, so a bundle changed between Open and Unpack is not detected.

@@ -158,7 +158,8 @@ func TestLocalSourceTypes(t *testing.T) {
 }
 
 // TestLocalSourceSHA256: a file's identity hash is the SHA-256 of its
-// bytes (spec §11.12); a pinned hash that differs is refused.
+// bytes (see "Identity" in the package documentation); a pinned hash that
+// differs is refused.
 func TestLocalSourceSHA256(t *testing.T) {
 	data := build(t, revision.BundleTgz, revisiontest.Entry{Name: "appspec.yml", Body: "version: 0.0\n"})
 	p := filepath.Join(t.TempDir(), "app.tgz")
@@ -282,8 +283,8 @@ func TestLocalSourceDirBundleUnpack(t *testing.T) {
 	s.checkOutside(t)
 }
 
-// TestContentSource: inline AppSpec content (spec §7), JSON told by its
-// first non-space byte.
+// TestContentSource: inline AppSpec content (API Reference, AppSpecContent),
+// JSON told by its first non-space byte.
 func TestContentSource(t *testing.T) {
 	for _, tc := range []struct {
 		content string

@@ -100,8 +100,9 @@ type Location struct {
 	Local          *LocalLocation  `json:"localLocation,omitempty"`
 }
 
-// Key returns the revision's identity as a stable string (spec §11.12): two
-// locations name the same revision iff their keys are equal.
+// Key returns the revision's identity as a stable string (see "Identity" in
+// the package documentation): two locations name the same revision iff their
+// keys are equal.
 //
 //   - S3: bucket + key + version (when set) + eTag (when set, quotes stripped)
 //   - GitHub: repository + commit

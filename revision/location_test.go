@@ -41,7 +41,8 @@ func sha(s string) string {
 	return hex.EncodeToString(sum[:])
 }
 
-// TestLocationValidate: the rules of spec §7 (RevisionLocation), each
+// TestLocationValidate: the rules of the API Reference's RevisionLocation
+// (and S3Location, GitHubLocation, AppSpecContent), each
 // reported with its field.
 func TestLocationValidate(t *testing.T) {
 	both := s3("b", "k", revision.BundleZip)
@@ -116,7 +117,8 @@ func TestLocationValidate(t *testing.T) {
 	}
 }
 
-// TestLocationKey: revision identity, spec §11.12 (and §7).
+// TestLocationKey: revision identity (see "Identity" in the package
+// documentation).
 func TestLocationKey(t *testing.T) {
 	for _, tc := range []struct {
 		name string

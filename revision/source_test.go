@@ -13,8 +13,8 @@ import (
 // Example opens an S3 revision the way an on-host agent does — through a
 // Mux — and unpacks it into a deployment archive. The in-memory source
 // stands in for S3; the bundle is a zip made on a Mac, whose files sit in
-// one top directory beside __MACOSX, so Unpack strips that directory
-// (spec §4.1).
+// one top directory beside __MACOSX, so Unpack strips that directory, as
+// the CodeDeploy agent does.
 func Example() {
 	ctx := context.Background()
 	s3src := revisiontest.NewMemSource()

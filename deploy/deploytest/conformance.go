@@ -450,7 +450,8 @@ func testDeploymentErrors(t *testing.T, u *suite) {
 }
 
 // testOneActivePerGroup races 64 creators of active deployments of one
-// group: exactly one wins and every other is told who did (spec §6.2).
+// group: exactly one wins and every other is told who did (User Guide,
+// "CodeDeploy quotas": one deployment at a time per deployment group).
 func testOneActivePerGroup(t *testing.T, u *suite) {
 	u.raceCreators(u.s)
 }

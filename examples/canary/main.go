@@ -34,6 +34,16 @@ const (
 	alias     = "live"
 )
 
+// Where the checks' expectations come from, as the output cites them: the
+// CodeDeploy User Guide's pages, or fleetdeploy's own rule where AWS is
+// silent.
+const (
+	ugHooks    = `User Guide: "AppSpec 'hooks' section"`
+	ugAlarms   = `User Guide: "Monitoring deployments with CloudWatch alarms in CodeDeploy"`
+	ugRollback = `User Guide: "Redeploy and roll back a deployment with CodeDeploy"`
+	decided    = `fleetdeploy's rule: "Where fleetdeploy decides" in its package documentation`
+)
+
 // The deployment configurations: CodeDeploy custom Lambda configurations,
 // intervals in whole minutes.
 const (
@@ -42,7 +52,8 @@ const (
 )
 
 // configs returns the custom configurations: linear 25% every minute
-// (25, 50, 75, 100 at 0, 1, 2, 3 minutes; spec §11.8) and canary 10%, the
+// (25, 50, 75, 100 at 0, 1, 2, 3 minutes: when the last shift comes is
+// fleetdeploy's decision, see package config) and canary 10%, the
 // rest after 2 minutes.
 func configs() []config.Config {
 	return []config.Config{
@@ -204,8 +215,8 @@ type demo struct {
 
 	// cleanups undo setUp, last first.
 	cleanups []func() error
-	// checks prints the outcomes and counts those that differ from the
-	// spec's prediction.
+	// checks prints the outcomes and counts those that differ from what
+	// the rules predict.
 	checks *story.Checks
 }
 
@@ -349,7 +360,8 @@ func (d *demo) tearDown() error {
 }
 
 // appSpec is the AppSpec of a deployment of the function from version
-// current to version next (spec §4.3), with both hooks.
+// current to version next (User Guide, "AppSpec 'resources' section (Amazon
+// ECS and AWS Lambda deployments only)"), with both hooks.
 func appSpec(current, next version) string {
 	return fmt.Sprintf(`version: 0.0
 Resources:
@@ -446,7 +458,7 @@ func (d *demo) linear(ctx context.Context, revA revision.Location) (*deploy.Depl
 		return nil, err
 	}
 	d.out.plainf("checks of %s:", a.ID)
-	d.checks.Expect(a.Status == deploy.StatusSucceeded, "%s %s (spec §3.4: BeforeAllowTraffic, AllowTraffic, AfterAllowTraffic)", a.ID, a.Status)
+	d.checks.Expect(a.Status == deploy.StatusSucceeded, "%s %s (BeforeAllowTraffic, AllowTraffic, AfterAllowTraffic; "+ugHooks+")", a.ID, a.Status)
 	d.expectSchedule(a, versionGood2)
 	d.expectHooks(a.ID, len(a.Config.TrafficRouting.Steps()), true)
 	d.expectCurrent(ctx, versionGood2)
@@ -475,7 +487,7 @@ func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Depl
 		stop = b.StopRequest.Alarm
 	}
 	d.checks.Expect(b.Status == deploy.StatusStopped && b.ErrorInformation.Code == plan.AlarmActive && stop == alarmName,
-		"%s %s with %s, stopped by alarm %q (spec §5 alarmConfiguration, §6.4)", b.ID, b.Status, b.ErrorInformation.Code, stop)
+		"%s %s with %s, stopped by alarm %q ("+ugAlarms+")", b.ID, b.Status, b.ErrorInformation.Code, stop)
 	alarmed := slices.ContainsFunc(d.watch.history(), func(c alarmChange) bool {
 		return c.Reading.State == target.AlarmAlarm && !c.At.Before(b.StartTime) && !c.At.After(b.CompleteTime)
 	})
@@ -500,13 +512,14 @@ func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Depl
 	}
 	d.out.plainf("checks of its rollback %s:", rb.ID)
 	d.checks.Expect(rb.Creator == target.CreatorRollback && rb.RollbackInfo.RollbackTriggeringDeploymentID == b.ID,
-		"rollback %s: creator %s, rollbackTriggeringDeploymentId %s; %s's rollbackDeploymentId %s (spec §6.3)",
+		"rollback %s: creator %s, rollbackTriggeringDeploymentId %s; %s's rollbackDeploymentId %s ("+ugRollback+")",
 		rb.ID, rb.Creator, rb.RollbackInfo.RollbackTriggeringDeploymentID, b.ID, rbID)
-	d.checks.Expect(rb.Revision.Equal(revA), "the rollback redeploys %s, the last successful revision (spec §6.3)", d.revName(rb.Revision))
+	d.checks.Expect(rb.Revision.Equal(revA), "the rollback redeploys %s, the last successful revision ("+ugRollback+")", d.revName(rb.Revision))
 	d.checks.Expect(rb.Status == deploy.StatusSucceeded, "rollback %s %s", rb.ID, rb.Status)
 	// A Lambda rollback moves all traffic straight back to the version that
-	// was live before the failed deployment, in one shift (spec §6.3 for
-	// ECS; fleetdeploy decides the same for Lambda — see package deploy).
+	// was live before the failed deployment, in one shift (CodeDeploy's ECS
+	// rollback, "Redeploy and roll back a deployment with CodeDeploy";
+	// fleetdeploy decides the same for Lambda — see package deploy).
 	rws := d.meter.of(rb.ID)
 	d.checks.Expect(len(rws) == 1 && rws[0].weightOf(versionGood2.n) == 100,
 		"%s shifted %s: all traffic back on v2 in one shift", rb.ID, weights(rws))
@@ -538,7 +551,8 @@ func (d *demo) canary(ctx context.Context, revA revision.Location) (*deploy.Depl
 }
 
 // expectSchedule checks the shifts of deployment dep against its
-// configuration's schedule (spec §1.7, §11.8): the weights in order, each
+// configuration's schedule (API Reference, TrafficRoutingConfig; the linear
+// schedule's last step is fleetdeploy's decision): the weights in order, each
 // shift no earlier than its offset after BeforeAllowTraffic ended, and the
 // observed split of each step. to is the version traffic moves to.
 func (d *demo) expectSchedule(dep *deploy.Deployment, to version) {
@@ -552,7 +566,7 @@ func (d *demo) expectSchedule(dep *deploy.Deployment, to version) {
 	for i, w := range ws {
 		got[i] = w.Split.Weight
 	}
-	d.checks.Expect(slices.Equal(got, want), "%s shifted %s; %s: %v (spec §11.8)", dep.ID, weights(ws), dep.ConfigName, want)
+	d.checks.Expect(slices.Equal(got, want), "%s shifted %s; %s: %v ("+decided+")", dep.ID, weights(ws), dep.ConfigName, want)
 	if began, ok := d.hooks.ended(dep.ID, target.BeforeAllowTraffic); ok && len(ws) == len(steps) {
 		on := true
 		var at []string
@@ -600,7 +614,8 @@ func (d *demo) expectOnly(w window, v version, when string) {
 
 // expectHooks checks that deployment id ran BeforeAllowTraffic before its
 // first shift and, when after is set, AfterAllowTraffic after its last
-// (spec §3.4), both Succeeded; shifts is how many shifts it made.
+// (User Guide, "AppSpec 'hooks' section"), both Succeeded; shifts is how
+// many shifts it made.
 func (d *demo) expectHooks(id string, shifts int, after bool) {
 	pre, okPre := d.hooks.call(id, target.BeforeAllowTraffic)
 	desc := fmt.Sprintf("BeforeAllowTraffic %s with %d shifts before", pre.status, pre.shiftsBefore)
@@ -614,7 +629,7 @@ func (d *demo) expectHooks(id string, shifts int, after bool) {
 		desc += ", no AfterAllowTraffic"
 		ok = ok && !ran
 	}
-	d.checks.Expect(ok, "%s hooks: %s (spec §3.4)", id, desc)
+	d.checks.Expect(ok, "%s hooks: %s ("+ugHooks+")", id, desc)
 }
 
 // expectCurrent checks that the alias sends everything to v.

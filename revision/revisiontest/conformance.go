@@ -242,7 +242,7 @@ func checkBundle(t *testing.T, loc revision.Location, b *revision.Bundle) {
 	}
 	for k, v := range revision.BundleEnv(b.Location) {
 		if got, ok := b.Env[k]; !ok || got != v {
-			t.Errorf("Open(%s): Env[%s] = %q (set: %v), want %q (spec §3.11)", loc, k, got, ok, v)
+			t.Errorf("Open(%s): Env[%s] = %q (set: %v), want %q (the bundle variables the CodeDeploy agent sets)", loc, k, got, ok, v)
 		}
 	}
 }

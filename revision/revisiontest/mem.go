@@ -119,12 +119,12 @@ func withoutVersion(vs []memObject, version string) []memObject {
 	return out
 }
 
-// PutFiles builds a bundle holding files (path -> content) and stores it
-// at loc (see Put). The bundle has the type loc implies: S3's bundleType,
-// Local's bundleType or path extension, and for GitHub a tgz whose files
-// sit under one top directory named like GitHub's ("account-repo-commit/"),
-// which Unpack strips (spec §4.1). For a YAML or JSON bundle, files must
-// hold exactly one file.
+// PutFiles builds a bundle holding files (path -> content) and stores it at
+// loc (see Put). The bundle has the type loc implies: S3's bundleType,
+// Local's bundleType or path extension, and for GitHub a tgz whose files sit
+// under one top directory named like GitHub's ("account-repo-commit/"),
+// which Unpack strips (see revision.Unpack). For a YAML or JSON bundle,
+// files must hold exactly one file.
 func (m *MemSource) PutFiles(loc revision.Location, files map[string]string) (revision.Location, error) {
 	if !served(loc.Type) {
 		return m.Put(loc, nil)

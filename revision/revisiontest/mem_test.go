@@ -122,7 +122,7 @@ func TestMemSourceS3Versions(t *testing.T) {
 }
 
 // TestMemSourceUnversioned: an unversioned Put replaces the object, and the
-// environment has no BUNDLE_VERSION (spec §3.11).
+// environment has no BUNDLE_VERSION, as the CodeDeploy agent sets none.
 func TestMemSourceUnversioned(t *testing.T) {
 	src := revisiontest.NewMemSource()
 	loc := s3loc("app.tgz", revision.BundleTgz)

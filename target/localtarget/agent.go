@@ -121,11 +121,12 @@ func (a *Agent) pointedDeployment(ctx context.Context, groupID, suffix string) (
 //   - DownloadBundle fetches the revision through the Source and unpacks it;
 //   - Install copies the files and applies the permissions of its AppSpec;
 //   - the hook events run their scripts, taken from the revision
-//     req.Deployment.ScriptSource names (spec §3.8).
+//     req.Deployment.ScriptSource names (as in the agent's hook_executor.rb).
 //
 // A failure is a result with Status Failed and a lifecycle error code; a
 // failure of an event that ignoreApplicationStopFailures covers is a result
-// with Status Succeeded whose Message says what was ignored (spec §3.9).
+// with Status Succeeded whose Message says what was ignored (API Reference,
+// CreateDeployment, ignoreApplicationStopFailures).
 //
 // Errors: ErrNotAgentEvent (wrapped) for an event the agent does not
 // perform (BlockTraffic, AllowTraffic, Start, End, events of other
@@ -334,7 +335,8 @@ func hostOS() revision.OS {
 	return revision.OSLinux
 }
 
-// install performs the Install step (spec §3.10).
+// install performs the Install step (see "Files and permissions" in the
+// package documentation).
 func (a *Agent) install(ctx context.Context, d target.DeploymentInfo, log *slog.Logger) (target.EventResult, error) {
 	gid := d.DeploymentGroupID
 	dir := deploymentDir(gid, d.DeploymentID)
@@ -407,7 +409,7 @@ func (a *Agent) install(ctx context.Context, d target.DeploymentInfo, log *slog.
 		return res, err
 	}
 	// The agent rewrites the pointer at the end of Install, not when the
-	// deployment succeeds (spec §3.8).
+	// deployment succeeds (command_executor.rb in aws/aws-codedeploy-agent).
 	if err := a.state.writePointer(gid, lastSuccessfulSuffix, dir); err != nil {
 		return target.EventResult{}, err
 	}

@@ -41,7 +41,8 @@
 //	    <group-id>-cleanup                          what the last Install created
 //
 // Everything is keyed by deployment group ID, as in CodeDeploy: a group
-// recreated under the same name starts afresh (spec §3.8). The two pointer
+// recreated under the same name starts afresh (the agent's
+// command_executor.rb keys its files by group ID too). The two pointer
 // files hold the instance path of a deployment directory
 // (/deployment-root/<group-id>/<deployment-id>). Group and deployment IDs
 // must be usable as one path element; instance IDs follow the rules of
@@ -50,7 +51,8 @@
 // # Lifecycle events
 //
 // [Agent.RunEvent] (and [Fleet.RunEvent], which picks the agent by target
-// ID) performs the events whose role is the Installer's (spec §3.1):
+// ID) performs the events whose role is the Installer's (the events the
+// CodeDeploy agent runs; see "AppSpec 'hooks' section"):
 //
 //   - DownloadBundle opens req.Deployment.Revision through the
 //     [revision.Source] and unpacks it with [revision.Unpack] (hostile
@@ -68,7 +70,8 @@
 //   - Install copies the files and applies the permissions (below), then
 //     writes <group-id>_last_successful_install — at the end of Install, not
 //     when the deployment succeeds, so a deployment whose later hooks failed
-//     is still the one the next ApplicationStop uses (spec §3.8).
+//     is still the one the next ApplicationStop uses (as the agent's
+//     command_executor.rb does).
 //   - The hook events run their scripts (below).
 //
 // BlockTraffic and AllowTraffic are performed by a load balancer's
@@ -81,22 +84,23 @@
 // RunEvent returns an error only when the event could not run: an invalid
 // request, ctx ending, or the instance's files being unreadable. A failure
 // of an event that ignoreApplicationStopFailures covers (ApplicationStop,
-// BeforeBlockTraffic, AfterBlockTraffic; spec §3.9) is returned as
-// Succeeded, with a message naming the failure that was ignored and the
-// script output in LogTail.
+// BeforeBlockTraffic, AfterBlockTraffic; API Reference, CreateDeployment) is
+// returned as Succeeded, with a message naming the failure that was ignored
+// and the script output in LogTail.
 //
 // # Hooks
 //
 // A hook event runs the scripts the AppSpec lists for it, one after the
-// other; the first failure ends the event (spec §3.12). An event without
-// scripts succeeds as a no-op. Whose AppSpec is read follows
-// [target.DeploymentInfo.ScriptSource] (spec §3.8): ApplicationStop,
-// BeforeBlockTraffic and AfterBlockTraffic use the last successful install's
-// revision (in a blue/green rollback the block-traffic hooks use the most
-// recent download's); when there is none — the first deployment to the
-// instance — they succeed without running anything. As in the CodeDeploy
-// agent, the earlier revision is used only until the current deployment's
-// bundle has been downloaded.
+// other; the first failure ends the event (as the agent's hook_executor.rb
+// does). An event without scripts succeeds as a no-op. Whose AppSpec is read
+// follows [target.DeploymentInfo.ScriptSource] (as in the agent's
+// hook_executor.rb): ApplicationStop, BeforeBlockTraffic and
+// AfterBlockTraffic use the last successful install's revision (in a
+// blue/green rollback the block-traffic hooks use the most recent
+// download's); when there is none — the first deployment to the instance —
+// they succeed without running anything. As in the CodeDeploy agent, the
+// earlier revision is used only until the current deployment's bundle has
+// been downloaded.
 //
 // Each script is a real process:
 //
@@ -112,7 +116,8 @@
 //     over, then after 1, 2, 4 and 8 ms on Options.Clock; a file still busy
 //     then fails the script with UnknownError.
 //   - its environment is the agent's, plus Options.Env, plus the variables
-//     of spec §3.11: APPLICATION_NAME, DEPLOYMENT_ID, DEPLOYMENT_GROUP_NAME,
+//     the CodeDeploy agent sets (hook_executor.rb, command_executor.rb):
+//     APPLICATION_NAME, DEPLOYMENT_ID, DEPLOYMENT_GROUP_NAME,
 //     DEPLOYMENT_GROUP_ID, LIFECYCLE_EVENT and the bundle variables the
 //     Source resolved (BUNDLE_BUCKET, BUNDLE_KEY, BUNDLE_VERSION,
 //     BUNDLE_ETAG for S3; BUNDLE_COMMIT for GitHub). fleetdeploy adds
@@ -135,7 +140,8 @@
 // set, with SIGTERM and then SIGKILL after the grace. Timeouts and the grace
 // are measured on Options.Clock, so tests time scripts out by advancing a
 // fake clock. When ctx ends, the group is killed the same way and RunEvent
-// returns ctx's error (spec §11.14). When a script exits, whatever is left
+// returns ctx's error (that a stop may abort running scripts is fleetdeploy's
+// decision; see package deploy). When a script exits, whatever is left
 // of its group is killed too: no process outlives its hook. A service meant
 // to keep running must be started through the init system, or detach into
 // a session of its own (setsid) with its output redirected — a process that
@@ -159,8 +165,9 @@
 //
 // # Files and permissions
 //
-// The Install step does what the CodeDeploy agent's installer does (spec
-// §3.10, §4.2):
+// The Install step does what the CodeDeploy agent's installer does
+// (installer.rb in aws/aws-codedeploy-agent; User Guide, "AppSpec 'files'
+// section (EC2/On-Premises deployments only)"):
 //
 //  1. If <group-id>-cleanup exists, every path it lists is removed, last
 //     first: files and links always, directories only when empty — files
@@ -174,7 +181,8 @@
 //     destination — necessarily not part of the previous deployment, whose
 //     files step 1 removed — is handled by the file-exists behaviour: the
 //     deployment's fileExistsBehavior when set, else the AppSpec's
-//     file_exists_behavior, else DISALLOW (spec §11.6). DISALLOW fails the
+//     file_exists_behavior, else DISALLOW (fleetdeploy's decision; see package
+//     fleetdeploy, "Where fleetdeploy decides"). DISALLOW fails the
 //     step before anything is copied; OVERWRITE replaces the file (a
 //     directory in the way is still an error); RETAIN keeps it and skips the
 //     copy. Two sources for one destination, and any destination inside

@@ -21,7 +21,8 @@ import (
 
 // TestRestartedFleetContinues: a new Fleet over the same directory knows
 // the instances and their last install, so the next ApplicationStop runs
-// the previous revision's script (spec §3.8).
+// the previous revision's script (as the CodeDeploy agent's
+// command_executor.rb and hook_executor.rb do).
 func TestRestartedFleetContinues(t *testing.T) {
 	f := newFixture(t)
 	v1 := f.put("v1.zip", stopSpec, map[string]string{"stop.sh": mark("stop-v1"), "start.sh": "#!/bin/sh\n"})
@@ -45,7 +46,8 @@ func TestRestartedFleetContinues(t *testing.T) {
 }
 
 // TestArchivesArePruned: at most five deployment directories are kept per
-// group, never the last successful install's (spec §3.10).
+// group, never the last successful install's (the agent's :max_revisions,
+// command_executor.rb).
 func TestArchivesArePruned(t *testing.T) {
 	f := newFixture(t)
 	spec := "version: 0.0\nos: linux\n"
@@ -80,10 +82,10 @@ func TestRequestsTheAgentRefuses(t *testing.T) {
 		req  target.EventRequest
 		want error
 	}{
-		{"§3.1 BlockTraffic is the service's", target.EventRequest{Target: f.inst, Event: target.BlockTraffic, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
-		{"§3.1 AllowTraffic is the service's", target.EventRequest{Target: f.inst, Event: target.AllowTraffic, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
-		{"§3.1 Start is a pseudo-event", target.EventRequest{Target: f.inst, Event: target.Start, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
-		{"§3.5 AllowTestTraffic is ECS's", target.EventRequest{Target: f.inst, Event: target.AllowTestTraffic, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
+		{"BlockTraffic is the service's", target.EventRequest{Target: f.inst, Event: target.BlockTraffic, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
+		{"AllowTraffic is the service's", target.EventRequest{Target: f.inst, Event: target.AllowTraffic, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
+		{"Start is a pseudo-event", target.EventRequest{Target: f.inst, Event: target.Start, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
+		{"AllowTestTraffic is ECS's", target.EventRequest{Target: f.inst, Event: target.AllowTestTraffic, Deployment: deployment("d-1", loc)}, localtarget.ErrNotAgentEvent},
 		{"unknown instance", target.EventRequest{Target: target.Target{ID: "host-9"}, Event: target.Install, Deployment: deployment("d-1", loc)}, target.ErrTargetUnavailable},
 		{"deployment ID with a slash", target.EventRequest{Target: f.inst, Event: target.Install, Deployment: deployment("../d-1", loc)}, target.ErrInvalidRequest},
 		{"empty deployment group ID", target.EventRequest{Target: f.inst, Event: target.Install, Deployment: func() target.DeploymentInfo {
@@ -91,7 +93,7 @@ func TestRequestsTheAgentRefuses(t *testing.T) {
 			d.DeploymentGroupID = ""
 			return d
 		}()}, target.ErrInvalidRequest},
-		{"§3.10 unknown fileExistsBehavior", target.EventRequest{Target: f.inst, Event: target.Install, Deployment: func() target.DeploymentInfo {
+		{"unknown fileExistsBehavior", target.EventRequest{Target: f.inst, Event: target.Install, Deployment: func() target.DeploymentInfo {
 			d := deployment("d-1", loc)
 			d.FileExistsBehavior = "MERGE"
 			return d
@@ -280,8 +282,9 @@ func TestCancelDuringDownload(t *testing.T) {
 	}
 }
 
-// TestWholeRevisionSource: source "/" installs the whole revision,
-// AppSpec included, and symbolic links as links (spec §4.2).
+// TestWholeRevisionSource: source "/" installs the whole revision, AppSpec
+// included, and symbolic links as links (User Guide, "AppSpec 'files'
+// section (EC2/On-Premises deployments only)").
 func TestWholeRevisionSource(t *testing.T) {
 	f := newFixture(t)
 	spec := "version: 0.0\nos: linux\nfiles:\n  - source: /\n    destination: /srv/app\n"

@@ -166,9 +166,9 @@ func (f *fixture) run(d target.DeploymentInfo, e target.LifecycleEvent) target.E
 	return res
 }
 
-// deploy runs the in-place sequence without a load balancer (spec §3.2) up
-// to and including the first failed event, and returns the results by
-// event.
+// deploy runs the in-place sequence without a load balancer (User Guide,
+// "AppSpec 'hooks' section") up to and including the first failed event, and
+// returns the results by event.
 func (f *fixture) deploy(d target.DeploymentInfo) map[target.LifecycleEvent]target.EventResult {
 	f.t.Helper()
 	events, err := target.Sequence{Platform: config.Server, Kind: target.KindInPlace}.Events()

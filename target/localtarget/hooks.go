@@ -18,7 +18,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// hooks runs the scripts of a hook event (spec §3.8, §3.11, §3.12).
+// hooks runs the scripts of a hook event as the CodeDeploy agent's
+// hook_executor.rb does.
 func (a *Agent) hooks(ctx context.Context, req target.EventRequest, log *slog.Logger) (target.EventResult, error) {
 	d, event := req.Deployment, req.Event
 	current := deploymentDir(d.DeploymentGroupID, d.DeploymentID)
@@ -97,8 +98,8 @@ func (a *Agent) openScriptLog(dir string) (*os.File, error) {
 
 // hookEnv returns the environment of the event's scripts: the agent's own,
 // then Options.Env, then the bundle variables and the lifecycle variables
-// of spec §3.11, then fleetdeploy's FLEETDEPLOY_INSTANCE_ROOT and (for a
-// Fleet's instances) FLEETDEPLOY_INSTANCE_ID (later entries win).
+// the CodeDeploy agent sets, then fleetdeploy's FLEETDEPLOY_INSTANCE_ROOT
+// and (for a Fleet's instances) FLEETDEPLOY_INSTANCE_ID (later entries win).
 func (a *Agent) hookEnv(d target.DeploymentInfo, event target.LifecycleEvent) []string {
 	env := slices.Concat(os.Environ(), a.opts.Env)
 	bundle := revision.BundleEnv(d.Revision)

@@ -33,7 +33,8 @@ hooks:
 
 // TestApplicationStopRunsPreviousRevision: ApplicationStop is a no-op on the
 // first install and afterwards runs the last successful install's script,
-// not the new revision's (spec §3.1, §3.8).
+// not the new revision's ("AppSpec 'hooks' section"; the agent's
+// hook_executor.rb).
 func TestApplicationStopRunsPreviousRevision(t *testing.T) {
 	f := newFixture(t)
 	v1 := f.put("v1.zip", stopSpec, map[string]string{"stop.sh": mark("stop-v1"), "start.sh": mark("start-v1")})
@@ -59,8 +60,8 @@ func TestApplicationStopRunsPreviousRevision(t *testing.T) {
 }
 
 // TestLastSuccessfulIsRecordedAtInstall: a deployment whose hooks failed
-// after Install still becomes the previous revision (spec §3.8, agent
-// detail).
+// after Install still becomes the previous revision (as the agent's
+// command_executor.rb records it).
 func TestLastSuccessfulIsRecordedAtInstall(t *testing.T) {
 	f := newFixture(t)
 	v1 := f.put("v1.zip", stopSpec, map[string]string{"stop.sh": mark("stop-v1"), "start.sh": "#!/bin/sh\nexit 1\n"})
@@ -78,7 +79,7 @@ func TestLastSuccessfulIsRecordedAtInstall(t *testing.T) {
 // TestBlueGreenRollbackScriptSources: in a blue/green rollback the
 // block-traffic hooks come from the most recent download and
 // ApplicationStop and the allow-traffic hooks from the last successful
-// install (spec §3.8).
+// install (as the agent's hook_executor.rb chooses them).
 func TestBlueGreenRollbackScriptSources(t *testing.T) {
 	f := newFixture(t)
 	spec := `version: 0.0
@@ -113,8 +114,8 @@ hooks:
 }
 
 // TestIgnoreApplicationStopFailures: with the setting, a failed
-// ApplicationStop does not fail the instance; without it, it does (spec
-// §3.9, test vector 29).
+// ApplicationStop does not fail the instance; without it, it does (API
+// Reference, CreateDeployment, ignoreApplicationStopFailures).
 func TestIgnoreApplicationStopFailures(t *testing.T) {
 	for _, ignore := range []bool{false, true} {
 		f := newFixture(t)
@@ -144,7 +145,8 @@ func TestIgnoreApplicationStopFailures(t *testing.T) {
 }
 
 // TestScriptErrors: each way a script can fail yields its lifecycle error
-// code and the output so far (spec §3.12).
+// code and the output so far (API Reference, LifecycleErrorCode values; the
+// agent's hook_executor.rb).
 func TestScriptErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name     string
@@ -155,19 +157,19 @@ func TestScriptErrors(t *testing.T) {
 		message  string
 		tail     string
 	}{
-		{"§3.12 non-zero exit is ScriptFailed", "fail.sh",
+		{"non-zero exit is ScriptFailed", "fail.sh",
 			map[string]string{"fail.sh": "#!/bin/sh\necho starting\necho boom >&2\nexit 3\n"},
 			nil, target.CodeScriptFailed, "Script at specified location: fail.sh failed with exit code 3", "starting\nboom\n"},
-		{"§3.12 missing script is ScriptMissing", "scripts/nope.sh",
+		{"missing script is ScriptMissing", "scripts/nope.sh",
 			map[string]string{"other.sh": "#!/bin/sh\n"},
 			nil, target.CodeScriptMissing, "Script does not exist at specified location: /deployment-root/dg-1/d-1/deployment-archive/scripts/nope.sh", ""},
-		{"§3.12 a directory cannot be made executable", "scripts",
+		{"a directory cannot be made executable", "scripts",
 			map[string]string{"scripts/x.sh": "#!/bin/sh\n"},
 			nil, target.CodeScriptNotExecutable, "is not a regular file", ""},
-		{"§3.12 a file the kernel cannot run is ScriptNotExecutable", "garbage.sh",
+		{"a file the kernel cannot run is ScriptNotExecutable", "garbage.sh",
 			map[string]string{"garbage.sh": "\x00\x01\x02 neither a binary nor a #! script"},
 			nil, target.CodeScriptNotExecutable, "could not be executed", ""},
-		{"§3.12 killed by a signal is ScriptFailed", "kill.sh",
+		{"killed by a signal is ScriptFailed", "kill.sh",
 			map[string]string{"kill.sh": "#!/bin/sh\necho dying\nkill -9 $$\n"},
 			nil, target.CodeScriptFailed, "was stopped: signal: killed", "dying\n"},
 	} {
@@ -196,7 +198,7 @@ func TestScriptErrors(t *testing.T) {
 }
 
 // TestNonExecutableScriptIsMadeExecutable: the agent tries chmod +x before
-// giving up (spec §3.12).
+// giving up (hook_executor.rb).
 func TestNonExecutableScriptIsMadeExecutable(t *testing.T) {
 	f := newFixture(t)
 	spec := "version: 0.0\nos: linux\nhooks:\n  BeforeInstall:\n    - location: plain.txt\n"
@@ -210,8 +212,9 @@ func TestNonExecutableScriptIsMadeExecutable(t *testing.T) {
 }
 
 // TestScriptTimeout: a script running past its timeout is killed with its
-// whole process group and reported as ScriptTimedOut (spec §3.7, §3.12,
-// test vector 30). Time is a fake clock; nothing waits on the wall clock.
+// whole process group and reported as ScriptTimedOut ("AppSpec 'hooks'
+// section"; the agent's hook_executor.rb). Time is a fake clock; nothing
+// waits on the wall clock.
 func TestScriptTimeout(t *testing.T) {
 	clk := clock.NewFake(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
 	report := fifo(t)
@@ -279,8 +282,8 @@ func TestForkedChildDiesWithItsHook(t *testing.T) {
 }
 
 // TestCancelAbortsHook: cancelling the context aborts a running hook and
-// kills its process group; RunEvent returns the context's error (spec
-// §11.14).
+// kills its process group; RunEvent returns the context's error (what an
+// aborting stop relies on; see package deploy).
 func TestCancelAbortsHook(t *testing.T) {
 	report := fifo(t)
 	f := newFixture(t, func(o *localtarget.Options) { o.Env = []string{"REPORT=" + report} })
@@ -308,8 +311,9 @@ func TestCancelAbortsHook(t *testing.T) {
 	}
 }
 
-// TestHookEnvironment: scripts see the variables of spec §3.11, the bundle
-// variables of an S3 revision, and Options.Env.
+// TestHookEnvironment: scripts see the variables the CodeDeploy agent sets
+// (hook_executor.rb), the bundle variables of an S3 revision, and
+// Options.Env.
 func TestHookEnvironment(t *testing.T) {
 	f := newFixture(t, func(o *localtarget.Options) { o.Env = []string{"EXTRA=yes", "LIFECYCLE_EVENT=overridden"} })
 	spec := "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: env.sh\n"
@@ -341,7 +345,7 @@ echo PWD=$(pwd)
 }
 
 // TestRunAs: runas works when the agent runs as root, and is a clear
-// failure otherwise (spec §4.2).
+// failure otherwise (User Guide, "AppSpec 'hooks' section").
 func TestRunAs(t *testing.T) {
 	f := newFixture(t)
 	// The instance must be reachable by the other user.
@@ -434,7 +438,8 @@ func TestKillGrace(t *testing.T) {
 }
 
 // TestLogTailKeepsTheEnd: the result carries the last 4 KiB of the event's
-// output (spec §3.12); the script log keeps all of it.
+// output (API Reference, Diagnostics logTail); the script log keeps all of
+// it.
 func TestLogTailKeepsTheEnd(t *testing.T) {
 	f := newFixture(t)
 	spec := "version: 0.0\nos: linux\nhooks:\n  AfterInstall:\n    - location: a.sh\n    - location: b.sh\n"

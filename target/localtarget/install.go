@@ -232,11 +232,12 @@ func (p *planner) dir(src, ip string) error {
 	return nil
 }
 
-// files plans the AppSpec's files section (spec §4.2): a source file goes
-// into the destination directory, a source directory's contents are copied
-// into it recursively, source "/" is the whole revision. Sources are joined
-// to the archive as the agent joins them: a leading "/" (or "\" with
-// os: windows) is ignored.
+// files plans the AppSpec's files section (User Guide, "AppSpec 'files'
+// section (EC2/On-Premises deployments only)"): a source file goes into the
+// destination directory, a source directory's contents are copied into it
+// recursively, source "/" is the whole revision. Sources are joined to the
+// archive as the agent joins them: a leading "/" (or "\" with os: windows)
+// is ignored.
 func (p *planner) files(spec *revision.AppSpec) error {
 	for i, f := range spec.Files {
 		src := spec.OS.BundlePath(f.Source)

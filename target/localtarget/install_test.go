@@ -50,7 +50,8 @@ hooks:
 `
 
 // TestInstallFilesPermissionsHooks installs a revision with files,
-// permissions and hooks (spec §3.2, §3.10, §4.2, §3.12).
+// permissions and hooks (User Guide, "AppSpec File structure"; the agent's
+// installer.rb and hook_executor.rb).
 func TestInstallFilesPermissionsHooks(t *testing.T) {
 	f := newFixture(t)
 	loc := f.put("v1.zip", appV1, map[string]string{
@@ -69,7 +70,8 @@ func TestInstallFilesPermissionsHooks(t *testing.T) {
 	results := f.deploy(deployment("d-1", loc))
 	mustSucceed(t, results)
 
-	// §3.2: hooks in lifecycle order; ApplicationStop had nothing to run.
+	// Hooks in lifecycle order ("AppSpec 'hooks' section"); ApplicationStop
+	// had nothing to run.
 	if got, want := strings.Join(f.marks(), " "), "BeforeInstall AfterInstall ApplicationStart ValidateService"; got != want {
 		t.Errorf("hooks ran %q, want %q", got, want)
 	}
@@ -80,7 +82,8 @@ func TestInstallFilesPermissionsHooks(t *testing.T) {
 		t.Errorf("AfterInstall log tail %q", got)
 	}
 
-	// §4.2: a source directory's contents go into the destination, a
+	// "AppSpec 'files' section (EC2/On-Premises deployments only)": a
+	// source directory's contents go into the destination, a
 	// source file into the destination directory.
 	if got := f.read("/opt/shop/index.html"); got != "<h1>v1</h1>" {
 		t.Errorf("/opt/shop/index.html = %q", got)
@@ -95,7 +98,8 @@ func TestInstallFilesPermissionsHooks(t *testing.T) {
 		t.Error("the source directory itself was recreated at the destination")
 	}
 
-	// §4.2 permissions: pattern selects direct children; type directory
+	// "AppSpec 'permissions' section (EC2/On-Premises deployments only)":
+	// pattern selects direct children; type directory
 	// applies below the object, not to it; except excludes.
 	mode := func(p string) os.FileMode {
 		fi, err := os.Stat(f.path(p))
@@ -139,7 +143,7 @@ func TestInstallFilesPermissionsHooks(t *testing.T) {
 		t.Errorf("Install message %q does not say the ACL was not applied", msg)
 	}
 
-	// §3.10, §3.8: the agent's instruction files.
+	// The agent's instruction files (installer.rb, command_executor.rb).
 	if id, err := f.agent.LastSuccessfulInstall(context.Background(), "dg-1"); err != nil || id != "d-1" {
 		t.Errorf("LastSuccessfulInstall = %q, %v; want d-1", id, err)
 	}
@@ -167,7 +171,8 @@ func TestInstallFilesPermissionsHooks(t *testing.T) {
 }
 
 // TestSecondRevisionReplacesFirst: the Install step first removes what the
-// previous install created (spec §3.10); files scripts created stay.
+// previous install created (the agent's installer.rb); files scripts created
+// stay.
 func TestSecondRevisionReplacesFirst(t *testing.T) {
 	f := newFixture(t)
 	const spec = `version: 0.0
@@ -204,7 +209,8 @@ hooks:
 
 // TestFileExistsBehavior covers DISALLOW, OVERWRITE and RETAIN for a file
 // that was not part of the previous deployment, and the precedence of the
-// deployment's value over the AppSpec's (spec §3.10, §11.6).
+// deployment's value over the AppSpec's (API Reference, CreateDeployment,
+// fileExistsBehavior; the precedence is fleetdeploy's decision).
 func TestFileExistsBehavior(t *testing.T) {
 	for _, tc := range []struct {
 		name       string
@@ -212,14 +218,14 @@ func TestFileExistsBehavior(t *testing.T) {
 		appspec    string // file_exists_behavior
 		want       string // DISALLOW, OVERWRITE or RETAIN in effect
 	}{
-		{"§3.10 default is DISALLOW", "", "", "DISALLOW"},
-		{"§3.10 deployment DISALLOW", "DISALLOW", "", "DISALLOW"},
-		{"§3.10 deployment OVERWRITE", "OVERWRITE", "", "OVERWRITE"},
-		{"§3.10 deployment RETAIN", "RETAIN", "", "RETAIN"},
-		{"§11.6 AppSpec OVERWRITE when the deployment sets none", "", "OVERWRITE", "OVERWRITE"},
-		{"§11.6 AppSpec RETAIN when the deployment sets none", "", "RETAIN", "RETAIN"},
-		{"§11.6 deployment RETAIN wins over AppSpec OVERWRITE", "RETAIN", "OVERWRITE", "RETAIN"},
-		{"§11.6 deployment DISALLOW wins over AppSpec OVERWRITE", "DISALLOW", "OVERWRITE", "DISALLOW"},
+		{"default is DISALLOW", "", "", "DISALLOW"},
+		{"deployment DISALLOW", "DISALLOW", "", "DISALLOW"},
+		{"deployment OVERWRITE", "OVERWRITE", "", "OVERWRITE"},
+		{"deployment RETAIN", "RETAIN", "", "RETAIN"},
+		{"AppSpec OVERWRITE when the deployment sets none", "", "OVERWRITE", "OVERWRITE"},
+		{"AppSpec RETAIN when the deployment sets none", "", "RETAIN", "RETAIN"},
+		{"deployment RETAIN wins over AppSpec OVERWRITE", "RETAIN", "OVERWRITE", "RETAIN"},
+		{"deployment DISALLOW wins over AppSpec OVERWRITE", "DISALLOW", "OVERWRITE", "DISALLOW"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			f := newFixture(t)

@@ -11,8 +11,8 @@ import (
 )
 
 // DefaultMaxRevisions is how many deployment archives an instance keeps per
-// deployment group, like the CodeDeploy agent's :max_revisions (spec
-// §3.10).
+// deployment group, like the CodeDeploy agent's :max_revisions
+// (command_executor.rb in aws/aws-codedeploy-agent).
 const DefaultMaxRevisions = 5
 
 // DefaultOutputWait is how long a hook's output pipe is drained after the
@@ -35,8 +35,8 @@ type Options struct {
 	// Default DefaultMaxRevisions; must not be negative.
 	MaxRevisions int
 	// Env holds extra "KEY=VALUE" variables for every hook script, added to
-	// the agent's own environment. The lifecycle variables of spec §3.11
-	// (APPLICATION_NAME, DEPLOYMENT_ID, ...) override them.
+	// the agent's own environment. The lifecycle variables the CodeDeploy
+	// agent sets (APPLICATION_NAME, DEPLOYMENT_ID, ...) override them.
 	Env []string
 	// KillGrace is how long a timed-out or cancelled hook's process group
 	// has between SIGTERM and SIGKILL. Zero (the default) sends SIGKILL at

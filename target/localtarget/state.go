@@ -160,7 +160,7 @@ type deploymentRecord struct {
 	DeploymentID        string `json:"deploymentId"`
 	// Revision is the resolved location the Source returned.
 	Revision revision.Location `json:"revision"`
-	// BundleEnv holds the bundle variables of spec §3.11 for the hooks.
+	// BundleEnv holds the bundle variables (revision.BundleEnv) for the hooks.
 	BundleEnv map[string]string `json:"bundleEnv,omitempty"`
 	// AppSpec is the AppSpec file's name in the archive.
 	AppSpec      string    `json:"appSpec"`

@@ -29,7 +29,7 @@ func versioned(t *testing.T, p *localtraffic.Proxy) {
 	}
 }
 
-// The acceptance test of issue 5: real HTTP requests through the proxy, at
+// Real HTTP requests through the proxy, at
 // each step of a canary and of a linear schedule
 // (config.TrafficRouting.Steps), split within a statistical tolerance of the
 // step's weight.
