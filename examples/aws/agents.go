@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -30,10 +31,16 @@ type agents struct {
 	say   func(format string, args ...any)
 	cw    *cloudwatch.Client
 	alarm string
+	elb   *elbv2.Client
+	tgArn map[string]string // target group name -> ARN
 
 	mu      sync.Mutex
 	alarmOn *revision.Location // the revision whose validation sets off the alarm; nil for none
 	fired   string             // the instance it went off on
+	// outside records, for each deployment ID and instance, whether moto
+	// listed the instance in none of the group's target groups when its
+	// Install started.
+	outside map[[2]string]bool
 }
 
 var _ target.Installer = (*agents)(nil)
@@ -47,6 +54,11 @@ func (a *agents) RunEvent(ctx context.Context, req target.EventRequest) (target.
 		case err == nil:
 			a.say("    agent: local instance %s added for EC2 instance %s (Auto Scaling group %s)", req.Target.ID, req.Target.ID, req.Target.AutoScalingGroup)
 		case !errors.Is(err, localtarget.ErrInstanceExists): // another event added it meanwhile
+			return target.EventResult{}, err
+		}
+	}
+	if req.Event == target.Install && len(req.Deployment.LoadBalancer.TargetGroupInfoList) > 0 {
+		if err := a.lookOutside(ctx, req); err != nil {
 			return target.EventResult{}, err
 		}
 	}
@@ -91,4 +103,34 @@ func (a *agents) incident(ctx context.Context, req target.EventRequest) error {
 	}
 	a.say("    cloudwatch: alarm %s set to ALARM (5xx errors) while %s validates the new revision", a.alarm, req.Target.ID)
 	return nil
+}
+
+// lookOutside asks moto whether the instance of req is registered with any
+// target group of its deployment group, and records the answer.
+func (a *agents) lookOutside(ctx context.Context, req target.EventRequest) error {
+	out := true
+	for _, tg := range req.Deployment.LoadBalancer.TargetGroupInfoList {
+		h, err := a.elb.DescribeTargetHealth(ctx, &elbv2.DescribeTargetHealthInput{TargetGroupArn: aws.String(a.tgArn[tg.Name])})
+		if err != nil {
+			return fmt.Errorf("describing the targets of %s: %w", tg.Name, err)
+		}
+		for _, d := range h.TargetHealthDescriptions {
+			out = out && (d.Target == nil || aws.ToString(d.Target.Id) != req.Target.ID)
+		}
+	}
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.outside == nil {
+		a.outside = map[[2]string]bool{}
+	}
+	a.outside[[2]string{req.Deployment.DeploymentID, req.Target.ID}] = out
+	return nil
+}
+
+// wasOutside reports whether moto listed instance id in none of its
+// target groups when its Install of deployment d started.
+func (a *agents) wasOutside(d, id string) bool {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.outside[[2]string{d, id}]
 }

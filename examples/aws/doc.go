@@ -66,9 +66,10 @@
 //  1. In place, CodeDeployDefault.HalfAtATime, behind target group
 //     shop-web: v1 goes to the six instances, three at a time. Each is
 //     deregistered (BlockTraffic) before its Install and registered again
-//     (AllowTraffic) after its ValidateService; the target group never
-//     holds fewer than three, and at the end DescribeTargetHealth reports
-//     all six healthy.
+//     (AllowTraffic) after its ValidateService — when its Install starts,
+//     moto's DescribeTargetHealth does not list it —; the target group
+//     never holds fewer than three, and at the end DescribeTargetHealth
+//     reports all six healthy.
 //  2. Blue/green with COPY_AUTO_SCALING_GROUP on group web-bg: the
 //     Provisioner copies the Auto Scaling group as
 //     CodeDeploy_web-bg_<deployment ID>, v1 is installed on its new

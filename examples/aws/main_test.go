@@ -33,8 +33,8 @@ func TestRun(t *testing.T) {
 	if strings.Contains(o, "[MISMATCH]") {
 		t.Errorf("a check failed, yet the exit code is 0:\n%s", o)
 	}
-	if n := strings.Count(o, "  [ok] "); n != 26 {
-		t.Errorf("%d checks passed, want 26:\n%s", n, o)
+	if n := strings.Count(o, "  [ok] "); n != 27 {
+		t.Errorf("%d checks passed, want 27:\n%s", n, o)
 	}
 	for _, want := range []*regexp.Regexp{
 		regexp.MustCompile(`\n(d-\w+)\s+v1\s+web\s+user\s+Succeeded\s+-\s`),

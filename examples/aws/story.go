@@ -145,7 +145,8 @@ func (t *tale) wire(ctx context.Context, dir string, logger *slog.Logger) error 
 	}
 	t.say("local agents: %d local instances under %s, one per web instance, named by its instance ID;", len(w.webIDs), instancesDir)
 	t.say("  an instance an Auto Scaling group launches gets its own on its first lifecycle event")
-	t.agents = &agents{fleet: t.fleet, say: t.say, cw: t.c.cw, alarm: w.alarm}
+	t.agents = &agents{fleet: t.fleet, say: t.say, cw: t.c.cw, alarm: w.alarm,
+		elb: t.c.elbv2, tgArn: map[string]string{w.webTG: w.webTGArn, w.bgTG: w.bgTGArn}}
 
 	t.obs = newObserver(t.say)
 	t.store = deploy.NewMemoryStore()
@@ -252,7 +253,7 @@ func (t *tale) inPlace(ctx context.Context) error {
 		"v1 %s on %d of %d EC2 instances the tag filter app=%s selects (ec2target Lister)", d.Status, countStatus(tgs, target.TargetSucceeded), len(w.webIDs), w.appTag)
 
 	calls := t.j.since(mark)
-	inOrder := 0
+	inOrder, outside := 0, 0
 	for _, id := range w.webIDs {
 		var ops []call
 		for _, c := range calls {
@@ -266,10 +267,15 @@ func (t *tale) inPlace(ctx context.Context) error {
 			!ops[0].at.After(install.Time) && !ops[1].at.Before(validated.Time) {
 			inOrder++
 		}
+		if t.agents.wasOutside(d.ID, id) {
+			outside++
+		}
 	}
 	t.checks.Expect(inOrder == len(w.webIDs),
 		"%d of %d instances were deregistered from %s before their Install and registered again after their ValidateService, once each ("+ugELB+")",
 		inOrder, len(w.webIDs), w.webTG)
+	t.checks.Expect(outside == len(w.webIDs), "when its Install started, DescribeTargetHealth of %s in moto did not list the instance: %d of %d",
+		w.webTG, outside, len(w.webIDs))
 	lowest := lowestRegistered(calls, w.webTG, len(w.webIDs))
 	minimum := (len(w.webIDs) + 1) / 2
 	t.checks.Expect(lowest >= minimum, "the target group never held fewer than %d of %d instances: lowest %d (HalfAtATime keeps half healthy; "+ugHealth+")",
