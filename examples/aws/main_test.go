@@ -2,6 +2,8 @@ package main
 
 import (
 	"bytes"
+	"context"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -126,5 +128,21 @@ func TestLowestRegistered(t *testing.T) {
 	}
 	if got := lowestRegistered(calls, "web", 6); got != 3 {
 		t.Errorf("lowest = %d, want 3", got)
+	}
+}
+
+// TestRunInterrupted: Ctrl-C in the middle of a deployment (the context
+// main wires to SIGINT) ends the run with exit 1 and a message, and moto
+// is stopped all the same.
+func TestRunInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	var out, errOut bytes.Buffer // the program writes one line at a time
+	code := run(ctx, nil, io.MultiWriter(&out, &storytest.CancelOn{What: "InProgress", Cancel: cancel}), &errOut)
+	if code != story.ExitFailure || !strings.Contains(errOut.String(), "aws: interrupted") {
+		t.Errorf("exit %d, stderr %q; want exit %d and aws: interrupted", code, errOut.String(), story.ExitFailure)
+	}
+	if os.Getenv("FLEETDEPLOY_AWS_ENDPOINT") == "" && !strings.Contains(out.String(), "\nmoto stopped.\n") {
+		t.Errorf("moto was not stopped after the interruption:\n%s", out.String())
 	}
 }
