@@ -351,19 +351,31 @@ func (t *tale) blueGreen(ctx context.Context) error {
 		len(inCopy), copyName)
 
 	calls := t.j.since(mark)
-	blocked := map[string]bool{}
+	// Traffic moves: every replacement is registered before the first
+	// original is deregistered, and every original is deregistered.
+	registered, blocked := map[string]bool{}, map[string]bool{}
+	inOrder := true
 	for _, c := range calls {
-		if c.on == w.bgTG && c.op == "deregister" {
-			for _, id := range c.what {
+		for _, id := range c.what {
+			switch {
+			case c.on != w.bgTG:
+			case c.op == "register":
+				registered[id] = true
+				inOrder = inOrder && len(blocked) == 0
+			case c.op == "deregister":
 				blocked[id] = true
 			}
 		}
 	}
-	allBlocked := len(blocked) == len(blue)
-	for _, id := range blue {
-		allBlocked = allBlocked && blocked[id]
+	moved := inOrder && len(registered) == len(green) && len(blocked) == len(blue)
+	for _, id := range green {
+		moved = moved && registered[id]
 	}
-	t.checks.Expect(allBlocked, "traffic moved: the replacements registered with %s, then the originals deregistered ("+ugBG+")", w.bgTG)
+	for _, id := range blue {
+		moved = moved && blocked[id]
+	}
+	t.checks.Expect(moved, "traffic moved: the %d replacements registered with %s, then the %d originals deregistered ("+ugBG+")",
+		len(registered), w.bgTG, len(blocked))
 	if err := t.expectServing(ctx, w.bgTG, green, "v1"); err != nil {
 		return err
 	}
