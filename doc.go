@@ -42,8 +42,10 @@
 //
 // The programs under examples/ show it working: quickstart (a deployment to
 // a local fleet, with a failure and an automatic rollback), preview (a JSON
-// scenario in, the rollout's schedule out) and canary (traffic shifting
-// through the local proxy, an alarm, a rollback).
+// scenario in, the rollout's schedule out), canary (traffic shifting
+// through the local proxy, an alarm, a rollback), ha (executor processes
+// sharing a DynamoDB table, one killed half-way) and aws (every AWS
+// adapter at work against moto, with no AWS account).
 //
 // Test kits ship beside the packages they serve: deploy/deploytest,
 // revision/revisiontest and target/targettest give in-memory sources,
