@@ -11,9 +11,9 @@
 // Only services whose deployment controller is EXTERNAL: Amazon ECS then
 // leaves task sets and their traffic to the caller, which is what
 // fleetdeploy does. A service with the CODE_DEPLOY deployment controller
-// is reserved for AWS CodeDeploy itself — ECS accepts task set calls on it
-// only from CodeDeploy — and one with the ECS controller does rolling
-// updates of its own; both are refused with INVALID_ECS_SERVICE. To move a
+// is reserved for AWS CodeDeploy itself (ECS's task set operations,
+// CreateTaskSet and the others, are for EXTERNAL services), and one with
+// the ECS controller does rolling updates of its own; both are refused with INVALID_ECS_SERVICE. To move a
 // service from CodeDeploy, create it again with deploymentController
 // EXTERNAL, make its first task set (CreateTaskSet, then
 // UpdateServicePrimaryTaskSet) in the target group the production
