@@ -240,13 +240,13 @@ func TestValidationFailures(t *testing.T) {
 				req.Deployment.LoadBalancer.TargetGroupPairInfoList = []target.TargetGroupPairInfo{w.pair()}
 			}
 			p, s := roles(t, w, nil)
-			_, err := p.ProvisionReplacements(t.Context(), req)
-			checkFailure(t, "ProvisionReplacements", err, c.provisionCode, c.msg)
-			_, err = s.CurrentTraffic(t.Context(), target.TrafficRoute{ResourceID: w.id()})
+			_, perr := p.ProvisionReplacements(t.Context(), req)
+			checkFailure(t, "ProvisionReplacements", perr, c.provisionCode, c.msg)
+			_, err := s.CurrentTraffic(t.Context(), target.TrafficRoute{ResourceID: w.id()})
 			checkFailure(t, "CurrentTraffic", err, c.trafficCode, c.msg)
 			if c.provisionCode == "ECS_UPDATE_ERROR" {
 				var ae smithy.APIError
-				if !errors.As(err, &ae) && !errors.As(func() error { _, e := p.ProvisionReplacements(t.Context(), req); return e }(), &ae) {
+				if !errors.As(perr, &ae) {
 					t.Errorf("the ECS_UPDATE_ERROR does not carry ECS's answer as a smithy.APIError")
 				}
 				all, derr := w.ecs.DescribeTaskSets(w.ctx, &ecs.DescribeTaskSetsInput{Cluster: aws.String(w.cluster), Service: aws.String(w.service)})
