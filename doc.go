@@ -32,6 +32,7 @@
 //
 //	target/ec2target        EC2 instances and Auto Scaling groups
 //	target/elbtarget        Classic Load Balancers and ELBv2 target groups
+//	target/ecstarget        ECS task sets and listener traffic (EXTERNAL services)
 //	target/cloudwatchalarm  an alarm source over CloudWatch alarms
 //	revision/s3revision     a revision Source for Amazon S3
 //	revision/githubrevision a revision Source for GitHub commits

@@ -1,0 +1,68 @@
+package ecstarget
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/smithy-go"
+
+	"github.com/fleetdeploy/fleetdeploy/target"
+)
+
+// CodeDeploy's error codes (ErrorInformation.code) the package's failures
+// carry in a *target.CodeError.
+const (
+	// CodeInvalidECSService: the ECS service, its task sets, target groups
+	// or listeners are not set up for a deployment — the service or cluster
+	// does not exist or is not ACTIVE, its deployment controller is not
+	// EXTERNAL, the deployment group has no target group pair, a target
+	// group or listener does not exist, the production listener forwards
+	// to neither target group of the pair. Errors with this code also wrap
+	// target.ErrNotFound: the service has no traffic route the package can
+	// use, and the executor fails a deployment whose route is not found
+	// with INVALID_ECS_SERVICE.
+	CodeInvalidECSService = "INVALID_ECS_SERVICE"
+	// CodeECSUpdateError: Amazon ECS or Elastic Load Balancing refused a
+	// change (CreateTaskSet, ModifyListener, UpdateServicePrimaryTaskSet),
+	// or the replacement task set did not become steady in time.
+	CodeECSUpdateError = "ECS_UPDATE_ERROR"
+)
+
+// invalidService returns an INVALID_ECS_SERVICE error wrapping
+// target.ErrNotFound, and cause when it is not nil.
+func invalidService(cause error, format string, args ...any) error {
+	msg := "ecstarget: " + fmt.Sprintf(format, args...)
+	if cause != nil {
+		return &target.CodeError{Code: CodeInvalidECSService, Err: fmt.Errorf("%s: %w: %w", msg, cause, target.ErrNotFound)}
+	}
+	return &target.CodeError{Code: CodeInvalidECSService, Err: fmt.Errorf("%s: %w", msg, target.ErrNotFound)}
+}
+
+// updateError returns an ECS_UPDATE_ERROR error wrapping cause (which may be
+// nil).
+func updateError(cause error, format string, args ...any) error {
+	msg := "ecstarget: " + fmt.Sprintf(format, args...)
+	if cause != nil {
+		return &target.CodeError{Code: CodeECSUpdateError, Err: fmt.Errorf("%s: %w", msg, cause)}
+	}
+	return &target.CodeError{Code: CodeECSUpdateError, Err: errors.New(msg)}
+}
+
+// apiCode returns the error code of the service's answer in err, "" if none.
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// isGone reports whether err says a cluster, service or task set does not
+// exist.
+func isGone(err error) bool {
+	switch apiCode(err) {
+	case "ClusterNotFoundException", "ServiceNotFoundException", "ServiceNotActiveException", "TaskSetNotFoundException":
+		return true
+	}
+	return false
+}
