@@ -307,18 +307,25 @@ func (e *Executor) load(ctx context.Context, d *Deployment, l Lease) (*runner, e
 // (see TargetLoader): the runner never changes a target's tags, and
 // changes a list it loaded only on a copy (runRecord).
 func loadTargets(ctx context.Context, s Store, id string, expected int) ([]DeploymentTarget, error) {
-	ts := make([]DeploymentTarget, 0, expected)
+	var ts []DeploymentTarget
 	if l, ok := s.(TargetLoader); ok {
 		var err error
-		if ts, err = l.LoadTargets(ctx, id, ts); err != nil {
+		if ts, err = l.LoadTargets(ctx, id, make([]DeploymentTarget, 0, expected)); err != nil {
 			return nil, err
 		}
 	} else {
-		for page, err := range targetPages(ctx, s, id) {
+		// Pages as large as the deployment: a store that allows them
+		// returns every target in one page, which is then the runner's
+		// slice as it is, rather than a copy of many pages.
+		for page, err := range targetPages(ctx, s, id, max(expected, 1)) {
 			if err != nil {
 				return nil, err
 			}
-			ts = append(ts, page...)
+			if ts == nil {
+				ts = slices.Grow(page, max(expected-len(page), 0))
+			} else {
+				ts = append(ts, page...)
+			}
 		}
 	}
 	forChunks(len(ts), func(lo, hi int) {

@@ -145,7 +145,7 @@ func NewGroupID() string {
 // yields with a zero DeploymentTarget.
 func AllTargets(ctx context.Context, s TargetStore, deploymentID string) iter.Seq2[DeploymentTarget, error] {
 	return func(yield func(DeploymentTarget, error) bool) {
-		for page, err := range targetPages(ctx, s, deploymentID) {
+		for page, err := range targetPages(ctx, s, deploymentID, 0) {
 			if err != nil {
 				yield(DeploymentTarget{}, err)
 				return
@@ -160,12 +160,13 @@ func AllTargets(ctx context.Context, s TargetStore, deploymentID string) iter.Se
 }
 
 // targetPages is AllTargets a page at a time: it yields each page
-// ListTargets returns, and stops after the first error.
-func targetPages(ctx context.Context, s TargetStore, deploymentID string) iter.Seq2[[]DeploymentTarget, error] {
+// ListTargets returns, asking for at most limit records a page (≤ 0: the
+// store's choice), and stops after the first error.
+func targetPages(ctx context.Context, s TargetStore, deploymentID string, limit int) iter.Seq2[[]DeploymentTarget, error] {
 	return func(yield func([]DeploymentTarget, error) bool) {
 		token := ""
 		for {
-			page, next, err := s.ListTargets(ctx, deploymentID, token, 0)
+			page, next, err := s.ListTargets(ctx, deploymentID, token, limit)
 			if err != nil {
 				yield(nil, err)
 				return

@@ -110,12 +110,13 @@ func TestLargePutTargets(t *testing.T) {
 }
 
 // TestLargePutInstances writes 30,000 instance records through
-// BatchWriteItem with the faults of TestLargePutTargets, then replaces
-// some of them.
+// BatchWriteItem with faults like TestLargePutTargets' — denser, since
+// the records are packed into a few dozen bucket items, a few requests —
+// then replaces some of them.
 func TestLargePutInstances(t *testing.T) {
 	start := time.Now()
-	client, th := retryingClient(t, "BatchWriteItem", 7)
-	api := &faultyAPI{API: client, partialEvery: 3}
+	client, th := retryingClient(t, "BatchWriteItem", 2)
+	api := &faultyAPI{API: client, partialEvery: 2}
 	clk, waits := autoClock(t)
 	s := open(t, api, newTable(t), func(o *dynamostore.Options) { o.Clock = clk })
 	ctx := t.Context()
@@ -227,8 +228,10 @@ func TestFailedBatchesLeaveNothing(t *testing.T) {
 	if err := s.PutInstances(ctx, recs[:10]); err != nil {
 		t.Fatal(err)
 	}
-	api.set(func(f *faultyAPI) { f.failWriteAt, f.failErr = 40, errInjected })
-	if err := s.PutInstances(ctx, instanceRecords(g.ID, more, health.Unhealthy)); !errors.Is(err, errInjected) {
+	// A delta's records are packed into bucket items, 25 a request: the
+	// records of a large fleet take a few requests, and the second fails.
+	api.set(func(f *faultyAPI) { f.failWriteAt, f.failErr = 2, errInjected })
+	if err := s.PutInstances(ctx, instanceRecords(g.ID, append(fleet("j", largeFleet), more...), health.Unhealthy)); !errors.Is(err, errInjected) {
 		t.Errorf("PutInstances failing half-way: %v; want the injected error", err)
 	}
 	all, err := s.GetInstances(ctx, g.ID)

@@ -77,7 +77,8 @@
 //     its fence lt: the token of the lease it was last written under, plus
 //     2^62 (sealed) when its status is final;
 //   - inst#<group ID> (target ID): an instance record's base item;
-//     instg#<group ID>#<delta> (target ID): an instance record in a delta;
+//     instg#<group ID>#<delta> (bucket number): a delta's records whose
+//     target IDs hash to that bucket, packed;
 //     insth#<group ID> (head): the group's committed deltas.
 //
 // # One active deployment per group
@@ -127,23 +128,32 @@
 // An instant target so costs three writes of its item, creation included:
 // in PutTargets, InProgress and its end — fenced or not (see "Leases and
 // fencing"). The executor also writes its instance record at the end of
-// the deployment (see below), batched.
+// the deployment (see below), packed with others: a few items for
+// thousands of records.
 //
 // # Instance records: deltas and folds
 //
 // PutInstances (any number of records, all or none) writes the records of
-// each group as a delta — their own partition, BatchWriteItem — then
+// each group as a delta — their own partition, BatchWriteItem, packed
+// into bucket items of about 100 KB (a record is in bucket FNV-1a(target
+// ID) mod the delta's bucket count, which the delta's entry in the head
+// item names), so that a delta of 2,000 records is a handful of item
+// writes, not 2,000 — then
 // commits every delta at once by adding it to its group's head item
 // (insth#), on the condition that no other delta was committed since the
 // versions were read (one UpdateItem, or a TransactWriteItems for several
 // groups or a fenced call). A record is the newest of its base item and of
-// the deltas the head lists; versions are read that way (BatchGetItem)
-// before a delta is staged. Once more than Options.MaxDeltas deltas are
-// listed, the next PutInstances folds the oldest into the base items —
-// each fold an UpdateItem conditional on the base item holding an older
-// commit, so that a slow folder never overwrites a newer record — then
-// unlists the delta and deletes its items. A record so costs three item
-// writes (delta, fold, delete) and reads of MaxDeltas+1 items.
+// the deltas the head lists; versions are read that way (BatchGetItem of
+// the base items and of the records' buckets of each delta) before a
+// delta is staged. Once more than Options.MaxDeltas deltas are listed, the
+// next PutInstances folds the oldest into the base items — each fold an
+// UpdateItem conditional on the base item holding an older commit, so
+// that a slow folder never overwrites a newer record — then unlists the
+// delta and deletes its bucket items. A record so costs one item write
+// when folded, plus its share of its delta's bucket items (written once,
+// deleted once); reading one record reads its base item and one bucket
+// item of each listed delta (up to 100 KB each: 25 read units strongly
+// consistent), reading many reads each bucket once.
 //
 // # Leases and fencing
 //

@@ -2,6 +2,7 @@ package dynamostore
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
@@ -25,18 +26,22 @@ import (
 // dropped once more than Options.MaxDeltas are listed.
 
 // entry names a committed delta in the head's set: the commit number,
-// zero-padded so that entries sort by it, and the delta's random ID.
+// zero-padded so that entries sort by it, the delta's random ID, and the
+// number of its bucket items (see delta.go).
 type entry struct {
 	q int64
 	r string
+	b int
 }
 
-func (e entry) String() string { return fmt.Sprintf("%012d:%s", e.q, e.r) }
+func (e entry) String() string { return fmt.Sprintf("%012d:%s:%s", e.q, e.r, formatBuckets(e.b)) }
 
 func parseEntry(v string) (entry, bool) {
-	qs, r, ok := strings.Cut(v, ":")
+	qs, rest, ok := strings.Cut(v, ":")
+	r, bs, ok2 := strings.Cut(rest, ":")
 	q, err := strconv.ParseInt(qs, 10, 64)
-	return entry{q, r}, ok && err == nil
+	b, ok3 := parseBuckets(bs)
+	return entry{q, r, b}, ok && ok2 && ok3 && err == nil
 }
 
 // entries returns the committed deltas listed in head item it, oldest
@@ -52,10 +57,9 @@ func entries(it item) []entry {
 	return out
 }
 
-func instKey(gid, tid string) string                { return gid + "/" + tid }
-func baseKey(gid, tid string) item                  { return key(pInst+gid, tid) }
-func deltaPK(gid string, e entry) string            { return pInstGen + gid + "#" + e.r }
-func deltaKey(gid string, e entry, tid string) item { return key(deltaPK(gid, e), tid) }
+func instKey(gid, tid string) string     { return gid + "/" + tid }
+func baseKey(gid, tid string) item       { return key(pInst+gid, tid) }
+func deltaPK(gid string, e entry) string { return pInstGen + gid + "#" + e.r }
 
 // instView is a group's head as read: its commit count and listed deltas.
 type instView struct {
@@ -97,18 +101,23 @@ func (v instView) newest(items []item) (item, int64) {
 
 // read returns the items holding the records of targets tids of the
 // group (nil for a target without one), with a strongly consistent
-// BatchGetItem of their base and listed delta items.
+// BatchGetItem of their base items and of their buckets of the listed
+// deltas.
 func (s *Store) readInstances(ctx context.Context, v instView, tids []string) ([]item, error) {
-	keys := make([]item, 0, len(tids)*(1+len(v.deltas)))
+	keys := make([]item, 0, len(tids))
 	for _, tid := range tids {
 		keys = append(keys, baseKey(v.gid, tid))
-		for _, e := range v.deltas {
-			keys = append(keys, deltaKey(v.gid, e, tid))
-		}
 	}
 	found, err := s.batchGet(ctx, keys, "")
 	if err != nil {
 		return nil, err
+	}
+	for _, e := range v.deltas {
+		recs, err := s.deltaRecords(ctx, v.gid, e, tids)
+		if err != nil {
+			return nil, err
+		}
+		found = append(found, recs...)
 	}
 	byTarget := map[string][]item{}
 	for _, it := range found {
@@ -147,12 +156,18 @@ func (s *Store) GetInstances(ctx context.Context, groupID string) ([]deploy.Inst
 	}
 	byTarget := map[string][]item{}
 	var tids []string
-	for _, pk := range append([]string{pInst + groupID}, deltaPKs(v)...) {
-		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pk)},
-			ConsistentRead:            aws.Bool(true),
-		})
+	for k := -1; k < len(v.deltas); k++ {
+		var items []item
+		var err error
+		if k < 0 {
+			items, err = s.queryAll(ctx, &dynamodb.QueryInput{
+				KeyConditionExpression:    aws.String("pk = :pk"),
+				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pInst + groupID)},
+				ConsistentRead:            aws.Bool(true),
+			})
+		} else {
+			items, err = s.deltaRecords(ctx, groupID, v.deltas[k], nil)
+		}
 		if err != nil {
 			return nil, s.opErr(rec, groupID, "reading its instance records (Query)", err)
 		}
@@ -179,16 +194,8 @@ func (s *Store) GetInstances(ctx context.Context, groupID string) ([]deploy.Inst
 	return out, nil
 }
 
-func deltaPKs(v instView) []string {
-	out := make([]string, len(v.deltas))
-	for i, e := range v.deltas {
-		out[i] = deltaPK(v.gid, e)
-	}
-	return out
-}
-
 // GetInstance implements deploy.InstanceStore: the group's head item,
-// then one BatchGetItem of the record's base item and listed deltas.
+// then the record's base item and its bucket of each listed delta.
 func (s *Store) GetInstance(ctx context.Context, groupID, targetID string) (*deploy.InstanceRecord, error) {
 	const rec = "instance record"
 	k := instKey(groupID, targetID)
@@ -342,7 +349,7 @@ func (s *Store) stageInstances(ctx context.Context, gid string, records []deploy
 			p.versions[k] = 1
 		}
 	}
-	reqs := make([]types.WriteRequest, len(idx))
+	recs := make([]packed, len(idx))
 	for k, i := range idx {
 		r := records[i].Clone()
 		r.Version = p.versions[k]
@@ -350,9 +357,15 @@ func (s *Store) stageInstances(ctx context.Context, gid string, records []deploy
 		if err != nil {
 			return nil, err
 		}
-		reqs[k] = types.WriteRequest{PutRequest: &types.PutRequest{Item: item{
-			aPK: sv(deltaPK(gid, p.e)), aSK: sv(r.TargetID), aDoc: sv(doc), aVersion: nv(r.Version),
-		}}}
+		recs[k] = packed{T: r.TargetID, V: r.Version, R: json.RawMessage(doc)}
+	}
+	var items []item
+	if p.e, items, err = packDelta(gid, p.e, recs); err != nil {
+		return nil, err
+	}
+	reqs := make([]types.WriteRequest, len(items))
+	for k, it := range items {
+		reqs[k] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
 	if err := s.batchWrite(ctx, reqs); err != nil {
 		s.dropStaged(ctx, records, []*staged{p})
@@ -426,9 +439,12 @@ func (s *Store) dropStaged(ctx context.Context, records []deploy.InstanceRecord,
 			s.opt.Logger.Warn("dynamostore: leaving the delta of a failed PutInstances behind", "table", s.table, "group", p.view.gid, "delta", p.e.r)
 			continue
 		}
-		reqs := make([]types.WriteRequest, len(p.idx))
-		for k, i := range p.idx {
-			reqs[k] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: deltaKey(p.view.gid, p.e, records[i].TargetID)}}
+		if p.e.b == 0 {
+			continue // nothing was written
+		}
+		var reqs []types.WriteRequest
+		for _, k := range deltaBucketKeys(p.view.gid, p.e) {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
 		}
 		if err := s.batchWrite(ctx, reqs); err != nil {
 			s.opt.Logger.Warn("dynamostore: could not delete the delta of a failed PutInstances", "table", s.table, "group", p.view.gid, "delta", p.e.r, "error", err)
@@ -444,13 +460,9 @@ func (s *Store) dropStaged(ctx context.Context, records []deploy.InstanceRecord,
 func (s *Store) fold(ctx context.Context, v instView, es []entry) error {
 	const rec = "deployment group"
 	for _, e := range es {
-		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
-			KeyConditionExpression:    aws.String("pk = :pk"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(deltaPK(v.gid, e))},
-			ConsistentRead:            aws.Bool(true),
-		})
+		items, err := s.deltaRecords(ctx, v.gid, e, nil)
 		if err != nil {
-			return s.opErr(rec, v.gid, "reading an instance delta (Query)", err)
+			return s.opErr(rec, v.gid, "reading an instance delta", err)
 		}
 		g, gctx := errgroup.WithContext(ctx)
 		g.SetLimit(s.opt.Parallelism)
@@ -483,9 +495,9 @@ func (s *Store) fold(ctx context.Context, v instView, es []entry) error {
 		if err != nil {
 			return s.opErr(rec, v.gid, "unlisting a folded instance delta (UpdateItem)", err)
 		}
-		reqs := make([]types.WriteRequest, len(items))
-		for i, it := range items {
-			reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(str(it, aPK), str(it, aSK))}}
+		var reqs []types.WriteRequest
+		for _, k := range deltaBucketKeys(v.gid, e) {
+			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
 		}
 		if err := s.batchWrite(ctx, reqs); err != nil {
 			s.opt.Logger.Warn("dynamostore: could not delete a folded instance delta", "table", s.table, "group", v.gid, "delta", e.r, "error", err)

@@ -302,3 +302,55 @@ func TestTransactionConflictsRetried(t *testing.T) {
 		t.Errorf("a failed CreateDeployment stored d-2 (%v)", err)
 	}
 }
+
+// TestInstanceDeltasPacked: a PutInstances of thousands of records writes
+// its delta as a few packed items, not one per record, and the records
+// read back one by one and all at once, before and after their delta is
+// folded.
+func TestInstanceDeltasPacked(t *testing.T) {
+	const n = 3000
+	api := &countingAPI{API: newClient(t)}
+	s := open(t, api, newTable(t), func(o *dynamostore.Options) { o.MaxDeltas = 1 })
+	ctx := t.Context()
+	recs := instanceRecords("g-1", fleet("i", n), health.Healthy)
+	api.reset()
+	if err := s.PutInstances(ctx, recs); err != nil {
+		t.Fatal(err)
+	}
+	if w := api.now().itemWrites; w > n/100 {
+		t.Errorf("PutInstances of %d records wrote %d items; want a few packed ones (at most %d)", n, w, n/100)
+	}
+	check := func(when string, want func(i int) deploy.InstanceRecord) {
+		t.Helper()
+		all, err := s.GetInstances(ctx, "g-1")
+		if err != nil || len(all) != n {
+			t.Fatalf("%s: GetInstances = %d records, %v; want %d", when, len(all), err, n)
+		}
+		byID := map[string]deploy.InstanceRecord{}
+		for _, r := range all {
+			byID[r.TargetID] = r
+		}
+		for _, i := range []int{0, 1, n / 2, n - 1} {
+			w := want(i)
+			one, err := s.GetInstance(ctx, "g-1", w.TargetID)
+			if err != nil || *one != w || byID[w.TargetID] != w {
+				t.Errorf("%s: record %s: GetInstance = %+v, %v; GetInstances %+v; want %+v", when, w.TargetID, one, err, byID[w.TargetID], w)
+			}
+		}
+	}
+	check("one delta", func(i int) deploy.InstanceRecord { return recs[i] })
+	// The second call folds the first delta (MaxDeltas 1) into base items.
+	again := instanceRecords("g-1", fleet("i", n)[:n/2], health.Unhealthy)
+	if err := s.PutInstances(ctx, again); err != nil {
+		t.Fatal(err)
+	}
+	check("folded", func(i int) deploy.InstanceRecord {
+		if i < n/2 {
+			return again[i]
+		}
+		return recs[i]
+	})
+	if again[0].Version != 2 || recs[n-1].Version != 1 {
+		t.Errorf("versions: replaced %d, kept %d; want 2 and 1", again[0].Version, recs[n-1].Version)
+	}
+}
