@@ -495,7 +495,7 @@ func (r *runner) withCommonCause(ctx context.Context, dec plan.Decision) plan.De
 		return dec
 	}
 	cause := ""
-	for page, err := range targetPages(ctx, r.store, r.id) {
+	for page, err := range targetPages(ctx, r.store, r.id, 0) {
 		if err != nil {
 			r.e.log.Warn("cannot read the failed targets for their common cause", "deployment", r.id, "error", err.Error())
 			return dec
