@@ -308,10 +308,14 @@ func TestImportValidatesGroupsAgainstImportedConfigs(t *testing.T) {
 	for _, i := range res.Report.For("Shop", "Web", "") {
 		web = append(web, i.Field+": "+i.Reason)
 	}
-	if !slices.ContainsFunc(blue, func(s string) bool { return strings.Contains(s, "deploymentConfigName") && strings.Contains(s, "zonal") }) {
+	if !slices.ContainsFunc(blue, func(s string) bool {
+		return strings.Contains(s, "deploymentConfigName") && strings.Contains(s, "zonal")
+	}) {
 		t.Errorf("Blue issues %q; want the zonal configuration reported", blue)
 	}
-	if !slices.ContainsFunc(web, func(s string) bool { return strings.Contains(s, "deploymentConfigName") && strings.Contains(s, "Nowhere") }) {
+	if !slices.ContainsFunc(web, func(s string) bool {
+		return strings.Contains(s, "deploymentConfigName") && strings.Contains(s, "Nowhere")
+	}) {
 		t.Errorf("Web issues %q; want the unknown configuration reported", web)
 	}
 }
