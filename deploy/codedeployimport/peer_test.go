@@ -28,7 +28,9 @@ import (
 // deployment configurations, BatchGetDeploymentGroups (answered from
 // moto's GetDeploymentGroup) and epoch-second createTime in
 // BatchGetApplications (moto writes ISO 8601, which the SDK rejects) — and
-// forwards every other request to moto unchanged.
+// forwards every other request to moto unchanged. moto's
+// GetDeploymentGroup answers autoScalingGroups with the names it was given;
+// the peer rewrites them as the API's AutoScalingGroup objects.
 type peer struct {
 	upstream string
 	pageSize int // list page size; 0 means 1000
@@ -251,7 +253,7 @@ func (p *peer) viaUpstream(w http.ResponseWriter, r *http.Request, op string, bo
 				apiError(w, http.StatusInternalServerError, "InternalFailure", err.Error())
 				return
 			}
-			docs = append(docs, string(got.DeploymentGroupInfo))
+			docs = append(docs, string(asgObjects(got.DeploymentGroupInfo)))
 		}
 		reply(w, `{"deploymentGroupsInfo":[`+strings.Join(docs, ",")+`]}`)
 		return
@@ -284,6 +286,26 @@ func (p *peer) upstreamCall(r *http.Request, op string, body []byte) (int, []byt
 	defer resp.Body.Close()
 	out, err := io.ReadAll(resp.Body)
 	return resp.StatusCode, out, err
+}
+
+// asgObjects rewrites moto's autoScalingGroups, the names it was given, as
+// the API's AutoScalingGroup objects.
+func asgObjects(doc []byte) []byte {
+	var m map[string]any
+	if json.Unmarshal(doc, &m) != nil {
+		return doc
+	}
+	list, _ := m["autoScalingGroups"].([]any)
+	for i, v := range list {
+		if name, ok := v.(string); ok {
+			list[i] = map[string]string{"name": name}
+		}
+	}
+	b, err := json.Marshal(m)
+	if err != nil {
+		return doc
+	}
+	return b
 }
 
 // epochCreateTimes rewrites moto's ISO 8601 createTime members as the
