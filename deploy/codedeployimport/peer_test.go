@@ -47,17 +47,24 @@ type peer struct {
 }
 
 func newPeer(t *testing.T, upstream string) (*peer, *codedeploy.Client) {
+	p, client, stop := startPeer(upstream)
+	t.Cleanup(stop)
+	return p, client
+}
+
+// startPeer starts a peer and returns a client of it, and a function that
+// stops it.
+func startPeer(upstream string) (*peer, *codedeploy.Client, func()) {
 	p := &peer{upstream: upstream, appDocs: map[string]string{}, groups: map[string][]string{},
 		groupDocs: map[string]string{}, cfgDocs: map[string]string{}, calls: map[string][]map[string]string{}, fail: map[string]string{}}
 	srv := httptest.NewServer(p)
-	t.Cleanup(srv.Close)
 	client := codedeploy.NewFromConfig(aws.Config{
 		Region:           "us-east-1",
 		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint:     aws.String(srv.URL),
 		RetryMaxAttempts: 1,
 	})
-	return p, client
+	return p, client, srv.Close
 }
 
 // app adds an application from its ApplicationInfo document.
