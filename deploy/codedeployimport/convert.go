@@ -252,7 +252,9 @@ func (c *converter) revision(in *types.RevisionLocation) *revision.Location {
 		}
 	case types.RevisionLocationTypeString:
 		// The deprecated String location is AppSpecContent's predecessor,
-		// with the same fields.
+		// with the same fields. Groups whose last revision used it still
+		// return it, so it is read although deprecated.
+		//lint:ignore SA1019 reading what CodeDeploy returns for older groups
 		if a := in.String_; a != nil {
 			return &revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{
 				Content: aws.ToString(a.Content), SHA256: aws.ToString(a.Sha256)}}
