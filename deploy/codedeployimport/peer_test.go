@@ -63,6 +63,7 @@ func startPeer(upstream string) (*peer, *codedeploy.Client, func()) {
 		Credentials:      credentials.NewStaticCredentialsProvider("testing", "testing", ""),
 		BaseEndpoint:     aws.String(srv.URL),
 		RetryMaxAttempts: 1,
+		HTTPClient:       &http.Client{Transport: readWhole{http.DefaultTransport}},
 	})
 	return p, client, srv.Close
 }
@@ -338,8 +339,29 @@ func epochCreateTimes(b []byte) []byte {
 	return nb
 }
 
+// readWhole reads each answer whole before handing it on, as motoserver's
+// transport does: reading a large answer later, in the SDK's
+// deserializer, now and then failed under -race with "use of closed
+// network connection".
+type readWhole struct{ next http.RoundTripper }
+
+func (t readWhole) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := t.next.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	body, err := io.ReadAll(resp.Body)
+	_ = resp.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	resp.Body = io.NopCloser(bytes.NewReader(body))
+	return resp, nil
+}
+
 func reply(w http.ResponseWriter, body string) {
 	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.Header().Set("Content-Length", strconv.Itoa(len(body)))
 	_, _ = io.WriteString(w, body)
 }
 
