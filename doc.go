@@ -40,6 +40,8 @@
 //	deploy/snsnotify        trigger notifications to Amazon SNS
 //	deploy/eventbridgenotify
 //	                        trigger notifications to Amazon EventBridge
+//	deploy/codedeployimport applications, deployment groups and custom
+//	                        configurations imported from AWS CodeDeploy
 //
 // The programs under examples/ show it working: quickstart (a deployment to
 // a local fleet, with a failure and an automatic rollback), preview (a JSON

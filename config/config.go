@@ -1,6 +1,7 @@
 package config
 
 import (
+	"encoding/json"
 	"fmt"
 	"time"
 )
@@ -153,11 +154,18 @@ type TrafficRouting struct {
 // Config values are plain data; Validate reports what is wrong with one.
 // Predefined configurations come from Predefined and Lookup, each call
 // returning a fresh copy.
+//
+// The JSON form is CodeDeploy's DeploymentConfigInfo (API Reference): the
+// deploymentConfigInfo of `aws deploy get-deployment-config` and the input
+// of CreateDeploymentConfig decode into a Config directly. Its output-only
+// fields deploymentConfigId and createTime are not kept. Documents written
+// before the name's key became deploymentConfigName, with "name", still
+// decode.
 type Config struct {
 	// Name is the configuration's name (1–100 characters of letters,
 	// digits and . _ + = , @ -). Custom names must not begin with
 	// "CodeDeployDefault.".
-	Name string `json:"name"`
+	Name string `json:"deploymentConfigName"`
 	// ComputePlatform is the platform the configuration is for. Empty means
 	// Server, as in CodeDeploy's CreateDeploymentConfig.
 	ComputePlatform ComputePlatform `json:"computePlatform,omitempty"`
@@ -168,6 +176,26 @@ type Config struct {
 	// TrafficRouting is required for Lambda and ECS and not allowed for
 	// Server.
 	TrafficRouting *TrafficRouting `json:"trafficRoutingConfig,omitempty"`
+}
+
+// configFields is Config without its methods, for UnmarshalJSON.
+type configFields Config
+
+// UnmarshalJSON decodes CodeDeploy's DeploymentConfigInfo, and the earlier
+// form of Config's JSON that named the configuration with "name" (read
+// only when deploymentConfigName is absent).
+func (c *Config) UnmarshalJSON(b []byte) error {
+	w := struct {
+		*configFields
+		LegacyName *string `json:"name"`
+	}{configFields: (*configFields)(c)}
+	if err := json.Unmarshal(b, &w); err != nil {
+		return err
+	}
+	if c.Name == "" && w.LegacyName != nil {
+		c.Name = *w.LegacyName
+	}
+	return nil
 }
 
 // Platform returns the configuration's compute platform, Server when unset.

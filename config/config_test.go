@@ -179,15 +179,15 @@ func TestValidate(t *testing.T) {
 		{"Lambda shifting of exactly 2880 minutes", Config{Name: "x", ComputePlatform: Lambda, TrafficRouting: &TrafficRouting{Type: TimeBasedLinear, TimeBasedLinear: &Linear{50, 2880}}}, nil},
 		{"ECS has no 2880-minute rule", Config{Name: "x", ComputePlatform: ECS, TrafficRouting: &TrafficRouting{Type: TimeBasedCanary, TimeBasedCanary: &Canary{10, 5000}}}, nil},
 		{"unknown platform", Config{Name: "x", ComputePlatform: "EC2"}, []string{"computePlatform"}},
-		{"empty name", Config{MinimumHealthyHosts: hc(1)}, []string{"name"}},
-		{"name too long", Config{Name: strings.Repeat("a", 101), MinimumHealthyHosts: hc(1)}, []string{"name"}},
+		{"empty name", Config{MinimumHealthyHosts: hc(1)}, []string{"deploymentConfigName"}},
+		{"name too long", Config{Name: strings.Repeat("a", 101), MinimumHealthyHosts: hc(1)}, []string{"deploymentConfigName"}},
 		{"name of 100 characters", Config{Name: strings.Repeat("a", 100), MinimumHealthyHosts: hc(1)}, nil},
-		{"name characters", Config{Name: "my config", MinimumHealthyHosts: hc(1)}, []string{"name"}},
+		{"name characters", Config{Name: "my config", MinimumHealthyHosts: hc(1)}, []string{"deploymentConfigName"}},
 		{"every allowed character", Config{Name: "aZ09._+=,@-", MinimumHealthyHosts: hc(1)}, nil},
-		{"reserved prefix", Config{Name: "CodeDeployDefault.Mine", MinimumHealthyHosts: hc(1)}, []string{"name"}},
-		{"predefined name with other values", Config{Name: "CodeDeployDefault.HalfAtATime", MinimumHealthyHosts: fp(40)}, []string{"name"}},
+		{"reserved prefix", Config{Name: "CodeDeployDefault.Mine", MinimumHealthyHosts: hc(1)}, []string{"deploymentConfigName"}},
+		{"predefined name with other values", Config{Name: "CodeDeployDefault.HalfAtATime", MinimumHealthyHosts: fp(40)}, []string{"deploymentConfigName"}},
 		{"every problem at once", Config{Name: "bad name", ComputePlatform: Server, MinimumHealthyHosts: fp(100), TrafficRouting: &TrafficRouting{Type: AllAtOnce}},
-			[]string{"name", "trafficRoutingConfig", "minimumHealthyHosts.value"}},
+			[]string{"deploymentConfigName", "trafficRoutingConfig", "minimumHealthyHosts.value"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -24,7 +24,7 @@ func ExampleConfig_Validate() {
 	fmt.Println(c.Validate())
 	// Output:
 	// config: invalid deployment configuration "CodeDeployDefault.Mine":
-	//   name: must not begin with "CodeDeployDefault.", which is reserved for predefined configurations (a custom configuration cannot replace or alter one)
+	//   deploymentConfigName: must not begin with "CodeDeployDefault.", which is reserved for predefined configurations (a custom configuration cannot replace or alter one)
 	//   minimumHealthyHosts.value: FLEET_PERCENT must be 0 or more and less than 100; got 100
 }
 

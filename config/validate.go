@@ -56,16 +56,16 @@ func (c Config) Validate() error {
 func validateName(ps *Problems, name string) {
 	switch n := len(name); {
 	case n == 0:
-		ps.Add(nil, "name", "is required")
+		ps.Add(nil, "deploymentConfigName", "is required")
 		return
 	case n > maxNameLength:
-		ps.Add(nil, "name", "must be at most %d characters; it has %d", maxNameLength, n)
+		ps.Add(nil, "deploymentConfigName", "must be at most %d characters; it has %d", maxNameLength, n)
 	}
 	if i := strings.IndexFunc(name, func(r rune) bool { return !nameRune(r) }); i >= 0 {
-		ps.Add(nil, "name", "may contain only letters, digits and . _ + = , @ -; %q at byte %d is not allowed", name[i:i+1], i)
+		ps.Add(nil, "deploymentConfigName", "may contain only letters, digits and . _ + = , @ -; %q at byte %d is not allowed", name[i:i+1], i)
 	}
 	if strings.HasPrefix(name, PredefinedPrefix) {
-		ps.Add(nil, "name", "must not begin with %q, which is reserved for predefined configurations (a custom configuration cannot replace or alter one)", PredefinedPrefix)
+		ps.Add(nil, "deploymentConfigName", "must not begin with %q, which is reserved for predefined configurations (a custom configuration cannot replace or alter one)", PredefinedPrefix)
 	}
 }
 

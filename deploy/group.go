@@ -11,7 +11,8 @@ import (
 )
 
 // Application is a CodeDeploy application: a name and the compute platform
-// of all its deployment groups.
+// of all its deployment groups. Its JSON form is CodeDeploy's
+// ApplicationInfo (see Group.MarshalJSON), plus fleetdeploy's version.
 type Application struct {
 	// Name is 1–100 characters, unique in the store.
 	Name string `json:"applicationName"`
@@ -26,7 +27,9 @@ type Application struct {
 // Group is a deployment group: which targets a deployment goes to, with
 // which configuration, and what happens on failure, stop and success
 // (API Reference, CreateDeploymentGroup). Field and JSON names are
-// CodeDeploy's.
+// CodeDeploy's: the JSON form is DeploymentGroupInfo, so
+// `aws deploy get-deployment-group` output decodes into a Group (see
+// Group.MarshalJSON for the details).
 //
 // A Group is plain data; [Group.Validate] reports every rule it breaks. The
 // store keeps it under (ApplicationName, Name); ID is assigned when it is
@@ -48,10 +51,11 @@ type Group struct {
 	// DeploymentConfigName is the default configuration of the group's
 	// deployments. Empty means the platform's default (see ConfigName).
 	DeploymentConfigName string `json:"deploymentConfigName,omitempty"`
-	// Selector says which targets belong to the group (Server only). Its
-	// fields carry CodeDeploy's names (ec2TagFilters, ec2TagSet,
-	// onPremisesInstanceTagFilters, onPremisesTagSet, autoScalingGroups).
-	Selector target.Selector `json:"selector,omitzero"`
+	// Selector says which targets belong to the group (Server only). In
+	// JSON its members are the group's own, with CodeDeploy's names
+	// (ec2TagFilters, ec2TagSet, onPremisesInstanceTagFilters,
+	// onPremisesTagSet, autoScalingGroups); see Group.MarshalJSON.
+	Selector target.Selector `json:"-"`
 	// TerminationHookEnabled makes Auto Scaling scale-in run a termination
 	// deployment (User Guide, "Integrating CodeDeploy with Amazon EC2 Auto
 	// Scaling"). Server only.
@@ -79,11 +83,13 @@ type Group struct {
 	OutdatedInstancesStrategy OutdatedInstancesStrategy `json:"outdatedInstancesStrategy,omitempty"`
 	// IgnoreApplicationStopFailures is the default of the group's
 	// deployments (CodeDeploy sets it per deployment only; here a group may
-	// carry a default). Must be false for Lambda and ECS, which have no
-	// ApplicationStop or block-traffic events.
+	// carry a default, a fleetdeploy member of the group's JSON). Must be
+	// false for Lambda and ECS, which have no ApplicationStop or
+	// block-traffic events.
 	IgnoreApplicationStopFailures bool `json:"ignoreApplicationStopFailures,omitempty"`
 	// FileExistsBehavior is the default of the group's deployments (a
-	// fleetdeploy extension, Server only): empty means the AppSpec's, else
+	// fleetdeploy extension and member of the group's JSON, Server only;
+	// CodeDeploy takes it per deployment): empty means the AppSpec's, else
 	// DISALLOW (fleetdeploy's decision; see package fleetdeploy, "Where
 	// fleetdeploy decides").
 	FileExistsBehavior revision.FileExistsBehavior `json:"fileExistsBehavior,omitempty"`

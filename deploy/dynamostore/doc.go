@@ -55,7 +55,11 @@
 //	}
 //
 // Records are stored as JSON in attribute d (times with nanoseconds), next
-// to the attributes conditions and keys need. The items, by partition key
+// to the attributes conditions and keys need. Groups, applications and a
+// deployment's configuration use CodeDeploy's JSON shapes (see
+// deploy.Group.MarshalJSON); items written when a group's selector was
+// nested under "selector" and a configuration's name was "name" still
+// decode, and are rewritten in the current form on their next update. The items, by partition key
 // (sk in parentheses):
 //
 //   - app (application name): an application;

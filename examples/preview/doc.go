@@ -39,9 +39,10 @@
 //   - config: a configuration name, predefined (User Guide, "Working with
 //     deployment configurations in CodeDeploy"), or
 //     "" / absent for CodeDeployDefault.OneAtATime, as CodeDeploy defaults;
-//     or a custom configuration object with CodeDeploy's field names:
-//     name, computePlatform, minimumHealthyHosts {type, value},
-//     zonalConfig {monitorDurationInSeconds,
+//     or a custom configuration object with CodeDeploy's field names (the
+//     deploymentConfigInfo of `aws deploy get-deployment-config`):
+//     deploymentConfigName, computePlatform, minimumHealthyHosts {type,
+//     value}, zonalConfig {monitorDurationInSeconds,
 //     firstZoneMonitorDurationInSeconds, minimumHealthyHostsPerZone},
 //     trafficRoutingConfig {type, timeBasedCanary, timeBasedLinear}.
 //   - targets: the Server targets: id (unique), zone (required when the

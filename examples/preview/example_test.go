@@ -41,7 +41,7 @@ func Example_run() {
 // code is 2.
 func Example_run_problems() {
 	scenario := `{
-	  "config": {"name": "Careful", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 100}},
+	  "config": {"deploymentConfigName": "Careful", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 100}},
 	  "targets": [
 	    {"id": "i-1", "instanceHealth": "Healthy", "revisionHealth": "Old"},
 	    {"id": "i-1", "instanceHealth": "OK", "revisionHealth": "Old", "size": "large"}

@@ -145,8 +145,8 @@ func TestSuccessRuleOverEveryFailureSet(t *testing.T) {
 		config     string
 		m, w, need int
 	}{
-		{"HOST_COUNT 6", `{"name": "SixOfNine", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 6}}`, 6, 3, 6},
-		{"FLEET_PERCENT 40", `{"name": "FortyPercent", "computePlatform": "Server", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 40}}`, 4, 5, 4},
+		{"HOST_COUNT 6", `{"deploymentConfigName": "SixOfNine", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 6}}`, 6, 3, 6},
+		{"FLEET_PERCENT 40", `{"deploymentConfigName": "FortyPercent", "computePlatform": "Server", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 40}}`, 4, 5, 4},
 		{"HalfAtATime", `"CodeDeployDefault.HalfAtATime"`, 5, 4, 5},
 	}
 	for _, c := range cases {
@@ -175,7 +175,7 @@ func TestSuccessRuleOverEveryFailureSet(t *testing.T) {
 // API Reference, MinimumHealthyHosts: N=9, FLEET_PERCENT 40 gives M=4
 // (ceil 3.6), W=5, and every target succeeding succeeds.
 func TestNineTargetsFleetPercent40(t *testing.T) {
-	o := previewOK(t, `{"config": {"name": "FortyPercent", "computePlatform": "Server",
+	o := previewOK(t, `{"config": {"deploymentConfigName": "FortyPercent", "computePlatform": "Server",
 		"minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 40}}, "targets": `+fleet(9)+`}`)
 	if o.MinimumHealthy != 4 || o.MaxInFlight != 5 || o.Status != "Succeeded" || o.ErrorCode != "" || o.Succeeded != 9 {
 		t.Errorf("got minimumHealthy %d maxInFlight %d status %s %q succeeded %d; want 4 5 Succeeded \"\" 9",
@@ -232,7 +232,7 @@ func TestNineTargetsHalfAtATime(t *testing.T) {
 // HEALTH_CONSTRAINTS_INVALID and touches nothing. That is a preview, not a
 // bad scenario: exit 0.
 func TestFleetPercent95NothingStarts(t *testing.T) {
-	o := previewOK(t, `{"config": {"name": "NinetyFive", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 95}},
+	o := previewOK(t, `{"config": {"deploymentConfigName": "NinetyFive", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 95}},
 		"targets": `+fleet(10)+`}`)
 	if o.MinimumHealthy != 10 || o.Status != "Failed" || o.ErrorCode != "HEALTH_CONSTRAINTS_INVALID" {
 		t.Errorf("minimumHealthy %d status %s %q; want 10 Failed HEALTH_CONSTRAINTS_INVALID", o.MinimumHealthy, o.Status, o.ErrorCode)
@@ -485,11 +485,11 @@ func TestBadScenarios(t *testing.T) {
 	}{
 		{"unknown config name", nil, `{"config": "CodeDeployDefault.Quick", "targets": ` + fleet(2) + `}`, 2, []string{
 			`preview: config: unknown deployment configuration "CodeDeployDefault.Quick"`}},
-		{"FLEET_PERCENT 100 (CodeDeploy quotas)", nil, `{"config": {"name": "All", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 100}}, "targets": ` + fleet(2) + `}`, 2, []string{
+		{"FLEET_PERCENT 100 (CodeDeploy quotas)", nil, `{"config": {"deploymentConfigName": "All", "minimumHealthyHosts": {"type": "FLEET_PERCENT", "value": 100}}, "targets": ` + fleet(2) + `}`, 2, []string{
 			`preview: config.minimumHealthyHosts.value: FLEET_PERCENT must be 0 or more and less than 100; got 100`}},
-		{"every rule of a custom config", nil, `{"config": {"name": "", "minimumHealthyHosts": {"type": "MOST_CONCURRENCY", "value": 1},
+		{"every rule of a custom config", nil, `{"config": {"deploymentConfigName": "", "minimumHealthyHosts": {"type": "MOST_CONCURRENCY", "value": 1},
 			"zonalConfig": {"monitorDurationInSeconds": -1}}}`, 2, []string{
-			`preview: config.name: is required`,
+			`preview: config.deploymentConfigName: is required`,
 			`preview: config.minimumHealthyHosts.type: MOST_CONCURRENCY is reserved`,
 			`preview: config.zonalConfig.monitorDurationInSeconds: must be 0 or more seconds; got -1`}},
 		{"duplicate target IDs", nil, `{"targets": [` + target("i-1", "Healthy", "Old") + `, ` + target("i-2", "Healthy", "Old") + `, ` + target("i-1", "Healthy", "Old") + `]}`, 2, []string{
@@ -503,7 +503,7 @@ func TestBadScenarios(t *testing.T) {
 			`preview: failures[0]: "i-3" is not the id of a target`,
 			`preview: durations["i-2"]: must be 0 to 31536000 seconds; got -1`,
 			`preview: durations["i-9"]: "i-9" is not the id of a target`}},
-		{"unknown fields, with the others still checked", nil, `{"config": {"name": "X", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1, "unit": "hosts"}},
+		{"unknown fields, with the others still checked", nil, `{"config": {"deploymentConfigName": "X", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 1, "unit": "hosts"}},
 			"Targets": [], "targets": [{"id": "i-1", "instanceHealth": "Healthy", "revisionHealth": "Old", "az": "a"}], "failures": ["i-2"]}`, 2, []string{
 			`preview: scenario: unknown field "Targets" (did you mean "targets"?); known fields: config, deploymentType,`,
 			`preview: config.minimumHealthyHosts: unknown field "unit"; known fields: type, value`,
@@ -525,7 +525,7 @@ func TestBadScenarios(t *testing.T) {
 			`preview: deploymentType: Lambda deployments are always BLUE_GREEN; got "IN_PLACE"`,
 			`preview: targets: must be empty for Lambda configurations, whose traffic shifts are deployment-wide; got 1`,
 			`preview: failSteps[0]: must be a step of this deployment: BeforeAllowTraffic, AllowTraffic or AfterAllowTraffic; got "Deploy"`}},
-		{"zonal without zones", nil, `{"config": {"name": "Z", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 0}, "zonalConfig": {}}, "targets": ` + fleet(1) + `}`, 2, []string{
+		{"zonal without zones", nil, `{"config": {"deploymentConfigName": "Z", "minimumHealthyHosts": {"type": "HOST_COUNT", "value": 0}, "zonalConfig": {}}, "targets": ` + fleet(1) + `}`, 2, []string{
 			`preview: targets[0].zone: is required: configuration "Z" is zonal`}},
 		{"blue/green labels and steps", nil, `{"config": "CodeDeployDefault.AllAtOnce", "deploymentType": "BLUE_GREEN", "targets": ` + fleet(1) + `, "failReroute": ["i-1"], "failSteps": ["Install"]}`, 2, []string{
 			`preview: targets[0].label: is required: Blue or Green`,
