@@ -96,7 +96,6 @@ func stateOf(out *lambda.GetAliasOutput) (aliasState, error) {
 	return s, nil
 }
 
-
 // readAlias returns the alias' state. A function or alias that does not
 // exist is a *target.CodeError wrapping target.ErrNotFound, with code
 // INVALID_LAMBDA_FUNCTION (the function) or INVALID_LAMBDA_CONFIGURATION
