@@ -33,6 +33,7 @@
 //	target/ec2target        EC2 instances and Auto Scaling groups
 //	target/elbtarget        Classic Load Balancers and ELBv2 target groups
 //	target/cloudwatchalarm  an alarm source over CloudWatch alarms
+//	target/lambdatarget     Lambda alias traffic shifting and hook functions
 //	revision/s3revision     a revision Source for Amazon S3
 //	revision/githubrevision a revision Source for GitHub commits
 //	deploy/dynamostore      a shared Store over Amazon DynamoDB
