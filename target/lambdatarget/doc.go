@@ -52,8 +52,8 @@
 // alias, the versions and what to fix. The CodeDeploy documentation does
 // not say which of the two Lambda codes a missing function or alias
 // gets; the split above is fleetdeploy's decision. The executor records
-// any ShiftTraffic error as the failure of the AllowTraffic event; the
-// code is for callers and observers that want CodeDeploy's reason.
+// a ShiftTraffic error as the failure of the AllowTraffic event, and its
+// code as the deployment's ErrorInformation.code.
 //
 // # Hooks
 //
