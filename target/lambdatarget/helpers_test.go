@@ -217,6 +217,8 @@ type recorder struct {
 	updates int
 	// invokeErr, when set, is returned instead of calling Invoke.
 	invokeErr error
+	// updateErr, when set, is returned instead of calling UpdateAlias.
+	updateErr error
 }
 
 func (r *recorder) Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
@@ -233,7 +235,11 @@ func (r *recorder) Invoke(ctx context.Context, in *lambda.InvokeInput, optFns ..
 func (r *recorder) UpdateAlias(ctx context.Context, in *lambda.UpdateAliasInput, optFns ...func(*lambda.Options)) (*lambda.UpdateAliasOutput, error) {
 	r.mu.Lock()
 	r.updates++
+	err := r.updateErr
 	r.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
 	return r.Client.UpdateAlias(ctx, in, optFns...)
 }
 

@@ -357,3 +357,33 @@ func TestShiftInvalidRequest(t *testing.T) {
 		t.Errorf("NewShifter(nil) = %v; want ErrInvalidOptions", err)
 	}
 }
+
+// Lambda refusing the alias update — throttled, access denied, or the
+// alias changed since it was read (answers moto does not give, injected
+// around the real client) — is a *target.CodeError with CodeDeploy's code
+// and the SDK's error reachable; the alias is unchanged.
+func TestShiftRefused(t *testing.T) {
+	w := newWorld(t)
+	fn := w.function("refused", 2)
+	route := w.alias(fn, "1")
+	for _, tc := range []struct{ answer, code string }{
+		{"TooManyRequestsException", "THROTTLED"},
+		{"AccessDeniedException", "IAM_ROLE_PERMISSIONS"},
+		{"PreconditionFailedException", "INVALID_LAMBDA_CONFIGURATION"},
+	} {
+		rec := &recorder{Client: w.client, updateErr: &smithy.GenericAPIError{Code: tc.answer, Message: "refused"}}
+		s, err := lambdatarget.NewShifter(rec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		err = s.ShiftTraffic(context.Background(), target.ShiftRequest{Route: route,
+			Split: target.TrafficSplit{Original: "1", Replacement: "2", Weight: 10}})
+		var api smithy.APIError
+		if got := errorsAsCode(err); got != tc.code || !errors.As(err, &api) || api.ErrorCode() != tc.answer {
+			t.Errorf("UpdateAlias answering %s: ShiftTraffic = %v (code %q); want code %s and the SDK's error", tc.answer, err, got, tc.code)
+		}
+		if got := w.state(route); !reflect.DeepEqual(got, aliasState{Version: "1"}) {
+			t.Errorf("alias %+v after a refused update; want it unchanged", got)
+		}
+	}
+}
