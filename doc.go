@@ -34,6 +34,7 @@
 //	target/elbtarget        Classic Load Balancers and ELBv2 target groups
 //	target/ecstarget        ECS task sets and listener traffic (EXTERNAL services)
 //	target/cloudwatchalarm  an alarm source over CloudWatch alarms
+//	target/lambdatarget     Lambda alias traffic shifting and hook functions
 //	revision/s3revision     a revision Source for Amazon S3
 //	revision/githubrevision a revision Source for GitHub commits
 //	deploy/dynamostore      a shared Store over Amazon DynamoDB

@@ -345,11 +345,13 @@ func (r *runner) runStep(s plan.Step) completion {
 		return completion{i: -1, err: err}
 	}
 	res, err := r.performStep(ctx, s)
+	code := ErrorCode("")
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errAbort) {
 			return completion{i: -1, interrupted: true}
 		}
 		res = errorResult(err, context.Cause(ctx))
+		code = roleErrorCode(err)
 	}
 	now = r.e.clk.Now()
 	rec := &t.LifecycleEvents[k]
@@ -369,7 +371,23 @@ func (r *runner) runStep(s plan.Step) completion {
 		return completion{i: -1, err: r.storeErr("saving target "+t.TargetID, err)}
 	}
 	r.eventChanged(t, k, now)
-	return r.stepOutcome(ev, res)
+	out := r.stepOutcome(ev, res)
+	if code != "" && out.res != nil && !out.res.Succeeded {
+		out.res.ErrorCode = code // the role said why, in CodeDeploy's terms
+	}
+	return out
+}
+
+// roleErrorCode returns the CodeDeploy error code a role's error carries
+// (a *target.CodeError whose Code is one of CodeDeploy's, such as the
+// INVALID_LAMBDA_CONFIGURATION of a TrafficShifter that found the alias
+// serving other versions), "" if none.
+func roleErrorCode(err error) ErrorCode {
+	var ce *target.CodeError
+	if errors.As(err, &ce) && slices.Contains(ErrorCode("").Values(), ErrorCode(ce.Code)) {
+		return ErrorCode(ce.Code)
+	}
+	return ""
 }
 
 // stepOutcome is the completion of a step whose event ev ended with res.

@@ -98,9 +98,10 @@ func (e *MissingRoleError) Unwrap() error { return ErrMissingRole }
 
 // CodeError is a role's failure that says which CodeDeploy error code
 // (ErrorInformation.code, e.g. "AUTO_SCALING_CONFIGURATION") the deployment
-// fails with because of it. A Provisioner returns one when it knows the
-// code; the executor uses Code when it is one of CodeDeploy's error codes,
-// and INTERNAL_ERROR otherwise. Find it with errors.As.
+// fails with because of it. A Provisioner or TrafficShifter returns one
+// when it knows the code; the executor uses Code when it is one of
+// CodeDeploy's error codes, and INTERNAL_ERROR otherwise. Find it with
+// errors.As.
 type CodeError struct {
 	// Code is the error code, spelled as CodeDeploy spells it.
 	Code string
