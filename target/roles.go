@@ -238,6 +238,22 @@ type HookRequest struct {
 	// function, unique per deployment and event, and the same when the
 	// caller resumes after a crash.
 	ExecutionID string `json:"executionId"`
+	// Reports is where the hook function's status report arrives: the
+	// executor's record of PutLifecycleEventHookExecutionStatus calls for
+	// ExecutionID. The executor sets it; a HookInvoker whose function
+	// reports through CodeDeploy's API (Lambda, ECS) waits on it.
+	Reports HookReports `json:"-"`
+}
+
+// HookReports is where the status a hook function reports arrives
+// (CodeDeploy's PutLifecycleEventHookExecutionStatus), for one hook
+// execution.
+type HookReports interface {
+	// Await returns the status reported for the hook execution,
+	// EventSucceeded or EventFailed, waiting until one is reported or ctx
+	// is done (then ctx's error). A report that arrived before Await was
+	// called, even before a crash of the executor, is returned at once.
+	Await(ctx context.Context) (LifecycleEventStatus, error)
 }
 
 // HookInvoker runs Lambda and ECS lifecycle hooks (User Guide, "AppSpec
