@@ -44,6 +44,13 @@
 //	deploy/codedeployimport applications, deployment groups and custom
 //	                        configurations imported from AWS CodeDeploy
 //
+// And one package serves CodeDeploy's own API, without the SDK:
+//
+//	deploy/codedeployapi    an http.Handler speaking CodeDeploy's JSON 1.1
+//	                        protocol (PutLifecycleEventHookExecutionStatus),
+//	                        through which Lambda and ECS hook functions
+//	                        report back
+//
 // The programs under examples/ show it working: quickstart (a deployment to
 // a local fleet, with a failure and an automatic rollback), preview (a JSON
 // scenario in, the rollout's schedule out), canary (traffic shifting

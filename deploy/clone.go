@@ -52,6 +52,7 @@ func (d Deployment) Clone() Deployment {
 	}
 	d.RelatedDeployments.AutoUpdateOutdatedInstancesDeploymentIDs = cloneSlice(d.RelatedDeployments.AutoUpdateOutdatedInstancesDeploymentIDs)
 	d.StopRequest = clonePtr(d.StopRequest)
+	d.HookExecutions = cloneSlice(d.HookExecutions)
 	d.Progress.Ending = clonePtr(d.Progress.Ending)
 	return d
 }

@@ -82,6 +82,12 @@ type Deployment struct {
 	// alarm); nil otherwise. It is persisted so that any process can stop a
 	// deployment another process runs.
 	StopRequest *StopRequest `json:"stopRequest,omitempty"`
+	// HookExecutions are the executions of the Lambda or ECS deployment's
+	// hook functions, each with the status its function reported through
+	// PutLifecycleEventHookExecutionStatus; nil for Server deployments.
+	// Kept here, like StopRequest, so that any process can take a report
+	// for a deployment another process runs.
+	HookExecutions []HookExecution `json:"hookExecutions,omitempty"`
 	// Overview counts the targets by status. The DeploymentTarget records
 	// are the source of truth; an executor refreshes these counters when it
 	// writes the deployment and recomputes them on resume.

@@ -185,6 +185,36 @@
 // deploytest.Recorder is an Observer and a Notifier that records
 // everything, for tests.
 //
+// # Lambda and ECS hooks: how hook functions report back
+//
+// A Lambda or ECS deployment's hooks (the AppSpec's Hooks section:
+// BeforeAllowTraffic, AfterAllowTraffic, and for ECS BeforeInstall,
+// AfterInstall, AfterAllowTestTraffic) are functions that validate the
+// deployment and do not return their verdict: as with CodeDeploy (User
+// Guide, "AppSpec 'hooks' section"), each is invoked with the deployment
+// ID and a LifecycleEventHookExecutionId, and calls
+// PutLifecycleEventHookExecutionStatus with Succeeded or Failed. Here that
+// call is [Executor.PutLifecycleEventHookExecutionStatus], and package
+// codedeployapi serves it over CodeDeploy's own wire protocol, so that an
+// unmodified hook function whose CodeDeploy client's endpoint points at
+// the handler works as it does with CodeDeploy.
+//
+// The executor stores each execution with its deployment
+// (Deployment.HookExecutions) before it invokes the function, and hands
+// the HookInvoker a target.HookReports (HookRequest.Reports) that waits
+// for the report: at once when it is taken by the same Executor, at the
+// next Options.PollInterval when another Executor sharing the store (an
+// API front end) takes it. The report is stored like a stop request — any
+// executor may take it, without the deployment's lease, and the lease
+// holder's writes keep it (they are compare-and-swap, and a conflict
+// re-reads the requests) — so a report that arrives while no executor runs
+// the deployment is the hook's outcome once it is resumed, and the hook is
+// not invoked again. A hook without a report within Options.HookTimeout
+// (an hour, as in CodeDeploy) fails with ScriptTimedOut; a report after
+// that, or a second report, is refused with
+// [ErrLifecycleEventAlreadyCompleted]. A report is the hook's outcome even
+// when it is stored at the instant the hour runs out.
+//
 // # Driving your own loop
 //
 // [Executor.Step] performs one round: it loads the deployment from the

@@ -180,6 +180,8 @@ type Executor struct {
 
 	mu      sync.Mutex
 	running map[string]*runner // deployment ID → its runner in this executor
+
+	hooks hookWaiters // hook executions waiting for a report
 }
 
 // New returns an Executor that keeps its state in store and deploys through

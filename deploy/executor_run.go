@@ -898,7 +898,8 @@ func (r *runner) abort() {
 	}
 }
 
-// adopt takes the requests and version of a newer stored copy, keeping
+// adopt takes the requests (and hook executions, which the run's workers
+// and hook functions' reports store) and version of a newer stored copy, keeping
 // the runner's own state, so that the next write succeeds. A stop request
 // stops the workers from starting new events at once.
 func (r *runner) adopt(fresh *Deployment) {
@@ -906,6 +907,7 @@ func (r *runner) adopt(fresh *Deployment) {
 		r.stopping.Store(true)
 	}
 	r.d.StopRequest = fresh.StopRequest
+	r.d.HookExecutions = fresh.HookExecutions
 	r.d.Progress.ReadyWaitContinued = fresh.Progress.ReadyWaitContinued
 	r.d.Progress.TerminationWaitContinued = fresh.Progress.TerminationWaitContinued
 	r.d.Version = fresh.Version

@@ -344,14 +344,9 @@ func (r *runner) runStep(s plan.Step) completion {
 	if err := r.checkLease(r.e.clk.Now()); err != nil {
 		return completion{i: -1, err: err}
 	}
-	res, err := r.performStep(ctx, s)
-	code := ErrorCode("")
-	if err != nil {
-		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errAbort) {
-			return completion{i: -1, interrupted: true}
-		}
-		res = errorResult(err, context.Cause(ctx))
-		code = roleErrorCode(err)
+	res, code, c, ok := r.performRecorded(ctx, s)
+	if !ok {
+		return c
 	}
 	now = r.e.clk.Now()
 	rec := &t.LifecycleEvents[k]
@@ -388,6 +383,51 @@ func roleErrorCode(err error) ErrorCode {
 		return ErrorCode(ce.Code)
 	}
 	return ""
+}
+
+// performRecorded performs step s and returns its result, with the
+// CodeDeploy error code a role's error carried (roleErrorCode); when ok is
+// false the step ends with completion c instead (interrupted, or a store
+// error).
+// A hook with a function has its execution stored around the invocation
+// (openHook, closeHook), so that the function's status report is taken by
+// any executor, survives a crash, and is the hook's outcome; a hook whose
+// execution is stored ended already is not invoked again.
+func (r *runner) performRecorded(ctx context.Context, s plan.Step) (res target.EventResult, code ErrorCode, c completion, ok bool) {
+	ev := target.LifecycleEvent(s.Phase)
+	fn := r.hookFunction(ev)
+	if fn != "" {
+		ended, done, err := r.openHook(r.runCtx, ev, fn)
+		if err != nil {
+			return res, "", completion{i: -1, err: r.storeErr("storing hook execution "+r.hookExecutionID(ev), err)}, false
+		}
+		if done {
+			return ended, "", c, true
+		}
+	}
+	res, err := r.performStep(ctx, s)
+	if err != nil {
+		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errAbort) {
+			return res, "", completion{i: -1, interrupted: true}, false
+		}
+		res = errorResult(err, context.Cause(ctx))
+		code = roleErrorCode(err)
+	}
+	if fn != "" {
+		if res, err = r.closeHook(r.runCtx, ev, res); err != nil {
+			return res, "", completion{i: -1, err: r.storeErr("storing the end of hook execution "+r.hookExecutionID(ev), err)}, false
+		}
+	}
+	return res, code, c, true
+}
+
+// hookFunction returns the hook function the AppSpec names for event ev
+// when the HookInvoker performs ev, else "".
+func (r *runner) hookFunction(ev target.LifecycleEvent) string {
+	if r.svcData == nil || r.svcData.spec == nil || ev.Role(r.d.ComputePlatform) != target.RoleHookInvoker {
+		return ""
+	}
+	return r.svcData.spec.HookFunctions[string(ev)]
 }
 
 // stepOutcome is the completion of a step whose event ev ended with res.
@@ -446,7 +486,8 @@ func (r *runner) performStep(ctx context.Context, s plan.Step) (target.EventResu
 // invokeHook runs a Lambda or ECS hook function and waits for the status
 // it reports, at most Options.HookTimeout on the executor's clock (User
 // Guide, "AppSpec 'hooks' section": no report within an hour fails the
-// hook).
+// hook). The HookInvoker waits for the function's
+// PutLifecycleEventHookExecutionStatus report on HookRequest.Reports.
 func (r *runner) invokeHook(ctx context.Context, ev target.LifecycleEvent, fn string) (target.EventResult, error) {
 	hctx, cancel := context.WithCancelCause(ctx)
 	defer cancel(nil)
@@ -462,8 +503,9 @@ func (r *runner) invokeHook(ctx context.Context, ev target.LifecycleEvent, fn st
 			timer.Stop()
 		}
 	})
+	id := r.hookExecutionID(ev)
 	res, err := r.e.platform.HookInvoker.InvokeHook(hctx, target.HookRequest{Deployment: r.info, Event: ev,
-		FunctionName: fn, ExecutionID: r.id + "-" + string(ev)})
+		FunctionName: fn, ExecutionID: id, Reports: &storedReports{e: r.e, deploymentID: r.id, id: id}})
 	close(returned)
 	watch.Wait() // the watcher does not outlive the hook
 	if errors.Is(context.Cause(hctx), expired) && ctx.Err() == nil {

@@ -492,6 +492,14 @@ func (s plainFenced) Fenced(l deploy.Lease) deploy.Store {
 	return struct{ deploy.Store }{s.MemoryStore.Fenced(l)}
 }
 
+// blindFenced's fenced view overwrites whatever version of a deployment is
+// stored: the lease holder's writes drop requests stored meanwhile.
+type blindFenced struct{ *deploy.MemoryStore }
+
+func (s blindFenced) Fenced(l deploy.Lease) deploy.Store {
+	return blind{s.MemoryStore.Fenced(l)}
+}
+
 var brokenStores = map[string]struct {
 	storage   func() deploytest.Opener // a fresh storage
 	wantFails []string
@@ -526,6 +534,8 @@ var brokenStores = map[string]struct {
 	"checkThenWrite": {storage: oneHandle(func(s deploy.Store) deploy.Store { return checkThenWrite{s} }),
 		wantFails: []string{"Handles/FencedWritesRaceTakeover"},
 		only:      true},
+	"blindFenced": {storage: oneHandle(func(s deploy.Store) deploy.Store { return blindFenced{s.(*deploy.MemoryStore)} }),
+		wantFails: []string{"Lease/RequestNotClobbered"}},
 	"hintTrusting": {storage: oneHandle(func(s deploy.Store) deploy.Store { return hintTrusting{s.(*deploy.MemoryStore)} }),
 		wantFails: []string{"Optional/UpdateTargetAt"}},
 	"unfencedAt": {storage: oneHandle(func(s deploy.Store) deploy.Store { return unfencedAt{s.(*deploy.MemoryStore)} }),

@@ -106,6 +106,7 @@ var checks = []check{
 	{"Lease/VersionUnchanged", testLeaseVersion},
 	{"Lease/CancelledChangesNothing", testLeaseCancelled},
 	{"Lease/FencedView", testFencedView},
+	{"Lease/RequestNotClobbered", testRequestNotClobbered},
 	{"Lease/Fenced/CreateApplication", fencedCheck(fenceCreateApplication)},
 	{"Lease/Fenced/CreateGroup", fencedCheck(fenceCreateGroup)},
 	{"Lease/Fenced/UpdateGroup", fencedCheck(fenceUpdateGroup)},

@@ -387,6 +387,41 @@ func testFencedView(t *testing.T, u *suite) {
 	}
 }
 
+// testRequestNotClobbered checks what requests stored with a deployment by
+// executors that do not hold its lease rely on (Stop, Continue, a hook
+// function's status report): such an unfenced write, made while the holder
+// works from an older copy, makes the holder's fenced write of that copy
+// fail with ErrConflict — not succeed, which would drop the request — and
+// the holder's write of a fresh copy keeps it.
+func testRequestNotClobbered(t *testing.T, u *suite) {
+	u.leased()
+	l := u.acquire(u.s, "d-1", "exec-a", t0)
+	f := u.s.Fenced(l)
+	held, err := f.GetDeployment(u.ctx, "d-1")
+	u.must(err, "GetDeployment through the holder's fenced view")
+
+	req, err := u.s.GetDeployment(u.ctx, "d-1")
+	u.must(err, "GetDeployment")
+	req.HookExecutions = append(req.HookExecutions, deploy.HookExecution{ID: "d-1-BeforeAllowTraffic",
+		Event: target.BeforeAllowTraffic, Status: target.EventSucceeded, Reported: true, EndTime: t0})
+	u.must(u.s.UpdateDeployment(u.ctx, req), "an unfenced UpdateDeployment (a request) while exec-a holds the lease")
+
+	stale := held.Clone()
+	stale.Description = "the holder's progress"
+	u.wantErr(f.UpdateDeployment(u.ctx, &stale), deploy.ErrConflict, "the holder's fenced UpdateDeployment of a copy read before the request")
+	got, err := u.s.GetDeployment(u.ctx, "d-1")
+	u.must(err, "GetDeployment")
+	u.same(*got, *req, "the deployment after the holder's refused write")
+
+	got.Description = "the holder's progress"
+	if err := f.UpdateDeployment(u.ctx, got); err != nil {
+		t.Fatalf("the holder's fenced UpdateDeployment of a copy read after the request: %v", err)
+	}
+	after, err := u.s.GetDeployment(u.ctx, "d-1")
+	u.must(err, "GetDeployment")
+	u.same(after.HookExecutions, req.HookExecutions, "the request after the holder's write")
+}
+
 // --- fencing, method by method ---
 
 // A fencedWrite is one write method of a fenced view. It prepares, through
