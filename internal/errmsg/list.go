@@ -27,9 +27,10 @@ import (
 //	  name: is required
 //	  minimumHealthyHosts: is required for a Server configuration
 //
-// Each element appears without the package name the header starts with,
-// or that of a core package (see Trim); an element of several lines has
-// its further lines indented under it.
+// Each element appears without what the header says already: the header
+// itself when the element begins with it, else the package name the header
+// starts with, or that of a core package (see Trim). An element of several
+// lines has its further lines indented under it.
 func ListFormat(header, noun string) multierror.ErrorFormatFunc {
 	pkg, _, _ := strings.Cut(header, ": ")
 	return func(errs []error) string {
@@ -40,7 +41,7 @@ func ListFormat(header, noun string) multierror.ErrorFormatFunc {
 			return b.String()
 		case 1:
 			b.WriteString(": ")
-			b.WriteString(element(pkg, errs[0]))
+			b.WriteString(element(header, pkg, errs[0]))
 			return b.String()
 		}
 		b.WriteString(": ")
@@ -50,18 +51,25 @@ func ListFormat(header, noun string) multierror.ErrorFormatFunc {
 		b.WriteString(":")
 		for _, err := range errs {
 			b.WriteString("\n  ")
-			b.WriteString(strings.ReplaceAll(element(pkg, err), "\n", "\n    "))
+			b.WriteString(strings.ReplaceAll(element(header, pkg, err), "\n", "\n    "))
 		}
 		return b.String()
 	}
 }
 
-// element is err's message as a list shows it.
-func element(pkg string, err error) string {
+// element is err's message as a list with header shows it.
+func element(header, pkg string, err error) string {
 	if err == nil {
 		return "<nil>"
 	}
 	s := err.Error()
+	// "elbtarget: AllowTraffic i-1 on target group ..." under the header
+	// "elbtarget: AllowTraffic i-1" reads "on target group ...".
+	if rest, ok := strings.CutPrefix(s, header); ok {
+		if rest = strings.TrimPrefix(strings.TrimPrefix(rest, ":"), " "); rest != "" && rest != s {
+			return rest
+		}
+	}
 	if rest, ok := strings.CutPrefix(s, pkg+": "); ok && pkg != "" && rest != "" {
 		return rest
 	}

@@ -35,6 +35,11 @@ func TestListFormat(t *testing.T) {
 	if want := "ec2target: terminating targets: 2 failures:\n  a\n  b"; got != want {
 		t.Errorf("adapter list:\n got %q\nwant %q", got, want)
 	}
+	// Nor does an element repeat the header.
+	got = errmsg.ListFormat("elbtarget: AllowTraffic i-1", "failures")([]error{errors.New("elbtarget: AllowTraffic i-1 on target group \"a\": gone")})
+	if want := `elbtarget: AllowTraffic i-1: on target group "a": gone`; got != want {
+		t.Errorf("element repeating the header:\n got %q\nwant %q", got, want)
+	}
 }
 
 func TestNewListReachesEveryElement(t *testing.T) {
