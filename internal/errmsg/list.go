@@ -8,12 +8,6 @@ import (
 	"github.com/hashicorp/go-multierror"
 )
 
-// Several failures reported at once — the problems of an invalid value,
-// the failures of fan-out work — are a *multierror.Error
-// (github.com/hashicorp/go-multierror) in every fleetdeploy package,
-// printed by ListFormat: errors.Is and errors.As reach every element, and
-// Errors lists them all.
-
 // ListFormat returns the go-multierror format of every fleetdeploy error
 // that lists several failures. header says what failed ("config: invalid
 // deployment configuration \"Fast\""); noun names the elements in the
