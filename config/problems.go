@@ -32,8 +32,12 @@ type Problem struct {
 	// Rule says what the field must be, and the value it has when it has
 	// one ("must be 0 or more; got -1").
 	Rule string
-	// Err is the sentinel of the rule when it has one of its own (for
-	// example target.ErrTagSetListLimitExceeded); nil otherwise.
+	// Err is the error of the rule when it has one of its own: a sentinel
+	// (for example target.ErrTagSetListLimitExceeded), or the problem of a
+	// value this one holds, reported under this one's field (deploy's group
+	// validation keeps each *Problem of its configuration and selector,
+	// and each *revision.LocationProblem of its revision, here); nil
+	// otherwise.
 	Err error
 	// Kind is the sentinel of the kind of value validated, e.g.
 	// ErrInvalidConfig or target.ErrInvalidSelector.
