@@ -49,9 +49,9 @@ func oneOf[T ~string](v T, values []T) bool { return v != "" && slices.Contains(
 // Validate reports every rule g breaks, as a *multierror.Error with one
 // *Problem per broken rule, matching ErrInvalidGroup (and the sentinels of
 // other packages' rules, such as config.ErrUnknownConfig or
-// target.ErrInvalidSelector), or nil. custom are the custom deployment
-// configurations the group's configuration name may refer to. The rules
-// are CodeDeploy's CreateDeploymentGroup rules (spec §5):
+// target.ErrInvalidSelector), or nil. custom are
+// the custom deployment configurations the group's configuration name may
+// refer to. The rules are CodeDeploy's CreateDeploymentGroup rules (spec §5):
 //
 //   - applicationName, deploymentGroupName: 1–100 characters
 //   - computePlatform: Server, Lambda or ECS (empty means Server)
