@@ -72,6 +72,32 @@
 // read the clock or start goroutines, so a rollout policy can be unit-tested
 // in milliseconds.
 //
+// # Errors
+//
+// Every package reports several failures at once the same way: a
+// *multierror.Error (github.com/hashicorp/go-multierror) listing each one.
+// Validation lists one typed problem per broken rule — a *config.Problem
+// (Field, Rule, Kind, Err; target and deploy validate with it too), a
+// *revision.AppSpecProblem (File, Line, Field, Rule) or a
+// *revision.LocationProblem — and fan-out work lists every failure that
+// matters (targets terminated, load balancers deregistered from, alarms
+// polled, batches written). errors.Is matches the sentinels of every
+// element, errors.As finds the first element of a type, and the Errors
+// field holds them all:
+//
+//	var list *multierror.Error
+//	if errors.As(err, &list) {
+//		for _, e := range list.Errors { ... }
+//	}
+//
+// Each list prints one way: a heading, then one indented line per element
+// naming its field, rule and value (a single element shares the heading's
+// line):
+//
+//	deploy: invalid deployment group shop/prod: 2 problems:
+//	  loadBalancerInfo: is required for a Server BLUE_GREEN group (MISSING_ELB_INFORMATION): name a Classic Load Balancer or a target group
+//	  alarmConfiguration.alarms[1].name: repeats "p99-latency" (also alarmConfiguration.alarms[0].name)
+//
 // # Sources
 //
 // Behaviour that comes from CodeDeploy is cited in each package's

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/hashicorp/go-multierror"
 )
 
 func ptr[T any](v T) *T { return &v }
@@ -198,12 +200,16 @@ func TestValidate(t *testing.T) {
 				}
 				return
 			}
-			var ve *ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidConfig) {
-				t.Fatalf("want *ValidationError matching ErrInvalidConfig, got %v", err)
+			var list *multierror.Error
+			if !errors.As(err, &list) || !errors.Is(err, ErrInvalidConfig) {
+				t.Fatalf("want a *multierror.Error matching ErrInvalidConfig, got %v", err)
 			}
 			var got []string
-			for _, p := range ve.Problems {
+			for _, e := range list.Errors {
+				var p *Problem
+				if !errors.As(e, &p) || p.Kind != ErrInvalidConfig {
+					t.Fatalf("element %v is not a *Problem of kind ErrInvalidConfig", e)
+				}
 				got = append(got, p.Field)
 				if p.Rule == "" {
 					t.Errorf("problem %q has no rule", p.Field)

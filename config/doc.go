@@ -24,7 +24,8 @@
 // # Custom configurations
 //
 // A custom configuration is a [Config] value. [Config.Validate] reports every
-// rule it breaks at once, each naming the field as CodeDeploy's API does:
+// rule it breaks at once — a *multierror.Error with one [*Problem] each —
+// each naming the field as CodeDeploy's API does:
 //
 //	c := config.Config{
 //		Name:                "ThreeQuartersHealthy",

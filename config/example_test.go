@@ -1,6 +1,7 @@
 package config_test
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
@@ -21,11 +22,17 @@ func ExampleConfig_Validate() {
 		Name:                "CodeDeployDefault.Mine",
 		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.FleetPercent, Value: 100},
 	}
-	fmt.Println(c.Validate())
+	err := c.Validate()
+	fmt.Println(err)
+	var p *config.Problem
+	if errors.As(err, &p) {
+		fmt.Printf("first problem: field %s, kind %v\n", p.Field, p.Kind)
+	}
 	// Output:
-	// config: invalid deployment configuration "CodeDeployDefault.Mine":
+	// config: invalid deployment configuration "CodeDeployDefault.Mine": 2 problems:
 	//   deploymentConfigName: must not begin with "CodeDeployDefault.", which is reserved for predefined configurations (a custom configuration cannot replace or alter one)
 	//   minimumHealthyHosts.value: FLEET_PERCENT must be 0 or more and less than 100; got 100
+	// first problem: field deploymentConfigName, kind config: invalid deployment configuration
 }
 
 func ExampleTrafficRouting_Steps() {

@@ -18,9 +18,10 @@ const (
 	MaxLambdaShiftMinutes = 2880
 )
 
-// Validate reports every rule c breaks, as a *ValidationError (nil when c is
-// valid). The rules are CodeDeploy's CreateDeploymentConfig rules (API
-// Reference, CreateDeploymentConfig; User Guide, "CodeDeploy quotas"):
+// Validate reports every rule c breaks, as a *multierror.Error of
+// *Problem values matching ErrInvalidConfig (nil when c is valid). The
+// rules are CodeDeploy's CreateDeploymentConfig rules (API Reference,
+// CreateDeploymentConfig; User Guide, "CodeDeploy quotas"):
 //
 //   - name: 1–100 characters of letters, digits and . _ + = , @ -; only the
 //     predefined configurations may begin with "CodeDeployDefault."

@@ -234,8 +234,9 @@
 // style (in-place or blue/green, with or without traffic control), and what
 // happens on failure (automatic rollback), when alarms fire, and whom to
 // notify. [Group.Validate] reports every rule of CodeDeploy's
-// CreateDeploymentGroup a group breaks, each naming the field as
-// CodeDeploy's API does ("alarmConfiguration.alarms[2].name").
+// CreateDeploymentGroup a group breaks, in one *multierror.Error of
+// [*Problem] values, each naming the field as CodeDeploy's API does
+// ("alarmConfiguration.alarms[2].name").
 //
 // A [Deployment] deploys one revision to one group. It carries snapshots
 // of what it runs with — the resolved configuration, the deployment style,

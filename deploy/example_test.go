@@ -90,7 +90,7 @@ func ExampleGroup_Validate() {
 	}
 	fmt.Println(g.Validate())
 	// Output:
-	// deploy: invalid deployment group shop/prod:
+	// deploy: invalid deployment group shop/prod: 4 problems:
 	//   loadBalancerInfo: is required for a Server BLUE_GREEN group (MISSING_ELB_INFORMATION): name a Classic Load Balancer or a target group
 	//   blueGreenDeploymentConfiguration: is required for Server BLUE_GREEN groups (MISSING_BLUE_GREEN_DEPLOYMENT_CONFIGURATION)
 	//   alarmConfiguration.alarms[1].name: repeats "p99-latency" (also alarmConfiguration.alarms[0].name)

@@ -218,21 +218,9 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 		ps.Add(nil, "Options.LeaseTTL", "must not be negative; got %s", o.LeaseTTL)
 	}
 	for i, c := range o.Configs {
-		err := c.Validate()
-		var ve *config.ValidationError
-		if !errors.As(err, &ve) {
-			if err != nil {
-				ps.Add(err, fmt.Sprintf("Options.Configs[%d]", i), "%s", errmsg.Trim(err.Error()))
-			}
-			continue
-		}
 		// The configuration's problems, each under its place in Options.
-		for j, p := range ve.Problems {
-			sentinel := p.Err
-			if j == 0 {
-				sentinel = err
-			}
-			ps.Add(sentinel, fmt.Sprintf("Options.Configs[%d].%s", i, p.Field), "%s", p.Rule)
+		if err := c.Validate(); err != nil {
+			addProblems(ps.Add, fmt.Sprintf("Options.Configs[%d].", i), err)
 		}
 	}
 	if err := ps.Err(ErrInvalidInput, "executor settings"); err != nil {

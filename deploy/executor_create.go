@@ -8,6 +8,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
@@ -225,7 +227,7 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 		if err := e.store.PutTargets(ctx, d.ID, targets); err != nil {
 			err = &DeploymentError{DeploymentID: d.ID, Op: fmt.Sprintf("storing its %d targets", len(targets)), Err: err}
 			if ferr := e.failCreated(ctx, e.store, d, err); ferr != nil {
-				return nil, errors.Join(err, ferr)
+				return nil, multierror.Append(errmsg.NewList("deploy: CreateDeployment", "failures"), err, ferr).ErrorOrNil()
 			}
 			return nil, err
 		}
@@ -260,14 +262,7 @@ func validateInput(in DeploymentInput) error {
 		ps.Add(nil, "deploymentGroupName", "is required")
 	}
 	if err := in.Revision.Validate(); err != nil {
-		var le *revision.LocationError
-		if errors.As(err, &le) {
-			for _, p := range le.Problems {
-				ps.Add(revision.ErrInvalidLocation, "revision."+p.Field, "%s", p.Rule)
-			}
-		} else {
-			ps.Add(err, "revision", "%v", err)
-		}
+		addProblems(ps.Add, "revision.", err)
 	}
 	if n := utf8.RuneCountInString(in.Description); n > MaxDescription {
 		ps.Add(nil, "description", "must be at most %d characters; got %d", MaxDescription, n)

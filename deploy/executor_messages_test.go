@@ -5,8 +5,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/revision/revisiontest"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -57,7 +60,7 @@ func TestCreateDeploymentMessages(t *testing.T) {
 	}
 
 	err = create(deploy.DeploymentInput{GroupName: "prod", Description: strings.Repeat("x", 300)})
-	wantMessage(t, "invalid input", err, `deploy: invalid deployment input:
+	wantMessage(t, "invalid input", err, `deploy: invalid deployment input: 3 problems:
   applicationName: is required
   revision.revisionType: "" is not one of S3, GitHub, AppSpecContent, Local
   description: must be at most 256 characters; got 300`)
@@ -67,8 +70,7 @@ func TestCreateDeploymentMessages(t *testing.T) {
 
 	err = create(deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: rev("a"),
 		OverrideAlarmConfiguration: &deploy.AlarmConfiguration{Enabled: true}})
-	wantMessage(t, "invalid alarm override", err, `deploy: invalid deployment input:
-  overrideAlarmConfiguration.alarms: must name at least one alarm when alarmConfiguration.enabled is true`)
+	wantMessage(t, "invalid alarm override", err, `deploy: invalid deployment input: overrideAlarmConfiguration.alarms: must name at least one alarm when alarmConfiguration.enabled is true`)
 }
 
 // TestNewMessage: New lists every problem of its settings under one
@@ -78,7 +80,7 @@ func TestNewMessage(t *testing.T) {
 		o.Concurrency = -1
 		o.Configs = []config.Config{{Name: "Custom"}}
 	})
-	wantMessage(t, "New", err, `deploy: invalid executor settings:
+	wantMessage(t, "New", err, `deploy: invalid executor settings: 4 problems:
   store: is required
   platform: has no role; set at least a Lister and an Installer (Server) or a TrafficShifter and a HookInvoker (Lambda)
   Options.Concurrency: must not be negative; got -1
@@ -86,9 +88,13 @@ func TestNewMessage(t *testing.T) {
 	if !errors.Is(err, deploy.ErrInvalidInput) || !errors.Is(err, config.ErrInvalidConfig) {
 		t.Errorf("New: %v; want ErrInvalidInput and config.ErrInvalidConfig", err)
 	}
-	var ve *config.ValidationError
-	if !errors.As(err, &ve) || ve.Kind != deploy.ErrInvalidInput {
-		t.Errorf("New: errors.As *config.ValidationError = %+v", ve)
+	var p *config.Problem
+	if !errors.As(err, &p) || p.Kind != deploy.ErrInvalidInput || p.Field != "store" {
+		t.Errorf("New: errors.As *config.Problem = %+v", p)
+	}
+	var cp *config.Problem
+	if ps := problemsOf(err); len(ps) != 4 || !errors.As(ps[3].Err, &cp) || cp.Kind != config.ErrInvalidConfig || cp.Field != "minimumHealthyHosts" {
+		t.Errorf("New: the configuration's own problem is not reachable from its element: %+v", ps)
 	}
 }
 
@@ -202,5 +208,34 @@ func TestDeploymentErrorNamesItOnce(t *testing.T) {
 	wantMessage(t, "Resume of an unknown deployment", err, "deploy: deployment d-NOPE: reading it: not found")
 	if !errors.Is(err, deploy.ErrNotFound) {
 		t.Errorf("Resume of an unknown deployment: %v; want ErrNotFound", err)
+	}
+}
+
+// TestCreateDeploymentReportsEveryStoreFailure: when the targets cannot be
+// stored and the deployment cannot be marked Failed either, both failures
+// are reported, in one list, each reachable with errors.As.
+func TestCreateDeploymentReportsEveryStoreFailure(t *testing.T) {
+	e := newEnv(t, 2, "CodeDeployDefault.OneAtATime", nil)
+	e.exec = e.newExecutor(deploytest.NewFaultStore(e.mem, deploytest.FaultOptions{Fail: func(w deploytest.Write) bool {
+		return w.Op == deploytest.OpPutTargets || w.Op == deploytest.OpUpdateDeployment
+	}}))
+	_, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: rev("a")})
+	var list *multierror.Error
+	if !errors.As(err, &list) || len(list.Errors) != 2 || !errors.Is(err, deploytest.ErrInjected) {
+		t.Fatalf("CreateDeployment = %v; want a list of 2 failures matching ErrInjected", err)
+	}
+	var ops []string
+	for _, e := range list.Errors {
+		var de *deploy.DeploymentError
+		if !errors.As(e, &de) {
+			t.Fatalf("failure %v is not a *DeploymentError", e)
+		}
+		ops = append(ops, de.Op)
+	}
+	if !strings.HasPrefix(ops[0], "storing its 2 targets") || !strings.HasPrefix(ops[1], "marking it Failed") {
+		t.Errorf("failures = %q; want storing the targets, then marking it Failed", ops)
+	}
+	if msg := err.Error(); !strings.HasPrefix(msg, "deploy: CreateDeployment: 2 failures:\n  deployment ") || strings.Count(msg, "deploy: ") != 1 {
+		t.Errorf("message %q; want a heading and one line per failure, the package named once", msg)
 	}
 }

@@ -264,7 +264,7 @@ func (g Group) UpdatesOutdatedInstances() bool {
 // ResolveConfig returns the group's deployment configuration: ConfigName
 // looked up among the predefined configurations and custom. It returns an
 // error wrapping config.ErrUnknownConfig for an unknown name, and a
-// *ValidationError matching ErrInvalidGroup when the configuration is
+// *multierror.Error of *Problem values matching ErrInvalidGroup when the configuration is
 // invalid or does not fit the group (another compute platform; a zonal
 // configuration for a blue/green group). The executor snapshots the result
 // into Deployment.Config.

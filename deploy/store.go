@@ -42,8 +42,8 @@ var (
 	// issue, a record whose key fields disagree.
 	ErrInvalidArgument = errors.New("deploy: invalid argument")
 
-	// ErrInvalidGroup is matched by every *ValidationError Group.Validate
-	// returns.
+	// ErrInvalidGroup is matched by every error Group.Validate returns,
+	// and by each of its problems.
 	ErrInvalidGroup = errors.New("deploy: invalid deployment group")
 )
 

@@ -7,7 +7,10 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -41,18 +44,13 @@ const (
 // fleetdeploy package uses.
 type Problem = config.Problem
 
-// ValidationError lists every problem found in one value: config's
-// ValidationError, the one validation error type of fleetdeploy. Group
-// validation uses Kind ErrInvalidGroup, CreateDeployment ErrInvalidInput;
-// errors.Is matches the Kind and each problem's sentinel.
-type ValidationError = config.ValidationError
-
 // oneOf reports whether v is one of values; empty is never.
 func oneOf[T ~string](v T, values []T) bool { return v != "" && slices.Contains(values, v) }
 
-// Validate reports every rule g breaks, as a *ValidationError matching
-// ErrInvalidGroup (and the sentinels of other packages' rules, such as
-// config.ErrUnknownConfig or target.ErrInvalidSelector), or nil. custom are
+// Validate reports every rule g breaks, as a *multierror.Error with one
+// *Problem per broken rule, matching ErrInvalidGroup (and the sentinels of
+// other packages' rules, such as config.ErrUnknownConfig or
+// target.ErrInvalidSelector), or nil. custom are
 // the custom deployment configurations the group's configuration name may
 // refer to. The rules are CodeDeploy's CreateDeploymentGroup rules (API
 // Reference):
@@ -126,14 +124,7 @@ func (g Group) Validate(custom ...config.Config) error {
 	}
 	if r := g.TargetRevision; r != nil {
 		if err := r.Validate(); err != nil {
-			var le *revision.LocationError
-			if errors.As(err, &le) {
-				for _, lp := range le.Problems {
-					ps.Add(revision.ErrInvalidLocation, "targetRevision."+lp.Field, "%s", lp.Rule)
-				}
-			} else {
-				ps.Add(err, "targetRevision", "%v", err)
-			}
+			addProblems(ps.Add, "targetRevision.", err)
 		}
 	}
 	return ps.Err(ErrInvalidGroup, g.subject())
@@ -163,14 +154,13 @@ func (g Group) validateConfig(ps *config.Problems, style DeploymentStyle, custom
 func (g Group) checkConfig(ps *config.Problems, c config.Config, style DeploymentStyle) {
 	const field = "deploymentConfigName"
 	if err := c.Validate(); err != nil {
-		var ve *config.ValidationError
-		if errors.As(err, &ve) {
-			for _, cp := range ve.Problems {
-				ps.Add(config.ErrInvalidConfig, field, "configuration %s: %s", c.Name, cp)
+		// Each problem of the configuration, under the group's field.
+		addProblems(func(sentinel error, cfield, rule string, args ...any) {
+			if cfield != "" {
+				cfield += ": "
 			}
-		} else {
-			ps.Add(err, field, "configuration %s: %v", c.Name, err)
-		}
+			ps.Add(sentinel, field, "configuration %s: %s%s", c.Name, cfield, fmt.Sprintf(rule, args...))
+		}, "", err)
 	}
 	if c.Platform() != g.Platform() {
 		ps.Add(nil, field, "configuration %s is for the %s compute platform; the group's is %s", c.Name, c.Platform(), g.Platform())
@@ -185,7 +175,7 @@ func (g Group) checkConfig(ps *config.Problems, c config.Config, style Deploymen
 func (g Group) validateTargets(ps *config.Problems) {
 	if g.Platform() == config.Server {
 		if err := g.Selector.Validate(); err != nil {
-			appendTargetProblems(ps, "", err)
+			addProblems(ps.Add, "", err)
 		}
 		if len(g.ECSServices) > 0 {
 			ps.Add(nil, "ecsServices", "is for ECS groups only")
@@ -216,20 +206,28 @@ func (g Group) validateTargets(ps *config.Problems) {
 	}
 }
 
-// appendTargetProblems copies the problems of a target.ValidationError,
-// prefixing their fields.
-func appendTargetProblems(ps *config.Problems, prefix string, err error) {
-	var ve *target.ValidationError
-	if !errors.As(err, &ve) {
-		ps.Add(err, strings.TrimSuffix(prefix, "."), "%v", err)
+// addProblems adds the problems err lists — the *config.Problem and
+// *revision.LocationProblem elements of its *multierror.Error — with add,
+// each field under prefix and each problem its new one's Err, so that
+// errors.Is and errors.As reach it. An error that lists no problems is
+// added as one, on prefix's field.
+func addProblems(add func(sentinel error, field, rule string, args ...any), prefix string, err error) {
+	var list *multierror.Error
+	if !errors.As(err, &list) {
+		add(err, strings.TrimSuffix(prefix, "."), "%s", errmsg.Trim(err.Error()))
 		return
 	}
-	for _, tp := range ve.Problems {
-		sentinel := tp.Err
-		if sentinel == nil {
-			sentinel = ve.Kind
+	for _, e := range list.Errors {
+		var cp *config.Problem
+		var lp *revision.LocationProblem
+		switch {
+		case errors.As(e, &cp):
+			add(e, prefix+cp.Field, "%s", cp.Rule)
+		case errors.As(e, &lp):
+			add(e, prefix+lp.Field, "%s", lp.Rule)
+		default:
+			add(e, strings.TrimSuffix(prefix, "."), "%s", errmsg.Trim(e.Error()))
 		}
-		ps.Add(sentinel, prefix+tp.Field, "%s", tp.Rule)
 	}
 }
 
@@ -262,7 +260,7 @@ func (g Group) validateStyle(ps *config.Problems, style DeploymentStyle) {
 func (g Group) validateLoadBalancer(ps *config.Problems, style DeploymentStyle) {
 	lb := g.LoadBalancerInfo
 	if err := lb.Validate(); err != nil {
-		appendTargetProblems(ps, "loadBalancerInfo.", err)
+		addProblems(ps.Add, "loadBalancerInfo.", err)
 	}
 	switch g.Platform() {
 	case config.Server:

@@ -6,11 +6,29 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
+
+// problemsOf returns the problems a validation error lists, as a caller
+// reads them: the *Problem elements of its *multierror.Error.
+func problemsOf(err error) []*deploy.Problem {
+	var list *multierror.Error
+	if !errors.As(err, &list) {
+		return nil
+	}
+	var ps []*deploy.Problem
+	for _, e := range list.Errors {
+		if p, ok := e.(*deploy.Problem); ok {
+			ps = append(ps, p)
+		}
+	}
+	return ps
+}
 
 func serverInPlace() deploy.Group {
 	return deploy.Group{
@@ -297,15 +315,19 @@ func TestGroupValidate(t *testing.T) {
 				}
 				return
 			}
-			var ve *deploy.ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, deploy.ErrInvalidGroup) {
-				t.Fatalf("Validate = %v; want a *ValidationError matching ErrInvalidGroup", err)
+			var list *multierror.Error
+			if !errors.As(err, &list) || !errors.Is(err, deploy.ErrInvalidGroup) {
+				t.Fatalf("Validate = %v; want a *multierror.Error matching ErrInvalidGroup", err)
 			}
 			if tc.is != nil && !errors.Is(err, tc.is) {
 				t.Errorf("Validate = %v; want it to match %v", err, tc.is)
 			}
 			var got []string
-			for _, p := range ve.Problems {
+			for _, e := range list.Errors {
+				p, ok := e.(*deploy.Problem)
+				if !ok || !errors.Is(e, deploy.ErrInvalidGroup) {
+					t.Fatalf("element %T %v is not a *Problem matching ErrInvalidGroup", e, e)
+				}
 				got = append(got, p.Field)
 				if p.Rule == "" {
 					t.Errorf("problem %s has no rule", p.Field)

@@ -13,9 +13,9 @@ import (
 )
 
 // ErrInvalidAppSpec is matched (with [errors.Is]) by every error that reports
-// an AppSpec breaking a rule: the [*AppSpecError] returned by [ParseAppSpec],
-// [ParseAppSpecFile] and [AppSpec.Validate], and the errors of
-// [ParseACLEntry] and [AppSpec.ValidateFileObjects].
+// an AppSpec breaking a rule: the lists of [*AppSpecProblem] returned by
+// [ParseAppSpec], [ParseAppSpecFile], [AppSpec.Validate] and
+// [AppSpec.ValidateFileObjects], and the errors of [ParseACLEntry].
 var ErrInvalidAppSpec = errors.New("revision: invalid AppSpec")
 
 // AppSpecVersion is the only AppSpec version CodeDeploy knows (User Guide,

@@ -235,8 +235,8 @@ func selinuxNumber(s string, prefix byte, limit int) (int, bool) {
 // linux_permission_info.rb), which only the Install step can tell:
 // for each permission that applies to files and whose Object isFile reports
 // as a file, the pattern must be "**", except must be empty, and no ACL entry
-// may be a default entry. It returns nil or an [*AppSpecError] matching
-// [ErrInvalidAppSpec].
+// may be a default entry. It returns nil or a *multierror.Error of
+// [*AppSpecProblem] values matching [ErrInvalidAppSpec].
 func (a *AppSpec) ValidateFileObjects(isFile func(object string) bool) error {
 	var ps appspecProblems
 	if a == nil || isFile == nil {

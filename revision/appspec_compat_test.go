@@ -169,7 +169,8 @@ func TestAppSpecStrict(t *testing.T) {
 	if !errors.Is(err, ErrInvalidAppSpec) {
 		t.Errorf("error %v does not match ErrInvalidAppSpec", err)
 	}
-	wantLine := `revision: appspec.yml:3: owner: strict: the CodeDeploy agent ignores the key "owner", and so does fleetdeploy; the AppSpec reference allows only`
+	wantLine := `revision: invalid AppSpec: 3 problems:
+  appspec.yml:3: owner: strict: the CodeDeploy agent ignores the key "owner", and so does fleetdeploy; the AppSpec reference allows only`
 	if !strings.HasPrefix(err.Error(), wantLine) {
 		t.Errorf("error:\n%v\nwant it to start with\n%s", err, wantLine)
 	}
@@ -202,8 +203,8 @@ func TestAppSpecMessagesQuoteKeys(t *testing.T) {
 		{1, "version", "is required"},
 		{1, "Resources", "is required"},
 	})
-	if n := strings.Count(err.Error(), "\n"); n != 2 {
-		t.Errorf("3 problems printed on %d lines:\n%v", n+1, err)
+	if n := strings.Count(err.Error(), "\n"); n != 3 {
+		t.Errorf("3 problems printed on %d lines after the heading:\n%v", n, err)
 	}
 	_, err = ParseAppSpec([]byte("version: 0.0\nos: linux\nhooks:\n  \"After\\nInstall\": []\n"), config.Server)
 	checkProblems(t, appspecProblemsOf(t, err), []want{{4, `hooks["After\nInstall"]`, `unknown lifecycle event "After\nInstall"`}})

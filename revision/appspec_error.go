@@ -5,9 +5,13 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 )
 
-// maxAppSpecProblems bounds how many problems one AppSpecError carries; a
+// maxAppSpecProblems bounds how many problems one error lists; a
 // final problem says when more were found. At most maxCollectedProblems are
 // kept while parsing, so that a hostile document cannot make the parser hold
 // millions of them.
@@ -79,30 +83,18 @@ func (p AppSpecProblem) String() string {
 	return b.String()
 }
 
-// AppSpecError reports every rule an AppSpec breaks (up to 100). It matches
-// ErrInvalidAppSpec with [errors.Is].
-type AppSpecError struct {
-	// Problems are sorted by line, in the order found within a line.
-	Problems []AppSpecProblem
-}
-
-// Error lists the problems one per line, each prefixed "revision: ".
-func (e *AppSpecError) Error() string {
-	if len(e.Problems) == 0 {
-		return ErrInvalidAppSpec.Error()
-	}
-	lines := make([]string, len(e.Problems))
-	for i, p := range e.Problems {
-		lines[i] = "revision: " + p.String()
-	}
-	return strings.Join(lines, "\n")
-}
+// Error returns the problem as String does; the list holding it says it
+// is about an invalid AppSpec.
+func (p *AppSpecProblem) Error() string { return p.String() }
 
 // Unwrap returns ErrInvalidAppSpec.
-func (e *AppSpecError) Unwrap() error { return ErrInvalidAppSpec }
+func (p *AppSpecProblem) Unwrap() error { return ErrInvalidAppSpec }
 
-// newAppSpecError returns the problems as an *AppSpecError, sorted by line,
-// or nil when there are none. It names file in every problem.
+// newAppSpecError returns the problems as a *multierror.Error of
+// *AppSpecProblem values, sorted by line, or nil when there are none. It
+// names file in every problem. The message is "revision: invalid AppSpec:"
+// and the problem, or for several, a count and one indented line per
+// problem.
 func newAppSpecError(file string, problems appspecProblems) error {
 	if len(problems.list) == 0 {
 		return nil
@@ -122,5 +114,9 @@ func newAppSpecError(file string, problems appspecProblems) error {
 			Rule: strconv.Itoa(more) + " more problems not shown",
 		})
 	}
-	return &AppSpecError{Problems: ps}
+	list := errmsg.NewList(ErrInvalidAppSpec.Error(), "problems")
+	for i := range ps {
+		list = multierror.Append(list, &ps[i])
+	}
+	return list.ErrorOrNil()
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"testing/fstest"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 )
@@ -55,7 +57,7 @@ hooks:
 }
 
 // Every broken rule is reported at once, with its line and field.
-func ExampleAppSpecError() {
+func ExampleAppSpecProblem() {
 	_, err := revision.ParseAppSpecFile("appspec.yml", []byte(`version: 0.0
 os: linux
 hooks:
@@ -66,19 +68,29 @@ hooks:
     - location: copy.sh
 `), config.Server)
 	fmt.Println(errors.Is(err, revision.ErrInvalidAppSpec))
-	var ae *revision.AppSpecError
-	if errors.As(err, &ae) {
-		for _, p := range ae.Problems {
-			fmt.Printf("line %d: %s\n", p.Line, p.Field)
+	var list *multierror.Error
+	if errors.As(err, &list) {
+		for _, e := range list.Errors {
+			if p, ok := e.(*revision.AppSpecProblem); ok {
+				fmt.Printf("line %d: %s\n", p.Line, p.Field)
+			}
 		}
-		fmt.Println(ae.Problems[0])
 	}
+	var first *revision.AppSpecProblem
+	if errors.As(err, &first) {
+		fmt.Println(first)
+	}
+	fmt.Println(err)
 	// Output:
 	// true
 	// line 5: hooks.AfterInstall[0].location
 	// line 6: hooks.AfterInstall[0].timeout
 	// line 7: hooks.Install
 	// appspec.yml:5: hooks.AfterInstall[0].location: must stay inside the bundle; "../outside.sh" climbs above its root
+	// revision: invalid AppSpec: 3 problems:
+	//   appspec.yml:5: hooks.AfterInstall[0].location: must stay inside the bundle; "../outside.sh" climbs above its root
+	//   appspec.yml:6: hooks.AfterInstall[0].timeout: must be a positive integer number of seconds
+	//   appspec.yml:7: hooks.Install: Install is performed by CodeDeploy and cannot have hooks; the events that can are BeforeBlockTraffic, AfterBlockTraffic, ApplicationStop, BeforeInstall, AfterInstall, ApplicationStart, ValidateService, BeforeAllowTraffic, AfterAllowTraffic
 }
 
 // Lambda and ECS AppSpecs name a resource and the Lambda functions that

@@ -2,6 +2,7 @@ package revision
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -9,13 +10,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
 	"go.yaml.in/yaml/v3"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 )
 
 // FuzzParseAppSpec checks that no input makes the parser panic, that every
-// failure is an *AppSpecError with between 1 and 101 problems, and that
+// failure lists between 1 and 101 *AppSpecProblem values, one per line, and that
 // every success validates and survives a round trip through YAML.
 func FuzzParseAppSpec(f *testing.F) {
 	platforms := config.ComputePlatform("").Values()
@@ -70,20 +72,33 @@ func FuzzParseAppSpec(f *testing.F) {
 			if a != nil {
 				t.Fatal("an AppSpec returned with an error")
 			}
-			var ae *AppSpecError
-			if !errors.As(err, &ae) || !errors.Is(err, ErrInvalidAppSpec) {
-				t.Fatalf("error %T %v is not an *AppSpecError", err, err)
+			var list *multierror.Error
+			if !errors.As(err, &list) || !errors.Is(err, ErrInvalidAppSpec) {
+				t.Fatalf("error %T %v is not a *multierror.Error matching ErrInvalidAppSpec", err, err)
 			}
-			if n := len(ae.Problems); n == 0 || n > maxAppSpecProblems+1 {
+			n := len(list.Errors)
+			if n == 0 || n > maxAppSpecProblems+1 {
 				t.Fatalf("%d problems", n)
 			}
-			for _, line := range strings.Split(err.Error(), "\n") {
-				if !strings.HasPrefix(line, "revision: appspec") {
-					t.Fatalf("error line %q lacks the prefix", line)
+			for _, e := range list.Errors {
+				if _, ok := e.(*AppSpecProblem); !ok {
+					t.Fatalf("element %T %v is not an *AppSpecProblem", e, e)
 				}
 			}
-			if len(strings.Split(err.Error(), "\n")) != len(ae.Problems) {
-				t.Fatalf("%d problems printed on %d lines:\n%v", len(ae.Problems), len(strings.Split(err.Error(), "\n")), err)
+			lines := strings.Split(err.Error(), "\n")
+			if n == 1 {
+				if len(lines) != 1 || !strings.HasPrefix(lines[0], "revision: invalid AppSpec: appspec") {
+					t.Fatalf("one problem printed as %q", err)
+				}
+				return
+			}
+			if len(lines) != n+1 || lines[0] != fmt.Sprintf("revision: invalid AppSpec: %d problems:", n) {
+				t.Fatalf("%d problems printed on %d lines:\n%v", n, len(lines), err)
+			}
+			for _, line := range lines[1:] {
+				if !strings.HasPrefix(line, "  appspec") {
+					t.Fatalf("error line %q is not an indented problem", line)
+				}
 			}
 			return
 		}

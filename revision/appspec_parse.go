@@ -27,8 +27,9 @@ func ParseAppSpec(data []byte, platform config.ComputePlatform, opts ...func(*Pa
 // data is YAML or JSON (one document). Server AppSpecs use the lowercase keys
 // of the CodeDeploy documentation; Lambda and ECS AppSpecs match keys without
 // regard to case. Every rule is checked, and every problem is
-// reported at once: the error is an [*AppSpecError] listing each broken rule
-// with its line and field, and it matches [ErrInvalidAppSpec]. On error the
+// reported at once: the error is a *multierror.Error listing each broken
+// rule as an [*AppSpecProblem] with its line and field, and it matches
+// [ErrInvalidAppSpec]. On error the
 // returned AppSpec is nil.
 //
 // Defaults are filled in: a script's timeout ([DefaultScriptTimeout]), a

@@ -13,6 +13,8 @@ import (
 	"testing/fstest"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 )
 
@@ -33,21 +35,29 @@ func readAppSpecTestdata(t testing.TB, name string) []byte {
 	return data
 }
 
-// appspecProblemsOf returns the problems of err, failing unless err is an
-// *AppSpecError matching ErrInvalidAppSpec.
+// appspecProblemsOf returns the problems of err, failing unless err is a
+// *multierror.Error of *AppSpecProblem values matching ErrInvalidAppSpec.
 func appspecProblemsOf(t testing.TB, err error) []AppSpecProblem {
 	t.Helper()
 	if err == nil {
-		t.Fatal("got no error, want an *AppSpecError")
+		t.Fatal("got no error, want a list of *AppSpecProblem")
 	}
 	if !errors.Is(err, ErrInvalidAppSpec) {
 		t.Fatalf("error %v does not match ErrInvalidAppSpec", err)
 	}
-	var ae *AppSpecError
-	if !errors.As(err, &ae) {
-		t.Fatalf("error %T is not an *AppSpecError", err)
+	var list *multierror.Error
+	if !errors.As(err, &list) || len(list.Errors) == 0 {
+		t.Fatalf("error %T is not a *multierror.Error", err)
 	}
-	return ae.Problems
+	ps := make([]AppSpecProblem, len(list.Errors))
+	for i, e := range list.Errors {
+		p, ok := e.(*AppSpecProblem)
+		if !ok {
+			t.Fatalf("element %T %v is not an *AppSpecProblem", e, e)
+		}
+		ps[i] = *p
+	}
+	return ps
 }
 
 // checkProblems compares problems with wants, in order.
@@ -698,12 +708,13 @@ permissions:
 extra: true
 `
 	_, err := ParseAppSpecFile("appspec.yml", []byte(doc), config.Server)
-	wantMsg := `revision: appspec.yml:1: version: must be 0.0, the only AppSpec version, not "1.0"
-revision: appspec.yml:5: files[0].destination: must be an absolute path, not "srv/app"
-revision: appspec.yml:9: hooks.AfterInstall[0].timeout: must be a positive integer number of seconds
-revision: appspec.yml:10: hooks.Install: Install is performed by CodeDeploy and cannot have hooks; the events that can are BeforeBlockTraffic, AfterBlockTraffic, ApplicationStop, BeforeInstall, AfterInstall, ApplicationStart, ValidateService, BeforeAllowTraffic, AfterAllowTraffic
-revision: appspec.yml:13: permissions[0].mode: must be 1 to 4 octal digits (0-7), such as 644 or 4755
-revision: appspec.yml:13: permissions[0].object: is required: the file or directory the permissions apply to`
+	wantMsg := `revision: invalid AppSpec: 6 problems:
+  appspec.yml:1: version: must be 0.0, the only AppSpec version, not "1.0"
+  appspec.yml:5: files[0].destination: must be an absolute path, not "srv/app"
+  appspec.yml:9: hooks.AfterInstall[0].timeout: must be a positive integer number of seconds
+  appspec.yml:10: hooks.Install: Install is performed by CodeDeploy and cannot have hooks; the events that can are BeforeBlockTraffic, AfterBlockTraffic, ApplicationStop, BeforeInstall, AfterInstall, ApplicationStart, ValidateService, BeforeAllowTraffic, AfterAllowTraffic
+  appspec.yml:13: permissions[0].mode: must be 1 to 4 octal digits (0-7), such as 644 or 4755
+  appspec.yml:13: permissions[0].object: is required: the file or directory the permissions apply to`
 	if err == nil || err.Error() != wantMsg {
 		t.Fatalf("error:\n%v\nwant:\n%s", err, wantMsg)
 	}

@@ -14,9 +14,9 @@ import (
 )
 
 // Validate checks every rule of the AppSpec reference and of the CodeDeploy
-// agent's AppSpec parser (see ParseAppSpecFile) on a,
-// for example on an AppSpec built in Go. It returns nil or an
-// [*AppSpecError] (matching [ErrInvalidAppSpec]) whose problems have no line
+// agent's AppSpec parser (see ParseAppSpecFile) on a, for example on an
+// AppSpec built in Go. It returns nil or a *multierror.Error of
+// [*AppSpecProblem] values (matching [ErrInvalidAppSpec]) that have no line
 // numbers. An AppSpec returned by [ParseAppSpec] always validates. Validate
 // reports errors only: the warnings of [ParseAppSpecFile] (see [Warning])
 // are not errors here.

@@ -58,8 +58,8 @@ func (w Warning) rule() string { return w.Agent + "; " + w.Docs }
 // ParseOptions are the settings of [ParseAppSpecFile] and [ParseAppSpec].
 type ParseOptions struct {
 	// Strict makes every warning an error: the AppSpec is refused with an
-	// [*AppSpecError] whose problems include one per warning, each rule
-	// starting "strict: ". Use it to lint AppSpec files in CI, so that a
+	// error whose [*AppSpecProblem] values include one per warning, each
+	// rule starting "strict: ". Use it to lint AppSpec files in CI, so that a
 	// file relying on the agent's leniency is fixed before it is deployed.
 	Strict bool
 }

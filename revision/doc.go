@@ -16,8 +16,9 @@
 // field of that type. Field names and enum values are spelled as
 // CodeDeploy spells them, so a location serializes as the API's JSON.
 // Location.Validate reports every broken rule at once, naming the field
-// ("s3Location.bucket: must not be empty"), as a *LocationError that
-// matches ErrInvalidLocation.
+// ("s3Location.bucket: must not be empty"), as a *multierror.Error
+// (github.com/hashicorp/go-multierror) with one *LocationProblem per broken
+// rule, that matches ErrInvalidLocation.
 //
 // # Identity
 //
@@ -123,13 +124,16 @@
 // what the reference says. ParseOptions.Strict turns every warning into an
 // error, for linting AppSpec files in CI. ParseAppSpecFile lists every case.
 //
-// Every problem is reported at once. The error is an *AppSpecError whose
-// Problems carry the file, line, field path and rule, and whose message has
-// one line per problem:
+// Every problem is reported at once. The error is a *multierror.Error
+// (github.com/hashicorp/go-multierror) whose elements are *AppSpecProblem
+// values carrying the file, line, field path and rule, and whose message
+// has one line per problem:
 //
-//	revision: appspec.yml:9: hooks.AfterInstall[0].timeout: must be a positive integer number of seconds
+//	revision: invalid AppSpec: 2 problems:
+//	  appspec.yml:9: hooks.AfterInstall[0].timeout: must be a positive integer number of seconds
+//	  appspec.yml:12: permissions[0].object: is required: the file or directory the permissions apply to
 //
-// It matches ErrInvalidAppSpec. AppSpec.Validate runs the same checks on an
+// It matches ErrInvalidAppSpec, as does each problem. AppSpec.Validate runs the same checks on an
 // AppSpec built in Go. One rule needs the file system: a permission whose
 // object turns out to be a file must keep pattern "**", no except and no
 // default ACL entry; the Install step checks it with ValidateFileObjects.

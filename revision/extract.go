@@ -260,10 +260,13 @@ func checkDestination(dst string) (replace bool, err error) {
 // checkOutsideDir refuses a destination inside the directory being copied,
 // which would copy itself.
 func checkOutsideDir(dst, dir string) error {
-	absDst, err1 := filepath.Abs(dst)
-	absDir, err2 := filepath.Abs(dir)
-	if err := errors.Join(err1, err2); err != nil {
+	absDst, err := filepath.Abs(dst)
+	if err != nil {
 		return fmt.Errorf("revision: unpack destination: %w", err)
+	}
+	absDir, err := filepath.Abs(dir)
+	if err != nil {
+		return fmt.Errorf("revision: unpack bundle directory: %w", err)
 	}
 	if rel, err := filepath.Rel(absDir, absDst); err == nil && filepath.IsLocal(rel) {
 		return fmt.Errorf("revision: unpack destination %q is inside the bundle directory %q", dst, dir)

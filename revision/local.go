@@ -87,7 +87,7 @@ func (s *LocalSource) Open(ctx context.Context, loc Location) (*Bundle, error) {
 	}
 	lo := loc.Local
 	invalid := func(field, rule string, args ...any) error {
-		return &LocationError{Location: loc.String(), Problems: []LocationProblem{{Field: field, Rule: fmt.Sprintf(rule, args...)}}}
+		return locationErr(loc, []LocationProblem{{Field: field, Rule: fmt.Sprintf(rule, args...)}})
 	}
 	full, fi, err := s.stat(lo.Path)
 	if err != nil {

@@ -8,6 +8,10 @@ import (
 	"slices"
 	"strings"
 	"unicode/utf8"
+
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 )
 
 // LocationType says where a revision is stored. The values are spelled as
@@ -241,31 +245,26 @@ type LocationProblem struct {
 // String reads "field: rule".
 func (p LocationProblem) String() string { return p.Field + ": " + p.Rule }
 
-// LocationError lists every problem Validate found in one Location. It
-// matches ErrInvalidLocation with errors.Is.
-type LocationError struct {
-	// Location is the String form of the location as given.
-	Location string
-	// Problems holds one entry per broken rule, in field order.
-	Problems []LocationProblem
-}
+// Error reads "field: rule"; the list holding the problem names the
+// location.
+func (p *LocationProblem) Error() string { return p.String() }
 
-// Error lists the problems, one per line after the first.
-func (e *LocationError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "revision: invalid revision location %q:", e.Location)
-	for _, p := range e.Problems {
-		b.WriteString("\n  ")
-		b.WriteString(p.String())
+// Unwrap returns ErrInvalidLocation.
+func (p *LocationProblem) Unwrap() error { return ErrInvalidLocation }
+
+// locationErr returns ps as the error of an invalid location (see
+// Validate), or nil when ps is empty.
+func locationErr(l Location, ps []LocationProblem) error {
+	list := errmsg.NewList(fmt.Sprintf("%s %q", ErrInvalidLocation, l.String()), "problems")
+	for i := range ps {
+		list = multierror.Append(list, &ps[i])
 	}
-	return b.String()
+	return list.ErrorOrNil()
 }
 
-// Is makes errors.Is(err, ErrInvalidLocation) true.
-func (e *LocationError) Is(target error) bool { return target == ErrInvalidLocation }
-
-// Validate reports every rule l breaks, as a *LocationError (nil when l is
-// valid):
+// Validate reports every rule l breaks, as a *multierror.Error with one
+// *LocationProblem per broken rule, matching ErrInvalidLocation (nil when
+// l is valid):
 //
 //   - revisionType is S3, GitHub, AppSpecContent or Local, and exactly the
 //     pointer field of that type is set (s3Location, gitHubLocation,
@@ -361,10 +360,7 @@ func (l Location) Validate() error {
 			add("localLocation.sha256", "%q is not 64 hex digits", lo.SHA256)
 		}
 	}
-	if len(ps) == 0 {
-		return nil
-	}
-	return &LocationError{Location: l.String(), Problems: ps}
+	return locationErr(l, ps)
 }
 
 func joinLocationTypes(ts []LocationType) string {

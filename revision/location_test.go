@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/revision"
 )
 
@@ -96,12 +98,16 @@ func TestLocationValidate(t *testing.T) {
 			if !errors.Is(err, revision.ErrInvalidLocation) {
 				t.Fatalf("Validate() = %v, want an error matching ErrInvalidLocation", err)
 			}
-			var le *revision.LocationError
-			if !errors.As(err, &le) {
-				t.Fatalf("Validate() = %T, want *LocationError", err)
+			var list *multierror.Error
+			if !errors.As(err, &list) {
+				t.Fatalf("Validate() = %T, want a *multierror.Error", err)
 			}
 			var got []string
-			for _, p := range le.Problems {
+			for _, e := range list.Errors {
+				p, ok := e.(*revision.LocationProblem)
+				if !ok {
+					t.Fatalf("element %T %v is not a *LocationProblem", e, e)
+				}
 				got = append(got, p.Field)
 				if !strings.Contains(err.Error(), p.Field+": "+p.Rule) {
 					t.Errorf("message %q lacks problem %q", err, p)
@@ -183,7 +189,7 @@ func ExampleLocation_Validate() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, revision.ErrInvalidLocation))
 	// Output:
-	// revision: invalid revision location "github.com/web@4f1c2a":
+	// revision: invalid revision location "github.com/web@4f1c2a": 2 problems:
 	//   gitHubLocation.repository: "web" is not of the form account/repo
 	//   gitHubLocation.commitId: "4f1c2a" is not a full 40-digit hex commit SHA-1
 	// true

@@ -52,8 +52,9 @@
 // at once — filters and a tag set together (InvalidEC2TagCombination), more
 // than three tag groups, more than ten tags in a group, more than ten Auto
 // Scaling groups, a filter missing its key or value, a key over 128 or a
-// value over 256 characters — as a [*ValidationError] that errors.Is matches
-// against [ErrInvalidSelector] and each rule's sentinel.
+// value over 256 characters — as a *multierror.Error with one [*Problem]
+// per broken rule, that errors.Is matches against [ErrInvalidSelector] and
+// each rule's sentinel.
 //
 // # Lifecycle events
 //

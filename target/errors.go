@@ -72,14 +72,12 @@ var (
 )
 
 // Problem is one rule a value breaks: config.Problem, the one type every
-// fleetdeploy package uses.
+// fleetdeploy package uses. Validate methods return a *multierror.Error
+// (github.com/hashicorp/go-multierror) with one *Problem per broken rule,
+// of Kind ErrInvalidSelector, ErrInvalidLoadBalancerInfo or
+// ErrInvalidRequest; errors.Is matches the Kind and each problem's
+// sentinel.
 type Problem = config.Problem
-
-// ValidationError lists every problem found in one value: config's
-// ValidationError, the one validation error type of fleetdeploy. Values
-// validated here use Kind ErrInvalidSelector, ErrInvalidLoadBalancerInfo or
-// ErrInvalidRequest; errors.Is matches the Kind and each problem's sentinel.
-type ValidationError = config.ValidationError
 
 // MissingRoleError says which role a Platform lacks for a deployment.
 type MissingRoleError struct {

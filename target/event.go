@@ -310,8 +310,8 @@ type EventResult struct {
 	LogTail string `json:"logTail,omitempty"`
 }
 
-// Validate reports every rule r breaks, as a *ValidationError matching
-// ErrInvalidRequest: Status must be Succeeded, Failed or Skipped; ErrorCode
+// Validate reports every rule r breaks, as a *multierror.Error of *Problem
+// values matching ErrInvalidRequest: Status must be Succeeded, Failed or Skipped; ErrorCode
 // empty or valid, not CodeSuccess for a failure and nothing else for a
 // success; LogTail at most MaxLogTail bytes.
 func (r EventResult) Validate() error {

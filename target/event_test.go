@@ -231,18 +231,18 @@ func TestEventResultValidate(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			err := tt.r.Validate()
-			var ve *ValidationError
+			ps := problemsOf(err)
 			if tt.fields == nil {
 				if err != nil {
 					t.Fatalf("Validate() = %v", err)
 				}
 				return
 			}
-			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidRequest) {
-				t.Fatalf("Validate() = %v, want a *ValidationError matching ErrInvalidRequest", err)
+			if len(ps) == 0 || !errors.Is(err, ErrInvalidRequest) {
+				t.Fatalf("Validate() = %v, want a *multierror.Error of *Problem values matching ErrInvalidRequest", err)
 			}
 			var got []string
-			for _, p := range ve.Problems {
+			for _, p := range ps {
 				got = append(got, p.Field)
 			}
 			if !slices.Equal(got, tt.fields) {

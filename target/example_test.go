@@ -48,7 +48,7 @@ func ExampleSelector_Validate() {
 	fmt.Println(err)
 	fmt.Println(errors.Is(err, target.ErrInvalidEC2TagCombination))
 	// Output:
-	// target: invalid selector:
+	// target: invalid selector: 2 problems:
 	//   ec2TagFilters: must not be combined with ec2TagSet; use one or the other (InvalidEC2TagCombination)
 	//   ec2TagFilters[0].Value: is required for type KEY_AND_VALUE
 	// true
@@ -119,7 +119,8 @@ func ExamplePlatform_Validate() {
 	var p target.Platform // no roles at all
 	fmt.Println(p.Validate(config.Server, target.InPlace, true))
 	// Output:
-	// target: platform has no Lister, needed for listing the deployment group's targets
-	// target: platform has no Installer, needed for event BeforeBlockTraffic of sequence Server/InPlace+LB
-	// target: platform has no TrafficController, needed for event BlockTraffic of sequence Server/InPlace+LB
+	// target: platform for Server IN_PLACE deployments: 3 missing roles:
+	//   platform has no Lister, needed for listing the deployment group's targets
+	//   platform has no Installer, needed for event BeforeBlockTraffic of sequence Server/InPlace+LB
+	//   platform has no TrafficController, needed for event BlockTraffic of sequence Server/InPlace+LB
 }

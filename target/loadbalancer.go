@@ -69,8 +69,8 @@ func (l LoadBalancerInfo) IsZero() bool {
 	return len(l.ELBInfoList) == 0 && len(l.TargetGroupInfoList) == 0 && len(l.TargetGroupPairInfoList) == 0
 }
 
-// Validate reports every rule l breaks, as a *ValidationError matching
-// ErrInvalidLoadBalancerInfo: at most MaxLoadBalancers Classic Load
+// Validate reports every rule l breaks, as a *multierror.Error of *Problem
+// values matching ErrInvalidLoadBalancerInfo: at most MaxLoadBalancers Classic Load
 // Balancers and MaxLoadBalancers target groups, names not empty; at most one
 // target group pair, with exactly two target groups, exactly one production
 // listener and at most one test listener. The zero value is valid.

@@ -2,10 +2,12 @@ package target
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 )
 
 // Role names one of the interfaces a Platform is made of.
@@ -129,8 +131,8 @@ type ShiftRequest struct {
 	Split      TrafficSplit   `json:"split"`
 }
 
-// Validate reports every rule r breaks, as a *ValidationError matching
-// ErrInvalidRequest: route.resourceId, split.original and split.replacement
+// Validate reports every rule r breaks, as a *multierror.Error of *Problem
+// values matching ErrInvalidRequest: route.resourceId, split.original and split.replacement
 // set, the two versions different, split.weight 0–100.
 func (r ShiftRequest) Validate() error {
 	var ps config.Problems
@@ -317,7 +319,7 @@ func (p Platform) Has(r Role) bool {
 //   - ECS (blue/green): Provisioner, TrafficShifter, HookInvoker
 //
 // Each missing role is reported as a *MissingRoleError (wrapping
-// ErrMissingRole), joined with errors.Join. A combination CodeDeploy does
+// ErrMissingRole), all in one *multierror.Error. A combination CodeDeploy does
 // not have (in-place Lambda or ECS, blue/green Server without a load
 // balancer, unknown values) is an error wrapping ErrUnsupported.
 func (p Platform) Validate(cp config.ComputePlatform, dt DeploymentType, withLB bool) error {
@@ -349,11 +351,11 @@ func (p Platform) Validate(cp config.ComputePlatform, dt DeploymentType, withLB 
 			}
 		}
 	}
-	var errs []error
+	missing := errmsg.NewList(fmt.Sprintf("target: platform for %s %s deployments", cp, dt), "missing roles")
 	for _, r := range Role("").Values() {
 		if reason, ok := why[r]; ok && !p.Has(r) {
-			errs = append(errs, &MissingRoleError{Role: r, Why: reason})
+			missing = multierror.Append(missing, &MissingRoleError{Role: r, Why: reason})
 		}
 	}
-	return errors.Join(errs...)
+	return missing.ErrorOrNil()
 }

@@ -178,8 +178,8 @@ func TestShiftRequestValidate(t *testing.T) {
 			r := ok
 			tt.mutate(&r)
 			err := r.Validate()
-			var ve *ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidRequest) || len(ve.Problems) != 1 || ve.Problems[0].Field != tt.field {
+			ps := problemsOf(err)
+			if len(ps) == 0 || !errors.Is(err, ErrInvalidRequest) || len(ps) != 1 || ps[0].Field != tt.field {
 				t.Errorf("Validate() = %v, want one problem on %s", err, tt.field)
 			}
 		})
@@ -239,12 +239,12 @@ func TestLoadBalancerInfoValidate(t *testing.T) {
 				}
 				return
 			}
-			var ve *ValidationError
-			if !errors.As(err, &ve) || !errors.Is(err, ErrInvalidLoadBalancerInfo) {
-				t.Fatalf("Validate() = %v, want a *ValidationError matching ErrInvalidLoadBalancerInfo", err)
+			ps := problemsOf(err)
+			if len(ps) == 0 || !errors.Is(err, ErrInvalidLoadBalancerInfo) {
+				t.Fatalf("Validate() = %v, want a *multierror.Error of *Problem values matching ErrInvalidLoadBalancerInfo", err)
 			}
 			var got []string
-			for _, p := range ve.Problems {
+			for _, p := range ps {
 				got = append(got, p.Field)
 			}
 			if !slices.Equal(got, tt.fields) {

@@ -185,8 +185,9 @@ func allGroupsMatch(groups [][]TagFilter, tags map[string]string) bool {
 	return true
 }
 
-// Validate reports every rule s breaks, as a *ValidationError that matches
-// ErrInvalidSelector and the sentinel of each rule broken:
+// Validate reports every rule s breaks, as a *multierror.Error of *Problem
+// values that matches ErrInvalidSelector and the sentinel of each rule
+// broken:
 //
 //   - ec2TagFilters and ec2TagSet together: ErrInvalidEC2TagCombination;
 //     onPremisesInstanceTagFilters and onPremisesTagSet together:

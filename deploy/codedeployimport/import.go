@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
@@ -296,17 +297,24 @@ func validationIssues(g deploy.Group, custom []config.Config) []Issue {
 	})
 }
 
+// problemIssues turns the problems of a validation error into issues made
+// by mk: one per problem, or one for the whole error when it lists none.
 func problemIssues(err error, mk func(field, rule string) Issue) []Issue {
 	if err == nil {
 		return nil
 	}
-	var ve *config.ValidationError
-	if !errors.As(err, &ve) || len(ve.Problems) == 0 {
+	var list *multierror.Error
+	if !errors.As(err, &list) || len(list.Errors) == 0 {
 		return []Issue{mk("", err.Error())}
 	}
-	out := make([]Issue, 0, len(ve.Problems))
-	for _, p := range ve.Problems {
-		out = append(out, mk(p.Field, p.Rule))
+	out := make([]Issue, 0, len(list.Errors))
+	for _, e := range list.Errors {
+		var p *config.Problem
+		if errors.As(e, &p) {
+			out = append(out, mk(p.Field, p.Rule))
+		} else {
+			out = append(out, mk("", e.Error()))
+		}
 	}
 	return out
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/smithy-go"
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/deploy/dynamostore"
@@ -190,6 +191,10 @@ func TestFailedBatchesLeaveNothing(t *testing.T) {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) || apiErr.ErrorCode() != "InternalServerError" || !strings.Contains(err.Error(), "d-FAIL") {
 		t.Errorf("PutTargets failing half-way: %v; want the API error, reachable with errors.As, naming the deployment", err)
+	}
+	var list *multierror.Error
+	if !errors.As(err, &list) || len(list.Errors) != 1 || !strings.Contains(err.Error(), "writing 2000 items in 80 BatchWriteItem requests: BatchWriteItem of 25 items: ") {
+		t.Errorf("PutTargets failing half-way: %v; want a *multierror.Error listing the one failed request", err)
 	}
 	if n := api.batchWrites.Load(); n < 40 {
 		t.Fatalf("the failure came after %d BatchWriteItem calls; want 40 (some items written)", n)

@@ -5,14 +5,17 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
+	"github.com/hashicorp/go-multierror"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 )
 
 // Limits of DynamoDB's batch operations.
@@ -149,17 +152,36 @@ func (s *Store) backoff(ctx context.Context, attempt int) error {
 
 // batchWrite writes reqs with BatchWriteItem, 25 a request, Parallelism
 // requests at a time, sending the items DynamoDB returns unprocessed again
-// after a backoff. It stops at the first error. It is not atomic: callers
-// write only items no reader sees until a commit (see the package
-// documentation).
+// after a backoff. Once a request has failed, no further one is sent; the
+// requests under way finish, and the error lists every request that failed
+// (a *multierror.Error). It is not atomic: callers write only items no
+// reader sees until a commit (see the package documentation).
 func (s *Store) batchWrite(ctx context.Context, reqs []types.WriteRequest) error {
-	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(s.opt.Parallelism)
+	var g multierror.Group
+	var failed atomic.Bool
+	sem := make(chan struct{}, s.opt.Parallelism)
+	n := (len(reqs) + batchWriteMax - 1) / batchWriteMax
 	for lo := 0; lo < len(reqs); lo += batchWriteMax {
 		chunk := reqs[lo:min(lo+batchWriteMax, len(reqs))]
-		g.Go(func() error { return s.writeChunk(gctx, chunk) })
+		sem <- struct{}{}
+		if failed.Load() {
+			break
+		}
+		g.Go(func() error {
+			defer func() { <-sem }()
+			if err := s.writeChunk(ctx, chunk); err != nil {
+				failed.Store(true)
+				return err
+			}
+			return nil
+		})
 	}
-	return g.Wait()
+	errs := g.Wait()
+	if errs == nil {
+		return nil
+	}
+	errs.ErrorFormat = errmsg.ListFormat(fmt.Sprintf("writing %d items in %d BatchWriteItem requests", len(reqs), n), "failed requests")
+	return errs.ErrorOrNil()
 }
 
 // writeChunk writes at most 25 requests, retrying unprocessed ones.

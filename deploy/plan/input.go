@@ -29,8 +29,9 @@ var (
 )
 
 // InputError is what New and Preview return for input they cannot plan
-// with. It matches ErrInvalidInput and, when set, Err (for instance a
-// *config.ValidationError).
+// with. It matches ErrInvalidInput and, when set, Err (for instance the
+// *multierror.Error of *config.Problem values config.Config.Validate
+// returns).
 type InputError struct {
 	// Field is the offending field, e.g. "Targets[3].Status".
 	Field string

@@ -15,11 +15,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/localtraffic"
@@ -351,12 +354,12 @@ func goUntilCancel(ctx context.Context, f func(context.Context) error) func() er
 // tearDown stops everything setUp started, last first: the load, the
 // alias's listener, the proxy's connections, the servers.
 func (d *demo) tearDown() error {
-	var errs []error
+	errs := errmsg.NewList("canary: tearing down", "failures")
 	for i := len(d.cleanups) - 1; i >= 0; i-- {
-		errs = append(errs, d.cleanups[i]())
+		errs = multierror.Append(errs, d.cleanups[i]())
 	}
 	d.cleanups = nil
-	return errors.Join(errs...)
+	return errs.ErrorOrNil()
 }
 
 // appSpec is the AppSpec of a deployment of the function from version

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/hashicorp/go-multierror"
+
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
@@ -444,10 +446,15 @@ func resolveConfig(ps *problems, r configRef) (config.Config, bool) {
 		}
 	}
 	err := c.Validate()
-	var ve *config.ValidationError
-	if errors.As(err, &ve) {
-		for _, p := range ve.Problems {
-			ps.add("config."+p.Field, "%s", p.Rule)
+	var list *multierror.Error
+	if errors.As(err, &list) {
+		for _, e := range list.Errors {
+			var p *config.Problem
+			if errors.As(e, &p) {
+				ps.add("config."+p.Field, "%s", p.Rule)
+			} else {
+				*ps = append(*ps, e.Error())
+			}
 		}
 		return c, false
 	}

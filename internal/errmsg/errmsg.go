@@ -9,6 +9,13 @@
 // the message reads "deploy: CreateDeployment: deployment group shop/prod:
 // not found", while errors.Is and errors.As still reach every wrapped
 // error.
+//
+// Several failures reported at once — the problems of an invalid value,
+// the failures of fan-out work — are a *multierror.Error
+// (github.com/hashicorp/go-multierror) in every fleetdeploy package,
+// printed by ListFormat (NewList makes one): a heading, then one indented
+// line per failure, each without what the heading says already. errors.Is
+// and errors.As reach every element, and Errors lists them all.
 package errmsg
 
 import (

@@ -11,6 +11,9 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -66,11 +69,12 @@ func New(client API, opts ...func(*Options)) (*Source, error) {
 // in the order of names (a name given twice gets its state twice). It asks
 // DescribeAlarms for the distinct names, MaxNamesPerCall at a time.
 //
-// Errors: ctx's error; an error wrapping target.ErrNotFound that lists every
-// name CloudWatch does not know; the SDK's error of a failed call (with
-// smithy.APIError reachable), naming the alarms asked for; an error for a
-// state CloudWatch reports that is not OK, ALARM or INSUFFICIENT_DATA. No
-// states are returned with an error.
+// Errors: an error wrapping target.ErrNotFound that lists every name
+// CloudWatch does not know; otherwise a *multierror.Error listing every
+// failure — ctx's error, the SDK's error of each failed call (with
+// smithy.APIError reachable), naming the alarms asked for, an error for
+// each state CloudWatch reports that is not OK, ALARM or
+// INSUFFICIENT_DATA. No states are returned with an error.
 func (s *Source) AlarmStates(ctx context.Context, names []string) ([]target.AlarmState, error) {
 	if len(names) == 0 {
 		return []target.AlarmState{}, nil
@@ -79,10 +83,16 @@ func (s *Source) AlarmStates(ctx context.Context, names []string) ([]target.Alar
 	slices.Sort(distinct)
 	distinct = slices.Compact(distinct)
 	states := make(map[string]target.AlarmState, len(distinct))
+	// Every batch is asked for, unless ctx ends: each failure is reported.
+	failures := errmsg.NewList(fmt.Sprintf("cloudwatchalarm: reading %d alarms", len(distinct)), "failures")
 	for batch := range slices.Chunk(distinct, MaxNamesPerCall) {
-		if err := s.describe(ctx, batch, states); err != nil {
-			return nil, err
+		failures = multierror.Append(failures, s.describe(ctx, batch, states))
+		if ctx.Err() != nil {
+			break
 		}
+	}
+	if err := failures.ErrorOrNil(); err != nil {
+		return nil, err
 	}
 	var missing []string
 	for _, n := range distinct {
@@ -103,8 +113,10 @@ func (s *Source) AlarmStates(ctx context.Context, names []string) ([]target.Alar
 }
 
 // describe asks DescribeAlarms for the alarms of batch, every page, and
-// records their states.
+// records their states. It returns the failed call's error, or the list of
+// every alarm whose state it does not know.
 func (s *Source) describe(ctx context.Context, batch []string, states map[string]target.AlarmState) error {
+	var unknown *multierror.Error
 	in := &cloudwatch.DescribeAlarmsInput{
 		AlarmNames: batch,
 		AlarmTypes: []types.AlarmType{types.AlarmTypeMetricAlarm, types.AlarmTypeCompositeAlarm},
@@ -125,17 +137,13 @@ func (s *Source) describe(ctx context.Context, batch []string, states map[string
 			return nil
 		}
 		for _, a := range page.MetricAlarms {
-			if err := record(a.AlarmName, a.StateValue); err != nil {
-				return err
-			}
+			unknown = multierror.Append(unknown, record(a.AlarmName, a.StateValue))
 		}
 		for _, a := range page.CompositeAlarms {
-			if err := record(a.AlarmName, a.StateValue); err != nil {
-				return err
-			}
+			unknown = multierror.Append(unknown, record(a.AlarmName, a.StateValue))
 		}
 	}
-	return nil
+	return unknown.ErrorOrNil()
 }
 
 // describeBatch names the alarms of a batch for an error message, the

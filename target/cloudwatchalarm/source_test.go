@@ -16,6 +16,7 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/cloudwatchalarm"
+	"github.com/hashicorp/go-multierror"
 )
 
 func TestMain(m *testing.M) { motoserver.Main(m) }
@@ -215,6 +216,24 @@ func TestServiceError(t *testing.T) {
 	cancel()
 	if _, err := newSource(t, cw).AlarmStates(ctx, []string{name}); !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled: %v; want context.Canceled", err)
+	}
+}
+
+// Every batch of names is asked for even when one fails, and every
+// failure is listed.
+func TestEveryBatchFailureListed(t *testing.T) {
+	api := &counting{API: client(t), err: &smithy.GenericAPIError{Code: "Throttling", Message: "Rate exceeded"}}
+	names := make([]string, cloudwatchalarm.MaxNamesPerCall+1)
+	for i := range names {
+		names[i] = fmt.Sprintf("alarm-%03d", i)
+	}
+	_, err := newSource(t, api).AlarmStates(context.Background(), names)
+	var list *multierror.Error
+	if !errors.As(err, &list) || len(list.Errors) != 2 || api.calls != 2 {
+		t.Fatalf("error %v after %d calls; want both batches asked for and their 2 failures listed", err, api.calls)
+	}
+	if want := fmt.Sprintf("cloudwatchalarm: reading %d alarms: 2 failures:\n  DescribeAlarms for ", len(names)); !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("error %q; want it to start with %q", err, want)
 	}
 }
 

@@ -2,6 +2,7 @@ package ec2target_test
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -12,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/smithy-go"
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
 	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
@@ -254,6 +256,13 @@ func TestTerminateTargets(t *testing.T) {
 	err = p.TerminateTargets(e.ctx, ts)
 	if err == nil || !strings.Contains(err.Error(), failing) {
 		t.Fatalf("err = %v; want one naming %s", err, failing)
+	}
+	var list *multierror.Error
+	if !errors.As(err, &list) || len(list.Errors) != 1 {
+		t.Errorf("err = %v; want a *multierror.Error listing the one failure", err)
+	}
+	if want := fmt.Sprintf("ec2target: TerminateTargets (%d targets): terminating instance %s: ", len(ts), failing); !strings.HasPrefix(err.Error(), want) {
+		t.Errorf("err = %q; want it to start with %q", err, want)
 	}
 	var ae smithy.APIError
 	if !errors.As(err, &ae) || ae.ErrorCode() != "UnauthorizedOperation" {

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/hashicorp/go-multierror"
 
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -33,11 +34,11 @@ const terminateBatch = 500
 // capacity). Other instances are terminated with TerminateInstances.
 //
 // Every target is tried even when some fail; the error, when some may
-// remain, lists every failure (a *multierror.Error), each naming the
+// remain, lists every failure in one *multierror.Error, each naming the
 // instance or group and keeping the SDK's smithy.APIError reachable with
 // errors.As.
 func (p *Provisioner) TerminateTargets(ctx context.Context, targets []target.Target) error {
-	var errs *multierror.Error
+	errs := errmsg.NewList(fmt.Sprintf("ec2target: TerminateTargets (%d targets)", len(targets)), "failures")
 	byGroup := map[string][]string{}
 	var groupOrder, plain []string
 	for _, t := range targets {
@@ -152,7 +153,7 @@ func (p *Provisioner) terminate(ctx context.Context, ids []string) error {
 	case len(ids) > 1 && ctx.Err() == nil:
 		// Some are gone, or some may not be terminated: one at a time, so
 		// that the others go and each failure names its instance.
-		var errs *multierror.Error
+		errs := errmsg.NewList(fmt.Sprintf("ec2target: terminating %d instances one at a time", len(ids)), "failures")
 		for _, id := range ids {
 			if err := p.terminate(ctx, []string{id}); err != nil {
 				errs = multierror.Append(errs, err)

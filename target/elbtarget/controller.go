@@ -1,17 +1,20 @@
 package elbtarget
 
 import (
+	"cmp"
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	elb "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancing"
 	elbv2 "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/hashicorp/go-multierror"
-	"golang.org/x/sync/errgroup"
 )
 
 // TargetGroupsAPI is the part of the ELBv2 client
@@ -156,7 +159,7 @@ const (
 //
 // Errors: a request without a target ID (wrapping target.ErrInvalidRequest);
 // otherwise one *Error per target group or load balancer that failed,
-// joined with go-multierror, after every one has been tried.
+// listed in one *multierror.Error, after every one has been tried.
 func (c *Controller) BlockTraffic(ctx context.Context, req target.TrafficRequest) error {
 	return c.each(ctx, opBlock, req)
 }
@@ -184,8 +187,8 @@ type job struct {
 }
 
 // each runs op on every target group and Classic Load Balancer of req,
-// Options.Concurrency at a time, and joins their errors in the order of
-// req's lists.
+// Options.Concurrency at a time, and lists their errors (one *Error each)
+// in the order of req's lists.
 func (c *Controller) each(ctx context.Context, op string, req target.TrafficRequest) error {
 	id := req.Target.ID
 	if id == "" {
@@ -205,25 +208,43 @@ func (c *Controller) each(ctx context.Context, op string, req target.TrafficRequ
 	lb := req.Deployment.LoadBalancer
 	add(KindTargetGroup, lb.TargetGroupInfoList)
 	add(KindClassic, lb.ELBInfoList)
-	errs := make([]error, len(jobs))
-	var g errgroup.Group
-	g.SetLimit(c.opt.Concurrency)
-	for i, j := range jobs {
+	// Every job runs, Options.Concurrency at a time; a failure does not
+	// stop the others.
+	var g multierror.Group
+	sem := make(chan struct{}, c.opt.Concurrency)
+	for _, j := range jobs {
+		sem <- struct{}{}
 		g.Go(func() error {
+			defer func() { <-sem }()
 			if err := c.one(ctx, op, id, j); err != nil {
-				errs[i] = fail(op, id, j.kind, j.name, err)
+				return fail(op, id, j.kind, j.name, err)
 			}
 			return nil
 		})
 	}
-	_ = g.Wait()
-	var all *multierror.Error
-	for _, err := range errs {
-		if err != nil {
-			all = multierror.Append(all, err)
-		}
+	failed := g.Wait()
+	if failed == nil {
+		return nil
 	}
-	return all.ErrorOrNil()
+	// In the order of req's lists, not of their ending.
+	order := make(map[job]int, len(jobs))
+	for i, j := range jobs {
+		order[j] = i
+	}
+	slices.SortStableFunc(failed.Errors, func(a, b error) int {
+		return cmp.Compare(order[jobOf(a)], order[jobOf(b)])
+	})
+	failed.ErrorFormat = errmsg.ListFormat(fmt.Sprintf("elbtarget: %s %s", op, id), "failures")
+	return failed.ErrorOrNil()
+}
+
+// jobOf returns the job an error of each names.
+func jobOf(err error) job {
+	var e *Error
+	if errors.As(err, &e) {
+		return job{e.Kind, e.Name}
+	}
+	return job{}
 }
 
 // one runs op for instance id on one target group or load balancer.

@@ -4,7 +4,9 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -207,6 +209,11 @@ func TestPartialFailures(t *testing.T) {
 	var me *multierror.Error
 	if !errors.As(err, &me) || len(me.Errors) != 2 {
 		t.Fatalf("error %v; want 2 failures", err)
+	}
+	// In the order of the request's lists, under one heading.
+	want := fmt.Sprintf("elbtarget: AllowTraffic %s: 2 failures:\n  on target group %q (ELASTIC_LOAD_BALANCING_INVALID): ", id, missingTG)
+	if msg := err.Error(); !strings.HasPrefix(msg, want) || !strings.Contains(msg, fmt.Sprintf("\n  on Classic Load Balancer %q (", missingCLB)) {
+		t.Errorf("message:\n%s\nwant it to start with\n%s\nand list the Classic Load Balancer second", msg, want)
 	}
 	for _, name := range []string{missingTG, missingCLB} {
 		e := asError(t, err, name)

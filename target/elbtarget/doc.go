@@ -34,7 +34,7 @@
 //
 // Every target group and load balancer of the request is worked on at once
 // (up to [Options.Concurrency]) and every one is tried: the error of a call
-// lists each failure as an [*Error], joined with go-multierror.
+// lists each failure as an [*Error], in one *multierror.Error.
 //
 // # Waiting
 //

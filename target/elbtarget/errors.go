@@ -55,9 +55,9 @@ const (
 )
 
 // Error is the failure of BlockTraffic or AllowTraffic on one target group
-// or Classic Load Balancer. When several fail, the Controller returns them
-// all in one error (go-multierror), each an *Error: errors.As finds the
-// first, and the *multierror.Error lists them all.
+// or Classic Load Balancer. The Controller returns every failure of a call
+// in one *multierror.Error, each an *Error, in the order of the request's
+// lists: errors.As finds the first, and the list holds them all.
 type Error struct {
 	// Op is "BlockTraffic" or "AllowTraffic".
 	Op string

@@ -2,11 +2,13 @@ package localtraffic
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"time"
 	"unicode/utf8"
 
+	"github.com/hashicorp/go-multierror"
+
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -74,21 +76,22 @@ type Alarms struct {
 // or repeated; a route that does not exist; a Backend the route does not
 // have; Backend and Replacement both set; Window not positive or longer
 // than Options.Retention; Threshold outside [0, 1); MinRequests negative
-// — joined, each wrapping ErrInvalidAlarm (and ErrExists for a repeated
-// name, target.ErrNotFound for a missing route or backend).
+// — in one *multierror.Error, each problem wrapping ErrInvalidAlarm (and
+// ErrExists for a repeated name, target.ErrNotFound for a missing route or
+// backend).
 func NewAlarms(p *Proxy, defs ...ErrorRateAlarm) (*Alarms, error) {
 	if p == nil {
 		return nil, fmt.Errorf("localtraffic: new alarms: the proxy is nil: %w", ErrInvalidAlarm)
 	}
 	a := &Alarms{p: p, alarms: make(map[string]ErrorRateAlarm, len(defs))}
-	var errs []error
+	problems := errmsg.NewList("localtraffic: invalid alarms", "problems")
 	bad := func(i int, d ErrorRateAlarm, also error, rule string, args ...any) {
 		msg := fmt.Sprintf(rule, args...)
 		if also == nil {
-			errs = append(errs, fmt.Errorf("localtraffic: alarm[%d] %q: %s: %w", i, d.Name, msg, ErrInvalidAlarm))
+			problems = multierror.Append(problems, fmt.Errorf("localtraffic: alarm[%d] %q: %s: %w", i, d.Name, msg, ErrInvalidAlarm))
 			return
 		}
-		errs = append(errs, fmt.Errorf("localtraffic: alarm[%d] %q: %s: %w: %w", i, d.Name, msg, ErrInvalidAlarm, also))
+		problems = multierror.Append(problems, fmt.Errorf("localtraffic: alarm[%d] %q: %s: %w: %w", i, d.Name, msg, ErrInvalidAlarm, also))
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
@@ -124,7 +127,7 @@ func NewAlarms(p *Proxy, defs ...ErrorRateAlarm) (*Alarms, error) {
 			a.names = append(a.names, d.Name)
 		}
 	}
-	if err := errors.Join(errs...); err != nil {
+	if err := problems.ErrorOrNil(); err != nil {
 		return nil, err
 	}
 	return a, nil

@@ -236,7 +236,7 @@ func TestNewAlarmsValidation(t *testing.T) {
 	}
 	// Every rule at once.
 	_, err := localtraffic.NewAlarms(p, localtraffic.ErrorRateAlarm{Route: target.TrafficRoute{ResourceID: "x"}, Threshold: 2, MinRequests: -1})
-	if n := strings.Count(err.Error(), "localtraffic: alarm[0]"); n != 5 {
+	if n := strings.Count(err.Error(), "\n  alarm[0]"); n != 5 || !strings.HasPrefix(err.Error(), "localtraffic: invalid alarms: 5 problems:\n") {
 		t.Errorf("an alarm breaking 5 rules: %d reported:\n%v", n, err)
 	}
 	if _, err := localtraffic.NewAlarms(p, ok, with(func(d *localtraffic.ErrorRateAlarm) { d.Name = strings.Repeat("é", 255) })); err != nil {
