@@ -13,6 +13,7 @@ import (
 	"testing"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan/scenario"
 )
 
 // output is the output contract of the package documentation, declared
@@ -369,14 +370,18 @@ func TestOutputFieldNames(t *testing.T) {
 
 // The JSON printed is exactly the schedule, only laid out differently.
 func TestJSONIsTheSchedule(t *testing.T) {
-	data, err := os.ReadFile("testdata/zonal.json")
+	f, err := os.Open("testdata/zonal.json")
 	if err != nil {
 		t.Fatal(err)
 	}
-	s, ps, ok := parse("zonal.json", data)
-	in, more := build(s)
-	if !ok || len(ps)+len(more) > 0 {
-		t.Fatalf("parse: %v %v", ps, more)
+	defer f.Close()
+	s, err := scenario.Decode(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := s.PreviewInput()
+	if err != nil {
+		t.Fatal(err)
 	}
 	sched, err := plan.Preview(in)
 	if err != nil {

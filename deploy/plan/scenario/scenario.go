@@ -1,4 +1,4 @@
-package main
+package scenario
 
 import (
 	"bytes"
@@ -21,38 +21,73 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// scenario is the input document. Its JSON field names are the contract of
+// Errors of scenarios.
+var (
+	// ErrInvalidScenario is the Kind of every *config.Problem that Decode
+	// and Validate report.
+	ErrInvalidScenario = errors.New("scenario: invalid scenario")
+	// ErrSyntax is the Err of a problem with the document's JSON itself:
+	// malformed, empty, not an object, or followed by more data. Its Field
+	// is "line:column", or "scenario" when it is about the whole document.
+	ErrSyntax = errors.New("scenario: malformed scenario document")
+	// ErrUnknownField is the Err of a problem naming a field the format
+	// does not have.
+	ErrUnknownField = errors.New("scenario: unknown field")
+)
+
+// Scenario is a scenario document. Its JSON field names are the format of
 // the package documentation.
-type scenario struct {
-	Config         configRef             `json:"config"`
-	DeploymentType target.DeploymentType `json:"deploymentType"`
-	Rollback       bool                  `json:"rollback"`
-	ZoneOrder      []string              `json:"zoneOrder"`
-	Targets        []scenarioTarget      `json:"targets"`
-	Failures       []string              `json:"failures"`
-	FailReroute    []string              `json:"failReroute"`
-	FailSteps      []plan.Phase          `json:"failSteps"`
-	Durations      map[string]float64    `json:"durations"`
+type Scenario struct {
+	// Config is the deployment configuration, by name or custom.
+	Config ConfigRef `json:"config"`
+	// DeploymentType is IN_PLACE or BLUE_GREEN; empty means IN_PLACE for
+	// Server and BLUE_GREEN for Lambda and ECS.
+	DeploymentType target.DeploymentType `json:"deploymentType,omitempty"`
+	// Rollback previews a rollback deployment.
+	Rollback bool `json:"rollback,omitempty"`
+	// ZoneOrder lists zones to deploy first, in order.
+	ZoneOrder []string `json:"zoneOrder,omitempty"`
+	// Targets are the Server targets.
+	Targets []Target `json:"targets,omitempty"`
+	// Failures are the IDs of targets whose work fails.
+	Failures []string `json:"failures,omitempty"`
+	// FailReroute are the IDs of Green targets that fail to take traffic.
+	FailReroute []string `json:"failReroute,omitempty"`
+	// FailSteps are the steps (hooks, reserved events, AllowTraffic) that
+	// fail.
+	FailSteps []plan.Phase `json:"failSteps,omitempty"`
+	// Durations are the seconds each target's work takes, by ID
+	// (plan.DefaultDuration when not listed).
+	Durations map[string]float64 `json:"durations,omitempty"`
 }
 
-// scenarioTarget is one entry of "targets".
-type scenarioTarget struct {
-	ID             string                `json:"id"`
-	Zone           string                `json:"zone"`
+// Target is one entry of Scenario.Targets.
+type Target struct {
+	// ID is the target's unique ID.
+	ID string `json:"id"`
+	// Zone is the target's Availability Zone, required for a zonal
+	// configuration.
+	Zone string `json:"zone,omitempty"`
+	// InstanceHealth and RevisionHealth are the target's health at the
+	// start; both are required.
 	InstanceHealth health.InstanceHealth `json:"instanceHealth"`
 	RevisionHealth health.RevisionHealth `json:"revisionHealth"`
-	Label          target.TargetLabel    `json:"label"`
+	// Label is Blue or Green for BLUE_GREEN deployments, empty otherwise.
+	Label target.TargetLabel `json:"label,omitempty"`
 }
 
-// configRef is "config": a configuration name (a JSON string) or a custom
-// configuration (a JSON object).
-type configRef struct {
-	Name   string
+// ConfigRef is the "config" field: a configuration name (a JSON string) or
+// a custom configuration (a JSON object). Custom wins when set.
+type ConfigRef struct {
+	// Name is a predefined configuration's name; "" means
+	// CodeDeployDefault.OneAtATime.
+	Name string
+	// Custom is a custom configuration, or nil.
 	Custom *config.Config
 }
 
 // UnmarshalJSON accepts a string or an object.
-func (c *configRef) UnmarshalJSON(b []byte) error {
+func (c *ConfigRef) UnmarshalJSON(b []byte) error {
 	switch {
 	case string(b) == "null":
 		return nil
@@ -63,44 +98,93 @@ func (c *configRef) UnmarshalJSON(b []byte) error {
 	return json.Unmarshal(b, c.Custom)
 }
 
-// Limits that keep the virtual clock far from time.Duration's range.
-const (
-	maxDurationSeconds = 365 * 24 * 3600 // one target: a year
-	maxTotalSeconds    = 100 * maxDurationSeconds
-)
-
-// problems collects every problem found in a scenario, one line each.
-type problems []string
-
-func (ps *problems) add(field, rule string, args ...any) {
-	*ps = append(*ps, field+": "+fmt.Sprintf(rule, args...))
+// MarshalJSON returns the custom configuration's object, or the name as a
+// string.
+func (c ConfigRef) MarshalJSON() ([]byte, error) {
+	if c.Custom != nil {
+		return json.Marshal(c.Custom)
+	}
+	return json.Marshal(c.Name)
 }
 
-// parse reads a scenario document named name. It returns every problem
-// it found, and the scenario when its values have the right JSON types
-// (unknown fields are reported but do not stop build from checking the
-// rest). A syntax error stops it, as nothing after it can be read.
-func parse(name string, data []byte) (s scenario, ps problems, ok bool) {
+// Limits that keep the virtual clock far from time.Duration's range.
+const (
+	// MaxDurationSeconds is the longest a target's work or a zone monitor
+	// wait may take in a scenario: a year.
+	MaxDurationSeconds = 365 * 24 * 3600
+	// MaxTotalSeconds is the most the durations of a scenario's targets and
+	// its zone monitor waits may add up to: 100 years.
+	MaxTotalSeconds = 100 * MaxDurationSeconds
+)
+
+// Decode reads one scenario document from r and checks it, reporting
+// every problem at once (see Problems in the package documentation). The
+// error is nil only for a scenario PreviewInput accepts. When the
+// document's values all have the right JSON types, the returned Scenario
+// holds them even if the error is not nil (an unknown field is left out).
+func Decode(r io.Reader) (Scenario, error) {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Scenario{}, fmt.Errorf("scenario: reading the document: %w", err)
+	}
+	s, ps, ok := parse(data)
+	if ok {
+		_, more := build(s)
+		ps = append(ps, more...)
+	}
+	return s, ps.Err(ErrInvalidScenario, "scenario")
+}
+
+// Validate reports every rule the scenario breaks, as Decode does for the
+// meaning of a document (unknown fields and JSON types are Decode's
+// alone). It is for scenarios built in Go.
+func (s Scenario) Validate() error {
+	_, ps := build(s)
+	return ps.Err(ErrInvalidScenario, "scenario")
+}
+
+// PreviewInput returns the scenario as the input of plan.Preview: every
+// target Pending (a Green target's reroute too, except in a rollback), the
+// deployment type defaulted, durations in seconds turned into
+// time.Duration. It returns Validate's error for a scenario that breaks a
+// rule.
+func (s Scenario) PreviewInput() (plan.PreviewInput, error) {
+	in, ps := build(s)
+	if err := ps.Err(ErrInvalidScenario, "scenario"); err != nil {
+		return plan.PreviewInput{}, err
+	}
+	return in, nil
+}
+
+// parse reads a scenario document. It returns every problem it found, and
+// the scenario when its values have the right JSON types (unknown fields
+// are reported but do not stop build from checking the rest). A syntax
+// error stops it, as nothing after it can be read.
+func parse(data []byte) (s Scenario, ps config.Problems, ok bool) {
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var doc any
 	if err := dec.Decode(&doc); err != nil {
 		if errors.Is(err, io.EOF) {
-			return s, problems{name + ": the scenario is empty; want a JSON object"}, false
+			ps.Add(ErrSyntax, "scenario", "the scenario is empty; want a JSON object")
+			return s, ps, false
 		}
-		return s, problems{syntaxProblem(name, data, err)}, false
+		syntaxProblem(&ps, data, err)
+		return s, ps, false
 	}
 	end := int(dec.InputOffset())
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		rest := data[end:]
 		off := end + len(rest) - len(bytes.TrimLeft(rest, " \t\r\n")) // where the extra data begins
-		return s, problems{fmt.Sprintf("%s:%s: unexpected data after the scenario's JSON object", name, position(data, off))}, false
+		ps.Add(ErrSyntax, position(data, off), "unexpected data after the scenario's JSON object")
+		return s, ps, false
 	}
 	if _, isObject := doc.(map[string]any); !isObject {
-		return s, problems{fmt.Sprintf("%s: the scenario must be a JSON object; got %s", name, kindOf(doc))}, false
+		ps.Add(ErrSyntax, "scenario", "the scenario must be a JSON object; got %s", kindOf(doc))
+		return s, ps, false
 	}
 	var sc shapeCheck
-	sc.check("", doc, reflect.TypeFor[scenario]())
+	sc.check("", doc, reflect.TypeFor[Scenario]())
 	if sc.wrongTypes > 0 {
 		return s, sc.problems, false
 	}
@@ -112,13 +196,14 @@ func parse(name string, data []byte) (s scenario, ps problems, ok bool) {
 		err = json.Unmarshal(clean, &s)
 	}
 	if err != nil {
-		return s, append(sc.problems, name+": "+strings.TrimPrefix(err.Error(), "json: ")), false
+		sc.problems.Add(ErrSyntax, "scenario", "%s", strings.TrimPrefix(err.Error(), "json: "))
+		return s, sc.problems, false
 	}
 	return s, sc.problems, true
 }
 
-// syntaxProblem turns a decoding error into "name:line:column: message".
-func syntaxProblem(name string, data []byte, err error) string {
+// syntaxProblem records a decoding error at its line and column.
+func syntaxProblem(ps *config.Problems, data []byte, err error) {
 	var se *json.SyntaxError
 	switch {
 	case errors.As(err, &se):
@@ -126,11 +211,12 @@ func syntaxProblem(name string, data []byte, err error) string {
 		if off < 0 || errors.Is(err, io.ErrUnexpectedEOF) {
 			off = len(data)
 		}
-		return fmt.Sprintf("%s:%s: malformed JSON: %s", name, position(data, off), se.Error())
+		ps.Add(ErrSyntax, position(data, off), "malformed JSON: %s", se.Error())
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		return fmt.Sprintf("%s:%s: malformed JSON: the document ends before the scenario's JSON object does", name, position(data, len(data)))
+		ps.Add(ErrSyntax, position(data, len(data)), "malformed JSON: the document ends before the scenario's JSON object does")
+	default:
+		ps.Add(ErrSyntax, "scenario", "malformed JSON: %v", err)
 	}
-	return fmt.Sprintf("%s: malformed JSON: %v", name, err)
 }
 
 // position returns "line:column" (both from 1, columns in bytes) of byte
@@ -147,7 +233,7 @@ func position(data []byte, off int) string {
 // value of the wrong JSON type at once, each with its path, where a
 // json.Decoder (even with DisallowUnknownFields) stops at the first.
 type shapeCheck struct {
-	problems   problems
+	problems   config.Problems
 	wrongTypes int
 }
 
@@ -159,7 +245,7 @@ func (sc *shapeCheck) check(path string, v any, t reflect.Type) {
 	ps := &sc.problems
 	wrong := func(rule string, args ...any) {
 		sc.wrongTypes++
-		ps.add(path, rule, args...)
+		ps.Add(nil, path, rule, args...)
 	}
 	for t.Kind() == reflect.Pointer {
 		t = t.Elem()
@@ -170,7 +256,7 @@ func (sc *shapeCheck) check(path string, v any, t reflect.Type) {
 		}
 		return path + "." + name
 	}
-	if t == reflect.TypeFor[configRef]() {
+	if t == reflect.TypeFor[ConfigRef]() {
 		if _, ok := v.(string); ok {
 			return
 		}
@@ -203,7 +289,7 @@ func (sc *shapeCheck) check(path string, v any, t reflect.Type) {
 			if where == "" {
 				where = "scenario"
 			}
-			ps.add(where, "unknown field %q%s; known fields: %s", k, hint, strings.Join(known, ", "))
+			ps.Add(ErrUnknownField, where, "unknown field %q%s; known fields: %s", k, hint, strings.Join(known, ", "))
 			delete(m, k) // so that decoding does not match it to a field case-insensitively
 		}
 	case reflect.Slice:
@@ -303,8 +389,8 @@ func kindOf(v any) string {
 
 // build checks the scenario's meaning and turns it into a PreviewInput,
 // reporting every problem it finds.
-func build(s scenario) (plan.PreviewInput, problems) {
-	var ps problems
+func build(s Scenario) (plan.PreviewInput, config.Problems) {
+	var ps config.Problems
 	var in plan.PreviewInput
 	cfg, cfgOK := resolveConfig(&ps, s.Config)
 	in.Config = cfg
@@ -317,19 +403,19 @@ func build(s scenario) (plan.PreviewInput, problems) {
 	case in.Type == "":
 		in.Type = target.BlueGreen
 	case !slices.Contains(in.Type.Values(), in.Type):
-		ps.add("deploymentType", "must be %s; got %q", list(in.Type.Values()), in.Type)
+		ps.Add(nil, "deploymentType", "must be %s; got %q", list(in.Type.Values()), in.Type)
 	case cfgOK && platform != config.Server && in.Type != target.BlueGreen:
-		ps.add("deploymentType", "%s deployments are always BLUE_GREEN; got %q", platform, in.Type)
+		ps.Add(nil, "deploymentType", "%s deployments are always BLUE_GREEN; got %q", platform, in.Type)
 	}
 	in.Rollback = s.Rollback
 	in.ZoneOrder = s.ZoneOrder
 	for i, z := range s.ZoneOrder {
 		if j := slices.Index(s.ZoneOrder[:i], z); j >= 0 {
-			ps.add(fmt.Sprintf("zoneOrder[%d]", i), "zone %q is also zoneOrder[%d]; list each zone once", z, j)
+			ps.Add(nil, fmt.Sprintf("zoneOrder[%d]", i), "zone %q is also zoneOrder[%d]; list each zone once", z, j)
 		}
 	}
 	if cfgOK && platform != config.Server && len(s.Targets) > 0 {
-		ps.add("targets", "must be empty for %s configurations, whose traffic shifts are deployment-wide; got %d", platform, len(s.Targets))
+		ps.Add(nil, "targets", "must be empty for %s configurations, whose traffic shifts are deployment-wide; got %d", platform, len(s.Targets))
 	}
 
 	blueGreen := in.Type == target.BlueGreen
@@ -341,9 +427,9 @@ func build(s scenario) (plan.PreviewInput, problems) {
 		field := func(name string) string { return fmt.Sprintf("targets[%d].%s", i, name) }
 		switch j, dup := index[t.ID]; {
 		case t.ID == "":
-			ps.add(field("id"), "is required")
+			ps.Add(nil, field("id"), "is required")
 		case dup:
-			ps.add(field("id"), "%q is also targets[%d].id; target IDs must be unique", t.ID, j)
+			ps.Add(nil, field("id"), "%q is also targets[%d].id; target IDs must be unique", t.ID, j)
 		default:
 			index[t.ID] = i
 		}
@@ -353,10 +439,10 @@ func build(s scenario) (plan.PreviewInput, problems) {
 		case blueGreen:
 			enum(&ps, field("label"), t.Label)
 		case t.Label != "":
-			ps.add(field("label"), "is for BLUE_GREEN deployments only (Blue or Green); got %q", t.Label)
+			ps.Add(nil, field("label"), "is for BLUE_GREEN deployments only (Blue or Green); got %q", t.Label)
 		}
 		if zonal && t.Zone == "" {
-			ps.add(field("zone"), "is required: configuration %q is zonal", cfg.Name)
+			ps.Add(nil, field("zone"), "is required: configuration %q is zonal", cfg.Name)
 		}
 		zones[t.Zone] = true
 		in.Targets[i] = plan.Target{ID: t.ID, Zone: t.Zone, Instance: t.InstanceHealth, Revision: t.RevisionHealth,
@@ -369,9 +455,9 @@ func build(s scenario) (plan.PreviewInput, problems) {
 	known := func(field string, ids []string) []string {
 		for k, id := range ids {
 			if _, ok := index[id]; !ok {
-				ps.add(fmt.Sprintf("%s[%d]", field, k), "%q is not the id of a target", id)
+				ps.Add(nil, fmt.Sprintf("%s[%d]", field, k), "%q is not the id of a target", id)
 			} else if j := slices.Index(ids[:k], id); j >= 0 {
-				ps.add(fmt.Sprintf("%s[%d]", field, k), "%q is also %s[%d]; list each target once", id, field, j)
+				ps.Add(nil, fmt.Sprintf("%s[%d]", field, k), "%q is also %s[%d]; list each target once", id, field, j)
 			}
 		}
 		return ids
@@ -380,7 +466,7 @@ func build(s scenario) (plan.PreviewInput, problems) {
 	in.FailReroute = known("failReroute", s.FailReroute)
 	for k, id := range s.FailReroute {
 		if i, ok := index[id]; ok && (!blueGreen || s.Rollback || s.Targets[i].Label != target.LabelGreen) {
-			ps.add(fmt.Sprintf("failReroute[%d]", k), "%q is not a Green target of a BLUE_GREEN deployment (not a rollback); only those take traffic one by one", id)
+			ps.Add(nil, fmt.Sprintf("failReroute[%d]", k), "%q is not a Green target of a BLUE_GREEN deployment (not a rollback); only those take traffic one by one", id)
 		}
 	}
 	if cfgOK {
@@ -393,9 +479,9 @@ func build(s scenario) (plan.PreviewInput, problems) {
 		for k, ph := range s.FailSteps {
 			switch {
 			case len(steps) == 0:
-				ps.add(fmt.Sprintf("failSteps[%d]", k), "this deployment has no steps (hooks, reserved events, traffic shifts) to fail; got %q", ph)
+				ps.Add(nil, fmt.Sprintf("failSteps[%d]", k), "this deployment has no steps (hooks, reserved events, traffic shifts) to fail; got %q", ph)
 			case !slices.Contains(steps, ph):
-				ps.add(fmt.Sprintf("failSteps[%d]", k), "must be a step of this deployment: %s; got %q", list(steps), ph)
+				ps.Add(nil, fmt.Sprintf("failSteps[%d]", k), "must be a step of this deployment: %s; got %q", list(steps), ph)
 			}
 		}
 		in.FailSteps = s.FailSteps
@@ -408,9 +494,9 @@ func build(s scenario) (plan.PreviewInput, problems) {
 		field := fmt.Sprintf("durations[%q]", id)
 		switch _, ok := index[id]; {
 		case !ok:
-			ps.add(field, "%q is not the id of a target", id)
-		case d < 0 || d > maxDurationSeconds || math.IsNaN(d):
-			ps.add(field, "must be 0 to %d seconds; got %s", maxDurationSeconds, strconv.FormatFloat(d, 'f', -1, 64))
+			ps.Add(nil, field, "%q is not the id of a target", id)
+		case d < 0 || d > MaxDurationSeconds || math.IsNaN(d):
+			ps.Add(nil, field, "must be 0 to %d seconds; got %s", MaxDurationSeconds, strconv.FormatFloat(d, 'f', -1, 64))
 		default:
 			in.Durations[id] = time.Duration(d * float64(time.Second))
 			total += d
@@ -419,19 +505,20 @@ func build(s scenario) (plan.PreviewInput, problems) {
 	if z := cfg.ZonalConfig; cfgOK && z != nil {
 		total += float64(len(zones)) * max(z.FirstZoneMonitorDuration(), z.MonitorDuration()).Seconds()
 	}
-	if total > maxTotalSeconds {
-		ps.add("durations", "the scenario's target durations and zone monitor waits add up to %.0f seconds; at most %d (100 years) can be previewed", total, maxTotalSeconds)
+	if total > MaxTotalSeconds {
+		ps.Add(nil, "durations", "the scenario's target durations and zone monitor waits add up to %.0f seconds; at most %d (100 years) can be previewed", total, MaxTotalSeconds)
 	}
 	return in, ps
 }
 
 // resolveConfig returns the scenario's configuration and whether it is
 // usable; it reports why not.
-func resolveConfig(ps *problems, r configRef) (config.Config, bool) {
+func resolveConfig(ps *config.Problems, r ConfigRef) (config.Config, bool) {
 	if r.Custom == nil {
 		c, err := config.Lookup(r.Name)
 		if err != nil {
-			*ps = append(*ps, err.Error()) // "config: unknown deployment configuration …; known configurations: …"
+			// "config: unknown deployment configuration …; known configurations: …"
+			ps.Add(err, "config", "%s", strings.TrimPrefix(err.Error(), "config: "))
 			return config.Config{}, false
 		}
 		return c, true
@@ -439,8 +526,8 @@ func resolveConfig(ps *problems, r configRef) (config.Config, bool) {
 	c := *r.Custom
 	if z := c.ZonalConfig; z != nil {
 		for _, d := range []*int64{z.FirstZoneMonitorDurationInSeconds, z.MonitorDurationInSeconds} {
-			if d != nil && *d > maxDurationSeconds {
-				ps.add("config.zonalConfig", "monitor durations may be at most %d seconds (a year) in a preview; got %d", maxDurationSeconds, *d)
+			if d != nil && *d > MaxDurationSeconds {
+				ps.Add(nil, "config.zonalConfig", "monitor durations may be at most %d seconds (a year) in a preview; got %d", MaxDurationSeconds, *d)
 				return c, false
 			}
 		}
@@ -451,15 +538,15 @@ func resolveConfig(ps *problems, r configRef) (config.Config, bool) {
 		for _, e := range list.Errors {
 			var p *config.Problem
 			if errors.As(e, &p) {
-				ps.add("config."+p.Field, "%s", p.Rule)
+				ps.Add(p.Err, "config."+p.Field, "%s", p.Rule)
 			} else {
-				*ps = append(*ps, e.Error())
+				ps.Add(e, "config", "%s", e.Error())
 			}
 		}
 		return c, false
 	}
 	if err != nil {
-		*ps = append(*ps, err.Error())
+		ps.Add(err, "config", "%s", err.Error())
 		return c, false
 	}
 	return c, true
@@ -469,12 +556,12 @@ func resolveConfig(ps *problems, r configRef) (config.Config, bool) {
 func enum[T interface {
 	~string
 	Values() []T
-}](ps *problems, field string, v T) {
+}](ps *config.Problems, field string, v T) {
 	switch vs := v.Values(); {
 	case v == "":
-		ps.add(field, "is required: %s", list(vs))
+		ps.Add(nil, field, "is required: %s", list(vs))
 	case !slices.Contains(vs, v):
-		ps.add(field, "must be %s; got %q", list(vs), v)
+		ps.Add(nil, field, "must be %s; got %q", list(vs), v)
 	}
 }
 
