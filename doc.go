@@ -14,6 +14,12 @@
 //	             healthy arithmetic, success rules (pure)
 //	deploy/plan  the pure planner: a deployment's state in, what to do next
 //	             out; Preview runs a whole rollout in virtual time
+//	deploy/plan/scenario
+//	             preview scenarios as JSON documents (test fixtures):
+//	             decode, check every rule at once, turn into a PreviewInput
+//	deploy/plan/plansvg
+//	             a schedule drawn as an SVG timeline: lanes by zone and
+//	             wave, bakes, failures, healthy count, traffic
 //	deploy       the executor, the deployment model and the Store interfaces,
 //	             with an in-memory store
 //	deploy/clock the injectable clock; a fake one for tests and simulations

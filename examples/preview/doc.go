@@ -8,15 +8,19 @@
 //
 // # Usage
 //
-//	go run ./examples/preview [-text] [scenario.json | -]
+//	go run ./examples/preview [-text] [-svg out.svg] [scenario.json | -]
 //
 // The scenario is read from the file named, or from stdin when no file or
-// "-" is given. The preview is printed as JSON on stdout; with -text, as a
-// table for people instead. Try the samples in testdata:
+// "-" is given. The preview is printed on stdout as a table for people
+// (-text) when stdout is a terminal, as JSON otherwise; -text and
+// -text=false choose. With -svg, the rollout is also drawn as an SVG
+// timeline into the file named (package deploy/plan/plansvg: a lane per
+// target by zone and wave, bakes shaded, failures marked, the healthy count
+// against the minimum, traffic shifts). Try the samples in testdata:
 //
 //	go run ./examples/preview examples/preview/testdata/halfatatime.json
-//	go run ./examples/preview -text examples/preview/testdata/zonal.json
-//	go run ./examples/preview -text examples/preview/testdata/lambda-canary.json
+//	go run ./examples/preview -svg zonal.svg examples/preview/testdata/zonal.json
+//	go run ./examples/preview -text=false examples/preview/testdata/lambda-canary.json
 //
 // halfatatime.json is nine targets of mixed health under
 // CodeDeployDefault.HalfAtATime with one failure; zonal.json three zones
@@ -24,6 +28,10 @@
 // a Lambda canary's traffic shifts.
 //
 // # The scenario
+//
+// The scenario format is package deploy/plan/scenario's (read its
+// documentation for every field), so the same documents serve as test
+// fixtures:
 //
 //	{
 //	  "config": "CodeDeployDefault.HalfAtATime",
@@ -33,36 +41,6 @@
 //	  "failures": ["i-3"],
 //	  "durations": {"i-2": 30}
 //	}
-//
-// Fields:
-//
-//   - config: a configuration name, predefined (User Guide, "Working with
-//     deployment configurations in CodeDeploy"), or
-//     "" / absent for CodeDeployDefault.OneAtATime, as CodeDeploy defaults;
-//     or a custom configuration object with CodeDeploy's field names (the
-//     deploymentConfigInfo of `aws deploy get-deployment-config`):
-//     deploymentConfigName, computePlatform, minimumHealthyHosts {type,
-//     value}, zonalConfig {monitorDurationInSeconds,
-//     firstZoneMonitorDurationInSeconds, minimumHealthyHostsPerZone},
-//     trafficRoutingConfig {type, timeBasedCanary, timeBasedLinear}.
-//   - targets: the Server targets: id (unique), zone (required when the
-//     configuration is zonal), instanceHealth (Healthy, Unhealthy),
-//     revisionHealth (Current, Old, Unknown), and for BLUE_GREEN label
-//     (Blue for an original, Green for a replacement). Lambda and ECS
-//     scenarios have no targets: their preview is the hooks and traffic
-//     shifts.
-//   - failures: IDs of the targets whose work fails (the in-place
-//     deployment; for blue/green, a Green target's install or a Blue
-//     target's traffic block). Every other target succeeds.
-//   - durations: seconds each target's work takes, by ID; 60 when not
-//     listed.
-//   - deploymentType: IN_PLACE (the default for Server) or BLUE_GREEN
-//     (always, and the default, for Lambda and ECS).
-//   - rollback: true previews a rollback deployment (never zonal).
-//   - zoneOrder: zones to deploy first, in this order.
-//   - failReroute: Green targets that fail to take traffic (BLUE_GREEN).
-//   - failSteps: steps that fail, e.g. "BeforeAllowTraffic" or
-//     "AllowTraffic" (its first shift).
 //
 // # The output
 //
@@ -86,7 +64,8 @@
 //
 //   - 0: the preview was printed, whatever the previewed deployment's
 //     status (a preview that fails is still a successful preview).
-//   - 1: the scenario file could not be read or the output not written.
+//   - 1: the scenario file could not be read or the output (or the
+//     picture) not written.
 //   - 2: bad command line or bad scenario.
 //
 // For a bad scenario every problem found is printed on stderr, one line

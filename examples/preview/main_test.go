@@ -3,7 +3,10 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"encoding/xml"
+	"errors"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -584,5 +587,68 @@ func TestInputs(t *testing.T) {
 	}
 	if r := runWith([]string{"-h"}, ""); r.code != 0 || !strings.HasPrefix(r.stderr, "usage: preview") {
 		t.Errorf("-h: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// -svg draws the picture into the file named and still prints the
+// preview; a picture that cannot be written is exit 1.
+func TestSVG(t *testing.T) {
+	out := filepath.Join(t.TempDir(), "zonal.svg")
+	r := runWith([]string{"-svg", out, "testdata/zonal.json"}, "")
+	if r.code != 0 || r.stderr != "" || !strings.HasPrefix(r.stdout, "{") {
+		t.Fatalf("exit %d, stderr %q, stdout %.40q", r.code, r.stderr, r.stdout)
+	}
+	data, err := os.ReadFile(out)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dec := xml.NewDecoder(bytes.NewReader(data))
+	lanes := 0
+	for {
+		tok, err := dec.Token()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatalf("the picture is not XML: %v", err)
+		}
+		if e, ok := tok.(xml.StartElement); ok && e.Name.Local == "g" && slices.ContainsFunc(e.Attr, func(a xml.Attr) bool { return a.Name.Local == "data-target" }) {
+			lanes++
+		}
+	}
+	if lanes != 9 {
+		t.Errorf("%d target lanes in the picture, want the scenario's 9", lanes)
+	}
+	r = runWith([]string{"-svg", filepath.Join(t.TempDir(), "missing", "x.svg"), "testdata/zonal.json"}, "")
+	if r.code != 1 || !strings.HasPrefix(r.stderr, "preview: writing the picture") {
+		t.Errorf("unwritable picture: exit %d, stderr %q", r.code, r.stderr)
+	}
+}
+
+// The table is the default on a terminal (a character device), JSON
+// otherwise.
+func TestTextOnTerminal(t *testing.T) {
+	tty, err := os.OpenFile(os.DevNull, os.O_WRONLY, 0) // a character device, as a terminal is
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tty.Close()
+	if !isTerminal(tty) {
+		t.Errorf("%s is a character device; isTerminal says no", os.DevNull)
+	}
+	file, err := os.Create(filepath.Join(t.TempDir(), "out"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	if isTerminal(file) || isTerminal(&bytes.Buffer{}) {
+		t.Error("a regular file or a buffer is not a terminal")
+	}
+	if code := run([]string{"testdata/halfatatime.json"}, strings.NewReader(""), file, io.Discard); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	data, _ := os.ReadFile(file.Name())
+	if !json.Valid(data) {
+		t.Errorf("to a file the output is not JSON:\n%s", data)
 	}
 }
