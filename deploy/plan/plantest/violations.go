@@ -155,7 +155,11 @@ type checker struct {
 	zoneEnd   []plan.Seconds // time of the last finish per zone, -1 if none
 	h, inAir  int
 	m         health.Minimum
-	fresh     bool
+	// failStep is the step of the last failure in a health phase, -1 if
+	// none; lastEvent the last step that started or finished a target in
+	// one.
+	failStep, lastEvent int
+	fresh               bool
 }
 
 func (c *checker) add(step int, rule Rule, targets []string, format string, args ...any) {
@@ -181,7 +185,7 @@ func (c *checker) add(step int, rule Rule, targets []string, format string, args
 // block to have succeeded and at least max(M, 1) Green targets to have
 // taken traffic. An invalid input gives one RuleWellFormed violation.
 func Violations(in plan.Input, s plan.Schedule) []Violation {
-	c := &checker{in: in, s: s}
+	c := &checker{in: in, s: s, failStep: -1, lastEvent: -1}
 	if in.Type == "" {
 		c.in.Type = target.InPlace
 	}
@@ -375,7 +379,11 @@ func (c *checker) replay() {
 				c.zoneFly[c.zoneOf[i]]--
 			}
 			if hp {
+				c.lastEvent = si
 				c.final[i] = target.TargetFailed
+				if !ok {
+					c.failStep = si
+				}
 				if ok {
 					c.final[i] = target.TargetSucceeded
 				}
@@ -430,6 +438,9 @@ func (c *checker) replay() {
 				if c.zoneFirst[z] < 0 {
 					c.zoneFirst[z], c.zoneStart[z] = si, st.At
 				}
+			}
+			if hp {
+				c.lastEvent = si
 			}
 			c.started[i] = true
 			c.flying[i] = true
@@ -529,11 +540,13 @@ func (c *checker) bakes() {
 	zc := c.in.Config.ZonalConfig
 	ready := plan.Seconds(0)
 	for z := range c.zones {
-		if z > 0 && c.zoneFirst[z] >= 0 && c.zoneStart[z] < ready {
-			bake := zc.MonitorDuration()
-			if z == 1 {
-				bake = zc.FirstZoneMonitorDuration()
-			}
+		bake := zc.MonitorDuration()
+		if z == 1 {
+			bake = zc.FirstZoneMonitorDuration()
+		}
+		// Without a wait, a zone starting too early breaks
+		// RuleZonesOneAtATime, reported by the replay.
+		if z > 0 && bake > 0 && c.zoneFirst[z] >= 0 && c.zoneStart[z] < ready {
 			var ids []string
 			for _, id := range c.s.Steps[c.zoneFirst[z]].Start {
 				if i, ok := c.index[id]; ok && c.zoneOf[i] == z {
@@ -544,11 +557,11 @@ func (c *checker) bakes() {
 				c.zones[z], c.zoneStart[z], ready, c.zones[z-1], ready-plan.Seconds(bake.Seconds()), bake)
 		}
 		done := max(ready, c.zoneEnd[z])
-		bake := zc.MonitorDuration()
+		after := zc.MonitorDuration()
 		if z == 0 {
-			bake = zc.FirstZoneMonitorDuration()
+			after = zc.FirstZoneMonitorDuration()
 		}
-		ready = done + plan.Seconds(bake.Seconds())
+		ready = done + plan.Seconds(after.Seconds())
 	}
 }
 
@@ -576,7 +589,10 @@ func (c *checker) ending() {
 	}
 	n := len(c.in.Targets)
 	tally := health.Tally{Succeeded: len(succeeded), Failed: len(failed), NotAttempted: n - len(succeeded) - len(failed)}
-	tally.LastFailed = tally.Failed > 0 && len(pending) == 0 && c.inAir == 0
+	// The OneAtATime exception: the one failure was the last thing to
+	// happen, with nothing left to deploy.
+	tally.LastFailed = tally.Failed == 1 && len(pending) == 0 && c.inAir == 0 &&
+		(c.failStep < 0 || c.failStep == c.lastEvent && len(s.Steps[c.failStep].Start) == 0)
 	rule := c.m.Succeeded(tally)
 	switch {
 	case s.Status == plan.Succeeded && !rule:
