@@ -635,9 +635,17 @@ func (c *checker) blueGreenEnding() {
 	if c.s.Status != plan.Succeeded {
 		return
 	}
+	took := map[string]bool{}
+	for _, st := range c.s.Steps {
+		if st.Phase == plan.PhaseReroute {
+			for _, id := range st.Succeeded {
+				took[id] = true
+			}
+		}
+	}
 	rerouted := 0
 	for i, t := range c.in.Targets {
-		if t.Label == target.LabelGreen && !c.in.Rollback && c.final[i] != target.TargetFailed && (c.tookTraffic(i)) {
+		if t.Label == target.LabelGreen && !c.in.Rollback && c.final[i] != target.TargetFailed && (t.Reroute == target.TargetSucceeded || took[t.ID]) {
 			rerouted++
 		}
 	}
@@ -654,21 +662,6 @@ func (c *checker) blueGreenEnding() {
 			c.add(-1, RuleSuccess, nil, "the deployment Succeeded, but only %d Green targets took traffic; at least %d must (%s)", rerouted, need, c.m)
 		}
 	}
-}
-
-// tookTraffic reports whether Green target i took traffic: before the
-// schedule, or in a Reroute step.
-func (c *checker) tookTraffic(i int) bool {
-	t := c.in.Targets[i]
-	if t.Reroute == target.TargetSucceeded {
-		return true
-	}
-	for _, st := range c.s.Steps {
-		if st.Phase == plan.PhaseReroute && slices.Contains(st.Succeeded, t.ID) {
-			return true
-		}
-	}
-	return false
 }
 
 // traffic checks a Lambda or ECS schedule's shifts against the
