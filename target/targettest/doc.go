@@ -17,7 +17,12 @@
 // of a target's event — [Succeed], [Fail] with a lifecycle error code (a
 // failed hook, which is a result), or [Error] (the call could not run) —
 // optionally for a limited number of calls ([Outcome.Once]). An empty target
-// ID or event matches any, and the most specific outcome wins.
+// ID or event matches any, and the most specific outcome wins. An outcome
+// may be scoped to one revision ([Outcome.OnRevision]) or one deployment
+// ([Outcome.InDeployment]): "Install fails on v2 only" leaves the automatic
+// rollback — a new deployment of the previous revision, on the same
+// targets — to succeed. [Fleet.OnCallOutcome] installs a call hook that may
+// decide a call's outcome itself, a failed event as well as an error.
 //
 // [Fleet.SetReachable] flips a target's health: an unreachable target
 // (stopped, agent dead) fails every call with an error wrapping
@@ -41,7 +46,7 @@
 // # What was called
 //
 // [Fleet.Calls] lists every Installer and TrafficController call in the
-// order they started, with target, event, deployment ID and result;
+// order they started, with target, event, deployment ID, revision and result;
 // [Fleet.Events] is one target's events. [Fleet.MaxInFlight] returns the most
 // targets a deployment had in flight at once (from a target's first call to
 // its last), the number minimum healthy hosts bounds;

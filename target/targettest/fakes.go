@@ -248,7 +248,9 @@ type Hooks struct {
 func NewHooks() *Hooks { return &Hooks{} }
 
 // Script sets the outcome of invoking function for event; "" for either
-// matches any, with the precedence of Fleet.Script. A result's status must
+// matches any, with the precedence of Fleet.Script, and an outcome scoped
+// to a revision or a deployment (Outcome.OnRevision, Outcome.InDeployment)
+// applies to the invocations of that deployment only. A result's status must
 // be Succeeded or Failed, the only ones a hook can report (API Reference,
 // PutLifecycleEventHookExecutionStatus).
 func (h *Hooks) Script(function string, event target.LifecycleEvent, o Outcome) {
@@ -286,7 +288,7 @@ func (h *Hooks) InvokeHook(ctx context.Context, req target.HookRequest) (target.
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	o := h.script.pick(req.FunctionName, req.Event)
+	o := h.script.pick(req.FunctionName, req.Event, req.Deployment)
 	if o.Err != nil {
 		return target.EventResult{}, o.Err
 	}

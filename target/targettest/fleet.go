@@ -37,6 +37,10 @@ type Call struct {
 	Target       string
 	Event        target.LifecycleEvent
 	DeploymentID string
+	// Revision is the revision of the deployment the call was made for
+	// (target.DeploymentInfo.Revision): a rollback's calls carry the
+	// revision it goes back to.
+	Revision revision.Location
 	// Done is true once the call returned; Result and Err are its return
 	// values (Result is zero for TrafficController calls).
 	Done   bool
@@ -63,7 +67,7 @@ type Fleet struct {
 	mu        sync.Mutex
 	members   map[string]*member
 	script    script
-	onCall    func(ctx context.Context, c Call) error
+	onCall    func(ctx context.Context, c Call) (Outcome, bool)
 	listErr   error
 	listCalls int
 
@@ -185,8 +189,11 @@ func (f *Fleet) Installed(id string) (revision.Location, bool) {
 // Script sets the outcome of calls for targetID and event; "" for either
 // matches any. The most specific matching outcome wins (target and event,
 // then target, then event, then neither), and among equally specific ones
-// the latest. Calls without a scripted outcome succeed. For BlockTraffic and
-// AllowTraffic a failed result is returned as an error.
+// the latest. An outcome scoped to a revision or a deployment
+// (Outcome.OnRevision, Outcome.InDeployment) applies only to calls made for
+// it, and is passed over for the others. Calls without a scripted outcome
+// succeed. For BlockTraffic and AllowTraffic a failed result is returned
+// as an error.
 func (f *Fleet) Script(targetID string, event target.LifecycleEvent, o Outcome) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -195,11 +202,34 @@ func (f *Fleet) Script(targetID string, event target.LifecycleEvent, o Outcome) 
 
 // OnCall sets a hook run by every RunEvent, BlockTraffic and AllowTraffic
 // call while it is in flight, before its outcome is decided; nil removes
-// it. The hook simulates latency: it may block on a Gate or on the caller's
-// fake clock (see Delay), and must return when ctx is done. A non-nil error
-// from the hook is what the call returns. It runs without the fleet's lock,
-// so it may call the fleet (to flip a target's health, or add one).
+// it (and a hook set with OnCallOutcome: a fleet has one call hook). The
+// hook simulates latency: it may block on a Gate or on the caller's fake
+// clock (see Delay), and must return when ctx is done. A non-nil error from
+// the hook is what the call returns. It runs without the fleet's lock, so
+// it may call the fleet (to flip a target's health, or add one).
 func (f *Fleet) OnCall(hook func(ctx context.Context, c Call) error) {
+	if hook == nil {
+		f.OnCallOutcome(nil)
+		return
+	}
+	f.OnCallOutcome(func(ctx context.Context, c Call) (Outcome, bool) {
+		if err := hook(ctx, c); err != nil {
+			return Error(err), true
+		}
+		return Outcome{}, false
+	})
+}
+
+// OnCallOutcome sets a call hook, like OnCall's, that may also decide the
+// call's outcome: returning (o, true) ends the call with o — a failed
+// lifecycle event (Fail), which the executor records as the target's
+// failure, or an error (Error) — instead of the scripted outcome; returning
+// (_, false) leaves the outcome to the script. An unreachable or terminated
+// target still fails with target.ErrTargetUnavailable whatever the hook
+// decides, unless the hook returns an error. The scope and Times of a
+// returned outcome are ignored. nil removes the hook (and one set with
+// OnCall).
+func (f *Fleet) OnCallOutcome(hook func(ctx context.Context, c Call) (Outcome, bool)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.onCall = hook
@@ -265,10 +295,11 @@ func (f *Fleet) AllowTraffic(ctx context.Context, req target.TrafficRequest) err
 // call is the one path of every Installer and TrafficController call.
 func (f *Fleet) call(ctx context.Context, role target.Role, id string, event target.LifecycleEvent,
 	d target.DeploymentInfo, noTarget bool) (target.EventResult, error) {
-	c, hook := f.begin(role, id, event, d.DeploymentID)
+	c, hook := f.begin(role, id, event, d)
 	var (
-		res target.EventResult
-		err error
+		res     target.EventResult
+		err     error
+		decided *Outcome
 	)
 	switch {
 	case noTarget:
@@ -277,7 +308,13 @@ func (f *Fleet) call(ctx context.Context, role target.Role, id string, event tar
 		err = fmt.Errorf("targettest: %s cannot run event %q on %s (Server role %q): %w", role, event, id, event.Role(config.Server), ErrMisuse)
 	}
 	if err == nil && hook != nil {
-		err = hook(ctx, *c)
+		if o, ok := hook(ctx, *c); ok {
+			if o.Err != nil {
+				err = o.Err
+			} else {
+				decided = &o
+			}
+		}
 	}
 	if err == nil {
 		if cerr := ctx.Err(); cerr != nil {
@@ -287,18 +324,18 @@ func (f *Fleet) call(ctx context.Context, role target.Role, id string, event tar
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if err == nil {
-		res, err = f.decide(role, id, event, d)
+		res, err = f.decide(role, id, event, d, decided)
 	}
 	f.end(c, res, err)
 	return res, err
 }
 
 // begin records the start of a call and returns it with the current hook.
-func (f *Fleet) begin(role target.Role, id string, event target.LifecycleEvent, deploymentID string) (*Call, func(context.Context, Call) error) {
+func (f *Fleet) begin(role target.Role, id string, event target.LifecycleEvent, d target.DeploymentInfo) (*Call, func(context.Context, Call) (Outcome, bool)) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.tick++
-	c := &Call{Seq: len(f.calls), Role: role, Target: id, Event: event, DeploymentID: deploymentID, start: f.tick}
+	c := &Call{Seq: len(f.calls), Role: role, Target: id, Event: event, DeploymentID: d.DeploymentID, Revision: d.Revision, start: f.tick}
 	f.calls = append(f.calls, c)
 	if f.executing[id] > 0 {
 		f.violations = append(f.violations, fmt.Sprintf("call %d (%s %s) started while another call on target %q was running", c.Seq, role, event, id))
@@ -313,9 +350,10 @@ func (f *Fleet) begin(role target.Role, id string, event target.LifecycleEvent, 
 	return c, f.onCall
 }
 
-// decide picks the outcome of a call that reached its end, and applies it
-// to the target's state. f.mu is held.
-func (f *Fleet) decide(role target.Role, id string, event target.LifecycleEvent, d target.DeploymentInfo) (target.EventResult, error) {
+// decide picks the outcome of a call that reached its end — decided, when
+// the call hook chose one, else the script's — and applies it to the
+// target's state. f.mu is held.
+func (f *Fleet) decide(role target.Role, id string, event target.LifecycleEvent, d target.DeploymentInfo, decided *Outcome) (target.EventResult, error) {
 	m := f.members[id]
 	switch {
 	case m == nil:
@@ -323,7 +361,12 @@ func (f *Fleet) decide(role target.Role, id string, event target.LifecycleEvent,
 	case m.unreachable:
 		return target.EventResult{}, fmt.Errorf("targettest: %s on %s: target is unreachable: %w", event, id, target.ErrTargetUnavailable)
 	}
-	o := f.script.pick(id, event)
+	var o Outcome
+	if decided != nil {
+		o = *decided
+	} else {
+		o = f.script.pick(id, event, d)
+	}
 	if o.Err != nil {
 		return target.EventResult{}, o.Err
 	}
