@@ -579,11 +579,18 @@ func (r *renderer) ticks(y, bottom int) {
 // lanes.
 func (r *renderer) healthChart(top int) {
 	hs := r.healthy()
-	most := max(r.s.InitialHealthy, r.s.MinimumHealthy, 1)
+	most, least := max(r.s.InitialHealthy, r.s.MinimumHealthy, 1), min(r.s.InitialHealthy, r.s.MinimumHealthy)
 	for _, h := range hs {
-		most = max(most, h)
+		most, least = max(most, h), min(least, h)
 	}
-	y := func(n int) float64 { return float64(top+chartH) - float64(n)/float64(most)*chartH }
+	// The axis starts a quarter of the range below the lowest value (at 0
+	// for small fleets), so that on a large fleet the gap between the
+	// healthy count and the minimum stays visible.
+	floor := max(0, least-(most-least)/4-1)
+	if floor < 10 {
+		floor = 0
+	}
+	y := func(n int) float64 { return float64(top+chartH) - float64(n-floor)/float64(most-floor)*chartH }
 	lowest := r.s.InitialHealthy
 	var pts strings.Builder
 	prev := r.s.InitialHealthy
@@ -596,7 +603,7 @@ func (r *renderer) healthChart(top int) {
 	fmt.Fprintf(&pts, " %.1f,%.1f", r.x(r.end), y(prev))
 	r.printf(`<text x="%d" y="%d" font-weight="bold">healthy (lowest %d, minimum %d)</text>`+"\n", margin-10, top-8, lowest, r.s.MinimumHealthy)
 	r.printf(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#999"/>`+"\n", r.x0, top+chartH, r.x(r.end), top+chartH)
-	r.printf(`<text x="%.1f" y="%.1f" text-anchor="end" font-size="9">%d</text><text x="%.1f" y="%d" text-anchor="end" font-size="9">0</text>`+"\n", r.x0-4, y(most)+4, most, r.x0-4, top+chartH)
+	r.printf(`<text x="%.1f" y="%.1f" text-anchor="end" font-size="9">%d</text><text x="%.1f" y="%d" text-anchor="end" font-size="9">%d</text>`+"\n", r.x0-4, y(most)+4, most, r.x0-4, top+chartH, floor)
 	minY := y(r.s.MinimumHealthy)
 	r.printf(`<line data-series="minimum" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#e53935" stroke-dasharray="5 3"/><text x="%.1f" y="%.1f" text-anchor="end" font-size="9" fill="#e53935">min %d</text>`+"\n",
 		r.x0, minY, r.x(r.end), minY, r.x0-4, minY+3, r.s.MinimumHealthy)
