@@ -402,3 +402,21 @@ func TestWriteError(t *testing.T) {
 		t.Errorf("Render to a failing writer: %v", err)
 	}
 }
+
+// A failed step is a line across the lanes at its time.
+func TestFailedStep(t *testing.T) {
+	in, s := preview(t, `{"config": "CodeDeployDefault.LambdaCanary10Percent5Minutes", "failSteps": ["AfterAllowTraffic"]}`)
+	svg := render(t, in, s)
+	var want []string
+	for _, st := range s.Steps {
+		if st.EventFailed != "" {
+			want = append(want, fmt.Sprintf(`data-step-failed="%s" data-at="%s"`, st.EventFailed, secs(st.At)))
+		}
+	}
+	if len(want) != 1 {
+		t.Fatalf("the schedule has %d failed steps, want 1: %+v", len(want), s.Steps)
+	}
+	if !bytes.Contains(svg, []byte(want[0])) {
+		t.Errorf("no %s in the picture", want[0])
+	}
+}
