@@ -326,12 +326,13 @@ func (t *tale) expectShifts(id string, shifts []shift, cur, tgt string) {
 	t.checks.Expect(ok, "the alias after each shift, read back from moto: %s ("+ugConfigs+")", strings.Join(states, "; then "))
 	if began, ok := t.obs.allowTrafficBegan(id); ok && len(shifts) == 2 {
 		// The executor hands the rest out when it is due, then the
-		// Shifter reads the alias and updates it: allow for that, on a
-		// clock that multiplies moto's answering time by speed (a
-		// second of virtual time is 3 ms of real time; a loaded machine
-		// makes it minutes).
+		// Shifter reads the alias and updates it, on a clock that
+		// multiplies moto's answering time by speed (a second of
+		// virtual time is 3 ms of real time; a loaded machine makes it
+		// minutes): so the rule checked is "not before it is due", and
+		// how much later it came is only printed.
 		canary, rest := shifts[0].at.Sub(began), shifts[1].at.Sub(began)
-		t.checks.Expect(canary >= 0 && rest >= canaryWait-time.Second && rest < 2*canaryWait,
+		t.checks.Expect(canary >= 0 && rest >= canaryWait-time.Second,
 			"the canary was sent %s after AllowTraffic began, the rest %s after (due at %s, on the story's clock)",
 			canary.Round(time.Second), rest.Round(time.Second), canaryWait)
 	}
