@@ -161,8 +161,13 @@
 // every moment's starts and finishes, zones and monitor windows, phases,
 // traffic shifts, the final status and error code, and the numbers that
 // show the rules were kept (PeakInFlight ≤ MaxInFlight, LowestHealthy ≥
-// MinimumHealthy). Its JSON field names are those of the
-// examples/preview CLI.
+// MinimumHealthy). Each [ScheduleStep] also carries the counts after its
+// moment: targets in flight, targets healthy and not in flight, and the
+// minimum in force (over the Green fleet for blue/green), and in a zonal
+// deployment the same per zone with the zone's own minimum (the first
+// step lists every zone, later steps the zones that moved). PeakInFlight
+// and LowestHealthy are the largest and smallest of the steps' counts.
+// Its JSON field names are those of the examples/preview CLI.
 //
 // # Cost
 //

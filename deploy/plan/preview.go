@@ -116,6 +116,43 @@ type ScheduleStep struct {
 	// TrafficWeight is the replacement's share of traffic a shift started
 	// at this moment moves to.
 	TrafficWeight int `json:"trafficWeight,omitempty"`
+	// InFlight is the number of targets in flight after this moment: those
+	// started and not yet finished, in any phase (of the Green fleet for
+	// blue/green, whose Blue targets are all blocked at once; 0 for Lambda
+	// and ECS). Schedule.PeakInFlight is the largest InFlight of the steps.
+	InFlight int `json:"inFlight"`
+	// Healthy is the number of targets that are healthy and not being
+	// deployed to after this moment (of the Green fleet for blue/green), as
+	// Schedule.LowestHealthy counts them: a target leaves the count when
+	// its in-place deployment or Green install starts and comes back if it
+	// succeeds. Schedule.LowestHealthy is the smallest Healthy of the
+	// steps.
+	Healthy int `json:"healthy"`
+	// Minimum is the minimum in force: the fleet's M, Schedule.MinimumHealthy,
+	// which Healthy must not go below once it is reached (a fleet that
+	// starts below M never goes lower).
+	Minimum int `json:"minimum"`
+	// Zones are the per-zone counts of a zonal deployment (nil otherwise).
+	// The first step lists every zone, in deployment order; each later step
+	// lists only the zones whose targets started or finished at this
+	// moment (at most one, zones being deployed one at a time), so a zone
+	// not listed keeps the counts it was last listed with. This keeps a
+	// million-target schedule small.
+	Zones []ZoneCount `json:"zones,omitempty"`
+}
+
+// ZoneCount is one zone's counts after a moment of a zonal Schedule.
+type ZoneCount struct {
+	// Zone is the zone's name.
+	Zone string `json:"zone"`
+	// InFlight is the number of the zone's targets in flight.
+	InFlight int `json:"inFlight"`
+	// Healthy is the number of the zone's targets that are healthy and not
+	// being deployed to.
+	Healthy int `json:"healthy"`
+	// Minimum is the zone's own minimum (ZoneWindow.MinimumHealthy; see
+	// "Zonal deployments" in the package documentation).
+	Minimum int `json:"minimum"`
 }
 
 // ZoneWindow is one zone of a zonal Schedule.
@@ -204,7 +241,8 @@ type sim struct {
 	counted []bool // in the fleet LowestHealthy counts (all, or Green)
 	zoneOf  []int
 	zones   []ZoneWindow
-	zoneH   []int
+	zoneH   []int // per zone: healthy and not in flight
+	zoneF   []int // per zone: in flight
 	hNow    int
 	inAir   int
 
@@ -298,6 +336,7 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 		}
 		s.zoneOf = make([]int, n)
 		s.zoneH = make([]int, len(s.zones))
+		s.zoneF = make([]int, len(s.zones))
 		for i, t := range in.Targets {
 			k := zoneIndex[t.Zone]
 			s.zoneOf[i] = k
@@ -305,6 +344,7 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 			if s.healthy[i] && t.Status != target.TargetInProgress {
 				s.zoneH[k]++
 			}
+
 		}
 		for k := range s.zones {
 			s.zones[k].MinimumHealthy, _ = health.PerZone(p.perZone, s.zones[k].Targets)
@@ -335,6 +375,9 @@ func (s *sim) run() (Schedule, error) {
 				s.flying[i] = true
 				if s.counted[i] {
 					s.inAir++
+				}
+				if s.zoneOf != nil {
+					s.zoneF[s.zoneOf[i]]++
 				}
 				heap.Push(&q, event{at: s.dur[i], seq: seq, idx: i})
 				seq++
@@ -377,13 +420,16 @@ func (s *sim) run() (Schedule, error) {
 					}
 				}
 				if s.zoneOf != nil {
+					s.zoneF[s.zoneOf[i]]++
 					if z := &s.zones[s.zoneOf[i]]; z.Start < 0 {
 						z.Start = seconds(now)
 					}
+					s.stampZone(m, s.zoneOf[i])
 				}
 				heap.Push(&q, event{at: now + s.dur[i], seq: seq, idx: i})
 				seq++
 			}
+			s.stamp(m)
 			if d.Step != nil {
 				m.Event = d.Step.Phase
 				if d.Step.Phase == PhaseAllowTraffic {
@@ -481,6 +527,9 @@ func (s *sim) finish(now time.Duration, ph Phase, i int) error {
 	if s.counted[i] {
 		s.inAir--
 	}
+	if s.zoneOf != nil {
+		s.zoneF[s.zoneOf[i]]--
+	}
 	if ok {
 		m.Succeeded = append(m.Succeeded, s.ts[i].ID)
 		if s.result[i] > 0 {
@@ -503,6 +552,10 @@ func (s *sim) finish(now time.Duration, ph Phase, i int) error {
 	if ph == PhaseInstallReplacement && ok {
 		s.result[i] = 1
 	}
+	s.stamp(m)
+	if s.zoneOf != nil {
+		s.stampZone(m, s.zoneOf[i])
+	}
 	return s.p.Finished(i, ok)
 }
 
@@ -515,7 +568,38 @@ func (s *sim) moment(now time.Duration, ph Phase, zone string) *ScheduleStep {
 	}
 	s.sched.Steps = append(st, ScheduleStep{At: seconds(now), Phase: ph, Zone: zone, Status: s.lastStat,
 		Start: []string{}, Succeeded: []string{}, Failed: []string{}})
-	return &s.sched.Steps[len(s.sched.Steps)-1]
+	m := &s.sched.Steps[len(s.sched.Steps)-1]
+	s.stamp(m)
+	if len(st) == 0 && s.zoneOf != nil {
+		m.Zones = make([]ZoneCount, len(s.zones))
+		for k := range s.zones {
+			m.Zones[k] = s.zoneCount(k)
+		}
+	}
+	return m
+}
+
+// stamp records the fleet's counts now in m.
+func (s *sim) stamp(m *ScheduleStep) {
+	m.InFlight, m.Healthy, m.Minimum = s.inAir, s.hNow, s.sched.MinimumHealthy
+}
+
+// zoneCount returns zone k's counts now.
+func (s *sim) zoneCount(k int) ZoneCount {
+	return ZoneCount{Zone: s.zones[k].Zone, InFlight: s.zoneF[k], Healthy: s.zoneH[k], Minimum: s.zones[k].MinimumHealthy}
+}
+
+// stampZone records zone k's counts now in m, replacing those m already
+// lists for it.
+func (s *sim) stampZone(m *ScheduleStep, k int) {
+	c := s.zoneCount(k)
+	for j := range m.Zones {
+		if m.Zones[j].Zone == c.Zone {
+			m.Zones[j] = c
+			return
+		}
+	}
+	m.Zones = append(m.Zones, c)
 }
 
 // count fills the per-target counts of the schedule.
