@@ -3,6 +3,8 @@ package plan
 import (
 	"container/heap"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/health"
@@ -187,15 +189,16 @@ type PhaseWindow struct {
 // Preview runs the planner forward in virtual time over assumed outcomes
 // and returns the whole schedule, touching nothing. Every target succeeds
 // after its duration unless listed in Fail; every step succeeds unless
-// listed in FailSteps. It returns an *InputError for invalid input,
-// including IDs in Fail, FailReroute or Durations that are not targets.
+// listed in FailSteps. Empty fields of the Input take their defaults, as
+// with New. For invalid input it returns every problem at once (see
+// InputError), including IDs in Fail, FailReroute or Durations that are not
+// targets.
 func Preview(in PreviewInput) (Schedule, error) {
-	p, err := New(in.Input)
-	if err != nil {
-		return Schedule{}, err
-	}
-	sim, err := newSim(p, in)
-	if err != nil {
+	var ps problems
+	in.Type = in.deploymentType()
+	p := newPlanner(&ps, in.Input)
+	sim := newSim(&ps, p, in)
+	if err := ps.err(); err != nil {
 		return Schedule{}, err
 	}
 	return sim.run()
@@ -251,7 +254,9 @@ type sim struct {
 	result   []int8 // per target: 0 untouched, 1 in progress / ok so far, 2 done ok, -1 failed
 }
 
-func newSim(p *Planner, in PreviewInput) (*sim, error) {
+// newSim adds the problems of in's preview fields to ps; it returns nil when
+// p is nil or there are problems.
+func newSim(ps *problems, p *Planner, in PreviewInput) *sim {
 	s := &sim{p: p, in: in, ts: in.Targets, start: in.Start, failStep: map[Phase]bool{}}
 	if s.start.IsZero() {
 		s.start = time.Unix(0, 0).UTC()
@@ -261,8 +266,11 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 	if def == 0 {
 		def = DefaultDuration
 	}
-	if def < 0 || in.StepDuration < 0 {
-		return nil, inputErr("Duration", "durations must not be negative")
+	if def < 0 {
+		ps.add(nil, "Duration", "must not be negative; got %s", def)
+	}
+	if in.StepDuration < 0 {
+		ps.add(nil, "StepDuration", "must not be negative; got %s", in.StepDuration)
 	}
 	s.dur = make([]time.Duration, n)
 	for i := range s.dur {
@@ -274,52 +282,55 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 		for i, t := range in.Targets {
 			index[t.ID] = i
 		}
-		lookup := func(field, id string) (int, error) {
+		lookup := func(field, id string) (int, bool) {
 			i, ok := index[id]
 			if !ok {
-				return 0, inputErr(field, "%q is not the ID of a target", id)
+				ps.add(nil, field, "%q is not the ID of a target", id)
 			}
-			return i, nil
+			return i, ok
 		}
-		for id, d := range in.Durations {
-			i, err := lookup("Durations", id)
-			if err != nil {
-				return nil, err
-			}
+		// Durations in ID order, so that the problems come in a stable order.
+		for _, id := range slices.Sorted(maps.Keys(in.Durations)) {
+			d := in.Durations[id]
+			i, ok := lookup("Durations", id)
 			if d < 0 {
-				return nil, inputErr("Durations["+id+"]", "must not be negative; got %s", d)
+				ps.add(nil, "Durations["+id+"]", "must not be negative; got %s", d)
 			}
-			s.dur[i] = d
-		}
-		for _, id := range in.Fail {
-			i, err := lookup("Fail", id)
-			if err != nil {
-				return nil, err
+			if ok {
+				s.dur[i] = d
 			}
-			s.fail[i] = true
 		}
-		for _, id := range in.FailReroute {
-			i, err := lookup("FailReroute", id)
-			if err != nil {
-				return nil, err
+		for k, id := range in.Fail {
+			if i, ok := lookup(fmt.Sprintf("Fail[%d]", k), id); ok {
+				s.fail[i] = true
+			}
+		}
+		for k, id := range in.FailReroute {
+			field := fmt.Sprintf("FailReroute[%d]", k)
+			i, ok := lookup(field, id)
+			if !ok {
+				continue
 			}
 			if in.Targets[i].Label != target.LabelGreen {
-				return nil, inputErr("FailReroute", "%q is not a Green target", id)
+				ps.add(nil, field, "%q is not a Green target", id)
 			}
 			s.failReroute[i] = true
 		}
 	}
-	for _, ph := range in.FailSteps {
-		if k := ph.Kind(); k != KindStep && k != KindTraffic {
-			return nil, inputErr("FailSteps", "%q is not a step phase", ph)
+	for k, ph := range in.FailSteps {
+		if kind := ph.Kind(); kind != KindStep && kind != KindTraffic {
+			ps.add(nil, fmt.Sprintf("FailSteps[%d]", k), "%q is not a step phase", ph)
 		}
 		s.failStep[ph] = true
+	}
+	if p == nil || len(ps.ps) > 0 {
+		return nil
 	}
 	s.healthy, s.flying, s.counted = make([]bool, n), make([]bool, n), make([]bool, n)
 	s.result = make([]int8, n)
 	bg := in.Type == target.BlueGreen
 	for i, t := range in.Targets {
-		s.healthy[i] = t.Instance == health.Healthy
+		s.healthy[i] = t.instance() == health.Healthy
 		switch t.Status {
 		case target.TargetSucceeded:
 			s.healthy[i] = true
@@ -351,7 +362,7 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 			s.zones[k].LowestHealthy = s.zoneH[k]
 		}
 	}
-	return s, nil
+	return s
 }
 
 func (s *sim) healthPhase(ph Phase) bool { return ph == PhaseDeploy || ph == PhaseInstallReplacement }
