@@ -289,15 +289,22 @@ func newSim(ps *problems, p *Planner, in PreviewInput) *sim {
 			}
 			return i, ok
 		}
-		// Durations in ID order, so that the problems come in a stable order.
-		for _, id := range slices.Sorted(maps.Keys(in.Durations)) {
-			d := in.Durations[id]
-			i, ok := lookup("Durations", id)
-			if d < 0 {
-				ps.add(nil, "Durations["+id+"]", "must not be negative; got %s", d)
-			}
-			if ok {
+		bad := false
+		for id, d := range in.Durations {
+			i, ok := index[id]
+			if ok && d >= 0 {
 				s.dur[i] = d
+			} else {
+				bad = true
+			}
+		}
+		if bad {
+			// The problems in ID order, so that they come in a stable order.
+			for _, id := range slices.Sorted(maps.Keys(in.Durations)) {
+				if d := in.Durations[id]; d < 0 {
+					ps.add(nil, "Durations["+id+"]", "must not be negative; got %s", d)
+				}
+				lookup("Durations", id)
 			}
 		}
 		for k, id := range in.Fail {
