@@ -61,8 +61,10 @@
 // a local fleet, with a failure and an automatic rollback), preview (a JSON
 // scenario in, the rollout's schedule out), canary (traffic shifting
 // through the local proxy, an alarm, a rollback), ha (executor processes
-// sharing a DynamoDB table, one killed half-way) and aws (every AWS
-// adapter at work against moto, with no AWS account).
+// sharing a DynamoDB table, one killed half-way), aws (the Server
+// platform's AWS adapters at work against moto, with no AWS account) and
+// lambda (a Lambda canary on moto whose hook functions report back through
+// deploy/codedeployapi with the AWS SDK's CodeDeploy client).
 //
 // Test kits ship beside the packages they serve: deploy/deploytest,
 // revision/revisiontest and target/targettest give in-memory sources,

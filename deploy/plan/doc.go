@@ -31,6 +31,18 @@
 //
 // [Decide] is New followed by Next, for callers that do not keep a planner.
 //
+// # Input
+//
+// The zero values of [Input] and [Target] are the usual case, so a test or
+// a preview names only the exceptions: an empty Type is IN_PLACE for Server
+// (BLUE_GREEN for Lambda and ECS, their only type); an empty Status or
+// Reroute is Pending; an empty Instance and Revision health are Healthy and
+// Current for in-place and Blue targets (a fleet between deployments) and
+// Unhealthy and Unknown for Green targets (new instances that never
+// received a revision). New, Decide and Preview check the whole input and
+// report every problem at once, as a *multierror.Error of [InputError]
+// values (each a *config.Problem naming the field and the rule).
+//
 // # The caller's duties
 //
 //  1. Store the state: per-target status (in Input.Targets) and
@@ -161,8 +173,13 @@
 // every moment's starts and finishes, zones and monitor windows, phases,
 // traffic shifts, the final status and error code, and the numbers that
 // show the rules were kept (PeakInFlight ≤ MaxInFlight, LowestHealthy ≥
-// MinimumHealthy). Its JSON field names are those of the
-// examples/preview CLI.
+// MinimumHealthy). Each [ScheduleStep] also carries the counts after its
+// moment: targets in flight, targets healthy and not in flight, and the
+// minimum in force (over the Green fleet for blue/green), and in a zonal
+// deployment the same per zone with the zone's own minimum (the first
+// step lists every zone, later steps the zones that moved). PeakInFlight
+// and LowestHealthy are the largest and smallest of the steps' counts.
+// Its JSON field names are those of the examples/preview CLI.
 //
 // # Cost
 //
@@ -197,4 +214,5 @@
 //     with TIMEOUT.
 //   - Zonal configuration is ignored by blue/green deployments and
 //     rollbacks; zones listed in ZoneOrder without targets are ignored.
+//   - The defaults of empty Input fields above (type, status, health).
 package plan

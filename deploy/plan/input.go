@@ -3,18 +3,24 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// Errors returned by the planner. Errors from New and Preview about their
-// input are *InputError values matching ErrInvalidInput.
+// Errors returned by the planner. Errors from New, Preview, Decide,
+// StepFinished and Stop about their input list every problem at once (see
+// InputError).
 var (
-	// ErrInvalidInput: New or Preview was given an Input that breaks a
-	// rule; the *InputError names the field and the rule.
+	// ErrInvalidInput: the planner was given input that breaks a rule; the
+	// error is a *multierror.Error of *InputError values, each naming the
+	// field and the rule.
 	ErrInvalidInput = errors.New("plan: invalid input")
 	// ErrNotInFlight: Finished was called for a target the planner did not
 	// hand out in the current phase, or already reported.
@@ -28,38 +34,71 @@ var (
 	ErrDone = errors.New("plan: the deployment is finished")
 )
 
-// InputError is what New and Preview return for input they cannot plan
-// with. It matches ErrInvalidInput and, when set, Err (for instance the
-// *multierror.Error of *config.Problem values config.Config.Validate
-// returns).
-type InputError struct {
-	// Field is the offending field, e.g. "Targets[3].Status".
-	Field string
-	// Rule says what the field must be.
-	Rule string
-	// Err is the underlying error, if any.
-	Err error
+// InputError is one problem of the planner's input: a *config.Problem whose
+// Kind is ErrInvalidInput, Field the offending field as this package spells
+// it ("Targets[3].Status", "Config.minimumHealthyHosts.value") and Rule what
+// it must be. New, Preview and Decide check the whole input and return every
+// problem at once, as config.Config.Validate does: a *multierror.Error
+// (github.com/hashicorp/go-multierror) whose message is "plan: invalid
+// input: " and the problem, or "plan: invalid input: N problems:" and one
+// indented line per problem. errors.Is(err, ErrInvalidInput) holds, and
+// errors.As(err, &p) with p an *InputError finds the first problem; range
+// over the list's Errors for all of them. A problem of the configuration
+// keeps the configuration's own problem as Err, so errors.Is(err,
+// config.ErrInvalidConfig) holds too. At most maxProblems problems are
+// listed; a last one counts those left out.
+type InputError = config.Problem
+
+// maxProblems bounds the problems listed for one input, so that a million
+// targets with the same mistake do not make a million-line error.
+const maxProblems = 100
+
+// problems collects the problems of one input, up to maxProblems.
+type problems struct {
+	ps      config.Problems
+	omitted int
 }
 
-// Error returns "plan: <field>: <rule>[: <err>]".
-func (e *InputError) Error() string {
-	s := "plan: " + e.Field + ": " + e.Rule
-	if e.Err != nil {
-		s += ": " + e.Err.Error()
+func (p *problems) add(sentinel error, field, rule string, args ...any) {
+	if len(p.ps) >= maxProblems {
+		p.omitted++
+		return
 	}
-	return s
+	p.ps.Add(sentinel, field, rule, args...)
 }
 
-// Unwrap returns ErrInvalidInput and Err.
-func (e *InputError) Unwrap() []error {
-	if e.Err == nil {
-		return []error{ErrInvalidInput}
+// err returns nil or the list of the problems, as InputError describes.
+func (p *problems) err() error {
+	ps := p.ps
+	if p.omitted > 0 {
+		ps = append(slices.Clip(ps), config.Problem{Field: "(more)", Rule: fmt.Sprintf("%d more problems are not listed", p.omitted)})
 	}
-	return []error{ErrInvalidInput, e.Err}
+	return ps.Err(ErrInvalidInput, "input")
 }
 
+// addConfig adds the problems of the configuration's validation error err,
+// each under "Config." and keeping its own problem as Err.
+func (p *problems) addConfig(err error) {
+	var list *multierror.Error
+	if !errors.As(err, &list) {
+		p.add(err, "Config", "must be a valid deployment configuration: %s", errmsg.Trim(err.Error()))
+		return
+	}
+	for _, e := range list.Errors {
+		var cp *config.Problem
+		if errors.As(e, &cp) {
+			p.add(e, "Config."+cp.Field, "%s", cp.Rule)
+			continue
+		}
+		p.add(e, "Config", "must be a valid deployment configuration: %s", errmsg.Trim(e.Error()))
+	}
+}
+
+// inputErr returns the one problem field breaks.
 func inputErr(field, rule string, args ...any) error {
-	return &InputError{Field: field, Rule: fmt.Sprintf(rule, args...)}
+	var p problems
+	p.add(nil, field, rule, args...)
+	return p.err()
 }
 
 // Input is a deployment's state: everything the planner needs, as plain
@@ -69,8 +108,9 @@ type Input struct {
 	// Config is the deployment configuration. It must pass Validate.
 	Config config.Config `json:"config"`
 	// Type is IN_PLACE or BLUE_GREEN. Lambda and ECS deployments are always
-	// BLUE_GREEN.
-	Type target.DeploymentType `json:"type"`
+	// BLUE_GREEN. Empty means the platform's default: IN_PLACE for Server,
+	// BLUE_GREEN for Lambda and ECS (the only type they have).
+	Type target.DeploymentType `json:"type,omitempty"`
 	// Targets are the Server targets of the deployment (empty for Lambda and
 	// ECS, whose traffic shifts are deployment-wide). The planner refers to
 	// a target by its index in this slice. Targets that are not part of the
@@ -108,8 +148,16 @@ type Target struct {
 	// instance health"). Do not update them while the deployment runs: the
 	// planner derives the current health from Status (Succeeded targets are
 	// healthy, Failed ones unhealthy, InProgress ones offline).
-	Instance health.InstanceHealth `json:"instanceHealth"`
-	Revision health.RevisionHealth `json:"revisionHealth"`
+	//
+	// Empty values take the health of a target in its usual state, so that
+	// only the exceptions need setting: an in-place or Blue (original)
+	// target is taken as Healthy and running the group's Current revision
+	// (a fleet between deployments); a Green (replacement) target as
+	// Unhealthy with an Unknown revision, a new instance that never
+	// received a revision. Each of the two fields defaults on its own, and
+	// Health returns the values in force.
+	Instance health.InstanceHealth `json:"instanceHealth,omitempty"`
+	Revision health.RevisionHealth `json:"revisionHealth,omitempty"`
 	// Label is empty for in-place deployments; Blue (original) or Green
 	// (replacement) for blue/green ones.
 	Label target.TargetLabel `json:"label,omitempty"`
@@ -118,16 +166,51 @@ type Target struct {
 	// target; for Green targets the install; for Blue targets blocking
 	// traffic (in a rollback: for Blue allowing traffic, for Green blocking
 	// it). Skipped targets are never started; they count in the fleet size
-	// and keep their health.
-	Status target.TargetStatus `json:"status"`
+	// and keep their health. Empty means Pending.
+	Status target.TargetStatus `json:"status,omitempty"`
 	// Reroute is a Green target's progress in taking traffic (Pending at
-	// first); it must be empty for other targets and in rollbacks.
+	// first; empty means Pending); it must be empty for other targets and
+	// in rollbacks.
 	Reroute target.TargetStatus `json:"reroute,omitempty"`
 }
 
-// Health returns the target as package health sees it.
+// Health returns the target as package health sees it, with the health in
+// force for empty Instance and Revision (see Target).
 func (t Target) Health() health.Target {
-	return health.Target{ID: t.ID, Instance: t.Instance, Revision: t.Revision}
+	return health.Target{ID: t.ID, Instance: t.instance(), Revision: t.revision()}
+}
+
+// instance returns Instance, or its default when empty.
+func (t *Target) instance() health.InstanceHealth {
+	switch {
+	case t.Instance != "":
+		return t.Instance
+	case t.Label == target.LabelGreen:
+		return health.Unhealthy
+	}
+	return health.Healthy
+}
+
+// revision returns Revision, or its default when empty.
+func (t *Target) revision() health.RevisionHealth {
+	switch {
+	case t.Revision != "":
+		return t.Revision
+	case t.Label == target.LabelGreen:
+		return health.Unknown
+	}
+	return health.Current
+}
+
+// deploymentType returns Type, or the platform's default when empty.
+func (in *Input) deploymentType() target.DeploymentType {
+	switch {
+	case in.Type != "":
+		return in.Type
+	case in.Config.Platform() == config.Server:
+		return target.InPlace
+	}
+	return target.BlueGreen
 }
 
 // BlueGreen holds the blueGreenDeploymentConfiguration options that shape
@@ -200,7 +283,7 @@ const (
 
 func parseStatus(s target.TargetStatus) uint8 {
 	switch s {
-	case target.TargetPending:
+	case "", target.TargetPending:
 		return sPending
 	case target.TargetInProgress:
 		return sInProgress
@@ -263,67 +346,73 @@ func phasesFor(p config.ComputePlatform, t target.DeploymentType, rollback bool,
 //     AfterAllowTraffic, [TerminationWait, TerminateOriginals].
 //
 // ReadyWait is there with ReadyAction STOP_DEPLOYMENT, the termination
-// phases with TerminationAction TERMINATE. It does not validate in.
+// phases with TerminationAction TERMINATE. An empty Type is the platform's
+// default (see Input). It does not validate in.
 func Phases(in Input) []Phase {
-	return phasesFor(in.Config.Platform(), in.Type, in.Rollback, in.BlueGreen)
+	return phasesFor(in.Config.Platform(), in.deploymentType(), in.Rollback, in.BlueGreen)
 }
 
-// validateHead checks everything but the targets.
-func validateHead(in Input) error {
+// validateHead adds the problems of everything but the targets; in.Type
+// must have its default applied. It reports whether the configuration is
+// valid.
+func validateHead(ps *problems, in Input) bool {
+	cfgOK := true
 	if err := in.Config.Validate(); err != nil {
-		return &InputError{Field: "Config", Rule: "must be a valid deployment configuration", Err: err}
+		ps.addConfig(err)
+		cfgOK = false
 	}
 	platform := in.Config.Platform()
 	switch in.Type {
 	case target.InPlace:
 		if platform != config.Server {
-			return inputErr("Type", "%s deployments are BLUE_GREEN; got IN_PLACE", platform)
+			ps.add(nil, "Type", "%s deployments are BLUE_GREEN; got IN_PLACE", platform)
 		}
 	case target.BlueGreen:
 	default:
-		return inputErr("Type", "must be IN_PLACE or BLUE_GREEN; got %q", in.Type)
+		ps.add(nil, "Type", "must be IN_PLACE or BLUE_GREEN, or empty for the platform's default; got %q", in.Type)
 	}
 	if platform != config.Server && len(in.Targets) > 0 {
-		return inputErr("Targets", "must be empty for a %s deployment, whose traffic shifts are deployment-wide; got %d targets", platform, len(in.Targets))
+		ps.add(nil, "Targets", "must be empty for a %s deployment, whose traffic shifts are deployment-wide; got %d targets", platform, len(in.Targets))
 	}
 	if len(in.Targets) > 1<<31-1 {
-		return inputErr("Targets", "at most %d targets; got %d", 1<<31-1, len(in.Targets))
+		ps.add(nil, "Targets", "at most %d targets; got %d", 1<<31-1, len(in.Targets))
 	}
 	switch in.BlueGreen.ReadyAction {
 	case "", ContinueDeployment, StopDeployment:
 	default:
-		return inputErr("BlueGreen.ReadyAction", "must be CONTINUE_DEPLOYMENT or STOP_DEPLOYMENT; got %q", in.BlueGreen.ReadyAction)
+		ps.add(nil, "BlueGreen.ReadyAction", "must be CONTINUE_DEPLOYMENT or STOP_DEPLOYMENT; got %q", in.BlueGreen.ReadyAction)
 	}
 	switch in.BlueGreen.TerminationAction {
 	case "", Terminate, KeepAlive:
 	default:
-		return inputErr("BlueGreen.TerminationAction", "must be TERMINATE or KEEP_ALIVE; got %q", in.BlueGreen.TerminationAction)
+		ps.add(nil, "BlueGreen.TerminationAction", "must be TERMINATE or KEEP_ALIVE; got %q", in.BlueGreen.TerminationAction)
 	}
 	if in.BlueGreen.ReadyWait < 0 || in.BlueGreen.ReadyAction == StopDeployment && in.BlueGreen.ReadyWait == 0 {
-		return inputErr("BlueGreen.ReadyWait", "must be positive with STOP_DEPLOYMENT (a zero wait would stop the deployment the moment it is ready) and never negative; got %s", in.BlueGreen.ReadyWait)
+		ps.add(nil, "BlueGreen.ReadyWait", "must be positive with STOP_DEPLOYMENT (a zero wait would stop the deployment the moment it is ready) and never negative; got %s", in.BlueGreen.ReadyWait)
 	}
 	if in.BlueGreen.TerminationWait < 0 {
-		return inputErr("BlueGreen.TerminationWait", "must not be negative; got %s", in.BlueGreen.TerminationWait)
+		ps.add(nil, "BlueGreen.TerminationWait", "must not be negative; got %s", in.BlueGreen.TerminationWait)
 	}
 	seen := make(map[string]int, len(in.ZoneOrder))
 	for i, z := range in.ZoneOrder {
 		if j, dup := seen[z]; dup {
-			return inputErr(fmt.Sprintf("ZoneOrder[%d]", i), "zone %q is also ZoneOrder[%d]; each zone may be listed once", z, j)
+			ps.add(nil, fmt.Sprintf("ZoneOrder[%d]", i), "zone %q is also ZoneOrder[%d]; each zone may be listed once", z, j)
+			continue
 		}
 		seen[z] = i
 	}
 	pr := in.Progress
 	if pr.StopCode != "" && !pr.StopCode.valid() {
-		return inputErr("Progress.StopCode", "must be a CodeDeploy error code; got %q", pr.StopCode)
+		ps.add(nil, "Progress.StopCode", "must be a CodeDeploy error code; got %q", pr.StopCode)
 	}
 	if pr.FailCode != "" && !pr.FailCode.valid() {
-		return inputErr("Progress.FailCode", "must be a CodeDeploy error code; got %q", pr.FailCode)
+		ps.add(nil, "Progress.FailCode", "must be a CodeDeploy error code; got %q", pr.FailCode)
 	}
 	if pr.Shifts < 0 {
-		return inputErr("Progress.Shifts", "must not be negative; got %d", pr.Shifts)
+		ps.add(nil, "Progress.Shifts", "must not be negative; got %d", pr.Shifts)
 	}
-	if in.Config.TrafficRouting != nil && pr.Shifts > len(in.Config.TrafficRouting.Steps()) {
-		return inputErr("Progress.Shifts", "the schedule has %d shifts; got %d", len(in.Config.TrafficRouting.Steps()), pr.Shifts)
+	if cfgOK && in.Config.TrafficRouting != nil && pr.Shifts > len(in.Config.TrafficRouting.Steps()) {
+		ps.add(nil, "Progress.Shifts", "the schedule has %d shifts; got %d", len(in.Config.TrafficRouting.Steps()), pr.Shifts)
 	}
-	return nil
+	return cfgOK
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/health"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -171,16 +172,27 @@ const (
 
 // New builds a planner from a deployment's state: a fresh deployment (every
 // target Pending, zero Progress) or one being resumed from the caller's
-// store. It validates in and returns an *InputError (matching
-// ErrInvalidInput) naming the field and the rule for unknown enum values,
-// duplicate target IDs, an invalid configuration or inconsistent progress.
+// store. Empty fields take their defaults (see Input and Target). It
+// validates in and returns every problem at once (see InputError; the
+// error matches ErrInvalidInput): unknown enum values, duplicate target
+// IDs, an invalid configuration, inconsistent progress.
 //
 // New sorts the targets once (O(n log n)); everything after that costs O(1)
 // amortized per target transition. It does not keep in.Targets.
 func New(in Input) (*Planner, error) {
-	if err := validateHead(in); err != nil {
+	var ps problems
+	p := newPlanner(&ps, in)
+	if err := ps.err(); err != nil {
 		return nil, err
 	}
+	return p, nil
+}
+
+// newPlanner is New, adding the problems of in to ps; it returns nil when
+// there are any.
+func newPlanner(ps *problems, in Input) *Planner {
+	in.Type = in.deploymentType()
+	cfgOK := validateHead(ps, in)
 	p := &Planner{
 		platform: in.Config.Platform(),
 		cfg:      in.Config,
@@ -193,7 +205,13 @@ func New(in Input) (*Planner, error) {
 	}
 	p.pi = slices.Index(p.phases, p.prog.Phase)
 	if p.pi < 0 {
-		return nil, inputErr("Progress.Phase", "must be one of this deployment's phases %v; got %q", p.phases, p.prog.Phase)
+		ps.add(nil, "Progress.Phase", "must be one of this deployment's phases %v; got %q", p.phases, p.prog.Phase)
+	}
+	if p.platform == config.Server {
+		p.buildServer(ps, in, cfgOK)
+	}
+	if len(ps.ps) > 0 {
+		return nil
 	}
 	switch p.platform {
 	case config.Lambda, config.ECS:
@@ -203,13 +221,9 @@ func New(in Input) (*Planner, error) {
 			parts = append(parts, fmt.Sprintf("%d%% at %s", s.Weight, s.At))
 		}
 		p.arith = fmt.Sprintf("%s %s: traffic shifts %s", in.Config.Name, in.Config.TrafficRouting.Type, strings.Join(parts, ", "))
-	default:
-		if err := p.buildServer(in); err != nil {
-			return nil, err
-		}
 	}
 	p.enterPhase()
-	return p, nil
+	return p
 }
 
 // Decide is New followed by Next(now): the decision for a deployment's
@@ -222,9 +236,14 @@ func Decide(in Input, now time.Time) (Decision, error) {
 	return p.Next(now), nil
 }
 
-// buildServer validates the targets and computes the schedule order.
-func (p *Planner) buildServer(in Input) error {
+// buildServer adds the targets' problems to ps and, if there are none,
+// computes the schedule order; cfgOK says whether the configuration is
+// valid, without which M cannot be computed. Checks that depend on a valid
+// Type or Progress.Phase are skipped when those are not.
+func (p *Planner) buildServer(ps *problems, in Input, cfgOK bool) {
 	n := len(in.Targets)
+	typeOK := in.Type == target.InPlace || in.Type == target.BlueGreen
+	phaseOK := p.pi >= 0
 	inPlace := in.Type == target.InPlace
 	p.zonal = inPlace && !in.Rollback && in.Config.ZonalConfig != nil
 	if p.zonal {
@@ -240,50 +259,52 @@ func (p *Planner) buildServer(in Input) error {
 		t := &in.Targets[i]
 		field := func(name string) string { return fmt.Sprintf("Targets[%d].%s", i, name) }
 		if t.ID == "" {
-			return inputErr(field("ID"), "is required")
+			ps.add(nil, field("ID"), "is required")
 		}
-		class := health.ClassOf(t.Instance, t.Revision)
-		if class == health.ClassInvalid {
-			if !t.Instance.Valid() {
-				return inputErr(field("Instance"), "must be Healthy or Unhealthy; got %q", t.Instance)
-			}
-			return inputErr(field("Revision"), "must be Current, Old or Unknown; got %q", t.Revision)
+		inst, rev := t.instance(), t.revision()
+		class := health.ClassOf(inst, rev)
+		if !inst.Valid() {
+			ps.add(nil, field("Instance"), "must be Healthy or Unhealthy, or empty for the default; got %q", t.Instance)
+		}
+		if !rev.Valid() {
+			ps.add(nil, field("Revision"), "must be Current, Old or Unknown, or empty for the default; got %q", t.Revision)
 		}
 		s := parseStatus(t.Status)
 		if s == invalidCode {
-			return inputErr(field("Status"), statusRule, t.Status)
+			ps.add(nil, field("Status"), statusRule, t.Status)
 		}
 		key := int32(class)
 		green := false
 		switch {
+		case !typeOK:
 		case inPlace:
 			if t.Label != "" {
-				return inputErr(field("Label"), "must be empty in an IN_PLACE deployment; got %q", t.Label)
+				ps.add(nil, field("Label"), "must be empty in an IN_PLACE deployment; got %q", t.Label)
 			}
 		case t.Label == target.LabelGreen:
 			green = true
 		case t.Label == target.LabelBlue:
 			key += 4
 		default:
-			return inputErr(field("Label"), "must be Blue or Green in a BLUE_GREEN deployment; got %q", t.Label)
+			ps.add(nil, field("Label"), "must be Blue or Green in a BLUE_GREEN deployment; got %q", t.Label)
 		}
-		if s == sInProgress && !statusInFlightIn(phase, inPlace, green, in.Rollback) {
-			return inputErr(field("Status"), "is InProgress, but the deployment is in phase %s, where this target's status does not change", phase)
+		if s == sInProgress && typeOK && phaseOK && !statusInFlightIn(phase, inPlace, green, in.Rollback) {
+			ps.add(nil, field("Status"), "is InProgress, but the deployment is in phase %s, where this target's status does not change", phase)
 		}
 		if green && p.rr != nil {
 			r := parseStatus(t.Reroute)
 			if r == invalidCode {
-				return inputErr(field("Reroute"), statusRule, t.Reroute)
+				ps.add(nil, field("Reroute"), statusRule, t.Reroute)
 			}
-			if r == sInProgress && phase != PhaseReroute {
-				return inputErr(field("Reroute"), "is InProgress, but the deployment is in phase %s", phase)
+			if r == sInProgress && phaseOK && phase != PhaseReroute {
+				ps.add(nil, field("Reroute"), "is InProgress, but the deployment is in phase %s", phase)
 			}
 			p.rr[i] = r
-		} else if t.Reroute != "" {
-			return inputErr(field("Reroute"), "is for the Green targets of a blue/green deployment (not a rollback); got %q", t.Reroute)
+		} else if t.Reroute != "" && typeOK {
+			ps.add(nil, field("Reroute"), "is for the Green targets of a blue/green deployment (not a rollback); got %q", t.Reroute)
 		}
 		if p.zonal && t.Zone == "" {
-			return inputErr(field("Zone"), "is required: configuration %q is zonal", in.Config.Name)
+			ps.add(nil, field("Zone"), "is required: configuration %q is zonal", in.Config.Name)
 		}
 		if class != health.ClassUnhealthy {
 			s |= healthyBit
@@ -297,9 +318,12 @@ func (p *Planner) buildServer(in Input) error {
 	ids := sortIDs(in.Targets)
 	for k := 1; k < n; k++ {
 		a, b := min(ids[k-1].i, ids[k].i), max(ids[k-1].i, ids[k].i)
-		if ids[k].prefix == ids[k-1].prefix && in.Targets[a].ID == in.Targets[b].ID {
-			return inputErr(fmt.Sprintf("Targets[%d].ID", b), "%q is also Targets[%d].ID; target IDs must be unique", in.Targets[b].ID, a)
+		if ids[k].prefix == ids[k-1].prefix && in.Targets[a].ID == in.Targets[b].ID && in.Targets[a].ID != "" {
+			ps.add(nil, fmt.Sprintf("Targets[%d].ID", b), "%q is also Targets[%d].ID; target IDs must be unique", in.Targets[b].ID, a)
 		}
+	}
+	if len(ps.ps) > 0 || !cfgOK {
+		return
 	}
 	buckets := 8
 	if p.zonal {
@@ -331,7 +355,8 @@ func (p *Planner) buildServer(in Input) error {
 	}
 	m, err := health.ForConfig(in.Config, fleet)
 	if err != nil {
-		return &InputError{Field: "Config.MinimumHealthyHosts", Rule: "must resolve to a count of targets", Err: err}
+		ps.add(err, "Config.MinimumHealthyHosts", "must resolve to a count of targets: %s", errmsg.Trim(err.Error()))
+		return
 	}
 	p.min = m
 	p.arith = m.Explain()
@@ -340,7 +365,6 @@ func (p *Planner) buildServer(in Input) error {
 		p.arith += fmt.Sprintf("; zonal: one zone at a time, each keeping %s of its own targets healthy (rounded up); monitor %s after the first zone, %s after each later one",
 			p.perZone.PerZoneMinimum(), z.FirstZoneMonitorDuration(), z.MonitorDuration())
 	}
-	return nil
 }
 
 // statusInFlightIn reports whether a target's Status may be InProgress in

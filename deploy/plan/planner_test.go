@@ -608,8 +608,8 @@ func TestInputErrors(t *testing.T) {
 		edit  func(*Input)
 		field string
 	}{
-		{"invalid config", func(in *Input) { in.Config = fleetPercent(100) }, "Config"},
-		{"missing type", func(in *Input) { in.Type = "" }, "Type"},
+		{"invalid config", func(in *Input) { in.Config = fleetPercent(100) }, "Config.minimumHealthyHosts.value"},
+		{"unknown type", func(in *Input) { in.Type = "ROLLING" }, "Type"},
 		{"Lambda in place", func(in *Input) {
 			in.Config, _ = config.Predefined("CodeDeployDefault.LambdaAllAtOnce")
 		}, "Type"},
@@ -624,7 +624,7 @@ func TestInputErrors(t *testing.T) {
 			in.Targets[2].Instance = health.Unhealthy
 		}, "Targets[2].ID"},
 		{"unknown instance health", func(in *Input) { in.Targets[0].Instance = "Sick" }, "Targets[0].Instance"},
-		{"unknown revision health", func(in *Input) { in.Targets[0].Revision = "" }, "Targets[0].Revision"},
+		{"unknown revision health", func(in *Input) { in.Targets[0].Revision = "Stale" }, "Targets[0].Revision"},
 		{"unknown status", func(in *Input) { in.Targets[0].Status = "Ready" }, "Targets[0].Status"},
 		{"label in place", func(in *Input) { in.Targets[0].Label = target.LabelBlue }, "Targets[0].Label"},
 		{"reroute in place", func(in *Input) { in.Targets[0].Reroute = target.TargetPending }, "Targets[0].Reroute"},
@@ -633,10 +633,10 @@ func TestInputErrors(t *testing.T) {
 			in.Targets = blueGreen(1)
 			in.Targets[1].Label = ""
 		}, "Targets[1].Label"},
-		{"green without reroute", func(in *Input) {
+		{"green with an unknown reroute", func(in *Input) {
 			in.Type = target.BlueGreen
 			in.Targets = blueGreen(1)
-			in.Targets[0].Reroute = ""
+			in.Targets[0].Reroute = "Moving"
 		}, "Targets[0].Reroute"},
 		{"in flight outside its phase", func(in *Input) {
 			in.Type = target.BlueGreen
@@ -662,6 +662,9 @@ func TestInputErrors(t *testing.T) {
 			var ie *InputError
 			if !errors.As(err, &ie) || !errors.Is(err, ErrInvalidInput) || ie.Field != tt.field || !strings.HasPrefix(err.Error(), "plan: ") {
 				t.Fatalf("New: %v, want an *InputError for %s", err, tt.field)
+			}
+			if _, err := Preview(PreviewInput{Input: in}); !errors.As(err, &ie) || ie.Field != tt.field {
+				t.Fatalf("Preview: %v, want an *InputError for %s", err, tt.field)
 			}
 		})
 	}

@@ -3,6 +3,8 @@ package plan
 import (
 	"container/heap"
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/health"
@@ -116,6 +118,43 @@ type ScheduleStep struct {
 	// TrafficWeight is the replacement's share of traffic a shift started
 	// at this moment moves to.
 	TrafficWeight int `json:"trafficWeight,omitempty"`
+	// InFlight is the number of targets in flight after this moment: those
+	// started and not yet finished, in any phase (of the Green fleet for
+	// blue/green, whose Blue targets are all blocked at once; 0 for Lambda
+	// and ECS). Schedule.PeakInFlight is the largest InFlight of the steps.
+	InFlight int `json:"inFlight"`
+	// Healthy is the number of targets that are healthy and not being
+	// deployed to after this moment (of the Green fleet for blue/green), as
+	// Schedule.LowestHealthy counts them: a target leaves the count when
+	// its in-place deployment or Green install starts and comes back if it
+	// succeeds. Schedule.LowestHealthy is the smallest Healthy of the
+	// steps.
+	Healthy int `json:"healthy"`
+	// Minimum is the minimum in force: the fleet's M, Schedule.MinimumHealthy,
+	// which Healthy must not go below once it is reached (a fleet that
+	// starts below M never goes lower).
+	Minimum int `json:"minimum"`
+	// Zones are the per-zone counts of a zonal deployment (nil otherwise).
+	// The first step lists every zone, in deployment order; each later step
+	// lists only the zones whose targets started or finished at this
+	// moment (at most one, zones being deployed one at a time), so a zone
+	// not listed keeps the counts it was last listed with. This keeps a
+	// million-target schedule small.
+	Zones []ZoneCount `json:"zones,omitempty"`
+}
+
+// ZoneCount is one zone's counts after a moment of a zonal Schedule.
+type ZoneCount struct {
+	// Zone is the zone's name.
+	Zone string `json:"zone"`
+	// InFlight is the number of the zone's targets in flight.
+	InFlight int `json:"inFlight"`
+	// Healthy is the number of the zone's targets that are healthy and not
+	// being deployed to.
+	Healthy int `json:"healthy"`
+	// Minimum is the zone's own minimum (ZoneWindow.MinimumHealthy; see
+	// "Zonal deployments" in the package documentation).
+	Minimum int `json:"minimum"`
 }
 
 // ZoneWindow is one zone of a zonal Schedule.
@@ -150,15 +189,16 @@ type PhaseWindow struct {
 // Preview runs the planner forward in virtual time over assumed outcomes
 // and returns the whole schedule, touching nothing. Every target succeeds
 // after its duration unless listed in Fail; every step succeeds unless
-// listed in FailSteps. It returns an *InputError for invalid input,
-// including IDs in Fail, FailReroute or Durations that are not targets.
+// listed in FailSteps. Empty fields of the Input take their defaults, as
+// with New. For invalid input it returns every problem at once (see
+// InputError), including IDs in Fail, FailReroute or Durations that are not
+// targets.
 func Preview(in PreviewInput) (Schedule, error) {
-	p, err := New(in.Input)
-	if err != nil {
-		return Schedule{}, err
-	}
-	sim, err := newSim(p, in)
-	if err != nil {
+	var ps problems
+	in.Type = in.deploymentType()
+	p := newPlanner(&ps, in.Input)
+	sim := newSim(&ps, p, in)
+	if err := ps.err(); err != nil {
 		return Schedule{}, err
 	}
 	return sim.run()
@@ -204,7 +244,8 @@ type sim struct {
 	counted []bool // in the fleet LowestHealthy counts (all, or Green)
 	zoneOf  []int
 	zones   []ZoneWindow
-	zoneH   []int
+	zoneH   []int // per zone: healthy and not in flight
+	zoneF   []int // per zone: in flight
 	hNow    int
 	inAir   int
 
@@ -213,7 +254,9 @@ type sim struct {
 	result   []int8 // per target: 0 untouched, 1 in progress / ok so far, 2 done ok, -1 failed
 }
 
-func newSim(p *Planner, in PreviewInput) (*sim, error) {
+// newSim adds the problems of in's preview fields to ps; it returns nil when
+// p is nil or there are problems.
+func newSim(ps *problems, p *Planner, in PreviewInput) *sim {
 	s := &sim{p: p, in: in, ts: in.Targets, start: in.Start, failStep: map[Phase]bool{}}
 	if s.start.IsZero() {
 		s.start = time.Unix(0, 0).UTC()
@@ -223,8 +266,11 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 	if def == 0 {
 		def = DefaultDuration
 	}
-	if def < 0 || in.StepDuration < 0 {
-		return nil, inputErr("Duration", "durations must not be negative")
+	if def < 0 {
+		ps.add(nil, "Duration", "must not be negative; got %s", def)
+	}
+	if in.StepDuration < 0 {
+		ps.add(nil, "StepDuration", "must not be negative; got %s", in.StepDuration)
 	}
 	s.dur = make([]time.Duration, n)
 	for i := range s.dur {
@@ -236,52 +282,62 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 		for i, t := range in.Targets {
 			index[t.ID] = i
 		}
-		lookup := func(field, id string) (int, error) {
+		lookup := func(field, id string) (int, bool) {
 			i, ok := index[id]
 			if !ok {
-				return 0, inputErr(field, "%q is not the ID of a target", id)
+				ps.add(nil, field, "%q is not the ID of a target", id)
 			}
-			return i, nil
+			return i, ok
 		}
+		bad := false
 		for id, d := range in.Durations {
-			i, err := lookup("Durations", id)
-			if err != nil {
-				return nil, err
+			i, ok := index[id]
+			if ok && d >= 0 {
+				s.dur[i] = d
+			} else {
+				bad = true
 			}
-			if d < 0 {
-				return nil, inputErr("Durations["+id+"]", "must not be negative; got %s", d)
-			}
-			s.dur[i] = d
 		}
-		for _, id := range in.Fail {
-			i, err := lookup("Fail", id)
-			if err != nil {
-				return nil, err
+		if bad {
+			// The problems in ID order, so that they come in a stable order.
+			for _, id := range slices.Sorted(maps.Keys(in.Durations)) {
+				if d := in.Durations[id]; d < 0 {
+					ps.add(nil, "Durations["+id+"]", "must not be negative; got %s", d)
+				}
+				lookup("Durations", id)
 			}
-			s.fail[i] = true
 		}
-		for _, id := range in.FailReroute {
-			i, err := lookup("FailReroute", id)
-			if err != nil {
-				return nil, err
+		for k, id := range in.Fail {
+			if i, ok := lookup(fmt.Sprintf("Fail[%d]", k), id); ok {
+				s.fail[i] = true
+			}
+		}
+		for k, id := range in.FailReroute {
+			field := fmt.Sprintf("FailReroute[%d]", k)
+			i, ok := lookup(field, id)
+			if !ok {
+				continue
 			}
 			if in.Targets[i].Label != target.LabelGreen {
-				return nil, inputErr("FailReroute", "%q is not a Green target", id)
+				ps.add(nil, field, "%q is not a Green target", id)
 			}
 			s.failReroute[i] = true
 		}
 	}
-	for _, ph := range in.FailSteps {
-		if k := ph.Kind(); k != KindStep && k != KindTraffic {
-			return nil, inputErr("FailSteps", "%q is not a step phase", ph)
+	for k, ph := range in.FailSteps {
+		if kind := ph.Kind(); kind != KindStep && kind != KindTraffic {
+			ps.add(nil, fmt.Sprintf("FailSteps[%d]", k), "%q is not a step phase", ph)
 		}
 		s.failStep[ph] = true
+	}
+	if p == nil || len(ps.ps) > 0 {
+		return nil
 	}
 	s.healthy, s.flying, s.counted = make([]bool, n), make([]bool, n), make([]bool, n)
 	s.result = make([]int8, n)
 	bg := in.Type == target.BlueGreen
 	for i, t := range in.Targets {
-		s.healthy[i] = t.Instance == health.Healthy
+		s.healthy[i] = t.instance() == health.Healthy
 		switch t.Status {
 		case target.TargetSucceeded:
 			s.healthy[i] = true
@@ -298,6 +354,7 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 		}
 		s.zoneOf = make([]int, n)
 		s.zoneH = make([]int, len(s.zones))
+		s.zoneF = make([]int, len(s.zones))
 		for i, t := range in.Targets {
 			k := zoneIndex[t.Zone]
 			s.zoneOf[i] = k
@@ -305,13 +362,14 @@ func newSim(p *Planner, in PreviewInput) (*sim, error) {
 			if s.healthy[i] && t.Status != target.TargetInProgress {
 				s.zoneH[k]++
 			}
+
 		}
 		for k := range s.zones {
 			s.zones[k].MinimumHealthy, _ = health.PerZone(p.perZone, s.zones[k].Targets)
 			s.zones[k].LowestHealthy = s.zoneH[k]
 		}
 	}
-	return s, nil
+	return s
 }
 
 func (s *sim) healthPhase(ph Phase) bool { return ph == PhaseDeploy || ph == PhaseInstallReplacement }
@@ -335,6 +393,9 @@ func (s *sim) run() (Schedule, error) {
 				s.flying[i] = true
 				if s.counted[i] {
 					s.inAir++
+				}
+				if s.zoneOf != nil {
+					s.zoneF[s.zoneOf[i]]++
 				}
 				heap.Push(&q, event{at: s.dur[i], seq: seq, idx: i})
 				seq++
@@ -377,13 +438,16 @@ func (s *sim) run() (Schedule, error) {
 					}
 				}
 				if s.zoneOf != nil {
+					s.zoneF[s.zoneOf[i]]++
 					if z := &s.zones[s.zoneOf[i]]; z.Start < 0 {
 						z.Start = seconds(now)
 					}
+					s.stampZone(m, s.zoneOf[i])
 				}
 				heap.Push(&q, event{at: now + s.dur[i], seq: seq, idx: i})
 				seq++
 			}
+			s.stamp(m)
 			if d.Step != nil {
 				m.Event = d.Step.Phase
 				if d.Step.Phase == PhaseAllowTraffic {
@@ -481,6 +545,9 @@ func (s *sim) finish(now time.Duration, ph Phase, i int) error {
 	if s.counted[i] {
 		s.inAir--
 	}
+	if s.zoneOf != nil {
+		s.zoneF[s.zoneOf[i]]--
+	}
 	if ok {
 		m.Succeeded = append(m.Succeeded, s.ts[i].ID)
 		if s.result[i] > 0 {
@@ -503,6 +570,10 @@ func (s *sim) finish(now time.Duration, ph Phase, i int) error {
 	if ph == PhaseInstallReplacement && ok {
 		s.result[i] = 1
 	}
+	s.stamp(m)
+	if s.zoneOf != nil {
+		s.stampZone(m, s.zoneOf[i])
+	}
 	return s.p.Finished(i, ok)
 }
 
@@ -515,7 +586,38 @@ func (s *sim) moment(now time.Duration, ph Phase, zone string) *ScheduleStep {
 	}
 	s.sched.Steps = append(st, ScheduleStep{At: seconds(now), Phase: ph, Zone: zone, Status: s.lastStat,
 		Start: []string{}, Succeeded: []string{}, Failed: []string{}})
-	return &s.sched.Steps[len(s.sched.Steps)-1]
+	m := &s.sched.Steps[len(s.sched.Steps)-1]
+	s.stamp(m)
+	if len(st) == 0 && s.zoneOf != nil {
+		m.Zones = make([]ZoneCount, len(s.zones))
+		for k := range s.zones {
+			m.Zones[k] = s.zoneCount(k)
+		}
+	}
+	return m
+}
+
+// stamp records the fleet's counts now in m.
+func (s *sim) stamp(m *ScheduleStep) {
+	m.InFlight, m.Healthy, m.Minimum = s.inAir, s.hNow, s.sched.MinimumHealthy
+}
+
+// zoneCount returns zone k's counts now.
+func (s *sim) zoneCount(k int) ZoneCount {
+	return ZoneCount{Zone: s.zones[k].Zone, InFlight: s.zoneF[k], Healthy: s.zoneH[k], Minimum: s.zones[k].MinimumHealthy}
+}
+
+// stampZone records zone k's counts now in m, replacing those m already
+// lists for it.
+func (s *sim) stampZone(m *ScheduleStep, k int) {
+	c := s.zoneCount(k)
+	for j := range m.Zones {
+		if m.Zones[j].Zone == c.Zone {
+			m.Zones[j] = c
+			return
+		}
+	}
+	m.Zones = append(m.Zones, c)
 }
 
 // count fills the per-target counts of the schedule.

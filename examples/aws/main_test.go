@@ -9,7 +9,6 @@ import (
 	"regexp"
 	"strings"
 	"testing"
-	"time"
 
 	"go.uber.org/goleak"
 
@@ -88,33 +87,6 @@ func TestUsage(t *testing.T) {
 		{Args: []string{"-nope"}, Code: story.ExitUsage, Msg: "flag provided but not defined"},
 		{Args: []string{"-h"}, Code: story.ExitOK, Msg: "usage: aws"},
 	})
-}
-
-// The fast clock runs speed times faster than real time, and its timers
-// never fire before their virtual deadline.
-func TestFastClock(t *testing.T) {
-	c := newFastClock(60)
-	if got := c.real(time.Minute); got != time.Second {
-		t.Errorf("a minute takes %s of real time; want 1s", got)
-	}
-	if got := c.real(time.Minute + 1); got != time.Second+1 {
-		t.Errorf("a minute and 1ns takes %s; want rounded up to 1.000000001s", got)
-	}
-	start := c.Now()
-	tm := c.NewTimer(90 * time.Millisecond * 60)
-	fired := <-tm.C()
-	if d := fired.Sub(start); d < 90*time.Millisecond*60 {
-		t.Errorf("a timer of %s fired after %s of virtual time", 90*time.Millisecond*60, d)
-	}
-	if tm.Stop() {
-		t.Error("Stop of a fired timer reports it stopped it")
-	}
-	now := c.NewTimer(0)
-	select {
-	case <-now.C():
-	default:
-		t.Error("a timer of 0 has not fired at once")
-	}
 }
 
 // lowestRegistered replays a target group's registrations.

@@ -471,7 +471,7 @@ func TestSamples(t *testing.T) {
 	}
 	// A canary: 10% at 0, 100% at the interval (5 minutes).
 	r := runWith([]string{"-"}, string(data))
-	for _, want := range []string{`"trafficWeight": 10`, `{"at": 300, "start": [], "succeeded": [], "failed": [], "phase": "AllowTraffic", "status": "InProgress", "event": "AllowTraffic", "trafficWeight": 100}`, `"status": "Succeeded"`} {
+	for _, want := range []string{`"trafficWeight": 10`, `{"at": 300, "start": [], "succeeded": [], "failed": [], "phase": "AllowTraffic", "status": "InProgress", "event": "AllowTraffic", "trafficWeight": 100, "inFlight": 0, "healthy": 0, "minimum": 0}`, `"status": "Succeeded"`} {
 		if !strings.Contains(r.stdout, want) {
 			t.Errorf("lambda preview has no %s:\n%s", want, r.stdout)
 		}

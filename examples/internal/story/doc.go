@@ -20,6 +20,12 @@
 // [ExitUsage]. [Exit] turns the end of a run — an error, an interruption or
 // mismatches — into a message on stderr and the exit code.
 //
+// # Time
+//
+// A [FastClock] runs a set number of times faster than real time, so that
+// the waits CodeDeploy counts in minutes (a termination wait, a canary's
+// interval) take seconds; the executor and the adapters wait on it.
+//
 // # Tests
 //
 // Package storytest (story/storytest) holds the shared test helpers:

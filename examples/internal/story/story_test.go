@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"slices"
 	"testing"
+	"time"
 )
 
 func TestChecks(t *testing.T) {
@@ -81,5 +82,32 @@ func TestExit(t *testing.T) {
 		if code := Exit(tc.ctx, &errOut, "p", tc.err, tc.problems); code != tc.code || errOut.String() != tc.stderr {
 			t.Errorf("%s: exit %d, stderr %q; want %d, %q", tc.name, code, errOut.String(), tc.code, tc.stderr)
 		}
+	}
+}
+
+// The fast clock runs speed times faster than real time, and its timers
+// never fire before their virtual deadline.
+func TestFastClock(t *testing.T) {
+	c := NewFastClock(60)
+	if got := c.Real(time.Minute); got != time.Second {
+		t.Errorf("a minute takes %s of real time; want 1s", got)
+	}
+	if got := c.Real(time.Minute + 1); got != time.Second+1 {
+		t.Errorf("a minute and 1ns takes %s; want rounded up to 1.000000001s", got)
+	}
+	start := c.Now()
+	tm := c.NewTimer(90 * time.Millisecond * 60)
+	fired := <-tm.C()
+	if d := fired.Sub(start); d < 90*time.Millisecond*60 {
+		t.Errorf("a timer of %s fired after %s of virtual time", 90*time.Millisecond*60, d)
+	}
+	if tm.Stop() {
+		t.Error("Stop of a fired timer reports it stopped it")
+	}
+	now := c.NewTimer(0)
+	select {
+	case <-now.C():
+	default:
+		t.Error("a timer of 0 has not fired at once")
 	}
 }

@@ -1,0 +1,103 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"sync"
+	"time"
+
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
+	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
+)
+
+// speed is how much faster than real time the story's clock runs: the
+// canary's five minutes take a second.
+const speed = 300
+
+func main() { story.Main(run) }
+
+// options are the command-line flags.
+type options struct {
+	endpoint string
+	verbose  bool
+}
+
+// parseArgs parses the command line. ok is false when the program must exit
+// with code.
+func parseArgs(args []string, stderr io.Writer) (o options, code int, ok bool) {
+	fs := story.NewFlagSet("lambda", stderr,
+		"usage: lambda [-endpoint URL] [-v]",
+		"Runs a Lambda canary deployment on AWS Lambda emulated by moto, with hook functions that report back",
+		"through CodeDeploy's own API, and checks each outcome against CodeDeploy's rules.")
+	fs.StringVar(&o.endpoint, "endpoint", "", "use the moto server at `URL` instead of starting one (python3 -m moto.server)")
+	fs.BoolVar(&o.verbose, "v", false, "debug logging (executor, adapters, reporting endpoint) to stderr")
+	if code, ok := story.ParseFlags(fs, args); !ok {
+		return o, code, false
+	}
+	return o, 0, true
+}
+
+// run is the whole program: args are the command-line arguments without
+// the program name. It returns the exit code.
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	o, code, ok := parseArgs(args, stderr)
+	if !ok {
+		return code
+	}
+	level := slog.LevelError
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	out := &printer{w: stdout}
+	checks := story.NewChecks(out.printf)
+	began := time.Now()
+
+	url, started := o.endpoint, false
+	var err error
+	if url == "" && os.Getenv(motoserver.EndpointEnv) == "" {
+		out.printf("Starting moto (python3 -m moto.server) ...")
+		started = true
+	}
+	if url == "" {
+		url, err = motoserver.Start()
+	}
+	if err == nil {
+		err = tell(ctx, url, out, checks, logger)
+	}
+	if started {
+		stopErr := motoserver.Stop()
+		if err == nil && stopErr != nil {
+			err = fmt.Errorf("stopping moto: %w", stopErr)
+		}
+		if stopErr == nil {
+			out.printf("moto stopped.")
+		}
+	}
+	if err == nil {
+		out.printf("Done in %.1fs: %s", time.Since(began).Seconds(), checks.Verdict())
+		err = out.err
+	}
+	return story.Exit(ctx, stderr, "lambda", err, checks.Problems())
+}
+
+// printer writes the program's output, one whole line at a time, from any
+// goroutine: the story's, the executor's, and the hook functions' as they
+// report what they do.
+type printer struct {
+	mu  sync.Mutex
+	w   io.Writer
+	err error // the first write error
+}
+
+// printf prints one line (the newline is added).
+func (p *printer) printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format+"\n", args...)
+	}
+}
