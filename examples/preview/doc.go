@@ -49,7 +49,9 @@
 // arithmetic; explanation, the final decision in words; arithmetic; steps,
 // one per moment anything starts or finishes ({"at": seconds from the
 // start, "start", "succeeded", "failed": target IDs, "phase", "zone",
-// "status", and for steps "event" and "trafficWeight"}); status (Succeeded
+// "status", for steps "event" and "trafficWeight", then the counts after
+// the moment: "inFlight", "healthy", "minimum", and for a zonal deployment
+// "zones", each zone's counts, listed when they change}); status (Succeeded
 // or Failed) and errorCode ("", HEALTH_CONSTRAINTS,
 // HEALTH_CONSTRAINTS_INVALID, NO_INSTANCES, …); the counts succeeded,
 // failed and notAttempted; peakInFlight, initialHealthy and lowestHealthy

@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
-	"github.com/fleetdeploy/fleetdeploy/health"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -120,8 +119,6 @@ func writeText(w io.Writer, in plan.PreviewInput, s plan.Schedule) error {
 	}
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 
-	healthy := trackHealth(in)
-	inAir := 0
 	for _, st := range s.Steps {
 		row := []string{clock(st.At), string(st.Phase), string(st.Status)}
 		if zonal {
@@ -131,9 +128,7 @@ func writeText(w io.Writer, in plan.PreviewInput, s plan.Schedule) error {
 			row = append(row, event(st))
 		}
 		if servers {
-			inAir += len(st.Start) - len(st.Succeeded) - len(st.Failed)
-			h := healthy(st)
-			row = append(row, fmt.Sprint(h), fmt.Sprint(inAir), ids(st.Start), ids(st.Succeeded), ids(st.Failed))
+			row = append(row, fmt.Sprint(st.Healthy), fmt.Sprint(st.InFlight), ids(st.Start), ids(st.Succeeded), ids(st.Failed))
 		}
 		fmt.Fprintln(tw, strings.Join(row, "\t"))
 	}
@@ -167,40 +162,6 @@ func writeText(w io.Writer, in plan.PreviewInput, s plan.Schedule) error {
 	}
 	_, err := w.Write(b.Bytes())
 	return err
-}
-
-// trackHealth returns a function that, called on each step in order,
-// returns the number of targets healthy and not being deployed to after
-// it, counted as Schedule.LowestHealthy counts them: over the whole fleet
-// for in-place, over the Green fleet for blue/green, changed only by the
-// phases that deploy (Deploy, InstallReplacement).
-func trackHealth(in plan.PreviewInput) func(plan.ScheduleStep) int {
-	healthy := map[string]bool{}
-	counted := map[string]bool{}
-	n := 0
-	for _, t := range in.Targets {
-		counted[t.ID] = in.Type != target.BlueGreen || t.Label == target.LabelGreen
-		healthy[t.ID] = t.Instance == health.Healthy
-		if counted[t.ID] && healthy[t.ID] {
-			n++
-		}
-	}
-	return func(st plan.ScheduleStep) int {
-		if st.Phase != plan.PhaseDeploy && st.Phase != plan.PhaseInstallReplacement {
-			return n
-		}
-		for _, id := range st.Succeeded {
-			if counted[id] {
-				n++
-			}
-		}
-		for _, id := range st.Start {
-			if counted[id] && healthy[id] {
-				n--
-			}
-		}
-		return n
-	}
 }
 
 // clock formats seconds from the start as a duration: 0s, 1m30s, 1h0m0s.

@@ -23,9 +23,10 @@
 // Continue or termination (Ready, Baking) grey.
 //
 // Under the lanes, the number of targets healthy and not being deployed to
-// is drawn over time (of the Green fleet for blue/green, as
-// Schedule.LowestHealthy counts it), against a dashed line at the minimum
-// that must stay healthy. For Lambda and ECS, and whenever a step shifts
+// is drawn over time (ScheduleStep.Healthy: of the Green fleet for
+// blue/green), against a dashed line at the minimum in force
+// (ScheduleStep.Minimum). On a large fleet the chart's axis starts below
+// the lowest of them rather than at zero, so that the gap stays visible. For Lambda and ECS, and whenever a step shifts
 // traffic, the share of traffic on the replacement is drawn below that,
 // each shift labelled with its percentage.
 //
@@ -52,7 +53,8 @@
 // data-succeeded data-failed data-inprogress data-notattempted>; waits are
 // <rect data-wait="Baking|Ready" data-start data-end>; failure marks are
 // <path data-failed="ID" data-at>, or data-failed="summary"; the healthy
-// line is <polyline data-series="healthy" data-lowest data-minimum>; each
+// line is <polyline data-series="healthy" data-lowest data-minimum>, the
+// minimum's <polyline data-series="minimum">; each
 // traffic shift is <text data-shift data-at data-weight>. Target IDs are
 // user data and are always escaped.
 package plansvg

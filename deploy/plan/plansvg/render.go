@@ -13,7 +13,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
-	"github.com/fleetdeploy/fleetdeploy/health"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -324,41 +323,6 @@ func (r *renderer) groupHeader(g string, ls []*lane) string {
 	return fmt.Sprintf("%s: %d %s", g, n, noun)
 }
 
-// healthy returns the number of targets healthy and not being deployed to
-// after each step, counted as Schedule.LowestHealthy counts them: over the
-// whole fleet for in-place, over the Green fleet for blue/green, changed
-// only by the phases that deploy.
-func (r *renderer) healthy() []int {
-	counted := make(map[string]bool, len(r.in.Targets))
-	healthy := make(map[string]bool, len(r.in.Targets))
-	for _, t := range r.in.Targets {
-		counted[t.ID] = r.in.Type != target.BlueGreen || t.Label == target.LabelGreen
-		healthy[t.ID] = t.Instance == health.Healthy && t.Status != target.TargetFailed || t.Status == target.TargetSucceeded
-	}
-	n := r.s.InitialHealthy
-	out := make([]int, len(r.s.Steps))
-	for k, st := range r.s.Steps {
-		if st.Phase == plan.PhaseDeploy || st.Phase == plan.PhaseInstallReplacement {
-			for _, id := range st.Succeeded {
-				if counted[id] {
-					n++
-				}
-				healthy[id] = true
-			}
-			for _, id := range st.Failed {
-				healthy[id] = false
-			}
-			for _, id := range st.Start {
-				if counted[id] && healthy[id] {
-					n--
-				}
-			}
-		}
-		out[k] = n
-	}
-	return out
-}
-
 // traffic reports whether the schedule shifts traffic by weight.
 func (r *renderer) traffic() bool {
 	for _, st := range r.s.Steps {
@@ -578,10 +542,10 @@ func (r *renderer) ticks(y, bottom int) {
 // healthChart draws the healthy count against the minimum below the
 // lanes.
 func (r *renderer) healthChart(top int) {
-	hs := r.healthy()
+	steps := r.s.Steps
 	most, least := max(r.s.InitialHealthy, r.s.MinimumHealthy, 1), min(r.s.InitialHealthy, r.s.MinimumHealthy)
-	for _, h := range hs {
-		most, least = max(most, h), min(least, h)
+	for _, st := range steps {
+		most, least = max(most, st.Healthy, st.Minimum), min(least, st.Healthy, st.Minimum)
 	}
 	// The axis starts a quarter of the range below the lowest value (at 0
 	// for small fleets), so that on a large fleet the gap between the
@@ -591,23 +555,32 @@ func (r *renderer) healthChart(top int) {
 		floor = 0
 	}
 	y := func(n int) float64 { return float64(top+chartH) - float64(n-floor)/float64(most-floor)*chartH }
-	lowest := r.s.InitialHealthy
-	var pts strings.Builder
-	prev := r.s.InitialHealthy
-	fmt.Fprintf(&pts, "%.1f,%.1f", r.x(0), y(prev))
-	for k, st := range r.s.Steps {
-		fmt.Fprintf(&pts, " %.1f,%.1f %.1f,%.1f", r.x(st.At), y(prev), r.x(st.At), y(hs[k]))
-		prev = hs[k]
-		lowest = min(lowest, prev)
+	// line returns the points of a step line through the value after
+	// each step, from v0 at the start.
+	line := func(v0 int, v func(plan.ScheduleStep) int) string {
+		var pts strings.Builder
+		prev := v0
+		fmt.Fprintf(&pts, "%.1f,%.1f", r.x(0), y(prev))
+		for _, st := range steps {
+			fmt.Fprintf(&pts, " %.1f,%.1f %.1f,%.1f", r.x(st.At), y(prev), r.x(st.At), y(v(st)))
+			prev = v(st)
+		}
+		fmt.Fprintf(&pts, " %.1f,%.1f", r.x(r.end), y(prev))
+		return pts.String()
 	}
-	fmt.Fprintf(&pts, " %.1f,%.1f", r.x(r.end), y(prev))
+	lowest := r.s.InitialHealthy
+	for _, st := range steps {
+		lowest = min(lowest, st.Healthy)
+	}
 	r.printf(`<text x="%d" y="%d" font-weight="bold">healthy (lowest %d, minimum %d)</text>`+"\n", margin-10, top-8, lowest, r.s.MinimumHealthy)
 	r.printf(`<line x1="%.1f" y1="%d" x2="%.1f" y2="%d" stroke="#999"/>`+"\n", r.x0, top+chartH, r.x(r.end), top+chartH)
 	r.printf(`<text x="%.1f" y="%.1f" text-anchor="end" font-size="9">%d</text><text x="%.1f" y="%d" text-anchor="end" font-size="9">%d</text>`+"\n", r.x0-4, y(most)+4, most, r.x0-4, top+chartH, floor)
 	minY := y(r.s.MinimumHealthy)
-	r.printf(`<line data-series="minimum" x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#e53935" stroke-dasharray="5 3"/><text x="%.1f" y="%.1f" text-anchor="end" font-size="9" fill="#e53935">min %d</text>`+"\n",
-		r.x0, minY, r.x(r.end), minY, r.x0-4, minY+3, r.s.MinimumHealthy)
-	r.printf(`<polyline data-series="healthy" data-lowest="%d" data-minimum="%d" points="%s" fill="none" stroke="#1e88e5" stroke-width="1.5"/>`+"\n", lowest, r.s.MinimumHealthy, pts.String())
+	r.printf(`<text x="%.1f" y="%.1f" text-anchor="end" font-size="9" fill="#e53935">min %d</text>`+"\n", r.x0-4, minY+3, r.s.MinimumHealthy)
+	r.printf(`<polyline data-series="minimum" points="%s" fill="none" stroke="#e53935" stroke-dasharray="5 3"/>`+"\n",
+		line(r.s.MinimumHealthy, func(st plan.ScheduleStep) int { return st.Minimum }))
+	r.printf(`<polyline data-series="healthy" data-lowest="%d" data-minimum="%d" points="%s" fill="none" stroke="#1e88e5" stroke-width="1.5"/>`+"\n",
+		lowest, r.s.MinimumHealthy, line(r.s.InitialHealthy, func(st plan.ScheduleStep) int { return st.Healthy }))
 }
 
 // trafficChart draws the replacement's share of traffic.
