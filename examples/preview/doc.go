@@ -60,7 +60,9 @@
 // windows. Lists are indented one element a line.
 //
 // The -text table has one row per step with the healthy count and the
-// number of targets in flight after it, then the zones and the result.
+// number of targets in flight after it (for a zonal deployment also the
+// step's zone, its healthy count and its own minimum), then the zones and
+// the result.
 //
 // # Exit codes and problems
 //

@@ -652,3 +652,48 @@ func TestTextOnTerminal(t *testing.T) {
 		t.Errorf("to a file the output is not JSON:\n%s", data)
 	}
 }
+
+// The zonal table shows each zone's healthy count against its own
+// minimum; its lowest in each zone is the zone's lowestHealthy.
+func TestTextZoneHealthy(t *testing.T) {
+	data, err := os.ReadFile("testdata/zonal.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := previewOK(t, string(data))
+	r := runWith([]string{"-text"}, string(data))
+	gap := regexp.MustCompile(` {2,}`)
+	lowest := map[string]int{}
+	rows := 0
+	for _, l := range strings.Split(r.stdout, "\n") {
+		cells := gap.Split(l, -1)
+		if len(cells) < 5 || !strings.Contains(cells[4], "(min ") {
+			continue
+		}
+		rows++
+		var h, m int
+		if _, err := fmt.Sscanf(cells[4], "%d (min %d)", &h, &m); err != nil {
+			t.Fatalf("ZONE HEALTHY cell %q: %v", cells[4], err)
+		}
+		if v, ok := lowest[cells[3]]; !ok || h < v {
+			lowest[cells[3]] = h
+		}
+	}
+	if rows != len(o.Steps) || len(lowest) != len(o.Zones) {
+		t.Fatalf("%d rows over %d zones with a ZONE HEALTHY cell; want %d steps over %d zones:\n%s", rows, len(lowest), len(o.Steps), len(o.Zones), r.stdout)
+	}
+	var zones struct {
+		Zones []struct {
+			Zone          string `json:"zone"`
+			LowestHealthy int    `json:"lowestHealthy"`
+		} `json:"zones"`
+	}
+	if err := json.Unmarshal([]byte(runWith(nil, string(data)).stdout), &zones); err != nil {
+		t.Fatal(err)
+	}
+	for _, z := range zones.Zones {
+		if lowest[z.Zone] != z.LowestHealthy {
+			t.Errorf("zone %s: lowest ZONE HEALTHY %d in the table, lowestHealthy %d in the schedule", z.Zone, lowest[z.Zone], z.LowestHealthy)
+		}
+	}
+}

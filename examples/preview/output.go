@@ -108,8 +108,8 @@ func writeText(w io.Writer, in plan.PreviewInput, s plan.Schedule) error {
 	servers := len(in.Targets) > 0
 	tw := tabwriter.NewWriter(&b, 0, 0, 2, ' ', 0)
 	cols := []string{"TIME", "PHASE", "STATUS"}
-	if zonal {
-		cols = append(cols, "ZONE")
+	if zonal { // zones have targets
+		cols = append(cols, "ZONE", "ZONE HEALTHY")
 	}
 	if events {
 		cols = append(cols, "EVENT")
@@ -119,10 +119,18 @@ func writeText(w io.Writer, in plan.PreviewInput, s plan.Schedule) error {
 	}
 	fmt.Fprintln(tw, strings.Join(cols, "\t"))
 
+	zones := map[string]plan.ZoneCount{}
 	for _, st := range s.Steps {
 		row := []string{clock(st.At), string(st.Phase), string(st.Status)}
+		for _, z := range st.Zones { // listed when they change
+			zones[z.Zone] = z
+		}
 		if zonal {
-			row = append(row, st.Zone)
+			zh := "-"
+			if z, ok := zones[st.Zone]; ok {
+				zh = fmt.Sprintf("%d (min %d)", z.Healthy, z.Minimum)
+			}
+			row = append(row, st.Zone, zh)
 		}
 		if events {
 			row = append(row, event(st))
