@@ -46,8 +46,10 @@
 // # Reading the picture back
 //
 // The SVG carries the schedule in data- attributes, so that tests can
-// check it: each target's lane is a <g data-target="ID" data-group
-// data-wave> whose bars are <rect data-start data-end data-status
+// check it: each target's lane is a <g data-target="ID" data-index
+// data-group data-wave> (data-index is the target's index in Input.Targets,
+// exact even for an ID holding characters XML cannot carry, which read
+// back as U+FFFD) whose bars are <rect data-start data-end data-status
 // data-phase> (times in seconds from the start); a summary lane is a <g
 // data-lane="summary" data-group data-waves="first-last" data-targets
 // data-succeeded data-failed data-inprogress data-notattempted>; waits are

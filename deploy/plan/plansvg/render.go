@@ -432,7 +432,7 @@ var colors = map[string]string{statusSucceeded: "#43a047", statusFailed: "#e5393
 // drawLane draws one target's lane at y.
 func (r *renderer) drawLane(rw row, y int) {
 	t := r.in.Targets[rw.lane.idx]
-	r.printf(`<g data-target="%s" data-group="%s" data-wave="%d">`, esc(t.ID), esc(rw.group), rw.lane.wave)
+	r.printf(`<g data-target="%s" data-index="%d" data-group="%s" data-wave="%d">`, esc(t.ID), rw.lane.idx, esc(rw.group), rw.lane.wave)
 	label := t.ID
 	if utf8.RuneCountInString(label) > 24 {
 		label = string([]rune(label)[:23]) + "…"

@@ -2,6 +2,7 @@ package plansvg_test
 
 import (
 	"bytes"
+	"encoding/json"
 	"encoding/xml"
 	"errors"
 	"fmt"
@@ -71,6 +72,7 @@ type picture struct {
 
 type lane struct {
 	id, group string
+	index     int
 	wave      int
 	bars      []map[string]string
 }
@@ -110,7 +112,11 @@ func read(t *testing.T, svg []byte) picture {
 			switch {
 			case tok.Name.Local == "g" && a["data-target"] != "":
 				wave, _ := strconv.Atoi(a["data-wave"])
-				p.lanes = append(p.lanes, lane{id: a["data-target"], group: a["data-group"], wave: wave})
+				index, err := strconv.Atoi(a["data-index"])
+				if err != nil {
+					t.Fatalf("lane %q: data-index %q", a["data-target"], a["data-index"])
+				}
+				p.lanes = append(p.lanes, lane{id: a["data-target"], group: a["data-group"], wave: wave, index: index})
 				cur = &p.lanes[len(p.lanes)-1]
 			case tok.Name.Local == "g" && a["data-lane"] == "summary":
 				sum = a
@@ -163,20 +169,26 @@ func checkLanes(t *testing.T, in plan.Input, s plan.Schedule, p picture) {
 	if len(p.lanes) != len(in.Targets) {
 		t.Fatalf("%d lanes, want one per target (%d)", len(p.lanes), len(in.Targets))
 	}
+	seen := map[int]bool{}
 	for _, l := range p.lanes {
+		if l.index < 0 || l.index >= len(in.Targets) || seen[l.index] {
+			t.Fatalf("lane %q has data-index %d: not a target's index, or another lane's", l.id, l.index)
+		}
+		seen[l.index] = true
+		id := in.Targets[l.index].ID
 		var want []map[string]string
 		var open map[string]string
 		var failedAt []string
 		for _, st := range s.Steps {
-			for _, id := range st.Start {
-				if id == l.id {
+			for _, sid := range st.Start {
+				if id == sid {
 					open = map[string]string{"data-start": secs(st.At), "data-phase": string(st.Phase), "data-status": "InProgress", "data-end": secs(s.DurationSeconds)}
 					want = append(want, open)
 				}
 			}
 			for status, ids := range map[string][]string{"Succeeded": st.Succeeded, "Failed": st.Failed} {
-				for _, id := range ids {
-					if id == l.id && open != nil {
+				for _, sid := range ids {
+					if id == sid && open != nil {
 						open["data-status"], open["data-end"] = status, secs(st.At)
 						open = nil
 						if status == "Failed" {
@@ -197,8 +209,8 @@ func checkLanes(t *testing.T, in plan.Input, s plan.Schedule, p picture) {
 				}
 			}
 		}
-		if fmt.Sprint(p.fails[l.id]) != fmt.Sprint(failedAt) {
-			t.Errorf("lane %s: failure marks at %v, want %v", l.id, p.fails[l.id], failedAt)
+		if fmt.Sprint(p.fails[id]) != fmt.Sprint(failedAt) {
+			t.Errorf("lane %s: failure marks at %v, want %v", l.id, p.fails[id], failedAt)
 		}
 	}
 	if s.MinimumHealthy > 0 || len(in.Targets) > 0 {
@@ -365,10 +377,11 @@ func TestMaxLanes(t *testing.T) {
 
 // IDs are user data: markup in them stays text.
 func TestHostileIDs(t *testing.T) {
-	ids := []string{`<script>alert(1)</script>`, `a&b`, `"quoted"`, `it's`, "tab\there", `]]></svg>`}
+	ids := []string{`<script>alert(1)</script>`, `a&b`, `"quoted"`, `it's`, "tab\there", `]]></svg>`, "nul\x00 and bell\x07"}
 	var ts []string
 	for _, id := range ids {
-		ts = append(ts, fmt.Sprintf(`{"id": %s, "instanceHealth": "Healthy", "revisionHealth": "Old"}`, strconv.Quote(id)))
+		q, _ := json.Marshal(id)
+		ts = append(ts, fmt.Sprintf(`{"id": %s, "instanceHealth": "Healthy", "revisionHealth": "Old"}`, q))
 	}
 	in, s := preview(t, `{"config": "CodeDeployDefault.AllAtOnce", "targets": [`+strings.Join(ts, ", ")+`], "failures": ["a&b"]}`)
 	svg := render(t, in, s, func(o *plansvg.Options) { o.Title = `<b>"title" & more</b>` })
@@ -382,6 +395,14 @@ func TestHostileIDs(t *testing.T) {
 		got[l.id] = true
 	}
 	for _, id := range ids {
+		// XML cannot carry most control characters, even escaped: they
+		// read back as U+FFFD.
+		id = strings.Map(func(r rune) rune {
+			if r < 0x20 && r != '\t' && r != '\n' && r != '\r' {
+				return '\uFFFD'
+			}
+			return r
+		}, id)
 		if !got[id] {
 			t.Errorf("no lane reads back as %q; lanes %v", id, got)
 		}
