@@ -354,7 +354,7 @@ func (r *renderer) draw() {
 	r.printf("<title>%s</title>\n", esc(r.o.Title))
 	r.printf(`<rect width="%d" height="%d" fill="white"/>`+"\n", W, height)
 	r.printf(`<text x="%d" y="18" font-size="14" font-weight="bold">%s</text>`+"\n", margin, esc(r.o.Title))
-	r.printf(`<text x="%d" y="34" fill="#555">%s</text>`+"\n", margin, esc(r.s.Arithmetic))
+	r.printf(`<text x="%d" y="34" fill="#555">%s<title>%s</title></text>`+"\n", margin, esc(clip(r.s.Arithmetic, (W-2*margin)/6)), esc(r.s.Arithmetic))
 
 	// Phases along the top, time ticks above the lanes.
 	for k, ph := range r.s.Phases {
@@ -433,10 +433,7 @@ var colors = map[string]string{statusSucceeded: "#43a047", statusFailed: "#e5393
 func (r *renderer) drawLane(rw row, y int) {
 	t := r.in.Targets[rw.lane.idx]
 	r.printf(`<g data-target="%s" data-index="%d" data-group="%s" data-wave="%d">`, esc(t.ID), rw.lane.idx, esc(rw.group), rw.lane.wave)
-	label := t.ID
-	if utf8.RuneCountInString(label) > 24 {
-		label = string([]rune(label)[:23]) + "…"
-	}
+	label := clip(t.ID, 24)
 	wave := ""
 	if rw.lane.wave > 0 {
 		wave = fmt.Sprintf(" #%d", rw.lane.wave)
@@ -601,6 +598,14 @@ func (r *renderer) trafficChart(top int) {
 	}
 	fmt.Fprintf(&pts, " %.1f,%.1f", r.x(r.end), y(w))
 	r.printf(`<polyline data-series="traffic" points="%s" fill="none" stroke="#8e24aa" stroke-width="1.5"/>`+"\n", pts.String())
+}
+
+// clip shortens s to at most n characters, ending it with "…" when cut.
+func clip(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:max(n-1, 0)]) + "…"
 }
 
 // esc escapes s for XML text and attribute values.
