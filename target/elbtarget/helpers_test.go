@@ -225,12 +225,6 @@ func (s *scriptedV2) count(op string) int {
 	return s.calls[op]
 }
 
-func (s *scriptedV2) pollsOf(arn string) int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.polls[arn]
-}
-
 func (s *scriptedV2) DeregisterTargets(ctx context.Context, in *elbv2.DeregisterTargetsInput, optFns ...func(*elbv2.Options)) (*elbv2.DeregisterTargetsOutput, error) {
 	out, err := s.TargetGroupsAPI.DeregisterTargets(ctx, in, optFns...)
 	s.mu.Lock()

@@ -208,21 +208,6 @@ func (p withOriginals) ProvisionReplacements(ctx context.Context, req target.Pro
 	return append(rs, req.Originals...), nil
 }
 
-// strictTerminate refuses to terminate targets that are gone.
-type strictTerminate struct {
-	*targettest.Provisioner
-	fleet *targettest.Fleet
-}
-
-func (p strictTerminate) TerminateTargets(ctx context.Context, ts []target.Target) error {
-	for _, t := range ts {
-		if !slices.ContainsFunc(p.fleet.Targets(), func(m target.Target) bool { return m.ID == t.ID }) {
-			return fmt.Errorf("instance %s does not exist", t.ID)
-		}
-	}
-	return p.Provisioner.TerminateTargets(ctx, ts)
-}
-
 // stale returns the replacements it made before, whatever ctx says.
 type stale struct {
 	*targettest.Provisioner
