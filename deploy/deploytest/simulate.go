@@ -8,6 +8,8 @@ import (
 	"maps"
 	"slices"
 	"sync"
+	"testing"
+	"testing/synctest"
 	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
@@ -211,16 +213,30 @@ var ErrSimulation = errors.New("deploytest: simulation failed")
 // if any. Deployment IDs are "d-SIM00001", "d-SIM00002", … in order of
 // creation, rollbacks included.
 //
-// Time is a FakeClock that moves only when every goroutine of the executor
-// is blocked — on a timer, on a call's latency, or on another goroutine —
-// and then jumps to the next deadline or scripted action: a day of bakes
-// takes milliseconds, and the same scenario gives the same timeline. (The
-// simulation tells blocked goroutines from running ones by their stacks,
-// so simulations running in parallel in one process wait for each other's
-// executors to settle: parallel runs stay correct, and slow each other
-// down.) Scripted actions due at T happen before the executor's timers due
-// at T.
-func Simulate(ctx context.Context, s Scenario) (*Timeline, error) {
+// The simulation runs in a testing/synctest bubble (synctest.Test on t):
+// virtual time moves only when every goroutine of the executor is
+// blocked, and then jumps to the next timer, so a day of bakes takes
+// milliseconds. What wakes at one virtual instant runs in a fixed order —
+// scripted actions first (in scenario order), then the ends of fleet calls
+// (by target ID and event), then the executor's timers — one at a time,
+// each running until everything is blocked again: the same scenario gives
+// an equal Timeline every time.
+//
+// Simulate must be called from a test (synctest.Test needs its
+// *testing.T; a benchmark runs it in a test, see the package doc), never
+// inside another synctest bubble (synctest.Test panics then). Errors are
+// returned, not reported on t.
+func Simulate(t *testing.T, s Scenario) (*Timeline, error) {
+	var (
+		tl  *Timeline
+		err error
+	)
+	synctest.Test(t, func(t *testing.T) { tl, err = simulate(t.Context(), s) })
+	return tl, err
+}
+
+// simulate is Simulate inside the bubble.
+func simulate(ctx context.Context, s Scenario) (*Timeline, error) {
 	if len(s.Revisions) == 0 {
 		return nil, fmt.Errorf("%w: Scenario.Revisions is empty; name at least one revision to deploy", ErrSimulation)
 	}
@@ -231,8 +247,10 @@ func Simulate(ctx context.Context, s Scenario) (*Timeline, error) {
 	if start.IsZero() {
 		start = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	}
+	bubbleStart := time.Now()
 	limit := cmp.Or(s.Limit, 30*24*time.Hour)
-	clk := &simClock{fake: NewFakeClock(start)}
+	seq := newSequencer()
+	clk := &seqClock{s: seq, offset: start.Sub(bubbleStart)}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 
@@ -254,23 +272,33 @@ func Simulate(ctx context.Context, s Scenario) (*Timeline, error) {
 	for _, sc := range s.Scripts {
 		fleet.Script(sc.Target, sc.Event, sc.Outcome)
 	}
+	// A call takes its duration, then waits for the sequencer to let it
+	// end, even when the duration is 0: calls that end together end one
+	// at a time.
 	fleet.OnCall(func(ctx context.Context, c targettest.Call) error {
 		st := durations[c.Target]
 		d := st.Duration
 		if ed, ok := st.EventDurations[c.Event]; ok {
 			d = ed
 		}
-		if d <= 0 {
-			return nil
+		w := seq.newWake(wakeCall, c.Target+"\x00"+string(c.Event), d)
+		if d > 0 {
+			tm := time.NewTimer(d)
+			select {
+			case <-tm.C:
+			case <-ctx.Done():
+				tm.Stop()
+				return ctx.Err()
+			}
 		}
-		tm := clk.NewTimer(d)
-		defer tm.Stop()
-		select {
-		case <-tm.C():
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
+		if seq.arrive(w) {
+			select {
+			case <-w.release:
+			case <-ctx.Done():
+				return ctx.Err()
+			}
 		}
+		return nil
 	})
 	alarms := targettest.NewAlarms()
 	for _, a := range s.Group.AlarmConfiguration.Alarms {
@@ -301,10 +329,7 @@ func Simulate(ctx context.Context, s Scenario) (*Timeline, error) {
 	}
 
 	obs := &simObserver{}
-	var (
-		idMu sync.Mutex
-		ids  []string
-	)
+	var ids []string // appended to by the goroutine running the executor only
 	exec, err := deploy.New(mem, fleet.Platform(), func(o *deploy.Options) {
 		o.Clock = clk
 		o.Observer = obs
@@ -314,8 +339,6 @@ func Simulate(ctx context.Context, s Scenario) (*Timeline, error) {
 		o.ExecutorID = "simulate"
 		o.LeaseTTL = 3 * limit // one executor: no renewal wakes it
 		o.NewID = func() string {
-			idMu.Lock()
-			defer idMu.Unlock()
 			id := fmt.Sprintf("d-SIM%05d", len(ids)+1)
 			ids = append(ids, id)
 			return id
@@ -325,7 +348,55 @@ func Simulate(ctx context.Context, s Scenario) (*Timeline, error) {
 		return nil, fmt.Errorf("%w: %w", ErrSimulation, err)
 	}
 
-	// The deployments run on their own goroutine; this one moves time.
+	// Scripted actions, in time and then scenario order; those due at the
+	// start happen before the first deployment is created. Only this
+	// goroutine runs them.
+	var (
+		extra   []Transition
+		actErr  error
+		actions []*wake
+		pending []*time.Timer
+	)
+	add := func(at time.Duration, act func(at time.Duration)) {
+		at = max(at, 0)
+		w := seq.newWake(wakeScript, "", at)
+		w.dur = 0 // then by creation: scenario order
+		w.action = func() { act(at) }
+		actions = append(actions, w)
+	}
+	for _, a := range s.AlarmChanges {
+		add(a.At, func(at time.Duration) {
+			alarms.Set(a.Name, a.State)
+			extra = append(extra, Transition{At: at, Kind: KindAlarmChanged, Alarm: a.Name, AlarmState: a.State})
+		})
+	}
+	for _, st := range s.Stops {
+		add(st.At, func(at time.Duration) {
+			id := obs.active()
+			if id != "" {
+				if _, err := exec.Stop(ctx, id, st.Options); err != nil && !errors.Is(err, deploy.ErrDeploymentCompleted) && actErr == nil {
+					actErr = fmt.Errorf("%w: stopping %s at %s: %w", ErrSimulation, id, at, err)
+					cancel()
+				}
+			}
+			extra = append(extra, Transition{At: at, Kind: KindStopRequested, DeploymentID: id})
+		})
+	}
+	slices.SortStableFunc(actions, func(a, b *wake) int { return a.compare(b) })
+	for _, w := range actions {
+		if !w.at.After(bubbleStart) {
+			w.action()
+			continue
+		}
+		pending = append(pending, time.AfterFunc(w.at.Sub(bubbleStart), func() {
+			if seq.arrive(w) {
+				<-w.release
+			}
+		}))
+	}
+
+	// The deployments run on their own goroutine; this one releases what
+	// wakes, one at a time, and lets time move when nothing is left.
 	done := make(chan struct{})
 	var runErr error
 	go func() {
@@ -342,96 +413,44 @@ func Simulate(ctx context.Context, s Scenario) (*Timeline, error) {
 			}
 		}
 	}()
-
-	type action struct {
-		at    time.Duration
-		alarm *AlarmChange
-		stop  *StopAt
-	}
-	var actions []action
-	for i := range s.AlarmChanges {
-		actions = append(actions, action{at: s.AlarmChanges[i].At, alarm: &s.AlarmChanges[i]})
-	}
-	for i := range s.Stops {
-		actions = append(actions, action{at: s.Stops[i].At, stop: &s.Stops[i]})
-	}
-	slices.SortStableFunc(actions, func(a, b action) int { return cmp.Compare(a.at, b.at) })
-
-	buf := make([]byte, 64<<10)
-	var extra []Transition
+	deadline := time.NewTimer(limit)
+	overran := false
+loop:
 	for {
-		if !settle(ctx, done, &buf) {
-			break
-		}
-		next, ok := clk.next()
-		if len(actions) > 0 && (!ok || !start.Add(actions[0].at).After(next)) {
-			a := actions[0]
-			actions = actions[1:]
-			clk.fake.Set(start.Add(a.at))
-			at := clk.Now().Sub(start)
-			switch {
-			case a.alarm != nil:
-				alarms.Set(a.alarm.Name, a.alarm.State)
-				extra = append(extra, Transition{At: at, Kind: KindAlarmChanged, Alarm: a.alarm.Name, AlarmState: a.alarm.State})
-			case a.stop != nil:
-				id := obs.active()
-				if id != "" {
-					if _, err := exec.Stop(ctx, id, a.stop.Options); err != nil && !errors.Is(err, deploy.ErrDeploymentCompleted) {
-						cancel()
-						<-done
-						return nil, fmt.Errorf("%w: stopping %s at %s: %w", ErrSimulation, id, at, err)
-					}
-				}
-				extra = append(extra, Transition{At: at, Kind: KindStopRequested, DeploymentID: id})
+		synctest.Wait()
+		if w := seq.pop(); w != nil {
+			if w.action != nil {
+				w.action()
 			}
+			close(w.release)
 			continue
 		}
-		if !ok {
+		select {
+		case <-done:
+			break loop
+		case <-seq.signal:
+		case <-deadline.C:
+			overran = true
 			cancel()
+			seq.close()
 			<-done
-			return nil, fmt.Errorf("%w: at %s the executor waits for nothing the simulation can move (no timer pending)", ErrSimulation, clk.Now().Sub(start))
+			break loop
 		}
-		if next.Sub(start) > limit {
-			cancel()
-			<-done
-			return nil, fmt.Errorf("%w: the deployments had not ended after %s of virtual time (Scenario.Limit)", ErrSimulation, limit)
-		}
-		clk.fire(next)
 	}
-	if runErr != nil {
+	seq.close()
+	deadline.Stop()
+	for _, p := range pending {
+		p.Stop()
+	}
+	switch {
+	case actErr != nil:
+		return nil, actErr
+	case overran:
+		return nil, fmt.Errorf("%w: the deployments had not ended after %s of virtual time (Scenario.Limit)", ErrSimulation, limit)
+	case runErr != nil:
 		return nil, fmt.Errorf("%w: %w", ErrSimulation, runErr)
 	}
-	idMu.Lock()
-	created := slices.Clone(ids)
-	idMu.Unlock()
-	return buildTimeline(ctx, mem, start, created, obs.events(), extra)
-}
-
-// settle waits until the executor's goroutines are all blocked (true) or
-// the run is done (false).
-func settle(ctx context.Context, done <-chan struct{}, buf *[]byte) bool {
-	for {
-		for range 4 {
-			select {
-			case <-done:
-				return false
-			default:
-			}
-			yield()
-		}
-		if ctx.Err() != nil {
-			<-done
-			return false
-		}
-		if !busy(buf) {
-			select {
-			case <-done:
-				return false
-			default:
-				return true
-			}
-		}
-	}
+	return buildTimeline(context.WithoutCancel(ctx), mem, start, ids, obs.events(), extra)
 }
 
 // seed gives the group its revision and the targets their instance
