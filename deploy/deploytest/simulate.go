@@ -14,6 +14,7 @@ import (
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan/plantest"
 	"github.com/fleetdeploy/fleetdeploy/health"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -186,6 +187,11 @@ type Timeline struct {
 	Deployments []SimDeployment
 	// End is when the last deployment ended.
 	End time.Duration
+	// Violations are the planner's rules each deployment broke, as
+	// plantest.Violations finds them in Schedule(id): keyed by deployment
+	// ID, only deployments with a violation are present (nil when the run
+	// kept every rule).
+	Violations map[string][]plantest.Violation
 }
 
 // Deployment returns the deployment with ID id, and whether there is one.

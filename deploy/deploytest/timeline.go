@@ -9,6 +9,7 @@ import (
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan/plantest"
 	"github.com/fleetdeploy/fleetdeploy/health"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -88,6 +89,14 @@ func buildTimeline(ctx context.Context, mem *deploy.MemoryStore, start time.Time
 		tl.Transitions = append(tl.Transitions, k.tr)
 	}
 	tl.Samples = samples(tl.Transitions, initial)
+	for _, d := range tl.Deployments {
+		if vs := plantest.Violations(tl.Schedule(d.ID)); len(vs) > 0 {
+			if tl.Violations == nil {
+				tl.Violations = map[string][]plantest.Violation{}
+			}
+			tl.Violations[d.ID] = vs
+		}
+	}
 	return tl, nil
 }
 
