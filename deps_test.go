@@ -54,10 +54,15 @@ func awsTestPeer(pkg string) bool { return pkg == module+"/internal/motoserver" 
 // testKitModules are the modules a test kit may link besides
 // allowedModules: deploy/plan/plantest's generators are rapid generators,
 // so a test that imports plantest links pgregory.net/rapid (its package
-// documentation says so). No core package may import a test kit that links
-// them (see TestCorePackagesImportOnlyAllowedModules).
+// documentation says so). deploy/deploytest checks its simulations'
+// timelines with plantest.Violations, so it links rapid too, and so does
+// internal/notifytest, which builds on deploytest. No core package may
+// import a test kit that links them (see
+// TestCorePackagesImportOnlyAllowedModules).
 var testKitModules = map[string][]string{
 	module + "/deploy/plan/plantest": {"pgregory.net/rapid"},
+	module + "/deploy/deploytest":    {"pgregory.net/rapid"},
+	module + "/internal/notifytest":  {"pgregory.net/rapid"},
 }
 
 type listedPackage struct {

@@ -68,8 +68,11 @@
 //
 // Test kits ship beside the packages they serve: deploy/deploytest,
 // revision/revisiontest and target/targettest give in-memory sources,
-// scriptable fleets, fault-injecting stores, event recorders and
-// conformance suites for your own implementations.
+// scriptable fleets, fault-injecting stores, event recorders, conformance
+// suites for your own implementations and a one-call simulation of the
+// executor on virtual time; deploy/plan/plantest checks a schedule (or a
+// simulated run) against CodeDeploy's rollout rules and generates fleets
+// and configurations for property tests.
 //
 // # The caller's duties
 //

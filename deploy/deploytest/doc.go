@@ -1,6 +1,7 @@
 // Package deploytest is the test kit of package deploy: a conformance suite
 // for Store implementations, a Store wrapper that injects write failures and
-// crashes, an event recorder, and a fake clock.
+// crashes, an event recorder, a fake clock, and a one-call simulation of
+// the executor on virtual time.
 //
 // # Conformance
 //
@@ -63,6 +64,40 @@
 // until a condition over the recorded events holds — a deployment reaching
 // Ready, a target starting — so a test can act at that moment without
 // sleeping.
+//
+// # Simulation
+//
+// [Simulate] runs a [Scenario] — a deployment group, a scripted fleet with
+// per-target durations and outcomes, revisions to deploy one after
+// another, alarm changes and stop requests at virtual times — through the
+// real deploy.Executor, following its automatic rollbacks, and returns a
+// [Timeline]: every transition at its virtual time, in-flight and healthy
+// counts over time, the deployments created, and the rules of package
+// deploy/plan each broke (checked with plantest.Violations). It runs in a
+// testing/synctest bubble, so it takes the test's *testing.T, must not be
+// called inside another bubble, and a day of bakes takes a fraction of a
+// second; the same scenario gives an equal Timeline every time.
+//
+//	func TestRollbackOnSmokeTestFailure(t *testing.T) {
+//		tl, err := deploytest.Simulate(t, deploytest.Scenario{
+//			Group: deploy.Group{DeploymentConfigName: "CodeDeployDefault.OneAtATime",
+//				AutoRollbackConfiguration: deploy.AutoRollbackConfiguration{Enabled: true,
+//					Events: []deploy.AutoRollbackEvent{deploy.AutoRollbackDeploymentFailure}}},
+//			Fleet:     fleet, // []deploytest.SimTarget, each with a Duration
+//			Revisions: []revision.Location{v1, v2},
+//			Scripts: []deploytest.Script{{Target: "web-2", Event: target.AfterInstall,
+//				Outcome: targettest.Fail(target.CodeScriptFailed, "smoke test").OnRevision(v2)}},
+//		})
+//		if err != nil {
+//			t.Fatal(err)
+//		}
+//		// tl.Deployments: v1 Succeeded, v2 Failed, its rollback Succeeded;
+//		// tl.Violations is empty.
+//	}
+//
+// A benchmark has no *testing.T: it runs Simulate in a test with
+// testing.RunTests (see BenchmarkSimulateDayOfBakes in this package's
+// tests).
 //
 // # Clock
 //

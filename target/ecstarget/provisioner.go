@@ -10,9 +10,11 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ecs"
 	ecstypes "github.com/aws/aws-sdk-go-v2/service/ecs/types"
+	"github.com/hashicorp/go-multierror"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -297,17 +299,17 @@ func (p *Provisioner) delete(ctx context.Context, svc serviceRef, arn string) er
 // replacement after a rollback. Task sets are deleted with force, whatever
 // their scale. Task sets, services or clusters already gone, and no
 // targets at all, are not an error; an ID that is not a task set ARN is.
-// Every target is tried; the errors are joined. A ctx already done returns
+// Every target is tried; every failure is listed (a *multierror.Error). A ctx already done returns
 // its error at once and deletes nothing.
 func (p *Provisioner) TerminateTargets(ctx context.Context, targets []target.Target) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	var errs []error
+	errs := errmsg.NewList(fmt.Sprintf("ecstarget: TerminateTargets (%d task sets)", len(targets)), "failures")
 	for _, t := range targets {
 		svc, ok := parseTaskSetARN(t.ID)
 		if !ok {
-			errs = append(errs, fmt.Errorf("ecstarget: cannot delete %q: not a task set ARN (arn:aws:ecs:region:account:task-set/cluster/service/id)", t.ID))
+			errs = multierror.Append(errs, fmt.Errorf("ecstarget: cannot delete %q: not a task set ARN (arn:aws:ecs:region:account:task-set/cluster/service/id)", t.ID))
 			continue
 		}
 		// Described first: a service that is gone answers DescribeTaskSets
@@ -317,17 +319,17 @@ func (p *Provisioner) TerminateTargets(ctx context.Context, targets []target.Tar
 			if errors.Is(err, target.ErrNotFound) {
 				continue
 			}
-			errs = append(errs, err)
+			errs = multierror.Append(errs, err)
 			continue
 		}
 		if findTaskSet(list, t.ID) == nil {
 			continue
 		}
 		if err := p.delete(ctx, svc, t.ID); err != nil {
-			errs = append(errs, err)
+			errs = multierror.Append(errs, err)
 			continue
 		}
 		p.log.InfoContext(ctx, "ecstarget: deleted task set", "service", svc.String(), "taskSet", t.ID)
 	}
-	return errors.Join(errs...)
+	return errs.ErrorOrNil()
 }
