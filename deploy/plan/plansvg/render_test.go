@@ -213,10 +213,13 @@ func checkLanes(t *testing.T, in plan.Input, s plan.Schedule, p picture) {
 			t.Errorf("lane %s: failure marks at %v, want %v", l.id, p.fails[id], failedAt)
 		}
 	}
-	if s.MinimumHealthy > 0 || len(in.Targets) > 0 {
-		if p.healthy["data-lowest"] != strconv.Itoa(s.LowestHealthy) || p.healthy["data-minimum"] != strconv.Itoa(s.MinimumHealthy) {
-			t.Errorf("healthy line says lowest %s, minimum %s; the schedule %d and %d", p.healthy["data-lowest"], p.healthy["data-minimum"], s.LowestHealthy, s.MinimumHealthy)
-		}
+}
+
+// checkHealthy checks the healthy line against the schedule's counts.
+func checkHealthy(t *testing.T, s plan.Schedule, p picture) {
+	t.Helper()
+	if p.healthy["data-lowest"] != strconv.Itoa(s.LowestHealthy) || p.healthy["data-minimum"] != strconv.Itoa(s.MinimumHealthy) {
+		t.Errorf("healthy line says lowest %s, minimum %s; the schedule %d and %d", p.healthy["data-lowest"], p.healthy["data-minimum"], s.LowestHealthy, s.MinimumHealthy)
 	}
 }
 
@@ -227,6 +230,7 @@ func TestLanesMatchTheSchedule(t *testing.T) {
 	in, s := sample(t, "halfatatime.json")
 	p := read(t, render(t, in, s))
 	checkLanes(t, in, s, p)
+	checkHealthy(t, s, p)
 	if len(p.fails["i-3"]) != 1 {
 		t.Errorf("i-3 fails in the scenario; marks %v", p.fails)
 	}
@@ -252,6 +256,7 @@ func TestZonesAndBakes(t *testing.T) {
 	in, s := sample(t, "zonal.json")
 	p := read(t, render(t, in, s))
 	checkLanes(t, in, s, p)
+	checkHealthy(t, s, p)
 	var order []string
 	for _, l := range p.lanes {
 		if len(order) == 0 || order[len(order)-1] != l.group {
@@ -290,6 +295,7 @@ func TestBlueGreen(t *testing.T) {
 	  "failReroute": ["g-2"]}`)
 	p := read(t, render(t, in, s))
 	checkLanes(t, in, s, p)
+	checkHealthy(t, s, p)
 	if p.lanes[0].group != "Blue" || p.lanes[1].group != "Green" {
 		t.Errorf("groups %q, %q first; want Blue then Green", p.lanes[0].group, p.lanes[1].group)
 	}
@@ -390,6 +396,7 @@ func TestHostileIDs(t *testing.T) {
 	}
 	p := read(t, svg)
 	checkLanes(t, in, s, p)
+	checkHealthy(t, s, p)
 	got := map[string]bool{}
 	for _, l := range p.lanes {
 		got[l.id] = true
