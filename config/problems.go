@@ -51,6 +51,11 @@ func (p Problem) String() string { return p.Field + ": " + p.Rule }
 // value it is about.
 func (p *Problem) Error() string { return p.String() }
 
+// Verbatim marks a problem's message as a field and a rule, which error
+// lists print as they are: a field named "revision" or "config" is not a
+// package name to drop.
+func (p *Problem) Verbatim() {}
+
 // Unwrap returns Kind and Err, those that are set.
 func (p *Problem) Unwrap() []error {
 	var errs []error

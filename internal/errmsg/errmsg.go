@@ -27,6 +27,14 @@ import (
 // packages start with.
 var prefixes = [...]string{"config: ", "deploy: ", "health: ", "plan: ", "revision: ", "target: "}
 
+// Verbatim is implemented by errors whose message is shown as it is, never
+// trimmed: a problem "revision: is required" names the field revision, not
+// the package.
+type Verbatim interface {
+	error
+	Verbatim()
+}
+
 // Trim returns s without its leading package name, if it has one of
 // fleetdeploy's core packages.
 func Trim(s string) string {
@@ -48,6 +56,9 @@ func Errorf(format string, args ...any) error {
 	for i, a := range args {
 		shown[i] = a
 		if err, ok := a.(error); ok && err != nil {
+			if _, keep := err.(Verbatim); keep {
+				continue
+			}
 			if s := err.Error(); Trim(s) != s {
 				shown[i] = text(Trim(s))
 				trimmed = true

@@ -23,7 +23,8 @@ import (
 //
 // Each element appears without what the header says already: the header
 // itself when the element begins with it, else the package name the header
-// starts with, or that of a core package (see Trim). An element of several
+// starts with, or that of a core package (see Trim) — except a Verbatim
+// element, such as a problem whose field has a package's name. An element of several
 // lines has its further lines indented under it.
 func ListFormat(header, noun string) multierror.ErrorFormatFunc {
 	pkg, _, _ := strings.Cut(header, ": ")
@@ -57,6 +58,9 @@ func element(header, pkg string, err error) string {
 		return "<nil>"
 	}
 	s := err.Error()
+	if _, ok := err.(Verbatim); ok {
+		return s
+	}
 	// "elbtarget: AllowTraffic i-1 on target group ..." under the header
 	// "elbtarget: AllowTraffic i-1" reads "on target group ...".
 	if rest, ok := strings.CutPrefix(s, header); ok {

@@ -49,7 +49,7 @@ func ExampleDecode_problems() {
 	fmt.Println(err)
 	// Output:
 	// scenario: invalid scenario: 4 problems:
-	//   unknown field "failure"; known fields: config, deploymentType, durations, failReroute, failSteps, failures, rollback, targets, zoneOrder
+	//   scenario: unknown field "failure"; known fields: config, deploymentType, durations, failReroute, failSteps, failures, rollback, targets, zoneOrder
 	//   config.minimumHealthyHosts.value: FLEET_PERCENT must be 0 or more and less than 100; got 100
 	//   targets[0].instanceHealth: must be Healthy or Unhealthy; got "healthy"
 	//   targets[0].revisionHealth: is required: Current, Old or Unknown
