@@ -10,6 +10,7 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
+	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/targettest"
@@ -261,4 +262,47 @@ func inTest(b *testing.B, f func(t *testing.T) (*deploytest.Timeline, error)) *d
 		b.Fatalf("simulation failed: %v", err)
 	}
 	return tl
+}
+
+// The schedule of a simulated run carries the per-step counts a planner's
+// schedule carries. v2 finds six healthy targets (v1 succeeded on all) in
+// three zones of two, at least 4 healthy (HOST_COUNT 4), one zone at a
+// time: each zone's two targets go
+// offline together (6 − 4 = 2 may), so every step that starts a zone has
+// 2 in flight and 4 healthy, and the zone itself 2 in flight and none
+// healthy; the lowest healthy count is 4 and the peak in flight 2.
+func TestSimulateScheduleCounts(t *testing.T) {
+	tl, err := deploytest.Simulate(t, zonalScenario())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(tl.Deployments) != 2 {
+		t.Fatalf("%d deployments; want v1 and v2", len(tl.Deployments))
+	}
+	_, s := tl.Schedule(tl.Deployments[1].ID)
+	if s.LowestHealthy != 4 || s.PeakInFlight != 2 || len(s.Steps) == 0 {
+		t.Fatalf("lowest healthy %d, peak in flight %d, %d steps; want 4, 2 and some", s.LowestHealthy, s.PeakInFlight, len(s.Steps))
+	}
+	if got := s.Steps[0].Zones; len(got) != 3 {
+		t.Errorf("first step lists zones %v; want all three", got)
+	}
+	lowest, peak := 6, 0
+	for i, st := range s.Steps {
+		if st.Minimum != 4 {
+			t.Errorf("step %d: minimum %d; want 4", i, st.Minimum)
+		}
+		lowest, peak = min(lowest, st.Healthy), max(peak, st.InFlight)
+		if len(st.Start) == 2 {
+			if st.InFlight != 2 || st.Healthy != 4 {
+				t.Errorf("step %d starts %v: %d in flight, %d healthy; want 2 and 4", i, st.Start, st.InFlight, st.Healthy)
+			}
+			k := slices.IndexFunc(st.Zones, func(c plan.ZoneCount) bool { return c.Zone == st.Zone })
+			if k < 0 || st.Zones[k].InFlight != 2 || st.Zones[k].Healthy != 0 {
+				t.Errorf("step %d zone counts %v; want %s with 2 in flight, 0 healthy", i, st.Zones, st.Zone)
+			}
+		}
+	}
+	if lowest != s.LowestHealthy || peak != s.PeakInFlight {
+		t.Errorf("steps' lowest healthy %d and peak in flight %d; the schedule says %d and %d", lowest, peak, s.LowestHealthy, s.PeakInFlight)
+	}
 }

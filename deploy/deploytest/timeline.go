@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
 	"time"
 
@@ -213,6 +214,7 @@ func (tl *Timeline) Schedule(deploymentID string) (plan.Input, plan.Schedule) {
 		}
 	}
 	inFlight, status := 0, plan.InProgress
+	zoneInFlight := map[string]int{}
 	var step *plan.ScheduleStep
 	for _, tr := range tl.Transitions {
 		if tr.DeploymentID != deploymentID {
@@ -229,6 +231,11 @@ func (tl *Timeline) Schedule(deploymentID string) (plan.Input, plan.Schedule) {
 		if step == nil || step.At != at {
 			s.Steps = append(s.Steps, plan.ScheduleStep{At: at, Phase: plan.PhaseDeploy, Status: status})
 			step = &s.Steps[len(s.Steps)-1]
+			if len(s.Steps) == 1 { // the first step lists every zone, as plan's do
+				for _, z := range slices.Sorted(maps.Keys(zones)) {
+					step.Zones = append(step.Zones, plan.ZoneCount{Zone: z, Healthy: zoneHealthy[z], Minimum: zones[z].MinimumHealthy})
+				}
+			}
 		}
 		z := zoneOf[tr.TargetID]
 		zw := zones[z]
@@ -237,6 +244,7 @@ func (tl *Timeline) Schedule(deploymentID string) (plan.Input, plan.Schedule) {
 			step.Start = append(step.Start, tr.TargetID)
 			step.Zone = z
 			inFlight++
+			zoneInFlight[z]++
 			if healthy[tr.TargetID] {
 				delete(healthy, tr.TargetID)
 				zoneHealthy[z]--
@@ -248,6 +256,7 @@ func (tl *Timeline) Schedule(deploymentID string) (plan.Input, plan.Schedule) {
 		case target.TargetSucceeded, target.TargetReady:
 			step.Succeeded = append(step.Succeeded, tr.TargetID)
 			inFlight--
+			zoneInFlight[z]--
 			if !healthy[tr.TargetID] {
 				healthy[tr.TargetID] = true
 				zoneHealthy[z]++
@@ -255,8 +264,18 @@ func (tl *Timeline) Schedule(deploymentID string) (plan.Input, plan.Schedule) {
 		case target.TargetFailed:
 			step.Failed = append(step.Failed, tr.TargetID)
 			inFlight--
+			zoneInFlight[z]--
 		default:
 			continue
+		}
+		step.InFlight, step.Healthy, step.Minimum = inFlight, len(healthy), s.MinimumHealthy
+		if zw != nil {
+			zc := plan.ZoneCount{Zone: z, InFlight: zoneInFlight[z], Healthy: zoneHealthy[z], Minimum: zw.MinimumHealthy}
+			if k := slices.IndexFunc(step.Zones, func(c plan.ZoneCount) bool { return c.Zone == z }); k >= 0 {
+				step.Zones[k] = zc
+			} else {
+				step.Zones = append(step.Zones, zc)
+			}
 		}
 		if zw != nil {
 			zw.End = max(zw.End, at)
