@@ -16,9 +16,15 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/health"
 )
 
-// largeFleet is the size of the fleets of the batch tests: 1,200
-// BatchWriteItem requests of 25 items for each whole-fleet write.
+// largeFleet is the size of the instance fleets of the batch tests: their
+// records are packed into buckets, and a fleet this large still takes
+// several BatchWriteItem requests.
 const largeFleet = 30_000
+
+// largeTargets is the number of targets TestLargePutTargets writes: 240
+// BatchWriteItem requests of 25 items (one item per target), in pages of
+// 2,500 when listed.
+const largeTargets = 6_000
 
 func fleet(prefix string, n int) []deploy.DeploymentTarget {
 	ts := make([]deploy.DeploymentTarget, n)
@@ -76,19 +82,19 @@ func TestLargePutTargets(t *testing.T) {
 	client, th := retryingClient(t, "BatchWriteItem", 7)
 	api := &faultyAPI{API: client, partialEvery: 3}
 	clk, waits := autoClock(t)
-	s := open(t, api, newTable(t), func(o *dynamostore.Options) { o.Clock = clk; o.PageSize = 10_000 })
+	s := open(t, api, newTable(t), func(o *dynamostore.Options) { o.Clock = clk; o.PageSize = 2_500 })
 	ctx := t.Context()
 	g := fixture(t, s)
 	d := newDeployment(g, "d-LARGE", deploy.StatusInProgress)
 	if err := s.CreateDeployment(ctx, &d); err != nil {
 		t.Fatal(err)
 	}
-	ts := fleet("i", largeFleet)
+	ts := fleet("i", largeTargets)
 	if err := s.PutTargets(ctx, d.ID, ts); err != nil {
 		t.Fatalf("PutTargets of %d targets: %v", len(ts), err)
 	}
-	if n := api.batchWrites.Load(); n < largeFleet/25 {
-		t.Errorf("PutTargets made %d BatchWriteItem calls; want at least %d (25 items each)", n, largeFleet/25)
+	if n := api.batchWrites.Load(); n < largeTargets/25 {
+		t.Errorf("PutTargets made %d BatchWriteItem calls; want at least %d (25 items each)", n, largeTargets/25)
 	}
 	if api.partial.Load() == 0 || waits.Load() == 0 || th.throttled.Load() == 0 {
 		t.Errorf("the faults did not happen: %d partial answers, %d backoff waits on the clock, %d throttled requests",
@@ -100,11 +106,11 @@ func TestLargePutTargets(t *testing.T) {
 		}
 	}
 	t.Logf("PutTargets of %d targets: %v (%d BatchWriteItem calls, %d partly processed, %d throttled, %d waits)",
-		largeFleet, time.Since(start), api.batchWrites.Load(), api.partial.Load(), th.throttled.Load(), waits.Load())
+		largeTargets, time.Since(start), api.batchWrites.Load(), api.partial.Load(), th.throttled.Load(), waits.Load())
 	if got := listAll(t, s, d.ID, 0); !slices.Equal(got, ids(ts)) {
 		t.Fatalf("ListTargets listed %d targets; want the %d put, in put order", len(got), len(ts))
 	}
-	if err := s.PutTargets(ctx, d.ID, []deploy.DeploymentTarget{newTarget("new"), ts[largeFleet/2]}); !errors.Is(err, deploy.ErrAlreadyExists) {
+	if err := s.PutTargets(ctx, d.ID, []deploy.DeploymentTarget{newTarget("new"), ts[largeTargets/2]}); !errors.Is(err, deploy.ErrAlreadyExists) {
 		t.Errorf("PutTargets of a target put before: %v; want ErrAlreadyExists", err)
 	}
 	t.Logf("total %v", time.Since(start))
