@@ -197,10 +197,12 @@ func (r *runner) eventLimit(role target.Role, ev target.LifecycleEvent) time.Dur
 // passed on the executor's clock, and returns at the limit whether or not
 // call has returned by then (timedOut): a call that ignores its context
 // goes on in its own goroutine until it returns, and its result is
-// dropped. A limit of 0 makes the call without a bound. When ctx is
-// done first, it returns ctx's cause at once.
+// dropped. When ctx is done first (a stop with AbortRunningEvents, the
+// deployment's maximum run time), it returns ctx's cause at once, so that
+// the executor never waits for a call past those. Without a limit and
+// without a maximum run time it makes the call in the caller's goroutine.
 func (r *runner) callBounded(ctx context.Context, limit time.Duration, call func(context.Context) (target.EventResult, error)) (res target.EventResult, err error, timedOut bool) {
-	if limit <= 0 {
+	if limit <= 0 && r.deadline.IsZero() {
 		res, err = call(ctx)
 		return res, err, false
 	}
@@ -211,8 +213,12 @@ func (r *runner) callBounded(ctx context.Context, limit time.Duration, call func
 		err error
 	}
 	done := make(chan result, 1)
-	timer := r.e.clk.NewTimer(limit)
-	defer timer.Stop()
+	var fired <-chan time.Time // nil without a limit: the deployment's deadline only (ctx)
+	if limit > 0 {
+		timer := r.e.clk.NewTimer(limit)
+		defer timer.Stop()
+		fired = timer.C()
+	}
 	go func() {
 		res, err := call(cctx)
 		done <- result{res, err}
@@ -220,7 +226,7 @@ func (r *runner) callBounded(ctx context.Context, limit time.Duration, call func
 	select {
 	case out := <-done:
 		return out.res, out.err, false
-	case <-timer.C():
+	case <-fired:
 		cancel(errEventTimeout)
 		return target.EventResult{}, nil, true
 	case <-ctx.Done():
