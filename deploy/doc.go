@@ -169,6 +169,32 @@
 // CodeDeployAutoUpdate, configuration [AutoUpdateConfigName], linked through
 // RelatedDeployments), which Run runs too; IGNORE leaves them.
 //
+// # Time limits
+//
+// The executor bounds what it waits for on its own clock, whatever its
+// collaborators do; each bound is an Options field, 0 for none, and the
+// option CodeDeployLimits sets CodeDeploy's figures (User Guide,
+// "CodeDeploy quotas"):
+//
+//   - Options.EventTimeout (CodeDeploy: 3600 s per lifecycle event): a
+//     Server event performed by the Installer. With Options.Source the
+//     executor reads the revision's AppSpec, and an event whose scripts it
+//     names gets the sum of their timeouts (an hour each where none is
+//     given, as the agent runs them), at most EventTimeout. At the limit
+//     the Installer's context is cancelled and the event fails with
+//     ScriptTimedOut at once, even if the Installer never returns.
+//   - Options.TrafficTimeout (an hour): AllowTraffic and BlockTraffic
+//     through the TrafficController; the event fails (UnknownError) at the
+//     limit with its context cancelled.
+//   - Options.MaxRunTime: in-place 12 h (8 h for custom configurations
+//     created before June 2023), EC2 blue/green 109 h, Lambda 50 h, ECS
+//     173 h (fleetdeploy's figure; the quotas page gives none). A
+//     deployment still running then ends Failed with TIMEOUT: no event
+//     starts any more, running ones are cut off and recorded failed, and it
+//     rolls back when its group rolls back on DEPLOYMENT_FAILURE.
+//
+// Lambda and ECS hooks have their own bound, Options.HookTimeout.
+//
 // # Events
 //
 // An [Observer] sees every transition synchronously: each deployment

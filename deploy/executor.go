@@ -148,9 +148,29 @@ type Options struct {
 	// only what a crash makes run again: a target found InProgress on
 	// Resume goes on from the first event its record does not show ended,
 	// so events whose end was waiting for the next write run again.
-	// Server lifecycle events are bounded by the Installer (script
-	// timeouts), not by the executor.
 	RecordInterval time.Duration
+	// EventTimeout bounds a Server lifecycle event performed by the
+	// Installer, on the executor's clock, whatever the Installer does:
+	// when Source is set, an event whose scripts the revision's AppSpec
+	// names gets the sum of their timeouts (an hour each where the AppSpec
+	// gives none, as the agent runs them), at most EventTimeout; any other
+	// event (DownloadBundle, Install, the events that run the scripts of
+	// the revision installed before, every event without Source) gets
+	// EventTimeout. At the limit the Installer's context is cancelled and
+	// the event fails with ScriptTimedOut without waiting for the
+	// Installer to return. DefaultEventTimeout when 0; negative sets no
+	// bound (the Installer's own).
+	EventTimeout time.Duration
+	// TrafficTimeout bounds a Server AllowTraffic or BlockTraffic event
+	// performed by the TrafficController, on the executor's clock: at the
+	// limit its context is cancelled and the event fails (UnknownError,
+	// with a message naming the limit). 0 sets no bound; CodeDeployLimits
+	// sets DefaultTrafficTimeout.
+	TrafficTimeout time.Duration
+	// MaxRunTime bounds each kind of deployment's run (see
+	// RunTimeLimits); its zero value sets none. CodeDeployLimits sets
+	// CodeDeploy's.
+	MaxRunTime RunTimeLimits
 	// ExecutorID names this executor as the owner of the deployment leases
 	// it takes (see Lease); a random ID when empty. Each process sharing a
 	// store needs its own: an executor that takes a lease whose owner has
@@ -216,6 +236,13 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	}
 	if o.LeaseTTL < 0 {
 		ps.Add(nil, "Options.LeaseTTL", "must not be negative; got %s", o.LeaseTTL)
+	}
+	o.MaxRunTime.validate(ps.Add)
+	if o.EventTimeout < 0 {
+		ps.Add(nil, "Options.EventTimeout", "must not be negative (0 sets no bound); got %s", o.EventTimeout)
+	}
+	if o.TrafficTimeout < 0 {
+		ps.Add(nil, "Options.TrafficTimeout", "must not be negative (0 sets no bound); got %s", o.TrafficTimeout)
 	}
 	for i, c := range o.Configs {
 		// The configuration's problems, each under its place in Options.

@@ -183,6 +183,13 @@ type runner struct {
 	svc     *DeploymentTarget  // the function or service (Lambda, ECS)
 	svcData *serviceData       // what Lambda and ECS steps need
 	seqs    sequences
+	// evLimits are the time limits of the Installer events whose scripts
+	// the revision's AppSpec names (Executor.eventLimits); nil without
+	// Options.Source.
+	evLimits map[target.LifecycleEvent]time.Duration
+	// deadline is when the run must end (Options.MaxRunTime); zero for
+	// none.
+	deadline time.Time
 
 	observer Observer
 	debug    bool // the logger takes Debug records
@@ -455,6 +462,9 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 		return r.d, r.end(err)
 	}
 	for {
+		if !r.deadline.IsZero() && !r.e.clk.Now().Before(r.deadline) {
+			return r.d, r.timeOut(ctx)
+		}
 		dec, err := r.decide(ctx, true)
 		if err != nil {
 			return r.d, r.end(err)
@@ -463,7 +473,11 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 			r.awaitIdle() // nothing is in flight when the planner is done
 			return r.d, r.finish(ctx, r.withCommonCause(ctx, dec))
 		}
-		if err := r.wait(ctx, dec.WaitUntil, false); err != nil {
+		until := dec.WaitUntil
+		if !r.deadline.IsZero() && (until.IsZero() || r.deadline.Before(until)) {
+			until = r.deadline
+		}
+		if err := r.wait(ctx, until, false); err != nil {
 			return r.d, r.end(err)
 		}
 	}
@@ -558,7 +572,7 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 		return true, r.finishEnding(ctx, *end)
 	}
 	if d.Status == StatusCreated && d.ComputePlatform == config.Server && r.e.opts.Source != nil {
-		why, code, err := r.checkRevision(ctx)
+		spec, why, code, err := r.checkRevision(ctx)
 		if err != nil {
 			return true, err
 		}
@@ -566,7 +580,18 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 			return true, r.finishDecided(ctx, Ending{Status: StatusFailed, Time: r.e.clk.Now(), Explanation: why,
 				ErrorInformation: ErrorInformation{Code: code, Message: why}}, d.Progress.Plan)
 		}
+		r.evLimits = r.e.eventLimits(spec)
+	} else if d.ComputePlatform == config.Server && r.e.opts.Source != nil {
+		// Resumed: the AppSpec again, for its scripts' timeouts; without it
+		// every event gets Options.EventTimeout.
+		spec, err := r.e.readAppSpec(ctx, d.Revision, d.ComputePlatform)
+		if err != nil {
+			r.e.log.Warn("cannot read the AppSpec for its script timeouts; every lifecycle event gets Options.EventTimeout",
+				"deployment", r.id, "error", err.Error())
+		}
+		r.evLimits = r.e.eventLimits(spec)
 	}
+	r.deadline = r.e.runDeadline(d)
 	switch {
 	case d.ComputePlatform != config.Server:
 		why, code, err := r.loadService(ctx)

@@ -151,13 +151,16 @@ func liveVersion(split target.TrafficSplit) string {
 // Options.Source before any target starts, so that a revision that is gone
 // or cannot be used fails the deployment with REVISION_MISSING or
 // INVALID_REVISION and a message naming it, rather than failing on every
-// target. why and code are set for such a revision; err is trouble to try
-// again (the Source could not be reached, ctx).
-func (r *runner) checkRevision(ctx context.Context) (why string, code ErrorCode, err error) {
-	if _, err := r.e.readAppSpec(ctx, r.d.Revision, r.d.ComputePlatform); err != nil {
-		return r.revisionFailure(ctx, err)
+// target. It returns the AppSpec read; why and code are set for a revision
+// that cannot be used; err is trouble to try again (the Source could not
+// be reached, ctx).
+func (r *runner) checkRevision(ctx context.Context) (spec *revision.AppSpec, why string, code ErrorCode, err error) {
+	spec, err = r.e.readAppSpec(ctx, r.d.Revision, r.d.ComputePlatform)
+	if err != nil {
+		why, code, err = r.revisionFailure(ctx, err)
+		return nil, why, code, err
 	}
-	return "", "", nil
+	return spec, "", "", nil
 }
 
 // revisionFailure sorts an error reading the deployment's revision (err,

@@ -402,9 +402,16 @@ func (r *runner) endStatus(t *DeploymentTarget, phase plan.Phase, ok bool) targe
 // the request once per target and sets its Event for each call.
 func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.EventRequest) (target.EventResult, error) {
 	ev := req.Event
+	limit := r.eventLimit(role, ev)
 	switch role {
 	case target.RoleInstaller:
-		res, err := r.e.platform.Installer.RunEvent(ctx, *req)
+		res, err, timedOut := r.callBounded(ctx, limit, func(ctx context.Context) (target.EventResult, error) {
+			return r.e.platform.Installer.RunEvent(ctx, *req)
+		})
+		if timedOut {
+			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeScriptTimedOut,
+				Message: fmt.Sprintf("%s did not end within its time limit of %s (its scripts' timeouts, at most Options.EventTimeout); the Installer's context was cancelled", ev, limit)}, nil
+		}
 		if err != nil {
 			return res, err
 		}
@@ -417,11 +424,15 @@ func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.Eve
 		return res, nil
 	case target.RoleTrafficController:
 		tr := target.TrafficRequest{Target: req.Target, Deployment: req.Deployment}
-		var err error
-		if ev == target.BlockTraffic {
-			err = r.e.platform.TrafficController.BlockTraffic(ctx, tr)
-		} else {
-			err = r.e.platform.TrafficController.AllowTraffic(ctx, tr)
+		_, err, timedOut := r.callBounded(ctx, limit, func(ctx context.Context) (target.EventResult, error) {
+			if ev == target.BlockTraffic {
+				return target.EventResult{}, r.e.platform.TrafficController.BlockTraffic(ctx, tr)
+			}
+			return target.EventResult{}, r.e.platform.TrafficController.AllowTraffic(ctx, tr)
+		})
+		if timedOut {
+			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError,
+				Message: fmt.Sprintf("%s did not end within %s (Options.TrafficTimeout); the TrafficController's context was cancelled", ev, limit)}, nil
 		}
 		if err != nil {
 			return target.EventResult{}, err
@@ -437,7 +448,9 @@ func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.Eve
 // deployment.
 func errorResult(err, cause error) target.EventResult {
 	msg := err.Error()
-	if errors.Is(cause, errAbort) {
+	if errors.Is(cause, errRunTimeout) {
+		msg = "cut off: the deployment reached its maximum run time (Options.MaxRunTime): " + msg
+	} else if errors.Is(cause, errAbort) {
 		msg = "aborted: the deployment was stopped with AbortRunningEvents: " + msg
 	}
 	return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError, Message: msg}
