@@ -614,6 +614,22 @@ func (md *memDeployment) record(at int, id string) *memRecord {
 		}
 		rec.mu.Unlock()
 	}
+	if g := md.index.guesses.Load(); g != nil {
+		// Positions in the table are published (settle): check each
+		// guess on the record, which is locked either way.
+		for p := g.probe(id); ; {
+			i, ok := p.next()
+			if !ok {
+				break
+			}
+			rec := md.recs.at(i)
+			rec.mu.Lock()
+			if rec.tgt.id == id {
+				return rec
+			}
+			rec.mu.Unlock()
+		}
+	}
 	i, ok := md.index.lookup(&md.mu, id)
 	if !ok {
 		return nil
