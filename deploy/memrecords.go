@@ -1,6 +1,7 @@
 package deploy
 
 import (
+	"hash/maphash"
 	"maps"
 	"math/bits"
 	"sync"
@@ -135,9 +136,80 @@ func (r *targetRecords) newEvents(i, n int) []memEvent {
 // two are merged into a new frozen map (so each target is copied O(1)
 // times, amortized). A deployment's first PutTargets becomes frozen as
 // it is, without a copy.
+//
+// Beside the frozen map, guesses holds its positions in a compact table
+// for the writers (memDeployment.record), which check a guess against
+// the record they lock anyway: a probe there reads one cache line, where
+// a lookup in a map of a hundred thousand IDs misses the cache two or
+// three times, and a write that is not told its record's position
+// (UpdateTarget, rather than UpdateTargetAt) made one such lookup.
 type targetIndex struct {
 	frozen atomic.Pointer[map[string]int]
-	recent map[string]int // under memDeployment.mu
+	// guesses is the table of frozen's positions, published before
+	// frozen; nil when there are too many targets for it.
+	guesses atomic.Pointer[posTable]
+	recent  map[string]int // under memDeployment.mu
+}
+
+// posTable is an open-addressing table, never changed once made, of a
+// map from target IDs to positions: each slot holds the high half of an
+// ID's hash and its position plus one (0: empty). It stores no IDs: a
+// position it gives is a guess that the caller checks against the
+// record there (next).
+type posTable struct {
+	seed  maphash.Seed
+	slots []uint64
+	mask  uint64
+}
+
+// newPosTable returns the table of m, or nil when m holds positions
+// that do not fit a slot.
+func newPosTable(m map[string]int) *posTable {
+	if len(m) >= 1<<30 {
+		return nil
+	}
+	size := 1 << bits.Len(uint(2*len(m))) // at most half full
+	t := &posTable{seed: maphash.MakeSeed(), slots: make([]uint64, size), mask: uint64(size - 1)}
+	for id, i := range m {
+		if i < 0 || i >= 1<<32-1 {
+			return nil
+		}
+		h := maphash.String(t.seed, id)
+		j := h & t.mask
+		for t.slots[j] != 0 {
+			j = (j + 1) & t.mask
+		}
+		t.slots[j] = h>>32<<32 | uint64(i+1)
+	}
+	return t
+}
+
+// posProbe walks the slots of one ID in a posTable.
+type posProbe struct {
+	t   *posTable
+	tag uint64
+	j   uint64
+}
+
+// probe starts a walk over the slots of id.
+func (t *posTable) probe(id string) posProbe {
+	h := maphash.String(t.seed, id)
+	return posProbe{t: t, tag: h >> 32, j: h & t.mask}
+}
+
+// next returns the next position that may be id's, or false when there
+// is none left.
+func (p *posProbe) next() (int, bool) {
+	for {
+		e := p.t.slots[p.j]
+		if e == 0 {
+			return 0, false
+		}
+		p.j = (p.j + 1) & p.t.mask
+		if e>>32 == p.tag {
+			return int(uint32(e)) - 1, true
+		}
+	}
 }
 
 // lookup returns the position of target id, taking mu (memDeployment.mu)
@@ -205,6 +277,7 @@ func (x *targetIndex) settle() {
 		maps.Copy(merged, frozen)
 		maps.Copy(merged, x.recent)
 	}
+	x.guesses.Store(newPosTable(merged))
 	x.frozen.Store(&merged)
 	x.recent = nil
 }

@@ -536,12 +536,13 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 	if md == nil {
 		return nil, recErr("deployment", deploymentID, ErrNotFound)
 	}
-	i, ok := md.index.lookup(&md.mu, targetID)
-	if !ok {
+	rec := md.record(-1, targetID)
+	if rec == nil {
 		return nil, recErr("target", targetKey(deploymentID, targetID), ErrNotFound)
 	}
+	defer rec.mu.Unlock()
 	var t DeploymentTarget
-	s.decodeRecord(&t, md, i, nil)
+	s.decodeTargetInto(&t, md.id, &rec.memTarget, nil)
 	return &t, nil
 }
 
@@ -604,7 +605,8 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 
 // record returns the record of target id, locked, or nil when there is
 // none. at is a guess of its position (-1 for none): when it is right,
-// the index is not read.
+// the index is not read; else the index's table of guesses is tried
+// before its map.
 func (md *memDeployment) record(at int, id string) *memRecord {
 	if at >= 0 && at < md.recs.published() {
 		rec := md.recs.at(at)
@@ -613,6 +615,22 @@ func (md *memDeployment) record(at int, id string) *memRecord {
 			return rec
 		}
 		rec.mu.Unlock()
+	}
+	if g := md.index.guesses.Load(); g != nil {
+		// Positions in the table are published (settle): check each
+		// guess on the record, which is locked either way.
+		for p := g.probe(id); ; {
+			i, ok := p.next()
+			if !ok {
+				break
+			}
+			rec := md.recs.at(i)
+			rec.mu.Lock()
+			if rec.tgt.id == id {
+				return rec
+			}
+			rec.mu.Unlock()
+		}
 	}
 	i, ok := md.index.lookup(&md.mu, id)
 	if !ok {

@@ -1,8 +1,10 @@
 package deploy
 
 import (
+	"errors"
 	"fmt"
 	"reflect"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -201,4 +203,118 @@ func TestTargetIndexFindsTargetsWhileTargetsArePut(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+}
+
+// The table of guesses gives every ID's position among a few guesses,
+// and few guesses for an ID it does not hold.
+func TestPosTableGuessesEveryPosition(t *testing.T) {
+	const n = 5000
+	m := make(map[string]int, n)
+	for i := range n {
+		m[fmt.Sprintf("i-%d", i)] = i
+	}
+	tab := newPosTable(m)
+	if tab == nil {
+		t.Fatal("no table for 5000 targets")
+	}
+	guesses := 0
+	for id, want := range m {
+		found := false
+		for p := tab.probe(id); ; {
+			i, ok := p.next()
+			if !ok {
+				break
+			}
+			guesses++
+			found = found || i == want
+		}
+		if !found {
+			t.Fatalf("the table does not guess position %d of %s", want, id)
+		}
+	}
+	if guesses > n+n/100 {
+		t.Errorf("%d guesses for %d IDs; want about one each", guesses, n)
+	}
+	p := tab.probe("i-unknown")
+	if i, ok := p.next(); ok {
+		if _, ok := p.next(); ok {
+			t.Errorf("an unknown ID gets guesses %d and more", i)
+		}
+	}
+}
+
+// UpdateTarget, which finds a record by the table of guesses, finds
+// every target put while other targets are put and the index merges
+// them, and writes that target's record, not another's.
+func TestUpdateTargetFindsTargetsWhileTargetsArePut(t *testing.T) {
+	ctx := t.Context()
+	s := NewMemoryStore()
+	if err := s.CreateApplication(ctx, &Application{Name: "app"}); err != nil {
+		t.Fatal(err)
+	}
+	g := Group{ApplicationName: "app", Name: "web"}
+	if err := s.CreateGroup(ctx, &g); err != nil {
+		t.Fatal(err)
+	}
+	d := Deployment{ID: "d-1", ApplicationName: "app", GroupName: "web", GroupID: g.ID, Status: StatusInProgress}
+	if err := s.CreateDeployment(ctx, &d); err != nil {
+		t.Fatal(err)
+	}
+	const n = 3000
+	id := func(i int) string { return fmt.Sprintf("i-%d", i) }
+	var updated sync.WaitGroup
+	updated.Go(func() {
+		for i := range n {
+			tg := DeploymentTarget{DeploymentID: "d-1", TargetID: id(i), Target: target.Target{ID: id(i)},
+				Status: target.TargetSucceeded, Version: 1}
+			for {
+				err := s.UpdateTarget(ctx, &tg)
+				if err == nil {
+					break
+				}
+				if !errors.Is(err, ErrNotFound) {
+					t.Errorf("update %s: %v", id(i), err)
+					return
+				}
+				runtime.Gosched() // not put yet
+			}
+		}
+	})
+	for i := range n {
+		tg := DeploymentTarget{TargetID: id(i), Target: target.Target{ID: id(i)}, Status: target.TargetPending}
+		if err := s.PutTargets(ctx, "d-1", []DeploymentTarget{tg}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	updated.Wait()
+	check := func(status target.TargetStatus, version int64) {
+		t.Helper()
+		for i := range n {
+			tg, err := s.GetTarget(ctx, "d-1", id(i))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if tg.TargetID != id(i) || tg.Target.ID != id(i) || tg.Status != status || tg.Version != version {
+				t.Fatalf("target %s is %s (%s) at version %d; want %s at version %d", id(i), tg.TargetID, tg.Status, tg.Version, status, version)
+			}
+		}
+	}
+	check(target.TargetSucceeded, 2)
+
+	// Guesses are checked: with a table that guesses every target's
+	// neighbour, updates still write the right records.
+	md := s.deployment("d-1")
+	wrong := make(map[string]int, n)
+	for i := range n {
+		wrong[id(i)] = (i + 1) % n
+	}
+	md.index.guesses.Store(newPosTable(wrong))
+	for i := range n {
+		tg := DeploymentTarget{DeploymentID: "d-1", TargetID: id(i), Target: target.Target{ID: id(i)},
+			Status: target.TargetFailed, Version: 2}
+		if err := s.UpdateTarget(ctx, &tg); err != nil {
+			t.Fatalf("update %s with wrong guesses: %v", id(i), err)
+		}
+	}
+	check(target.TargetFailed, 3)
 }
