@@ -130,8 +130,10 @@
 // DEPLOYMENT_STOP_ON_ALARM, or that is stopped with rollback asked for, is
 // rolled back (User Guide, "Redeploy and roll back a deployment with
 // CodeDeploy"): Run creates a new deployment — creator codeDeployRollback —
-// of the group's last successful revision, links the two through
-// RollbackInfo, and runs it to the end too. A rollback of an in-place
+// of the group's last successful revision, with the file-exists behavior of
+// the group's last successful deployment (the one that installed that
+// revision, not the failed one), links the two through RollbackInfo, and
+// runs it to the end too. A rollback of an in-place
 // deployment runs the in-place events again; of a blue/green one, allows
 // traffic back on the originals and blocks it on the replacements, then —
 // once it succeeded, and when the executor made the replacement fleet
