@@ -1,7 +1,11 @@
 package deploy_test
 
 import (
+	"context"
+	"sync/atomic"
+
 	"errors"
+	"github.com/fleetdeploy/fleetdeploy/config"
 	"strings"
 	"testing"
 	"time"
@@ -169,4 +173,31 @@ func TestThrottled(t *testing.T) {
 			t.Errorf("i-001: %d Install calls; want 3", n)
 		}
 	})
+}
+
+// A traffic shift the platform throttles is retried like a Server event's
+// call, and fails the deployment with THROTTLED once the retries are spent.
+func TestShiftThrottled(t *testing.T) {
+	e, shifter, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil)
+	shifter.SetRoute(target.TrafficRoute{ResourceID: "checkout:live"}, target.TrafficSplit{Original: "1"})
+	var shifts atomic.Int32
+	shifter.OnShift(func(context.Context, target.ShiftRequest) error {
+		shifts.Add(1)
+		return &target.CodeError{Code: "THROTTLED", Err: errors.New("Rate exceeded")}
+	})
+	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: lambdaSpec("2")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := advanceWhile(e.ctx, e.clk, 2, func() result {
+		d, err := e.exec.Run(e.ctx, d.ID)
+		return result{d, err}
+	})
+	if got.err != nil || got.d.Status != deploy.StatusFailed || got.d.ErrorInformation.Code != plan.Throttled ||
+		!strings.Contains(got.d.ErrorInformation.Message, "Rate exceeded") {
+		t.Fatalf("Run = %v, %+v", got.err, got.d)
+	}
+	if n := shifts.Load(); n != 5 {
+		t.Errorf("%d shift calls; want 5 (4 retries)", n)
+	}
 }
