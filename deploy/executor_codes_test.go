@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"os"
 	"sync/atomic"
 
 	"errors"
@@ -199,5 +200,43 @@ func TestShiftThrottled(t *testing.T) {
 	}
 	if n := shifts.Load(); n != 5 {
 		t.Errorf("%d shift calls; want 5 (4 retries)", n)
+	}
+}
+
+// The package documentation's "Error codes" section names every one of
+// CodeDeploy's error codes, each once: as produced (with how) or as never
+// produced (with why).
+func TestErrorCodesDocumented(t *testing.T) {
+	src, err := os.ReadFile("doc.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(src)
+	start := strings.Index(doc, "// # Error codes\n")
+	if start < 0 {
+		t.Fatal(`doc.go has no "# Error codes" section`)
+	}
+	sec := doc[start+1:]
+	sec = sec[:strings.Index(sec, "\n// # ")]
+	never := strings.Index(sec, "It never produces")
+	if never < 0 {
+		t.Fatal("the section does not list the codes never produced")
+	}
+	words := func(s string) map[string]int {
+		n := map[string]int{}
+		for _, w := range strings.FieldsFunc(s, func(r rune) bool { return !(r == '_' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9') }) {
+			n[w]++
+		}
+		return n
+	}
+	produced, notProduced := words(sec[:never]), words(sec[never:])
+	for _, c := range plan.ErrorCode("").Values() {
+		p, n := produced[string(c)], notProduced[string(c)]
+		if p+n == 0 {
+			t.Errorf("%s is not documented as produced or never produced", c)
+		}
+		if p > 0 && n > 0 {
+			t.Errorf("%s is documented both as produced and as never produced", c)
+		}
 	}
 }
