@@ -130,8 +130,10 @@
 // DEPLOYMENT_STOP_ON_ALARM, or that is stopped with rollback asked for, is
 // rolled back (User Guide, "Redeploy and roll back a deployment with
 // CodeDeploy"): Run creates a new deployment — creator codeDeployRollback —
-// of the group's last successful revision, links the two through
-// RollbackInfo, and runs it to the end too. A rollback of an in-place
+// of the group's last successful revision, with the file-exists behavior of
+// the group's last successful deployment (the one that installed that
+// revision, not the failed one), links the two through RollbackInfo, and
+// runs it to the end too. A rollback of an in-place
 // deployment runs the in-place events again; of a blue/green one, allows
 // traffic back on the originals and blocks it on the replacements, then —
 // once it succeeded, and when the executor made the replacement fleet
@@ -194,6 +196,71 @@
 //     rolls back when its group rolls back on DEPLOYMENT_FAILURE.
 //
 // Lambda and ECS hooks have their own bound, Options.HookTimeout.
+//
+// # Error codes
+//
+// A deployment that fails or is stopped carries one of CodeDeploy's error
+// codes in ErrorInformation.Code (API Reference, ErrorInformation) and
+// what happened, in words, in ErrorInformation.Message. fleetdeploy
+// produces:
+//
+//   - HEALTH_CONSTRAINTS and HEALTH_CONSTRAINTS_INVALID, NO_INSTANCES: the
+//     planner (package plan), from the targets' outcomes and the minimum
+//     healthy hosts.
+//   - AGENT_ISSUE: every failed target's Installer could not reach it (an
+//     error wrapping target.ErrTargetUnavailable). Such a target fails at
+//     once, its event recorded Failed with UnknownError and
+//     Diagnostics.DeploymentErrorCode AGENT_ISSUE, instead of waiting out
+//     its scripts' timeouts as a dead CodeDeploy agent makes CodeDeploy
+//     wait; a failed script is a failed event, never AGENT_ISSUE.
+//   - ELB_INVALID_INSTANCE, ELASTIC_LOAD_BALANCING_INVALID,
+//     IAM_ROLE_PERMISSIONS, TIMEOUT and any other code a role's
+//     *target.CodeError carries (elbtarget's errors are one to errors.As):
+//     every failed target's TrafficController call failed with it. A
+//     TrafficController error that only wraps target.ErrTargetUnavailable
+//     is ELB_INVALID_INSTANCE. Failed targets with different codes, or a
+//     failed script among them, leave HEALTH_CONSTRAINTS.
+//   - THROTTLED: a role's call throttled by its platform (a
+//     *target.CodeError with code THROTTLED; ec2target, elbtarget and
+//     lambdatarget map the services' throttling errors so) is retried 4
+//     times, 1, 2, 4 and 8 s apart on the executor's clock, and fails
+//     with THROTTLED when still throttled — a Server event's target, or a
+//     Lambda or ECS step, or the provisioning of a replacement fleet.
+//   - AUTO_SCALING_CONFIGURATION, AUTO_SCALING_IAM_ROLE_PERMISSIONS,
+//     INVALID_LAMBDA_CONFIGURATION, INVALID_LAMBDA_FUNCTION,
+//     INVALID_ECS_SERVICE, ECS_UPDATE_ERROR: a Provisioner's or
+//     TrafficShifter's *target.CodeError (ec2target, lambdatarget,
+//     ecstarget); ECS_UPDATE_ERROR also for a failed reserved ECS event.
+//   - HOOK_EXECUTION_FAILURE: a Lambda or ECS hook reported Failed or did
+//     not report within Options.HookTimeout.
+//   - REVISION_MISSING, INVALID_REVISION: the revision read through
+//     Options.Source.
+//   - ALARM_ACTIVE, MANUAL_STOP: an alarm or Executor.Stop stopped it;
+//     TIMEOUT also for a blue/green ready wait that expired.
+//   - INTERNAL_ERROR: anything else (a role's error without a code, a
+//     deployment that could not be created in full).
+//
+// It never produces, by design — unless a role of the caller's reports one
+// in a *target.CodeError:
+//
+//   - OVER_MAX_INSTANCES and RESOURCE_LIMIT_EXCEEDED: fleetdeploy has no
+//     limit on the targets of a deployment or on deployments (CodeDeploy
+//     caps a deployment at 500 instances by default).
+//   - APPLICATION_MISSING, DEPLOYMENT_GROUP_MISSING,
+//     MISSING_BLUE_GREEN_DEPLOYMENT_CONFIGURATION, MISSING_ELB_INFORMATION,
+//     AUTOSCALING_VALIDATION_ERROR: CreateDeployment rejects such input
+//     with an error (ErrNotFound, ErrInvalidGroup) before any deployment
+//     exists, and a running deployment keeps the copy of its group's
+//     settings it was created with.
+//   - IAM_ROLE_MISSING, NO_EC2_SUBSCRIPTION, MISSING_GITHUB_TOKEN,
+//     CLOUDFORMATION_STACK_FAILURE, CODEDEPLOY_RESOURCE_CANNOT_BE_FOUND:
+//     they are about CodeDeploy's own service — its service role, an
+//     account's EC2 subscription, its GitHub connection, its
+//     CloudFormation hooks, its resources — which fleetdeploy, a library
+//     in the caller's process with the caller's credentials, does not have.
+//   - CUSTOMER_APPLICATION_UNHEALTHY: fleetdeploy's blue/green and ECS
+//     deployments report an unhealthy replacement as the failed targets or
+//     the failed hook that its roles report, with those codes.
 //
 // # Events
 //

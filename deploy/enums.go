@@ -43,7 +43,9 @@ const (
 // ErrorCode says why a deployment failed or stopped, spelled as CodeDeploy
 // spells ErrorInformation.code (API Reference, ErrorInformation):
 // plan.ErrorCode. The codes are package plan's constants
-// (plan.HealthConstraints, plan.ManualStop, …).
+// (plan.HealthConstraints, plan.ManualStop, …). "Error codes" in the
+// package documentation says which ones fleetdeploy produces, when, and
+// which it never produces and why.
 type ErrorCode = plan.ErrorCode
 
 // DeploymentOption says whether a deployment routes traffic through a load

@@ -74,6 +74,9 @@ type createSpec struct {
 	related RelatedDeployments
 	// configName overrides everything else.
 	configName string
+	// fileExists, when set, is the deployment's FileExistsBehavior as it
+	// is, empty included (a rollback's: the last successful deployment's).
+	fileExists *revision.FileExistsBehavior
 }
 
 // CreateDeployment creates a deployment of in.Revision to a deployment group
@@ -192,6 +195,9 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 	}
 	if in.FileExistsBehavior != "" {
 		d.FileExistsBehavior = in.FileExistsBehavior
+	}
+	if spec.fileExists != nil {
+		d.FileExistsBehavior = *spec.fileExists
 	}
 	if in.IgnoreApplicationStopFailures != nil {
 		d.IgnoreApplicationStopFailures = *in.IgnoreApplicationStopFailures

@@ -487,28 +487,35 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 // health constraints the cause its targets failed with, when every target
 // that ran failed, each in the same lifecycle event with the same message
 // (a bundle that cannot be downloaded, a script missing from it): the
-// cause is then the deployment's, not only each target's. The runner does
-// not keep the targets' events, so it reads the failed targets from the
-// store, page by page, up to the first that differs; when they cannot be
-// read, the explanation stays as it is.
+// cause is then the deployment's, not only each target's. And when every
+// failed target failed for the same reason that has a CodeDeploy error
+// code of its own (Diagnostics.DeploymentErrorCode: AGENT_ISSUE for agents
+// that cannot be reached, ELB_INVALID_INSTANCE, THROTTLED, …), the
+// deployment fails with that code instead of HEALTH_CONSTRAINTS, and its
+// explanation says so first. The runner does not keep the targets'
+// events, so it reads the failed targets from the store, page by page, up
+// to the first that settles both questions; when they cannot be read, the
+// explanation and code stay as they are.
 func (r *runner) withCommonCause(ctx context.Context, dec plan.Decision) plan.Decision {
 	if dec.Status != StatusFailed || dec.ErrorCode != plan.HealthConstraints || r.svc != nil {
 		return dec
 	}
-	n := 0
+	n, allFailed := 0, true
 	for i := range r.targets { // nothing is in flight: the statuses are final
 		switch r.targets[i].Status {
 		case target.TargetPending, target.TargetSkipped:
 		case target.TargetFailed:
 			n++
 		default:
-			return dec
+			allFailed = false
 		}
 	}
 	if n == 0 {
 		return dec
 	}
-	cause := ""
+	cause, sameCause := "", allFailed
+	codes := commonCode{first: true}
+pages:
 	for page, err := range targetPages(ctx, r.store, r.id, 0) {
 		if err != nil {
 			r.e.log.Warn("cannot read the failed targets for their common cause", "deployment", r.id, "error", err.Error())
@@ -518,21 +525,30 @@ func (r *runner) withCommonCause(ctx context.Context, dec plan.Decision) plan.De
 			if page[i].Status != target.TargetFailed {
 				continue
 			}
-			c := failureCause(&page[i])
-			if c == "" || (cause != "" && c != cause) {
-				return dec
+			codes.add(targetCode(&page[i]))
+			if sameCause {
+				c := failureCause(&page[i])
+				if c == "" || (cause != "" && c != cause) {
+					sameCause = false
+				}
+				cause = c
 			}
-			cause = c
+			if !sameCause && !codes.same {
+				break pages
+			}
 		}
 	}
-	if cause == "" {
-		return dec
+	if sameCause && cause != "" {
+		what := fmt.Sprintf("all %d targets that ran failed the same way", n)
+		if n == 1 {
+			what = "the one target that ran failed"
+		}
+		dec.Explanation = fmt.Sprintf("%s: %s; %s", what, cause, dec.Explanation)
 	}
-	what := fmt.Sprintf("all %d targets that ran failed the same way", n)
-	if n == 1 {
-		what = "the one target that ran failed"
+	if codes.same {
+		dec.ErrorCode = codes.code
+		dec.Explanation = codes.explain(n) + "; " + dec.Explanation
 	}
-	dec.Explanation = fmt.Sprintf("%s: %s; %s", what, cause, dec.Explanation)
 	return dec
 }
 

@@ -22,6 +22,7 @@ func TestShiftErrorCodeIsTheDeployments(t *testing.T) {
 		want plan.ErrorCode
 	}{
 		{"INVALID_LAMBDA_CONFIGURATION", plan.InvalidLambdaConfiguration},
+		{"INVALID_LAMBDA_FUNCTION", plan.InvalidLambdaFunction},
 		{"NOT_A_CODEDEPLOY_CODE", plan.InternalError},
 	} {
 		e, shifter, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil)

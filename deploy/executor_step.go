@@ -408,7 +408,7 @@ func (r *runner) performRecorded(ctx context.Context, s plan.Step) (res target.E
 			return ended, "", c, true
 		}
 	}
-	res, err := r.performStep(ctx, s)
+	res, err := retryThrottled(ctx, r.e.clk, func() (target.EventResult, error) { return r.performStep(ctx, s) })
 	if err != nil {
 		if cause := context.Cause(ctx); cause != nil && !errors.Is(cause, errAbort) {
 			return res, "", completion{i: -1, interrupted: true}, false
@@ -600,8 +600,10 @@ func (r *runner) provisionGreen(ctx context.Context) (string, ErrorCode, error) 
 	if err := r.checkLease(r.e.clk.Now()); err != nil {
 		return "", "", err
 	}
-	green, err := r.e.platform.Provisioner.ProvisionReplacements(ctx, target.ProvisionRequest{
-		Deployment: r.info, Action: action, Originals: blue, Replacements: r.d.TargetInstances})
+	green, err := retryThrottled(ctx, r.e.clk, func() ([]target.Target, error) {
+		return r.e.platform.Provisioner.ProvisionReplacements(ctx, target.ProvisionRequest{
+			Deployment: r.info, Action: action, Originals: blue, Replacements: r.d.TargetInstances})
+	})
 	if err != nil {
 		if ctx.Err() != nil {
 			return "", "", ctx.Err()

@@ -281,18 +281,20 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 			return completion{i: i, err: err}
 		}
 		req.Event = all[k]
-		res, err := r.runEvent(r.workCtx, seq.roles[k], &req)
+		res, err := r.runEventRetrying(r.workCtx, seq.roles[k], &req)
+		var code ErrorCode
 		if err != nil {
 			if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
 				return completion{i: i, interrupted: true}
 			}
-			res = errorResult(err, context.Cause(r.workCtx))
+			res, code = eventFailure(seq.roles[k], err, context.Cause(r.workCtx))
 		}
 		now = clock.Later(r.e.clk, now)
 		ev := &t.LifecycleEvents[k]
 		ev.Status, ev.EndTime = res.Status, now
 		if res.Message != "" || res.LogTail != "" || res.Status == target.EventFailed {
 			ev.Diagnostics = diagnostics(res)
+			ev.Diagnostics.DeploymentErrorCode = code
 		}
 		failed := res.Status == target.EventFailed && !r.info.IgnoresFailureOf(all[k])
 		next := k + 1

@@ -81,6 +81,16 @@ type Diagnostics struct {
 	// LogTail is the end of the scripts' output, at most target.MaxLogTail
 	// bytes.
 	LogTail string `json:"logTail,omitempty"`
+	// DeploymentErrorCode is fleetdeploy's addition: the deployment error
+	// code the event's failure stands for when it is not the scripts' —
+	// AGENT_ISSUE for an Installer that cannot reach the target,
+	// ELB_INVALID_INSTANCE or another code a role's *target.CodeError
+	// carries, THROTTLED after the executor's retries — empty otherwise.
+	// ErrorCode is then UnknownError, as CodeDeploy's Diagnostics has no
+	// code for these. When every failed target carries the same one, the
+	// deployment fails with it (see "Error codes" in the package
+	// documentation).
+	DeploymentErrorCode ErrorCode `json:"deploymentErrorCode,omitempty"`
 }
 
 // InstanceRecord is what a deployment group remembers about one of its

@@ -141,8 +141,9 @@ func (e *Executor) ensureFollowUp(ctx context.Context, d *Deployment, id string,
 // createRollback creates the rollback of d (User Guide, "Redeploy and roll
 // back a deployment with CodeDeploy"; see "Rollbacks" in the package
 // documentation): a new deployment, with creator codeDeployRollback and ID
-// id, of the group's last successful revision (the one d replaced), with d's
-// settings and configuration (rollbacks are not zonal: the planner ignores a
+// id, of the group's last successful revision (the one d replaced), with the
+// file-exists behavior of the deployment that installed it
+// (rollbackFileExists), and d's other settings and configuration (rollbacks are not zonal: the planner ignores a
 // zonal configuration for them; a Lambda or ECS rollback keeps the
 // configuration's name but shifts all at once, see runner.planConfig). It is
 // linked both ways: d's RollbackInfo names it (stored before d became
@@ -157,12 +158,15 @@ func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string)
 		GroupName:                     d.GroupName,
 		Revision:                      d.PreviousRevision.Clone(),
 		Description:                   "Rollback of deployment " + d.ID,
-		FileExistsBehavior:            d.FileExistsBehavior,
 		IgnoreApplicationStopFailures: &ignore,
 		OverrideAlarmConfiguration:    d.OverrideAlarmConfiguration,
 		Creator:                       target.CreatorRollback,
 	}
-	rb, err := e.create(ctx, in, createSpec{id: id, rollbackOf: d, configName: d.ConfigName})
+	fileExists, err := e.rollbackFileExists(ctx, d)
+	if err != nil {
+		return nil, err
+	}
+	rb, err := e.create(ctx, in, createSpec{id: id, rollbackOf: d, configName: d.ConfigName, fileExists: &fileExists})
 	if err != nil {
 		return nil, err
 	}
@@ -173,6 +177,32 @@ func (e *Executor) createRollback(ctx context.Context, d *Deployment, id string)
 	}
 	e.log.Info("rollback created", "deployment", d.ID, "rollback", rb.ID, "revision", rb.Revision.String())
 	return rb, nil
+}
+
+// rollbackFileExists returns the FileExistsBehavior a rollback of d
+// installs with: that of the group's last successful deployment, the one
+// that installed the revision the rollback brings back, rather than d's
+// (which may be the very setting that made d fail, e.g. DISALLOW on files
+// the earlier revision left behind). When the group names no last
+// successful deployment, or its record is gone (deleted, or imported
+// without it), it is d's, as the only one known.
+func (e *Executor) rollbackFileExists(ctx context.Context, d *Deployment) (revision.FileExistsBehavior, error) {
+	g, err := e.store.GetGroup(ctx, d.ApplicationName, d.GroupName)
+	if err != nil {
+		return "", &DeploymentError{DeploymentID: d.ID, Op: "reading its group for the rollback's file-exists behavior", Err: err}
+	}
+	last := g.LastSuccessfulDeployment
+	if last == nil || last.DeploymentID == "" || last.DeploymentID == d.ID {
+		return d.FileExistsBehavior, nil
+	}
+	prev, err := e.store.GetDeployment(ctx, last.DeploymentID)
+	switch {
+	case errors.Is(err, ErrNotFound):
+		return d.FileExistsBehavior, nil
+	case err != nil:
+		return "", &DeploymentError{DeploymentID: d.ID, Op: "reading the group's last successful deployment " + last.DeploymentID, Err: err}
+	}
+	return prev.FileExistsBehavior, nil
 }
 
 // createAutoUpdate creates the auto-update deployment of d (API Reference,

@@ -99,6 +99,20 @@ func (e *Error) Unwrap() []error {
 	return []error{e.Err, e.kindErr}
 }
 
+// As lets errors.As find e as a *target.CodeError carrying e.Code, the
+// form in which every role reports CodeDeploy's error codes, so that the
+// executor gives the deployment this code (ELB_INVALID_INSTANCE, THROTTLED,
+// …) without knowing this package. An *Error without a code (ctx was
+// cancelled) is no *target.CodeError.
+func (e *Error) As(v any) bool {
+	p, ok := v.(**target.CodeError)
+	if !ok || e.Code == "" {
+		return false
+	}
+	*p = &target.CodeError{Code: string(e.Code), Err: e}
+	return true
+}
+
 // classify returns the CodeDeploy error code of err and the target
 // sentinel that goes with it.
 func classify(err error) (plan.ErrorCode, error) {
