@@ -8,7 +8,6 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/health"
-	
 )
 
 // QueuePolicy says what CreateDeployment does with a deployment whose
