@@ -254,8 +254,16 @@ func (e *Executor) targetsStored(ctx context.Context, d *Deployment) bool {
 	if e.clk.Now().Sub(d.CreateTime) >= e.opts.LeaseTTL || d.Overview.Pending == 0 {
 		return true
 	}
-	page, _, err := e.store.ListTargets(ctx, d.ID, "", int(d.Overview.Pending))
-	return err == nil && int64(len(page)) >= d.Overview.Pending
+	var n int64
+	for page, err := range targetPages(ctx, e.store, d.ID, int(d.Overview.Pending)) {
+		if err != nil {
+			return false
+		}
+		if n += int64(len(page)); n >= d.Overview.Pending {
+			return true
+		}
+	}
+	return false
 }
 
 // drainQueue runs the group's queued deployments, one after the other,
