@@ -379,7 +379,7 @@ func testHandlesQueue(t *testing.T, u *suite) {
 	g := u.fixture()
 	active := newDeployment(g, "d-ACTIVE", deploy.StatusInProgress, t0)
 	u.must(u.s.CreateDeployment(u.ctx, &active), "CreateDeployment d-ACTIVE")
-	const n = 8
+	const n = 16
 	for i := range n {
 		d := newDeployment(g, fmt.Sprintf("d-Q%02d", (i*5)%n), deploy.StatusQueued, t0)
 		u.must(handles[i%2].CreateDeployment(u.ctx, &d), "CreateDeployment "+d.ID+" (Queued) while d-ACTIVE runs")
@@ -414,19 +414,20 @@ func testHandlesQueue(t *testing.T, u *suite) {
 	}
 	queue := first
 	for round := 0; len(queue) >= 2; round++ {
-		// Odd rounds: both handles start the oldest; even rounds: each its
-		// own one of the two oldest.
+		// Odd rounds: both handles start the oldest; even rounds: every
+		// queued deployment is started at once, through the two handles
+		// in turn.
 		ids := []string{queue[len(queue)-1], queue[len(queue)-1]}
 		if round%2 == 0 {
-			ids[1] = queue[len(queue)-2]
+			ids = queue
 		}
-		errs := make([]error, 2)
+		errs := make([]error, len(ids))
 		gate := make(chan struct{})
 		var wg sync.WaitGroup
-		for i, h := range handles {
+		for i := range ids {
 			wg.Go(func() {
 				<-gate
-				errs[i] = start(h, ids[i])
+				errs[i] = start(handles[i%2], ids[i])
 			})
 		}
 		close(gate)
@@ -436,31 +437,35 @@ func testHandlesQueue(t *testing.T, u *suite) {
 			var ae *deploy.ActiveDeploymentError
 			switch {
 			case err == nil && winner >= 0:
-				t.Fatalf("round %d: handle 1 started %s and handle 2 started %s; want one active deployment", round, ids[0], ids[1])
+				t.Fatalf("round %d: handle %d started %s and handle %d started %s; want one active deployment", round, winner%2+1, ids[winner], i%2+1, ids[i])
 			case err == nil:
 				winner = i
 			case !errors.As(err, &ae) && !errors.Is(err, deploy.ErrConflict):
-				t.Fatalf("round %d: handle %d starting %s: %v; want an *deploy.ActiveDeploymentError or ErrConflict", round, i+1, ids[i], err)
+				t.Fatalf("round %d: handle %d starting %s: %v; want an *deploy.ActiveDeploymentError or ErrConflict", round, i%2+1, ids[i], err)
 			}
 		}
 		if winner < 0 {
-			t.Fatalf("round %d: neither handle started a queued deployment (%v)", round, errs)
+			t.Fatalf("round %d: no handle started a queued deployment (%v)", round, errs)
 		}
 		won := ids[winner]
-		if loser := ids[1-winner]; loser != won {
+		for _, loser := range ids {
+			if loser == won {
+				continue
+			}
 			got, err := b.GetDeployment(u.ctx, loser)
 			u.must(err, "GetDeployment "+loser)
 			if got.Status != deploy.StatusQueued || got.Version != 1 {
 				t.Errorf("round %d: the refused start changed %s to %s, version %d", round, loser, got.Status, got.Version)
 			}
 		}
-		d, err := handles[1-winner].GetDeployment(u.ctx, won)
+		other := handles[1-winner%2]
+		d, err := other.GetDeployment(u.ctx, won)
 		u.must(err, "GetDeployment "+won)
 		if d.Status != deploy.StatusCreated {
 			t.Fatalf("round %d: %s is %s through the other handle; want Created", round, won, d.Status)
 		}
 		d.Status = deploy.StatusSucceeded
-		u.must(handles[1-winner].UpdateDeployment(u.ctx, d), "UpdateDeployment "+won+" to Succeeded")
+		u.must(other.UpdateDeployment(u.ctx, d), "UpdateDeployment "+won+" to Succeeded")
 		queue = order(handles[round%2], "a handle")
 	}
 }
