@@ -123,6 +123,23 @@
 // memory, stored with the deployment when it is written anyway and at
 // each poll, and recomputed from the targets on Resume.
 //
+// # Queued deployments
+//
+// CodeDeploy refuses a deployment while its group has an active one
+// (CreateDeployment returns an *ActiveDeploymentError naming it), and so
+// does the Executor by default. With Options.Queue it queues instead
+// (fleetdeploy's decision; CodeDeploy has no such option): QueueFIFO
+// stores the deployment Queued, to start when the deployments before it
+// have ended, oldest first; QueueSupersede also ends the older queued
+// deployments Stopped, naming the newer one, so a late build never
+// overwrites a newer one. The executor that ends a deployment — Run,
+// Resume, or Supervise's takeover — starts the next queued one under that
+// deployment's lease (its previous revision and its targets' starting
+// health are brought up to date then, from what the deployments before it
+// left) and runs it; should every executor be down at that moment,
+// Supervise starts the queue once LeaseTTL has passed. Stop ends a
+// queued deployment at once; Run and Resume refuse one (ErrQueued).
+//
 // # Rollbacks
 //
 // A deployment that fails with DEPLOYMENT_FAILURE in its (or its group's)

@@ -38,6 +38,11 @@ var (
 	// ErrNotWaiting: Continue named a wait the deployment is not in.
 	ErrNotWaiting = errors.New("deploy: deployment is not in that wait")
 
+	// ErrQueued: Run or Resume was called for a Queued deployment. It
+	// starts when the deployment before it ends, run by the executor that
+	// ends that one, or by Supervise; Stop ends it without running it.
+	ErrQueued = errors.New("deploy: deployment is queued behind another deployment of its group")
+
 	// ErrMissingSource: a Lambda or ECS deployment needs Options.Source to
 	// read its AppSpec.
 	ErrMissingSource = errors.New("deploy: no revision source: Lambda and ECS deployments read their AppSpec through Options.Source")
@@ -184,6 +189,14 @@ type Options struct {
 	// after at most LeaseTTL plus its poll interval. DefaultLeaseTTL when
 	// 0.
 	LeaseTTL time.Duration
+	// Queue is what CreateDeployment does with a deployment whose group is
+	// busy with another one: QueueNone (the zero value) refuses it, as
+	// CodeDeploy does; QueueFIFO and QueueSupersede store it Queued, to
+	// start when the active one ends. Whatever its policy, an executor that
+	// ends a deployment starts the next queued one of its group; executors
+	// sharing a store should agree on the policy, which also decides which
+	// queued deployment starts next (see QueuePolicy).
+	Queue QueuePolicy
 }
 
 // Executor runs deployments: it creates them, runs them through the
@@ -243,6 +256,9 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	}
 	if o.TrafficTimeout < 0 {
 		ps.Add(nil, "Options.TrafficTimeout", "must not be negative (0 sets no bound); got %s", o.TrafficTimeout)
+	}
+	if o.Queue != QueueNone && !oneOf(o.Queue, o.Queue.Values()) {
+		ps.Add(nil, "Options.Queue", "must be one of %q; got %q", o.Queue.Values(), o.Queue)
 	}
 	for i, c := range o.Configs {
 		// The configuration's problems, each under its place in Options.

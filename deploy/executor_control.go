@@ -40,7 +40,7 @@ type StopOptions struct {
 // the deployment is not yet Stopped, and StopSucceeded once it is — call it
 // again, or read the deployment, to learn when. A deployment that is
 // Created and not running anywhere is stopped before Stop returns, with
-// StopSucceeded. A second Stop keeps the first one's rollback choice and
+// StopSucceeded; so is a Queued one, which then never runs. A second Stop keeps the first one's rollback choice and
 // can only add AbortRunningEvents.
 //
 // It returns ErrDeploymentCompleted for a deployment that finished
@@ -58,6 +58,16 @@ func (e *Executor) Stop(ctx context.Context, id string, o StopOptions) (StopStat
 			}
 			return "", &DeploymentError{DeploymentID: id, Op: "stopping",
 				Err: fmt.Errorf("%w: it is %s", ErrDeploymentCompleted, d.Status)}
+		}
+		if d.Status == StatusQueued {
+			err := e.stopQueued(ctx, d)
+			if errors.Is(err, ErrConflict) && attempt < maxConflicts {
+				continue
+			}
+			if err != nil {
+				return "", &DeploymentError{DeploymentID: id, Op: "stopping it while queued", Err: err}
+			}
+			return StopSucceeded, nil
 		}
 		if d.StopRequest != nil && (d.StopRequest.AbortRunningEvents || !o.AbortRunningEvents) {
 			e.pokeStop(id, d.StopRequest.AbortRunningEvents)

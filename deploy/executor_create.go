@@ -77,6 +77,8 @@ type createSpec struct {
 	// fileExists, when set, is the deployment's FileExistsBehavior as it
 	// is, empty included (a rollback's: the last successful deployment's).
 	fileExists *revision.FileExistsBehavior
+	// queue: the deployment may be queued (Options.Queue).
+	queue bool
 }
 
 // CreateDeployment creates a deployment of in.Revision to a deployment group
@@ -93,7 +95,16 @@ type createSpec struct {
 // The deployment takes the group's active slot: when another deployment of
 // the group is active, CreateDeployment returns an *ActiveDeploymentError
 // naming it and creates nothing ("CodeDeploy quotas": one deployment at a
-// time per deployment group). Errors: ErrInvalidInput (and
+// time per deployment group). With Options.Queue set it queues instead:
+// the deployment is stored Queued when the group is busy or other
+// deployments queue before it, and is returned Queued; it starts (Created,
+// then run) when the ones before it have ended, run by the executor that
+// ends the last of them, or by Supervise. A deployment returned Created is
+// the caller's to Run, as without a queue (should another executor's
+// queue start it first, Run returns ErrAlreadyStarted or ErrLeaseHeld).
+// With QueueSupersede, the older queued deployments of the group end
+// Stopped, naming the new one. A queueing error after the deployment was
+// stored returns it with the error; it stays queued. Errors: ErrInvalidInput (and
 // the packages' validation sentinels: ErrInvalidGroup,
 // revision.ErrInvalidLocation, config.ErrUnknownConfig, target.ErrMissingRole)
 // for input it cannot use; ErrNotFound for an unknown application or group;
@@ -105,7 +116,7 @@ type createSpec struct {
 // fail too, the deployment stays Created without targets; Resume then fails
 // it the same way.
 func (e *Executor) CreateDeployment(ctx context.Context, in DeploymentInput) (*Deployment, error) {
-	return e.create(ctx, in, createSpec{})
+	return e.create(ctx, in, createSpec{queue: e.opts.Queue != QueueNone})
 }
 
 func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSpec) (*Deployment, error) {
@@ -226,7 +237,11 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 		}
 		seqs.withEventsListed(targets)
 	}
-	if err := e.store.CreateDeployment(ctx, d); err != nil {
+	create := e.store.CreateDeployment
+	if spec.queue {
+		create = e.createQueued
+	}
+	if err := create(ctx, d); err != nil {
 		return nil, errmsg.Errorf("deploy: CreateDeployment: %w", err)
 	}
 	if len(targets) > 0 {
@@ -239,9 +254,15 @@ func (e *Executor) create(ctx context.Context, in DeploymentInput, spec createSp
 		}
 	}
 	e.log.Info("deployment created", "deployment", d.ID, "application", d.ApplicationName, "group", d.GroupName,
-		"revision", d.Revision.String(), "config", d.ConfigName, "targets", len(targets), "creator", string(d.Creator))
+		"revision", d.Revision.String(), "config", d.ConfigName, "targets", len(targets), "creator", string(d.Creator),
+		"status", string(d.Status))
 	e.observe(Event{Kind: EventDeploymentStatus, Time: now, DeploymentID: d.ID, ApplicationName: d.ApplicationName,
-		GroupName: d.GroupName, Status: StatusCreated})
+		GroupName: d.GroupName, Status: d.Status})
+	if d.Status == StatusQueued {
+		if err := e.afterQueued(ctx, d); err != nil {
+			return d, &DeploymentError{DeploymentID: d.ID, Op: "queueing it", Err: err}
+		}
+	}
 	return d, nil
 }
 

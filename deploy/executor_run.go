@@ -17,6 +17,7 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
+	"github.com/fleetdeploy/fleetdeploy/internal/errmsg"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -30,6 +31,9 @@ import (
 // group meanwhile (linked through RelatedDeployments). It returns the
 // deployment as finally stored: RollbackInfo.RollbackDeploymentID and
 // RelatedDeployments name the follow-ups; read them with GetDeployment.
+// Last, when the group has queued deployments (Options.Queue), it starts
+// and runs them, one after the other, as long as the group is free (an
+// error doing so is returned after the deployment).
 //
 // A deployment that fails or is stopped is not an error: Run returns it
 // with its final status and ErrorInformation. The error is for trouble that
@@ -44,7 +48,8 @@ import (
 // in progress (continue it with Resume) or one that has ended (the error
 // then matches ErrDeploymentCompleted too). It returns ErrAlreadyRunning
 // when this Executor runs the deployment in another goroutine, and
-// ErrNotFound for an unknown ID. No goroutine it starts outlives it.
+// ErrNotFound for an unknown ID, and ErrQueued for a Queued one. No
+// goroutine it starts outlives it.
 func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 	d, err := e.store.GetDeployment(ctx, id)
 	if err != nil {
@@ -52,6 +57,9 @@ func (e *Executor) Run(ctx context.Context, id string) (*Deployment, error) {
 	}
 	if d.Status.Final() {
 		return d, &DeploymentError{DeploymentID: id, Err: endedError{d.Status}}
+	}
+	if d.Status == StatusQueued {
+		return d, &DeploymentError{DeploymentID: id, Err: ErrQueued}
 	}
 	if d.Status != StatusCreated {
 		return d, &DeploymentError{DeploymentID: id, Err: fmt.Errorf("%w (status %s); Resume continues a deployment", ErrAlreadyStarted, d.Status)}
@@ -101,12 +109,19 @@ func (e *Executor) Resume(ctx context.Context, id string) (*Deployment, error) {
 // drive runs d to the end under its lease, then its follow-ups. With
 // created, d must still be Created once the lease is held (Run).
 func (e *Executor) drive(ctx context.Context, d *Deployment, created bool) (*Deployment, error) {
+	if d.Status == StatusQueued {
+		return d, &DeploymentError{DeploymentID: d.ID, Err: ErrQueued}
+	}
 	if !d.Status.Final() {
 		fresh, l, err := e.start(ctx, d.ID)
 		if err != nil {
 			return d, err
 		}
 		d = fresh
+		if d.Status == StatusQueued {
+			e.finish(ctx, l)
+			return d, &DeploymentError{DeploymentID: d.ID, Err: ErrQueued}
+		}
 		if created && d.Status != StatusCreated {
 			e.finish(ctx, l)
 			return d, &DeploymentError{DeploymentID: d.ID, Err: fmt.Errorf("%w (status %s) by another executor; Resume continues a deployment", ErrAlreadyStarted, d.Status)}
@@ -120,7 +135,14 @@ func (e *Executor) drive(ctx context.Context, d *Deployment, created bool) (*Dep
 			e.finish(ctx, l)
 		}
 	}
-	return e.followUps(ctx, d)
+	d, err := e.followUps(ctx, d)
+	if err != nil {
+		return d, err
+	}
+	if err := e.drainQueue(ctx, d.ApplicationName, d.GroupName); err != nil {
+		return d, errmsg.Errorf("deploy: deployment %s ended; starting the next queued deployment of group %s/%s: %w", d.ID, d.ApplicationName, d.GroupName, err)
+	}
+	return d, nil
 }
 
 // runLeased loads d and runs it to its end under lease l, which it

@@ -9,6 +9,16 @@ import "context"
 // DeploymentStatus.IsActive holds. The rule holds across every process
 // sharing the store, so writes that make a deployment active are
 // conditional.
+//
+// An executor's queue of deployments (Options.Queue) rests on this rule
+// and needs nothing more: a queued deployment is created Queued, and is
+// started by an UpdateDeployment from Queued to Created, which takes the
+// group's slot in the same atomic write only if it is free and only if
+// the deployment's Version is the one read. Of several executors starting
+// the head of a queue at once (the same deployment, or different ones),
+// exactly one therefore succeeds and the others change nothing. The queue's
+// order is ListDeployments's, which must be the same through every handle
+// of the store.
 type DeploymentStore interface {
 	// CreateDeployment stores a new deployment. When d.ID is empty it
 	// assigns a fresh one (see NewDeploymentID); it sets d.ID and
@@ -45,7 +55,8 @@ type DeploymentStore interface {
 
 	// ListDeployments returns the group's deployments, newest first (by
 	// CreateTime; deployments created at the same time in a stable order
-	// of the store's choosing). With statuses, only deployments in one of
+	// of the store's choosing, the same through every handle, which is
+	// the order of a queue of deployments created at the same time). With statuses, only deployments in one of
 	// them are returned. It returns ErrNotFound when the group does not
 	// exist.
 	ListDeployments(ctx context.Context, applicationName, groupName string, statuses ...DeploymentStatus) ([]Deployment, error)

@@ -37,6 +37,14 @@ type SuperviseOptions struct {
 // processes, may supervise one store: the lease makes sure exactly one of
 // them takes each deployment.
 //
+// Every Interval it also starts the queued deployments (Options.Queue) of
+// groups that have no active deployment and whose last deployment ended
+// at least LeaseTTL ago — their executor crashed between the end of that
+// deployment and the start of the next — and runs them one after the
+// other, each group's queue taking one of the Concurrency slots. Finding
+// them lists every group's deployments (ListApplications, ListGroups,
+// ListDeployments), once per Interval.
+//
 // A deployment is taken over at most LeaseTTL after its executor last
 // renewed its lease, plus up to Interval until a supervisor looks: with the
 // defaults, within 30 s + 10 s of a crash. Deployments that end with an
@@ -59,6 +67,32 @@ func (e *Executor) Supervise(ctx context.Context, opts ...func(*SuperviseOptions
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	slots := make(chan struct{}, o.Concurrency)
+	var qmu sync.Mutex
+	draining := map[string]bool{} // groups whose queue a goroutine starts
+	spawn := func(key string, run func()) {
+		qmu.Lock()
+		defer qmu.Unlock()
+		if draining[key] {
+			return
+		}
+		select {
+		case slots <- struct{}{}:
+		default:
+			return // no free slot: the next look
+		}
+		draining[key] = true
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				qmu.Lock()
+				delete(draining, key)
+				qmu.Unlock()
+				<-slots
+			}()
+			run()
+		}()
+	}
 	for {
 		if free := o.Concurrency - len(slots); free > 0 {
 			leases, err := e.store.ExpiredLeases(ctx, e.clk.Now(), free)
@@ -88,6 +122,7 @@ func (e *Executor) Supervise(ctx context.Context, opts ...func(*SuperviseOptions
 				}(l.DeploymentID)
 			}
 		}
+		e.superviseQueues(ctx, spawn)
 		if err := clock.Sleep(ctx, e.clk, o.Interval); err != nil {
 			return err
 		}

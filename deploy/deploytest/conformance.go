@@ -119,6 +119,7 @@ var checks = []check{
 	{"Handles/CompareAndSwap", testHandlesCAS},
 	{"Handles/OneActivePerGroup", testHandlesOneActive},
 	{"Handles/OneLeaseHolder", testHandlesOneLease},
+	{"Handles/QueueOrderAndStart", testHandlesQueue},
 	{"Handles/TakeoverFencesOtherHandle", testHandlesTakeover},
 	{"Handles/FencedWritesRaceTakeover", testHandlesFencedRace},
 	{"Optional/LoadTargets", testOptionalLoadTargets},

@@ -364,3 +364,108 @@ func (u *suite) hammer(s, fenced deploy.Store, id string, takenOver *atomic.Bool
 		runtime.Gosched() // let the takeover in, however few the cores
 	}
 }
+
+// testHandlesQueue checks what an executor's queue of deployments
+// (deploy.Options.Queue) needs of a store shared by several processes:
+// every handle lists a group's queued deployments in the same order (even
+// those created at the same time), and when the group is free, of two
+// handles starting a queued deployment at once — the same one, or two
+// different ones — exactly one succeeds; the other gets an
+// *deploy.ActiveDeploymentError or deploy.ErrConflict and changes
+// nothing.
+func testHandlesQueue(t *testing.T, u *suite) {
+	b := u.open()
+	handles := []deploy.Store{u.s, b}
+	g := u.fixture()
+	active := newDeployment(g, "d-ACTIVE", deploy.StatusInProgress, t0)
+	u.must(u.s.CreateDeployment(u.ctx, &active), "CreateDeployment d-ACTIVE")
+	const n = 16
+	for i := range n {
+		d := newDeployment(g, fmt.Sprintf("d-Q%02d", (i*5)%n), deploy.StatusQueued, t0)
+		u.must(handles[i%2].CreateDeployment(u.ctx, &d), "CreateDeployment "+d.ID+" (Queued) while d-ACTIVE runs")
+	}
+	order := func(s deploy.Store, name string) []string {
+		ds, err := s.ListDeployments(u.ctx, "app", "web", deploy.StatusQueued)
+		u.must(err, "ListDeployments (Queued) through "+name)
+		ids := make([]string, len(ds))
+		for i := range ds {
+			ids[i] = ds[i].ID
+		}
+		return ids
+	}
+	first, second := order(u.s, "handle 1"), order(b, "handle 2")
+	if len(first) != n || fmt.Sprint(first) != fmt.Sprint(second) {
+		t.Fatalf("the queued deployments listed through handle 1 are %v, through handle 2 %v; want the same %d in the same order", first, second, n)
+	}
+	active.Status = deploy.StatusSucceeded
+	u.must(u.s.UpdateDeployment(u.ctx, &active), "UpdateDeployment d-ACTIVE to Succeeded")
+
+	// start starts the queued deployment id through handle h.
+	start := func(h deploy.Store, id string) error {
+		d, err := h.GetDeployment(u.ctx, id)
+		if err != nil {
+			return err
+		}
+		if d.Status != deploy.StatusQueued {
+			return fmt.Errorf("%w: %s is %s already", deploy.ErrConflict, id, d.Status) // the other handle was first
+		}
+		d.Status = deploy.StatusCreated
+		return h.UpdateDeployment(u.ctx, d)
+	}
+	queue := first
+	for round := 0; len(queue) >= 2; round++ {
+		// Odd rounds: both handles start the oldest; even rounds: every
+		// queued deployment is started at once, through the two handles
+		// in turn.
+		ids := []string{queue[len(queue)-1], queue[len(queue)-1]}
+		if round%2 == 0 {
+			ids = queue
+		}
+		errs := make([]error, len(ids))
+		gate := make(chan struct{})
+		var wg sync.WaitGroup
+		for i := range ids {
+			wg.Go(func() {
+				<-gate
+				errs[i] = start(handles[i%2], ids[i])
+			})
+		}
+		close(gate)
+		wg.Wait()
+		winner := -1
+		for i, err := range errs {
+			var ae *deploy.ActiveDeploymentError
+			switch {
+			case err == nil && winner >= 0:
+				t.Fatalf("round %d: handle %d started %s and handle %d started %s; want one active deployment", round, winner%2+1, ids[winner], i%2+1, ids[i])
+			case err == nil:
+				winner = i
+			case !errors.As(err, &ae) && !errors.Is(err, deploy.ErrConflict):
+				t.Fatalf("round %d: handle %d starting %s: %v; want an *deploy.ActiveDeploymentError or ErrConflict", round, i%2+1, ids[i], err)
+			}
+		}
+		if winner < 0 {
+			t.Fatalf("round %d: no handle started a queued deployment (%v)", round, errs)
+		}
+		won := ids[winner]
+		for _, loser := range ids {
+			if loser == won {
+				continue
+			}
+			got, err := b.GetDeployment(u.ctx, loser)
+			u.must(err, "GetDeployment "+loser)
+			if got.Status != deploy.StatusQueued || got.Version != 1 {
+				t.Errorf("round %d: the refused start changed %s to %s, version %d", round, loser, got.Status, got.Version)
+			}
+		}
+		other := handles[1-winner%2]
+		d, err := other.GetDeployment(u.ctx, won)
+		u.must(err, "GetDeployment "+won)
+		if d.Status != deploy.StatusCreated {
+			t.Fatalf("round %d: %s is %s through the other handle; want Created", round, won, d.Status)
+		}
+		d.Status = deploy.StatusSucceeded
+		u.must(other.UpdateDeployment(u.ctx, d), "UpdateDeployment "+won+" to Succeeded")
+		queue = order(handles[round%2], "a handle")
+	}
+}
