@@ -164,6 +164,11 @@ type Options struct {
 	// after at most LeaseTTL plus its poll interval. DefaultLeaseTTL when
 	// 0.
 	LeaseTTL time.Duration
+	// ScalingHeartbeat is how often HandleScalingEvent tells the platform
+	// that a launch or termination deployment is still working (see
+	// target.ScalingEvents.Heartbeat); DefaultScalingHeartbeat when 0 or
+	// negative.
+	ScalingHeartbeat time.Duration
 }
 
 // Executor runs deployments: it creates them, runs them through the
