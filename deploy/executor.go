@@ -197,6 +197,11 @@ type Options struct {
 	// sharing a store should agree on the policy, which also decides which
 	// queued deployment starts next (see QueuePolicy).
 	Queue QueuePolicy
+	// ScalingHeartbeat is how often HandleScalingEvent tells the platform
+	// that a launch or termination deployment is still working (see
+	// target.ScalingEvents.Heartbeat); DefaultScalingHeartbeat when 0 or
+	// negative.
+	ScalingHeartbeat time.Duration
 }
 
 // Executor runs deployments: it creates them, runs them through the

@@ -204,7 +204,11 @@ func TestEnumValues(t *testing.T) {
 		"Start ApplicationStop DownloadBundle BeforeInstall Install AfterInstall ApplicationStart ValidateService "+
 			"BeforeBlockTraffic BlockTraffic AfterBlockTraffic AllowTestTraffic AfterAllowTestTraffic "+
 			"BeforeAllowTraffic AllowTraffic AfterAllowTraffic End")
-	values(t, "Role", Role("").Values(), "Lister Installer TrafficController TrafficShifter Provisioner HookInvoker")
+	values(t, "Role", Role("").Values(), "Lister Installer TrafficController TrafficShifter Provisioner HookInvoker ScalingEvents")
+	// As EC2 Auto Scaling spells LifecycleTransition and
+	// LifecycleActionResult.
+	values(t, "ScalingTransition", ScalingTransition("").Values(), "autoscaling:EC2_INSTANCE_LAUNCHING autoscaling:EC2_INSTANCE_TERMINATING")
+	values(t, "ScalingResult", ScalingResult("").Values(), "CONTINUE ABANDON")
 	values(t, "ScriptSource", ScriptSource("").Values(), "Current LastSuccessful MostRecent")
 	values(t, "SequenceKind", SequenceKind("").Values(),
 		"InPlace InPlaceRollback BlueGreenOriginal BlueGreenReplacement BlueGreenRollbackOriginal BlueGreenRollbackReplacement AutoScalingLaunch AutoScalingTermination TrafficShift")

@@ -21,11 +21,12 @@ const (
 	RoleTrafficShifter    Role = "TrafficShifter"
 	RoleProvisioner       Role = "Provisioner"
 	RoleHookInvoker       Role = "HookInvoker"
+	RoleScalingEvents     Role = "ScalingEvents"
 )
 
 // Values returns every valid Role.
 func (Role) Values() []Role {
-	return []Role{RoleLister, RoleInstaller, RoleTrafficController, RoleTrafficShifter, RoleProvisioner, RoleHookInvoker}
+	return []Role{RoleLister, RoleInstaller, RoleTrafficController, RoleTrafficShifter, RoleProvisioner, RoleHookInvoker, RoleScalingEvents}
 }
 
 // Lister finds the targets of a deployment group.
@@ -284,6 +285,11 @@ type Platform struct {
 	TrafficShifter    TrafficShifter
 	Provisioner       Provisioner
 	HookInvoker       HookInvoker
+	// ScalingEvents delivers launch and termination events of fleets that
+	// scale; no deployment needs it (Validate never asks for it), and
+	// without it the executor runs no launch or termination deployments
+	// by itself.
+	ScalingEvents ScalingEvents
 }
 
 // Has reports whether p's field for role r is set.
@@ -301,6 +307,8 @@ func (p Platform) Has(r Role) bool {
 		return p.Provisioner != nil
 	case RoleHookInvoker:
 		return p.HookInvoker != nil
+	case RoleScalingEvents:
+		return p.ScalingEvents != nil
 	}
 	return false
 }
