@@ -2,11 +2,14 @@ package plan
 
 import (
 	"errors"
+	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -71,5 +74,91 @@ func TestPreview_NegativeTargetDuration(t *testing.T) {
 	var ie *InputError
 	if !errors.As(err, &ie) || ie.Field != "Durations[t02]" || !strings.Contains(err.Error(), "negative") {
 		t.Errorf("negative duration: %v, want an *InputError for Durations[t02]", err)
+	}
+}
+
+// A zonal schedule from the rules alone (User Guide, "Create a deployment
+// configuration with CodeDeploy"; API Reference, ZonalConfig): one zone at
+// a time; inside a zone healthy targets go offline only while the zone
+// keeps MinimumHealthyHostsPerZone; FirstZoneMonitorDuration after the first
+// zone, nothing after the last. Zones a and b of 2 targets, HOST_COUNT 2
+// (W = 2), 1 per zone, 60s per target, 600s monitor:
+//
+//	0s a-000 · 60s a-001 · 120s zone a done, Baking until 720s ·
+//	720s b-000 · 780s b-001 · 840s Succeeded.
+func TestPreview_ZonalScheduleFromTheRules(t *testing.T) {
+	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 2},
+		&config.MinimumHealthyHosts{Type: config.HostCount, Value: 1}, seconds64(600), seconds64(1800))
+	s := preview(t, inPlace(c, zonalFleet(map[string]int{"a": 2, "b": 2})))
+	expectResult(t, s, Succeeded, "", 4, 0, 0)
+	expectMW(t, s, 2, 2)
+	if s.InitialHealthy != 4 || s.LowestHealthy != 3 || s.PeakInFlight != 1 || s.DurationSeconds != 840 {
+		t.Errorf("initial %d lowest %d peak %d duration %v; want 4 3 1 840", s.InitialHealthy, s.LowestHealthy, s.PeakInFlight, s.DurationSeconds)
+	}
+	want := []ZoneWindow{
+		{Zone: "a", Targets: 2, MinimumHealthy: 1, LowestHealthy: 1, Start: 0, End: 120, BakeUntil: 720},
+		{Zone: "b", Targets: 2, MinimumHealthy: 1, LowestHealthy: 1, Start: 720, End: 840},
+	}
+	if !reflect.DeepEqual(s.Zones, want) {
+		t.Errorf("zones %+v, want %+v", s.Zones, want)
+	}
+	if want := []PhaseWindow{{Phase: PhaseDeploy, Start: 0, End: 840}}; !reflect.DeepEqual(s.Phases, want) {
+		t.Errorf("phases %+v, want %+v", s.Phases, want)
+	}
+	// One step per moment, with the status the deployment has after it.
+	var got []string
+	for _, st := range s.Steps {
+		got = append(got, fmt.Sprintf("%v %s %s start%v ok%v", st.At, st.Zone, st.Status, st.Start, st.Succeeded))
+	}
+	wantSteps := []string{
+		"0 a InProgress start[a-000] ok[]",
+		"60 a InProgress start[a-001] ok[a-000]",
+		"120 a Baking start[] ok[a-001]",
+		"720 b InProgress start[b-000] ok[]",
+		"780 b InProgress start[b-001] ok[b-000]",
+		"840 b Succeeded start[] ok[b-001]",
+	}
+	if !slices.Equal(got, wantSteps) {
+		t.Errorf("steps\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(wantSteps, "\n"))
+	}
+}
+
+// PreviewInput: Durations set per target (0 is a target that finishes at
+// once) and Fail apply together; FailSteps names Step or Traffic phases
+// only.
+func TestPreview_DurationsAndFailTogether(t *testing.T) {
+	s, err := Preview(PreviewInput{Input: inPlace(hostCount(0), fleet(2)),
+		Durations: map[string]time.Duration{"t01": 0}, Fail: []string{"t02"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectResult(t, s, Succeeded, "", 1, 1, 0)
+	if s.DurationSeconds != 60 || len(s.Steps) < 2 || !slices.Equal(s.Steps[0].Succeeded, ids(1)) || !slices.Equal(s.Steps[1].Failed, ids(2)) {
+		t.Errorf("t01 done at 0s, t02 failed at 60s: %+v (%vs)", s.Steps, s.DurationSeconds)
+	}
+	if _, err := Preview(PreviewInput{Input: inPlace(hostCount(0), fleet(2)), FailSteps: []Phase{PhaseDeploy}}); !errors.Is(err, ErrInvalidInput) {
+		t.Errorf("FailSteps with a Targets phase: %v", err)
+	}
+}
+
+// PreviewInput.FailSteps: "AllowTraffic makes the first traffic shift
+// fail" — at once, with the shift to the canary weight named.
+func TestPreview_FailedTrafficIsTheFirstShift(t *testing.T) {
+	c := predef(t, "CodeDeployDefault.LambdaCanary10Percent5Minutes")
+	s, err := Preview(PreviewInput{Input: Input{Config: c, Type: target.BlueGreen}, FailSteps: []Phase{PhaseAllowTraffic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != Failed || s.DurationSeconds != 0 || !strings.Contains(s.Explanation, "shift 1 to 10%") {
+		t.Errorf("%s after %vs: %q, want Failed at 0s on the 10%% shift", s.Status, s.DurationSeconds, s.Explanation)
+	}
+	var weights []int
+	for _, st := range s.Steps {
+		if st.Event == PhaseAllowTraffic {
+			weights = append(weights, st.TrafficWeight)
+		}
+	}
+	if !slices.Equal(weights, []int{10}) {
+		t.Errorf("shifts started %v, want [10]", weights)
 	}
 }
