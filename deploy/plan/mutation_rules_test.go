@@ -96,3 +96,28 @@ func TestResume_AllShiftsDone(t *testing.T) {
 		t.Errorf("Shifts %d of %d: %v, want an error naming Progress.Shifts", n+1, n, err)
 	}
 }
+
+// "CodeDeploy instance health": the deployment succeeds when at least
+// max(M, 1) targets got the revision. The final explanation gives the
+// tally against that rule.
+func TestSuccessRule_ExplanationTalliesTargets(t *testing.T) {
+	s := preview(t, inPlace(predef(t, "CodeDeployDefault.HalfAtATime"), fleet(4)), "t04")
+	if want := "3 of 4 targets succeeded, 1 failed; at least 2 must succeed"; s.Status != Succeeded || !strings.Contains(s.Explanation, want) {
+		t.Errorf("%s %q, want %q", s.Status, s.Explanation, want)
+	}
+	s = preview(t, inPlace(predef(t, "CodeDeployDefault.AllAtOnce"), fleet(3)), ids(1, 2, 3)...)
+	if want := "0 of 3 targets succeeded, 3 failed; at least 1 must succeed"; s.Status != Failed || !strings.Contains(s.Explanation, want) {
+		t.Errorf("%s %q, want %q", s.Status, s.Explanation, want)
+	}
+}
+
+// OneAtATime fails "as soon as a target other than the last fails" (User
+// Guide, "Working with deployment configurations in CodeDeploy"); the
+// explanation says so.
+func TestOneAtATime_ExplanationNamesTheRule(t *testing.T) {
+	s := preview(t, inPlace(predef(t, "CodeDeployDefault.OneAtATime"), fleet(3)), "t01")
+	expectResult(t, s, Failed, HealthConstraints, 0, 1, 2)
+	if want := "every target but the last must succeed"; !strings.Contains(s.Explanation, want) {
+		t.Errorf("%q, want %q", s.Explanation, want)
+	}
+}
