@@ -138,3 +138,33 @@ func TestZonal_BlockedExplanationNamesTheMinimum(t *testing.T) {
 		})
 	}
 }
+
+// StopDeployment (API Reference): the stop's reason is the error code; a
+// message given with it follows the code in the explanation, and nothing
+// follows it when there is none.
+func TestStop_ExplanationCarriesTheMessage(t *testing.T) {
+	for _, tc := range []struct{ msg, want string }{
+		{"", "stopped (MANUAL_STOP) in phase Deploy"},
+		{"operator", "stopped (MANUAL_STOP: operator) in phase Deploy"},
+	} {
+		p := mustNew(t, inPlace(hostCount(0), fleet(1)))
+		if err := p.Stop(ManualStop, tc.msg); err != nil {
+			t.Fatal(err)
+		}
+		if d := p.Next(epoch); d.Status != Stopped || !strings.HasPrefix(d.Explanation, tc.want) {
+			t.Errorf("message %q: %s %q, want %q", tc.msg, d.Status, d.Explanation, tc.want)
+		}
+	}
+}
+
+// Blue/green HalfAtATime: at least half the replacement targets (rounded
+// up) must take traffic ("Working with deployment configurations in
+// CodeDeploy"). Once too few are left to get there, rerouting stops and the
+// explanation gives the count.
+func TestReroute_ImpossibleExplained(t *testing.T) {
+	s := bgPreview(t, predef(t, "CodeDeployDefault.HalfAtATime"), 4, PreviewInput{FailReroute: []string{"g01", "g02", "g03"}})
+	want := "rerouting can no longer reach 2 targets: 0 took traffic, 3 failed, 1 left"
+	if s.Status != Failed || s.ErrorCode != HealthConstraints || !strings.Contains(s.Explanation, want) {
+		t.Errorf("%s %s %q, want %q", s.Status, s.ErrorCode, s.Explanation, want)
+	}
+}
