@@ -4,6 +4,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/target"
@@ -222,5 +223,22 @@ func TestExplanation_OriginalsBlockedOrAllowedBack(t *testing.T) {
 	}
 	if d.Phase != PhaseBlockOriginals || !strings.Contains(d.Explanation, "blocking traffic on") {
 		t.Errorf("deployment: %s %q", d.Phase, d.Explanation)
+	}
+}
+
+// Progress.BakeZone and BakeUntil record a zonal monitor wait so that a
+// resumed deployment keeps it (package documentation, "Zonal
+// deployments"). A configuration without monitor durations (API
+// Reference, ZonalConfig: both optional) has no wait, so none is recorded.
+func TestZonal_NoMonitorWaitRecordsNone(t *testing.T) {
+	ts := zonalFleet(map[string]int{"a": 1, "b": 1})
+	p := mustNew(t, inPlace(zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 0}, nil, nil, nil), ts))
+	finishAll(t, p, p.Next(epoch).Start, true)
+	d := p.Next(epoch.Add(time.Minute))
+	if d.Zone != "b" || len(d.Start) != 1 || d.Status != InProgress {
+		t.Fatalf("after zone a: %+v, want zone b started at once", d)
+	}
+	if d.Progress.BakeZone != "" || !d.Progress.BakeUntil.IsZero() {
+		t.Errorf("progress %+v records a monitor wait that was never there", d.Progress)
 	}
 }
