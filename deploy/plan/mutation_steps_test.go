@@ -27,6 +27,10 @@ func TestTraffic_ExplanationsCountShiftsFromOne(t *testing.T) {
 	if err := p.StepFinished(StepResult{Succeeded: true}); err != nil {
 		t.Fatal(err)
 	}
+	d = p.Next(epoch.Add(time.Minute))
+	if d.Step != nil || !d.WaitUntil.Equal(epoch.Add(5*time.Minute)) || !strings.HasPrefix(d.Explanation, "10% of traffic on the replacement; next shift to 100%") {
+		t.Errorf("between the shifts: %+v", d)
+	}
 	d = p.Next(epoch.Add(5 * time.Minute))
 	if d.Step == nil || d.Step.Weight != 100 || !strings.Contains(d.Explanation, "(shift 2 of 2)") {
 		t.Fatalf("second shift: %+v", d)
