@@ -162,3 +162,14 @@ func TestPreview_FailedTrafficIsTheFirstShift(t *testing.T) {
 		t.Errorf("shifts started %v, want [10]", weights)
 	}
 }
+
+// ZoneWindow: "Start is the first start in the zone, End its last finish;
+// both are -1 when nothing in the zone ran". HOST_COUNT 1 of 2: once a-000
+// failed, no healthy target may go offline, so zone b never runs.
+func TestPreview_ZoneThatNeverRan(t *testing.T) {
+	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 1}, nil, nil, nil)
+	s := preview(t, inPlace(c, zonalFleet(map[string]int{"a": 1, "b": 1})), "a-000")
+	if s.Status != Failed || len(s.Zones) != 2 || s.Zones[1].Start != -1 || s.Zones[1].End != -1 || s.Zones[0].End != 60 {
+		t.Errorf("%s zones %+v, want zone b at -1/-1", s.Status, s.Zones)
+	}
+}
