@@ -550,7 +550,7 @@ func (s *sim) finish(now time.Duration, ph Phase, i int) error {
 	}
 	if ok {
 		m.Succeeded = append(m.Succeeded, s.ts[i].ID)
-		if s.result[i] > 0 {
+		if s.result[i] >= 0 { // started here, or in flight when the preview began
 			s.result[i] = 2
 		}
 	} else {
