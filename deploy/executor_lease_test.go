@@ -228,9 +228,12 @@ func TestResumeWhileLeasedReturnsErrLeaseHeld(t *testing.T) {
 	e := newEnv(t, 2, "CodeDeployDefault.OneAtATime", nil, func(o *deploy.Options) { o.ExecutorID = "first" })
 	d := e.create("v1")
 	release := make(chan struct{})
+	entered := make(chan struct{}, 1)
 	var calls atomic.Int32
 	e.fleet.OnCall(func(ctx context.Context, c targettest.Call) error {
-		calls.Add(1)
+		if calls.Add(1) == 1 {
+			entered <- struct{}{}
+		}
 		select {
 		case <-release:
 		case <-ctx.Done():
@@ -239,8 +242,12 @@ func TestResumeWhileLeasedReturnsErrLeaseHeld(t *testing.T) {
 	})
 	done := make(chan result, 1)
 	go func() { got, err := e.exec.Run(e.ctx, d.ID); done <- result{got, err} }()
-	if err := e.fleet.WaitRunning(e.ctx, 1); err != nil {
-		t.Fatal(err)
+	// The first event is inside the hook (the fleet counts a call running
+	// a moment before it calls the hook, so WaitRunning is not enough).
+	select {
+	case <-entered:
+	case <-e.ctx.Done():
+		t.Fatal(e.ctx.Err())
 	}
 	other, err := deploy.New(e.mem, e.fleet.Platform(), func(o *deploy.Options) { o.Clock = e.clk; o.ExecutorID = "second" })
 	if err != nil {
