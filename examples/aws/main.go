@@ -5,12 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"sync"
 	"time"
 
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/onmoto"
 	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
-	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
 )
 
 // speed is how much faster than real time the story's clock runs: one
@@ -64,54 +62,19 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	out := &printer{w: stdout}
-	checks := story.NewChecks(out.printf)
+	out := story.NewPrinter(stdout)
+	checks := story.NewChecks(out.Printf)
 	began := time.Now()
 
-	url, started := o.endpoint, false
-	if url == "" && os.Getenv(motoserver.EndpointEnv) == "" {
-		out.printf("Starting moto (python3 -m moto.server) ...")
-		started = true
-	}
-	if url == "" {
-		url, err = motoserver.Start()
-	}
-	if err == nil {
-		err = tell(ctx, url, dir, out, checks, logger)
-	}
-	if started {
-		stopErr := motoserver.Stop()
-		if err == nil && stopErr != nil {
-			err = fmt.Errorf("stopping moto: %w", stopErr)
-		}
-		if stopErr == nil {
-			out.printf("moto stopped.")
-		}
-	}
+	err = onmoto.Tell(o.endpoint, out.Printf, func(url string) error {
+		return tell(ctx, url, dir, out, checks, logger)
+	})
 	if err == nil {
 		if o.dir != "" {
-			out.printf("The local instances are kept in %s.", dir)
+			out.Printf("The local instances are kept in %s.", dir)
 		}
-		out.printf("Done in %.1fs: %s", time.Since(began).Seconds(), checks.Verdict())
-		err = out.err
+		out.Printf("Done in %.1fs: %s", time.Since(began).Seconds(), checks.Verdict())
+		err = out.Err()
 	}
 	return story.Exit(ctx, stderr, "aws", err, checks.Problems())
-}
-
-// printer writes the program's output, one whole line at a time, from any
-// goroutine: the story's, and the executor's and adapters' as they report
-// what they do.
-type printer struct {
-	mu  sync.Mutex
-	w   io.Writer
-	err error // the first write error
-}
-
-// printf prints one line (the newline is added).
-func (p *printer) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format+"\n", args...)
-	}
 }

@@ -78,8 +78,8 @@ type tale struct {
 }
 
 // tell sets the world up in moto and tells the story.
-func tell(ctx context.Context, url, dir string, out *printer, checks *story.Checks, logger *slog.Logger) error {
-	t := &tale{say: out.printf, checks: checks, c: newClients(url), clk: story.NewFastClock(speed), ids: map[string]string{}}
+func tell(ctx context.Context, url, dir string, out *story.Printer, checks *story.Checks, logger *slog.Logger) error {
+	t := &tale{say: out.Printf, checks: checks, c: newClients(url), clk: story.NewFastClock(speed), ids: map[string]string{}}
 	t.j = &journal{clk: t.clk, say: t.say}
 	t.say("fleetdeploy on AWS: Server deployments through the AWS adapters, against moto at %s (no AWS account)", url)
 	t.say("The executor's clock runs %d times faster than real time: one minute takes a second.", speed)

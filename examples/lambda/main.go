@@ -2,15 +2,12 @@ package main
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
-	"os"
-	"sync"
 	"time"
 
+	"github.com/fleetdeploy/fleetdeploy/examples/internal/onmoto"
 	"github.com/fleetdeploy/fleetdeploy/examples/internal/story"
-	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
 )
 
 // speed is how much faster than real time the story's clock runs: the
@@ -52,52 +49,16 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
-	out := &printer{w: stdout}
-	checks := story.NewChecks(out.printf)
+	out := story.NewPrinter(stdout)
+	checks := story.NewChecks(out.Printf)
 	began := time.Now()
 
-	url, started := o.endpoint, false
-	var err error
-	if url == "" && os.Getenv(motoserver.EndpointEnv) == "" {
-		out.printf("Starting moto (python3 -m moto.server) ...")
-		started = true
-	}
-	if url == "" {
-		url, err = motoserver.Start()
-	}
+	err := onmoto.Tell(o.endpoint, out.Printf, func(url string) error {
+		return tell(ctx, url, out, checks, logger)
+	})
 	if err == nil {
-		err = tell(ctx, url, out, checks, logger)
-	}
-	if started {
-		stopErr := motoserver.Stop()
-		if err == nil && stopErr != nil {
-			err = fmt.Errorf("stopping moto: %w", stopErr)
-		}
-		if stopErr == nil {
-			out.printf("moto stopped.")
-		}
-	}
-	if err == nil {
-		out.printf("Done in %.1fs: %s", time.Since(began).Seconds(), checks.Verdict())
-		err = out.err
+		out.Printf("Done in %.1fs: %s", time.Since(began).Seconds(), checks.Verdict())
+		err = out.Err()
 	}
 	return story.Exit(ctx, stderr, "lambda", err, checks.Problems())
-}
-
-// printer writes the program's output, one whole line at a time, from any
-// goroutine: the story's, the executor's, and the hook functions' as they
-// report what they do.
-type printer struct {
-	mu  sync.Mutex
-	w   io.Writer
-	err error // the first write error
-}
-
-// printf prints one line (the newline is added).
-func (p *printer) printf(format string, args ...any) {
-	p.mu.Lock()
-	defer p.mu.Unlock()
-	if p.err == nil {
-		_, p.err = fmt.Fprintf(p.w, format+"\n", args...)
-	}
 }

@@ -187,9 +187,9 @@ type tale struct {
 
 // tell sets the world up in moto, serves the reporting endpoint, and
 // tells the story.
-func tell(ctx context.Context, url string, out *printer, checks *story.Checks, logger *slog.Logger) (err error) {
+func tell(ctx context.Context, url string, out *story.Printer, checks *story.Checks, logger *slog.Logger) (err error) {
 	cfg := motoserver.ConfigFor(url)
-	t := &tale{say: out.printf, checks: checks, lc: lambda.NewFromConfig(cfg), clk: story.NewFastClock(speed)}
+	t := &tale{say: out.Printf, checks: checks, lc: lambda.NewFromConfig(cfg), clk: story.NewFastClock(speed)}
 	t.say("fleetdeploy on AWS Lambda: a canary deployment and hook functions that report back through CodeDeploy's API,")
 	t.say("against moto at %s (no AWS account)", url)
 	t.say("The executor's clock runs %d times faster than real time: the canary's %s take %s.", speed, canaryWait, t.clk.Real(canaryWait))

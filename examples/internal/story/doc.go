@@ -12,6 +12,9 @@
 // [Checks.Section] prints a section heading the same way, and
 // [Checks.Verdict] sums the run up for the closing line.
 //
+// A [Printer] prints the program's output a whole line at a time, from any
+// goroutine.
+//
 // # The command line and the exit code
 //
 // [Main] wires SIGINT and SIGTERM to the context of a [Run] function and

@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"sync"
 	"syscall"
 )
 
@@ -167,4 +168,33 @@ func WorkDir(dir, prefix string) (string, func(), error) {
 		return "", nil, fmt.Errorf("-dir %s is not empty; give a new or empty directory", dir)
 	}
 	return abs, func() {}, nil
+}
+
+// Printer writes a program's output one whole line at a time, from any
+// goroutine: the story's, and the executor's, adapters' or hook functions'
+// as they report what they do. It keeps the first write error.
+type Printer struct {
+	mu  sync.Mutex
+	w   io.Writer
+	err error
+}
+
+// NewPrinter returns a Printer writing to w.
+func NewPrinter(w io.Writer) *Printer { return &Printer{w: w} }
+
+// Printf prints one line (the newline is added); after a write error it
+// prints nothing more.
+func (p *Printer) Printf(format string, args ...any) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.err == nil {
+		_, p.err = fmt.Fprintf(p.w, format+"\n", args...)
+	}
+}
+
+// Err returns the first write error, if any.
+func (p *Printer) Err() error {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return p.err
 }
