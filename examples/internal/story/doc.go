@@ -1,5 +1,5 @@
 // Package story holds what the example programs (examples/quickstart,
-// examples/canary) share: each tells a story of deployments, checks every
+// examples/canary, examples/ha, examples/aws, examples/lambda) share: each tells a story of deployments, checks every
 // outcome against what the rules predict — CodeDeploy's, as its User Guide
 // and API Reference give them, and the decisions fleetdeploy records where
 // they are silent (see "Where fleetdeploy decides" in package fleetdeploy)
