@@ -14,8 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/eventbridge"
 	ebtypes "github.com/aws/aws-sdk-go-v2/service/eventbridge/types"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
@@ -42,27 +40,16 @@ const account = "123456789012" // moto's
 type peer struct {
 	t     *testing.T
 	eb    *eventbridge.Client
-	sqs   *sqs.Client
+	queue *notifytest.Queue
 	bus   string
-	queue string
 }
 
 func newPeer(t *testing.T) *peer {
 	t.Helper()
 	cfg := motoserver.Config(t)
 	ctx := context.Background()
-	p := &peer{t: t, eb: eventbridge.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg), bus: motoserver.Name(t, "deploys")}
+	p := &peer{t: t, eb: eventbridge.NewFromConfig(cfg), queue: notifytest.NewQueue(t, cfg, "events"), bus: motoserver.Name(t, "deploys")}
 	if _, err := p.eb.CreateEventBus(ctx, &eventbridge.CreateEventBusInput{Name: aws.String(p.bus)}); err != nil {
-		t.Fatal(err)
-	}
-	q, err := p.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(motoserver.Name(t, "events"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.queue = aws.ToString(q.QueueUrl)
-	attrs, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
 		t.Fatal(err)
 	}
 	rule := motoserver.Name(t, "codedeploy")
@@ -71,7 +58,7 @@ func newPeer(t *testing.T) *peer {
 		t.Fatal(err)
 	}
 	if _, err := p.eb.PutTargets(ctx, &eventbridge.PutTargetsInput{Rule: aws.String(rule), EventBusName: aws.String(p.bus),
-		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}}}); err != nil {
+		Targets: []ebtypes.Target{{Id: aws.String("queue"), Arn: aws.String(p.queue.ARN)}}}); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -91,23 +78,14 @@ type event struct {
 func (p *peer) drain() []event {
 	p.t.Helper()
 	var out []event
-	for {
-		res, err := p.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.queue),
-			MaxNumberOfMessages: 10, VisibilityTimeout: 600})
-		if err != nil {
-			p.t.Fatal(err)
+	for _, body := range p.queue.Drain() {
+		var e event
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			p.t.Fatalf("not an event: %v\n%s", err, body)
 		}
-		if len(res.Messages) == 0 {
-			return out
-		}
-		for _, m := range res.Messages {
-			var e event
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
-				p.t.Fatalf("not an event: %v\n%s", err, aws.ToString(m.Body))
-			}
-			out = append(out, e)
-		}
+		out = append(out, e)
 	}
+	return out
 }
 
 // newWorld is a group "shop/prod" of two EC2 instances (moto takes a few

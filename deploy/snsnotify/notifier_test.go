@@ -16,8 +16,6 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
 	"github.com/aws/smithy-go"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
@@ -51,33 +49,22 @@ var (
 type peer struct {
 	t     *testing.T
 	sns   *sns.Client
-	sqs   *sqs.Client
+	queue *notifytest.Queue
 	topic string
-	queue string
 }
 
 func newPeer(t *testing.T) *peer {
 	t.Helper()
 	cfg := motoserver.Config(t)
 	ctx := context.Background()
-	p := &peer{t: t, sns: sns.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
+	p := &peer{t: t, sns: sns.NewFromConfig(cfg), queue: notifytest.NewQueue(t, cfg, "inbox")}
 	topic, err := p.sns.CreateTopic(ctx, &sns.CreateTopicInput{Name: aws.String(motoserver.Name(t, "deploys"))})
 	if err != nil {
 		t.Fatal(err)
 	}
 	p.topic = aws.ToString(topic.TopicArn)
-	q, err := p.sqs.CreateQueue(ctx, &sqs.CreateQueueInput{QueueName: aws.String(motoserver.Name(t, "inbox"))})
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.queue = aws.ToString(q.QueueUrl)
-	attrs, err := p.sqs.GetQueueAttributes(ctx, &sqs.GetQueueAttributesInput{QueueUrl: q.QueueUrl,
-		AttributeNames: []sqstypes.QueueAttributeName{sqstypes.QueueAttributeNameQueueArn}})
-	if err != nil {
-		t.Fatal(err)
-	}
 	if _, err := p.sns.Subscribe(ctx, &sns.SubscribeInput{TopicArn: topic.TopicArn, Protocol: aws.String("sqs"),
-		Endpoint: aws.String(attrs.Attributes[string(sqstypes.QueueAttributeNameQueueArn)])}); err != nil {
+		Endpoint: aws.String(p.queue.ARN)}); err != nil {
 		t.Fatal(err)
 	}
 	return p
@@ -98,26 +85,17 @@ type envelope struct {
 func (p *peer) drain() []envelope {
 	p.t.Helper()
 	var out []envelope
-	for {
-		res, err := p.sqs.ReceiveMessage(context.Background(), &sqs.ReceiveMessageInput{QueueUrl: aws.String(p.queue),
-			MaxNumberOfMessages: 10, VisibilityTimeout: 600})
-		if err != nil {
-			p.t.Fatal(err)
+	for _, body := range p.queue.Drain() {
+		var e envelope
+		if err := json.Unmarshal([]byte(body), &e); err != nil {
+			p.t.Fatalf("SQS body is not an SNS envelope: %v\n%s", err, body)
 		}
-		if len(res.Messages) == 0 {
-			return out
+		if err := json.Unmarshal([]byte(e.Message), &e.body); err != nil {
+			p.t.Fatalf("Message is not JSON: %v\n%s", err, e.Message)
 		}
-		for _, m := range res.Messages {
-			var e envelope
-			if err := json.Unmarshal([]byte(aws.ToString(m.Body)), &e); err != nil {
-				p.t.Fatalf("SQS body is not an SNS envelope: %v\n%s", err, aws.ToString(m.Body))
-			}
-			if err := json.Unmarshal([]byte(e.Message), &e.body); err != nil {
-				p.t.Fatalf("Message is not JSON: %v\n%s", err, e.Message)
-			}
-			out = append(out, e)
-		}
+		out = append(out, e)
 	}
+	return out
 }
 
 // keys returns the sorted keys of m.
