@@ -5,19 +5,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strings"
-	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
 )
 
 // aliasName is the alias the deployments move.
@@ -77,11 +72,8 @@ type world struct {
 func build(ctx context.Context, endpoint string, cfg aws.Config, lc *lambda.Client, say func(string, ...any)) (*world, error) {
 	suffix := strings.ToLower(rand.Text()[:8])
 	w := &world{checkout: "checkout-" + suffix, preflight: "checkout-preflight-" + suffix, smoke: "checkout-smoke-" + suffix}
-	if err := noDocker(ctx, cfg.HTTPClient, endpoint); err != nil {
-		return nil, err
-	}
 	var err error
-	if w.role, err = createRole(ctx, cfg, endpoint, "checkout-"+suffix); err != nil {
+	if w.role, err = motoserver.PrepareLambda(ctx, cfg, endpoint, "checkout-"+suffix); err != nil {
 		return nil, err
 	}
 	say("moto: Lambda runs no code (use_docker false); IAM role %s", w.role)
@@ -122,58 +114,6 @@ func build(ctx context.Context, endpoint string, cfg aws.Config, lc *lambda.Clie
 	say("lambda: alias %s:%s on version 1; hook functions %s (BeforeAllowTraffic) and %s (AfterAllowTraffic)",
 		w.checkout, aliasName, w.preflight, w.smoke)
 	return w, nil
-}
-
-// noDocker tells moto's Lambda not to run functions in Docker: Invoke
-// then answers at once and runs no code.
-func noDocker(ctx context.Context, hc aws.HTTPClient, endpoint string) error {
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/moto-api/config", strings.NewReader(`{"lambda":{"use_docker":false}}`))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := hc.Do(req)
-	if err != nil {
-		return fmt.Errorf("configuring moto's Lambda: %w", err)
-	}
-	_, _ = io.Copy(io.Discard, resp.Body)
-	_ = resp.Body.Close()
-	if resp.StatusCode/100 != 2 {
-		return fmt.Errorf("configuring moto's Lambda: %s", resp.Status)
-	}
-	return nil
-}
-
-// createRole creates the functions' execution role in moto's IAM, which
-// its Lambda requires, with one SigV4-signed request of IAM's query
-// protocol (the module has no IAM client). It returns the role's ARN.
-func createRole(ctx context.Context, cfg aws.Config, endpoint, name string) (string, error) {
-	form := url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {name},
-		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
-	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "iam", cfg.Region, time.Now()); err != nil {
-		return "", err
-	}
-	resp, err := cfg.HTTPClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("creating IAM role %s in moto: %w", name, err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK {
-		return "", fmt.Errorf("creating IAM role %s in moto: %s: %s", name, resp.Status, answer)
-	}
-	return "arn:aws:iam::123456789012:role/" + name, nil
 }
 
 // zipped returns a deployment package holding index.py with code.

@@ -4,20 +4,15 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
-	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	v4 "github.com/aws/aws-sdk-go-v2/aws/signer/v4"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
@@ -42,52 +37,9 @@ var (
 // for the functions. It returns the role's ARN.
 func setup(ctx context.Context, cfg aws.Config, endpoint string) (string, error) {
 	roleOnce.Do(func() {
-		resp, err := http.Post(endpoint+"/moto-api/config", "application/json", strings.NewReader(`{"lambda":{"use_docker":false}}`))
-		if err != nil {
-			roleErr = fmt.Errorf("configuring moto's Lambda: %w", err)
-			return
-		}
-		_, _ = io.Copy(io.Discard, resp.Body)
-		_ = resp.Body.Close()
-		if resp.StatusCode/100 != 2 {
-			roleErr = fmt.Errorf("configuring moto's Lambda: %s", resp.Status)
-			return
-		}
-		roleARN, roleErr = createRole(ctx, cfg, endpoint, "fleetdeploy-lambdatarget-hooks")
+		roleARN, roleErr = motoserver.PrepareLambda(ctx, cfg, endpoint, "fleetdeploy-lambdatarget-hooks")
 	})
 	return roleARN, roleErr
-}
-
-// createRole creates an IAM role in moto with a SigV4-signed query API
-// request (IAM's protocol), so that the tests need no IAM SDK module for
-// one call. A role that exists already is reused.
-func createRole(ctx context.Context, cfg aws.Config, endpoint, name string) (string, error) {
-	form := url.Values{"Action": {"CreateRole"}, "Version": {"2010-05-08"}, "RoleName": {name},
-		"AssumeRolePolicyDocument": {`{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"Service":"lambda.amazonaws.com"},"Action":"sts:AssumeRole"}]}`}}
-	body := form.Encode()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, endpoint+"/", strings.NewReader(body))
-	if err != nil {
-		return "", err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded; charset=utf-8")
-	creds, err := cfg.Credentials.Retrieve(ctx)
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.Sum256([]byte(body))
-	if err := v4.NewSigner().SignHTTP(ctx, creds, req, hex.EncodeToString(sum[:]), "iam", "us-east-1", time.Now()); err != nil {
-		return "", err
-	}
-	resp, err := cfg.HTTPClient.Do(req)
-	if err != nil {
-		return "", fmt.Errorf("creating IAM role %s in moto: %w", name, err)
-	}
-	defer resp.Body.Close()
-	answer, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != http.StatusOK && !bytes.Contains(answer, []byte("EntityAlreadyExists")) {
-		return "", fmt.Errorf("creating IAM role %s in moto: %s: %s", name, resp.Status, answer)
-	}
-	return "arn:aws:iam::123456789012:role/" + name, nil
 }
 
 // world is one test's view of moto's Lambda.
