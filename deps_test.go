@@ -46,23 +46,24 @@ func awsAdapter(pkg string) bool {
 	return false
 }
 
-// awsTestPeer reports whether pkg is the internal test helper that runs
-// the AWS adapters' protocol peer (moto) and gives their tests an SDK
-// configuration for it: only the adapters' tests import it.
-func awsTestPeer(pkg string) bool { return pkg == module+"/internal/motoserver" }
+// awsTestPeer reports whether pkg is an internal test helper of the AWS
+// adapters: motoserver runs their protocol peer (moto) and gives their
+// tests an SDK configuration for it; notifytest reads the notifier
+// adapters' messages back from SQS. Only the adapters' tests import them.
+func awsTestPeer(pkg string) bool {
+	return pkg == module+"/internal/motoserver" || pkg == module+"/internal/notifytest"
+}
 
 // testKitModules are the modules a test kit may link besides
 // allowedModules: deploy/plan/plantest's generators are rapid generators,
 // so a test that imports plantest links pgregory.net/rapid (its package
 // documentation says so). deploy/deploytest checks its simulations'
-// timelines with plantest.Violations, so it links rapid too, and so does
-// internal/notifytest, which builds on deploytest. No core package may
+// timelines with plantest.Violations, so it links rapid too. No core package may
 // import a test kit that links them (see
 // TestCorePackagesImportOnlyAllowedModules).
 var testKitModules = map[string][]string{
 	module + "/deploy/plan/plantest": {"pgregory.net/rapid"},
 	module + "/deploy/deploytest":    {"pgregory.net/rapid"},
-	module + "/internal/notifytest":  {"pgregory.net/rapid"},
 }
 
 type listedPackage struct {
