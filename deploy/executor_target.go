@@ -407,9 +407,18 @@ func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.Eve
 	limit := r.eventLimit(role, ev)
 	switch role {
 	case target.RoleInstaller:
-		res, err, timedOut := r.callBounded(ctx, limit, func(ctx context.Context) (target.EventResult, error) {
-			return r.e.platform.Installer.RunEvent(ctx, *req)
-		})
+		var res target.EventResult
+		var err error
+		var timedOut bool
+		if r.bounded(limit) {
+			res, err, timedOut = r.callBounded(ctx, limit, func(ctx context.Context) (target.EventResult, error) {
+				return r.e.platform.Installer.RunEvent(ctx, *req)
+			})
+		} else {
+			// The common case, called directly: a closure handed to
+			// callBounded escapes, an allocation per event.
+			res, err = r.e.platform.Installer.RunEvent(ctx, *req)
+		}
 		if timedOut {
 			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeScriptTimedOut,
 				Message: fmt.Sprintf("%s did not end within its time limit of %s (its scripts' timeouts, at most Options.EventTimeout); the Installer's context was cancelled", ev, limit)}, nil
@@ -426,12 +435,19 @@ func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.Eve
 		return res, nil
 	case target.RoleTrafficController:
 		tr := target.TrafficRequest{Target: req.Target, Deployment: req.Deployment}
-		_, err, timedOut := r.callBounded(ctx, limit, func(ctx context.Context) (target.EventResult, error) {
+		move := func(ctx context.Context) (target.EventResult, error) {
 			if ev == target.BlockTraffic {
 				return target.EventResult{}, r.e.platform.TrafficController.BlockTraffic(ctx, tr)
 			}
 			return target.EventResult{}, r.e.platform.TrafficController.AllowTraffic(ctx, tr)
-		})
+		}
+		var err error
+		var timedOut bool
+		if r.bounded(limit) {
+			_, err, timedOut = r.callBounded(ctx, limit, move)
+		} else {
+			_, err = move(ctx)
+		}
 		if timedOut {
 			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError,
 				Message: fmt.Sprintf("%s did not end within %s (Options.TrafficTimeout); the TrafficController's context was cancelled", ev, limit)}, nil

@@ -193,6 +193,13 @@ func (r *runner) eventLimit(role target.Role, ev target.LifecycleEvent) time.Dur
 	return r.e.opts.EventTimeout
 }
 
+// bounded reports whether an event with time limit limit (0: none) must be
+// made through callBounded: it has a limit, or the deployment has a
+// maximum run time.
+func (r *runner) bounded(limit time.Duration) bool {
+	return limit > 0 || !r.deadline.IsZero()
+}
+
 // callBounded makes call with a context that is cancelled once limit has
 // passed on the executor's clock, and returns at the limit whether or not
 // call has returned by then (timedOut): a call that ignores its context
@@ -202,7 +209,7 @@ func (r *runner) eventLimit(role target.Role, ev target.LifecycleEvent) time.Dur
 // the executor never waits for a call past those. Without a limit and
 // without a maximum run time it makes the call in the caller's goroutine.
 func (r *runner) callBounded(ctx context.Context, limit time.Duration, call func(context.Context) (target.EventResult, error)) (res target.EventResult, err error, timedOut bool) {
-	if limit <= 0 && r.deadline.IsZero() {
+	if !r.bounded(limit) {
 		res, err = call(ctx)
 		return res, err, false
 	}
