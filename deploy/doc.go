@@ -451,8 +451,6 @@
 // [LeaseStore.Fenced] returns, which must implement whatever the store
 // implements, fenced the same way:
 //
-//   - [TargetLoader]: all of a deployment's targets at once, rather than
-//     page by page (ListTargets), when a run loads them.
 //   - [TargetUpdaterAt]: UpdateTarget with the record's position in
 //     ListTargets order, a hint that spares looking the target up.
 //   - [InstanceBatchGetter]: the instance records of the deployment's
@@ -460,7 +458,7 @@
 //
 // Their methods' results, errors and fencing are those of the Store methods
 // they stand for, and deploytest.TestStore checks that for every store
-// that implements them. [MemoryStore] implements all three. A type that
+// that implements them. [MemoryStore] implements both. A type that
 // embeds a store inherits its optional methods: one that changes a Store
 // method (counting or failing writes) must change the optional counterpart
 // too, or hide it, or the Executor bypasses the change.

@@ -331,30 +331,21 @@ func (e *Executor) load(ctx context.Context, d *Deployment, l Lease) (*runner, e
 // is nil (the runner makes it when it starts the target), and neighbours
 // with equal tags share one map, which spares the collector a map per
 // target. expected is how many there should be (the deployment's
-// overview). A store that implements TargetLoader loads them at once; any
-// other page by page (AllTargets). Records may share their maps and lists
-// (see TargetLoader): the runner never changes a target's tags, and
+// overview): they are asked for in one page, which a store that allows it
+// returns, and which is then the runner's slice as it is rather than a
+// copy of many pages. Records may share their maps and lists (see
+// Store.ListTargets): the runner never changes a target's tags, and
 // changes a list it loaded only on a copy (runRecord).
 func loadTargets(ctx context.Context, s Store, id string, expected int) ([]DeploymentTarget, error) {
 	var ts []DeploymentTarget
-	if l, ok := s.(TargetLoader); ok {
-		var err error
-		if ts, err = l.LoadTargets(ctx, id, make([]DeploymentTarget, 0, expected)); err != nil {
+	for page, err := range targetPages(ctx, s, id, max(expected, 1)) {
+		if err != nil {
 			return nil, err
 		}
-	} else {
-		// Pages as large as the deployment: a store that allows them
-		// returns every target in one page, which is then the runner's
-		// slice as it is, rather than a copy of many pages.
-		for page, err := range targetPages(ctx, s, id, max(expected, 1)) {
-			if err != nil {
-				return nil, err
-			}
-			if ts == nil {
-				ts = slices.Grow(page, max(expected-len(page), 0))
-			} else {
-				ts = append(ts, page...)
-			}
+		if ts == nil {
+			ts = slices.Grow(page, max(expected-len(page), 0))
+		} else {
+			ts = append(ts, page...)
 		}
 	}
 	forChunks(len(ts), func(lo, hi int) {

@@ -16,8 +16,7 @@ import (
 )
 
 // The executor talks to every store through deploy.Store, and uses the
-// optional store interfaces (TargetLoader, TargetUpdaterAt,
-// InstanceBatchGetter) when the store implements them. A MemoryStore does;
+// optional store interfaces (TargetUpdaterAt, InstanceBatchGetter) when the store implements them. A MemoryStore does;
 // seen only through deploy.Store (plainStore) it does not. These tests run
 // the same deployments both ways and compare everything stored, and check
 // that the optional methods are called, with right positions.
@@ -259,16 +258,16 @@ type optionalCounter struct {
 }
 
 type calls struct {
-	loads, updates, updatesAt, badIndex, instanceReads atomic.Int64
+	lists, updates, updatesAt, badIndex, instanceReads atomic.Int64
 }
 
 func (s *optionalCounter) Fenced(l deploy.Lease) deploy.Store {
 	return &fencedCounter{Store: s.MemoryStore.Fenced(l), mem: s.MemoryStore, c: &s.calls}
 }
 
-func (s *optionalCounter) LoadTargets(ctx context.Context, id string, dst []deploy.DeploymentTarget) ([]deploy.DeploymentTarget, error) {
-	s.loads.Add(1)
-	return s.MemoryStore.LoadTargets(ctx, id, dst)
+func (s *optionalCounter) ListTargets(ctx context.Context, id, token string, limit int) ([]deploy.DeploymentTarget, string, error) {
+	s.lists.Add(1)
+	return s.MemoryStore.ListTargets(ctx, id, token, limit)
 }
 
 func (s *optionalCounter) UpdateTarget(ctx context.Context, t *deploy.DeploymentTarget) error {
@@ -303,9 +302,9 @@ type fencedCounter struct {
 	c   *calls
 }
 
-func (f *fencedCounter) LoadTargets(ctx context.Context, id string, dst []deploy.DeploymentTarget) ([]deploy.DeploymentTarget, error) {
-	f.c.loads.Add(1)
-	return f.Store.(deploy.TargetLoader).LoadTargets(ctx, id, dst)
+func (f *fencedCounter) ListTargets(ctx context.Context, id, token string, limit int) ([]deploy.DeploymentTarget, string, error) {
+	f.c.lists.Add(1)
+	return f.Store.ListTargets(ctx, id, token, limit)
 }
 
 func (f *fencedCounter) UpdateTarget(ctx context.Context, t *deploy.DeploymentTarget) error {
@@ -324,7 +323,7 @@ func (f *fencedCounter) GetInstancesByID(ctx context.Context, group string, ids 
 }
 
 // The executor uses the optional interfaces of a store that implements
-// them: it loads a deployment's targets at once, writes every Server
+// them: it writes every Server
 // target through UpdateTargetAt at its position (the replacements of a
 // blue/green deployment too, put after the originals), and reads the
 // instance records of its targets only.
@@ -349,8 +348,8 @@ func TestExecutorUsesOptionalStoreInterfaces(t *testing.T) {
 		if got := s.updates.Load(); got != 0 {
 			t.Errorf("%d UpdateTarget calls; want every target write through UpdateTargetAt", got)
 		}
-		if got := s.loads.Load(); got != 1 {
-			t.Errorf("%d LoadTargets calls; want 1", got)
+		if got := s.lists.Load(); got != 1 {
+			t.Errorf("%d ListTargets calls; want 1: the run loads every target in one page", got)
 		}
 		// CreateDeployment reads the initial health, the end of the run
 		// the records to update.

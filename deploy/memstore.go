@@ -25,8 +25,8 @@ const memPageSize = 1000
 // examples, simulations and single-process use. It is safe for concurrent
 // use; its zero value is not usable (call NewMemoryStore).
 //
-// It implements the optional store interfaces TargetLoader,
-// TargetUpdaterAt and InstanceBatchGetter, and so do its fenced views.
+// It implements the optional store interfaces TargetUpdaterAt and
+// InstanceBatchGetter, and so do its fenced views.
 //
 // Costs: UpdateTarget and GetTarget are O(1) plus the size of the record,
 // and take no lock shared by all of a deployment's targets; the
@@ -642,7 +642,7 @@ func (md *memDeployment) record(at int, id string) *memRecord {
 }
 
 // ListTargets implements TargetStore. A large page is decoded by several
-// goroutines at once.
+// goroutines at once, and its records share what they can (see decoder).
 func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken string, limit int) ([]DeploymentTarget, string, error) {
 	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
 		return nil, "", err
@@ -668,7 +668,7 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 		return nil, "", nil
 	}
 	page := make([]DeploymentTarget, end-start)
-	s.decodeRecords(page, md, start, false)
+	s.decodeRecords(page, md, start)
 	next := ""
 	if end < stored {
 		next = page[len(page)-1].TargetID
@@ -676,34 +676,12 @@ func (s *MemoryStore) ListTargets(ctx context.Context, deploymentID, pageToken s
 	return page, next, nil
 }
 
-// LoadTargets implements TargetLoader: the records are decoded by several
-// goroutines at once, straight into dst, and share what they can: a copy
-// of a tag map their stored snapshots share, the list of events of
-// targets not yet started.
-func (s *MemoryStore) LoadTargets(ctx context.Context, deploymentID string, dst []DeploymentTarget) ([]DeploymentTarget, error) {
-	if err := ctxErr(ctx, "deployment", deploymentID); err != nil {
-		return dst, err
-	}
-	md := s.deployment(deploymentID)
-	if md == nil {
-		return dst, recErr("deployment", deploymentID, ErrNotFound)
-	}
-	n := md.recs.published()
-	base := len(dst)
-	dst = slices.Grow(dst, n)[:base+n]
-	s.decodeRecords(dst[base:], md, 0, true)
-	return dst, nil
-}
-
-var _ TargetLoader = (*MemoryStore)(nil)
-
 // decodeRecords decodes records from, from+1, … of md into out, whose
 // elements must be zero, by chunks on several goroutines when there are
-// many. With share, the records of a chunk share what they can (see
-// decoder).
-func (s *MemoryStore) decodeRecords(out []DeploymentTarget, md *memDeployment, from int, share bool) {
+// many. The records of a chunk share what they can (see decoder).
+func (s *MemoryStore) decodeRecords(out []DeploymentTarget, md *memDeployment, from int) {
 	forChunks(len(out), func(lo, hi int) {
-		dc := decoder{share: share}
+		var dc decoder
 		for i := lo; i < hi; i++ {
 			s.decodeRecord(&out[i], md, from+i, &dc)
 		}
@@ -721,17 +699,16 @@ func (s *MemoryStore) decodeRecord(t *DeploymentTarget, md *memDeployment, i int
 
 // decoder decodes many records for one reader: their event lists are cut
 // from arrays made for many lists rather than made one by one (lists
-// never overlap). With share, records share what they can (TargetLoader):
+// never overlap), and its records share what they can (ListTargets):
 // records whose stored snapshots share one tag map share one copy of it,
 // and a record whose events are the last record's (as they are for
 // targets not yet started) shares its list. What they share is still the
 // reader's own, never the store's.
 type decoder struct {
 	events []LifecycleEventRecord // room for the next lists
-	share  bool
 	tags   tagCopies
-	// The last list decoded with share and without diagnostics, and its
-	// events as stored.
+	// The last list decoded without diagnostics, and its events as
+	// stored.
 	list   []LifecycleEventRecord
 	packed []memEvent
 }
@@ -958,7 +935,7 @@ func (s *MemoryStore) decodeTargetInto(t *DeploymentTarget, deploymentID string,
 	locs := s.tab.locations()
 	t.DeploymentID = deploymentID
 	t.TargetID = mt.tgt.id
-	share := dc != nil && dc.share
+	share := dc != nil // a reader of many records
 	if share {
 		t.Target = mt.tgt.target(&dc.tags)
 	} else {

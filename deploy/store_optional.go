@@ -17,22 +17,6 @@ import "context"
 // counterpart the same way, or hide it, or the Executor's calls bypass the
 // change.
 
-// TargetLoader is implemented by stores that read all of a deployment's
-// targets at once faster than page by page (ListTargets).
-type TargetLoader interface {
-	// LoadTargets appends every target of the deployment to dst, in the
-	// order of ListTargets, and returns the extended slice: the records
-	// AllTargets yields, except that records may share memory with each
-	// other — one Target.Tags map for equal tags, one LifecycleEvents
-	// list for equal lists (those of targets not yet started, say) — but
-	// never with the store. The caller must not change what a record's
-	// maps and slices hold; it may replace them.
-	//
-	// It returns ErrNotFound when the deployment does not exist; on an
-	// error, dst's elements are as they were.
-	LoadTargets(ctx context.Context, deploymentID string, dst []DeploymentTarget) ([]DeploymentTarget, error)
-}
-
 // TargetUpdaterAt is implemented by stores that find a target's record
 // faster when told its position.
 type TargetUpdaterAt interface {

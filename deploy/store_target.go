@@ -36,6 +36,14 @@ type TargetStore interface {
 	// the store choose. next is "" when there are no more targets (a store
 	// may also return a non-empty next and then an empty last page).
 	//
+	// The records of a page may share memory with each other — one
+	// Target.Tags map for equal tags, one LifecycleEvents list for equal
+	// lists (those of targets not yet started, say) — but never with the
+	// store or with another call's records: the caller must not change
+	// what a record's maps and slices hold; it may replace them. (Copying
+	// a map and a list per record is most of what reading a large
+	// deployment costs.)
+	//
 	// It returns ErrNotFound when the deployment does not exist and
 	// ErrInvalidArgument for a page token it did not issue for this
 	// deployment. AllTargets iterates over all pages.

@@ -97,6 +97,7 @@ var checks = []check{
 	{"Context/CancelledWritesNothing", testCancelled},
 	{"Isolation/Inputs", testIsolationInputs},
 	{"Isolation/Outputs", testIsolationOutputs},
+	{"Isolation/ListTargetsPage", testIsolationPage},
 	{"Lease/Acquire", testLeaseAcquire},
 	{"Lease/HeldUntilExpiry", testLeaseHeld},
 	{"Lease/Renew", testLeaseRenew},
@@ -122,7 +123,6 @@ var checks = []check{
 	{"Handles/QueueOrderAndStart", testHandlesQueue},
 	{"Handles/TakeoverFencesOtherHandle", testHandlesTakeover},
 	{"Handles/FencedWritesRaceTakeover", testHandlesFencedRace},
-	{"Optional/LoadTargets", testOptionalLoadTargets},
 	{"Optional/UpdateTargetAt", testOptionalUpdateTargetAt},
 	{"Optional/GetInstancesByID", testOptionalGetInstancesByID},
 }

@@ -14,8 +14,8 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
-// The optional store interfaces (deploy.TargetLoader,
-// deploy.TargetUpdaterAt, deploy.InstanceBatchGetter) are checked for
+// The optional store interfaces (deploy.TargetUpdaterAt,
+// deploy.InstanceBatchGetter) are checked for
 // stores that implement them: each must give the results of the Store
 // methods it stands for, and a store's fenced view must implement it too,
 // fenced as those methods are. A store that implements none passes these
@@ -70,11 +70,11 @@ func (u *suite) optionalAllTargets(id string) []deploy.DeploymentTarget {
 	return out
 }
 
-func testOptionalLoadTargets(t *testing.T, u *suite) {
-	l, ok := u.s.(deploy.TargetLoader)
-	if !ok {
-		return
-	}
+// testIsolationPage reads a page of targets that share tags and event
+// lists, changes everything it holds, and checks the store did not change:
+// a page's records may share memory with each other, never with the store
+// (Store.ListTargets).
+func testIsolationPage(t *testing.T, u *suite) {
 	ts := u.optionalFixture(6)
 	started := ts[3]
 	started.Status = target.TargetFailed
@@ -84,44 +84,20 @@ func testOptionalLoadTargets(t *testing.T, u *suite) {
 			Diagnostics: &deploy.Diagnostics{ErrorCode: target.CodeScriptFailed, Message: "exit 1"}},
 	}
 	u.must(u.s.UpdateTarget(u.ctx, &started), "UpdateTarget i-3")
-	want := u.optionalAllTargets("d-1")
-
-	prefix := []deploy.DeploymentTarget{newTarget("i-before")}
-	dst := append(make([]deploy.DeploymentTarget, 0, 3), prefix...)
-	got, err := l.LoadTargets(u.ctx, "d-1", dst)
-	u.must(err, "LoadTargets")
-	if len(got) < 1 {
-		t.Fatalf("LoadTargets returned %d records for a dst of 1; it must append to dst", len(got))
+	var want []deploy.DeploymentTarget
+	for _, tg := range ts {
+		got, err := u.s.GetTarget(u.ctx, "d-1", tg.TargetID)
+		u.must(err, "GetTarget "+tg.TargetID)
+		want = append(want, *got)
 	}
-	u.same(got[:1], prefix, "the record dst held before LoadTargets")
-	u.same(got[1:], want, "LoadTargets, against the records AllTargets yields")
-
-	// The records may share memory with each other, never with the store.
-	scribble(&got)
-	u.same(u.optionalAllTargets("d-1"), want, "the targets after the caller changed what LoadTargets returned")
-	again, err := l.LoadTargets(u.ctx, "d-1", nil)
-	u.must(err, "LoadTargets")
-	u.same(again, want, "LoadTargets after the caller changed what an earlier LoadTargets returned")
-
-	_, err = l.LoadTargets(u.ctx, "d-NOPE", nil)
-	u.wantErr(err, deploy.ErrNotFound, "LoadTargets of an unknown deployment")
-	u.deployment(u.group("app", "other"), "d-EMPTY", deploy.StatusInProgress)
-	if none, err := l.LoadTargets(u.ctx, "d-EMPTY", prefix); err != nil || len(none) != 1 {
-		t.Errorf("LoadTargets of a deployment without targets = %d records, %v; want dst's 1 and no error", len(none), err)
-	}
-	ctx, cancel := context.WithCancel(u.ctx)
-	cancel()
-	if _, err := l.LoadTargets(ctx, "d-1", nil); !errors.Is(err, context.Canceled) {
-		t.Errorf("LoadTargets with a cancelled context: got %v; want an error matching context.Canceled", err)
-	}
-
-	fl, ok := u.s.Fenced(u.optionalLease("d-1", "exec-a", t0)).(deploy.TargetLoader)
-	if !ok {
-		t.Fatal("the store implements deploy.TargetLoader and its fenced view does not; Fenced must return a view that implements whatever the store does")
-	}
-	viaFenced, err := fl.LoadTargets(u.ctx, "d-1", nil)
-	u.must(err, "LoadTargets through a fenced view")
-	u.same(viaFenced, want, "LoadTargets through a fenced view")
+	page, _, err := u.s.ListTargets(u.ctx, "d-1", "", len(ts))
+	u.must(err, "ListTargets")
+	u.same(page, want, "a page of ListTargets, against GetTarget's records")
+	scribble(&page)
+	u.same(u.optionalAllTargets("d-1"), want, "the targets after the caller changed what ListTargets returned")
+	again, _, err := u.s.ListTargets(u.ctx, "d-1", "", len(ts))
+	u.must(err, "ListTargets")
+	u.same(again, want, "ListTargets after the caller changed what an earlier ListTargets returned")
 }
 
 func testOptionalUpdateTargetAt(t *testing.T, u *suite) {

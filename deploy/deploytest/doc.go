@@ -37,7 +37,7 @@
 // times are fixed instants the suite passes in: no check waits.
 //
 // A store that implements deploy's optional store interfaces
-// (deploy.TargetLoader, deploy.TargetUpdaterAt, deploy.InstanceBatchGetter)
+// (deploy.TargetUpdaterAt, deploy.InstanceBatchGetter)
 // has them checked too (the "Optional/…" checks): each must give the
 // results of the Store methods it stands for, and the store's fenced views
 // must implement it as well, fenced the same way.
