@@ -27,9 +27,15 @@ const (
 // keeps the role's *target.CodeError reachable. A ctx that ends during a
 // wait ends the retries with f's last error.
 func retryThrottled[T any](ctx context.Context, c clock.Clock, f func() (T, error)) (T, error) {
+	v, err := f()
+	return retryThrottledAfter(ctx, c, v, err, f)
+}
+
+// retryThrottledAfter is retryThrottled once f's first call has returned
+// v and err.
+func retryThrottledAfter[T any](ctx context.Context, c clock.Clock, v T, err error, f func() (T, error)) (T, error) {
 	wait, waited := throttleBackoff, time.Duration(0)
 	for attempt := 0; ; attempt++ {
-		v, err := f()
 		if err == nil || roleErrorCode(err) != plan.Throttled {
 			return v, err
 		}
@@ -41,13 +47,20 @@ func retryThrottled[T any](ctx context.Context, c clock.Clock, f func() (T, erro
 		}
 		waited += wait
 		wait *= 2
+		v, err = f()
 	}
 }
 
 // runEventRetrying is runEvent with the throttled calls retried
-// (retryThrottled).
+// (retryThrottled). An event that ran, as nearly all do, returns without
+// entering the retry loop: it runs once per lifecycle event of every
+// target.
 func (r *runner) runEventRetrying(ctx context.Context, role target.Role, req *target.EventRequest) (target.EventResult, error) {
-	return retryThrottled(ctx, r.e.clk, func() (target.EventResult, error) { return r.runEvent(ctx, role, req) })
+	res, err := r.runEvent(ctx, role, req)
+	if err == nil {
+		return res, nil
+	}
+	return retryThrottledAfter(ctx, r.e.clk, res, err, func() (target.EventResult, error) { return r.runEvent(ctx, role, req) })
 }
 
 // eventFailure turns the error of a Server lifecycle event that could not
