@@ -135,7 +135,7 @@ func TestAlarmDuringTrafficShiftingRollsBack(t *testing.T) {
 	if rb.Status != deploy.StatusSucceeded {
 		t.Fatalf("rollback %s %+v", rb.Status, rb.ErrorInformation)
 	}
-	if split, _ := shifter.CurrentTraffic(e.ctx, route); split.Replacement != "2" || split.Weight != 100 {
+	if split, _ := shifter.CurrentTraffic(e.ctx, route); split != (target.TrafficSplit{Original: "2"}) {
 		t.Errorf("traffic after the rollback %+v; want all on 2", split)
 	}
 }

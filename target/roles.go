@@ -125,6 +125,20 @@ type TrafficSplit struct {
 	Weight int `json:"weight"`
 }
 
+// Settled returns s as TrafficShifter.CurrentTraffic reports it: a split
+// that sends everything to one version — Weight 0 or no Replacement, or
+// Weight 100 — is that version as Original with Weight 0 and an empty
+// Replacement; any other split is s.
+func (s TrafficSplit) Settled() TrafficSplit {
+	switch {
+	case s.Replacement == "" || s.Weight <= 0:
+		return TrafficSplit{Original: s.Original}
+	case s.Weight >= 100:
+		return TrafficSplit{Original: s.Replacement}
+	}
+	return s
+}
+
 // ShiftRequest asks a TrafficShifter to set a route's split.
 type ShiftRequest struct {
 	Deployment DeploymentInfo `json:"deployment"`

@@ -256,3 +256,21 @@ func TestLoadBalancerInfoValidate(t *testing.T) {
 		t.Error("IsZero misreports")
 	}
 }
+
+// A split that sends everything to one version settles to that version
+// alone, as TrafficShifter.CurrentTraffic reports it; a split between two
+// versions stays as it is.
+func TestTrafficSplitSettled(t *testing.T) {
+	for _, c := range []struct{ in, want TrafficSplit }{
+		{TrafficSplit{Original: "3"}, TrafficSplit{Original: "3"}},
+		{TrafficSplit{Original: "3", Replacement: "4"}, TrafficSplit{Original: "3"}},
+		{TrafficSplit{Original: "3", Replacement: "4", Weight: 10}, TrafficSplit{Original: "3", Replacement: "4", Weight: 10}},
+		{TrafficSplit{Original: "3", Replacement: "4", Weight: 99}, TrafficSplit{Original: "3", Replacement: "4", Weight: 99}},
+		{TrafficSplit{Original: "3", Replacement: "4", Weight: 100}, TrafficSplit{Original: "4"}},
+		{TrafficSplit{Original: "3", Weight: 40}, TrafficSplit{Original: "3"}},
+	} {
+		if got := c.in.Settled(); got != c.want {
+			t.Errorf("%+v.Settled() = %+v; want %+v", c.in, got, c.want)
+		}
+	}
+}

@@ -57,16 +57,5 @@ func (p *Proxy) CurrentTraffic(ctx context.Context, route target.TrafficRoute) (
 	if err != nil {
 		return target.TrafficSplit{}, fmt.Errorf("localtraffic: current traffic: %w", err)
 	}
-	return normalize(rt.split), nil
-}
-
-// normalize spells a split the way CurrentTraffic reports it.
-func normalize(s target.TrafficSplit) target.TrafficSplit {
-	switch {
-	case s.Replacement == "" || s.Weight <= 0:
-		return target.TrafficSplit{Original: s.Original}
-	case s.Weight >= 100:
-		return target.TrafficSplit{Original: s.Replacement}
-	}
-	return s
+	return rt.split.Settled(), nil
 }

@@ -78,7 +78,9 @@ func (s *Shifter) ShiftTraffic(ctx context.Context, req target.ShiftRequest) err
 	return nil
 }
 
-// CurrentTraffic returns route's split.
+// CurrentTraffic returns route's split, settled as the
+// target.TrafficShifter contract asks (target.TrafficSplit.Settled): after
+// a shift to Weight 100, the replacement is the Original.
 func (s *Shifter) CurrentTraffic(ctx context.Context, route target.TrafficRoute) (target.TrafficSplit, error) {
 	if err := ctx.Err(); err != nil {
 		return target.TrafficSplit{}, fmt.Errorf("targettest: traffic of %s: %w", route.ResourceID, err)
@@ -89,7 +91,7 @@ func (s *Shifter) CurrentTraffic(ctx context.Context, route target.TrafficRoute)
 	if !ok {
 		return target.TrafficSplit{}, fmt.Errorf("targettest: traffic of %s: route does not exist: %w", route.ResourceID, target.ErrNotFound)
 	}
-	return split, nil
+	return split.Settled(), nil
 }
 
 // Shifts returns every ShiftTraffic request so far, in call order,
