@@ -289,8 +289,12 @@ func (s *ScalingEvents) action(ev target.ScalingEvent) action {
 	return action{hook: HookName(ev.ApplicationName, ev.DeploymentGroupName, ev.Transition), asg: ev.Target.AutoScalingGroup}
 }
 
-// finish forgets the action token and deletes its notification.
+// finish forgets the action token and deletes its notification. The
+// deletion is not cut short when ctx ends (the caller stopping as soon as
+// its answer is given): Auto Scaling has the answer, and a notification
+// left behind would only be taken and dropped again later.
 func (s *ScalingEvents) finish(ctx context.Context, token string) {
+	ctx = context.WithoutCancel(ctx)
 	s.mu.Lock()
 	a, ok := s.inflight[token]
 	delete(s.inflight, token)
