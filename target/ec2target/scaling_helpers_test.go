@@ -257,21 +257,25 @@ func (w *hookWorld) next() target.ScalingEvent {
 	return ev
 }
 
-// receiptSQS is the real SQS client that remembers the receipt handles of
-// the messages received and not deleted, so that a test can end their
-// visibility timeout at once.
+// receiptSQS is the real SQS client that remembers the newest receipt
+// handle of each message received and not deleted through it, so that a
+// test can end their visibility timeout at once and see which handle
+// deleted a message.
 type receiptSQS struct {
 	*sqs.Client
-	mu       sync.Mutex
-	receipts []string
+	mu     sync.Mutex
+	latest map[string]string // message ID → newest receipt handle
 }
 
 func (c *receiptSQS) ReceiveMessage(ctx context.Context, in *sqs.ReceiveMessageInput, optFns ...func(*sqs.Options)) (*sqs.ReceiveMessageOutput, error) {
 	out, err := c.Client.ReceiveMessage(ctx, in, optFns...)
 	if err == nil {
 		c.mu.Lock()
+		if c.latest == nil {
+			c.latest = map[string]string{}
+		}
 		for _, m := range out.Messages {
-			c.receipts = append(c.receipts, aws.ToString(m.ReceiptHandle))
+			c.latest[aws.ToString(m.MessageId)] = aws.ToString(m.ReceiptHandle)
 		}
 		c.mu.Unlock()
 	}
@@ -282,15 +286,24 @@ func (c *receiptSQS) DeleteMessage(ctx context.Context, in *sqs.DeleteMessageInp
 	out, err := c.Client.DeleteMessage(ctx, in, optFns...)
 	if err == nil {
 		c.mu.Lock()
-		c.receipts = slices.DeleteFunc(c.receipts, func(r string) bool { return r == aws.ToString(in.ReceiptHandle) })
+		for id, r := range c.latest {
+			if r == aws.ToString(in.ReceiptHandle) {
+				delete(c.latest, id)
+			}
+		}
 		c.mu.Unlock()
 	}
 	return out, err
 }
 
-// taken returns the receipt handles received and not deleted.
+// taken returns the newest receipt handles of the messages received and
+// not deleted through them.
 func (c *receiptSQS) taken() []string {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return slices.Clone(c.receipts)
+	var out []string
+	for _, r := range c.latest {
+		out = append(out, r)
+	}
+	return out
 }

@@ -290,6 +290,11 @@ func TestScalingEventsRedelivery(t *testing.T) {
 	if n := w.queued(); n != 1 {
 		t.Errorf("queue holds %d messages; want the second only", n)
 	}
+	// SQS deletes a message received twice only through its newest
+	// receipt handle (moto takes any): the one left is the second action's.
+	if r := w.receipts.taken(); len(r) != 1 {
+		t.Errorf("receipt handles not deleted: %d; want 1 (the second action's)", len(r))
+	}
 }
 
 // expireAll makes the messages the ScalingEvents received visible again, as
