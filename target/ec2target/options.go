@@ -35,7 +35,9 @@ type Options struct {
 	// Logger receives the package's logs (the calls that failed, the wait
 	// for a replacement fleet); nil discards them.
 	Logger *slog.Logger
-	// Clock is what the Provisioner waits on; nil is clock.System().
+	// Clock is what the Provisioner waits on, and what ScalingEvents
+	// measures the time since an action's last heartbeat on; nil is
+	// clock.System().
 	Clock clock.Clock
 	// PageSize is the MaxResults of each DescribeInstances call that lists
 	// by tags, 5–1000; 0 is DefaultPageSize.

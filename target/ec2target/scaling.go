@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
+	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
 
@@ -67,6 +68,7 @@ type ScalingEvents struct {
 	queue string
 	opts  Options
 	log   *slog.Logger
+	clk   clock.Clock
 
 	mu       sync.Mutex
 	inflight map[string]*action // by lifecycle action token
@@ -77,6 +79,9 @@ type action struct {
 	receipt string // the SQS receipt handle of its notification
 	hook    string
 	asg     string
+	// renewed is when the notification was taken or its visibility last
+	// renewed, on Options.Clock.
+	renewed time.Time
 }
 
 var _ target.ScalingEvents = (*ScalingEvents)(nil)
@@ -98,7 +103,7 @@ func NewScalingEvents(asc LifecycleClient, sqsc QueueClient, ec2c ec2.DescribeIn
 	if err != nil {
 		return nil, err
 	}
-	return &ScalingEvents{asg: asc, sqs: sqsc, ec2: ec2c, queue: queueURL, opts: o, log: o.Logger,
+	return &ScalingEvents{asg: asc, sqs: sqsc, ec2: ec2c, queue: queueURL, opts: o, log: o.Logger, clk: o.Clock,
 		inflight: map[string]*action{}}, nil
 }
 
@@ -114,7 +119,10 @@ func NewScalingEvents(asc LifecycleClient, sqsc QueueClient, ec2c ec2.DescribeIn
 // Test notifications, notifications that cannot be read, and those whose
 // lifecycle action is over are deleted and skipped (see ScalingEvents); a
 // notification whose action this ScalingEvents already returned and has
-// not completed (delivered again) is skipped. ctx's error is returned when
+// not completed (delivered again) is skipped, unless the action got
+// neither a heartbeat nor an answer for Options.VisibilityTimeout (on
+// Options.Clock): its taker is then taken to have stopped (its context
+// ended before the answer), and the event is returned again. ctx's error is returned when
 // ctx is done; other errors (the queue cannot be read, the instance cannot
 // be described) leave the notification to reappear after the visibility
 // timeout, and are *target.CodeError values with code
@@ -165,10 +173,17 @@ func (s *ScalingEvents) take(ctx context.Context, id, body, receipt string) (tar
 	token := n.LifecycleActionToken
 	s.mu.Lock()
 	if a, ok := s.inflight[token]; ok {
-		a.receipt = receipt // the newest receipt handle is the one that deletes it
-		s.mu.Unlock()
-		s.log.DebugContext(ctx, "ec2target: lifecycle notification delivered again while its action is in hand", "action", token, "message", id)
-		return target.ScalingEvent{}, false, nil
+		if s.clk.Now().Sub(a.renewed) < s.opts.VisibilityTimeout {
+			a.receipt = receipt // the newest receipt handle is the one that deletes it
+			s.mu.Unlock()
+			s.log.DebugContext(ctx, "ec2target: lifecycle notification delivered again while its action is in hand", "action", token, "message", id)
+			return target.ScalingEvent{}, false, nil
+		}
+		// No heartbeat for a whole visibility timeout: whoever took it
+		// stopped without an answer (its context ended). Take it again.
+		delete(s.inflight, token)
+		s.log.WarnContext(ctx, "ec2target: taking again a lifecycle action that got no heartbeat nor answer for the visibility timeout",
+			"action", token, "instance", n.EC2InstanceId, "since", a.renewed)
 	}
 	s.mu.Unlock()
 	if _, err := s.asg.RecordLifecycleActionHeartbeat(ctx, &autoscaling.RecordLifecycleActionHeartbeatInput{
@@ -194,7 +209,7 @@ func (s *ScalingEvents) take(ctx context.Context, id, body, receipt string) (tar
 	}
 	t.AutoScalingGroup = n.AutoScalingGroupName
 	s.mu.Lock()
-	s.inflight[token] = &action{receipt: receipt, hook: n.LifecycleHookName, asg: n.AutoScalingGroupName}
+	s.inflight[token] = &action{receipt: receipt, hook: n.LifecycleHookName, asg: n.AutoScalingGroupName, renewed: s.clk.Now()}
 	s.mu.Unlock()
 	return target.ScalingEvent{ID: token, Transition: target.ScalingTransition(n.LifecycleTransition), Target: t,
 		ApplicationName: n.meta.ApplicationName, DeploymentGroupName: n.meta.DeploymentGroupName}, true, nil
@@ -244,6 +259,12 @@ func (s *ScalingEvents) Heartbeat(ctx context.Context, ev target.ScalingEvent) e
 			// The notification may come back while the action is in hand;
 			// NextScalingEvent then skips it.
 			s.log.WarnContext(ctx, "ec2target: keeping a lifecycle notification invisible failed", "action", ev.ID, "queue", s.queue, "error", err.Error())
+		} else {
+			s.mu.Lock()
+			if a, ok := s.inflight[ev.ID]; ok {
+				a.renewed = s.clk.Now()
+			}
+			s.mu.Unlock()
 		}
 	}
 	return nil

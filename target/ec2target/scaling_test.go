@@ -16,6 +16,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/smithy-go"
 
+	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/ec2target"
 )
@@ -388,5 +389,38 @@ func TestNewScalingEventsValidates(t *testing.T) {
 		if _, err := ec2target.NewScalingEvents(w, &sqs.Client{}, e.ec2, "u", fn); err == nil {
 			t.Error("bad option accepted")
 		}
+	}
+}
+
+// A notification that comes back while its action is in hand is skipped
+// as long as the action gets heartbeats; once it got none for the
+// visibility timeout (its taker stopped without answering), it is taken
+// again.
+func TestScalingEventsTakeOver(t *testing.T) {
+	clk := deploytest.NewFakeClock(time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC))
+	w := newHookWorld(t, 2, false, func(o *ec2target.Options) { o.Clock = clk })
+	first := w.act(target.InstanceLaunching, w.instances[0])
+	ev := w.next()
+	if ev.ID != first {
+		t.Fatalf("event %+v", ev)
+	}
+	clk.Advance(10 * time.Minute)
+	if err := w.events.Heartbeat(w.ctx, ev); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(10 * time.Minute) // 20 min since taken, 10 since the heartbeat
+	w.expireAll()
+	second := w.act(target.InstanceLaunching, w.instances[1])
+	if got := w.next(); got.ID != second {
+		t.Fatalf("event %s; want %s: the first got a heartbeat 10 minutes ago", got.ID, second)
+	}
+	clk.Advance(ec2target.DefaultVisibilityTimeout)
+	w.expireAll()
+	again := w.next()
+	if again.ID != first || again.Target.ID != w.instances[0] {
+		t.Fatalf("event %+v; want action %s again", again, first)
+	}
+	if !strings.Contains(w.logs.String(), "taking again") {
+		t.Errorf("logs:\n%s", w.logs.String())
 	}
 }
