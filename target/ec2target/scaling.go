@@ -122,11 +122,13 @@ func NewScalingEvents(asc LifecycleClient, sqsc QueueClient, ec2c ec2.DescribeIn
 // not completed (delivered again) is skipped, unless the action got
 // neither a heartbeat nor an answer for Options.VisibilityTimeout (on
 // Options.Clock): its taker is then taken to have stopped (its context
-// ended before the answer), and the event is returned again. ctx's error is returned when
-// ctx is done; other errors (the queue cannot be read, the instance cannot
-// be described) leave the notification to reappear after the visibility
-// timeout, and are *target.CodeError values with code
-// AUTO_SCALING_IAM_ROLE_PERMISSIONS or THROTTLED when the service said so.
+// ended before the answer), and the event is returned again.
+//
+// ctx's error is returned when ctx is done. Other errors (the queue cannot
+// be read, the instance cannot be described) leave the notification to
+// reappear after the visibility timeout, and are *target.CodeError values
+// with code AUTO_SCALING_IAM_ROLE_PERMISSIONS or THROTTLED when the service
+// said so.
 func (s *ScalingEvents) NextScalingEvent(ctx context.Context) (target.ScalingEvent, error) {
 	for {
 		if err := ctx.Err(); err != nil {
