@@ -36,7 +36,8 @@
 // The adapters to cloud services; the AWS ones are the only packages that
 // link the AWS SDK:
 //
-//	target/ec2target        EC2 instances and Auto Scaling groups
+//	target/ec2target        EC2 instances and Auto Scaling groups, and their
+//	                        lifecycle hooks (launch and termination deployments)
 //	target/elbtarget        Classic Load Balancers and ELBv2 target groups
 //	target/ecstarget        ECS task sets and listener traffic (EXTERNAL services)
 //	target/cloudwatchalarm  an alarm source over CloudWatch alarms

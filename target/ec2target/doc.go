@@ -2,8 +2,11 @@
 // EC2 Auto Scaling through aws-sdk-go-v2: a [Lister] that finds a
 // deployment group's instances as CodeDeploy does, and a [Provisioner]
 // that makes, finds and removes the replacement fleet of a blue/green
-// deployment. Running the lifecycle scripts on the instances stays the
-// Installer's (the caller's agent, or target/localtarget).
+// deployment, and [ScalingEvents] with [InstallHooks] that bring the
+// instances Auto Scaling launches and terminates to package deploy's launch
+// and termination deployments. Running the lifecycle scripts on the
+// instances stays the Installer's (the caller's agent, or
+// target/localtarget).
 //
 //	cfg, err := config.LoadDefaultConfig(ctx)
 //	ec2c, asc := ec2.NewFromConfig(cfg), autoscaling.NewFromConfig(cfg)
@@ -59,9 +62,44 @@
 // group that keeps others are terminated through the group, lowering its
 // desired capacity, so that it does not launch new ones in their place.
 //
+// # Launch and termination deployments
+//
+// As CodeDeploy does for a deployment group with Auto Scaling groups (User
+// Guide, "Integrating CodeDeploy with Amazon EC2 Auto Scaling"),
+// [InstallHooks] puts lifecycle hooks on the group's Auto Scaling groups: a
+// launch hook (default result ABANDON) and, with termination deployments
+// enabled, a termination hook (default result CONTINUE), each named
+// [HookName] and notifying an SQS queue with the deployment group in its
+// NotificationMetadata ([HookMetadata]). It is idempotent; [RemoveHooks]
+// takes the hooks away.
+//
+// [ScalingEvents] is the target.ScalingEvents that package deploy's
+// Executor.ServeScalingEvents reads: NextScalingEvent long-polls the queue
+// and turns each lifecycle notification into a target.ScalingEvent (the
+// action token as ID, the instance described as the Lister lists it);
+// Heartbeat is RecordLifecycleActionHeartbeat, Complete is
+// CompleteLifecycleAction. A notification is deleted only once its action
+// is completed, so a process that crashes in the middle leaves it to
+// another after the queue's visibility timeout; test notifications
+// (autoscaling:TEST_NOTIFICATION), unreadable ones (logged at Warn) and
+// those of actions that are over are deleted unanswered. Notifications sent
+// through an SNS topic to the queue are unwrapped.
+//
+//	err := ec2target.InstallHooks(ctx, asc, ec2target.HookSpec{ApplicationName: "shop", DeploymentGroupName: "prod",
+//		AutoScalingGroups: []string{"web"}, TerminationHookEnabled: true, QueueARN: queueARN, RoleARN: roleARN})
+//	events, err := ec2target.NewScalingEvents(asc, sqs.NewFromConfig(cfg), ec2c, queueURL)
+//	platform.ScalingEvents = events
+//	err = executor.ServeScalingEvents(ctx)
+//
 // # Testing
 //
-// The package's tests run against moto (a protocol peer of EC2 and Auto
-// Scaling) and wrap the real client where moto cannot produce a state
-// (instances Pending for a while): the SDK's serialization always runs.
+// The package's tests run against moto (a protocol peer of EC2, Auto
+// Scaling and SQS) and wrap the real client where moto cannot produce a
+// state (instances Pending for a while) or lacks an operation: moto keeps
+// lifecycle hooks (without their notification target or metadata) but
+// sends no lifecycle notifications and has neither
+// RecordLifecycleActionHeartbeat nor CompleteLifecycleAction, so the tests
+// put the notifications into moto's queue in Auto Scaling's format and
+// answer lifecycle actions with a wrapper that checks the hook through
+// moto. The SDK's serialization always runs.
 package ec2target

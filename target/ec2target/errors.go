@@ -53,7 +53,7 @@ func autoScalingCode(err error) string {
 		return CodeAutoScalingValidationError
 	case "InvalidLaunchTemplateName.NotFoundException", "InvalidLaunchTemplateId.NotFound", "InvalidLaunchTemplateId.Malformed":
 		return CodeAutoScalingValidationError // Auto Scaling itself answers ValidationError
-	case "Throttling", "ThrottlingException", "RequestLimitExceeded":
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "RequestThrottled":
 		return CodeThrottled
 	}
 	return CodeAutoScalingConfiguration

@@ -14,6 +14,7 @@ func TestAutoScalingCode(t *testing.T) {
 		"ValidationError":                  CodeAutoScalingValidationError,
 		"InvalidLaunchTemplateId.NotFound": CodeAutoScalingValidationError,
 		"Throttling":                       CodeThrottled,
+		"RequestThrottled":                 CodeThrottled,
 		"LimitExceeded":                    CodeAutoScalingConfiguration,
 		"InternalFailure":                  CodeAutoScalingConfiguration,
 	} {

@@ -252,14 +252,25 @@ func describeFilters(fs []ec2types.Filter) string {
 // toTarget converts an instance; ok is false for one in a state CodeDeploy
 // does not target.
 func toTarget(in *ec2types.Instance) (t target.Target, ok bool) {
-	state := ec2types.InstanceStateName("")
-	if in.State != nil {
-		state = in.State.Name
-	}
-	if !slices.Contains(targetedStates, string(state)) || aws.ToString(in.InstanceId) == "" {
+	if !slices.Contains(targetedStates, string(instanceState(in))) || aws.ToString(in.InstanceId) == "" {
 		return t, false
 	}
-	t.ID = aws.ToString(in.InstanceId)
+	return instanceTarget(in), true
+}
+
+// instanceState returns the state of in, "" if it has none.
+func instanceState(in *ec2types.Instance) ec2types.InstanceStateName {
+	if in.State != nil {
+		return in.State.Name
+	}
+	return ""
+}
+
+// instanceTarget converts an instance whatever its state: its tags, its
+// Availability Zone as Zone, its Auto Scaling group from its tag, and
+// Unavailable unless it is pending or running.
+func instanceTarget(in *ec2types.Instance) target.Target {
+	t := target.Target{ID: aws.ToString(in.InstanceId)}
 	if len(in.Tags) > 0 {
 		t.Tags = make(map[string]string, len(in.Tags))
 		for _, tag := range in.Tags {
@@ -270,8 +281,9 @@ func toTarget(in *ec2types.Instance) (t target.Target, ok bool) {
 		t.Zone = aws.ToString(in.Placement.AvailabilityZone)
 	}
 	t.AutoScalingGroup = t.Tags[asgTag]
-	t.Unavailable = state == ec2types.InstanceStateNameStopped || state == ec2types.InstanceStateNameStopping
-	return t, true
+	state := instanceState(in)
+	t.Unavailable = state != ec2types.InstanceStateNamePending && state != ec2types.InstanceStateNameRunning
+	return t
 }
 
 // groupMembers returns the instances of the Auto Scaling groups names that
