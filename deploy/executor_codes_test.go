@@ -186,7 +186,7 @@ func TestShiftThrottled(t *testing.T) {
 		shifts.Add(1)
 		return &target.CodeError{Code: "THROTTLED", Err: errors.New("Rate exceeded")}
 	})
-	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: lambdaSpec("2")})
+	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: lambdaSpecWithoutHooks("2")})
 	if err != nil {
 		t.Fatal(err)
 	}

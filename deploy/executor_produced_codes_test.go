@@ -81,7 +81,7 @@ func producedCodes() []producedCode {
 			}),
 		{plan.InvalidECSService, "ECS service without a traffic route", failed, []string{"ECS service prod/web has no traffic route"}, func(t *testing.T) *deploy.Deployment {
 			e, _, _, _ := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSAllAtOnce", ecsServiceGroup(false))
-			return runToEnd(t, e, createService(t, e, ecsLocation()).ID, 1)
+			return runNow(t, e, createService(t, e, ecsLocation()).ID)
 		}},
 		ecsCode(plan.ECSUpdateError, "provisioner", "creating the replacement task set: task definition web:2 is INACTIVE",
 			func(sh *targettest.Shifter, prov *targettest.Provisioner, err error) {
@@ -95,13 +95,13 @@ func producedCodes() []producedCode {
 			e, sh, _, _ := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSAllAtOnce", ecsServiceGroup(false))
 			setECSRoutes(sh)
 			sh.OnShift(func(context.Context, target.ShiftRequest) error { return errors.New("connection reset") })
-			return runToEnd(t, e, createService(t, e, ecsLocation()).ID, 1)
+			return runNow(t, e, createService(t, e, ecsLocation()).ID)
 		}},
-		{plan.HookExecutionFailure, "a Lambda hook reports Failed", failed, []string{"preflight"}, func(t *testing.T) *deploy.Deployment {
+		{plan.HookExecutionFailure, "a Lambda hook reports Failed", failed, []string{"BeforeAllowTraffic failed", "checkout returns 500"}, func(t *testing.T) *deploy.Deployment {
 			e, sh, hooks, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil)
 			sh.SetRoute(target.TrafficRoute{ResourceID: "checkout:live"}, target.TrafficSplit{Original: "1"})
 			hooks.Script("preflight", target.BeforeAllowTraffic, targettest.Fail(target.CodeScriptFailed, "preflight: checkout returns 500"))
-			return runToEnd(t, e, createService(t, e, lambdaSpec("2")).ID, 1)
+			return runNow(t, e, createService(t, e, lambdaSpec("2")).ID)
 		}},
 		{plan.RevisionMissing, "the Source has no such revision", failed, []string{"revision s3://releases/gone.zip is missing"}, func(t *testing.T) *deploy.Deployment {
 			return newEnv(t, 2, "CodeDeployDefault.AllAtOnce", nil, func(o *deploy.Options) { o.Source = revisiontest.NewMemSource() }).deploy("gone")
@@ -132,7 +132,7 @@ func producedCodes() []producedCode {
 			e, sh, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil)
 			sh.SetRoute(target.TrafficRoute{ResourceID: "checkout:live"}, target.TrafficSplit{Original: "1"})
 			sh.OnShift(func(context.Context, target.ShiftRequest) error { return errors.New("alias checkout:live is locked") })
-			return runToEnd(t, e, createService(t, e, lambdaSpec("2")).ID, 1)
+			return runNow(t, e, createService(t, e, lambdaSpec("2")).ID)
 		}},
 	}
 }
@@ -149,6 +149,25 @@ func runToEnd(t *testing.T, e *env, id string, minWaiters int) *deploy.Deploymen
 		t.Fatalf("Run(%s) = %v", id, res.err)
 	}
 	return res.d
+}
+
+// runNow runs deployment id to its end without moving the fake clock:
+// for deployments that never wait.
+func runNow(t *testing.T, e *env, id string) *deploy.Deployment {
+	t.Helper()
+	d, err := e.exec.Run(e.ctx, id)
+	if err != nil {
+		t.Fatalf("Run(%s) = %v", id, err)
+	}
+	return d
+}
+
+// lambdaSpecWithoutHooks is lambdaSpec with no hook functions, so that no
+// hook deadline is pending while the clock is moved.
+func lambdaSpecWithoutHooks(target string) revision.Location {
+	c := "version: 0.0\nResources:\n  - checkout:\n      Type: AWS::Lambda::Function\n      Properties:\n" +
+		"        Name: checkout\n        Alias: live\n        CurrentVersion: 1\n        TargetVersion: " + target + "\n"
+	return revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: c}}
 }
 
 // createService creates a deployment of loc in a Lambda or ECS env.
@@ -204,7 +223,7 @@ func shiftCode(code plan.ErrorCode, msg string) producedCode {
 			sh.OnShift(func(context.Context, target.ShiftRequest) error {
 				return &target.CodeError{Code: string(code), Err: errors.New(msg)}
 			})
-			return runToEnd(t, e, createService(t, e, lambdaSpec("2")).ID, 2)
+			return runToEnd(t, e, createService(t, e, lambdaSpecWithoutHooks("2")).ID, 2)
 		}}
 }
 
@@ -216,7 +235,7 @@ func ecsCode(code plan.ErrorCode, role, msg string, arrange func(*targettest.Shi
 			e, sh, _, prov := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSAllAtOnce", ecsServiceGroup(false))
 			setECSRoutes(sh)
 			arrange(sh, prov, &target.CodeError{Code: string(code), Err: errors.New(msg)})
-			return runToEnd(t, e, createService(t, e, ecsLocation()).ID, 2)
+			return runNow(t, e, createService(t, e, ecsLocation()).ID)
 		}}
 }
 
