@@ -201,9 +201,11 @@
 //     when Group.TerminationHookEnabled is set (Validate refuses it on a
 //     Lambda or ECS group): BeforeBlockTraffic, BlockTraffic and
 //     AfterBlockTraffic behind a load balancer, then ApplicationStop, for
-//     the revision the instance runs (that order is fleetdeploy's decision:
-//     AWS shows it only in a diagram). It always answers CONTINUE, even
-//     when an event failed. Without the hook nothing runs.
+//     the revision the instance runs. The events are those the User
+//     Guide's "AppSpec 'hooks' section" lists as available to termination
+//     deployments; their order is fleetdeploy's decision, as AWS shows it
+//     only in a diagram. It always answers CONTINUE, even when an event
+//     failed. Without the hook nothing runs.
 //
 // These deployments run beside a deployment of the group, not in its
 // active slot, so an instance launched while one runs gets the previous
