@@ -207,6 +207,11 @@
 //     only in a diagram. It always answers CONTINUE, even when an event
 //     failed. Without the hook nothing runs.
 //
+// A failed event fails a launch or termination deployment with
+// HEALTH_CONSTRAINTS, or with the code its role's error stands for as in
+// any deployment (AGENT_ISSUE, THROTTLED after the retries, a
+// *target.CodeError's code; see "Error codes").
+//
 // These deployments run beside a deployment of the group, not in its
 // active slot, so an instance launched while one runs gets the previous
 // revision and is outdated (API Reference, CreateDeploymentGroup,

@@ -128,6 +128,12 @@ func producedCodes() []producedCode {
 			}
 			return e.get(d.ID)
 		}},
+		scalingCode(plan.AgentIssue, target.InstanceLaunching, target.ApplicationStop, errors.Join(errors.New("no answer from i-new"), target.ErrTargetUnavailable),
+			"agent cannot be reached"),
+		scalingCode(plan.Throttled, target.InstanceLaunching, target.Install, &target.CodeError{Code: "THROTTLED", Err: errors.New("Rate exceeded")},
+			"throttled on all 5 attempts over 15s"),
+		scalingCode(plan.ELBInvalidInstance, target.InstanceTerminating, target.BlockTraffic, &target.CodeError{Code: "ELB_INVALID_INSTANCE", Err: errors.New("i-000 is not registered")},
+			"the load balancer cannot use the target"),
 		{plan.InternalError, "a role's error without a code", failed, []string{"alias checkout:live is locked"}, func(t *testing.T) *deploy.Deployment {
 			e, sh, _, _ := serviceEnv(t, config.Lambda, "CodeDeployDefault.LambdaAllAtOnce", nil)
 			sh.SetRoute(target.TrafficRoute{ResourceID: "checkout:live"}, target.TrafficSplit{Original: "1"})
@@ -185,6 +191,44 @@ func createService(t *testing.T, e *env, loc revision.Location) *deploy.Deployme
 func setECSRoutes(sh *targettest.Shifter) {
 	sh.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})
 	sh.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
+}
+
+// scalingCode is a launch (of i-new) or termination (of i-000)
+// deployment of a group behind a load balancer, with the termination hook,
+// whose role fails event ev with err; the deployment that ran is returned.
+func scalingCode(code plan.ErrorCode, tr target.ScalingTransition, ev target.LifecycleEvent, err error, word string) producedCode {
+	return producedCode{code, string(tr) + ": " + string(ev) + " fails with " + err.Error(), deploy.StatusFailed, []string{"failed lifecycle event " + string(ev), word},
+		func(t *testing.T) *deploy.Deployment {
+			e, sc := scalingEnv(t, 1, func(g *deploy.Group) {
+				withLoadBalancer(g)
+				g.TerminationHookEnabled = true
+			})
+			e.deploy("v1")
+			scaled := fleetTargets(1)[0]
+			if tr == target.InstanceLaunching {
+				scaled = newInstance
+				e.fleet.Add(newInstance)
+			}
+			e.fleet.Script(scaled.ID, ev, targettest.Error(err))
+			scaling := sc.Terminate
+			if tr == target.InstanceLaunching {
+				scaling = sc.Launch
+			}
+			out := advanceWhile(e.ctx, e.clk, 2, func() deploy.ScalingOutcome {
+				out, err := e.exec.HandleScalingEvent(e.ctx, scaling("shop", "prod", scaled))
+				if err != nil {
+					t.Error(err)
+				}
+				return out
+			})
+			if out.Deployment == nil {
+				t.Fatalf("no deployment ran: %+v", out)
+			}
+			if want := map[bool]target.ScalingResult{true: target.ScalingAbandon, false: target.ScalingContinue}[tr == target.InstanceLaunching]; out.Result != want {
+				t.Errorf("answered %s; want %s", out.Result, want)
+			}
+			return e.get(out.Deployment.ID)
+		}}
 }
 
 // trafficCode is a Server in-place deployment behind a load balancer whose
