@@ -217,6 +217,48 @@ func TestScalingTerminationWithoutLoadBalancer(t *testing.T) {
 	}
 }
 
+// User Guide, "Integrating CodeDeploy with Amazon EC2 Auto Scaling": with
+// the termination hook, scale-in runs BeforeBlockTraffic, BlockTraffic,
+// AfterBlockTraffic and ApplicationStop, and the answer is CONTINUE even
+// when an event fails; without the hook nothing runs.
+func TestScalingTermination(t *testing.T) {
+	for _, enabled := range []bool{true, false} {
+		e, sc := scalingEnv(t, 2, func(g *deploy.Group) {
+			g.TerminationHookEnabled = enabled
+			g.DeploymentStyle = deploy.DeploymentStyle{DeploymentOption: deploy.WithTrafficControl}
+			g.LoadBalancerInfo = target.LoadBalancerInfo{TargetGroupInfoList: []target.NameInfo{{Name: "web"}}}
+		})
+		e.deploy("v1")
+		before := len(e.fleet.Calls())
+		e.fleet.Script("i-000", target.ApplicationStop, targettest.Fail(target.CodeScriptFailed, "exit 3"))
+		out := handle(t, e, sc, sc.Terminate("shop", "prod", fleetTargets(2)[0]))
+		if out.Result != target.ScalingContinue {
+			t.Errorf("enabled=%v: outcome %+v", enabled, out)
+		}
+		var got []target.LifecycleEvent
+		for _, c := range e.fleet.Calls()[before:] {
+			got = append(got, c.Event)
+		}
+		if !enabled {
+			if len(got) != 0 || out.Deployment != nil {
+				t.Errorf("without the hook: events %v, deployment %+v", got, out.Deployment)
+			}
+			continue
+		}
+		want := []target.LifecycleEvent{target.BeforeBlockTraffic, target.BlockTraffic, target.AfterBlockTraffic, target.ApplicationStop}
+		if !slices.Equal(got, want) {
+			t.Errorf("events %v; want %v", got, want)
+		}
+		d := e.get(out.Deployment.ID)
+		if d.Creator != target.CreatorAutoscalingTermination || d.Status != deploy.StatusFailed || d.Revision.Key() != rev("v1").Key() {
+			t.Errorf("termination deployment %+v", d)
+		}
+		if e.fleet.InService("i-000") {
+			t.Error("i-000 still takes traffic")
+		}
+	}
+}
+
 // While a launch deployment works, a heartbeat goes out every
 // Options.ScalingHeartbeat on the executor's clock, and none after the
 // answer.
