@@ -181,12 +181,46 @@
 // say what happens then). A manual rollback or
 // redeploy is CreateDeployment with any earlier revision.
 //
-// Targets that join a group while a deployment of it runs are outdated (API
-// Reference, CreateDeploymentGroup, outdatedInstancesStrategy): with
-// outdatedInstancesStrategy UPDATE, a successful in-place deployment is
-// followed by one of the same revision to them (creator
-// CodeDeployAutoUpdate, configuration [AutoUpdateConfigName], linked through
-// RelatedDeployments), which Run runs too; IGNORE leaves them.
+// # Launch and termination deployments
+//
+// Instances that Auto Scaling launches or terminates get deployments of
+// their own (User Guide, "Integrating CodeDeploy with Amazon EC2 Auto
+// Scaling"). The platform's target.ScalingEvents role delivers the
+// lifecycle actions (for EC2, from Auto Scaling's lifecycle hooks); either
+// [Executor.ServeScalingEvents] takes them in a loop, or the caller hands
+// each to [Executor.HandleScalingEvent]. Each gets a heartbeat every
+// Options.ScalingHeartbeat (5 minutes, as CodeDeploy) and an answer:
+//
+//   - A launch deployment (creator autoscaling) installs the group's
+//     target revision — its last successful deployment's — with the full
+//     in-place sequence, and the allow-traffic events behind a load
+//     balancer. It answers CONTINUE when it succeeds and ABANDON when an
+//     event fails, so Auto Scaling replaces the instance. A group with no
+//     successful deployment yet answers CONTINUE and deploys nothing.
+//   - A termination deployment (creator autoscalingTermination) runs only
+//     when Group.TerminationHookEnabled is set (Validate refuses it on a
+//     Lambda or ECS group): BeforeBlockTraffic, BlockTraffic and
+//     AfterBlockTraffic behind a load balancer, then ApplicationStop, for
+//     the revision the instance runs. The events are those the User
+//     Guide's "AppSpec 'hooks' section" lists as available to termination
+//     deployments; their order is fleetdeploy's decision, as AWS shows it
+//     only in a diagram. It always answers CONTINUE, even when an event
+//     failed. Without the hook nothing runs.
+//
+// A failed event fails a launch or termination deployment with
+// HEALTH_CONSTRAINTS, or with the code its role's error stands for as in
+// any deployment (AGENT_ISSUE, THROTTLED after the retries, a
+// *target.CodeError's code; see "Error codes").
+//
+// These deployments run beside a deployment of the group, not in its
+// active slot, so an instance launched while one runs gets the previous
+// revision and is outdated (API Reference, CreateDeploymentGroup,
+// outdatedInstancesStrategy): with outdatedInstancesStrategy UPDATE, a
+// successful in-place deployment is followed by one of the same revision
+// to the outdated instances only (creator CodeDeployAutoUpdate,
+// configuration [AutoUpdateConfigName], linked through
+// RelatedDeployments), which Run runs too; IGNORE leaves them on the
+// previous revision.
 //
 // # Time limits
 //

@@ -186,7 +186,7 @@ func TestShiftThrottled(t *testing.T) {
 		shifts.Add(1)
 		return &target.CodeError{Code: "THROTTLED", Err: errors.New("Rate exceeded")}
 	})
-	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: lambdaSpec("2")})
+	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: lambdaSpecWithoutHooks("2")})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -205,7 +205,8 @@ func TestShiftThrottled(t *testing.T) {
 
 // The package documentation's "Error codes" section names every one of
 // CodeDeploy's error codes, each once: as produced (with how) or as never
-// produced (with why).
+// produced (with why); the codes it lists as produced are exactly those
+// TestProducedErrorCodes produces through the executor.
 func TestErrorCodesDocumented(t *testing.T) {
 	src, err := os.ReadFile("doc.go")
 	if err != nil {
@@ -230,6 +231,10 @@ func TestErrorCodesDocumented(t *testing.T) {
 		return n
 	}
 	produced, notProduced := words(sec[:never]), words(sec[never:])
+	tested := map[plan.ErrorCode]bool{}
+	for _, pc := range producedCodes() {
+		tested[pc.code] = true
+	}
 	for _, c := range plan.ErrorCode("").Values() {
 		p, n := produced[string(c)], notProduced[string(c)]
 		if p+n == 0 {
@@ -237,6 +242,12 @@ func TestErrorCodesDocumented(t *testing.T) {
 		}
 		if p > 0 && n > 0 {
 			t.Errorf("%s is documented both as produced and as never produced", c)
+		}
+		if p > 0 && !tested[c] {
+			t.Errorf("%s is documented as produced, but no scenario of producedCodes (TestProducedErrorCodes) produces it", c)
+		}
+		if p == 0 && tested[c] {
+			t.Errorf("%s is produced by a scenario of producedCodes but not documented as produced", c)
 		}
 	}
 }

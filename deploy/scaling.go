@@ -60,8 +60,12 @@ type ScalingOutcome struct {
 // revision; when that deployment succeeds, a group whose
 // OutdatedInstancesStrategy is UPDATE gets a follow-on deployment
 // (creator CodeDeployAutoUpdate) that brings it to the new revision, and
-// with IGNORE it keeps the previous one. The deployment is stored once it
-// has ended (final status, its one target and its events); a launch
+// with IGNORE it keeps the previous one. A failed event fails the launch
+// or termination deployment with HEALTH_CONSTRAINTS, or with the code its
+// role's error stands for, as in any deployment (package doc, "Error
+// codes"): AGENT_ISSUE for an agent that cannot be reached, THROTTLED when
+// the platform still throttles the call after the retries, a
+// *target.CodeError's own code. The deployment is stored once it has ended (final status, its one target and its events); a launch
 // deployment that succeeded records the instance healthy with its new
 // revision, one that failed records it unhealthy. A crash in the middle
 // stores nothing and answers nothing: the platform's hook times out and
@@ -275,7 +279,7 @@ func (e *Executor) scalingDeployment(ctx context.Context, ev target.ScalingEvent
 	e.observe(Event{Kind: EventDeploymentStatus, Time: now, DeploymentID: d.ID, ApplicationName: d.ApplicationName, GroupName: d.GroupName, Status: StatusInProgress})
 	t := DeploymentTarget{DeploymentID: d.ID, TargetID: ev.Target.ID, Target: ev.Target, Status: target.TargetInProgress,
 		InitialInstanceHealth: health.Unhealthy, InitialRevisionHealth: health.Unknown}
-	failedAt, err := e.runScalingEvents(ctx, d, &t, events)
+	failedAt, code, err := e.runScalingEvents(ctx, d, &t, events)
 	if err != nil {
 		return ScalingOutcome{}, err
 	}
@@ -293,7 +297,10 @@ func (e *Executor) scalingDeployment(ctx context.Context, ev target.ScalingEvent
 		if dg := t.LifecycleEvents[failedAt].Diagnostics; dg != nil && dg.Message != "" {
 			msg = ": " + dg.Message
 		}
-		d.ErrorInformation = ErrorInformation{Code: plan.HealthConstraints,
+		if code == "" {
+			code = plan.HealthConstraints
+		}
+		d.ErrorInformation = ErrorInformation{Code: code,
 			Message: fmt.Sprintf("instance %s failed lifecycle event %s%s", ev.Target.ID, t.LifecycleEvents[failedAt].Name, msg)}
 		out.Reason = d.Description + " failed: " + d.ErrorInformation.Message
 		if launch {
@@ -331,10 +338,15 @@ func (e *Executor) scalingDeployment(ctx context.Context, ev target.ScalingEvent
 
 // runScalingEvents runs events on t, in order, stopping at the first that
 // fails (unless the deployment ignores its failure; see
-// target.DeploymentInfo.IgnoresFailureOf) and skipping the rest. It
-// returns the index of the failed event, -1 when none failed, and an
-// error only when ctx is done.
-func (e *Executor) runScalingEvents(ctx context.Context, d *Deployment, t *DeploymentTarget, events []target.LifecycleEvent) (int, error) {
+// target.DeploymentInfo.IgnoresFailureOf) and skipping the rest. A role's
+// call the platform throttles is retried as in any deployment
+// (retryThrottled), and a role's error that stands for one of CodeDeploy's
+// codes (eventFailure: AGENT_ISSUE for an unreachable agent, a
+// *target.CodeError's code) is recorded as the event's
+// Diagnostics.DeploymentErrorCode. It returns the index of the failed
+// event, -1 when none failed, the failed event's deployment error code
+// ("" if none), and an error only when ctx is done.
+func (e *Executor) runScalingEvents(ctx context.Context, d *Deployment, t *DeploymentTarget, events []target.LifecycleEvent) (int, ErrorCode, error) {
 	info := d.TargetInfo()
 	t.LifecycleEvents = make([]LifecycleEventRecord, len(events))
 	for k, ev := range events {
@@ -347,16 +359,19 @@ func (e *Executor) runScalingEvents(ctx context.Context, d *Deployment, t *Deplo
 		e.observe(Event{Kind: EventLifecycle, Time: rec.StartTime, DeploymentID: d.ID, ApplicationName: d.ApplicationName,
 			GroupName: d.GroupName, TargetID: t.TargetID, LifecycleEvent: ev, LifecycleEventStatus: target.EventInProgress})
 		req.Event = ev
-		res, err := e.scalingEvent(ctx, ev.Role(config.Server), &req)
+		role := ev.Role(config.Server)
+		res, err := retryThrottled(ctx, e.clk, func() (target.EventResult, error) { return e.scalingEvent(ctx, role, &req) })
+		var code ErrorCode
 		if err != nil {
 			if ctx.Err() != nil {
-				return 0, errmsg.Errorf("deploy: %s of instance %s: event %s: %w", d.Creator, t.TargetID, ev, ctx.Err())
+				return 0, "", errmsg.Errorf("deploy: %s of instance %s: event %s: %w", d.Creator, t.TargetID, ev, ctx.Err())
 			}
-			res = errorResult(err, nil)
+			res, code = eventFailure(role, err, nil)
 		}
 		rec.Status, rec.EndTime = res.Status, clock.Later(e.clk, rec.StartTime)
 		if res.Message != "" || res.LogTail != "" || res.Status == target.EventFailed {
 			rec.Diagnostics = diagnostics(res)
+			rec.Diagnostics.DeploymentErrorCode = code
 		}
 		e.observe(Event{Kind: EventLifecycle, Time: rec.EndTime, DeploymentID: d.ID, ApplicationName: d.ApplicationName,
 			GroupName: d.GroupName, TargetID: t.TargetID, LifecycleEvent: ev, LifecycleEventStatus: rec.Status, Diagnostics: rec.Diagnostics})
@@ -364,16 +379,16 @@ func (e *Executor) runScalingEvents(ctx context.Context, d *Deployment, t *Deplo
 			for j := k + 1; j < len(events); j++ {
 				t.LifecycleEvents[j].Status = target.EventSkipped
 			}
-			return k, nil
+			return k, code, nil
 		}
 	}
-	return -1, nil
+	return -1, "", nil
 }
 
 // scalingEvent runs one Server lifecycle event through role: the
-// Installer, or the TrafficController for BlockTraffic and AllowTraffic. A
-// TrafficController error fails the event; an error is returned only when
-// the event could not be run at all.
+// Installer, or the TrafficController for BlockTraffic and AllowTraffic.
+// An error is returned when the event could not be run (the role's error,
+// which runScalingEvents turns into a failed event).
 func (e *Executor) scalingEvent(ctx context.Context, role target.Role, req *target.EventRequest) (target.EventResult, error) {
 	switch role {
 	case target.RoleInstaller:
@@ -395,10 +410,7 @@ func (e *Executor) scalingEvent(ctx context.Context, role target.Role, req *targ
 			err = e.platform.TrafficController.AllowTraffic(ctx, tr)
 		}
 		if err != nil {
-			if ctx.Err() != nil {
-				return target.EventResult{}, err
-			}
-			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError, Message: err.Error()}, nil
+			return target.EventResult{}, err
 		}
 		return target.EventResult{Status: target.EventSucceeded}, nil
 	}

@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"maps"
 	"slices"
 	"testing"
 	"time"
@@ -182,7 +183,37 @@ func TestScalingLaunchDuringDeployment(t *testing.T) {
 			if installed.Key() != rev("v2").Key() {
 				t.Errorf("i-new runs %v", installed)
 			}
+			if tgs := e.targets(au.ID); len(tgs) != 1 || tgs["i-new"].Status != target.TargetSucceeded {
+				t.Errorf("follow-on targets %v; want only the outdated i-new, succeeded", slices.Collect(maps.Keys(tgs)))
+			}
+			if rec, err := e.store.GetInstance(e.ctx, e.group.ID, "i-new"); err != nil || rec.Revision == nil || rec.Revision.Key() != rev("v2").Key() {
+				t.Errorf("instance record of i-new %+v, %v; want revision v2", rec, err)
+			}
 		})
+	}
+}
+
+// User Guide, "Integrating CodeDeploy with Amazon EC2 Auto Scaling": with
+// the termination hook and no load balancer, a termination deployment runs
+// ApplicationStop alone, for the revision the instance runs; in a group
+// that never deployed, nothing runs. Both answer CONTINUE.
+func TestScalingTerminationWithoutLoadBalancer(t *testing.T) {
+	e, sc := scalingEnv(t, 2, func(g *deploy.Group) { g.TerminationHookEnabled = true })
+	e.deploy("v1")
+	before := len(e.fleet.Calls())
+	out := handle(t, e, sc, sc.Terminate("shop", "prod", fleetTargets(2)[1]))
+	calls := e.fleet.Calls()[before:]
+	if out.Result != target.ScalingContinue || out.Deployment == nil || len(calls) != 1 ||
+		calls[0].Target != "i-001" || calls[0].Event != target.ApplicationStop || calls[0].Revision.Key() != rev("v1").Key() {
+		t.Fatalf("outcome %+v, calls %+v; want ApplicationStop of v1 on i-001", out, calls)
+	}
+	if d := e.get(out.Deployment.ID); d.Creator != target.CreatorAutoscalingTermination || d.Status != deploy.StatusSucceeded {
+		t.Errorf("termination deployment %s by %s", d.Status, d.Creator)
+	}
+	fresh, fsc := scalingEnv(t, 2, func(g *deploy.Group) { g.TerminationHookEnabled = true })
+	out = handle(t, fresh, fsc, fsc.Terminate("shop", "prod", fleetTargets(2)[0]))
+	if out.Result != target.ScalingContinue || out.Deployment != nil || len(fresh.fleet.Calls()) != 0 {
+		t.Errorf("a group that never deployed: outcome %+v, calls %v", out, fresh.fleet.Calls())
 	}
 }
 

@@ -186,7 +186,7 @@ func (g Group) validateTargets(ps *config.Problems) {
 		ps.Add(nil, "ec2TagFilters", "%s groups select no instances: tag filters, tag sets and autoScalingGroups are for Server groups only", g.Platform())
 	}
 	if g.TerminationHookEnabled {
-		ps.Add(nil, "terminationHookEnabled", "is for Server groups with Auto Scaling groups only")
+		ps.Add(nil, "terminationHookEnabled", "is for Server (EC2/On-premises) groups only, whose Auto Scaling groups run termination deployments; unset it for this %s group", g.Platform())
 	}
 	switch n := len(g.ECSServices); {
 	case g.Platform() == config.Lambda && n > 0:

@@ -137,6 +137,10 @@ func TestGroupValidate(t *testing.T) {
 			nil, []string{"ec2TagFilters"}, nil},
 		{"terminationHookEnabled is for Server", func() deploy.Group { g := ecsGroup(); g.TerminationHookEnabled = true; return g },
 			nil, []string{"terminationHookEnabled"}, nil},
+		{"terminationHookEnabled is not for Lambda", func() deploy.Group { g := lambdaGroup(); g.TerminationHookEnabled = true; return g },
+			nil, []string{"terminationHookEnabled"}, nil},
+		{"terminationHookEnabled on a Server group", func() deploy.Group { g := serverInPlace(); g.TerminationHookEnabled = true; return g },
+			nil, nil, nil},
 		{"ten alarms are allowed", func() deploy.Group {
 			g := serverInPlace()
 			g.AlarmConfiguration = deploy.AlarmConfiguration{Enabled: true, Alarms: alarms(10)}
@@ -398,5 +402,20 @@ func TestResolveConfigErrors(t *testing.T) {
 	c.MinimumHealthyHosts.Value = 99
 	if custom.MinimumHealthyHosts.Value != 2 {
 		t.Error("the resolved configuration shares memory with the custom one")
+	}
+}
+
+// API Reference, CreateDeploymentGroup, terminationHookEnabled: the
+// termination hook is installed into the Auto Scaling groups of EC2/On-
+// premises deployment groups; on a Lambda or ECS group it is refused, and
+// the error names the field and says to unset it.
+func TestTerminationHookOnlyForServer(t *testing.T) {
+	for _, g := range []deploy.Group{lambdaGroup(), ecsGroup()} {
+		g.TerminationHookEnabled = true
+		err := g.Validate()
+		if err == nil || !errors.Is(err, deploy.ErrInvalidGroup) ||
+			!strings.Contains(err.Error(), "terminationHookEnabled") || !strings.Contains(err.Error(), "unset it for this "+string(g.Platform())+" group") {
+			t.Errorf("%s group with the termination hook: Validate = %v", g.Platform(), err)
+		}
 	}
 }
