@@ -272,11 +272,12 @@
 //     is ELB_INVALID_INSTANCE. Failed targets with different codes, or a
 //     failed script among them, leave HEALTH_CONSTRAINTS.
 //   - THROTTLED: a role's call throttled by its platform (a
-//     *target.CodeError with code THROTTLED; ec2target, elbtarget and
-//     lambdatarget map the services' throttling errors so) is retried 4
-//     times, 1, 2, 4 and 8 s apart on the executor's clock, and fails
-//     with THROTTLED when still throttled — a Server event's target, or a
-//     Lambda or ECS step, or the provisioning of a replacement fleet.
+//     *target.CodeError with code THROTTLED; ec2target, elbtarget,
+//     lambdatarget and ecstarget map the services' throttling errors so)
+//     is retried 4 times, 1, 2, 4 and 8 s apart on the executor's clock,
+//     and fails with THROTTLED when still throttled — a Server event's
+//     target, or a Lambda or ECS step, or the provisioning of a
+//     replacement fleet.
 //   - AUTO_SCALING_CONFIGURATION, AUTO_SCALING_IAM_ROLE_PERMISSIONS,
 //     INVALID_LAMBDA_CONFIGURATION, INVALID_LAMBDA_FUNCTION,
 //     INVALID_ECS_SERVICE, ECS_UPDATE_ERROR: a Provisioner's or

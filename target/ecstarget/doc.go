@@ -81,6 +81,8 @@
 // deployment — not EXTERNAL, no target group pair, a listener that
 // forwards to neither group of the pair or to another group —, and
 // ECS_UPDATE_ERROR ([CodeECSUpdateError]) for a change ECS or Elastic Load
-// Balancing refused and a task set that did not become steady. Each message
-// names the resource and what to change.
+// Balancing refused and a task set that did not become steady; a call the
+// services throttled beyond the SDK's retries carries THROTTLED
+// ([CodeThrottled]), which the executor retries. Each message names the
+// resource and what to change.
 package ecstarget

@@ -26,6 +26,10 @@ const (
 	// change (CreateTaskSet, ModifyListener, UpdateServicePrimaryTaskSet),
 	// or the replacement task set did not become steady in time.
 	CodeECSUpdateError = "ECS_UPDATE_ERROR"
+	// CodeThrottled: Amazon ECS or Elastic Load Balancing throttled a
+	// call beyond the SDK's retries. The executor retries a throttled
+	// step with backoff before it fails the deployment with this code.
+	CodeThrottled = "THROTTLED"
 )
 
 // invalidService returns an INVALID_ECS_SERVICE error wrapping
@@ -39,13 +43,38 @@ func invalidService(cause error, format string, args ...any) error {
 }
 
 // updateError returns an ECS_UPDATE_ERROR error wrapping cause (which may be
-// nil).
+// nil), or a THROTTLED one when cause is throttling.
 func updateError(cause error, format string, args ...any) error {
 	msg := "ecstarget: " + fmt.Sprintf(format, args...)
-	if cause != nil {
-		return &target.CodeError{Code: CodeECSUpdateError, Err: fmt.Errorf("%s: %w", msg, cause)}
+	if cause == nil {
+		return &target.CodeError{Code: CodeECSUpdateError, Err: errors.New(msg)}
 	}
-	return &target.CodeError{Code: CodeECSUpdateError, Err: errors.New(msg)}
+	code := CodeECSUpdateError
+	if isThrottled(cause) {
+		code = CodeThrottled
+	}
+	return &target.CodeError{Code: code, Err: fmt.Errorf("%s: %w", msg, cause)}
+}
+
+// callError wraps the failure of a read (a Describe call) with what it
+// was reading: a THROTTLED *target.CodeError when the service throttled
+// it, so that the executor retries, else a plain error.
+func callError(cause error, format string, args ...any) error {
+	err := fmt.Errorf("ecstarget: "+format+": %w", append(args, cause)...)
+	if isThrottled(cause) {
+		return &target.CodeError{Code: CodeThrottled, Err: err}
+	}
+	return err
+}
+
+// isThrottled reports whether err is Amazon ECS's or Elastic Load
+// Balancing's answer that the calls were throttled.
+func isThrottled(err error) bool {
+	switch apiCode(err) {
+	case "Throttling", "ThrottlingException", "RequestLimitExceeded", "TooManyRequestsException":
+		return true
+	}
+	return false
 }
 
 // apiCode returns the error code of the service's answer in err, "" if none.

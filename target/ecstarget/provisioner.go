@@ -287,7 +287,7 @@ func (p *Provisioner) delete(ctx context.Context, svc serviceRef, arn string) er
 		if ctx.Err() != nil {
 			return ctx.Err()
 		}
-		return fmt.Errorf("ecstarget: deleting task set %s of ECS service %s: %w", arn, svc, err)
+		return callError(err, "deleting task set %s of ECS service %s", arn, svc)
 	}
 	return nil
 }

@@ -2,7 +2,6 @@ package ecstarget
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 
@@ -57,7 +56,7 @@ func describeService(ctx context.Context, c ECSClient, s serviceRef) (*ecstypes.
 		if apiCode(err) == "ClusterNotFoundException" {
 			return nil, invalidService(err, "ECS cluster %s of service %s does not exist", s.cluster, s)
 		}
-		return nil, fmt.Errorf("ecstarget: describing ECS service %s: %w", s, err)
+		return nil, callError(err, "describing ECS service %s", s)
 	}
 	var svc *ecstypes.Service
 	for i := range out.Services {
@@ -95,7 +94,7 @@ func taskSets(ctx context.Context, c ECSClient, s serviceRef, ids ...string) ([]
 		if isGone(err) {
 			return nil, invalidService(err, "ECS service %s does not exist", s)
 		}
-		return nil, fmt.Errorf("ecstarget: describing the task sets of ECS service %s: %w", s, err)
+		return nil, callError(err, "describing the task sets of ECS service %s", s)
 	}
 	return slices.DeleteFunc(out.TaskSets, func(ts ecstypes.TaskSet) bool { return aws.ToString(ts.Status) == "DRAINING" }), nil
 }
@@ -172,7 +171,7 @@ func resolveRouting(ctx context.Context, c ELBClient, s serviceRef, pair target.
 		if apiCode(err) == "TargetGroupNotFound" {
 			return r, invalidService(err, "a target group of ECS service %s's pair %v does not exist", s, names)
 		}
-		return r, fmt.Errorf("ecstarget: describing target groups %v of ECS service %s: %w", names, s, err)
+		return r, callError(err, "describing target groups %v of ECS service %s", names, s)
 	}
 	for i := range r.groups {
 		if r.groups[i] != "" {
@@ -213,7 +212,7 @@ func readListener(ctx context.Context, c ELBClient, s serviceRef, what, arn stri
 		if apiCode(err) == "ListenerNotFound" {
 			return nil, invalidService(err, "the %s listener %s of ECS service %s does not exist", what, arn, s)
 		}
-		return nil, fmt.Errorf("ecstarget: describing the %s listener %s of ECS service %s: %w", what, arn, s, err)
+		return nil, callError(err, "describing the %s listener %s of ECS service %s", what, arn, s)
 	}
 	if len(out.Listeners) != 1 {
 		return nil, invalidService(nil, "the %s listener %s of ECS service %s does not exist", what, arn, s)
