@@ -295,8 +295,8 @@ const benchWindow = 8
 // times. It reports the item writes and the write units per target
 // (creation included): estimated by DynamoDB's rules (WCU), and as moto
 // reports them (moto-WCU). "fenced" writes through a view fenced by a
-// lease: each update is one UpdateItem that also checks the item's fence,
-// after one write of the head item that registers the handle.
+// lease: each update is one UpdateItem that also checks the item's fence
+// (the handle that took the lease is registered by AcquireLease).
 // BenchmarkExecutorInPlace measures the same through the executor.
 func BenchmarkStoreTargetTransitions(b *testing.B) {
 	for _, fenced := range []bool{false, true} {

@@ -146,7 +146,10 @@
 // commits every delta at once by adding it to its group's head item
 // (insth#), on the condition that no other delta was committed since the
 // versions were read (one UpdateItem, or a TransactWriteItems for several
-// groups or a fenced call). A record is its value in the newest listed
+// groups or a fenced call). When others were, and wrote none of the
+// call's records (the executor writes a large fleet's records in
+// several calls at once), the staged deltas are committed as they are;
+// otherwise they are deleted and staged again. A record is its value in the newest listed
 // delta that holds it; versions are read that way (BatchGetItem of the
 // records' buckets of each delta) before a delta is staged.
 //
@@ -225,10 +228,11 @@
 //     stamps again, with its higher token. An acquisition records on the
 //     head item that its stamping ended (ls); a lease whose stamping did
 //     not end is never released cleanly, should anyone release it.
-//   - Release. The first fenced target write of a handle under a lease
-//     registers the handle on the head item (lh, one UpdateItem
-//     conditional on the lease, which so also checks the lease's owner
-//     and token). ReleaseLease first ends its own handle's fenced target
+//   - Release. AcquireLease registers the handle that takes the lease on
+//     the head item (lh) in its own write; the first fenced target write
+//     of any other handle under the lease registers that handle (one
+//     UpdateItem conditional on the lease, which so also checks the
+//     lease's owner and token). ReleaseLease first ends its own handle's fenced target
 //     writes under the lease — it waits for those on their way and
 //     refuses those after — and records the release as clean (lc) when no
 //     other handle registered, and no former holder may write (the lease
@@ -241,7 +245,8 @@
 //
 // The costs: a normal run's fenced target write is one write of one
 // item (1 write unit per KB of the target's record), plus one head write
-// per handle and lease to register; a first acquisition, or one after a
+// per handle and lease to register — none for the handle that took the
+// lease; a first acquisition, or one after a
 // clean release (every Step round, every run after another ended), stamps
 // nothing; a takeover reads the deployment's targets once (Query, strongly
 // consistent) and writes the deployment item and each unfinished target

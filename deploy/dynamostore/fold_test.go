@@ -218,3 +218,77 @@ func TestInstanceFoldInterrupted(t *testing.T) {
 	}
 	checkInstances(t, other, "after the next fold", want)
 }
+
+// commitHookAPI runs hook once, before the first UpdateItem of a group's
+// instance head item (a PutInstances commit) once armed, and counts the
+// writes through it.
+type commitHookAPI struct {
+	*countingAPI
+	mu   sync.Mutex
+	hook func()
+}
+
+func (c *commitHookAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
+	if v, ok := in.Key["pk"].(*types.AttributeValueMemberS); ok && strings.HasPrefix(v.Value, "insth#") {
+		c.mu.Lock()
+		h := c.hook
+		c.hook = nil
+		c.mu.Unlock()
+		if h != nil {
+			h()
+		}
+	}
+	return c.countingAPI.UpdateItem(ctx, in, o...)
+}
+
+// TestInstanceCommitAfterOthers: a PutInstances whose commit finds that
+// another one committed first commits its staged delta as it is when the
+// other wrote none of its records — it writes nothing again — and stages
+// it again, with the versions as they are now, when the other did.
+func TestInstanceCommitAfterOthers(t *testing.T) {
+	table := newTable(t)
+	api := &commitHookAPI{countingAPI: &countingAPI{API: newClient(t)}}
+	s := open(t, api, table)
+	other := open(t, nil, table)
+	ctx := t.Context()
+	ts := fleet("i", 400)
+	want := map[string]deploy.InstanceRecord{}
+	keep := func(recs []deploy.InstanceRecord) {
+		for _, r := range recs {
+			want[r.TargetID] = r
+		}
+	}
+	first := instanceRecords("g-1", ts, health.Healthy)
+	if err := s.PutInstances(ctx, first); err != nil {
+		t.Fatal(err)
+	}
+	keep(first)
+	for _, overlap := range []bool{false, true} {
+		mine := instanceRecords("g-1", ts[:100], health.Unhealthy)
+		theirs := instanceRecords("g-1", ts[100:200], health.Unhealthy)
+		if overlap {
+			theirs = instanceRecords("g-1", ts[50:150], health.Healthy)
+		}
+		api.mu.Lock()
+		api.hook = func() {
+			if err := other.PutInstances(ctx, theirs); err != nil {
+				t.Errorf("the other PutInstances: %v", err)
+			}
+		}
+		api.mu.Unlock()
+		api.reset()
+		if err := s.PutInstances(ctx, mine); err != nil {
+			t.Fatalf("overlap %v: PutInstances after another's commit: %v", overlap, err)
+		}
+		restaged := strings.Contains(api.breakdown(), "BatchWriteItem/delete instg")
+		if restaged != overlap {
+			t.Errorf("overlap %v: staged again: %v; want %v:\n%s", overlap, restaged, overlap, api.breakdown())
+		}
+		keep(theirs)
+		keep(mine)
+		checkInstances(t, s, fmt.Sprintf("overlap %v", overlap), want)
+	}
+	if v := want[ts[60].TargetID].Version; v != 4 {
+		t.Errorf("%s: version %d; want 4 (written by all four calls)", ts[60].TargetID, v)
+	}
+}

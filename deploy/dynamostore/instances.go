@@ -297,6 +297,14 @@ func (s *Store) putInstances(ctx context.Context, records []deploy.InstanceRecor
 		}
 		if err == nil {
 			err = s.commitInstances(ctx, records, parts, f)
+			for tries := 0; errors.As(err, &moved) && tries < commitAttempts; tries++ {
+				// Others committed first: when they wrote none of these
+				// records, the staged deltas commit as they are.
+				if ok, rerr := s.stillValid(ctx, records, parts); rerr != nil || !ok {
+					break
+				}
+				err = s.commitInstances(ctx, records, parts, f)
+			}
 		}
 		switch {
 		case err == nil:
@@ -416,6 +424,49 @@ func (s *Store) stageInstances(ctx context.Context, gid string, records []deploy
 		return nil, s.opErr(rec, gid, fmt.Sprintf("writing %d instance records", len(recs)), err)
 	}
 	return p, nil
+}
+
+// stillValid reports whether the staged parts may be committed as they
+// are after other writers committed deltas of their groups: no part is a
+// fold, and every record's version as committed now is still the one its
+// new version follows. It then makes the parts follow the heads as read
+// now.
+func (s *Store) stillValid(ctx context.Context, records []deploy.InstanceRecord, parts []*staged) (bool, error) {
+	views := make([]instView, len(parts))
+	for i, p := range parts {
+		v, err := s.instHead(ctx, p.view.gid)
+		if err != nil {
+			return false, err
+		}
+		if v.n == p.view.n {
+			views[i] = v
+			continue
+		}
+		if p.replaces != nil {
+			return false, nil
+		}
+		tids := make([]string, len(p.idx))
+		for k, i := range p.idx {
+			tids[k] = records[i].TargetID
+		}
+		cur, err := s.readInstances(ctx, v, tids)
+		if errors.Is(err, errReplaced) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		for k, it := range cur {
+			if num(it, aVersion)+1 != p.versions[k] {
+				return false, nil
+			}
+		}
+		views[i] = v
+	}
+	for i, p := range parts {
+		p.view, p.e.q = views[i], views[i].n+1
+	}
+	return true, nil
 }
 
 // commitInstances lists every part's delta in its group's head item, on
