@@ -51,7 +51,8 @@ const benchTargets = 2000
 // (countingAPI says what counts), and run-writes/target, those of Run
 // alone; and WCU/target and RCU/target, the
 // capacity units DynamoDB would charge by its rules, estimated from the
-// items' sizes (moto's own figures do not follow those rules).
+// items' sizes; and moto-WCU/target, the units moto reports
+// (ReturnConsumedCapacity), which do not follow those rules.
 func BenchmarkExecutorInPlace(b *testing.B) {
 	client := newClient(b)
 	var runTime, bareTime time.Duration
@@ -72,6 +73,7 @@ func BenchmarkExecutorInPlace(b *testing.B) {
 	b.ReportMetric(float64(run.itemWrites)/n, "run-writes/target")
 	b.ReportMetric((create.estWCU+run.estWCU)/n, "WCU/target")
 	b.ReportMetric((create.estRCU+run.estRCU)/n, "RCU/target")
+	b.ReportMetric((create.motoWCU+run.motoWCU)/n, "moto-WCU/target")
 	b.ReportMetric(float64(bareTime.Nanoseconds())/n, "bare-ns/target")
 }
 
