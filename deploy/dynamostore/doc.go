@@ -149,12 +149,13 @@
 // groups or a fenced call). When others were, and wrote none of the
 // call's records (the executor writes a large fleet's records in
 // several calls at once), the staged deltas are committed as they are;
-// otherwise they are deleted and staged again. A record is its value in the newest listed
-// delta that holds it; versions are read that way (BatchGetItem of the
-// records' buckets of each delta) before a delta is staged.
+// otherwise they are deleted and staged again. A record is its value in
+// the newest listed delta that holds it; versions are read that way
+// (BatchGetItem of the records' buckets of each delta) before a delta is
+// staged.
 //
-// Once Options.MaxDeltas deltas are listed, the next PutInstances folds
-// them: its delta holds, besides its own records, the newest of every
+// Once Options.MaxDeltas or more deltas are listed, the next PutInstances
+// folds them: its delta holds, besides its own records, the newest of every
 // listed record (each listed delta read once, Query), and its commit —
 // the same single conditional write, on the same condition — replaces
 // the whole list with it. The deltas it replaced are then deleted
