@@ -14,6 +14,7 @@ import (
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy"
+	"github.com/fleetdeploy/fleetdeploy/deploy/dynamostore"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
 )
@@ -45,13 +46,81 @@ const benchTargets = 2000
 // it.)
 //
 // It reports x-bare, the time of Executor.Run over the bare loop's
-// (CreateDeployment is not timed; ns/op is Run's time); writes/target,
+// (ns/op is the time of CreateDeployment and Run); writes/target,
 // the items written per target from CreateDeployment to the end of Run
 // (countingAPI says what counts), and run-writes/target, those of Run
 // alone; and WCU/target and RCU/target, the
 // capacity units DynamoDB would charge by its rules, estimated from the
-// items' sizes (moto's own figures do not follow those rules).
+// items' sizes; and moto-WCU/target, the units moto reports
+// (ReturnConsumedCapacity), which do not follow those rules.
 func BenchmarkExecutorInPlace(b *testing.B) {
+	client := newClient(b)
+	var runTime, bareTime time.Duration
+	var create, run counts
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := newBenchFleet(b, client)
+		b.StartTimer()
+		id, c, r, took := f.deploy(b)
+		b.StopTimer()
+		runTime += took
+		create, run = create.plus(c), run.plus(r)
+		bareTime += bareLoop(b, f.api, f.table, id)
+	}
+	n := float64(b.N * benchTargets)
+	b.ReportMetric(runTime.Seconds()/bareTime.Seconds(), "x-bare")
+	b.ReportMetric(float64(create.itemWrites+run.itemWrites)/n, "writes/target")
+	b.ReportMetric(float64(run.itemWrites)/n, "run-writes/target")
+	b.ReportMetric((create.estWCU+run.estWCU)/n, "WCU/target")
+	b.ReportMetric((create.estRCU+run.estRCU)/n, "RCU/target")
+	b.ReportMetric((create.motoWCU+run.motoWCU)/n, "moto-WCU/target")
+	b.ReportMetric(float64(bareTime.Nanoseconds())/n, "bare-ns/target")
+}
+
+// steadyDeployments is how many deployments BenchmarkExecutorSteadyState
+// runs one after another on the same group.
+const steadyDeployments = 10
+
+// BenchmarkExecutorSteadyState runs steadyDeployments in-place
+// deployments of benchTargets targets, one after another, on the same
+// group (as BenchmarkExecutorInPlace runs one), so that each writes the
+// group's instance records again and, once Options.MaxDeltas deltas are
+// listed, folds them. It reports the item writes per target of each
+// deployment (CreateDeployment and Run) — their mean and the worst — and
+// the mean write and read units per target.
+func BenchmarkExecutorSteadyState(b *testing.B) {
+	client := newClient(b)
+	var total counts
+	worst, deployments := 0.0, 0
+	for i := 0; i < b.N; i++ {
+		b.StopTimer()
+		f := newBenchFleet(b, client)
+		b.StartTimer()
+		for k := range steadyDeployments {
+			_, c, r, _ := f.deploy(b)
+			w := float64(c.itemWrites+r.itemWrites) / benchTargets
+			b.Logf("deployment %d: %.4f writes/target", k+1, w)
+			worst = max(worst, w)
+			total = total.plus(c).plus(r)
+			deployments++
+		}
+	}
+	n := float64(deployments * benchTargets)
+	b.ReportMetric(float64(total.itemWrites)/n, "writes/target")
+	b.ReportMetric(worst, "worst-writes/target")
+	b.ReportMetric(total.estWCU/n, "WCU/target")
+	b.ReportMetric(total.estRCU/n, "RCU/target")
+}
+
+// benchFleet is a table with one group of benchTargets no-op targets, and
+// an executor on a store on it through a countingAPI.
+type benchFleet struct {
+	api   *countingAPI
+	table string
+	x     *deploy.Executor
+}
+
+func newBenchFleet(b *testing.B, client dynamostore.API) *benchFleet {
 	ctx := context.Background()
 	ts := make([]target.Target, benchTargets)
 	for i := range ts {
@@ -60,55 +129,47 @@ func BenchmarkExecutorInPlace(b *testing.B) {
 	fleet := noopFleet{targets: ts}
 	cfg := config.Config{Name: "Bench", ComputePlatform: config.Server,
 		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: benchTargets - benchWindow}}
-	client := newClient(b)
-	var runTime, bareTime time.Duration
-	var create, run counts
-	for i := 0; i < b.N; i++ {
-		b.StopTimer()
-		table := newTable(b)
-		api := &countingAPI{API: client}
-		store := open(b, api, table)
-		if err := store.CreateApplication(ctx, &deploy.Application{Name: "shop", ComputePlatform: config.Server}); err != nil {
-			b.Fatal(err)
-		}
-		if err := store.CreateGroup(ctx, &deploy.Group{ApplicationName: "shop", Name: "prod", DeploymentConfigName: "Bench",
-			Selector: target.Selector{EC2TagFilters: []target.TagFilter{{Key: "env", Value: "prod", Type: target.KeyAndValue}}}}); err != nil {
-			b.Fatal(err)
-		}
-		x, err := deploy.New(store, target.Platform{Lister: fleet, Installer: fleet}, func(o *deploy.Options) {
-			o.Configs = []config.Config{cfg}
-		})
-		if err != nil {
-			b.Fatal(err)
-		}
-		api.reset()
-		d, err := x.CreateDeployment(ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod",
-			Revision: revision.Location{Type: revision.LocationS3, S3: &revision.S3Location{Bucket: "releases", Key: "v1.zip", BundleType: revision.BundleZip}}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		c := api.now()
-		api.reset()
-		b.StartTimer()
-		start := time.Now()
-		got, err := x.Run(ctx, d.ID)
-		runTime += time.Since(start)
-		b.StopTimer()
-		if err != nil || got.Status != deploy.StatusSucceeded || got.Overview.Succeeded != benchTargets {
-			b.Fatalf("Run: %v, %s %+v", err, got.Status, got.Overview)
-		}
-		r := api.now()
-		create, run = create.plus(c), run.plus(r)
-
-		bareTime += bareLoop(b, api, table, d.ID)
+	table := newTable(b)
+	api := &countingAPI{API: client}
+	store := open(b, api, table)
+	if err := store.CreateApplication(ctx, &deploy.Application{Name: "shop", ComputePlatform: config.Server}); err != nil {
+		b.Fatal(err)
 	}
-	n := float64(b.N * benchTargets)
-	b.ReportMetric(runTime.Seconds()/bareTime.Seconds(), "x-bare")
-	b.ReportMetric(float64(create.itemWrites+run.itemWrites)/n, "writes/target")
-	b.ReportMetric(float64(run.itemWrites)/n, "run-writes/target")
-	b.ReportMetric((create.estWCU+run.estWCU)/n, "WCU/target")
-	b.ReportMetric((create.estRCU+run.estRCU)/n, "RCU/target")
-	b.ReportMetric(float64(bareTime.Nanoseconds())/n, "bare-ns/target")
+	if err := store.CreateGroup(ctx, &deploy.Group{ApplicationName: "shop", Name: "prod", DeploymentConfigName: "Bench",
+		Selector: target.Selector{EC2TagFilters: []target.TagFilter{{Key: "env", Value: "prod", Type: target.KeyAndValue}}}}); err != nil {
+		b.Fatal(err)
+	}
+	x, err := deploy.New(store, target.Platform{Lister: fleet, Installer: fleet}, func(o *deploy.Options) {
+		o.Configs = []config.Config{cfg}
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return &benchFleet{api: api, table: table, x: x}
+}
+
+// deploy creates a deployment of the fleet's group and runs it to
+// success; it returns its ID, the counts of CreateDeployment and of Run,
+// and the time Run took. It logs which items were written.
+func (f *benchFleet) deploy(b *testing.B) (string, counts, counts, time.Duration) {
+	ctx := context.Background()
+	f.api.reset()
+	d, err := f.x.CreateDeployment(ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod",
+		Revision: revision.Location{Type: revision.LocationS3, S3: &revision.S3Location{Bucket: "releases", Key: "v1.zip", BundleType: revision.BundleZip}}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	c, cb := f.api.now(), f.api.breakdown()
+	f.api.reset()
+	start := time.Now()
+	got, err := f.x.Run(ctx, d.ID)
+	took := time.Since(start)
+	if err != nil || got.Status != deploy.StatusSucceeded || got.Overview.Succeeded != benchTargets {
+		b.Fatalf("Run: %v, %s %+v", err, got.Status, got.Overview)
+	}
+	r := f.api.now()
+	b.Logf("item writes of CreateDeployment:\n%s\nof Run:\n%s", cb, f.api.breakdown())
+	return d.ID, c, r, took
 }
 
 func (c counts) plus(d counts) counts {

@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -20,8 +22,10 @@ import (
 )
 
 // countingAPI counts what a store asks of DynamoDB: the items it writes
-// (each PutItem and UpdateItem, each put of a BatchWriteItem, each Put and
-// Update of a TransactWriteItems; not ConditionChecks nor deletes), and
+// (each PutItem and UpdateItem, each put and delete of a BatchWriteItem,
+// each Put, Update, Delete and ConditionCheck of a TransactWriteItems —
+// every item DynamoDB bills a write for), by operation and kind of item
+// (byOp), and
 // the write and read capacity units DynamoDB would charge by its rules,
 // estimated from the sizes of the items sent and returned (writes: 1 unit
 // per KB of item, twice that in a transaction, ConditionChecks and
@@ -36,12 +40,50 @@ type countingAPI struct {
 	itemWrites          int
 	motoUnits, estUnits float64 // write units
 	readUnits           float64 // estimated
+	byOp                map[string]int
 }
 
 // counts are a countingAPI's counters at one moment.
 type counts struct {
 	itemWrites              int
 	motoWCU, estWCU, estRCU float64
+}
+
+// kind names an item's kind by its partition key's prefix ("tgt#",
+// "dep#…/head", …), for byOp.
+func kind(k map[string]types.AttributeValue) string {
+	pk, _ := k["pk"].(*types.AttributeValueMemberS)
+	sk, _ := k["sk"].(*types.AttributeValueMemberS)
+	if pk == nil {
+		return "?"
+	}
+	p, _, _ := strings.Cut(pk.Value, "#")
+	if p == "dep" && sk != nil {
+		return p + "/" + sk.Value
+	}
+	return p
+}
+
+// tally counts n item writes of operation op on items of kind k.
+func (c *countingAPI) tally(op, k string, n int) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.byOp == nil {
+		c.byOp = map[string]int{}
+	}
+	c.byOp[op+" "+k] += n
+}
+
+// breakdown returns byOp, sorted, one "op kind: n" a line.
+func (c *countingAPI) breakdown() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var lines []string
+	for k, n := range c.byOp {
+		lines = append(lines, fmt.Sprintf("%s: %d", k, n))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 func (c *countingAPI) add(items int, est float64, cc ...types.ConsumedCapacity) {
@@ -64,6 +106,7 @@ func (c *countingAPI) reset() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.itemWrites, c.motoUnits, c.estUnits, c.readUnits = 0, 0, 0, 0
+	c.byOp = nil
 }
 
 // now returns the counters.
@@ -155,6 +198,7 @@ func (c *countingAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o 
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := c.API.PutItem(ctx, in, o...)
 	if err == nil {
+		c.tally("PutItem", kind(in.Item), 1)
 		c.add(1, units(size(in.Item)), derefCC(out.ConsumedCapacity)...)
 	}
 	return out, err
@@ -164,6 +208,7 @@ func (c *countingAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInp
 	in.ReturnConsumedCapacity = types.ReturnConsumedCapacityTotal
 	out, err := c.API.UpdateItem(ctx, in, o...)
 	if err == nil {
+		c.tally("UpdateItem", kind(in.Key), 1)
 		c.add(1, units(size(in.Key)+size(in.ExpressionAttributeValues)+16), derefCC(out.ConsumedCapacity)...)
 	}
 	return out, err
@@ -179,8 +224,11 @@ func (c *countingAPI) BatchWriteItem(ctx context.Context, in *dynamodb.BatchWrit
 				switch {
 				case r.PutRequest != nil:
 					n += sign
+					c.tally("BatchWriteItem/put", kind(r.PutRequest.Item), sign)
 					est += float64(sign) * units(size(r.PutRequest.Item))
 				case r.DeleteRequest != nil:
+					n += sign
+					c.tally("BatchWriteItem/delete", kind(r.DeleteRequest.Key), sign)
 					est += float64(sign) * units(size(r.DeleteRequest.Key))
 				}
 			}
@@ -205,13 +253,19 @@ func (c *countingAPI) TransactWriteItems(ctx context.Context, in *dynamodb.Trans
 			switch {
 			case w.Put != nil:
 				n++
+				c.tally("Transact/put", kind(w.Put.Item), 1)
 				est += 2 * units(size(w.Put.Item))
 			case w.Update != nil:
 				n++
+				c.tally("Transact/update", kind(w.Update.Key), 1)
 				est += 2 * units(size(w.Update.Key)+size(w.Update.ExpressionAttributeValues)+16)
 			case w.Delete != nil:
+				n++
+				c.tally("Transact/delete", kind(w.Delete.Key), 1)
 				est += 2 * units(size(w.Delete.Key))
 			case w.ConditionCheck != nil:
+				n++
+				c.tally("Transact/check", kind(w.ConditionCheck.Key), 1)
 				est += 2 // a small head item
 			}
 		}
@@ -241,8 +295,8 @@ const benchWindow = 8
 // times. It reports the item writes and the write units per target
 // (creation included): estimated by DynamoDB's rules (WCU), and as moto
 // reports them (moto-WCU). "fenced" writes through a view fenced by a
-// lease: each update is one UpdateItem that also checks the item's fence,
-// after one write of the head item that registers the handle.
+// lease: each update is one UpdateItem that also checks the item's fence
+// (the handle that took the lease is registered by AcquireLease).
 // BenchmarkExecutorInPlace measures the same through the executor.
 func BenchmarkStoreTargetTransitions(b *testing.B) {
 	for _, fenced := range []bool{false, true} {

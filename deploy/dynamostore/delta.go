@@ -3,6 +3,7 @@ package dynamostore
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"hash/fnv"
 	"strconv"
@@ -17,6 +18,8 @@ import (
 // items, not 2,000. The delta's entry in the head item says how many
 // buckets it has; a record is in bucket fnv32a(target ID) mod that
 // number, so that a reader of chosen records reads only their buckets.
+// Every bucket has an item, an empty one too: a reader that misses one
+// knows the delta was replaced and deleted meanwhile (errReplaced).
 
 // bucketTarget is the size a delta's bucket items aim at; hashing puts
 // more in some, so it is well under maxDoc.
@@ -58,7 +61,7 @@ func packDelta(gid string, e entry, recs []packed) (entry, []item, error) {
 		fits := true
 		for b, rs := range buckets {
 			if rs == nil {
-				continue // an empty bucket has no item
+				rs = []packed{} // an empty bucket has an item too
 			}
 			doc, err := json.Marshal(rs)
 			if err != nil {
@@ -93,9 +96,15 @@ func unpack(it item) ([]item, error) {
 	return out, nil
 }
 
+// errReplaced is deltaRecords' error when a bucket item of the delta is
+// missing: the delta was replaced by a fold and its items deleted since
+// the head item was read. The caller reads the head again.
+var errReplaced = errors.New("dynamostore: an instance delta was replaced while it was read")
+
 // deltaRecords returns the records of delta e of group gid, one item
 // each (unpack): all of them when tids is nil, else at least those of
-// tids (the records of their buckets).
+// tids (the records of their buckets). It returns errReplaced when one of
+// the delta's bucket items is gone.
 func (s *Store) deltaRecords(ctx context.Context, gid string, e entry, tids []string) ([]item, error) {
 	var buckets []item
 	if tids == nil || e.b == 0 {
@@ -121,6 +130,12 @@ func (s *Store) deltaRecords(ctx context.Context, gid string, e entry, tids []st
 		if buckets, err = s.batchGet(ctx, keys, ""); err != nil {
 			return nil, fmt.Errorf("reading instance delta %s: %w", e.r, err)
 		}
+		if len(buckets) < len(keys) {
+			return nil, errReplaced
+		}
+	}
+	if (tids == nil || e.b == 0) && len(buckets) < e.b {
+		return nil, errReplaced
 	}
 	var out []item
 	for _, b := range buckets {

@@ -80,10 +80,10 @@
 //   - tgt#<deployment ID> (target ID \x00 batch): a target record, with
 //     its fence lt: the token of the lease it was last written under, plus
 //     2^62 (sealed) when its status is final;
-//   - inst#<group ID> (target ID): an instance record's base item;
-//     instg#<group ID>#<delta> (bucket number): a delta's records whose
-//     target IDs hash to that bucket, packed;
-//     insth#<group ID> (head): the group's committed deltas.
+//   - instg#<group ID>#<delta> (bucket number): a delta's instance
+//     records whose target IDs hash to that bucket, packed;
+//     insth#<group ID> (head): the group's listed deltas (u) and its
+//     count of commits (cn).
 //
 // # One active deployment per group
 //
@@ -133,7 +133,7 @@
 // in PutTargets, InProgress and its end — fenced or not (see "Leases and
 // fencing"). The executor also writes its instance record at the end of
 // the deployment (see below), packed with others: a few items for
-// thousands of records.
+// thousands of records, deployment after deployment.
 //
 // # Instance records: deltas and folds
 //
@@ -141,23 +141,35 @@
 // each group as a delta — their own partition, BatchWriteItem, packed
 // into bucket items of about 100 KB (a record is in bucket FNV-1a(target
 // ID) mod the delta's bucket count, which the delta's entry in the head
-// item names), so that a delta of 2,000 records is a handful of item
-// writes, not 2,000 — then
+// item names; every bucket has an item, an empty one too), so that a
+// delta of 2,000 records is a handful of item writes, not 2,000 — then
 // commits every delta at once by adding it to its group's head item
 // (insth#), on the condition that no other delta was committed since the
 // versions were read (one UpdateItem, or a TransactWriteItems for several
-// groups or a fenced call). A record is the newest of its base item and of
-// the deltas the head lists; versions are read that way (BatchGetItem of
-// the base items and of the records' buckets of each delta) before a
-// delta is staged. Once more than Options.MaxDeltas deltas are listed, the
-// next PutInstances folds the oldest into the base items — each fold an
-// UpdateItem conditional on the base item holding an older commit, so
-// that a slow folder never overwrites a newer record — then unlists the
-// delta and deletes its bucket items. A record so costs one item write
-// when folded, plus its share of its delta's bucket items (written once,
-// deleted once); reading one record reads its base item and one bucket
-// item of each listed delta (up to 100 KB each: 25 read units strongly
-// consistent), reading many reads each bucket once.
+// groups or a fenced call). When others were, and wrote none of the
+// call's records (the executor writes a large fleet's records in
+// several calls at once), the staged deltas are committed as they are;
+// otherwise they are deleted and staged again. A record is its value in
+// the newest listed delta that holds it; versions are read that way
+// (BatchGetItem of the records' buckets of each delta) before a delta is
+// staged.
+//
+// Once Options.MaxDeltas or more deltas are listed, the next PutInstances
+// folds them: its delta holds, besides its own records, the newest of every
+// listed record (each listed delta read once, Query), and its commit —
+// the same single conditional write, on the same condition — replaces
+// the whole list with it. The deltas it replaced are then deleted
+// (BatchWriteItem). A fold so writes the group's records once, packed: a
+// few bucket items for thousands of records, and deletes as many. An
+// interrupted fold leaves nothing visible: before its commit its items
+// are listed nowhere (and deleted, when the call can), after it the
+// replaced deltas are listed nowhere. A reader that read the head item
+// before a fold and finds one of a listed delta's bucket items missing
+// (deleted by the fold) reads the head item again.
+//
+// Reading one record reads the head item and its bucket of each listed
+// delta (up to 100 KB each: 25 read units strongly consistent); reading
+// many reads each bucket once.
 //
 // # Leases and fencing
 //
@@ -217,10 +229,11 @@
 //     stamps again, with its higher token. An acquisition records on the
 //     head item that its stamping ended (ls); a lease whose stamping did
 //     not end is never released cleanly, should anyone release it.
-//   - Release. The first fenced target write of a handle under a lease
-//     registers the handle on the head item (lh, one UpdateItem
-//     conditional on the lease, which so also checks the lease's owner
-//     and token). ReleaseLease first ends its own handle's fenced target
+//   - Release. AcquireLease registers the handle that takes the lease on
+//     the head item (lh) in its own write; the first fenced target write
+//     of any other handle under the lease registers that handle (one
+//     UpdateItem conditional on the lease, which so also checks the
+//     lease's owner and token). ReleaseLease first ends its own handle's fenced target
 //     writes under the lease — it waits for those on their way and
 //     refuses those after — and records the release as clean (lc) when no
 //     other handle registered, and no former holder may write (the lease
@@ -233,7 +246,8 @@
 //
 // The costs: a normal run's fenced target write is one write of one
 // item (1 write unit per KB of the target's record), plus one head write
-// per handle and lease to register; a first acquisition, or one after a
+// per handle and lease to register — none for the handle that took the
+// lease; a first acquisition, or one after a
 // clean release (every Step round, every run after another ended), stamps
 // nothing; a takeover reads the deployment's targets once (Query, strongly
 // consistent) and writes the deployment item and each unfinished target

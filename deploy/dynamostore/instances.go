@@ -12,18 +12,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb/types"
-	"golang.org/x/sync/errgroup"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy"
 )
 
-// Instance records (see the package documentation): a group's records
-// live in base items, one per target, written only by conditional folds;
-// each PutInstances call writes its records as a delta (its own
-// partition, BatchWriteItem) and commits it by adding an entry to the
-// group's head item. A record's value is the newest of its base item and
-// the deltas the head lists; deltas are folded into the base items and
-// dropped once more than Options.MaxDeltas are listed.
+// Instance records (see the package documentation): each PutInstances
+// call writes its records as a delta (its own partition, packed bucket
+// items, BatchWriteItem) and commits it by adding an entry to the group's
+// head item. A record's value is its value in the newest delta the head
+// lists that holds it. Once Options.MaxDeltas deltas are listed, the next
+// PutInstances folds them: it writes every listed record, with its own
+// records, as one new delta that replaces them all in the head item.
 
 // entry names a committed delta in the head's set: the commit number,
 // zero-padded so that entries sort by it, the delta's random ID, and the
@@ -48,7 +47,7 @@ func parseEntry(v string) (entry, bool) {
 // first.
 func entries(it item) []entry {
 	var out []entry
-	for _, v := range strSet(it, aUnfolded) {
+	for _, v := range strSet(it, aListed) {
 		if e, ok := parseEntry(v); ok {
 			out = append(out, e)
 		}
@@ -58,7 +57,6 @@ func entries(it item) []entry {
 }
 
 func instKey(gid, tid string) string     { return gid + "/" + tid }
-func baseKey(gid, tid string) item       { return key(pInst+gid, tid) }
 func deltaPK(gid string, e entry) string { return pInstGen + gid + "#" + e.r }
 
 // instView is a group's head as read: its commit count and listed deltas.
@@ -76,42 +74,30 @@ func (s *Store) instHead(ctx context.Context, gid string) (instView, error) {
 	return instView{gid: gid, n: num(it, aCommits), deltas: entries(it)}, nil
 }
 
-// newest returns, among items of one target (its base item and delta
-// items), the item holding its record: the newest listed commit.
-func (v instView) newest(items []item) (item, int64) {
+// newest returns, among delta items of one target, the item holding its
+// record: the one of the newest listed commit.
+func (v instView) newest(items []item) item {
 	var best item
 	bestQ := int64(-1)
 	for _, it := range items {
-		var q int64
-		if r, isDelta := strings.CutPrefix(str(it, aPK), pInstGen+v.gid+"#"); isDelta {
-			i := slices.IndexFunc(v.deltas, func(e entry) bool { return e.r == r })
-			if i < 0 {
-				continue // not (or no longer) listed: not visible
-			}
-			q = v.deltas[i].q
-		} else {
-			q = num(it, aCommit)
+		r, _ := strings.CutPrefix(str(it, aPK), pInstGen+v.gid+"#")
+		i := slices.IndexFunc(v.deltas, func(e entry) bool { return e.r == r })
+		if i < 0 {
+			continue // not (or no longer) listed: not visible
 		}
-		if q > bestQ {
+		if q := v.deltas[i].q; q > bestQ {
 			best, bestQ = it, q
 		}
 	}
-	return best, bestQ
+	return best
 }
 
-// read returns the items holding the records of targets tids of the
-// group (nil for a target without one), with a strongly consistent
-// BatchGetItem of their base items and of their buckets of the listed
-// deltas.
+// readInstances returns the items holding the records of targets tids
+// of the group (nil for a target without one), with a strongly
+// consistent BatchGetItem of their buckets of the listed deltas. It
+// returns errReplaced when a fold replaced a delta of v meanwhile.
 func (s *Store) readInstances(ctx context.Context, v instView, tids []string) ([]item, error) {
-	keys := make([]item, 0, len(tids))
-	for _, tid := range tids {
-		keys = append(keys, baseKey(v.gid, tid))
-	}
-	found, err := s.batchGet(ctx, keys, "")
-	if err != nil {
-		return nil, err
-	}
+	var found []item
 	for _, e := range v.deltas {
 		recs, err := s.deltaRecords(ctx, v.gid, e, tids)
 		if err != nil {
@@ -125,9 +111,25 @@ func (s *Store) readInstances(ctx context.Context, v instView, tids []string) ([
 	}
 	out := make([]item, len(tids))
 	for i, tid := range tids {
-		out[i], _ = v.newest(byTarget[tid])
+		out[i] = v.newest(byTarget[tid])
 	}
 	return out, nil
+}
+
+// stableRead reads the group's head item, then calls read with it; when
+// read returns errReplaced (a fold replaced a delta it was reading), it
+// reads the head again and calls read again.
+func (s *Store) stableRead(ctx context.Context, gid string, read func(instView) error) error {
+	for attempt := 0; ; attempt++ {
+		v, err := s.instHead(ctx, gid)
+		if err != nil {
+			return fmt.Errorf("reading the instance head item (GetItem): %w", err)
+		}
+		err = read(v)
+		if !errors.Is(err, errReplaced) || attempt+1 >= commitAttempts {
+			return err
+		}
+	}
 }
 
 func decodeInstance(gid, tid string, it item) (deploy.InstanceRecord, error) {
@@ -139,8 +141,8 @@ func decodeInstance(gid, tid string, it item) (deploy.InstanceRecord, error) {
 	return r, nil
 }
 
-// GetInstances implements deploy.InstanceStore: a Query of the group's
-// base items and of each listed delta.
+// GetInstances implements deploy.InstanceStore: the group's head item,
+// then a Query of each listed delta.
 func (s *Store) GetInstances(ctx context.Context, groupID string) ([]deploy.InstanceRecord, error) {
 	const rec = "deployment group"
 	if err := s.begin(ctx, rec, groupID); err != nil {
@@ -150,38 +152,32 @@ func (s *Store) GetInstances(ctx context.Context, groupID string) ([]deploy.Inst
 	if groupID == "" {
 		return out, nil
 	}
-	v, err := s.instHead(ctx, groupID)
-	if err != nil {
-		return nil, s.opErr(rec, groupID, "reading its instance head item (GetItem)", err)
-	}
-	byTarget := map[string][]item{}
+	var v instView
+	var byTarget map[string][]item
 	var tids []string
-	for k := -1; k < len(v.deltas); k++ {
-		var items []item
-		var err error
-		if k < 0 {
-			items, err = s.queryAll(ctx, &dynamodb.QueryInput{
-				KeyConditionExpression:    aws.String("pk = :pk"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(pInst + groupID)},
-				ConsistentRead:            aws.Bool(true),
-			})
-		} else {
-			items, err = s.deltaRecords(ctx, groupID, v.deltas[k], nil)
-		}
-		if err != nil {
-			return nil, s.opErr(rec, groupID, "reading its instance records (Query)", err)
-		}
-		for _, it := range items {
-			tid := str(it, aSK)
-			if _, ok := byTarget[tid]; !ok {
-				tids = append(tids, tid)
+	err := s.stableRead(ctx, groupID, func(read instView) error {
+		v, byTarget, tids = read, map[string][]item{}, nil
+		for _, e := range v.deltas {
+			items, err := s.deltaRecords(ctx, groupID, e, nil)
+			if err != nil {
+				return err
 			}
-			byTarget[tid] = append(byTarget[tid], it)
+			for _, it := range items {
+				tid := str(it, aSK)
+				if _, ok := byTarget[tid]; !ok {
+					tids = append(tids, tid)
+				}
+				byTarget[tid] = append(byTarget[tid], it)
+			}
 		}
+		return nil
+	})
+	if err != nil {
+		return nil, s.opErr(rec, groupID, "reading its instance records", err)
 	}
 	slices.Sort(tids)
 	for _, tid := range tids {
-		it, _ := v.newest(byTarget[tid])
+		it := v.newest(byTarget[tid])
 		if it == nil {
 			continue
 		}
@@ -195,7 +191,7 @@ func (s *Store) GetInstances(ctx context.Context, groupID string) ([]deploy.Inst
 }
 
 // GetInstance implements deploy.InstanceStore: the group's head item,
-// then the record's base item and its bucket of each listed delta.
+// then the record's bucket of each listed delta.
 func (s *Store) GetInstance(ctx context.Context, groupID, targetID string) (*deploy.InstanceRecord, error) {
 	const rec = "instance record"
 	k := instKey(groupID, targetID)
@@ -205,11 +201,12 @@ func (s *Store) GetInstance(ctx context.Context, groupID, targetID string) (*dep
 	if groupID == "" || targetID == "" {
 		return nil, recErr(rec, k, deploy.ErrNotFound)
 	}
-	v, err := s.instHead(ctx, groupID)
-	if err != nil {
-		return nil, s.opErr(rec, k, "reading the group's instance head item (GetItem)", err)
-	}
-	its, err := s.readInstances(ctx, v, []string{targetID})
+	var its []item
+	err := s.stableRead(ctx, groupID, func(v instView) error {
+		var err error
+		its, err = s.readInstances(ctx, v, []string{targetID})
+		return err
+	})
 	if err != nil {
 		return nil, s.opErr(rec, k, "reading it", err)
 	}
@@ -239,6 +236,9 @@ type staged struct {
 	e        entry
 	idx      []int   // indexes of the group's records
 	versions []int64 // their new versions
+	// replaces, for a fold, lists the deltas e replaces: every one the
+	// view listed, whose records e holds too.
+	replaces []entry
 }
 
 func (s *Store) putInstances(ctx context.Context, records []deploy.InstanceRecord, f *fence) error {
@@ -282,16 +282,30 @@ func (s *Store) putInstances(ctx context.Context, records []deploy.InstanceRecor
 	}
 	for attempt := 0; ; attempt++ {
 		parts := make([]*staged, len(groups))
+		var err error
 		for gi, gid := range groups {
-			p, err := s.stageInstances(ctx, gid, records, byGroup[gid])
-			if err != nil {
-				s.dropStaged(ctx, records, parts)
-				return err
+			var p *staged
+			if p, err = s.stageInstances(ctx, gid, records, byGroup[gid]); err != nil {
+				break
 			}
 			parts[gi] = p
 		}
-		err := s.commitInstances(ctx, records, parts, f)
 		var moved *movedOn
+		if err != nil && !errors.As(err, &moved) {
+			s.dropStaged(ctx, records, parts)
+			return err
+		}
+		if err == nil {
+			err = s.commitInstances(ctx, records, parts, f)
+			for tries := 0; errors.As(err, &moved) && tries < commitAttempts; tries++ {
+				// Others committed first: when they wrote none of these
+				// records, the staged deltas commit as they are.
+				if ok, rerr := s.stillValid(ctx, records, parts); rerr != nil || !ok {
+					break
+				}
+				err = s.commitInstances(ctx, records, parts, f)
+			}
+		}
 		switch {
 		case err == nil:
 			for _, p := range parts {
@@ -299,6 +313,7 @@ func (s *Store) putInstances(ctx context.Context, records []deploy.InstanceRecor
 					records[i].Version = p.versions[k]
 				}
 			}
+			s.dropReplaced(ctx, parts)
 			return nil
 		case errors.As(err, &moved) && attempt+1 < commitAttempts:
 			s.dropStaged(ctx, records, parts) // others committed first: read the versions again
@@ -316,40 +331,76 @@ func (s *Store) putInstances(ctx context.Context, records []deploy.InstanceRecor
 }
 
 // stageInstances reads the versions of group gid's records records[idx]
-// and writes them as a new, uncommitted delta.
+// and writes them as a new, uncommitted delta. Once Options.MaxDeltas
+// deltas are listed, the new delta is a fold: it holds every listed
+// record too (the newest of each, as read), and replaces them all when
+// committed. It returns a *movedOn when a fold by another writer replaced
+// a delta while it was read.
 func (s *Store) stageInstances(ctx context.Context, gid string, records []deploy.InstanceRecord, idx []int) (*staged, error) {
 	const rec = "deployment group"
 	v, err := s.instHead(ctx, gid)
 	if err != nil {
 		return nil, s.opErr(rec, gid, "reading its instance head item (GetItem)", err)
 	}
-	if len(v.deltas) >= s.opt.MaxDeltas {
-		if err := s.fold(ctx, v, v.deltas[:len(v.deltas)-s.opt.MaxDeltas+1]); err != nil {
-			return nil, err
-		}
-		if v, err = s.instHead(ctx, gid); err != nil {
-			return nil, s.opErr(rec, gid, "reading its instance head item (GetItem)", err)
-		}
-	}
 	p := &staged{view: v, e: entry{q: v.n + 1, r: randomID(batchIDLen)}, idx: idx, versions: make([]int64, len(idx))}
-	if v.n > 0 {
-		tids := make([]string, len(idx))
-		for k, i := range idx {
-			tids[k] = records[i].TargetID
+	tids := make([]string, len(idx))
+	for k, i := range idx {
+		tids[k] = records[i].TargetID
+	}
+	var carried []packed // a fold's records of other targets
+	switch {
+	case len(v.deltas) >= s.opt.MaxDeltas:
+		p.replaces = v.deltas
+		byTarget := map[string][]item{}
+		for _, e := range v.deltas {
+			items, err := s.deltaRecords(ctx, gid, e, nil)
+			if errors.Is(err, errReplaced) {
+				return nil, &movedOn{}
+			}
+			if err != nil {
+				return nil, s.opErr(rec, gid, "reading its instance records to fold them", err)
+			}
+			for _, it := range items {
+				byTarget[str(it, aSK)] = append(byTarget[str(it, aSK)], it)
+			}
 		}
+		mine := make(map[string]int, len(tids))
+		for k, tid := range tids {
+			mine[tid] = k
+		}
+		others := make([]string, 0, len(byTarget))
+		for tid := range byTarget {
+			others = append(others, tid)
+		}
+		slices.Sort(others)
+		for _, tid := range others {
+			it := v.newest(byTarget[tid])
+			if k, ok := mine[tid]; ok {
+				p.versions[k] = num(it, aVersion) + 1
+				continue
+			}
+			carried = append(carried, packed{T: tid, V: num(it, aVersion), R: json.RawMessage(str(it, aDoc))})
+		}
+		for k := range p.versions {
+			p.versions[k] = max(p.versions[k], 1)
+		}
+	case v.n > 0:
 		cur, err := s.readInstances(ctx, v, tids)
+		if errors.Is(err, errReplaced) {
+			return nil, &movedOn{}
+		}
 		if err != nil {
 			return nil, s.opErr(rec, gid, "reading the versions of its instance records", err)
 		}
 		for k, it := range cur {
 			p.versions[k] = num(it, aVersion) + 1
 		}
-	} else {
+	default:
 		for k := range p.versions {
 			p.versions[k] = 1
 		}
 	}
-	recs := make([]packed, len(idx))
+	recs := make([]packed, len(idx), len(idx)+len(carried))
 	for k, i := range idx {
 		r := records[i].Clone()
 		r.Version = p.versions[k]
@@ -359,6 +410,7 @@ func (s *Store) stageInstances(ctx context.Context, gid string, records []deploy
 		}
 		recs[k] = packed{T: r.TargetID, V: r.Version, R: json.RawMessage(doc)}
 	}
+	recs = append(recs, carried...)
 	var items []item
 	if p.e, items, err = packDelta(gid, p.e, recs); err != nil {
 		return nil, err
@@ -369,9 +421,52 @@ func (s *Store) stageInstances(ctx context.Context, gid string, records []deploy
 	}
 	if err := s.batchWrite(ctx, reqs); err != nil {
 		s.dropStaged(ctx, records, []*staged{p})
-		return nil, s.opErr(rec, gid, fmt.Sprintf("writing %d instance records", len(idx)), err)
+		return nil, s.opErr(rec, gid, fmt.Sprintf("writing %d instance records", len(recs)), err)
 	}
 	return p, nil
+}
+
+// stillValid reports whether the staged parts may be committed as they
+// are after other writers committed deltas of their groups: no part is a
+// fold, and every record's version as committed now is still the one its
+// new version follows. It then makes the parts follow the heads as read
+// now.
+func (s *Store) stillValid(ctx context.Context, records []deploy.InstanceRecord, parts []*staged) (bool, error) {
+	views := make([]instView, len(parts))
+	for i, p := range parts {
+		v, err := s.instHead(ctx, p.view.gid)
+		if err != nil {
+			return false, err
+		}
+		if v.n == p.view.n {
+			views[i] = v
+			continue
+		}
+		if p.replaces != nil {
+			return false, nil
+		}
+		tids := make([]string, len(p.idx))
+		for k, i := range p.idx {
+			tids[k] = records[i].TargetID
+		}
+		cur, err := s.readInstances(ctx, v, tids)
+		if errors.Is(err, errReplaced) {
+			return false, nil
+		}
+		if err != nil {
+			return false, err
+		}
+		for k, it := range cur {
+			if num(it, aVersion)+1 != p.versions[k] {
+				return false, nil
+			}
+		}
+		views[i] = v
+	}
+	for i, p := range parts {
+		p.view, p.e.q = views[i], views[i].n+1
+	}
+	return true, nil
 }
 
 // commitInstances lists every part's delta in its group's head item, on
@@ -385,17 +480,21 @@ func (s *Store) commitInstances(ctx context.Context, records []deploy.InstanceRe
 		if p.view.n == 0 {
 			cond = "attribute_not_exists(cn)"
 		}
+		update := "SET cn = :q ADD u :e"
+		if p.replaces != nil {
+			update = "SET cn = :q, u = :e" // a fold: e alone is listed
+		}
 		items = append(items, txItem{
 			w: types.TransactWriteItem{Update: &types.Update{
 				Key:                 key(pInstHead+p.view.gid, skInstHead),
-				UpdateExpression:    aws.String("SET cn = :q ADD u :e"),
+				UpdateExpression:    aws.String(update),
 				ConditionExpression: aws.String(cond),
 				ExpressionAttributeValues: map[string]types.AttributeValue{
 					":cn": nv(p.view.n), ":q": nv(p.e.q), ":e": &types.AttributeValueMemberSS{Value: []string{p.e.String()}},
 				},
 			}},
 			failed: func(old item) error {
-				if slices.Contains(strSet(old, aUnfolded), p.e.String()) {
+				if slices.Contains(strSet(old, aListed), p.e.String()) {
 					return nil // committed by an earlier attempt of this request
 				}
 				return &movedOn{}
@@ -452,56 +551,27 @@ func (s *Store) dropStaged(ctx context.Context, records []deploy.InstanceRecord,
 	}
 }
 
-// fold writes the records of committed deltas es of the group into its
-// base items, then unlists the deltas and deletes their items. Each base
-// write is conditional on holding an older commit, so that a slow folder
-// never overwrites a newer record; folding changes no record a reader
-// sees, only where it is kept.
-func (s *Store) fold(ctx context.Context, v instView, es []entry) error {
-	const rec = "deployment group"
-	for _, e := range es {
-		items, err := s.deltaRecords(ctx, v.gid, e, nil)
-		if err != nil {
-			return s.opErr(rec, v.gid, "reading an instance delta", err)
-		}
-		g, gctx := errgroup.WithContext(ctx)
-		g.SetLimit(s.opt.Parallelism)
-		for _, it := range items {
-			g.Go(func() error {
-				_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
-					TableName:           &s.table,
-					Key:                 baseKey(v.gid, str(it, aSK)),
-					UpdateExpression:    aws.String("SET d = :d, v = :v, cq = :q"),
-					ConditionExpression: aws.String("attribute_not_exists(cq) OR cq < :q"),
-					ExpressionAttributeValues: map[string]types.AttributeValue{
-						":d": it[aDoc], ":v": it[aVersion], ":q": nv(e.q),
-					},
-				})
-				if _, ok := condFailed(err); ok {
-					return nil // a newer record is there already
-				}
-				return err
-			})
-		}
-		if err := g.Wait(); err != nil {
-			return s.opErr(rec, v.gid, "folding instance records (UpdateItem)", err)
-		}
-		_, err = s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
-			TableName:                 &s.table,
-			Key:                       key(pInstHead+v.gid, skInstHead),
-			UpdateExpression:          aws.String("DELETE u :e"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{":e": &types.AttributeValueMemberSS{Value: []string{e.String()}}},
-		})
-		if err != nil {
-			return s.opErr(rec, v.gid, "unlisting a folded instance delta (UpdateItem)", err)
+// dropReplaced deletes the bucket items of the deltas that committed
+// folds replaced. Nothing lists them any more; a reader that read the
+// head item before the fold finds a bucket missing and reads again
+// (errReplaced). Leftovers are harmless, so failures are only logged.
+func (s *Store) dropReplaced(ctx context.Context, parts []*staged) {
+	for _, p := range parts {
+		if len(p.replaces) == 0 {
+			continue
 		}
 		var reqs []types.WriteRequest
-		for _, k := range deltaBucketKeys(v.gid, e) {
-			reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+		for _, e := range p.replaces {
+			for _, k := range deltaBucketKeys(p.view.gid, e) {
+				reqs = append(reqs, types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: k}})
+			}
+		}
+		if ctx.Err() != nil {
+			s.opt.Logger.Warn("dynamostore: leaving the items of folded instance deltas behind", "table", s.table, "group", p.view.gid, "deltas", len(p.replaces))
+			continue
 		}
 		if err := s.batchWrite(ctx, reqs); err != nil {
-			s.opt.Logger.Warn("dynamostore: could not delete a folded instance delta", "table", s.table, "group", v.gid, "delta", e.r, "error", err)
+			s.opt.Logger.Warn("dynamostore: could not delete the items of folded instance deltas", "table", s.table, "group", p.view.gid, "deltas", len(p.replaces), "error", err)
 		}
 	}
-	return nil
 }

@@ -48,9 +48,8 @@ const (
 	aOrder  = "o"   // batch and position: the ord index's sort key
 
 	// Instance records.
-	aCommit   = "cq" // base item: the commit whose value it holds
-	aCommits  = "cn" // instance head: number of commits
-	aUnfolded = "u"  // instance head: commits not yet folded into base items
+	aCommits = "cn" // instance head: number of commits
+	aListed  = "u"  // instance head: the listed deltas
 )
 
 // Index names.
@@ -68,9 +67,8 @@ const (
 	pMembers   = "deps#"  // + groupKey; sk: timeKey(create time) + "#" + deployment ID
 	pDep       = "dep#"   // + deployment ID; sk: skDeployment or skHead
 	pTargets   = "tgt#"   // + deployment ID; sk: target ID + "\x00" + batch
-	pInst      = "inst#"  // + group ID; sk: target ID
 	pInstHead  = "insth#" // + group ID; sk: "head"
-	pInstGen   = "instg#" // + group ID + "#" + commit; sk: target ID
+	pInstGen   = "instg#" // + group ID + "#" + delta ID; sk: bucket number
 	skDep      = "dep"
 	skHead     = "head"
 	skSlot     = "slot"

@@ -68,10 +68,14 @@ func (s *Store) AcquireLease(ctx context.Context, deploymentID, owner string, no
 	set, vals := leaseSet(deploymentID, now.Add(ttl))
 	w := writeID()
 	vals[":o"], vals[":zero"], vals[":one"], vals[":now"], vals[":w"] = sv(owner), nv(0), nv(1), sv(timeKey(now)), sv(w)
+	// The acquiring handle is registered as a writer under the new lease
+	// in the same write (see register): the executor writes through views
+	// of the handle that took the lease.
+	vals[":me"] = &types.AttributeValueMemberSS{Value: []string{s.id}}
 	out, err := s.api.UpdateItem(ctx, &dynamodb.UpdateItemInput{
 		TableName:                           &s.table,
 		Key:                                 headKey(deploymentID),
-		UpdateExpression:                    aws.String("SET lo = :o, lt = if_not_exists(lt, :zero) + :one, w = :w, " + set + " REMOVE lh"),
+		UpdateExpression:                    aws.String("SET lo = :o, lt = if_not_exists(lt, :zero) + :one, w = :w, lh = :me, " + set),
 		ConditionExpression:                 aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lo = :o OR lk <= :now)"),
 		ExpressionAttributeValues:           vals,
 		ReturnValues:                        types.ReturnValueAllNew,
@@ -93,6 +97,7 @@ func (s *Store) AcquireLease(ctx context.Context, deploymentID, owner string, no
 	}
 	l := leaseOf(deploymentID, head)
 	s.uses.forget(deploymentID, l.Token)
+	s.uses.registered(l)
 	if !needsStamp(head) {
 		return l, nil
 	}

@@ -204,8 +204,8 @@ func (f *failingAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInpu
 }
 
 // TestInstanceDeltasFold: with more PutInstances calls than MaxDeltas,
-// older deltas are folded into the records' base items; every record
-// keeps its newest value and version throughout, across handles.
+// the listed deltas are folded into one; every record keeps its newest
+// value and version throughout, across handles.
 func TestInstanceDeltasFold(t *testing.T) {
 	table := newTable(t)
 	a := open(t, nil, table, func(o *dynamostore.Options) { o.MaxDeltas = 1 })
@@ -306,7 +306,7 @@ func TestTransactionConflictsRetried(t *testing.T) {
 // TestInstanceDeltasPacked: a PutInstances of thousands of records writes
 // its delta as a few packed items, not one per record, and the records
 // read back one by one and all at once, before and after their delta is
-// folded.
+// folded into the next one.
 func TestInstanceDeltasPacked(t *testing.T) {
 	const n = 3000
 	api := &countingAPI{API: newClient(t)}
@@ -339,7 +339,7 @@ func TestInstanceDeltasPacked(t *testing.T) {
 		}
 	}
 	check("one delta", func(i int) deploy.InstanceRecord { return recs[i] })
-	// The second call folds the first delta (MaxDeltas 1) into base items.
+	// The second call folds the first delta (MaxDeltas 1) into its own.
 	again := instanceRecords("g-1", fleet("i", n)[:n/2], health.Unhealthy)
 	if err := s.PutInstances(ctx, again); err != nil {
 		t.Fatal(err)

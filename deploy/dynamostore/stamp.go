@@ -115,6 +115,15 @@ func (u *uses) take(l deploy.Lease) *leaseUse {
 	return lu
 }
 
+// registered records that this handle is in the head item's lh for lease
+// l: AcquireLease put it there.
+func (u *uses) registered(l deploy.Lease) {
+	lu := u.of(l)
+	lu.regMu.Lock()
+	defer lu.regMu.Unlock()
+	lu.registered = true
+}
+
 // forget drops the records of deployment dep's leases older than token:
 // they are lost, and their views find that out from the table.
 func (u *uses) forget(dep string, token uint64) {
@@ -128,7 +137,8 @@ func (u *uses) forget(dep string, token uint64) {
 }
 
 // register adds this handle to the handles that write targets under
-// lease l (the head item's lh), once per handle and lease: one UpdateItem
+// lease l (the head item's lh), once per handle and lease — unless the
+// handle took l, which registered it (AcquireLease): one UpdateItem
 // of the head on the condition that l is current and held, so that it
 // also checks the lease's owner and token before the first target write
 // of the handle under it. A release knows from lh whether handles other

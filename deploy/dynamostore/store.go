@@ -54,9 +54,9 @@ type Options struct {
 	// caller lets it choose. Default 1000.
 	PageSize int
 	// MaxDeltas is how many committed PutInstances deltas a group keeps
-	// listed before the next PutInstances folds the oldest into the
-	// records' base items (see the package documentation). Readers of
-	// instance records read one item per listed delta. Default 4.
+	// listed before the next PutInstances folds them all into its own
+	// delta (see the package documentation). Readers of instance records
+	// read one item per listed delta. Default 4.
 	MaxDeltas int
 	// LocatorCacheSize bounds how many targets of deployments with more
 	// than one PutTargets batch the store remembers the batch of, so
