@@ -46,8 +46,8 @@ func retryThrottled[T any](ctx context.Context, c clock.Clock, f func() (T, erro
 
 // runEventRetrying is runEvent with the throttled calls retried
 // (retryThrottled).
-func (r *runner) runEventRetrying(ctx context.Context, role target.Role, req *target.EventRequest) (target.EventResult, error) {
-	return retryThrottled(ctx, r.e.clk, func() (target.EventResult, error) { return r.runEvent(ctx, role, req) })
+func (r *runner) runEventRetrying(ctx context.Context, c *eventCaller, role target.Role, req *target.EventRequest) (target.EventResult, error) {
+	return retryThrottled(ctx, r.e.clk, func() (target.EventResult, error) { return r.runEvent(ctx, c, role, req) })
 }
 
 // eventFailure turns the error of a Server lifecycle event that could not

@@ -347,7 +347,7 @@ func (e *Executor) runScalingEvents(ctx context.Context, d *Deployment, t *Deplo
 		e.observe(Event{Kind: EventLifecycle, Time: rec.StartTime, DeploymentID: d.ID, ApplicationName: d.ApplicationName,
 			GroupName: d.GroupName, TargetID: t.TargetID, LifecycleEvent: ev, LifecycleEventStatus: target.EventInProgress})
 		req.Event = ev
-		res, err := e.scalingEvent(ctx, ev.Role(config.Server), &req)
+		res, err := e.scalingEventBounded(ctx, ev.Role(config.Server), &req)
 		if err != nil {
 			if ctx.Err() != nil {
 				return 0, errmsg.Errorf("deploy: %s of instance %s: event %s: %w", d.Creator, t.TargetID, ev, ctx.Err())
