@@ -185,9 +185,10 @@ func (r *runner) timeOut(ctx context.Context) error {
 // eventLimits returns the time limits of a Server deployment's Installer
 // events whose scripts spec names: the sum of the scripts' timeouts (each
 // DefaultScriptTimeout when the AppSpec gives none, as the agent runs
-// them), at most Options.EventTimeout. Without an EventTimeout (or an
-// AppSpec) it returns nil: events are not bounded. Events whose scripts come from the
-// revision installed before (ApplicationStop, BeforeBlockTraffic,
+// them), at most Options.EventTimeout. Without an AppSpec it returns nil
+// (every event gets EventTimeout), and with EventTimeout turned off
+// (negative) too: events are not bounded. Events whose scripts come from
+// the revision installed before (ApplicationStop, BeforeBlockTraffic,
 // AfterBlockTraffic), and events without scripts, are not in the map: they
 // get Options.EventTimeout.
 func (e *Executor) eventLimits(spec *revision.AppSpec) map[target.LifecycleEvent]time.Duration {
