@@ -248,10 +248,12 @@ type limitWatch struct {
 	// next is the earliest deadline (UnixNano) the watchdog waits for:
 	// math.MaxInt64 when none, 0 while it scans the slots (and before it
 	// starts). A worker whose call's deadline is earlier pokes it.
-	next  atomic.Int64
-	poke  chan struct{} // capacity 1
-	quit  chan struct{} // closed by stop
-	start sync.Once
+	next    atomic.Int64
+	poke    chan struct{} // capacity 1
+	quit    chan struct{} // closed by stop
+	stopped chan struct{} // closed when the goroutine has stopped its timer and returned
+	start   sync.Once
+	started atomic.Bool
 
 	mu    sync.Mutex
 	slots map[*limitSlot]struct{}
@@ -269,7 +271,8 @@ type limitSlot struct {
 // newLimitWatch returns a watchdog on clk; its goroutine starts with its
 // first slot.
 func newLimitWatch(clk clock.Clock) *limitWatch {
-	return &limitWatch{clk: clk, poke: make(chan struct{}, 1), quit: make(chan struct{}), slots: map[*limitSlot]struct{}{}}
+	return &limitWatch{clk: clk, poke: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
+		slots: map[*limitSlot]struct{}{}}
 }
 
 // add registers a new slot (and starts the watchdog with the first).
@@ -278,7 +281,10 @@ func (w *limitWatch) add() *limitSlot {
 	w.mu.Lock()
 	w.slots[s] = struct{}{}
 	w.mu.Unlock()
-	w.start.Do(func() { go w.run() })
+	w.start.Do(func() {
+		w.started.Store(true)
+		go w.run()
+	})
 	return s
 }
 
@@ -289,9 +295,13 @@ func (w *limitWatch) remove(s *limitSlot) {
 	w.mu.Unlock()
 }
 
-// stop ends the watchdog's goroutine.
+// stop ends the watchdog's goroutine and waits until it has: a run that
+// returned leaves no timer on the clock.
 func (w *limitWatch) stop() {
 	close(w.quit)
+	if w.started.Load() {
+		<-w.stopped
+	}
 }
 
 // arm sets the deadline of the call slot s is about to make, and wakes the
@@ -319,6 +329,7 @@ func (s *limitSlot) disarm(deadline int64) {
 // run is the watchdog: it signals every slot whose deadline has passed and
 // sleeps on the clock until the earliest deadline left, or a poke.
 func (w *limitWatch) run() {
+	defer close(w.stopped)
 	for {
 		w.next.Store(0)
 		now := w.clk.Now().UnixNano()
