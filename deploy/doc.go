@@ -225,26 +225,46 @@
 // # Time limits
 //
 // The executor bounds what it waits for on its own clock, whatever its
-// collaborators do; each bound is an Options field, 0 for none, and the
-// option CodeDeployLimits sets CodeDeploy's figures (User Guide,
-// "CodeDeploy quotas"):
+// collaborators do. By default the bounds are CodeDeploy's (User Guide,
+// "CodeDeploy quotas"); each is an Options field whose zero value gets
+// CodeDeploy's figure and whose negative value turns the bound off, and
+// the option NoTimeLimits turns them all off (a later option may set some
+// again):
 //
-//   - Options.EventTimeout (CodeDeploy: 3600 s per lifecycle event): a
-//     Server event performed by the Installer. With Options.Source the
-//     executor reads the revision's AppSpec, and an event whose scripts it
-//     names gets the sum of their timeouts (an hour each where none is
-//     given, as the agent runs them), at most EventTimeout. At the limit
-//     the Installer's context is cancelled and the event fails with
-//     ScriptTimedOut at once, even if the Installer never returns.
-//   - Options.TrafficTimeout (an hour): AllowTraffic and BlockTraffic
-//     through the TrafficController; the event fails (UnknownError) at the
-//     limit with its context cancelled.
-//   - Options.MaxRunTime: in-place 12 h (8 h for custom configurations
-//     created before June 2023), EC2 blue/green 109 h, Lambda 50 h, ECS
-//     173 h (fleetdeploy's figure; the quotas page gives none). A
-//     deployment still running then ends Failed with TIMEOUT: no event
-//     starts any more, running ones are cut off and recorded failed, and it
-//     rolls back when its group rolls back on DEPLOYMENT_FAILURE.
+//   - Options.EventTimeout (DefaultEventTimeout, CodeDeploy's 3600 s per
+//     lifecycle event): a Server event performed by the Installer. With
+//     Options.Source the executor reads the revision's AppSpec, and an
+//     event whose scripts it names gets the sum of their timeouts (an hour
+//     each where none is given, as the agent runs them), at most
+//     EventTimeout. At the limit the Installer's context is cancelled and
+//     the event fails with ScriptTimedOut at once, even if the Installer
+//     never returns. Events of scaling deployments (HandleScalingEvent) get
+//     EventTimeout.
+//   - Options.TrafficTimeout (DefaultTrafficTimeout, an hour): AllowTraffic
+//     and BlockTraffic through the TrafficController; the event fails
+//     (UnknownError) at the limit with its context cancelled.
+//   - Options.MaxRunTime: in-place 12 h (CodeDeploy's 8 h for custom
+//     configurations created before June 2023 is not modelled), EC2
+//     blue/green 109 h, Lambda 50 h, ECS 173 h (fleetdeploy's figure; the
+//     quotas page gives none). It counts from the deployment's stored start,
+//     so an executor that resumes or takes it over ends it when the first
+//     would have, and every wait counts — bakes, the blue/green ready and
+//     termination waits, waits for ContinueDeployment — as CodeDeploy's
+//     figures are built from those waits. A deployment still running then
+//     (under Run or Step) ends Failed with TIMEOUT: no event starts any
+//     more, running ones are cut off and recorded failed, and it rolls back
+//     when its group rolls back on DEPLOYMENT_FAILURE.
+//
+// A call cut off — by a stop with AbortRunningEvents, the maximum run time,
+// or the end of the run — has its context cancelled, and the executor waits
+// for it until it returns or reaches its own limit, whichever comes first:
+// a collaborator that honours its context never sees two calls on one
+// target at once, and one that ignores it delays the end by at most its
+// event's limit. The bounds cost no allocation per event: a run has one
+// watchdog goroutine with at most one timer on the clock, and each worker
+// one goroutine it hands its calls to. On a fake clock that a test moves
+// to the next timer whenever some timer is pending, the watchdog's timer is
+// one of them.
 //
 // Lambda and ECS hooks have their own bound, Options.HookTimeout.
 //

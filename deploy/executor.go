@@ -163,18 +163,20 @@ type Options struct {
 	// the revision installed before, every event without Source) gets
 	// EventTimeout. At the limit the Installer's context is cancelled and
 	// the event fails with ScriptTimedOut without waiting for the
-	// Installer to return. DefaultEventTimeout when 0; negative sets no
-	// bound (the Installer's own).
+	// Installer to return. DefaultEventTimeout (CodeDeploy's hour) when
+	// 0; a negative value sets no bound: the executor waits as long as the
+	// Installer takes (NoTimeLimits turns off every limit).
 	EventTimeout time.Duration
 	// TrafficTimeout bounds a Server AllowTraffic or BlockTraffic event
 	// performed by the TrafficController, on the executor's clock: at the
 	// limit its context is cancelled and the event fails (UnknownError,
-	// with a message naming the limit). 0 sets no bound; CodeDeployLimits
-	// sets DefaultTrafficTimeout.
+	// with a message naming the limit). DefaultTrafficTimeout when 0; a
+	// negative value sets no bound.
 	TrafficTimeout time.Duration
-	// MaxRunTime bounds each kind of deployment's run (see
-	// RunTimeLimits); its zero value sets none. CodeDeployLimits sets
-	// CodeDeploy's.
+	// MaxRunTime bounds each kind of deployment's run, counted from its
+	// stored start (see RunTimeLimits): each field left 0 gets
+	// CodeDeploy's limit for its kind (DefaultMaxRunTimeInPlace, ...), a
+	// negative one sets none.
 	MaxRunTime RunTimeLimits
 	// ExecutorID names this executor as the owner of the deployment leases
 	// it takes (see Lease); a random ID when empty. Each process sharing a
@@ -255,13 +257,6 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	if o.LeaseTTL < 0 {
 		ps.Add(nil, "Options.LeaseTTL", "must not be negative; got %s", o.LeaseTTL)
 	}
-	o.MaxRunTime.validate(ps.Add)
-	if o.EventTimeout < 0 {
-		ps.Add(nil, "Options.EventTimeout", "must not be negative (0 sets no bound); got %s", o.EventTimeout)
-	}
-	if o.TrafficTimeout < 0 {
-		ps.Add(nil, "Options.TrafficTimeout", "must not be negative (0 sets no bound); got %s", o.TrafficTimeout)
-	}
 	if o.Queue != QueueNone && !oneOf(o.Queue, o.Queue.Values()) {
 		ps.Add(nil, "Options.Queue", "must be one of %q; got %q", o.Queue.Values(), o.Queue)
 	}
@@ -292,6 +287,9 @@ func New(store Store, platform target.Platform, opts ...func(*Options)) (*Execut
 	if o.LeaseTTL == 0 {
 		o.LeaseTTL = DefaultLeaseTTL
 	}
+	o.EventTimeout = orDefault(o.EventTimeout, DefaultEventTimeout)
+	o.TrafficTimeout = orDefault(o.TrafficTimeout, DefaultTrafficTimeout)
+	o.MaxRunTime = o.MaxRunTime.withDefaults()
 	if o.ExecutorID == "" {
 		o.ExecutorID = newExecutorID()
 	}

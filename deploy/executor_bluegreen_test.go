@@ -43,6 +43,10 @@ func bgEnv(t *testing.T, ready deploy.DeploymentReadyAction, change func(*deploy
 	e.fleet = fleet
 	e.platform = fleet.Platform()
 	e.platform.Provisioner = prov
+	// Its tests run with advanceWhile with one waiter, which runs virtual
+	// time ahead of the workers: the time limits are off (see
+	// advanceWhile).
+	e.opts = append(e.opts, deploy.NoTimeLimits)
 	e.exec = e.newExecutor(e.store)
 	return e, prov
 }

@@ -268,9 +268,11 @@ type StepResult struct {
 // waits (a monitor, ready or termination wait, the next traffic shift)
 // Step returns at once with WaitUntil set. Each round reads the
 // deployment's alarms first; with alarms to poll, WaitUntil is at most
-// Options.PollInterval away, so that an alarm is noticed during a wait. When the deployment ends, Step
-// finishes it as Run does and creates its rollback or auto-update
-// deployment without running it.
+// Options.PollInterval away, so that an alarm is noticed during a wait; and
+// it is never past the deployment's maximum run time (Options.MaxRunTime):
+// the first round at or past it ends the deployment with TIMEOUT, as Run
+// does. When the deployment ends, Step finishes it as Run does and creates
+// its rollback or auto-update deployment without running it.
 func (e *Executor) Step(ctx context.Context, id string) (StepResult, error) {
 	d, err := e.store.GetDeployment(ctx, id)
 	if err != nil {
@@ -324,6 +326,12 @@ func (r *runner) step(ctx context.Context) (StepResult, error) {
 	if err := r.pollAlarms(ctx); err != nil {
 		return StepResult{Deployment: r.d}, r.end(err)
 	}
+	if r.pastDeadline() {
+		if err := r.timeOut(ctx); err != nil {
+			return StepResult{Deployment: r.d}, err
+		}
+		return StepResult{Deployment: r.d.clonePtr(), Done: true}, nil
+	}
 	dec, err := r.decide(ctx, true)
 	if err != nil {
 		return StepResult{Deployment: r.d}, r.end(err)
@@ -351,6 +359,9 @@ func (r *runner) step(ctx context.Context) (StepResult, error) {
 		res.WaitUntil = dec.WaitUntil
 		if next := r.e.clk.Now().Add(r.e.opts.PollInterval); r.pollsAlarms() && next.Before(res.WaitUntil) {
 			res.WaitUntil = next // the alarms are read during waits too
+		}
+		if !res.WaitUntil.IsZero() && !r.deadline.IsZero() && r.deadline.Before(res.WaitUntil) {
+			res.WaitUntil = r.deadline // the round that ends it at its maximum run time
 		}
 	}
 	if dec.Done {

@@ -355,11 +355,13 @@ func TestStopFromAnotherExecutor(t *testing.T) {
 	if st, err := other.Stop(e.ctx, d.ID, deploy.StopOptions{}); err != nil || st != deploy.StopPending {
 		t.Fatalf("Stop = %s, %v", st, err)
 	}
-	if err := e.clk.BlockUntil(e.ctx, 1); err != nil {
+	// Two timers: the runner's poll, and the watchdog of the event time
+	// limits (the Install call on i-000 is bounded).
+	if err := e.clk.BlockUntil(e.ctx, 2); err != nil {
 		t.Fatal(err)
 	}
 	e.clk.Advance(30e9)                                // the runner's poll reads the request...
-	if err := e.clk.BlockUntil(e.ctx, 1); err != nil { // ...and it waits again
+	if err := e.clk.BlockUntil(e.ctx, 2); err != nil { // ...and it waits again
 		t.Fatal(err)
 	}
 	gate.Open()
@@ -377,7 +379,12 @@ func TestStopFromAnotherExecutor(t *testing.T) {
 // Options.Concurrency caps the lifecycle work running at once, below the
 // minimum healthy hosts window.
 func TestConcurrencyCap(t *testing.T) {
-	e := newEnv(t, 20, "CodeDeployDefault.AllAtOnce", nil, func(o *deploy.Options) { o.Concurrency = 3 })
+	// advanceWhile with one waiter moves the fake clock whenever any timer
+	// is pending — the runner's poll always is — without waiting for the
+	// workers: virtual time runs ahead of them, so the run's virtual length
+	// says nothing, and the default time limits (an hour per event, twelve
+	// per deployment) would cut it short. They are off.
+	e := newEnv(t, 20, "CodeDeployDefault.AllAtOnce", nil, deploy.NoTimeLimits, func(o *deploy.Options) { o.Concurrency = 3 })
 	e.fleet.OnCall(targettest.Delay(func(d time.Duration) <-chan time.Time { return e.clk.NewTimer(d).C() },
 		func(targettest.Call) time.Duration { return time.Second }))
 	d := e.create("v1")
@@ -415,12 +422,13 @@ func TestRecordInterval(t *testing.T) {
 				return false
 			}})
 			e.exec = e.newExecutor(counter)
-			// Time moves when two timers are pending: the executor's poll
-			// and an event's delay. Instant events need no time at all.
+			// Time moves when three timers are pending: the executor's
+			// poll, the watchdog of the event time limits, and an event's
+			// delay. Instant events need no time at all.
 			run := func() result { got, err := e.exec.Run(e.ctx, d.ID); return result{got, err} }
 			res := run
 			if tc.delay > 0 {
-				res = func() result { return advanceWhile(e.ctx, e.clk, 2, run) }
+				res = func() result { return advanceWhile(e.ctx, e.clk, 3, run) }
 			}
 			got := res()
 			if got.err != nil || got.d.Status != deploy.StatusSucceeded {

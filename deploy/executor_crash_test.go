@@ -221,9 +221,12 @@ func ecsCrashWorld(t *testing.T) *crashWorld {
 // and every run makes the same writes.
 func serviceCrashWorld(t *testing.T, platform config.ComputePlatform, cfg string, group func(*deploy.Group)) *crashWorld {
 	e, shifter, hooks, prov := serviceEnv(t, platform, cfg, group, crashID, func(o *deploy.Options) {
-		// Neither polls nor lease renewals come during the run: every run
-		// makes the same writes.
-		o.PollInterval, o.LeaseTTL = 24*time.Hour, 72*time.Hour
+		// Neither polls nor lease renewals come during the run (ten minutes
+		// of virtual time at most): every run makes the same writes. The
+		// lease is no longer than an hour, because the executor that takes
+		// over after a crash waits it out, and the run's maximum (50 hours
+		// for Lambda) counts from the deployment's start.
+		o.PollInterval, o.LeaseTTL = 24*time.Hour, time.Hour
 	})
 	c, ok := config.Predefined(cfg)
 	if !ok {

@@ -195,7 +195,11 @@ func (e *env) groupRevision() string {
 // advanceWhile runs f in a goroutine and moves the fake clock to its next
 // deadline whenever at least minWaiters timers are pending, until f
 // returns. The executor's loop always holds one timer (its poll), so
-// minWaiters 2 advances whenever some other wait is pending too.
+// minWaiters 2 advances whenever some other wait is pending too — and
+// minWaiters 1 at once, without waiting for the workers: virtual time then
+// runs ahead of them, so such a test either has no Server events or turns
+// the time limits off (deploy.NoTimeLimits). While Server lifecycle events
+// run, the watchdog of their time limits holds one timer more.
 func advanceWhile[T any](ctx context.Context, clk *clock.Fake, minWaiters int, f func() T) T {
 	var res T
 	finished := make(chan struct{})

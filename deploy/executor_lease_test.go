@@ -371,7 +371,10 @@ func TestLeaseRenewalIsPerDeploymentNotPerTarget(t *testing.T) {
 	e.fleet.OnCall(func(ctx context.Context, c targettest.Call) error { return clock.Sleep(ctx, e.clk, time.Minute) })
 	d := e.create("v1")
 	start := e.clk.Now()
-	res := advanceWhile(e.ctx, e.clk, 2, func() result { got, err := e.exec.Run(e.ctx, d.ID); return result{got, err} })
+	// Time moves when three timers are pending: the runner's wait (its poll
+	// and lease renewal), the watchdog of the event time limits, and the
+	// event's sleep.
+	res := advanceWhile(e.ctx, e.clk, 3, func() result { got, err := e.exec.Run(e.ctx, d.ID); return result{got, err} })
 	if res.err != nil || res.d.Status != deploy.StatusSucceeded {
 		t.Fatalf("Run = %v, %v", res.d, res.err)
 	}

@@ -75,7 +75,9 @@ func TestInvariantsProperty(t *testing.T) {
 				g.DeploymentStyle = deploy.DeploymentStyle{DeploymentOption: deploy.WithTrafficControl}
 				g.LoadBalancerInfo = target.LoadBalancerInfo{ELBInfoList: []target.NameInfo{{Name: "clb"}}}
 			}
-		}, opts...)
+			// advanceWhile with one waiter runs virtual time ahead of the
+			// workers: the time limits are off (see advanceWhile).
+		}, append(opts, deploy.NoTimeLimits)...)
 		states := map[string]string{}
 		for _, tg := range e.fleet.Targets() {
 			states[tg.ID] = rapid.SampledFrom(classes).Draw(rt, "class "+tg.ID)

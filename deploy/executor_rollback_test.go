@@ -91,7 +91,9 @@ func TestRollbackRules(t *testing.T) {
 	zonal := config.Config{Name: "Zonal", ComputePlatform: config.Server,
 		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: 0},
 		ZonalConfig:         &config.ZonalConfig{MonitorDurationInSeconds: ptr(int64(600))}}
-	e := newEnv(t, 6, "Zonal", autoRollback(deploy.AutoRollbackDeploymentStopOnRequest), withConfigs(zonal))
+	// advanceWhile with one waiter runs virtual time ahead of the workers:
+	// the time limits are off (see advanceWhile).
+	e := newEnv(t, 6, "Zonal", autoRollback(deploy.AutoRollbackDeploymentStopOnRequest), withConfigs(zonal), deploy.NoTimeLimits)
 	v1 := advanceWhile(e.ctx, e.clk, 1, func() result { d, err := e.exec.Run(e.ctx, e.create("v1").ID); return result{d, err} })
 	if v1.err != nil || v1.d.Status != deploy.StatusSucceeded {
 		t.Fatalf("v1: %v %v", v1.d, v1.err)

@@ -212,6 +212,9 @@ type runner struct {
 	// deadline is when the run must end (Options.MaxRunTime); zero for
 	// none.
 	deadline time.Time
+	// watch enforces the time limits of the workers' event calls
+	// (limits.go).
+	watch *limitWatch
 
 	observer Observer
 	debug    bool // the logger takes Debug records
@@ -475,7 +478,7 @@ func (r *runner) run(ctx context.Context) (*Deployment, error) {
 		return r.d, r.end(err)
 	}
 	for {
-		if !r.deadline.IsZero() && !r.e.clk.Now().Before(r.deadline) {
+		if r.pastDeadline() {
 			return r.d, r.timeOut(ctx)
 		}
 		dec, err := r.decide(ctx, true)
@@ -675,6 +678,7 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 func (r *runner) prepare(ctx context.Context) {
 	r.runCtx = ctx
 	r.workCtx, r.cancelWork = context.WithCancelCause(ctx)
+	r.watch = newLimitWatch(r.e.clk)
 	if c := r.e.opts.Concurrency; c > 0 {
 		r.g.SetLimit(c)
 	}
@@ -909,6 +913,10 @@ func (r *runner) stopWork() {
 		r.cancelWork(errStopRun)
 	}
 	r.awaitIdle()
+	if r.watch != nil {
+		r.watch.stop()
+		r.watch = nil
+	}
 }
 
 // end stops the run for err and returns it as the run's error.

@@ -78,7 +78,9 @@ func TestAlarmStopsDeployment(t *testing.T) {
 	e := newEnv(t, 6, "Zonal", func(g *deploy.Group) {
 		g.AlarmConfiguration = deploy.AlarmConfiguration{Enabled: true, Alarms: []deploy.Alarm{{Name: "5xx"}, {Name: "latency"}}}
 		g.AutoRollbackConfiguration = deploy.AutoRollbackConfiguration{Enabled: true, Events: []deploy.AutoRollbackEvent{deploy.AutoRollbackDeploymentStopOnAlarm}}
-	}, withConfigs(zonal), func(o *deploy.Options) {
+		// advanceWhile with one waiter runs virtual time ahead of the
+		// workers: the time limits are off (see advanceWhile).
+	}, withConfigs(zonal), deploy.NoTimeLimits, func(o *deploy.Options) {
 		o.AlarmSource = alarms
 		o.PollInterval = time.Minute
 	})
@@ -159,7 +161,12 @@ func TestAlarmPollFailure(t *testing.T) {
 			alarms := &fakeAlarms{err: errors.New("CloudWatch unreachable")}
 			e := newEnv(t, 2, "CodeDeployDefault.OneAtATime", func(g *deploy.Group) {
 				g.AlarmConfiguration = deploy.AlarmConfiguration{Enabled: true, IgnorePollAlarmFailure: ignore, Alarms: []deploy.Alarm{{Name: "5xx"}}}
-			}, func(o *deploy.Options) { o.AlarmSource = alarms })
+				// advanceWhile with one waiter moves the fake clock
+				// whenever any timer is pending (the poll always is)
+				// without waiting for the workers, so virtual time runs
+				// ahead of them: the default time limits would cut the
+				// run short. They are off.
+			}, deploy.NoTimeLimits, func(o *deploy.Options) { o.AlarmSource = alarms })
 			e.fleet.OnCall(targettest.Delay(func(d time.Duration) <-chan time.Time { return e.clk.NewTimer(d).C() },
 				func(targettest.Call) time.Duration { return time.Minute }))
 			d := e.create("v1")

@@ -363,8 +363,11 @@ func TestExecutorUsesOptionalStoreInterfaces(t *testing.T) {
 		platform := e.fleet.Platform()
 		platform.Provisioner = prov
 		// Every event's end written, so that the writes do not depend on
-		// when the clock moves.
-		x, err := deploy.New(s, platform, func(o *deploy.Options) { o.Clock, o.RecordInterval = e.clk, -1 })
+		// when the clock moves. advanceWhile with one waiter moves the
+		// clock whenever any timer is pending (the runner's poll always
+		// is) without waiting for the workers, so virtual time runs ahead
+		// of them: the time limits, which would cut events short, are off.
+		x, err := deploy.New(s, platform, deploy.NoTimeLimits, func(o *deploy.Options) { o.Clock, o.RecordInterval = e.clk, -1 })
 		if err != nil {
 			t.Fatal(err)
 		}

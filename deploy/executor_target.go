@@ -177,6 +177,7 @@ type workerState struct {
 	events []LifecycleEventRecord // nil when the last record kept its list
 	of     *sequence              // the sequence whose names events holds
 	last   time.Time              // the worker's last reading of the clock (clock.Later)
+	caller eventCaller            // makes the worker's bounded event calls (limits.go)
 }
 
 // runTarget runs the phase's lifecycle events on target i, recording every
@@ -281,7 +282,7 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 			return completion{i: i, err: err}
 		}
 		req.Event = all[k]
-		res, err := r.runEventRetrying(r.workCtx, seq.roles[k], &req)
+		res, err := r.runEventRetrying(r.workCtx, &w.caller, seq.roles[k], &req)
 		var code ErrorCode
 		if err != nil {
 			if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
@@ -401,24 +402,14 @@ func (r *runner) endStatus(t *DeploymentTarget, phase plan.Phase, ok bool) targe
 // performs it: the Installer, or the TrafficController for BlockTraffic
 // and AllowTraffic. A TrafficController error fails the event; an error is
 // returned only when the event could not be run at all. runRecord builds
-// the request once per target and sets its Event for each call.
-func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.EventRequest) (target.EventResult, error) {
+// the request once per target and sets its Event for each call; c is the
+// worker's caller of bounded calls (see callBounded).
+func (r *runner) runEvent(ctx context.Context, c *eventCaller, role target.Role, req *target.EventRequest) (target.EventResult, error) {
 	ev := req.Event
 	limit := r.eventLimit(role, ev)
 	switch role {
 	case target.RoleInstaller:
-		var res target.EventResult
-		var err error
-		var timedOut bool
-		if r.bounded(limit) {
-			res, err, timedOut = r.callBounded(ctx, limit, func(ctx context.Context) (target.EventResult, error) {
-				return r.e.platform.Installer.RunEvent(ctx, *req)
-			})
-		} else {
-			// The common case, called directly: a closure handed to
-			// callBounded escapes, an allocation per event.
-			res, err = r.e.platform.Installer.RunEvent(ctx, *req)
-		}
+		res, err, timedOut := r.callBounded(ctx, c, limit, role, req)
 		if timedOut {
 			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeScriptTimedOut,
 				Message: fmt.Sprintf("%s did not end within its time limit of %s (its scripts' timeouts, at most Options.EventTimeout); the Installer's context was cancelled", ev, limit)}, nil
@@ -434,20 +425,7 @@ func (r *runner) runEvent(ctx context.Context, role target.Role, req *target.Eve
 		}
 		return res, nil
 	case target.RoleTrafficController:
-		tr := target.TrafficRequest{Target: req.Target, Deployment: req.Deployment}
-		move := func(ctx context.Context) (target.EventResult, error) {
-			if ev == target.BlockTraffic {
-				return target.EventResult{}, r.e.platform.TrafficController.BlockTraffic(ctx, tr)
-			}
-			return target.EventResult{}, r.e.platform.TrafficController.AllowTraffic(ctx, tr)
-		}
-		var err error
-		var timedOut bool
-		if r.bounded(limit) {
-			_, err, timedOut = r.callBounded(ctx, limit, move)
-		} else {
-			_, err = move(ctx)
-		}
+		_, err, timedOut := r.callBounded(ctx, c, limit, role, req)
 		if timedOut {
 			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError,
 				Message: fmt.Sprintf("%s did not end within %s (Options.TrafficTimeout); the TrafficController's context was cancelled", ev, limit)}, nil

@@ -56,6 +56,7 @@ type cacheLinePad struct{ _ [128]byte }
 // worker takes items from the queue and runs them until it is empty.
 func (r *runner) worker() error {
 	w := new(workerState)
+	defer w.caller.stop(r.watch)
 	it, ok, another := r.take(true)
 	for {
 		if another {

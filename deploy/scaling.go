@@ -360,7 +360,7 @@ func (e *Executor) runScalingEvents(ctx context.Context, d *Deployment, t *Deplo
 			GroupName: d.GroupName, TargetID: t.TargetID, LifecycleEvent: ev, LifecycleEventStatus: target.EventInProgress})
 		req.Event = ev
 		role := ev.Role(config.Server)
-		res, err := retryThrottled(ctx, e.clk, func() (target.EventResult, error) { return e.scalingEvent(ctx, role, &req) })
+		res, err := retryThrottled(ctx, e.clk, func() (target.EventResult, error) { return e.scalingEventBounded(ctx, role, &req) })
 		var code ErrorCode
 		if err != nil {
 			if ctx.Err() != nil {

@@ -281,9 +281,10 @@ func TestScalingHeartbeats(t *testing.T) {
 		done <- err
 		finished()
 	}()
-	// Pending: the heartbeat timer and the install's sleep. Fire the
-	// heartbeats at 5 and 10 minutes, then the install's end at 12.
-	for i := 0; i < 3 && e.clk.BlockUntil(handled, 2) == nil; i++ {
+	// Pending: the heartbeat timer, the install's time limit (an hour) and
+	// the install's sleep. Fire the heartbeats at 5
+	// and 10 minutes, then the install's end at 12.
+	for i := 0; i < 3 && e.clk.BlockUntil(handled, 3) == nil; i++ {
 		e.clk.AdvanceToNext()
 	}
 	if err := <-done; err != nil {

@@ -77,6 +77,10 @@ type SimTarget struct {
 	Running *revision.Location
 	// Duration is how long each of its lifecycle events (and traffic
 	// calls) takes in virtual time; EventDurations overrides it per event.
+	// The executor keeps CodeDeploy's time limits (see "Time limits" in
+	// package deploy): an event that takes an hour or more fails then
+	// with ScriptTimedOut, and a deployment that runs past its maximum
+	// run time ends with TIMEOUT.
 	Duration       time.Duration
 	EventDurations map[target.LifecycleEvent]time.Duration
 }
