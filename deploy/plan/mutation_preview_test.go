@@ -173,3 +173,41 @@ func TestPreview_ZoneThatNeverRan(t *testing.T) {
 		t.Errorf("%s zones %+v, want zone b at -1/-1", s.Status, s.Zones)
 	}
 }
+
+// A zonal preview of a deployment resumed with a target in flight
+// (PreviewInput: "targets already InProgress are assumed to finish
+// Duration after Start"). The zone's counts include it from the first
+// moment: inside zone a (2 targets, MinimumHealthyHostsPerZone 1) a-000 in
+// flight leaves 1 healthy, so a-001 may go offline only once a-000 is
+// back, 30s in (User Guide, "Create a deployment configuration with
+// CodeDeploy": a zone keeps its own minimum).
+func TestPreview_ZonalFromTargetInFlight(t *testing.T) {
+	ts := withStatus(zonalFleet(map[string]int{"a": 2, "b": 2}), target.TargetInProgress, "a-000")
+	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 2},
+		&config.MinimumHealthyHosts{Type: config.HostCount, Value: 1}, nil, nil)
+	s, err := Preview(PreviewInput{Input: inPlace(c, ts), Durations: map[string]time.Duration{"a-000": 30 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectResult(t, s, Succeeded, "", 4, 0, 0)
+	if len(s.Steps) < 2 {
+		t.Fatalf("steps %+v", s.Steps)
+	}
+	zoneA := func(st ScheduleStep) ZoneCount {
+		for _, z := range st.Zones {
+			if z.Zone == "a" {
+				return z
+			}
+		}
+		t.Fatalf("step at %vs lists no counts for zone a: %+v", st.At, st)
+		return ZoneCount{}
+	}
+	first, second := s.Steps[0], s.Steps[1]
+	if got := zoneA(first); first.At != 0 || len(first.Start) != 0 || got != (ZoneCount{Zone: "a", InFlight: 1, Healthy: 1, Minimum: 1}) {
+		t.Errorf("at 0s: started %v, zone a %+v; want nothing started and a-000 in flight, 1 healthy", first.Start, got)
+	}
+	if got := zoneA(second); second.At != 30 || !slices.Equal(second.Succeeded, []string{"a-000"}) || !slices.Equal(second.Start, []string{"a-001"}) ||
+		got != (ZoneCount{Zone: "a", InFlight: 1, Healthy: 1, Minimum: 1}) {
+		t.Errorf("at %vs: succeeded %v, started %v, zone a %+v; want at 30s a-000 back and a-001 in flight", second.At, second.Succeeded, second.Start, got)
+	}
+}
