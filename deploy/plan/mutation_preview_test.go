@@ -211,3 +211,13 @@ func TestPreview_ZonalFromTargetInFlight(t *testing.T) {
 		t.Errorf("at %vs: succeeded %v, started %v, zone a %+v; want at 30s a-000 back and a-001 in flight", second.At, second.Succeeded, second.Start, got)
 	}
 }
+
+// PreviewInput.Durations: 0 is a valid duration (a target that finishes at
+// once); only negative ones are refused. With another entry naming no
+// target, the problems list that entry alone, not the 0.
+func TestPreview_ZeroTargetDurationIsNoProblem(t *testing.T) {
+	_, err := Preview(PreviewInput{Input: inPlace(hostCount(0), fleet(2)), Durations: map[string]time.Duration{"t01": 0, "t09": time.Second}})
+	if got := problemFields(t, err); !slices.Equal(got, []string{"Durations"}) {
+		t.Errorf("problems %q, want only Durations (t09 is not a target)\n%v", got, err)
+	}
+}

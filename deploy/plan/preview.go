@@ -262,12 +262,12 @@ func newSim(ps *problems, p *Planner, in PreviewInput) *sim {
 		s.start = time.Unix(0, 0).UTC()
 	}
 	n := len(in.Targets)
+	if in.Duration < 0 {
+		ps.add(nil, "Duration", "must not be negative; got %s", in.Duration)
+	}
 	def := in.Duration
 	if def == 0 {
 		def = DefaultDuration
-	}
-	if def < 0 {
-		ps.add(nil, "Duration", "must not be negative; got %s", def)
 	}
 	if in.StepDuration < 0 {
 		ps.add(nil, "StepDuration", "must not be negative; got %s", in.StepDuration)
