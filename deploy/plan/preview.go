@@ -384,7 +384,12 @@ func (s *sim) run() (Schedule, error) {
 	}
 	sc.InitialHealthy, sc.LowestHealthy = s.hNow, s.hNow
 	var q events
-	seq := 0
+	seq := 0 // order of pushing, to break ties between events at one time
+	push := func(e event) {
+		e.seq = seq
+		seq++
+		heap.Push(&q, e)
+	}
 	ph := p.phases[p.pi]
 	// Work already in flight in the state previewed from.
 	if ph.Kind() == KindTargets {
@@ -397,14 +402,12 @@ func (s *sim) run() (Schedule, error) {
 				if s.zoneOf != nil {
 					s.zoneF[s.zoneOf[i]]++
 				}
-				heap.Push(&q, event{at: s.dur[i], seq: seq, idx: i})
-				seq++
+				push(event{at: s.dur[i], idx: i})
 			}
 		}
 	}
 	if p.prog.StepIssued {
-		heap.Push(&q, event{at: s.stepDur(ph), seq: seq, idx: -1, step: ph})
-		seq++
+		push(event{at: s.stepDur(ph), idx: -1, step: ph})
 	}
 	var now time.Duration
 	continueAt := time.Duration(-1)
@@ -444,8 +447,7 @@ func (s *sim) run() (Schedule, error) {
 					}
 					s.stampZone(m, s.zoneOf[i])
 				}
-				heap.Push(&q, event{at: now + s.dur[i], seq: seq, idx: i})
-				seq++
+				push(event{at: now + s.dur[i], idx: i})
 			}
 			s.stamp(m)
 			if d.Step != nil {
@@ -453,8 +455,7 @@ func (s *sim) run() (Schedule, error) {
 				if d.Step.Phase == PhaseAllowTraffic {
 					m.TrafficWeight = d.Step.Weight
 				}
-				heap.Push(&q, event{at: now + s.stepDur(d.Step.Phase), seq: seq, idx: -1, step: d.Step.Phase})
-				seq++
+				push(event{at: now + s.stepDur(d.Step.Phase), idx: -1, step: d.Step.Phase})
 			}
 			if d.Status == Baking && d.Zone != "" && s.zoneOf != nil {
 				for k := range s.zones {
