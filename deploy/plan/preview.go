@@ -251,7 +251,7 @@ type sim struct {
 
 	sched    Schedule
 	lastStat DeploymentStatus
-	result   []int8 // per target: 0 untouched, 1 in progress / ok so far, 2 done ok, -1 failed
+	result   []int8 // per target: 0 untouched or in flight, 1 Green installed (its reroute to come), 2 done ok, -1 failed
 }
 
 // newSim adds the problems of in's preview fields to ps; it returns nil when
@@ -430,9 +430,6 @@ func (s *sim) run() (Schedule, error) {
 				s.flying[i] = true
 				if s.counted[i] {
 					s.inAir++
-				}
-				if s.result[i] == 0 {
-					s.result[i] = 1
 				}
 				if s.healthPhase(d.Phase) && s.counted[i] && s.healthy[i] {
 					s.hNow--
