@@ -221,3 +221,74 @@ func TestPreview_ZeroTargetDurationIsNoProblem(t *testing.T) {
 		t.Errorf("problems %q, want only Durations (t09 is not a target)\n%v", got, err)
 	}
 }
+
+// PreviewInput.ContinueAfter: with STOP_DEPLOYMENT, rerouting waits for
+// ContinueDeployment (API Reference, DeploymentReadyOption: "Do not register
+// new instances with a load balancer unless traffic rerouting is started
+// using ContinueDeployment"). Continue is assumed ContinueAfter after the
+// replacement is Ready: 0 at once, 10 minutes 10 minutes later; either way
+// before the 30-minute ready wait runs out, so the deployment succeeds.
+func TestPreview_ContinueAfterStartsRerouting(t *testing.T) {
+	in := Input{Config: hostCount(0), Type: target.BlueGreen, Targets: blueGreen(1),
+		BlueGreen: BlueGreen{ReadyAction: StopDeployment, ReadyWait: 30 * time.Minute}}
+	rerouteAt := func(s Schedule) Seconds {
+		for _, ph := range s.Phases {
+			if ph.Phase == PhaseReroute {
+				return ph.Start
+			}
+		}
+		return -1
+	}
+	for _, c := range []struct {
+		name          string
+		durations     map[string]time.Duration
+		continueAfter time.Duration
+		want          Seconds // when rerouting starts
+	}{
+		{"at once", nil, 0, 60},                                            // install 60s, Continue at once
+		{"ten minutes later", nil, 10 * time.Minute, 60 + 600},             // install 60s, Continue 600s later
+		{"ready from the start", map[string]time.Duration{"g01": 0}, 0, 0}, // install takes no time: Ready and continued at 0s
+	} {
+		s, err := Preview(PreviewInput{Input: in, Durations: c.durations, ContinueAfter: c.continueAfter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status != Succeeded || rerouteAt(s) != c.want {
+			t.Errorf("%s: %s %s, Reroute from %vs (%+v); want Succeeded, Reroute from %vs", c.name, s.Status, s.ErrorCode, rerouteAt(s), s.Phases, c.want)
+		}
+	}
+}
+
+// A failing AfterAllowTraffic hook fails a Lambda deployment after its
+// traffic has moved (User Guide, "AppSpec 'hooks' section" for Lambda:
+// AfterAllowTraffic runs once all traffic is on the new version, and a
+// failed hook fails the deployment, with HOOK_EXECUTION_FAILURE).
+// PreviewInput.FailSteps names it; it fails although the traffic shift
+// before it succeeded.
+func TestPreview_FailedHookAfterTheShifts(t *testing.T) {
+	c := predef(t, "CodeDeployDefault.LambdaAllAtOnce")
+	s, err := Preview(PreviewInput{Input: Input{Config: c, Type: target.BlueGreen}, StepDuration: 10 * time.Second, FailSteps: []Phase{PhaseAfterAllowTraffic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != Failed || s.ErrorCode != HookExecutionFailure || s.DurationSeconds != 20 {
+		t.Errorf("%s %s after %vs: %s; want Failed HOOK_EXECUTION_FAILURE after 20s (BeforeAllowTraffic, the shift, AfterAllowTraffic)", s.Status, s.ErrorCode, s.DurationSeconds, s.Explanation)
+	}
+}
+
+// PreviewInput.FailSteps: a listed step phase fails; only AllowTraffic is
+// limited to its first shift. A Lambda deployment resumed in
+// AfterAllowTraffic with its hook in flight, its Progress still counting
+// the shift done (Progress.Shifts is not cleared by whoever stored it), has
+// that hook fail.
+func TestPreview_FailedHookResumedWithShiftsCounted(t *testing.T) {
+	c := predef(t, "CodeDeployDefault.LambdaAllAtOnce")
+	in := Input{Config: c, Type: target.BlueGreen, Progress: Progress{Phase: PhaseAfterAllowTraffic, StepIssued: true, Shifts: 1}}
+	s, err := Preview(PreviewInput{Input: in, StepDuration: 10 * time.Second, FailSteps: []Phase{PhaseAfterAllowTraffic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != Failed || s.ErrorCode != HookExecutionFailure || s.DurationSeconds != 10 {
+		t.Errorf("%s %s after %vs: %s; want Failed HOOK_EXECUTION_FAILURE after 10s", s.Status, s.ErrorCode, s.DurationSeconds, s.Explanation)
+	}
+}
