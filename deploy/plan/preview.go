@@ -476,17 +476,23 @@ func (s *sim) run() (Schedule, error) {
 		if d.Status == Ready && continueAt < 0 && s.in.ContinueAfter >= 0 {
 			continueAt = now + s.in.ContinueAfter
 		}
+		// The next moment: the earliest of the next event, the end of the
+		// wait and the assumed Continue.
 		next, ok := time.Duration(0), false
+		earliest := func(t time.Duration) {
+			if ok {
+				t = min(t, next)
+			}
+			next, ok = t, true
+		}
 		if len(q) > 0 {
-			next, ok = q[0].at, true
+			earliest(q[0].at)
 		}
 		if !d.WaitUntil.IsZero() {
-			if w := d.WaitUntil.Sub(s.start); !ok || w < next {
-				next, ok = w, true
-			}
+			earliest(d.WaitUntil.Sub(s.start))
 		}
-		if continueAt >= 0 && (!ok || continueAt < next) {
-			next, ok = continueAt, true
+		if continueAt >= 0 {
+			earliest(continueAt)
 		}
 		if !ok || next < now {
 			return Schedule{}, fmt.Errorf("plan: preview stalled at %s in phase %s: %s", now, d.Phase, d.Explanation)
