@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 	"time"
 
@@ -374,8 +375,8 @@ func validateHead(ps *problems, in Input) bool {
 	if platform != config.Server && len(in.Targets) > 0 {
 		ps.add(nil, "Targets", "must be empty for a %s deployment, whose traffic shifts are deployment-wide; got %d targets", platform, len(in.Targets))
 	}
-	if len(in.Targets) > 1<<31-1 {
-		ps.add(nil, "Targets", "at most %d targets; got %d", 1<<31-1, len(in.Targets))
+	if len(in.Targets) > math.MaxInt32 {
+		ps.add(nil, "Targets", "at most %d targets; got %d", math.MaxInt32, len(in.Targets))
 	}
 	switch in.BlueGreen.ReadyAction {
 	case "", ContinueDeployment, StopDeployment:

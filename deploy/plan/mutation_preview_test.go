@@ -173,3 +173,122 @@ func TestPreview_ZoneThatNeverRan(t *testing.T) {
 		t.Errorf("%s zones %+v, want zone b at -1/-1", s.Status, s.Zones)
 	}
 }
+
+// A zonal preview of a deployment resumed with a target in flight
+// (PreviewInput: "targets already InProgress are assumed to finish
+// Duration after Start"). The zone's counts include it from the first
+// moment: inside zone a (2 targets, MinimumHealthyHostsPerZone 1) a-000 in
+// flight leaves 1 healthy, so a-001 may go offline only once a-000 is
+// back, 30s in (User Guide, "Create a deployment configuration with
+// CodeDeploy": a zone keeps its own minimum).
+func TestPreview_ZonalFromTargetInFlight(t *testing.T) {
+	ts := withStatus(zonalFleet(map[string]int{"a": 2, "b": 2}), target.TargetInProgress, "a-000")
+	c := zonalConfig(config.MinimumHealthyHosts{Type: config.HostCount, Value: 2},
+		&config.MinimumHealthyHosts{Type: config.HostCount, Value: 1}, nil, nil)
+	s, err := Preview(PreviewInput{Input: inPlace(c, ts), Durations: map[string]time.Duration{"a-000": 30 * time.Second}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	expectResult(t, s, Succeeded, "", 4, 0, 0)
+	if len(s.Steps) < 2 {
+		t.Fatalf("steps %+v", s.Steps)
+	}
+	zoneA := func(st ScheduleStep) ZoneCount {
+		for _, z := range st.Zones {
+			if z.Zone == "a" {
+				return z
+			}
+		}
+		t.Fatalf("step at %vs lists no counts for zone a: %+v", st.At, st)
+		return ZoneCount{}
+	}
+	first, second := s.Steps[0], s.Steps[1]
+	if got := zoneA(first); first.At != 0 || len(first.Start) != 0 || got != (ZoneCount{Zone: "a", InFlight: 1, Healthy: 1, Minimum: 1}) {
+		t.Errorf("at 0s: started %v, zone a %+v; want nothing started and a-000 in flight, 1 healthy", first.Start, got)
+	}
+	if got := zoneA(second); second.At != 30 || !slices.Equal(second.Succeeded, []string{"a-000"}) || !slices.Equal(second.Start, []string{"a-001"}) ||
+		got != (ZoneCount{Zone: "a", InFlight: 1, Healthy: 1, Minimum: 1}) {
+		t.Errorf("at %vs: succeeded %v, started %v, zone a %+v; want at 30s a-000 back and a-001 in flight", second.At, second.Succeeded, second.Start, got)
+	}
+}
+
+// PreviewInput.Durations: 0 is a valid duration (a target that finishes at
+// once); only negative ones are refused. With another entry naming no
+// target, the problems list that entry alone, not the 0.
+func TestPreview_ZeroTargetDurationIsNoProblem(t *testing.T) {
+	_, err := Preview(PreviewInput{Input: inPlace(hostCount(0), fleet(2)), Durations: map[string]time.Duration{"t01": 0, "t09": time.Second}})
+	if got := problemFields(t, err); !slices.Equal(got, []string{"Durations"}) {
+		t.Errorf("problems %q, want only Durations (t09 is not a target)\n%v", got, err)
+	}
+}
+
+// PreviewInput.ContinueAfter: with STOP_DEPLOYMENT, rerouting waits for
+// ContinueDeployment (API Reference, DeploymentReadyOption: "Do not register
+// new instances with a load balancer unless traffic rerouting is started
+// using ContinueDeployment"). Continue is assumed ContinueAfter after the
+// replacement is Ready: 0 at once, 10 minutes 10 minutes later; either way
+// before the 30-minute ready wait runs out, so the deployment succeeds.
+func TestPreview_ContinueAfterStartsRerouting(t *testing.T) {
+	in := Input{Config: hostCount(0), Type: target.BlueGreen, Targets: blueGreen(1),
+		BlueGreen: BlueGreen{ReadyAction: StopDeployment, ReadyWait: 30 * time.Minute}}
+	rerouteAt := func(s Schedule) Seconds {
+		for _, ph := range s.Phases {
+			if ph.Phase == PhaseReroute {
+				return ph.Start
+			}
+		}
+		return -1
+	}
+	for _, c := range []struct {
+		name          string
+		durations     map[string]time.Duration
+		continueAfter time.Duration
+		want          Seconds // when rerouting starts
+	}{
+		{"at once", nil, 0, 60},                                            // install 60s, Continue at once
+		{"ten minutes later", nil, 10 * time.Minute, 60 + 600},             // install 60s, Continue 600s later
+		{"ready from the start", map[string]time.Duration{"g01": 0}, 0, 0}, // install takes no time: Ready and continued at 0s
+	} {
+		s, err := Preview(PreviewInput{Input: in, Durations: c.durations, ContinueAfter: c.continueAfter})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.Status != Succeeded || rerouteAt(s) != c.want {
+			t.Errorf("%s: %s %s, Reroute from %vs (%+v); want Succeeded, Reroute from %vs", c.name, s.Status, s.ErrorCode, rerouteAt(s), s.Phases, c.want)
+		}
+	}
+}
+
+// A failing AfterAllowTraffic hook fails a Lambda deployment after its
+// traffic has moved (User Guide, "AppSpec 'hooks' section" for Lambda:
+// AfterAllowTraffic runs once all traffic is on the new version, and a
+// failed hook fails the deployment, with HOOK_EXECUTION_FAILURE).
+// PreviewInput.FailSteps names it; it fails although the traffic shift
+// before it succeeded.
+func TestPreview_FailedHookAfterTheShifts(t *testing.T) {
+	c := predef(t, "CodeDeployDefault.LambdaAllAtOnce")
+	s, err := Preview(PreviewInput{Input: Input{Config: c, Type: target.BlueGreen}, StepDuration: 10 * time.Second, FailSteps: []Phase{PhaseAfterAllowTraffic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != Failed || s.ErrorCode != HookExecutionFailure || s.DurationSeconds != 20 {
+		t.Errorf("%s %s after %vs: %s; want Failed HOOK_EXECUTION_FAILURE after 20s (BeforeAllowTraffic, the shift, AfterAllowTraffic)", s.Status, s.ErrorCode, s.DurationSeconds, s.Explanation)
+	}
+}
+
+// PreviewInput.FailSteps: a listed step phase fails; only AllowTraffic is
+// limited to its first shift. A Lambda deployment resumed in
+// AfterAllowTraffic with its hook in flight, its Progress still counting
+// the shift done (Progress.Shifts is not cleared by whoever stored it), has
+// that hook fail.
+func TestPreview_FailedHookResumedWithShiftsCounted(t *testing.T) {
+	c := predef(t, "CodeDeployDefault.LambdaAllAtOnce")
+	in := Input{Config: c, Type: target.BlueGreen, Progress: Progress{Phase: PhaseAfterAllowTraffic, StepIssued: true, Shifts: 1}}
+	s, err := Preview(PreviewInput{Input: in, StepDuration: 10 * time.Second, FailSteps: []Phase{PhaseAfterAllowTraffic}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s.Status != Failed || s.ErrorCode != HookExecutionFailure || s.DurationSeconds != 10 {
+		t.Errorf("%s %s after %vs: %s; want Failed HOOK_EXECUTION_FAILURE after 10s", s.Status, s.ErrorCode, s.DurationSeconds, s.Explanation)
+	}
+}

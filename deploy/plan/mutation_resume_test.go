@@ -242,3 +242,48 @@ func TestZonal_NoMonitorWaitRecordsNone(t *testing.T) {
 		t.Errorf("progress %+v records a monitor wait that was never there", d.Progress)
 	}
 }
+
+// Blue/green OneAtATime resumed in Reroute after two Green installs failed:
+// only one failure, on the last target, is allowed (User Guide, "Working
+// with deployment configurations in CodeDeploy"; install failures count, see
+// TestOneAtATimeBlueGreen_InstallFailureCountsOnce), so the deployment has
+// already failed and no traffic is rerouted to the installed ones.
+func TestResume_OneAtATimeRerouteAfterTwoInstallFailures(t *testing.T) {
+	ts := greenInstalled(4, "", "", "", "")
+	ts[0].Status, ts[1].Status = target.TargetFailed, target.TargetFailed
+	in := Input{Config: predef(t, "CodeDeployDefault.OneAtATime"), Type: target.BlueGreen, Targets: ts, Progress: Progress{Phase: PhaseReroute}}
+	d, err := Decide(in, epoch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !d.Done || d.Status != Failed || d.ErrorCode != HealthConstraints || len(d.Start) != 0 {
+		t.Errorf("two installs failed: %+v, want Failed HEALTH_CONSTRAINTS with nothing rerouted", d)
+	}
+}
+
+// Blue/green rerouting fails once fewer replacement targets than the minimum
+// healthy hosts can still take traffic (User Guide, "CodeDeploy instance
+// health": the minimum applies to the replacement fleet). HOST_COUNT 2 of 4:
+// g01 and g04 failed, g02 and g03 in flight. When g02 fails only g03 is
+// left, 1 < 2: the deployment is failing, waits for g03, and the
+// explanation says what was left when rerouting could no longer succeed.
+func TestReroute_AbortExplanationCountsTargetsLeft(t *testing.T) {
+	ts := greenInstalled(4, target.TargetFailed, target.TargetInProgress, target.TargetInProgress, target.TargetFailed)
+	p := mustNew(t, Input{Config: hostCount(2), Type: target.BlueGreen, Targets: ts, Progress: Progress{Phase: PhaseReroute}})
+	if d := p.Next(epoch); d.Done || len(d.Start) != 0 {
+		t.Fatalf("2 in flight, window 2: %+v, want nothing new started", d)
+	}
+	if err := p.Finished(1, false); err != nil {
+		t.Fatal(err)
+	}
+	if d := p.Next(epoch); d.Done || d.Explanation != "failing: waiting for 1 in flight to finish" {
+		t.Errorf("g02 failed: %+v, want failing while g03 is in flight", d)
+	}
+	if err := p.Finished(2, true); err != nil {
+		t.Fatal(err)
+	}
+	d := p.Next(epoch)
+	if !d.Done || d.Status != Failed || d.ErrorCode != HealthConstraints || !strings.Contains(d.Explanation, "can no longer reach 2 targets: 0 took traffic, 3 failed, 1 left") {
+		t.Errorf("%s %s: %q, want Failed HEALTH_CONSTRAINTS naming 0 rerouted, 3 failed, 1 left", d.Status, d.ErrorCode, d.Explanation)
+	}
+}

@@ -121,3 +121,33 @@ func TestOneAtATime_ExplanationNamesTheRule(t *testing.T) {
 		t.Errorf("%q, want %q", s.Explanation, want)
 	}
 }
+
+// A blue/green rollback allows traffic back to the originals, then blocks
+// the replacements (User Guide, "Redeploy and roll back a deployment with
+// CodeDeploy"): a Green target's Status may be InProgress only in
+// BlockReplacements, a Blue one's only in AllowOriginals.
+func TestRollbackStatus_InProgressOnlyInItsPhase(t *testing.T) {
+	c := predef(t, "CodeDeployDefault.AllAtOnce")
+	for _, tc := range []struct {
+		phase   Phase
+		label   target.TargetLabel
+		wantErr bool
+	}{
+		{PhaseAllowOriginals, target.LabelBlue, false},
+		{PhaseAllowOriginals, target.LabelGreen, true},
+		{PhaseBlockReplacements, target.LabelGreen, false},
+		{PhaseBlockReplacements, target.LabelBlue, true},
+	} {
+		ts := blueGreen(1)
+		for i := range ts {
+			ts[i].Reroute = ""
+			if ts[i].Label == tc.label {
+				ts[i].Status = target.TargetInProgress
+			}
+		}
+		_, err := New(Input{Config: c, Type: target.BlueGreen, Targets: ts, Rollback: true, Progress: Progress{Phase: tc.phase}})
+		if (err != nil) != tc.wantErr {
+			t.Errorf("%s target InProgress in %s: err = %v, want error %v", tc.label, tc.phase, err, tc.wantErr)
+		}
+	}
+}

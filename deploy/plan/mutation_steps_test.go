@@ -172,3 +172,21 @@ func TestReroute_ImpossibleExplained(t *testing.T) {
 		t.Errorf("%s %s %q, want %q", s.Status, s.ErrorCode, s.Explanation, want)
 	}
 }
+
+// The first traffic shift is due when AllowTraffic begins (package
+// documentation, "Lambda and ECS": shift k is due TrafficStep.At after the
+// phase began; the first At is 0). A deployment resumed with a PhaseStarted
+// later than now (the caller's clock went back) waits for it with none of
+// the traffic on the replacement yet, rather than shifting early.
+func TestTraffic_FirstShiftWaitsForThePhaseStart(t *testing.T) {
+	c := predef(t, "CodeDeployDefault.LambdaLinear10PercentEvery1Minute")
+	started := epoch.Add(time.Minute)
+	p := mustNew(t, Input{Config: c, Type: target.BlueGreen, Progress: Progress{Phase: PhaseAllowTraffic, PhaseStarted: started}})
+	d := p.Next(epoch)
+	if d.Done || d.Step != nil || !d.WaitUntil.Equal(started) || !strings.HasPrefix(d.Explanation, "0% of traffic on the replacement; next shift to 10%") {
+		t.Errorf("before the phase start: %+v, want a wait until %s with 0%% on the replacement", d, started)
+	}
+	if d = p.Next(started); d.Step == nil || d.Step.Index != 0 || d.Step.Weight != 10 {
+		t.Errorf("at the phase start: %+v, want shift 1 to 10%%", d)
+	}
+}

@@ -79,7 +79,7 @@ func (p *Planner) buildRun(kind runKind, order []int32, st []uint8) {
 				r.pending++
 				z.pending++
 				if !healthy {
-					r.unhealthyPending++
+					r.unhealthyPending = true
 				}
 			case sInProgress:
 				r.inFlight++
@@ -106,7 +106,7 @@ func (p *Planner) buildRun(kind runKind, order []int32, st []uint8) {
 	switch kind {
 	case ruleHealth:
 		r.w, r.m, r.need = p.min.Window, p.min.Required, p.min.SuccessesNeeded()
-		r.lastFailed = r.failed > 0 && r.pending == 0 && r.inFlight == 0
+		r.lastFailed = r.pending == 0 && r.inFlight == 0
 		if r.oneAtATime && r.failed > 0 && !r.lastFailed {
 			r.abort = true
 			r.abortWhy = "one at a time: a target other than the last failed; every target but the last must succeed"
@@ -119,7 +119,7 @@ func (p *Planner) buildRun(kind runKind, order []int32, st []uint8) {
 				r.extraFailed++
 			}
 		}
-		r.lastFailed = r.failed > 0 && r.pending == 0 && r.inFlight == 0
+		r.lastFailed = r.pending == 0 && r.inFlight == 0
 		p.checkReroute(&r)
 	case ruleAll:
 		if r.failed > 0 {
@@ -238,12 +238,14 @@ func (p *Planner) inFlight() int {
 	return 0
 }
 
+// runCounts returns the counts a stop reports; a stop finishes only once
+// nothing is in flight, so every target not done was not attempted.
 func (p *Planner) runCounts() string {
 	if p.phases[p.pi].Kind() != KindTargets {
 		return ""
 	}
 	r := &p.run
-	return fmt.Sprintf("; %d succeeded, %d failed, %d not attempted", r.succeeded, r.failed, r.n-r.succeeded-r.failed-r.extraFailed-r.inFlight)
+	return fmt.Sprintf("; %d succeeded, %d failed, %d not attempted", r.succeeded, r.failed, r.n-r.succeeded-r.failed-r.extraFailed)
 }
 
 // nextTargets advances a Targets phase.
@@ -261,7 +263,7 @@ func (p *Planner) nextTargets(now time.Time, d *Decision) (verdict, ErrorCode, s
 			if !p.min.Feasible() {
 				return failed, HealthConstraintsInvalid, "nothing was deployed: " + p.arith
 			}
-			if r.h <= r.m && r.unhealthyPending == 0 {
+			if r.h <= r.m && !r.unhealthyPending {
 				return failed, HealthConstraintsInvalid, fmt.Sprintf(
 					"nothing was deployed: only %d targets are healthy, %d must stay healthy, and no unhealthy target is waiting to be repaired (%s)",
 					r.h, r.m, p.arith)

@@ -143,12 +143,15 @@ type run struct {
 
 	pending, inFlight, succeeded, failed int
 	h                                    int // healthy targets not in flight
-	unhealthyPending                     int
 	extraFailed                          int // Reroute: Green targets whose install failed
 
-	fresh      bool // nothing attempted yet
-	abort      bool // no more starts; fail once nothing is in flight
-	lastFailed bool // the latest failure left nothing else to do
+	unhealthyPending bool // an unhealthy target waits to be deployed (repaired)
+	fresh            bool // nothing attempted yet
+	abort            bool // no more starts; fail once nothing is in flight
+	// lastFailed: nothing else is left to do (pending and in flight are 0);
+	// read only together with a count of failures, it says the latest
+	// failure was on the last target.
+	lastFailed bool
 	abortWhy   string
 }
 

@@ -251,7 +251,7 @@ type sim struct {
 
 	sched    Schedule
 	lastStat DeploymentStatus
-	result   []int8 // per target: 0 untouched, 1 in progress / ok so far, 2 done ok, -1 failed
+	result   []int8 // per target: 0 untouched or in flight, 1 Green installed (its reroute to come), 2 done ok, -1 failed
 }
 
 // newSim adds the problems of in's preview fields to ps; it returns nil when
@@ -262,12 +262,12 @@ func newSim(ps *problems, p *Planner, in PreviewInput) *sim {
 		s.start = time.Unix(0, 0).UTC()
 	}
 	n := len(in.Targets)
+	if in.Duration < 0 {
+		ps.add(nil, "Duration", "must not be negative; got %s", in.Duration)
+	}
 	def := in.Duration
 	if def == 0 {
 		def = DefaultDuration
-	}
-	if def < 0 {
-		ps.add(nil, "Duration", "must not be negative; got %s", def)
 	}
 	if in.StepDuration < 0 {
 		ps.add(nil, "StepDuration", "must not be negative; got %s", in.StepDuration)
@@ -384,7 +384,12 @@ func (s *sim) run() (Schedule, error) {
 	}
 	sc.InitialHealthy, sc.LowestHealthy = s.hNow, s.hNow
 	var q events
-	seq := 0
+	seq := 0 // order of pushing, to break ties between events at one time
+	push := func(e event) {
+		e.seq = seq
+		seq++
+		heap.Push(&q, e)
+	}
 	ph := p.phases[p.pi]
 	// Work already in flight in the state previewed from.
 	if ph.Kind() == KindTargets {
@@ -397,14 +402,12 @@ func (s *sim) run() (Schedule, error) {
 				if s.zoneOf != nil {
 					s.zoneF[s.zoneOf[i]]++
 				}
-				heap.Push(&q, event{at: s.dur[i], seq: seq, idx: i})
-				seq++
+				push(event{at: s.dur[i], idx: i})
 			}
 		}
 	}
 	if p.prog.StepIssued {
-		heap.Push(&q, event{at: s.stepDur(ph), seq: seq, idx: -1, step: ph})
-		seq++
+		push(event{at: s.stepDur(ph), idx: -1, step: ph})
 	}
 	var now time.Duration
 	continueAt := time.Duration(-1)
@@ -428,9 +431,6 @@ func (s *sim) run() (Schedule, error) {
 				if s.counted[i] {
 					s.inAir++
 				}
-				if s.result[i] == 0 {
-					s.result[i] = 1
-				}
 				if s.healthPhase(d.Phase) && s.counted[i] && s.healthy[i] {
 					s.hNow--
 					if s.zoneOf != nil {
@@ -444,8 +444,7 @@ func (s *sim) run() (Schedule, error) {
 					}
 					s.stampZone(m, s.zoneOf[i])
 				}
-				heap.Push(&q, event{at: now + s.dur[i], seq: seq, idx: i})
-				seq++
+				push(event{at: now + s.dur[i], idx: i})
 			}
 			s.stamp(m)
 			if d.Step != nil {
@@ -453,8 +452,7 @@ func (s *sim) run() (Schedule, error) {
 				if d.Step.Phase == PhaseAllowTraffic {
 					m.TrafficWeight = d.Step.Weight
 				}
-				heap.Push(&q, event{at: now + s.stepDur(d.Step.Phase), seq: seq, idx: -1, step: d.Step.Phase})
-				seq++
+				push(event{at: now + s.stepDur(d.Step.Phase), idx: -1, step: d.Step.Phase})
 			}
 			if d.Status == Baking && d.Zone != "" && s.zoneOf != nil {
 				for k := range s.zones {
@@ -478,17 +476,23 @@ func (s *sim) run() (Schedule, error) {
 		if d.Status == Ready && continueAt < 0 && s.in.ContinueAfter >= 0 {
 			continueAt = now + s.in.ContinueAfter
 		}
+		// The next moment: the earliest of the next event, the end of the
+		// wait and the assumed Continue.
 		next, ok := time.Duration(0), false
+		earliest := func(t time.Duration) {
+			if ok {
+				t = min(t, next)
+			}
+			next, ok = t, true
+		}
 		if len(q) > 0 {
-			next, ok = q[0].at, true
+			earliest(q[0].at)
 		}
 		if !d.WaitUntil.IsZero() {
-			if w := d.WaitUntil.Sub(s.start); !ok || w < next {
-				next, ok = w, true
-			}
+			earliest(d.WaitUntil.Sub(s.start))
 		}
-		if continueAt >= 0 && (!ok || continueAt < next) {
-			next, ok = continueAt, true
+		if continueAt >= 0 {
+			earliest(continueAt)
 		}
 		if !ok || next < now {
 			return Schedule{}, fmt.Errorf("plan: preview stalled at %s in phase %s: %s", now, d.Phase, d.Explanation)
