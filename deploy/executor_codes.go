@@ -55,12 +55,12 @@ func retryThrottledAfter[T any](ctx context.Context, c clock.Clock, v T, err err
 // (retryThrottled). An event that ran, as nearly all do, returns without
 // entering the retry loop: it runs once per lifecycle event of every
 // target.
-func (r *runner) runEventRetrying(ctx context.Context, c *eventCaller, role target.Role, req *target.EventRequest) (target.EventResult, error) {
-	res, err := r.runEvent(ctx, c, role, req)
+func (r *runner) runEventRetrying(ctx context.Context, w *workerState, role target.Role, req *target.EventRequest) (target.EventResult, error) {
+	res, err := r.runEvent(ctx, w, role, req)
 	if err == nil {
 		return res, nil
 	}
-	return retryThrottledAfter(ctx, r.e.clk, res, err, func() (target.EventResult, error) { return r.runEvent(ctx, c, role, req) })
+	return retryThrottledAfter(ctx, r.e.clk, res, err, func() (target.EventResult, error) { return r.runEvent(ctx, w, role, req) })
 }
 
 // eventFailure turns the error of a Server lifecycle event that could not

@@ -123,6 +123,38 @@ func testEventTimeout(t *testing.T, opt func(*deploy.Options), limit time.Durati
 	t.Fatalf("no AfterInstall event in %+v", tg.LifecycleEvents)
 }
 
+// An ApplicationStop that never returns fails at its limit, and with
+// ignoreApplicationStopFailures the target goes on with its other events
+// and succeeds: the run goes on without the stuck call.
+func TestEventTimeoutIgnoredApplicationStop(t *testing.T) {
+	release, entered := make(chan struct{}), make(chan struct{})
+	t.Cleanup(func() { close(release) })
+	e := newEnv(t, 1, "CodeDeployDefault.AllAtOnce", nil, func(o *deploy.Options) { o.EventTimeout = 10 * time.Minute })
+	e.platform = e.fleet.Platform()
+	e.platform.Installer = &stuckInstaller{fleet: e.fleet, stuck: target.ApplicationStop, release: release, entered: entered}
+	e.exec = e.newExecutor(e.mem)
+	d := e.create("v1", func(in *deploy.DeploymentInput) { ignore := true; in.IgnoreApplicationStopFailures = &ignore })
+	res := runAfter(t, e, d.ID, entered)
+	if res.err != nil || res.d.Status != deploy.StatusSucceeded {
+		t.Fatalf("Run = %v, %v; want Succeeded", res.d.Status, res.err)
+	}
+	tg := e.targets(d.ID)["i-000"]
+	for _, ev := range tg.LifecycleEvents {
+		switch {
+		case ev.Name == target.ApplicationStop:
+			if ev.Status != target.EventFailed || ev.Diagnostics == nil || ev.Diagnostics.ErrorCode != target.CodeScriptTimedOut ||
+				ev.EndTime.Sub(ev.StartTime) != 10*time.Minute {
+				t.Errorf("ApplicationStop = %+v; want Failed with ScriptTimedOut after 10m", ev)
+			}
+		case ev.Status != target.EventSucceeded:
+			t.Errorf("%s = %s; want Succeeded after the ignored ApplicationStop failure", ev.Name, ev.Status)
+		}
+	}
+	if n := e.calls("i-000", target.Install); n != 1 {
+		t.Errorf("%d Install calls; want 1", n)
+	}
+}
+
 // A TrafficController whose AllowTraffic never returns fails the event at
 // Options.TrafficTimeout: an hour when the options say nothing.
 func TestTrafficTimeoutControllerNeverReturns(t *testing.T) {

@@ -12,8 +12,6 @@ import (
 	"sync/atomic"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
 	"github.com/fleetdeploy/fleetdeploy/config"
 	"github.com/fleetdeploy/fleetdeploy/deploy/clock"
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
@@ -225,11 +223,11 @@ type runner struct {
 	runCtx     context.Context
 	workCtx    context.Context
 	cancelWork context.CancelCauseFunc
-	g          errgroup.Group
-	resumed    []int // targets stored InProgress when loaded
-	resumeStep bool  // a step was in flight when loaded
-	stepMode   bool  // Step: workers only report, the loop decides
-	started    int   // targets decide started (loop only)
+	wg         sync.WaitGroup // the workers (see work)
+	resumed    []int          // targets stored InProgress when loaded
+	resumeStep bool           // a step was in flight when loaded
+	stepMode   bool           // Step: workers only report, the loop decides
+	started    int            // targets decide started (loop only)
 
 	// The fields that workers write all the time come in two blocks,
 	// apart from the rest and from each other (cacheLinePad), so that
@@ -678,10 +676,7 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 func (r *runner) prepare(ctx context.Context) {
 	r.runCtx = ctx
 	r.workCtx, r.cancelWork = context.WithCancelCause(ctx)
-	r.watch = newLimitWatch(r.e.clk)
-	if c := r.e.opts.Concurrency; c > 0 {
-		r.g.SetLimit(c)
-	}
+	r.watch = newLimitWatch(r.e.clk, r.takeOver)
 }
 
 // restart starts again the work that was in flight when the deployment was
@@ -903,7 +898,7 @@ func (r *runner) requestSync() {
 
 // awaitIdle waits for every worker to return.
 func (r *runner) awaitIdle() {
-	_ = r.g.Wait()
+	r.wg.Wait()
 }
 
 // stopWork cancels the work still running and waits for it.

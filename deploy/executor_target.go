@@ -177,7 +177,12 @@ type workerState struct {
 	events []LifecycleEventRecord // nil when the last record kept its list
 	of     *sequence              // the sequence whose names events holds
 	last   time.Time              // the worker's last reading of the clock (clock.Later)
-	caller eventCaller            // makes the worker's bounded event calls (limits.go)
+	// slot is the worker's entry in the run's limitWatch, made at its
+	// first bounded call (nil until then, and again after a call reached
+	// its limit); at is where the worker is in its target's events while
+	// it makes a bounded call (limits.go).
+	slot *limitSlot
+	at   eventAt
 }
 
 // runTarget runs the phase's lifecycle events on target i, recording every
@@ -200,7 +205,12 @@ type workerState struct {
 // sharing).
 func (r *runner) runTarget(i int32, phase plan.Phase, stopped bool, w *workerState) completion {
 	w.rec = r.targets[i]
-	c := r.runRecord(i, w, phase, stopped)
+	return r.putBack(i, w, r.runRecord(i, w, phase, stopped))
+}
+
+// putBack puts what running target i changed of w.rec back into the
+// run's record of it (see runTarget), and returns c.
+func (r *runner) putBack(i int32, w *workerState, c completion) completion {
 	if evs := w.rec.LifecycleEvents; len(evs) > 0 && len(w.events) > 0 && &evs[0] == &w.events[0] {
 		// The record keeps the worker's list: a Green target's install,
 		// whose reroute part comes later, or a run cut short. The worker
@@ -274,64 +284,88 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 	if from == 0 && r.triggers != nil {
 		r.notifyTarget(TriggerInstanceStart, t, now)
 	}
-	ok := true
-	written := now // when the record was last written
-	req := target.EventRequest{Target: t.Target, Deployment: r.info}
-	for k := from; k < hi; k++ {
+	return r.runEvents(i, w, phase, from, now, now)
+}
+
+// runEvents runs target i's events (w.rec) from event k of phase on: now
+// is the last reading of the clock, written when the record was last
+// written. It returns the target's completion.
+func (r *runner) runEvents(i int32, w *workerState, phase plan.Phase, k int, now, written time.Time) completion {
+	seq, _, hi := r.seqs.forPhase(phase)
+	req := target.EventRequest{Target: w.rec.Target, Deployment: r.info}
+	for ; k < hi; k++ {
 		if err := r.checkLease(now); err != nil {
 			return completion{i: i, err: err}
 		}
-		req.Event = all[k]
-		res, err := r.runEventRetrying(r.workCtx, &w.caller, seq.roles[k], &req)
-		var code ErrorCode
-		if err != nil {
-			if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
-				return completion{i: i, interrupted: true}
-			}
-			res, code = eventFailure(seq.roles[k], err, context.Cause(r.workCtx))
+		req.Event = seq.events[k]
+		w.at = eventAt{i: i, phase: phase, k: k, written: written}
+		res, err := r.runEventRetrying(r.workCtx, w, seq.roles[k], &req)
+		var c completion
+		var done bool
+		if now, written, c, done = r.eventEnded(w, res, err, now); done {
+			return c
 		}
-		now = clock.Later(r.e.clk, now)
-		ev := &t.LifecycleEvents[k]
-		ev.Status, ev.EndTime = res.Status, now
-		if res.Message != "" || res.LogTail != "" || res.Status == target.EventFailed {
-			ev.Diagnostics = diagnostics(res)
-			ev.Diagnostics.DeploymentErrorCode = code
-		}
-		failed := res.Status == target.EventFailed && !r.info.IgnoresFailureOf(all[k])
-		next := k + 1
-		if !failed && next < hi && r.stopping.Load() {
-			// Stopped: no new lifecycle event starts (see Executor.Stop); the
-			// target did not complete, so it failed.
-			failed = true
-			t.LifecycleEvents[next].Diagnostics = &Diagnostics{ErrorCode: target.CodeUnknownError, Message: "not run: the deployment was stopped"}
-		}
-		if failed {
-			ok = false
-			for ; next < hi; next++ {
-				t.LifecycleEvents[next].Status = target.EventSkipped
-			}
-		} else if next < hi {
-			t.LifecycleEvents[next].Status = target.EventInProgress
-			t.LifecycleEvents[next].StartTime = now
-		}
-		last := next >= hi
-		if last {
-			t.Status = r.endStatus(t, phase, ok)
-		}
-		if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
-			t.LastUpdated = now // the record changed at every event; it is stored now
-			if err := r.saveTarget(i, t); err != nil {
-				return completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}
-			}
-			written = now
-		}
-		r.eventChanged(t, k, now)
-		if last {
-			break
-		}
-		r.eventChanged(t, next, now)
 	}
-	return r.targetDone(i, w, phase, ok, now)
+	return r.targetDone(i, w, phase, true, now)
+}
+
+// eventEnded records that the event w.at names ended with res, or could
+// not run (err), and starts the next one; now is the last reading of the
+// clock. It returns the new reading and when the record was last written,
+// and done with the target's completion once the target is over (or the
+// run's work was cut off, or a write failed).
+func (r *runner) eventEnded(w *workerState, res target.EventResult, err error, now time.Time) (time.Time, time.Time, completion, bool) {
+	i, phase, k, written := w.at.i, w.at.phase, w.at.k, w.at.written
+	t := &w.rec
+	seq, _, hi := r.seqs.forPhase(phase)
+	all := seq.events
+	var code ErrorCode
+	if err != nil {
+		if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
+			return now, written, completion{i: i, interrupted: true}, true
+		}
+		res, code = eventFailure(seq.roles[k], err, context.Cause(r.workCtx))
+	}
+	now = clock.Later(r.e.clk, now)
+	ev := &t.LifecycleEvents[k]
+	ev.Status, ev.EndTime = res.Status, now
+	if res.Message != "" || res.LogTail != "" || res.Status == target.EventFailed {
+		ev.Diagnostics = diagnostics(res)
+		ev.Diagnostics.DeploymentErrorCode = code
+	}
+	failed := res.Status == target.EventFailed && !r.info.IgnoresFailureOf(all[k])
+	next := k + 1
+	if !failed && next < hi && r.stopping.Load() {
+		// Stopped: no new lifecycle event starts (see Executor.Stop); the
+		// target did not complete, so it failed.
+		failed = true
+		t.LifecycleEvents[next].Diagnostics = &Diagnostics{ErrorCode: target.CodeUnknownError, Message: "not run: the deployment was stopped"}
+	}
+	if failed {
+		for ; next < hi; next++ {
+			t.LifecycleEvents[next].Status = target.EventSkipped
+		}
+	} else if next < hi {
+		t.LifecycleEvents[next].Status = target.EventInProgress
+		t.LifecycleEvents[next].StartTime = now
+	}
+	last := next >= hi
+	if last {
+		t.Status = r.endStatus(t, phase, !failed)
+	}
+	if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
+		t.LastUpdated = now // the record changed at every event; it is stored now
+		if err := r.saveTarget(i, t); err != nil {
+			return now, written, completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}, true
+		}
+		written = now
+	}
+	r.eventChanged(t, k, now)
+	if last {
+		return now, written, r.targetDone(i, w, phase, !failed, now), true
+	}
+	r.eventChanged(t, next, now)
+	return now, written, completion{}, false
 }
 
 // interruptTarget records a target of a stopped deployment whose events a
@@ -402,18 +436,14 @@ func (r *runner) endStatus(t *DeploymentTarget, phase plan.Phase, ok bool) targe
 // performs it: the Installer, or the TrafficController for BlockTraffic
 // and AllowTraffic. A TrafficController error fails the event; an error is
 // returned only when the event could not be run at all. runRecord builds
-// the request once per target and sets its Event for each call; c is the
-// worker's caller of bounded calls (see callBounded).
-func (r *runner) runEvent(ctx context.Context, c *eventCaller, role target.Role, req *target.EventRequest) (target.EventResult, error) {
+// the request once per target and sets its Event for each call; w is the
+// calling worker (see callBounded).
+func (r *runner) runEvent(ctx context.Context, w *workerState, role target.Role, req *target.EventRequest) (target.EventResult, error) {
 	ev := req.Event
 	limit := r.eventLimit(role, ev)
 	switch role {
 	case target.RoleInstaller:
-		res, err, timedOut := r.callBounded(ctx, c, limit, role, req)
-		if timedOut {
-			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeScriptTimedOut,
-				Message: fmt.Sprintf("%s did not end within its time limit of %s (its scripts' timeouts, at most Options.EventTimeout); the Installer's context was cancelled", ev, limit)}, nil
-		}
+		res, err := r.callBounded(ctx, w, limit, role, req)
 		if err != nil {
 			return res, err
 		}
@@ -425,12 +455,7 @@ func (r *runner) runEvent(ctx context.Context, c *eventCaller, role target.Role,
 		}
 		return res, nil
 	case target.RoleTrafficController:
-		_, err, timedOut := r.callBounded(ctx, c, limit, role, req)
-		if timedOut {
-			return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError,
-				Message: fmt.Sprintf("%s did not end within %s (Options.TrafficTimeout); the TrafficController's context was cancelled", ev, limit)}, nil
-		}
-		if err != nil {
+		if _, err := r.callBounded(ctx, w, limit, role, req); err != nil {
 			return target.EventResult{}, err
 		}
 		return target.EventResult{Status: target.EventSucceeded}, nil

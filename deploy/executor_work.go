@@ -27,8 +27,9 @@ func stepItem(phase plan.Phase, s plan.Step) item {
 }
 
 // The work of a deployment runs on worker goroutines, at most one per item
-// in flight (and at most Options.Concurrency), started with the runner's
-// errgroup one after another, as the queue needs them (startLocked). A
+// in flight (and at most Options.Concurrency), counted in the runner's
+// WaitGroup and started one after another, as the queue needs them
+// (startLocked). A
 // worker takes an item from the queue, runs it, leaves its completion to
 // be reported to the planner, and takes the next item, until the queue is
 // empty.
@@ -54,16 +55,28 @@ func stepItem(phase plan.Phase, s plan.Step) item {
 type cacheLinePad struct{ _ [128]byte }
 
 // worker takes items from the queue and runs them until it is empty.
-func (r *runner) worker() error {
-	w := new(workerState)
-	defer w.caller.stop(r.watch)
+func (r *runner) worker() {
 	it, ok, another := r.take(true)
+	r.work(new(workerState), it, ok, another)
+}
+
+// work is the worker's loop from item it (ok, another as take returns
+// them) on, with state w. A worker ends here, and only here, counted out
+// of the runner's WaitGroup: the goroutine of a worker whose call reached
+// its time limit ends without that (see callBounded), and the goroutine
+// that goes on with its work in its place (takeOver) ends here.
+func (r *runner) work(w *workerState, it item, ok, another bool) {
 	for {
 		if another {
 			r.spawn(1)
 		}
 		if !ok {
-			return nil
+			if w.slot != nil {
+				r.watch.remove(w.slot)
+				w.slot = nil
+			}
+			r.wg.Done()
+			return
 		}
 		var c completion
 		if it.i < 0 {
@@ -71,12 +84,19 @@ func (r *runner) worker() error {
 		} else {
 			c = r.runTarget(it.i, it.phase, it.stopped, w)
 		}
-		it, ok, another = r.leave(c)
-		r.deliver()
-		if !ok {
-			it, ok, another = r.take(false)
-		}
+		it, ok, another = r.handOver(c)
 	}
+}
+
+// handOver leaves completion c to be reported, reports what is left
+// (deliver), and returns the worker's next item as take does.
+func (r *runner) handOver(c completion) (it item, ok, another bool) {
+	it, ok, another = r.leave(c)
+	r.deliver()
+	if !ok {
+		it, ok, another = r.take(false)
+	}
+	return it, ok, another
 }
 
 // take returns the next queued item, or false when the worker should
@@ -198,7 +218,8 @@ func (r *runner) enqueueLocked(items []item) int {
 // spawn starts n workers.
 func (r *runner) spawn(n int) {
 	for range n {
-		r.g.Go(r.worker)
+		r.wg.Add(1)
+		go r.worker()
 	}
 }
 

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"runtime"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -231,20 +232,23 @@ func (r *runner) eventLimit(role target.Role, ev target.LifecycleEvent) time.Dur
 }
 
 // The time limit of a worker's event calls is enforced without a goroutine
-// or a timer per call: each worker makes its bounded calls through an
-// eventCaller, a goroutine of its own that it hands each call to and that
-// lives as long as the worker, and a run's limitWatch — one goroutine and
-// at most one timer on the executor's clock for every worker — tells a
-// worker when its call's limit has passed. A call that returns in time
-// costs two goroutine switches and no allocation. A worker whose call
-// reached its limit (or whose work was cancelled: a stop with
-// AbortRunningEvents, the maximum run time) cancels the call's context and
-// leaves its caller goroutine to the call — it ends once the call returns
-// — and starts another for its next call.
+// or a timer per call: the worker makes the call itself, and a run's
+// limitWatch — one goroutine and at most one timer on the executor's clock
+// for every worker — watches the deadlines of the calls in flight. A call
+// that returns in time costs two atomic writes. When a call reaches its
+// limit, the watchdog cancels the call's context and hands the worker's
+// work to a new goroutine (takeOver), which records the event as timed out
+// and goes on with the target and the worker's next items; the worker's
+// own goroutine, still in the call, ends when the call returns, touching
+// nothing (callBounded). So a call that ignores its context fails its
+// target at the limit all the same, and the run never waits for it.
 
 // limitWatch is a run's watchdog of its workers' bounded calls.
 type limitWatch struct {
 	clk clock.Clock
+	// expire is called, on a goroutine of its own, with the slot whose
+	// call reached its limit, once the slot is out of the watch.
+	expire func(*limitSlot)
 	// next is the earliest deadline (UnixNano) the watchdog waits for:
 	// math.MaxInt64 when none, 0 while it scans the slots (and before it
 	// starts). A worker whose call's deadline is earlier pokes it.
@@ -260,107 +264,118 @@ type limitWatch struct {
 }
 
 // limitSlot is a worker's entry in the watchdog: the deadline of its call
-// in flight.
+// in flight, and the context its calls get.
 type limitSlot struct {
 	// deadline is the UnixNano limit of the call in flight; 0 for none, -1
-	// once the watchdog found it passed (and sent on expired).
+	// once the watchdog found it passed: the slot is then out of the
+	// watch for good, and the worker's work went to another goroutine.
 	deadline atomic.Int64
-	expired  chan struct{} // capacity 1
+	w        *workerState // the worker's state, for takeOver
+	ctx      context.Context
+	cancel   context.CancelCauseFunc
 }
 
-// newLimitWatch returns a watchdog on clk; its goroutine starts with its
-// first slot.
-func newLimitWatch(clk clock.Clock) *limitWatch {
-	return &limitWatch{clk: clk, poke: make(chan struct{}, 1), quit: make(chan struct{}), stopped: make(chan struct{}),
-		slots: map[*limitSlot]struct{}{}}
+// newLimitWatch returns a watchdog on clk that hands every slot whose call
+// reached its limit to expire; its goroutine starts with its first slot.
+func newLimitWatch(clk clock.Clock, expire func(*limitSlot)) *limitWatch {
+	return &limitWatch{clk: clk, expire: expire, poke: make(chan struct{}, 1), quit: make(chan struct{}),
+		stopped: make(chan struct{}), slots: map[*limitSlot]struct{}{}}
 }
 
-// add registers a new slot (and starts the watchdog with the first).
-func (w *limitWatch) add() *limitSlot {
-	s := &limitSlot{expired: make(chan struct{}, 1)}
-	w.mu.Lock()
-	w.slots[s] = struct{}{}
-	w.mu.Unlock()
-	w.start.Do(func() {
-		w.started.Store(true)
-		go w.run()
+// add registers a new slot for worker w, whose calls get a context of
+// ctx's that the watchdog cancels at a call's limit (and starts the
+// watchdog with the first slot).
+func (lw *limitWatch) add(ctx context.Context, w *workerState) *limitSlot {
+	s := &limitSlot{w: w}
+	s.ctx, s.cancel = context.WithCancelCause(ctx)
+	lw.mu.Lock()
+	lw.slots[s] = struct{}{}
+	lw.mu.Unlock()
+	lw.start.Do(func() {
+		lw.started.Store(true)
+		go lw.run()
 	})
 	return s
 }
 
-// remove forgets slot s.
-func (w *limitWatch) remove(s *limitSlot) {
-	w.mu.Lock()
-	delete(w.slots, s)
-	w.mu.Unlock()
+// remove forgets slot s, whose worker ends.
+func (lw *limitWatch) remove(s *limitSlot) {
+	lw.mu.Lock()
+	delete(lw.slots, s)
+	lw.mu.Unlock()
+	s.cancel(nil)
 }
 
 // stop ends the watchdog's goroutine and waits until it has: a run that
 // returned leaves no timer on the clock.
-func (w *limitWatch) stop() {
-	close(w.quit)
-	if w.started.Load() {
-		<-w.stopped
+func (lw *limitWatch) stop() {
+	close(lw.quit)
+	if lw.started.Load() {
+		<-lw.stopped
 	}
 }
 
 // arm sets the deadline of the call slot s is about to make, and wakes the
 // watchdog when it waits for a later one (or scans).
-func (w *limitWatch) arm(s *limitSlot, deadline int64) {
+func (lw *limitWatch) arm(s *limitSlot, deadline int64) {
 	s.deadline.Store(deadline)
-	if n := w.next.Load(); n == 0 || deadline < n {
+	if n := lw.next.Load(); n == 0 || deadline < n {
 		select {
-		case w.poke <- struct{}{}:
+		case lw.poke <- struct{}{}:
 		default:
 		}
 	}
 }
 
-// disarm clears the deadline of slot s once its call returned; when the
-// watchdog found it passed meanwhile, it drains its signal (the call's own
-// result stands).
-func (s *limitSlot) disarm(deadline int64) {
-	if !s.deadline.CompareAndSwap(deadline, 0) {
-		<-s.expired
-		s.deadline.Store(0)
-	}
+// disarm clears the deadline of slot s once its call returned. It reports
+// false when the watchdog found the deadline passed first: the worker's
+// work is another goroutine's now.
+func (s *limitSlot) disarm(deadline int64) bool {
+	return s.deadline.CompareAndSwap(deadline, 0)
 }
 
-// run is the watchdog: it signals every slot whose deadline has passed and
-// sleeps on the clock until the earliest deadline left, or a poke.
-func (w *limitWatch) run() {
-	defer close(w.stopped)
+// run is the watchdog: it hands every slot whose deadline has passed to
+// expire and sleeps on the clock until the earliest deadline left, or a
+// poke.
+func (lw *limitWatch) run() {
+	defer close(lw.stopped)
+	var passed []*limitSlot
 	for {
-		w.next.Store(0)
-		now := w.clk.Now().UnixNano()
+		lw.next.Store(0)
+		now := lw.clk.Now().UnixNano()
 		earliest := int64(math.MaxInt64)
-		w.mu.Lock()
-		for s := range w.slots {
+		lw.mu.Lock()
+		for s := range lw.slots {
 			dl := s.deadline.Load()
 			switch {
 			case dl <= 0:
 			case dl <= now:
-				// The worker drains each signal before its next call, so
-				// the send never blocks.
 				if s.deadline.CompareAndSwap(dl, -1) {
-					s.expired <- struct{}{}
+					delete(lw.slots, s)
+					passed = append(passed, s)
 				}
 			default:
 				earliest = min(earliest, dl)
 			}
 		}
-		w.mu.Unlock()
-		w.next.Store(earliest)
+		lw.mu.Unlock()
+		lw.next.Store(earliest)
+		for _, s := range passed {
+			s.cancel(errEventTimeout)
+			go lw.expire(s)
+		}
+		clear(passed)
+		passed = passed[:0]
 		var t clock.Timer
 		var fired <-chan time.Time
 		if earliest != math.MaxInt64 {
-			t = w.clk.NewTimer(time.Duration(earliest - now))
+			t = lw.clk.NewTimer(time.Duration(earliest - now))
 			fired = t.C()
 		}
 		select {
 		case <-fired:
-		case <-w.poke:
-		case <-w.quit:
+		case <-lw.poke:
+		case <-lw.quit:
 			if t != nil {
 				t.Stop()
 			}
@@ -372,54 +387,20 @@ func (w *limitWatch) run() {
 	}
 }
 
-// eventCaller is a worker's caller goroutine (see limitWatch): nil until
-// the worker's first bounded call, and again once a call was left to it.
-type eventCaller struct {
-	c *callerGoroutine
-}
-
-// callerGoroutine is one caller goroutine and what it shares with its
-// worker.
-type callerGoroutine struct {
-	ctx    context.Context // the context of its calls, until cancelled
-	cancel context.CancelCauseFunc
-	slot   *limitSlot
-	// role and req are the call to make, set by the worker before it
-	// sends on calls.
-	role    target.Role
-	req     target.EventRequest
-	calls   chan struct{}
-	results chan callResult // capacity 1: a call left to it never blocks it
+// eventAt is where a worker is in its target's events while it makes a
+// call: what takeOver needs to go on from there.
+type eventAt struct {
+	i       int32      // the target
+	phase   plan.Phase // the phase it runs
+	k       int        // the event
+	written time.Time  // when its record was last written
+	limit   time.Duration
 }
 
 // callResult is what a call returned.
 type callResult struct {
 	res target.EventResult
 	err error
-}
-
-// stop ends the caller goroutine (the worker ends).
-func (c *eventCaller) stop(w *limitWatch) {
-	if g := c.c; g != nil {
-		c.c = nil
-		g.leave(w, nil)
-	}
-}
-
-// leave ends g once its call (if any) returns, cancelling its context with
-// cause.
-func (g *callerGoroutine) leave(w *limitWatch, cause error) {
-	g.cancel(cause)
-	close(g.calls)
-	w.remove(g.slot)
-}
-
-// serve makes g's calls until its worker leaves it.
-func (r *runner) serve(g *callerGoroutine) {
-	for range g.calls {
-		res, err := r.callRole(g.ctx, g.role, &g.req)
-		g.results <- callResult{res, err}
-	}
 }
 
 // callRole makes the call of Server event req.Event on role.
@@ -434,65 +415,73 @@ func (r *runner) callRole(ctx context.Context, role target.Role, req *target.Eve
 	return r.e.platform.Installer.RunEvent(ctx, *req)
 }
 
-// callBounded makes the call of event req.Event on role (callRole) and
-// returns at limit on the executor's clock whether or not the call has
-// returned by then (timedOut), with the call's context cancelled: a call
-// that ignores its context goes on in its caller goroutine until it
-// returns, and its result is dropped. When ctx is done first (a stop with
-// AbortRunningEvents, the deployment's maximum run time, the end of the
-// run), it cancels the call's context and returns ctx's cause once the
-// call has returned or reached its limit, whichever comes first: a call
-// that honours its context has ended when the run does, and the executor
-// never waits for one past its limit.
-// Without a limit and without a maximum run time it makes the call in the
-// worker's goroutine. c is the worker's caller.
-func (r *runner) callBounded(ctx context.Context, c *eventCaller, limit time.Duration, role target.Role, req *target.EventRequest) (res target.EventResult, err error, timedOut bool) {
-	if limit <= 0 && r.deadline.IsZero() {
-		res, err = r.callRole(ctx, role, req)
-		return res, err, false
+// callBounded makes the call of event req.Event on role (callRole), in the
+// worker's goroutine, with a context of ctx's that is cancelled once limit
+// has passed on the executor's clock (0: no limit). When the limit passes
+// before the call returns, the watchdog hands the worker's work to another
+// goroutine (takeOver), and this goroutine ends when the call returns
+// (runtime.Goexit: the runner's WaitGroup does not count it out, the
+// goroutine that took its work does), its result dropped. A call that
+// returns after ctx is done (a stop with AbortRunningEvents, the maximum
+// run time, the end of the run) returns ctx's cause: a call that honours
+// its context has ended when the run does, and the run waits for one that
+// does not at most until its limit.
+func (r *runner) callBounded(ctx context.Context, w *workerState, limit time.Duration, role target.Role, req *target.EventRequest) (target.EventResult, error) {
+	if limit <= 0 {
+		return r.callRole(ctx, role, req)
 	}
-	g := c.c
-	if g == nil {
-		g = &callerGoroutine{calls: make(chan struct{}), results: make(chan callResult, 1), slot: r.watch.add()}
-		g.ctx, g.cancel = context.WithCancelCause(ctx)
-		c.c = g
-		go r.serve(g)
+	s := w.slot
+	if s == nil {
+		s = r.watch.add(ctx, w)
+		w.slot = s
 	}
-	var deadline int64
-	if limit > 0 {
-		deadline = r.e.clk.Now().Add(limit).UnixNano()
-		r.watch.arm(g.slot, deadline)
+	w.at.limit = limit
+	deadline := r.e.clk.Now().Add(limit).UnixNano()
+	r.watch.arm(s, deadline)
+	res, err := r.callRole(s.ctx, role, req)
+	if !s.disarm(deadline) {
+		runtime.Goexit()
 	}
-	g.role, g.req = role, *req
-	g.calls <- struct{}{}
-	select {
-	case out := <-g.results:
-		if deadline != 0 {
-			g.slot.disarm(deadline)
-		}
-		return out.res, out.err, false
-	case <-g.slot.expired:
-		c.c = nil
-		g.leave(r.watch, errEventTimeout)
-		return target.EventResult{}, nil, true
-	case <-ctx.Done():
-		// Cut off: the call's context is cancelled too, and the call has
-		// until its limit to return, so that a call that honours its
-		// context has ended when the run does (the next run, or the
-		// rollback, may call on the same target).
-		cause := context.Cause(ctx)
-		g.cancel(cause)
-		select {
-		case <-g.results:
-			if deadline != 0 {
-				g.slot.disarm(deadline)
-			}
-		case <-g.slot.expired:
-		}
-		c.c = nil
-		g.leave(r.watch, cause)
-		return target.EventResult{}, cause, false
+	if ctx.Err() != nil {
+		return target.EventResult{}, context.Cause(ctx)
 	}
+	return res, err
+}
+
+// takeOver goes on with the work of the worker whose call reached its
+// limit (slot s, out of the watch, its context cancelled): it records the
+// event as timed out — or, when the run's work was cancelled meanwhile, as
+// cut off — goes on with the target's next events (a failure ApplicationStop
+// ignores), and then with the worker's next items, in the worker's place.
+func (r *runner) takeOver(s *limitSlot) {
+	w := s.w
+	w.slot = nil // the next bounded call gets a slot, and a context, of its own
+	at := w.at
+	seq, _, _ := r.seqs.forPhase(at.phase)
+	var res target.EventResult
+	var err error
+	if cause := context.Cause(r.workCtx); cause != nil {
+		err = cause
+	} else {
+		res = timedOut(seq.roles[at.k], seq.events[at.k], at.limit)
+	}
+	now, written, c, done := r.eventEnded(w, res, err, r.e.clk.Now())
+	if !done {
+		c = r.runEvents(at.i, w, at.phase, at.k+1, now, written)
+	}
+	it, ok, another := r.handOver(r.putBack(at.i, w, c))
+	r.work(w, it, ok, another)
+}
+
+// timedOut is the result of event ev performed by role that did not end
+// within its limit.
+func timedOut(role target.Role, ev target.LifecycleEvent, limit time.Duration) target.EventResult {
+	if role == target.RoleTrafficController {
+		return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeUnknownError,
+			Message: fmt.Sprintf("%s did not end within %s (Options.TrafficTimeout); the TrafficController's context was cancelled", ev, limit)}
+	}
+	return target.EventResult{Status: target.EventFailed, ErrorCode: target.CodeScriptTimedOut,
+		Message: fmt.Sprintf("%s did not end within its time limit of %s (its scripts' timeouts, at most Options.EventTimeout); the Installer's context was cancelled", ev, limit)}
 }
 
 // scalingEventBounded is scalingEvent bounded as a run bounds its events:
