@@ -23,17 +23,19 @@ import (
 type spyAPI struct {
 	dynamostore.API
 	mu sync.Mutex
-	// targetUpdates counts UpdateItems of target items; stamps those
-	// that only stamp a lease token (AcquireLease's); heads UpdateItems
-	// of deployment head items; tx TransactWriteItems calls.
+	// targetUpdates counts writes of target items (UpdateItem, and the
+	// PutItem that creates one); stamps those that only stamp a lease
+	// token (AcquireLease's, and its PutItems of targets without an item
+	// yet); heads UpdateItems of deployment head items; tx
+	// TransactWriteItems calls.
 	targetUpdates, stamps, heads, tx int
-	// failStampAt fails the failStampAt-th stamp from now (1: the next
-	// one), writing nothing.
+	// failStampAt fails the failStampAt-th stamp (UpdateItem or PutItem)
+	// from now (1: the next one), writing nothing.
 	failStampAt int
 	// beforeStage, when set, is called (once) before the next
 	// BatchWriteItem.
 	beforeStage func()
-	// replay sends the next UpdateItem of a target item twice, and
+	// replay sends the next UpdateItem or PutItem of a target item twice, and
 	// answers with the second answer: as the SDK does when it retries a
 	// request whose answer was lost.
 	replay bool
@@ -68,6 +70,38 @@ func (s *spyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o
 			}
 		case strings.HasPrefix(key, "dep#") && attrS(in.Key, "sk") == "head":
 			s.heads++
+		}
+		s.mu.Unlock()
+	}
+	return out, err
+}
+
+func (s *spyAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	tgt := strings.HasPrefix(attrS(in.Item, "pk"), "tgt#")
+	_, written := in.Item["w"] // a stamp's put carries no write ID
+	stamp := tgt && !written
+	s.mu.Lock()
+	if stamp && s.failStampAt > 0 {
+		s.failStampAt--
+		if s.failStampAt == 0 {
+			s.mu.Unlock()
+			return nil, errInjected
+		}
+	}
+	replay := s.replay && tgt
+	if replay {
+		s.replay = false
+	}
+	s.mu.Unlock()
+	out, err := s.API.PutItem(ctx, in, o...)
+	if replay && err == nil {
+		out, err = s.API.PutItem(ctx, in, o...)
+	}
+	if err == nil && tgt {
+		s.mu.Lock()
+		s.targetUpdates++
+		if stamp {
+			s.stamps++
 		}
 		s.mu.Unlock()
 	}
@@ -178,7 +212,7 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 	}
 	// The handle that took the lease was registered by AcquireLease.
 	if n, _, heads, tx := spyA.counts(); n != 4 || heads != 0 || tx != 0 {
-		t.Errorf("4 fenced updates of unfinished targets made %d target UpdateItems, %d head UpdateItems and %d transactions; want 4, 0 (no registration: the handle took the lease) and 0", n, heads, tx)
+		t.Errorf("4 fenced updates of unfinished targets made %d target writes, %d head UpdateItems and %d transactions; want 4, 0 (no registration: the handle took the lease) and 0", n, heads, tx)
 	}
 
 	spyB.counts()
@@ -225,7 +259,7 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 		t.Errorf("the new holder's UpdateTarget of a stamped target: %v", err)
 	}
 	if n, _, heads, tx := spyB.counts(); n != 1 || heads != 0 || tx != 0 {
-		t.Errorf("the new holder's first fenced update made %d target UpdateItems, %d head UpdateItems, %d transactions; want 1, 0 (it took the lease: registered) and 0", n, heads, tx)
+		t.Errorf("the new holder's first fenced update made %d target writes, %d head UpdateItems, %d transactions; want 1, 0 (it took the lease: registered) and 0", n, heads, tx)
 	}
 	d.Description = "written by the new holder"
 	if err := fb.UpdateDeployment(r.ctx, d); err != nil {

@@ -67,6 +67,7 @@ const (
 	pMembers   = "deps#"  // + groupKey; sk: timeKey(create time) + "#" + deployment ID
 	pDep       = "dep#"   // + deployment ID; sk: skDeployment or skHead
 	pTargets   = "tgt#"   // + deployment ID; sk: target ID + "\x00" + batch
+	pBatch     = "tgb#"   // + deployment ID + "#" + batch; sk: bucket number
 	pInstHead  = "insth#" // + group ID; sk: "head"
 	pInstGen   = "instg#" // + group ID + "#" + delta ID; sk: bucket number
 	skDep      = "dep"

@@ -216,6 +216,7 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 	}
 	stamp := fenceOf(l.Token, "", 0)
 	keys := []item{key(pDep+l.DeploymentID, skDep)}
+	var creates []item // items of unfinished targets that have none yet
 	if len(bs) > 0 {
 		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
 			KeyConditionExpression:    aws.String("pk = :pk"),
@@ -227,9 +228,22 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 		if err != nil {
 			return l, s.opErr(rec, k, "reading its targets to fence them (Query)", err)
 		}
+		have := make(map[string]bool, len(items))
 		for _, it := range items {
+			have[str(it, aSK)] = true
 			if slices.Contains(bs, str(it, aBatch)) && num(it, aToken) < stamp {
 				keys = append(keys, key(str(it, aPK), str(it, aSK)))
+			}
+		}
+		for _, b := range bs {
+			all, err := s.batchRecords(ctx, l.DeploymentID, b)
+			if err != nil {
+				return l, s.opErr(rec, k, "reading its targets to fence them", err)
+			}
+			for _, r := range all {
+				if !have[targetSK(r.T, b)] && r.F < stamp {
+					creates = append(creates, recordItem(l.DeploymentID, b, r, stamp))
+				}
 			}
 		}
 	}
@@ -237,7 +251,40 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 	renewed := start
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opt.Parallelism)
-	for _, key := range keys {
+	write := func(gctx context.Context, tk, create item) error {
+		if create != nil {
+			// A target without an item: its item, created with the stamp;
+			// if a former holder's first update created it meanwhile, it
+			// is stamped as the others.
+			_, err := s.api.PutItem(gctx, &dynamodb.PutItemInput{
+				TableName:           &s.table,
+				Item:                create,
+				ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			})
+			if _, ok := condFailed(err); !ok {
+				if err != nil {
+					return fmt.Errorf("fencing item %s/%q (PutItem): %w", str(create, aPK), str(create, aSK), err)
+				}
+				return nil
+			}
+			tk = key(str(create, aPK), str(create, aSK))
+		}
+		_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       tk,
+			UpdateExpression:          aws.String("SET lt = :t"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lt < :t)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(stamp)},
+		})
+		if _, ok := condFailed(err); ok {
+			return nil // sealed or stamped by a later acquisition since, or gone
+		}
+		if err != nil {
+			return fmt.Errorf("fencing item %s/%q (UpdateItem): %w", str(tk, aPK), str(tk, aSK), err)
+		}
+		return nil
+	}
+	for i := range len(keys) + len(creates) {
 		if at := s.opt.Clock.Now(); at.Sub(renewed) >= ttl/3 {
 			// Renewed from this goroutine only: the writes go on meanwhile.
 			set, vals := leaseSet(l.DeploymentID, now.Add(at.Sub(start)+ttl))
@@ -249,20 +296,10 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 			l, renewed = nl, at
 		}
 		g.Go(func() error {
-			_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
-				TableName:                 &s.table,
-				Key:                       key,
-				UpdateExpression:          aws.String("SET lt = :t"),
-				ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lt < :t)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(stamp)},
-			})
-			if _, ok := condFailed(err); ok {
-				return nil // sealed or stamped by a later acquisition since, or gone
+			if i < len(keys) {
+				return write(gctx, keys[i], nil)
 			}
-			if err != nil {
-				return fmt.Errorf("fencing item %s/%q (UpdateItem): %w", str(key, aPK), str(key, aSK), err)
-			}
-			return nil
+			return write(gctx, nil, creates[i-len(keys)])
 		})
 	}
 	if err := g.Wait(); err != nil {
