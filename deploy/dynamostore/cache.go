@@ -13,10 +13,10 @@ import (
 // only missing: a handle that misses one reads the table.
 type cache struct {
 	mu      sync.Mutex
-	batches map[string][]string     // deployment → committed batches, a prefix of the stored list
+	batches map[string][]string      // deployment → committed batches, a prefix of the stored list
 	recs    map[string]*batchRecords // deployment \x00 batch → its records known
-	nRecs   int                     // records in recs
-	max     int                     // most records in recs
+	nRecs   int                      // records in recs
+	max     int                      // most records in recs
 }
 
 // batchRecords is what a handle knows of a committed batch's records.
