@@ -44,8 +44,7 @@ const (
 	// Target items; they also carry aStatus (the target's status) and
 	// aToken (the token of the lease they were last written under).
 	aTarget = "tid" // target ID
-	aBatch  = "b"   // the PutTargets batch that wrote it
-	aOrder  = "o"   // batch and position: the ord index's sort key
+	aBatch  = "b"   // the PutTargets batch that holds its packed record
 
 	// Instance records.
 	aCommits = "cn" // instance head: number of commits
@@ -54,7 +53,6 @@ const (
 
 // Index names.
 const (
-	indexOrder = "ord"   // local: (pk, o), keys only: targets in put order
 	indexLease = "lease" // global: (act, lx): leases of active deployments by expiry
 )
 

@@ -23,9 +23,11 @@ import (
 // status is final (sealed). A fenced UpdateTarget is one UpdateItem on
 // the condition that the fence's token is at most its own and the item
 // is not sealed — a sealed item's writes check the lease on the head item
-// instead — and AcquireLease, when a former holder may still be writing,
-// stamps the deployment's unsealed targets with the new token before it
-// returns. This file keeps what that needs beyond the target writes: the
+// instead; a target's first update creates its item, a PutItem on the
+// condition that there is none — and AcquireLease, when a former holder
+// may still be writing, stamps the deployment's unsealed targets with the
+// new token before it returns, creating the items of those that have
+// none. This file keeps what that needs beyond the target writes: the
 // fence, the handle's record of the leases it writes under, the
 // registration of a handle on a lease, and the stamping pass.
 
@@ -199,11 +201,16 @@ func needsStamp(it item) bool {
 // stamp writes token l.Token as the fence of deployment l.DeploymentID's
 // item and of every unfinished target of it — committed, not sealed, and
 // not stamped with it or a later token — so that writes of them fenced by
-// an earlier lease fail from then on. It reads the committed batches
+// an earlier lease fail from then on. An unfinished target with no item
+// yet (its record only packed in its batch) gets its item, created with
+// the stamp (PutItem on the condition that there is none; stamped as the
+// others when a former holder's first update created it meanwhile), so
+// that a former holder's first update, a PutItem on the same condition,
+// fails. It reads the committed batches
 // after the lease was written: a PutTargets commits on the condition
 // that the token its items carry is current, so no batch is committed
 // after that read without the new token. Each item is one conditional
-// UpdateItem, Options.Parallelism at a time; one a later acquisition
+// write, Options.Parallelism at a time; one a later acquisition
 // stamped already is left alone. A stamping that takes more than a third
 // of ttl renews the lease as it goes, so that it does not expire under
 // the acquirer before the stamping ends; it returns the lease as it
