@@ -33,8 +33,9 @@ type spyAPI struct {
 	// from now (1: the next one), writing nothing.
 	failStampAt int
 	// beforeStage, when set, is called (once) before the next
-	// BatchWriteItem.
-	beforeStage func()
+	// BatchWriteItem; beforeStampPut (once) before the next PutItem of a
+	// stamp.
+	beforeStage, beforeStampPut func()
 	// replay sends the next UpdateItem or PutItem of a target item twice, and
 	// answers with the second answer: as the SDK does when it retries a
 	// request whose answer was lost.
@@ -81,6 +82,12 @@ func (s *spyAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...fu
 	_, written := in.Item["w"] // a stamp's put carries no write ID
 	stamp := tgt && !written
 	s.mu.Lock()
+	if before := s.beforeStampPut; stamp && before != nil {
+		s.beforeStampPut = nil
+		s.mu.Unlock()
+		before()
+		s.mu.Lock()
+	}
 	if stamp && s.failStampAt > 0 {
 		s.failStampAt--
 		if s.failStampAt == 0 {
@@ -517,4 +524,47 @@ func attrS(it map[string]types.AttributeValue, name string) string {
 		return v.Value
 	}
 	return ""
+}
+
+// TestTakeoverMeetsFirstUpdate: a takeover creates, stamped, the items of
+// unfinished targets that have none; when the former holder's first
+// update of one creates it between the takeover's read of the targets and
+// its put, the put fails and the takeover stamps the item instead, so that
+// the former holder's next write fails, and the new holder finds its
+// update.
+func TestTakeoverMeetsFirstUpdate(t *testing.T) {
+	table := newTable(t)
+	spy := &spyAPI{API: newClient(t)}
+	a, b := open(t, nil, table), open(t, spy, table, func(o *dynamostore.Options) { o.Parallelism = 1 })
+	r := newRig(t, a, 1)
+	id := ids(fleet("i", 1))[0]
+	la, err := a.AcquireLease(r.ctx, r.dep, "exec-a", t0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := a.Fenced(la)
+	spy.mu.Lock()
+	spy.beforeStampPut = func() {
+		// The takeover has read the targets: id has no item yet.
+		if err := r.move(a, fa, id, target.TargetInProgress); err != nil {
+			t.Errorf("the former holder's first update during the takeover: %v", err)
+		}
+	}
+	spy.mu.Unlock()
+	spy.counts()
+	lb, err := b.AcquireLease(r.ctx, r.dep, "exec-b", t0.Add(2*time.Minute), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stamps, _, _ := spy.counts(); stamps != 1 {
+		t.Errorf("the takeover made %d stamps; want 1 (the UpdateItem after its put found the item)", stamps)
+	}
+	got := r.get(b, id)
+	if got.Status != target.TargetInProgress || got.Version != 2 {
+		t.Errorf("the target after the takeover: %s, version %d; want the former holder's update (InProgress, version 2)", got.Status, got.Version)
+	}
+	wantLost(t, r.move(a, fa, id, target.TargetSucceeded), la, lb, "the former holder's next write, after the takeover")
+	if err := r.move(b, b.Fenced(lb), id, target.TargetSucceeded); err != nil {
+		t.Errorf("the new holder's update: %v", err)
+	}
 }
