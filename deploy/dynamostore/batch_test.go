@@ -21,10 +21,11 @@ import (
 // several BatchWriteItem requests.
 const largeFleet = 30_000
 
-// largeTargets is the number of targets TestLargePutTargets writes: 240
-// BatchWriteItem requests of 25 items (one item per target), in pages of
+// largeTargets is the number of targets TestLargePutTargets writes: their
+// records are packed into bucket items of about 100 KB, a few hundred,
+// which take several BatchWriteItem requests of 25 items; in pages of
 // 2,500 when listed.
-const largeTargets = 6_000
+const largeTargets = 100_000
 
 func fleet(prefix string, n int) []deploy.DeploymentTarget {
 	ts := make([]deploy.DeploymentTarget, n)
@@ -72,7 +73,7 @@ func ids(ts []deploy.DeploymentTarget) []string {
 	return out
 }
 
-// TestLargePutTargets writes a fleet of 30,000 targets through
+// TestLargePutTargets writes a fleet of 100,000 targets through
 // BatchWriteItem while DynamoDB (the wrapped client) leaves some requests'
 // items unprocessed, which the store must send again after waiting on its
 // clock, and throttles some requests, which the SDK's retryer must send
@@ -93,8 +94,8 @@ func TestLargePutTargets(t *testing.T) {
 	if err := s.PutTargets(ctx, d.ID, ts); err != nil {
 		t.Fatalf("PutTargets of %d targets: %v", len(ts), err)
 	}
-	if n := api.batchWrites.Load(); n < largeTargets/25 {
-		t.Errorf("PutTargets made %d BatchWriteItem calls; want at least %d (25 items each)", n, largeTargets/25)
+	if n := api.batchWrites.Load(); n < 4 {
+		t.Errorf("PutTargets made %d BatchWriteItem calls; want at least 4 (25 packed items each)", n)
 	}
 	if api.partial.Load() == 0 || waits.Load() == 0 || th.throttled.Load() == 0 {
 		t.Errorf("the faults did not happen: %d partial answers, %d backoff waits on the clock, %d throttled requests",
@@ -188,10 +189,11 @@ func TestFailedBatchesLeaveNothing(t *testing.T) {
 	if err := s.PutTargets(ctx, d.ID, first); err != nil {
 		t.Fatal(err)
 	}
-	more := fleet("b", 2000)
-
+	// Packed into bucket items, 25 a request: the records of a large
+	// fleet take a few requests, and the second fails.
+	more := fleet("b", largeFleet)
 	api.set(func(f *faultyAPI) {
-		f.failWriteAt, f.failErr = 40, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected"}
+		f.failWriteAt, f.failErr = 2, &smithy.GenericAPIError{Code: "InternalServerError", Message: "injected"}
 	})
 	err := s.PutTargets(ctx, d.ID, more)
 	var apiErr smithy.APIError
@@ -199,11 +201,11 @@ func TestFailedBatchesLeaveNothing(t *testing.T) {
 		t.Errorf("PutTargets failing half-way: %v; want the API error, reachable with errors.As, naming the deployment", err)
 	}
 	var list *multierror.Error
-	if !errors.As(err, &list) || len(list.Errors) != 1 || !strings.Contains(err.Error(), "writing 2000 items in 80 BatchWriteItem requests: BatchWriteItem of 25 items: ") {
+	if !errors.As(err, &list) || len(list.Errors) != 1 || !strings.Contains(err.Error(), "writing 30000 targets packed in ") || !strings.Contains(err.Error(), " BatchWriteItem requests: BatchWriteItem of 25 items: ") {
 		t.Errorf("PutTargets failing half-way: %v; want a *multierror.Error listing the one failed request", err)
 	}
-	if n := api.batchWrites.Load(); n < 40 {
-		t.Fatalf("the failure came after %d BatchWriteItem calls; want 40 (some items written)", n)
+	if n := api.batchWrites.Load(); n < 2 {
+		t.Fatalf("the failure came after %d BatchWriteItem calls; want 2 (some items written)", n)
 	}
 	for _, tg := range []deploy.DeploymentTarget{more[0], more[999], more[1999]} {
 		if _, err := s.GetTarget(ctx, d.ID, tg.TargetID); !errors.Is(err, deploy.ErrNotFound) {

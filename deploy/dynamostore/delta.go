@@ -27,9 +27,11 @@ const bucketTarget = 100 << 10
 
 // packed is one record in a bucket item's JSON array.
 type packed struct {
-	T string          `json:"t"` // target ID
-	V int64           `json:"v"` // the record's Version
-	R json.RawMessage `json:"r"` // the record, as JSON
+	T string          `json:"t"`           // target ID
+	V int64           `json:"v"`           // the record's Version
+	R json.RawMessage `json:"r"`           // the record, as JSON
+	P int             `json:"p,omitempty"` // a target's position in its PutTargets call
+	F int64           `json:"f,omitempty"` // a target's fence as put (see stamp.go)
 }
 
 // bucketOf returns the bucket of target tid among n.
@@ -46,9 +48,23 @@ func bucketSK(b int) string { return fmt.Sprintf("%05d", b) }
 // holds at most maxDoc bytes of JSON, and returns the entry with it and
 // the items.
 func packDelta(gid string, e entry, recs []packed) (entry, []item, error) {
+	n, items, err := packBuckets(deltaPK(gid, e), recs)
+	if err != nil {
+		return e, nil, fmt.Errorf("dynamostore: packing %d instance records of group %s: %w", len(recs), gid, err)
+	}
+	e.b = n
+	return e, items, nil
+}
+
+// packBuckets packs recs into the bucket items of partition pk — a
+// record in bucket bucketOf(its target ID, n), every bucket an item, an
+// empty one too — choosing the number of buckets n so that each item
+// holds at most maxDoc bytes of JSON; it returns n and the items. Instance
+// deltas and PutTargets batches are packed so.
+func packBuckets(pk string, recs []packed) (int, []item, error) {
 	total := 0
 	for _, r := range recs {
-		total += len(r.T) + len(r.R) + 32
+		total += len(r.T) + len(r.R) + 48
 	}
 	for n := max(1, (total+bucketTarget-1)/bucketTarget); n <= 4*len(recs)+1; n *= 2 {
 		buckets := make([][]packed, n)
@@ -56,7 +72,6 @@ func packDelta(gid string, e entry, recs []packed) (entry, []item, error) {
 			b := bucketOf(r.T, n)
 			buckets[b] = append(buckets[b], r)
 		}
-		e.b = n
 		items := make([]item, 0, n)
 		fits := true
 		for b, rs := range buckets {
@@ -65,19 +80,19 @@ func packDelta(gid string, e entry, recs []packed) (entry, []item, error) {
 			}
 			doc, err := json.Marshal(rs)
 			if err != nil {
-				return e, nil, fmt.Errorf("dynamostore: packing instance records of group %s: %w", gid, err)
+				return 0, nil, err
 			}
 			if len(doc) > maxDoc {
 				fits = false
 				break
 			}
-			items = append(items, item{aPK: sv(deltaPK(gid, e)), aSK: sv(bucketSK(b)), aDoc: sv(string(doc))})
+			items = append(items, item{aPK: sv(pk), aSK: sv(bucketSK(b)), aDoc: sv(string(doc))})
 		}
 		if fits {
-			return e, items, nil
+			return n, items, nil
 		}
 	}
-	return e, nil, fmt.Errorf("dynamostore: packing %d instance records of group %s: no number of buckets keeps each under %d bytes", len(recs), gid, maxDoc)
+	return 0, nil, fmt.Errorf("no number of buckets keeps each under %d bytes", maxDoc)
 }
 
 // unpack returns the records of bucket item it of a delta as items of

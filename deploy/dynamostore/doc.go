@@ -10,8 +10,8 @@
 // Version, leases and fencing hold across all of them, because each is a
 // condition DynamoDB checks in the write itself, never a read followed by a
 // write. A handle caches only facts that never change once true (which
-// target batches of a deployment are committed), so handles need not
-// coordinate.
+// target batches of a deployment are committed, and the target records
+// PutTargets packed into them), so handles need not coordinate.
 //
 // # Table schema
 //
@@ -21,12 +21,14 @@
 // differs:
 //
 //   - key: pk (string, HASH), sk (string, RANGE);
-//   - local secondary index "ord": pk (HASH), o (string, RANGE), projection
-//     KEYS_ONLY — a deployment's targets in the order they were put;
 //   - global secondary index "lease": act (string, HASH), lx (string,
 //     RANGE), projection INCLUDE lo, lt, le — the leases of active
 //     deployments by expiry;
 //   - billing mode PAY_PER_REQUEST (or provisioned, if you size it).
+//
+// Other indexes are allowed: tables created before PutTargets packed its
+// records have a local secondary index "ord" (pk, o), which the store no
+// longer reads and no item it writes now has a key of.
 //
 // In Terraform:
 //
@@ -37,14 +39,8 @@
 //	  range_key    = "sk"
 //	  attribute { name = "pk"  type = "S" }
 //	  attribute { name = "sk"  type = "S" }
-//	  attribute { name = "o"   type = "S" }
 //	  attribute { name = "act" type = "S" }
 //	  attribute { name = "lx"  type = "S" }
-//	  local_secondary_index {
-//	    name            = "ord"
-//	    range_key       = "o"
-//	    projection_type = "KEYS_ONLY"
-//	  }
 //	  global_secondary_index {
 //	    name               = "lease"
 //	    hash_key           = "act"
@@ -77,9 +73,12 @@
 //     done stamping), act while
 //     the deployment is active, its committed target batches (tb, tk) and
 //     the secret of its page tokens (nn);
-//   - tgt#<deployment ID> (target ID \x00 batch): a target record, with
-//     its fence lt: the token of the lease it was last written under, plus
-//     2^62 (sealed) when its status is final;
+//   - tgb#<deployment ID>#<batch> (bucket number): the target records a
+//     PutTargets call put, packed, with their positions in the call;
+//     <batch> is a random ID, a dot and the batch's bucket count;
+//   - tgt#<deployment ID> (target ID \x00 batch): a target record since
+//     its first update, with its fence lt: the token of the lease it was
+//     last written under, plus 2^62 (sealed) when its status is final;
 //   - instg#<group ID>#<delta> (bucket number): a delta's instance
 //     records whose target IDs hash to that bucket, packed;
 //     insth#<group ID> (head): the group's listed deltas (u) and its
@@ -99,18 +98,22 @@
 //
 // # Targets: all or none, however many
 //
-// Each target is one item; a transition (UpdateTarget) is one UpdateItem
-// conditional on the Version. PutTargets writes any number of targets all
-// or none, which BatchWriteItem is not, in two steps:
+// PutTargets writes any number of targets all or none, which
+// BatchWriteItem is not, in two steps:
 //
-//  1. stage: every target's item is written with BatchWriteItem (25 a
-//     request, Options.Parallelism requests at a time, items left
-//     unprocessed sent again after an exponential backoff on
-//     Options.Clock) under a fresh random batch ID, part of its key
-//     (target ID \x00 batch). Readers never look at a batch they do not
-//     know is committed, so staged items are invisible, and since no other
-//     write uses that key, a stager — even one whose lease was taken over
-//     and who goes on writing — never overwrites an item anyone sees;
+//  1. stage: the records are packed into bucket items of about 100 KB —
+//     the instance records' machinery (below): a record is in bucket
+//     FNV-1a(target ID) mod the bucket count, every bucket has an item —
+//     each record with its position in the call and its fence (the
+//     lease token the call read, sealed when its status is final), in a
+//     partition of their own (tgb#) under a fresh batch name, written
+//     with BatchWriteItem (25 a request, Options.Parallelism requests at
+//     a time, items left unprocessed sent again after an exponential
+//     backoff on Options.Clock). Readers never look at a batch they do
+//     not know is committed, so staged items are invisible, and since no
+//     other write uses that partition, a stager — even one whose lease
+//     was taken over and who goes on writing — never overwrites an item
+//     anyone sees;
 //  2. commit: one UpdateItem of the deployment's head item appends the
 //     batch to its committed batches, on the condition that the list is
 //     as long as when the targets were checked for duplicates (and, fenced,
@@ -120,20 +123,31 @@
 //
 // A call that fails before its commit leaves readers' view unchanged; its
 // staged items are deleted when possible, and harmless when not: a retry
-// stages under a new batch ID. Reads find a target's item by its key in the
-// deployment's committed batches (one GetItem when there is one batch, as
-// for most deployments; a handle remembers where the targets of
-// deployments with several batches are). ListTargets reads the "ord"
-// index, batch by batch in commit order and each batch in slice order,
-// then BatchGetItem; its page tokens carry an HMAC keyed by the
+// stages under a new batch name.
+//
+// A committed batch's items never change, so a handle caches the records
+// it read (up to Options.LocatorCacheSize). A target's later versions are
+// an item of its own (tgt#), which its first update creates: one PutItem
+// on the condition that the item does not exist, the update's version
+// checked against the packed record's (a record's Version is 1 until its
+// item exists); when the item exists, the update is one UpdateItem
+// conditional on the Version. Membership — is the target in the
+// deployment, in which batch, at what version — comes from the packed
+// records: a target's bucket in each committed batch (BatchGetItem, once
+// per handle). GetTarget reads the target's item (GetItem) and falls back
+// to its packed record. ListTargets pages over the packed records, batch
+// by batch in commit order and each batch in put order (a batch's items
+// read once per handle, Query), and overlays the items of the page's
+// targets (BatchGetItem); its page tokens carry an HMAC keyed by the
 // deployment's secret, so a token not issued for the deployment is
 // refused (ErrInvalidArgument).
 //
-// An instant target so costs three writes of its item, creation included:
-// in PutTargets, InProgress and its end — fenced or not (see "Leases and
-// fencing"). The executor also writes its instance record at the end of
-// the deployment (see below), packed with others: a few items for
-// thousands of records, deployment after deployment.
+// An instant target so costs two writes of its item — InProgress, which
+// creates it, and its end — plus its share of the packed batch (a few
+// hundred targets an item), fenced or not (see "Leases and fencing"). The
+// executor also writes its instance record at the end of the deployment
+// (see below), packed with others: a few items for thousands of records,
+// deployment after deployment.
 //
 // # Instance records: deltas and folds
 //
@@ -189,15 +203,20 @@
 // or batched.
 //
 // Target updates, a run's hot path, and the deployment's other updates
-// are not transactions. Each target item, and the deployment item,
-// carries a fence (lt): the token of the lease it was last written under
-// (a PutTargets stores the deployment's current token, 0 before its first
-// lease), plus 2^62 when a target's status is final (Succeeded, Failed,
-// Skipped: sealed), and a random write ID in its low bits. A fenced
-// UpdateTarget is one UpdateItem on the condition "v = :version AND
-// lt <= :token" (the token's highest fence), and sets the fence to its own
-// token (sealed if it ends the target); so is a fenced UpdateDeployment
-// that leaves the group's slot. So the fence lives on the items:
+// are not transactions. Each target item and packed target record, and
+// the deployment item, carries a fence (lt): the token of the lease it was
+// last written under (a PutTargets stores the deployment's current token,
+// 0 before its first lease), plus 2^62 when a target's status is final
+// (Succeeded, Failed, Skipped: sealed), and a random write ID in its low
+// bits. A fenced UpdateTarget is one UpdateItem on the condition
+// "v = :version AND lt <= :token" (the token's highest fence), and sets
+// the fence to its own token (sealed if it ends the target); so is a
+// fenced UpdateDeployment that leaves the group's slot. A fenced first
+// update is one PutItem on the condition that the target has no item,
+// refused at once when the packed record's token is above the lease's
+// (the record never changes); it sets the fence as an update does (a
+// sealed record's first update checks the lease on the head item, a
+// transaction). So the fence lives on the items:
 //
 //   - Takeover. AcquireLease, when the lease it replaces was not released
 //     cleanly — it expired, its owner takes it again, or it was released
@@ -205,7 +224,12 @@
 //     lease write and before it returns, the deployment item and every
 //     committed target of the deployment that is not sealed with the new
 //     token (one UpdateItem each, on the condition lt < the new token,
-//     Options.Parallelism at a time). From then on a target write fenced by an earlier lease fails
+//     Options.Parallelism at a time); a target with no item yet and an
+//     unsealed packed record gets its item, created with the new token (a
+//     PutItem on the condition that there is none; when a former holder's
+//     first update created it meanwhile, it is stamped as the others), so
+//     that a former holder's first update finds an item it may not write.
+//     From then on a target write fenced by an earlier lease fails
 //     on every target a former holder could write: unfinished ones are
 //     stamped, and a sealed one fails every UpdateItem condition, so that
 //     its writes — which the executor never makes — check the lease on
@@ -251,7 +275,8 @@
 // clean release (every Step round, every run after another ended), stamps
 // nothing; a takeover reads the deployment's targets once (Query, strongly
 // consistent) and writes the deployment item and each unfinished target
-// once, and the head item once more when done.
+// once (creating the items of those that have none), and the head item
+// once more when done.
 //
 // ExpiredLeases reads the sparse "lease" index, which holds only the head
 // items of active deployments that were leased, ordered by expiry — never
@@ -265,10 +290,8 @@
 // chatty hook never makes a target too large, each lifecycle event's
 // Diagnostics.Message keeps its first 8 KiB and its LogTail its last 8
 // KiB, each with a marker "[dynamostore: N bytes truncated]" where it was
-// cut. A deployment's targets share a partition key and the "ord" local
-// index, which limits them to 10 GB (millions of targets). One PutTargets
-// call takes at most 999,999,999 targets; one PutInstances call spans at
-// most 99 groups.
+// cut. One PutTargets call takes at most 999,999,999 targets; one
+// PutInstances call spans at most 99 groups.
 //
 // # Errors
 //

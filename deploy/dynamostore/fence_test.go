@@ -23,17 +23,20 @@ import (
 type spyAPI struct {
 	dynamostore.API
 	mu sync.Mutex
-	// targetUpdates counts UpdateItems of target items; stamps those
-	// that only stamp a lease token (AcquireLease's); heads UpdateItems
-	// of deployment head items; tx TransactWriteItems calls.
+	// targetUpdates counts writes of target items (UpdateItem, and the
+	// PutItem that creates one); stamps those that only stamp a lease
+	// token (AcquireLease's, and its PutItems of targets without an item
+	// yet); heads UpdateItems of deployment head items; tx
+	// TransactWriteItems calls.
 	targetUpdates, stamps, heads, tx int
-	// failStampAt fails the failStampAt-th stamp from now (1: the next
-	// one), writing nothing.
+	// failStampAt fails the failStampAt-th stamp (UpdateItem or PutItem)
+	// from now (1: the next one), writing nothing.
 	failStampAt int
 	// beforeStage, when set, is called (once) before the next
-	// BatchWriteItem.
-	beforeStage func()
-	// replay sends the next UpdateItem of a target item twice, and
+	// BatchWriteItem; beforeStampPut (once) before the next PutItem of a
+	// stamp.
+	beforeStage, beforeStampPut func()
+	// replay sends the next UpdateItem or PutItem of a target item twice, and
 	// answers with the second answer: as the SDK does when it retries a
 	// request whose answer was lost.
 	replay bool
@@ -68,6 +71,44 @@ func (s *spyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o
 			}
 		case strings.HasPrefix(key, "dep#") && attrS(in.Key, "sk") == "head":
 			s.heads++
+		}
+		s.mu.Unlock()
+	}
+	return out, err
+}
+
+func (s *spyAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error) {
+	tgt := strings.HasPrefix(attrS(in.Item, "pk"), "tgt#")
+	_, written := in.Item["w"] // a stamp's put carries no write ID
+	stamp := tgt && !written
+	s.mu.Lock()
+	if before := s.beforeStampPut; stamp && before != nil {
+		s.beforeStampPut = nil
+		s.mu.Unlock()
+		before()
+		s.mu.Lock()
+	}
+	if stamp && s.failStampAt > 0 {
+		s.failStampAt--
+		if s.failStampAt == 0 {
+			s.mu.Unlock()
+			return nil, errInjected
+		}
+	}
+	replay := s.replay && tgt
+	if replay {
+		s.replay = false
+	}
+	s.mu.Unlock()
+	out, err := s.API.PutItem(ctx, in, o...)
+	if replay && err == nil {
+		out, err = s.API.PutItem(ctx, in, o...)
+	}
+	if err == nil && tgt {
+		s.mu.Lock()
+		s.targetUpdates++
+		if stamp {
+			s.stamps++
 		}
 		s.mu.Unlock()
 	}
@@ -178,7 +219,7 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 	}
 	// The handle that took the lease was registered by AcquireLease.
 	if n, _, heads, tx := spyA.counts(); n != 4 || heads != 0 || tx != 0 {
-		t.Errorf("4 fenced updates of unfinished targets made %d target UpdateItems, %d head UpdateItems and %d transactions; want 4, 0 (no registration: the handle took the lease) and 0", n, heads, tx)
+		t.Errorf("4 fenced updates of unfinished targets made %d target writes, %d head UpdateItems and %d transactions; want 4, 0 (no registration: the handle took the lease) and 0", n, heads, tx)
 	}
 
 	spyB.counts()
@@ -225,7 +266,7 @@ func TestTakeoverStampsUnfinishedTargets(t *testing.T) {
 		t.Errorf("the new holder's UpdateTarget of a stamped target: %v", err)
 	}
 	if n, _, heads, tx := spyB.counts(); n != 1 || heads != 0 || tx != 0 {
-		t.Errorf("the new holder's first fenced update made %d target UpdateItems, %d head UpdateItems, %d transactions; want 1, 0 (it took the lease: registered) and 0", n, heads, tx)
+		t.Errorf("the new holder's first fenced update made %d target writes, %d head UpdateItems, %d transactions; want 1, 0 (it took the lease: registered) and 0", n, heads, tx)
 	}
 	d.Description = "written by the new holder"
 	if err := fb.UpdateDeployment(r.ctx, d); err != nil {
@@ -483,4 +524,47 @@ func attrS(it map[string]types.AttributeValue, name string) string {
 		return v.Value
 	}
 	return ""
+}
+
+// TestTakeoverMeetsFirstUpdate: a takeover creates, stamped, the items of
+// unfinished targets that have none; when the former holder's first
+// update of one creates it between the takeover's read of the targets and
+// its put, the put fails and the takeover stamps the item instead, so that
+// the former holder's next write fails, and the new holder finds its
+// update.
+func TestTakeoverMeetsFirstUpdate(t *testing.T) {
+	table := newTable(t)
+	spy := &spyAPI{API: newClient(t)}
+	a, b := open(t, nil, table), open(t, spy, table, func(o *dynamostore.Options) { o.Parallelism = 1 })
+	r := newRig(t, a, 1)
+	id := ids(fleet("i", 1))[0]
+	la, err := a.AcquireLease(r.ctx, r.dep, "exec-a", t0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fa := a.Fenced(la)
+	spy.mu.Lock()
+	spy.beforeStampPut = func() {
+		// The takeover has read the targets: id has no item yet.
+		if err := r.move(a, fa, id, target.TargetInProgress); err != nil {
+			t.Errorf("the former holder's first update during the takeover: %v", err)
+		}
+	}
+	spy.mu.Unlock()
+	spy.counts()
+	lb, err := b.AcquireLease(r.ctx, r.dep, "exec-b", t0.Add(2*time.Minute), time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, stamps, _, _ := spy.counts(); stamps != 1 {
+		t.Errorf("the takeover made %d stamps; want 1 (the UpdateItem after its put found the item)", stamps)
+	}
+	got := r.get(b, id)
+	if got.Status != target.TargetInProgress || got.Version != 2 {
+		t.Errorf("the target after the takeover: %s, version %d; want the former holder's update (InProgress, version 2)", got.Status, got.Version)
+	}
+	wantLost(t, r.move(a, fa, id, target.TargetSucceeded), la, lb, "the former holder's next write, after the takeover")
+	if err := r.move(b, b.Fenced(lb), id, target.TargetSucceeded); err != nil {
+		t.Errorf("the new holder's update: %v", err)
+	}
 }

@@ -44,8 +44,7 @@ const (
 	// Target items; they also carry aStatus (the target's status) and
 	// aToken (the token of the lease they were last written under).
 	aTarget = "tid" // target ID
-	aBatch  = "b"   // the PutTargets batch that wrote it
-	aOrder  = "o"   // batch and position: the ord index's sort key
+	aBatch  = "b"   // the PutTargets batch that holds its packed record
 
 	// Instance records.
 	aCommits = "cn" // instance head: number of commits
@@ -54,7 +53,6 @@ const (
 
 // Index names.
 const (
-	indexOrder = "ord"   // local: (pk, o), keys only: targets in put order
 	indexLease = "lease" // global: (act, lx): leases of active deployments by expiry
 )
 
@@ -67,6 +65,7 @@ const (
 	pMembers   = "deps#"  // + groupKey; sk: timeKey(create time) + "#" + deployment ID
 	pDep       = "dep#"   // + deployment ID; sk: skDeployment or skHead
 	pTargets   = "tgt#"   // + deployment ID; sk: target ID + "\x00" + batch
+	pBatch     = "tgb#"   // + deployment ID + "#" + batch; sk: bucket number
 	pInstHead  = "insth#" // + group ID; sk: "head"
 	pInstGen   = "instg#" // + group ID + "#" + delta ID; sk: bucket number
 	skDep      = "dep"

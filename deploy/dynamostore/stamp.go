@@ -23,9 +23,11 @@ import (
 // status is final (sealed). A fenced UpdateTarget is one UpdateItem on
 // the condition that the fence's token is at most its own and the item
 // is not sealed — a sealed item's writes check the lease on the head item
-// instead — and AcquireLease, when a former holder may still be writing,
-// stamps the deployment's unsealed targets with the new token before it
-// returns. This file keeps what that needs beyond the target writes: the
+// instead; a target's first update creates its item, a PutItem on the
+// condition that there is none — and AcquireLease, when a former holder
+// may still be writing, stamps the deployment's unsealed targets with the
+// new token before it returns, creating the items of those that have
+// none. This file keeps what that needs beyond the target writes: the
 // fence, the handle's record of the leases it writes under, the
 // registration of a handle on a lease, and the stamping pass.
 
@@ -199,11 +201,16 @@ func needsStamp(it item) bool {
 // stamp writes token l.Token as the fence of deployment l.DeploymentID's
 // item and of every unfinished target of it — committed, not sealed, and
 // not stamped with it or a later token — so that writes of them fenced by
-// an earlier lease fail from then on. It reads the committed batches
+// an earlier lease fail from then on. An unfinished target with no item
+// yet (its record only packed in its batch) gets its item, created with
+// the stamp (PutItem on the condition that there is none; stamped as the
+// others when a former holder's first update created it meanwhile), so
+// that a former holder's first update, a PutItem on the same condition,
+// fails. It reads the committed batches
 // after the lease was written: a PutTargets commits on the condition
 // that the token its items carry is current, so no batch is committed
 // after that read without the new token. Each item is one conditional
-// UpdateItem, Options.Parallelism at a time; one a later acquisition
+// write, Options.Parallelism at a time; one a later acquisition
 // stamped already is left alone. A stamping that takes more than a third
 // of ttl renews the lease as it goes, so that it does not expire under
 // the acquirer before the stamping ends; it returns the lease as it
@@ -216,6 +223,7 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 	}
 	stamp := fenceOf(l.Token, "", 0)
 	keys := []item{key(pDep+l.DeploymentID, skDep)}
+	var creates []item // items of unfinished targets that have none yet
 	if len(bs) > 0 {
 		items, err := s.queryAll(ctx, &dynamodb.QueryInput{
 			KeyConditionExpression:    aws.String("pk = :pk"),
@@ -227,9 +235,22 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 		if err != nil {
 			return l, s.opErr(rec, k, "reading its targets to fence them (Query)", err)
 		}
+		have := make(map[string]bool, len(items))
 		for _, it := range items {
+			have[str(it, aSK)] = true
 			if slices.Contains(bs, str(it, aBatch)) && num(it, aToken) < stamp {
 				keys = append(keys, key(str(it, aPK), str(it, aSK)))
+			}
+		}
+		for _, b := range bs {
+			all, err := s.batchRecords(ctx, l.DeploymentID, b)
+			if err != nil {
+				return l, s.opErr(rec, k, "reading its targets to fence them", err)
+			}
+			for _, r := range all {
+				if !have[targetSK(r.T, b)] && r.F < stamp {
+					creates = append(creates, recordItem(l.DeploymentID, b, r, stamp))
+				}
 			}
 		}
 	}
@@ -237,7 +258,40 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 	renewed := start
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(s.opt.Parallelism)
-	for _, key := range keys {
+	write := func(gctx context.Context, tk, create item) error {
+		if create != nil {
+			// A target without an item: its item, created with the stamp;
+			// if a former holder's first update created it meanwhile, it
+			// is stamped as the others.
+			_, err := s.api.PutItem(gctx, &dynamodb.PutItemInput{
+				TableName:           &s.table,
+				Item:                create,
+				ConditionExpression: aws.String("attribute_not_exists(pk)"),
+			})
+			if _, ok := condFailed(err); !ok {
+				if err != nil {
+					return fmt.Errorf("fencing item %s/%q (PutItem): %w", str(create, aPK), str(create, aSK), err)
+				}
+				return nil
+			}
+			tk = key(str(create, aPK), str(create, aSK))
+		}
+		_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
+			TableName:                 &s.table,
+			Key:                       tk,
+			UpdateExpression:          aws.String("SET lt = :t"),
+			ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lt < :t)"),
+			ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(stamp)},
+		})
+		if _, ok := condFailed(err); ok {
+			return nil // sealed or stamped by a later acquisition since, or gone
+		}
+		if err != nil {
+			return fmt.Errorf("fencing item %s/%q (UpdateItem): %w", str(tk, aPK), str(tk, aSK), err)
+		}
+		return nil
+	}
+	for i := range len(keys) + len(creates) {
 		if at := s.opt.Clock.Now(); at.Sub(renewed) >= ttl/3 {
 			// Renewed from this goroutine only: the writes go on meanwhile.
 			set, vals := leaseSet(l.DeploymentID, now.Add(at.Sub(start)+ttl))
@@ -249,20 +303,10 @@ func (s *Store) stamp(ctx context.Context, l deploy.Lease, now time.Time, ttl ti
 			l, renewed = nl, at
 		}
 		g.Go(func() error {
-			_, err := s.api.UpdateItem(gctx, &dynamodb.UpdateItemInput{
-				TableName:                 &s.table,
-				Key:                       key,
-				UpdateExpression:          aws.String("SET lt = :t"),
-				ConditionExpression:       aws.String("attribute_exists(pk) AND (attribute_not_exists(lt) OR lt < :t)"),
-				ExpressionAttributeValues: map[string]types.AttributeValue{":t": nv(stamp)},
-			})
-			if _, ok := condFailed(err); ok {
-				return nil // sealed or stamped by a later acquisition since, or gone
+			if i < len(keys) {
+				return write(gctx, keys[i], nil)
 			}
-			if err != nil {
-				return fmt.Errorf("fencing item %s/%q (UpdateItem): %w", str(key, aPK), str(key, aSK), err)
-			}
-			return nil
+			return write(gctx, nil, creates[i-len(keys)])
 		})
 	}
 	if err := g.Wait(); err != nil {

@@ -58,9 +58,10 @@ type Options struct {
 	// delta (see the package documentation). Readers of instance records
 	// read one item per listed delta. Default 4.
 	MaxDeltas int
-	// LocatorCacheSize bounds how many targets of deployments with more
-	// than one PutTargets batch the store remembers the batch of, so
-	// that UpdateTarget need not look it up. Default 1<<20.
+	// LocatorCacheSize bounds how many packed target records (as
+	// PutTargets wrote them; they never change) the store remembers, so
+	// that UpdateTarget, GetTarget and ListTargets need not read their
+	// bucket items again. Default 1<<20.
 	LocatorCacheSize int
 }
 

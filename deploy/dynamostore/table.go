@@ -70,13 +70,8 @@ func tableInput(table string) *dynamodb.CreateTableInput {
 	return &dynamodb.CreateTableInput{
 		TableName:            aws.String(table),
 		BillingMode:          types.BillingModePayPerRequest,
-		AttributeDefinitions: []types.AttributeDefinition{attr(aPK), attr(aSK), attr(aOrder), attr(aActive), attr(aExpIdx)},
+		AttributeDefinitions: []types.AttributeDefinition{attr(aPK), attr(aSK), attr(aActive), attr(aExpIdx)},
 		KeySchema:            keys(aPK, aSK),
-		LocalSecondaryIndexes: []types.LocalSecondaryIndex{{
-			IndexName:  aws.String(indexOrder),
-			KeySchema:  keys(aPK, aOrder),
-			Projection: &types.Projection{ProjectionType: types.ProjectionTypeKeysOnly},
-		}},
 		GlobalSecondaryIndexes: []types.GlobalSecondaryIndex{{
 			IndexName: aws.String(indexLease),
 			KeySchema: keys(aActive, aExpIdx),
@@ -112,13 +107,10 @@ func checkSchema(table string, d *types.TableDescription) error {
 		}
 	}
 	wantKeys("the key schema", keysOf(d.KeySchema), aPK, aSK)
-	var lsi, gsi bool
-	for _, ix := range d.LocalSecondaryIndexes {
-		if aws.ToString(ix.IndexName) == indexOrder {
-			lsi = true
-			wantKeys("local index "+indexOrder, keysOf(ix.KeySchema), aPK, aOrder)
-		}
-	}
+	// Other indexes are left alone: tables created before PutTargets
+	// packed its records have a local index "ord" the store no longer
+	// reads or writes.
+	gsi := false
 	for _, ix := range d.GlobalSecondaryIndexes {
 		if aws.ToString(ix.IndexName) != indexLease {
 			continue
@@ -128,9 +120,6 @@ func checkSchema(table string, d *types.TableDescription) error {
 		if p := ix.Projection; p == nil || p.ProjectionType != "ALL" && !(p.ProjectionType == "INCLUDE" && hasAll(p.NonKeyAttributes, aOwner, aToken, aExpires)) {
 			problems = append(problems, fmt.Sprintf("global index %s must project %s, %s and %s (INCLUDE) or ALL", indexLease, aOwner, aToken, aExpires))
 		}
-	}
-	if !lsi {
-		problems = append(problems, fmt.Sprintf("local secondary index %q on (%s, %s) is missing", indexOrder, aPK, aOrder))
 	}
 	if !gsi {
 		problems = append(problems, fmt.Sprintf("global secondary index %q on (%s, %s) is missing", indexLease, aActive, aExpIdx))

@@ -6,10 +6,13 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/binary"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/dynamodb"
@@ -21,32 +24,48 @@ import (
 // batchIDLen is the length of a PutTargets batch's random ID.
 const batchIDLen = 12
 
-// maxPosition bounds the targets of one PutTargets call: positions are
-// 9 digits in the ord index.
+// maxPosition bounds the targets of one PutTargets call.
 const maxPosition = 999_999_999
 
 // commitAttempts bounds how often a PutTargets or PutInstances commit is
 // tried again when other writers committed first.
 const commitAttempts = 10
 
-// targetSK is the sort key of target tid's item written by batch b.
+// targetSK is the sort key of target tid's item, put in batch b.
 func targetSK(tid, b string) string { return tid + "\x00" + b }
 
-// targetKey is the key of target tid's item written by batch b.
+// targetKey is the key of target tid's item, put in batch b.
 func targetKey(dep, tid, b string) item { return key(pTargets+dep, targetSK(tid, b)) }
 
-// order is the ord index's sort key of the target at position i of
-// batch b.
-func order(b string, i int) string { return fmt.Sprintf("%s%09d", b, i) }
+// batchPK is the partition of the bucket items of batch b of deployment
+// dep: its packed records.
+func batchPK(dep, b string) string { return pBatch + dep + "#" + b }
+
+// batchName is the name of a batch with random ID id packed into n
+// buckets: the name carries the bucket count, so that the committed
+// batches (the head item's tb) say where each target's record is.
+func batchName(id string, n int) string { return id + "." + strconv.Itoa(n) }
+
+// batchBuckets returns the bucket count batch b's name carries (0 when
+// it carries none).
+func batchBuckets(b string) int {
+	_, ns, ok := strings.Cut(b, ".")
+	if !ok {
+		return 0
+	}
+	n, _ := parseBuckets(ns)
+	return n
+}
 
 // tkey is the key of a target record in errors.
 func tkey(dep, tid string) string { return dep + "/" + tid }
 
 // PutTargets implements deploy.TargetStore, all or none, however many
-// targets: the items are written with BatchWriteItem under a batch ID no
-// reader knows, then made visible at once by one conditional UpdateItem
-// of the deployment's head item that appends the batch to its committed
-// batches (see the package documentation).
+// targets: the records are packed into bucket items written with
+// BatchWriteItem under a batch ID no reader knows, then made visible at
+// once by one conditional UpdateItem of the deployment's head item that
+// appends the batch to its committed batches (see the package
+// documentation). A target gets an item of its own at its first update.
 func (s *Store) PutTargets(ctx context.Context, deploymentID string, targets []deploy.DeploymentTarget) error {
 	return s.putTargets(ctx, deploymentID, targets, nil)
 }
@@ -121,19 +140,28 @@ func (s *Store) putOnce(ctx context.Context, dep string, targets []deploy.Deploy
 		return err
 	}
 
-	// Stage: items under a fresh batch ID, invisible until committed.
-	b := randomID(batchIDLen)
-	reqs := make([]types.WriteRequest, len(targets))
+	// Stage: the records, packed into the bucket items of a fresh batch,
+	// invisible until committed.
+	recs := make([]packed, len(targets))
 	for i := range targets {
-		it, err := targetItem(dep, b, i, &targets[i], token)
-		if err != nil {
+		if recs[i], err = targetRecord(dep, i, &targets[i], token); err != nil {
 			return err
 		}
+	}
+	id := randomID(batchIDLen)
+	n, items, err := packBuckets(batchPK(dep, id), recs)
+	if err != nil {
+		return recErr(rec, dep, fmt.Errorf("dynamostore: packing %d targets: %w", len(targets), err))
+	}
+	b := batchName(id, n)
+	reqs := make([]types.WriteRequest, len(items))
+	for i, it := range items {
+		it[aPK] = sv(batchPK(dep, b))
 		reqs[i] = types.WriteRequest{PutRequest: &types.PutRequest{Item: it}}
 	}
 	if err := s.batchWrite(ctx, reqs); err != nil {
-		s.discard(ctx, dep, b, targets)
-		return s.opErr(rec, dep, fmt.Sprintf("writing %d targets", len(targets)), err)
+		s.discard(ctx, dep, b)
+		return s.opErr(rec, dep, fmt.Sprintf("writing %d targets packed in %d items", len(targets), n), err)
 	}
 
 	// Commit: append b to the committed batches, on the condition that
@@ -146,15 +174,9 @@ func (s *Store) putOnce(ctx context.Context, dep string, targets []deploy.Deploy
 		var moved *movedOn
 		switch {
 		case err == nil && done:
-			after := append(slices.Clone(committed), b)
-			s.cache.learn(dep, after)
-			if len(after) > 1 {
-				ids := make([]string, len(targets))
-				for i := range targets {
-					ids[i] = targets[i].TargetID
-				}
-				s.cache.place(dep, len(after)-1, ids...)
-			}
+			s.cache.learn(dep, append(slices.Clone(committed), b))
+			slices.SortFunc(recs, func(x, y packed) int { return x.P - y.P })
+			s.cache.putAll(dep, b, n, recs)
 			for i := range targets {
 				targets[i].DeploymentID, targets[i].Version = dep, 1
 			}
@@ -165,18 +187,18 @@ func (s *Store) putOnce(ctx context.Context, dep string, targets []deploy.Deploy
 			committed = moved.batches
 			s.cache.learn(dep, committed)
 			if err := s.checkNew(ctx, dep, targets, fresh); err != nil {
-				s.discard(ctx, dep, b, targets)
+				s.discard(ctx, dep, b)
 				return err
 			}
 			k = int64(len(committed))
 		case errors.As(err, &moved):
-			s.discard(ctx, dep, b, targets)
+			s.discard(ctx, dep, b)
 			return recErr(rec, dep, fmt.Errorf("dynamostore: other writers kept adding targets; gave up after %d attempts", commitAttempts))
 		default:
 			var ll *deploy.LeaseLostError
 			var tm *tokenMoved
 			if errors.As(err, &ll) || errors.As(err, &tm) || errors.Is(err, deploy.ErrNotFound) {
-				s.discard(ctx, dep, b, targets) // the commit was refused: nothing will see b
+				s.discard(ctx, dep, b) // the commit was refused: nothing will see b
 			}
 			return err
 		}
@@ -262,68 +284,111 @@ func (s *Store) commitTargets(ctx context.Context, dep, b string, k int64, token
 	return true, nil
 }
 
-// checkNew returns ErrAlreadyExists for the first of targets that has an
-// item in one of batches (committed batches of deployment dep).
+// checkNew returns ErrAlreadyExists for the first of targets that is in
+// one of batches (committed batches of deployment dep).
 func (s *Store) checkNew(ctx context.Context, dep string, targets []deploy.DeploymentTarget, batches []string) error {
-	if len(batches) == 0 {
-		return nil
-	}
-	keys := make([]item, 0, len(targets)*len(batches))
-	for i := range targets {
-		for _, b := range batches {
-			keys = append(keys, targetKey(dep, targets[i].TargetID, b))
+	for _, b := range batches {
+		all, err := s.batchRecords(ctx, dep, b)
+		if err != nil {
+			return s.opErr("deployment", dep, "checking for targets put before", err)
 		}
-	}
-	found, err := s.batchGet(ctx, keys, "tid")
-	if err != nil {
-		return s.opErr("deployment", dep, "checking for targets put before", err)
-	}
-	if len(found) == 0 {
-		return nil
-	}
-	there := make(map[string]bool, len(found))
-	for _, it := range found {
-		there[str(it, aTarget)] = true
-	}
-	for i := range targets {
-		if there[targets[i].TargetID] {
-			return recErr("target", tkey(dep, targets[i].TargetID), deploy.ErrAlreadyExists)
+		there := make(map[string]bool, len(all))
+		for _, r := range all {
+			there[r.T] = true
+		}
+		for i := range targets {
+			if there[targets[i].TargetID] {
+				return recErr("target", tkey(dep, targets[i].TargetID), deploy.ErrAlreadyExists)
+			}
 		}
 	}
 	return nil
 }
 
-// discard deletes the items batch b staged for targets, which no reader
-// sees: not to leave them behind. Leftovers are harmless (a retry stages
-// under a new batch ID), so failures are only logged.
-func (s *Store) discard(ctx context.Context, dep, b string, targets []deploy.DeploymentTarget) {
+// discard deletes the bucket items batch b staged, which no reader sees:
+// not to leave them behind. Leftovers are harmless (a retry stages under
+// a new batch ID), so failures are only logged.
+func (s *Store) discard(ctx context.Context, dep, b string) {
 	if ctx.Err() != nil {
-		s.opt.Logger.Warn("dynamostore: leaving the staged items of a failed PutTargets behind", "table", s.table, "deployment", dep, "batch", b, "targets", len(targets))
+		s.opt.Logger.Warn("dynamostore: leaving the staged items of a failed PutTargets behind", "table", s.table, "deployment", dep, "batch", b)
 		return
 	}
-	reqs := make([]types.WriteRequest, len(targets))
-	for i := range targets {
-		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: targetKey(dep, targets[i].TargetID, b)}}
+	reqs := make([]types.WriteRequest, batchBuckets(b))
+	for i := range reqs {
+		reqs[i] = types.WriteRequest{DeleteRequest: &types.DeleteRequest{Key: key(batchPK(dep, b), bucketSK(i))}}
 	}
 	if err := s.batchWrite(ctx, reqs); err != nil {
 		s.opt.Logger.Warn("dynamostore: could not delete the staged items of a failed PutTargets", "table", s.table, "deployment", dep, "batch", b, "error", err)
 	}
 }
 
-// targetItem is the item of targets t at position i of batch b, put
-// under the lease with token (0: none).
-func targetItem(dep, b string, i int, t *deploy.DeploymentTarget, token uint64) (item, error) {
+// targetRecord is the packed record of target t at position i, put under
+// the lease with token (0: none).
+func targetRecord(dep string, i int, t *deploy.DeploymentTarget, token uint64) (packed, error) {
 	c := *t
 	c.DeploymentID, c.Version = dep, 1
 	c.LifecycleEvents = truncateDiagnostics(c.LifecycleEvents)
 	doc, err := encode("target", tkey(dep, t.TargetID), c)
 	if err != nil {
-		return nil, err
+		return packed{}, err
 	}
+	return packed{T: t.TargetID, V: 1, R: json.RawMessage(doc), P: i, F: fenceOf(token, t.Status, 0)}, nil
+}
+
+// recordItem is the item of target record r put in batch b of deployment
+// dep, with fence lt.
+func recordItem(dep, b string, r packed, lt int64) item {
 	return item{
-		aPK: sv(pTargets + dep), aSK: sv(targetSK(t.TargetID, b)), aTarget: sv(t.TargetID), aBatch: sv(b),
-		aOrder: sv(order(b, i)), aDoc: sv(doc), aVersion: nv(1), aToken: nv(fenceOf(token, t.Status, 0)),
-	}, nil
+		aPK: sv(pTargets + dep), aSK: sv(targetSK(r.T, b)), aTarget: sv(r.T), aBatch: sv(b),
+		aDoc: sv(string(r.R)), aVersion: nv(r.V), aToken: nv(lt),
+	}
+}
+
+// decodePacked returns target record r as PutTargets wrote it.
+func decodePacked(dep string, r packed) (deploy.DeploymentTarget, error) {
+	var t deploy.DeploymentTarget
+	if err := json.Unmarshal(r.R, &t); err != nil {
+		return t, recErr("target", tkey(dep, r.T), fmt.Errorf("dynamostore: decoding its packed record: %w", err))
+	}
+	t.DeploymentID, t.TargetID, t.Version = dep, r.T, r.V
+	return t, nil
+}
+
+// batchRecords returns every record of committed batch b of deployment
+// dep, by position: cached, or read (Query of its bucket items,
+// strongly consistent) and cached.
+func (s *Store) batchRecords(ctx context.Context, dep, b string) ([]packed, error) {
+	if all := s.cache.all(dep, b); all != nil {
+		return all, nil
+	}
+	n := batchBuckets(b)
+	items, err := s.queryAll(ctx, &dynamodb.QueryInput{
+		KeyConditionExpression:    aws.String("pk = :pk"),
+		ExpressionAttributeValues: map[string]types.AttributeValue{":pk": sv(batchPK(dep, b))},
+		ConsistentRead:            aws.Bool(true),
+	})
+	if err != nil {
+		return nil, fmt.Errorf("reading the packed records of target batch %s (Query): %w", b, err)
+	}
+	if len(items) != n {
+		return nil, fmt.Errorf("dynamostore: target batch %s has %d bucket items; its name says %d", b, len(items), n)
+	}
+	var all []packed
+	for _, it := range items {
+		var recs []packed
+		if err := decode(it, &recs); err != nil {
+			return nil, err
+		}
+		all = append(all, recs...)
+	}
+	slices.SortFunc(all, func(x, y packed) int { return x.P - y.P })
+	for i, r := range all {
+		if r.P != i {
+			return nil, fmt.Errorf("dynamostore: target batch %s has no record at position %d", b, i)
+		}
+	}
+	s.cache.putAll(dep, b, n, all)
+	return all, nil
 }
 
 // decodeTarget returns the target record in item it.
@@ -356,34 +421,57 @@ func (s *Store) batches(ctx context.Context, dep string, fresh bool, record, rke
 	return bs, nil
 }
 
-// locate returns the batch whose item holds target tid of deployment dep
-// among bs ("" when none does), and the item when it read it.
-func (s *Store) locate(ctx context.Context, dep, tid string, bs []string, rkey string) (string, item, error) {
-	if len(bs) == 1 {
-		return bs[0], nil, nil
+// find returns the batch among bs (committed batches of deployment dep)
+// whose records hold target tid, and its record; ok is false when none
+// does. It reads the buckets of tid it does not know (BatchGetItem),
+// one per batch.
+func (s *Store) find(ctx context.Context, dep, tid string, bs []string, rkey string) (string, packed, bool, error) {
+	var keys []item
+	for _, b := range bs {
+		i := bucketOf(tid, max(1, batchBuckets(b)))
+		m, known := s.cache.bucket(dep, b, i)
+		if !known {
+			keys = append(keys, key(batchPK(dep, b), bucketSK(i)))
+			continue
+		}
+		if r, ok := m[tid]; ok {
+			return b, r, true, nil
+		}
 	}
-	if i, ok := s.cache.locate(dep, tid); ok && i < len(bs) {
-		return bs[i], nil, nil
-	}
-	keys := make([]item, len(bs))
-	for i, b := range bs {
-		keys[i] = targetKey(dep, tid, b)
+	if len(keys) == 0 {
+		return "", packed{}, false, nil
 	}
 	found, err := s.batchGet(ctx, keys, "")
 	if err != nil {
-		return "", nil, s.opErr("target", rkey, "finding its item", err)
+		return "", packed{}, false, s.opErr("target", rkey, "reading its packed record", err)
 	}
+	if len(found) != len(keys) {
+		return "", packed{}, false, recErr("target", rkey, fmt.Errorf("dynamostore: %d of the %d bucket items of committed target batches are missing", len(keys)-len(found), len(keys)))
+	}
+	var hit packed
+	var in string
 	for _, it := range found {
-		if i := slices.Index(bs, str(it, aBatch)); i >= 0 {
-			s.cache.place(dep, i, tid)
-			return bs[i], it, nil
+		var recs []packed
+		if err := decode(it, &recs); err != nil {
+			return "", packed{}, false, recErr("target", rkey, err)
+		}
+		pk := str(it, aPK)
+		b := pk[strings.LastIndexByte(pk, '#')+1:]
+		var sk int
+		fmt.Sscanf(str(it, aSK), "%d", &sk)
+		s.cache.putBucket(dep, b, sk, recs)
+		for _, r := range recs {
+			if r.T == tid {
+				hit, in = r, b
+			}
 		}
 	}
-	return "", nil, nil
+	return in, hit, in != "", nil
 }
 
-// GetTarget implements deploy.TargetStore: one GetItem when the
-// deployment has one batch of targets (a BatchGetItem otherwise).
+// GetTarget implements deploy.TargetStore: the target's item (GetItem),
+// or, before its first update, its packed record (read once per handle
+// and cached).
 func (s *Store) GetTarget(ctx context.Context, deploymentID, targetID string) (*deploy.DeploymentTarget, error) {
 	const rec = "target"
 	rkey := tkey(deploymentID, targetID)
@@ -399,17 +487,21 @@ func (s *Store) GetTarget(ctx context.Context, deploymentID, targetID string) (*
 			return nil, err
 		}
 		if len(bs) > 0 && targetID != "" {
-			b, it, err := s.locate(ctx, deploymentID, targetID, bs, rkey)
+			b, r, ok, err := s.find(ctx, deploymentID, targetID, bs, rkey)
 			if err != nil {
 				return nil, err
 			}
-			if b != "" && it == nil {
-				if it, err = s.getItem(ctx, pTargets+deploymentID, targetSK(targetID, b)); err != nil {
+			if ok {
+				it, err := s.getItem(ctx, pTargets+deploymentID, targetSK(targetID, b))
+				if err != nil {
 					return nil, s.opErr(rec, rkey, "reading it (GetItem)", err)
 				}
-			}
-			if it != nil {
-				t, err := decodeTarget(deploymentID, it)
+				var t deploy.DeploymentTarget
+				if it != nil {
+					t, err = decodeTarget(deploymentID, it)
+				} else {
+					t, err = decodePacked(deploymentID, r)
+				}
 				if err != nil {
 					return nil, err
 				}
@@ -421,17 +513,19 @@ func (s *Store) GetTarget(ctx context.Context, deploymentID, targetID string) (*
 	return nil, recErr(rec, rkey, deploy.ErrNotFound)
 }
 
-// UpdateTarget implements deploy.TargetStore with one UpdateItem
-// conditional on the stored Version.
+// UpdateTarget implements deploy.TargetStore: the target's first update
+// creates its item (one PutItem on the condition that there is none, the
+// version checked against its packed record's), a later one is one
+// UpdateItem conditional on the stored Version.
 func (s *Store) UpdateTarget(ctx context.Context, t *deploy.DeploymentTarget) error {
 	return s.updateTarget(ctx, t, nil)
 }
 
 // updateTarget writes t, fenced by f. Fenced by the lease of t's own
-// deployment, it is one UpdateItem whose condition is also that the
-// item's fence is at most the lease's token (fencedUpdate); fenced by
-// another deployment's lease, or to a target stored final (sealed), it is
-// a TransactWriteItems of the update and a ConditionCheck of the lease.
+// deployment, it is one write whose condition is also that the item's
+// fence is at most the lease's token (createItem, fencedUpdate); fenced
+// by another deployment's lease, or to a target stored final (sealed), it
+// is a TransactWriteItems of the write and a ConditionCheck of the lease.
 func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f *fence) error {
 	const rec = "target"
 	dep, tid := t.DeploymentID, t.TargetID
@@ -475,20 +569,31 @@ func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f 
 		if len(bs) == 0 {
 			continue
 		}
-		b, _, err := s.locate(ctx, dep, tid, bs, rkey)
+		b, r, ok, err := s.find(ctx, dep, tid, bs, rkey)
 		if err != nil {
 			return err
 		}
-		if b == "" {
+		if !ok {
 			continue
 		}
 		k := targetKey(dep, tid, b)
+		if t.Version == r.V {
+			done, err := s.createItem(ctx, b, r, doc, c.Version, t, f)
+			if err != nil {
+				return err
+			}
+			if done {
+				t.Version = c.Version
+				return nil
+			}
+			// The item exists: updated below.
+		}
 		done, missing := false, false
 		if own {
 			done, err = s.fencedUpdate(ctx, k, doc, c.Version, t, f)
 			missing = errors.Is(err, deploy.ErrNotFound)
 		}
-		if !done && err == nil {
+		if !done && !missing && err == nil {
 			wid := writeID()
 			vals := map[string]types.AttributeValue{":d": sv(doc), ":nv": nv(c.Version), ":v": nv(t.Version), ":w": sv(wid)}
 			set := "SET d = :d, v = :nv, w = :w"
@@ -505,13 +610,24 @@ func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f 
 			err = s.condWrite(ctx, rec, rkey, "updating it", w, wid, f, func(old item) error {
 				if old == nil {
 					missing = true
-					return recErr(rec, rkey, deploy.ErrNotFound)
+					return nil
 				}
 				return conflict(rkey, old, t.Version)
 			})
 		}
-		if missing && attempt == 0 {
-			continue
+		if missing {
+			// No item: the stored target is its packed record, whose
+			// version the update does not carry.
+			if own {
+				head, err := s.getItem(ctx, pDep+dep, skHead)
+				if err != nil {
+					return s.opErr(rec, rkey, "reading the lease after a refused update (GetItem)", err)
+				}
+				if !current(f.lease, head) {
+					return lost(f.lease, head)
+				}
+			}
+			return conflict(rkey, item{aVersion: nv(r.V)}, t.Version)
 		}
 		if err != nil {
 			return err
@@ -520,6 +636,49 @@ func (s *Store) updateTarget(ctx context.Context, t *deploy.DeploymentTarget, f 
 		return nil
 	}
 	return recErr(rec, rkey, deploy.ErrNotFound)
+}
+
+// createItem makes the first update of target t, whose record r batch b
+// holds, at version: it puts the target's item on the condition that
+// there is none. It reports done when it put it (also when an earlier,
+// retried request did), and not done, with no error, when the item
+// exists: the caller updates it. Fenced by the lease of t's deployment, it
+// refuses (*deploy.LeaseLostError) a record put under a later lease, and
+// the item carries the lease's token as its fence: a takeover creates
+// the items of the unfinished targets that have none, stamped with its
+// own token (see stamp), so a former holder's put finds one. A sealed
+// record's put, or one fenced by another deployment's lease, is a
+// transaction with the lease's ConditionCheck.
+func (s *Store) createItem(ctx context.Context, b string, r packed, doc string, version int64, t *deploy.DeploymentTarget, f *fence) (bool, error) {
+	rkey := tkey(t.DeploymentID, t.TargetID)
+	own := f != nil && f.lease.DeploymentID == t.DeploymentID
+	rtoken, rsealed := fenceToken(r.F)
+	lt := r.F
+	if own {
+		if rtoken > f.lease.Token {
+			return false, s.lostNow(ctx, f.lease)
+		}
+		lt = fenceOf(f.lease.Token, t.Status, 0)
+	}
+	it := recordItem(t.DeploymentID, b, packed{T: t.TargetID, V: version, R: json.RawMessage(doc)}, lt)
+	wid := writeID()
+	it[aWrite] = sv(wid)
+	tx := f
+	if own && !rsealed {
+		tx = nil // the fence on the items guards it
+	}
+	exists := false
+	err := s.condWrite(ctx, "target", rkey, "creating its item", types.TransactWriteItem{Put: &types.Put{
+		Item:                it,
+		ConditionExpression: aws.String("attribute_not_exists(pk)"),
+	}}, wid, tx, func(item) error {
+		exists = true
+		return nil
+	})
+	if err != nil {
+		return false, err
+	}
+	return !exists, nil
 }
 
 // conflict is ErrConflict for an update of target rkey carrying version
@@ -585,11 +744,13 @@ func (s *Store) fencedUpdate(ctx context.Context, k item, doc string, version in
 	return false, nil // sealed (or without a fence): the head checks the lease
 }
 
-// ListTargets implements deploy.TargetStore. A page is read from the ord
-// index (keys only, strongly consistent), batch by committed batch, then
-// with BatchGetItem. Page tokens name a batch and a position in it, and
-// carry an HMAC keyed by a secret of the deployment's head item, so a
-// token the store did not issue for this deployment is refused.
+// ListTargets implements deploy.TargetStore. A page is the packed
+// records of the committed batches, batch by batch in commit order and
+// each batch in put order (read once per handle and cached), overlaid by
+// the items of the targets updated since (BatchGetItem). Page tokens name
+// a batch and a position in it, and carry an HMAC keyed by a secret of
+// the deployment's head item, so a token the store did not issue for this
+// deployment is refused.
 func (s *Store) ListTargets(ctx context.Context, deploymentID, pageToken string, limit int) ([]deploy.DeploymentTarget, string, error) {
 	const rec = "deployment"
 	dep := deploymentID
@@ -612,35 +773,37 @@ func (s *Store) ListTargets(ctx context.Context, deploymentID, pageToken string,
 	bi, pos := 0, -1
 	if pageToken != "" {
 		var ok bool
-		if bi, pos, ok = parseToken(nonce, dep, pageToken); !ok || bi >= len(bs) {
+		if bi, pos, ok = parseToken(nonce, dep, pageToken); !ok || bi >= len(bs) || pos < -1 {
 			return nil, "", invalid(rec, dep, "page token %q was not issued for this deployment", pageToken)
 		}
 	}
 	if limit <= 0 {
 		limit = s.opt.PageSize
 	}
-	var keys []item
-	for len(keys) < limit && bi < len(bs) {
-		out, err := s.api.Query(ctx, &dynamodb.QueryInput{
-			TableName:              &s.table,
-			IndexName:              aws.String(indexOrder),
-			KeyConditionExpression: aws.String("pk = :pk AND o BETWEEN :from AND :to"),
-			ExpressionAttributeValues: map[string]types.AttributeValue{
-				":pk": sv(pTargets + dep), ":from": sv(order(bs[bi], pos+1)), ":to": sv(order(bs[bi], maxPosition)),
-			},
-			ConsistentRead: aws.Bool(true),
-			Limit:          aws.Int32(int32(min(limit-len(keys), 1<<30))),
-		})
+	type entry struct {
+		b string
+		r packed
+	}
+	var recs []entry
+	for len(recs) < limit && bi < len(bs) {
+		all, err := s.batchRecords(ctx, dep, bs[bi])
 		if err != nil {
-			return nil, "", s.opErr(rec, dep, "listing targets (Query of index "+indexOrder+")", err)
+			return nil, "", s.opErr(rec, dep, "listing targets", err)
 		}
-		for _, it := range out.Items {
-			keys = append(keys, key(str(it, aPK), str(it, aSK)))
-			fmt.Sscanf(str(it, aOrder)[len(bs[bi]):], "%d", &pos)
+		if pos+1 > len(all) {
+			return nil, "", invalid(rec, dep, "page token %q was not issued for this deployment", pageToken)
 		}
-		if len(out.LastEvaluatedKey) == 0 {
+		for _, r := range all[pos+1 : min(len(all), pos+1+limit-len(recs))] {
+			recs = append(recs, entry{bs[bi], r})
+			pos = r.P
+		}
+		if pos+1 >= len(all) {
 			bi, pos = bi+1, -1
 		}
+	}
+	keys := make([]item, len(recs))
+	for i, e := range recs {
+		keys[i] = targetKey(dep, e.r.T, e.b)
 	}
 	items, err := s.batchGet(ctx, keys, "")
 	if err != nil {
@@ -650,13 +813,14 @@ func (s *Store) ListTargets(ctx context.Context, deploymentID, pageToken string,
 	for _, it := range items {
 		bySK[str(it, aSK)] = it
 	}
-	page := make([]deploy.DeploymentTarget, 0, len(keys))
-	for _, k := range keys {
-		it := bySK[str(k, aSK)]
-		if it == nil {
-			return nil, "", recErr(rec, dep, fmt.Errorf("dynamostore: the item of target key %q is listed in index %s but missing", str(k, aSK), indexOrder))
+	page := make([]deploy.DeploymentTarget, 0, len(recs))
+	for i, e := range recs {
+		var t deploy.DeploymentTarget
+		if it := bySK[str(keys[i], aSK)]; it != nil {
+			t, err = decodeTarget(dep, it)
+		} else {
+			t, err = decodePacked(dep, e.r)
 		}
-		t, err := decodeTarget(dep, it)
 		if err != nil {
 			return nil, "", err
 		}
