@@ -298,7 +298,7 @@ func (r *runner) runEvents(i int32, w *workerState, phase plan.Phase, k int, now
 			return completion{i: i, err: err}
 		}
 		req.Event = seq.events[k]
-		w.at = eventAt{i: i, phase: phase, k: k, written: written}
+		w.at = eventAt{i: i, phase: phase, k: k, start: now, written: written}
 		res, err := r.runEventRetrying(r.workCtx, w, seq.roles[k], &req)
 		var c completion
 		var done bool

@@ -393,6 +393,7 @@ type eventAt struct {
 	i       int32      // the target
 	phase   plan.Phase // the phase it runs
 	k       int        // the event
+	start   time.Time  // when it started (its record's StartTime)
 	written time.Time  // when its record was last written
 	limit   time.Duration
 }
@@ -417,7 +418,8 @@ func (r *runner) callRole(ctx context.Context, role target.Role, req *target.Eve
 
 // callBounded makes the call of event req.Event on role (callRole), in the
 // worker's goroutine, with a context of ctx's that is cancelled once limit
-// has passed on the executor's clock (0: no limit). When the limit passes
+// has passed since the event's start on the executor's clock (0: no
+// limit). When the limit passes
 // before the call returns, the watchdog hands the worker's work to another
 // goroutine (takeOver), and this goroutine ends when the call returns
 // (runtime.Goexit: the runner's WaitGroup does not count it out, the
@@ -436,7 +438,9 @@ func (r *runner) callBounded(ctx context.Context, w *workerState, limit time.Dur
 		w.slot = s
 	}
 	w.at.limit = limit
-	deadline := r.e.clk.Now().Add(limit).UnixNano()
+	// The limit counts from the event's start, the last reading of the
+	// clock, rather than from a reading of its own (one per event).
+	deadline := w.at.start.Add(limit).UnixNano()
 	r.watch.arm(s, deadline)
 	res, err := r.callRole(s.ctx, role, req)
 	if !s.disarm(deadline) {
