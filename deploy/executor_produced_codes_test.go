@@ -199,10 +199,14 @@ func setECSRoutes(sh *targettest.Shifter) {
 func scalingCode(code plan.ErrorCode, tr target.ScalingTransition, ev target.LifecycleEvent, err error, word string) producedCode {
 	return producedCode{code, string(tr) + ": " + string(ev) + " fails with " + err.Error(), deploy.StatusFailed, []string{"failed lifecycle event " + string(ev), word},
 		func(t *testing.T) *deploy.Deployment {
+			// advanceWhile moves the clock whenever two timers wait — a
+			// retry's backoff and the heartbeat, but also an event's time
+			// limit while the call has not returned yet — so the limits are
+			// off: they are not what these deployments show.
 			e, sc := scalingEnv(t, 1, func(g *deploy.Group) {
 				withLoadBalancer(g)
 				g.TerminationHookEnabled = true
-			})
+			}, deploy.NoTimeLimits)
 			e.deploy("v1")
 			scaled := fleetTargets(1)[0]
 			if tr == target.InstanceLaunching {
