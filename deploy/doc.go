@@ -34,7 +34,7 @@
 // through the Installer and the TrafficController; each event's status,
 // times and diagnostics are recorded in the target's record
 // (Options.RecordInterval says when writes are combined). Targets run
-// concurrently — a zero-value errgroup bounded by the planner's window and
+// concurrently on worker goroutines — bounded by the planner's window and
 // Options.Concurrency — and a target that fails is data for the planner, not
 // an error. Deployment-wide steps — Lambda and ECS hooks through the
 // HookInvoker (with the one-hour deadline of the User Guide's "AppSpec
