@@ -377,22 +377,30 @@ func TestStopFromAnotherExecutor(t *testing.T) {
 }
 
 // Options.Concurrency caps the lifecycle work running at once, below the
-// minimum healthy hosts window.
+// minimum healthy hosts window: with every call held, exactly 3 run, and
+// no more ever do once they are let go.
 func TestConcurrencyCap(t *testing.T) {
 	// advanceWhile with one waiter moves the fake clock whenever any timer
 	// is pending — the runner's poll always is — without waiting for the
-	// workers: virtual time runs ahead of them, so the run's virtual length
-	// says nothing, and the default time limits (an hour per event, twelve
-	// per deployment) would cut it short. They are off.
+	// workers, so the default time limits (an hour per event, twelve per
+	// deployment) could cut the run short. They are off.
 	e := newEnv(t, 20, "CodeDeployDefault.AllAtOnce", nil, deploy.NoTimeLimits, func(o *deploy.Options) { o.Concurrency = 3 })
-	e.fleet.OnCall(targettest.Delay(func(d time.Duration) <-chan time.Time { return e.clk.NewTimer(d).C() },
-		func(targettest.Call) time.Duration { return time.Second }))
+	gate := targettest.NewGate()
+	e.fleet.OnCall(func(ctx context.Context, _ targettest.Call) error { return gate.Wait(ctx) })
 	d := e.create("v1")
-	res := advanceWhile(e.ctx, e.clk, 1, func() result { got, err := e.exec.Run(e.ctx, d.ID); return result{got, err} })
+	done := make(chan result, 1)
+	go func() { got, err := e.exec.Run(e.ctx, d.ID); done <- result{got, err} }()
+	wctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	if err := e.fleet.WaitRunning(wctx, 3); err != nil {
+		t.Fatalf("3 calls never ran at once under a cap of 3: %v", err)
+	}
+	gate.Open()
+	res := advanceWhile(e.ctx, e.clk, 1, func() result { return <-done })
 	if res.err != nil || res.d.Status != deploy.StatusSucceeded {
 		t.Fatalf("Run = %v, %v", res.d, res.err)
 	}
-	if got := e.fleet.MaxConcurrent(); got > 3 || got < 2 {
+	if got := e.fleet.MaxConcurrent(); got != 3 {
 		t.Errorf("%d calls at once; the cap is 3", got)
 	}
 }

@@ -284,25 +284,29 @@ func (r *runner) runRecord(i int32, w *workerState, phase plan.Phase, stopped bo
 	if from == 0 && r.triggers != nil {
 		r.notifyTarget(TriggerInstanceStart, t, now)
 	}
-	return r.runEvents(i, w, phase, from, now, now)
+	w.at.written = now
+	return r.runEvents(i, w, phase, from, now)
 }
 
 // runEvents runs target i's events (w.rec) from event k of phase on: now
-// is the last reading of the clock, written when the record was last
-// written. It returns the target's completion.
-func (r *runner) runEvents(i int32, w *workerState, phase plan.Phase, k int, now, written time.Time) completion {
+// is the last reading of the clock, and w.at.written says when the record
+// was last written. It returns the target's completion.
+func (r *runner) runEvents(i int32, w *workerState, phase plan.Phase, k int, now time.Time) completion {
 	seq, _, hi := r.seqs.forPhase(phase)
 	req := target.EventRequest{Target: w.rec.Target, Deployment: r.info}
+	w.at.i, w.at.phase = i, phase
 	for ; k < hi; k++ {
 		if err := r.checkLease(now); err != nil {
 			return completion{i: i, err: err}
 		}
 		req.Event = seq.events[k]
-		w.at = eventAt{i: i, phase: phase, k: k, start: now, written: written}
+		// Only what changes per event is written here: this runs for
+		// every event of every target.
+		w.at.k, w.at.start = k, now.UnixNano()
 		res, err := r.runEventRetrying(r.workCtx, w, seq.roles[k], &req)
 		var c completion
 		var done bool
-		if now, written, c, done = r.eventEnded(w, res, err, now); done {
+		if now, c, done = r.eventEnded(w, res, err, now); done {
 			return c
 		}
 	}
@@ -311,10 +315,10 @@ func (r *runner) runEvents(i int32, w *workerState, phase plan.Phase, k int, now
 
 // eventEnded records that the event w.at names ended with res, or could
 // not run (err), and starts the next one; now is the last reading of the
-// clock. It returns the new reading and when the record was last written,
-// and done with the target's completion once the target is over (or the
-// run's work was cut off, or a write failed).
-func (r *runner) eventEnded(w *workerState, res target.EventResult, err error, now time.Time) (time.Time, time.Time, completion, bool) {
+// clock. It returns the new reading, and done with the target's completion
+// once the target is over (or the run's work was cut off, or a write
+// failed). It keeps w.at.written.
+func (r *runner) eventEnded(w *workerState, res target.EventResult, err error, now time.Time) (time.Time, completion, bool) {
 	i, phase, k, written := w.at.i, w.at.phase, w.at.k, w.at.written
 	t := &w.rec
 	seq, _, hi := r.seqs.forPhase(phase)
@@ -322,7 +326,7 @@ func (r *runner) eventEnded(w *workerState, res target.EventResult, err error, n
 	var code ErrorCode
 	if err != nil {
 		if cause := context.Cause(r.workCtx); cause != nil && !errors.Is(cause, errAbort) {
-			return now, written, completion{i: i, interrupted: true}, true
+			return now, completion{i: i, interrupted: true}, true
 		}
 		res, code = eventFailure(seq.roles[k], err, context.Cause(r.workCtx))
 	}
@@ -356,16 +360,16 @@ func (r *runner) eventEnded(w *workerState, res target.EventResult, err error, n
 	if last || r.e.opts.RecordInterval < 0 || now.Sub(written) >= r.e.opts.RecordInterval {
 		t.LastUpdated = now // the record changed at every event; it is stored now
 		if err := r.saveTarget(i, t); err != nil {
-			return now, written, completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}, true
+			return now, completion{i: i, err: r.storeErr("saving target "+t.TargetID, err)}, true
 		}
-		written = now
+		w.at.written = now
 	}
 	r.eventChanged(t, k, now)
 	if last {
-		return now, written, r.targetDone(i, w, phase, !failed, now), true
+		return now, r.targetDone(i, w, phase, !failed, now), true
 	}
 	r.eventChanged(t, next, now)
-	return now, written, completion{}, false
+	return now, completion{}, false
 }
 
 // interruptTarget records a target of a stopped deployment whose events a

@@ -393,7 +393,7 @@ type eventAt struct {
 	i       int32      // the target
 	phase   plan.Phase // the phase it runs
 	k       int        // the event
-	start   time.Time  // when it started (its record's StartTime)
+	start   int64      // when it started (its record's StartTime), UnixNano
 	written time.Time  // when its record was last written
 	limit   time.Duration
 }
@@ -440,7 +440,7 @@ func (r *runner) callBounded(ctx context.Context, w *workerState, limit time.Dur
 	w.at.limit = limit
 	// The limit counts from the event's start, the last reading of the
 	// clock, rather than from a reading of its own (one per event).
-	deadline := w.at.start.Add(limit).UnixNano()
+	deadline := w.at.start + int64(limit)
 	r.watch.arm(s, deadline)
 	res, err := r.callRole(s.ctx, role, req)
 	if !s.disarm(deadline) {
@@ -469,9 +469,9 @@ func (r *runner) takeOver(s *limitSlot) {
 	} else {
 		res = timedOut(seq.roles[at.k], seq.events[at.k], at.limit)
 	}
-	now, written, c, done := r.eventEnded(w, res, err, r.e.clk.Now())
+	now, c, done := r.eventEnded(w, res, err, r.e.clk.Now())
 	if !done {
-		c = r.runEvents(at.i, w, at.phase, at.k+1, now, written)
+		c = r.runEvents(at.i, w, at.phase, at.k+1, now)
 	}
 	it, ok, another := r.handOver(r.putBack(at.i, w, c))
 	r.work(w, it, ok, another)
