@@ -134,7 +134,24 @@ func TestEventTimeoutIgnoredApplicationStop(t *testing.T) {
 	e.platform.Installer = &stuckInstaller{fleet: e.fleet, stuck: target.ApplicationStop, release: release, entered: entered}
 	e.exec = e.newExecutor(e.mem)
 	d := e.create("v1", func(in *deploy.DeploymentInput) { ignore := true; in.IgnoreApplicationStopFailures = &ignore })
-	res := runAfter(t, e, d.ID, entered)
+	// The clock moves once, to ApplicationStop's limit, and never while
+	// the later events run (runAfter's jumps could reach their limits
+	// while their calls are in flight).
+	done := make(chan result, 1)
+	go func() { got, err := e.exec.Run(e.ctx, d.ID); done <- result{got, err} }()
+	<-entered
+	wctx, cancel := context.WithTimeout(e.ctx, 10*time.Second)
+	defer cancel()
+	if err := e.clk.BlockUntil(wctx, 2); err != nil { // the runner's poll and the limit's watchdog
+		t.Fatal(err)
+	}
+	e.clk.Advance(10 * time.Minute)
+	var res result
+	select {
+	case res = <-done:
+	case <-wctx.Done():
+		t.Fatal("the run did not end after ApplicationStop reached its limit")
+	}
 	if res.err != nil || res.d.Status != deploy.StatusSucceeded {
 		t.Fatalf("Run = %v, %v; want Succeeded", res.d.Status, res.err)
 	}
