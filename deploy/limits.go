@@ -419,32 +419,34 @@ func (r *runner) callRole(ctx context.Context, role target.Role, req *target.Eve
 // callBounded makes the call of event req.Event on role (callRole), in the
 // worker's goroutine, with a context of ctx's that is cancelled once limit
 // has passed since the event's start on the executor's clock (0: no
-// limit). When the limit passes
-// before the call returns, the watchdog hands the worker's work to another
-// goroutine (takeOver), and this goroutine ends when the call returns
-// (runtime.Goexit: the runner's WaitGroup does not count it out, the
-// goroutine that took its work does), its result dropped. A call that
-// returns after ctx is done (a stop with AbortRunningEvents, the maximum
-// run time, the end of the run) returns ctx's cause: a call that honours
-// its context has ended when the run does, and the run waits for one that
-// does not at most until its limit.
+// limit). When the limit passes before the call returns, the watchdog
+// hands the worker's work to another goroutine (takeOver), and this
+// goroutine ends when the call returns (runtime.Goexit: the runner's
+// WaitGroup does not count it out, the goroutine that took its work does),
+// its result dropped. A call that returns after ctx is done (a stop with
+// AbortRunningEvents, the maximum run time, the end of the run) returns
+// ctx's cause: a call that honours its context has ended when the run
+// does, and the run waits for one that does not at most until its limit.
 func (r *runner) callBounded(ctx context.Context, w *workerState, limit time.Duration, role target.Role, req *target.EventRequest) (target.EventResult, error) {
+	var res target.EventResult
+	var err error
 	if limit <= 0 {
-		return r.callRole(ctx, role, req)
-	}
-	s := w.slot
-	if s == nil {
-		s = r.watch.add(ctx, w)
-		w.slot = s
-	}
-	w.at.limit = limit
-	// The limit counts from the event's start, the last reading of the
-	// clock, rather than from a reading of its own (one per event).
-	deadline := w.at.start + int64(limit)
-	r.watch.arm(s, deadline)
-	res, err := r.callRole(s.ctx, role, req)
-	if !s.disarm(deadline) {
-		runtime.Goexit()
+		res, err = r.callRole(ctx, role, req)
+	} else {
+		s := w.slot
+		if s == nil {
+			s = r.watch.add(ctx, w)
+			w.slot = s
+		}
+		w.at.limit = limit
+		// The limit counts from the event's start, the last reading of the
+		// clock, rather than from a reading of its own (one per event).
+		deadline := w.at.start + int64(limit)
+		r.watch.arm(s, deadline)
+		res, err = r.callRole(s.ctx, role, req)
+		if !s.disarm(deadline) {
+			runtime.Goexit()
+		}
 	}
 	if ctx.Err() != nil {
 		return target.EventResult{}, context.Cause(ctx)
