@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/fleetdeploy/fleetdeploy/config"
 )
@@ -198,8 +199,13 @@ func (a *AppSpec) checkFunctions(ps *appspecProblems) {
 	}
 	for _, event := range sortedEvents(a.HookFunctions, a.Platform) {
 		checkHookEvent(ps, a.Platform, event)
-		if a.HookFunctions[event] == "" {
+		switch fn := a.HookFunctions[event]; {
+		case fn == "":
 			ps.addf(appspecKey("Hooks", event), "must name the Lambda function that validates the event")
+		case strings.ContainsFunc(fn, func(r rune) bool { return unicode.IsSpace(r) || unicode.IsControl(r) }):
+			// Lambda's function names, versions, aliases and ARNs have
+			// none (Lambda API Reference, Invoke: FunctionName).
+			ps.addf(appspecKey("Hooks", event), fmt.Sprintf("must be a Lambda function name or ARN, which has no spaces or control characters; got %s", appspecQuote(fn)))
 		}
 	}
 }
