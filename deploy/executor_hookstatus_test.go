@@ -143,11 +143,11 @@ func TestHookReportsDecideTheHook(t *testing.T) {
 // that comes after that is refused: the event completed.
 func TestHookWithoutReportTimesOut(t *testing.T) {
 	e, h, d := hookEnv(t, func(o *deploy.Options) { o.PollInterval = 10 * time.Minute })
-	// While the hook waits, three timers do: the lease's renewal, the
-	// hook's deadline and the report poll. The clock moves only then: once
-	// the deadline fires, two remain until the hook has ended, so the
-	// clock cannot run on (renewal by renewal) before the executor has
-	// taken the hook's failure and recorded its end.
+	// While the hook waits, three timers do: the run's wait (its poll and
+	// lease renewal), the hook's deadline and the report poll. The clock
+	// moves only then: once the deadline fires, two remain until the hook
+	// has ended, so the clock cannot run on (wait by wait) before the
+	// executor has taken the hook's failure and recorded its end.
 	res := advanceWhile(e.ctx, e.clk, 3, func() result { got, err := e.exec.Run(e.ctx, d.ID); return result{got, err} })
 	if res.err != nil || res.d.Status != deploy.StatusFailed || res.d.ErrorInformation.Code != plan.HookExecutionFailure {
 		t.Fatalf("Run = %s %+v, %v; want Failed HOOK_EXECUTION_FAILURE", res.d.Status, res.d.ErrorInformation, res.err)
