@@ -378,8 +378,7 @@ func TestECSDeployment(t *testing.T) {
 		}
 	})
 	prodRoute, testRoute := target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficRoute{ResourceID: "prod/web", Test: true}
-	shifter.SetRoute(prodRoute, target.TrafficSplit{Original: "ts-old"})
-	shifter.SetRoute(testRoute, target.TrafficSplit{Original: "ts-old"})
+	setECSRoutes(shifter)
 	loc := revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: ecsSpec}}
 	d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: loc})
 	if err != nil {

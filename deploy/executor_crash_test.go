@@ -208,8 +208,7 @@ func lambdaCrashWorld(t *testing.T) *crashWorld {
 func ecsCrashWorld(t *testing.T) *crashWorld {
 	w := serviceCrashWorld(t, config.ECS, "CodeDeployDefault.ECSLinear10PercentEvery1Minutes", ecsServiceGroup(true))
 	w.service, w.route = "prod/web", target.TrafficRoute{ResourceID: "prod/web"}
-	w.shifter.SetRoute(w.route, target.TrafficSplit{Original: "ts-old"})
-	w.shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
+	setECSRoutes(w.shifter)
 	w.in.Revision = ecsAllHooksLocation()
 	return w
 }
@@ -711,8 +710,7 @@ func TestResumeNeverRepeatsAStoredHook(t *testing.T) {
 			for _, outcome := range []target.LifecycleEventStatus{target.EventSucceeded, target.EventFailed} {
 				t.Run(fmt.Sprintf("%s/%s/%s", tc.platform, hook, outcome), func(t *testing.T) {
 					e, shifter, hooks, _ := serviceEnv(t, tc.platform, tc.cfg, tc.group)
-					shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})
-					shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
+					setECSRoutes(shifter)
 					shifter.SetRoute(target.TrafficRoute{ResourceID: "checkout:live"}, target.TrafficSplit{Original: "1"})
 					if outcome == target.EventFailed {
 						hooks.Script("", hook, targettest.Fail(target.CodeScriptFailed, "validation failed"))

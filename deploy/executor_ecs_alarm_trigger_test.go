@@ -35,8 +35,7 @@ func ecsAllHooksLocation() revision.Location {
 // and AfterAllowTraffic — as the roles were called, and as recorded.
 func TestECSHookOrder(t *testing.T) {
 	e, shifter, hooks, prov := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSAllAtOnce", ecsServiceGroup(false))
-	shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})
-	shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
+	setECSRoutes(shifter)
 	var (
 		mu    sync.Mutex
 		calls []string

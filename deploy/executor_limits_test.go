@@ -484,17 +484,8 @@ func TestMaxRunTimePerKind(t *testing.T) {
 		t.Run("ecs/"+mode, func(t *testing.T) {
 			e, shifter, _, _ := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSCanary10Percent15Minutes",
 				ecsServiceGroup(true, autoRollback(deploy.AutoRollbackDeploymentFailure)), func(o *deploy.Options) { o.MaxRunTime.ECS = 10 * time.Minute })
-			prodRoute := target.TrafficRoute{ResourceID: "prod/web"}
-			shifter.SetRoute(prodRoute, target.TrafficSplit{Original: "ts-old"})
-			shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
-			first, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod",
-				Revision: ecsLocation(), ConfigName: "CodeDeployDefault.ECSAllAtOnce"})
-			if err != nil {
-				t.Fatal(err)
-			}
-			if got, err := e.exec.Run(e.ctx, first.ID); err != nil || got.Status != deploy.StatusSucceeded {
-				t.Fatalf("first: %v, %v", got.Status, err)
-			}
+			setECSRoutes(shifter)
+			deployFirstECS(t, e)
 			d, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod", Revision: ecsLocation()})
 			if err != nil {
 				t.Fatal(err)

@@ -186,13 +186,6 @@ func createService(t *testing.T, e *env, loc revision.Location) *deploy.Deployme
 	return d
 }
 
-// setECSRoutes gives ECS service prod/web its production and test routes,
-// all on task set ts-old.
-func setECSRoutes(sh *targettest.Shifter) {
-	sh.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})
-	sh.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
-}
-
 // scalingCode is a launch (of i-new) or termination (of i-000)
 // deployment of a group behind a load balancer, with the termination hook,
 // whose role fails event ev with err; the deployment that ran is returned.

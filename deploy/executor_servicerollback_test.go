@@ -12,6 +12,7 @@ import (
 	"github.com/fleetdeploy/fleetdeploy/deploy/plan"
 	"github.com/fleetdeploy/fleetdeploy/revision"
 	"github.com/fleetdeploy/fleetdeploy/target"
+	"github.com/fleetdeploy/fleetdeploy/target/targettest"
 )
 
 // lambdaSpecFrom is a Lambda AppSpec moving alias checkout:live from
@@ -143,6 +144,29 @@ func ecsLocation() revision.Location {
 	return revision.Location{Type: revision.LocationAppSpecContent, AppSpecContent: &revision.AppSpecContent{Content: ecsSpec}}
 }
 
+// setECSRoutes gives ECS service prod/web its production and test routes,
+// all on task set ts-old.
+func setECSRoutes(sh *targettest.Shifter) {
+	sh.SetRoute(target.TrafficRoute{ResourceID: "prod/web"}, target.TrafficSplit{Original: "ts-old"})
+	sh.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
+}
+
+// deployFirstECS runs the group's first ECS deployment (all at once) to
+// success, and returns it: its task set, taskset-<ID>, then serves.
+func deployFirstECS(t *testing.T, e *env) *deploy.Deployment {
+	t.Helper()
+	first, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod",
+		Revision: ecsLocation(), ConfigName: "CodeDeployDefault.ECSAllAtOnce"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.exec.Run(e.ctx, first.ID)
+	if err != nil || got.Status != deploy.StatusSucceeded {
+		t.Fatalf("first: %v, %v", got.Status, err)
+	}
+	return got
+}
+
 // User Guide, "Redeploy and roll back a deployment with CodeDeploy": an ECS
 // rollback reroutes traffic from the replacement task set back to the
 // original. A deployment from task set taskset-<first> to
@@ -153,17 +177,8 @@ func ecsLocation() revision.Location {
 func TestECSRollbackReroutesToOriginalTaskSet(t *testing.T) {
 	e, shifter, _, prov := serviceEnv(t, config.ECS, "CodeDeployDefault.ECSCanary10Percent5Minutes",
 		ecsServiceGroup(true, autoRollback(deploy.AutoRollbackDeploymentFailure)))
-	prodRoute := target.TrafficRoute{ResourceID: "prod/web"}
-	shifter.SetRoute(prodRoute, target.TrafficSplit{Original: "ts-old"})
-	shifter.SetRoute(target.TrafficRoute{ResourceID: "prod/web", Test: true}, target.TrafficSplit{Original: "ts-old"})
-	first, err := e.exec.CreateDeployment(e.ctx, deploy.DeploymentInput{ApplicationName: "shop", GroupName: "prod",
-		Revision: ecsLocation(), ConfigName: "CodeDeployDefault.ECSAllAtOnce"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got, err := e.exec.Run(e.ctx, first.ID); err != nil || got.Status != deploy.StatusSucceeded {
-		t.Fatalf("first: %v, %v", got.Status, err)
-	}
+	setECSRoutes(shifter)
+	first := deployFirstECS(t, e)
 	live, failed := "taskset-"+first.ID, ""
 	shifter.OnShift(func(ctx context.Context, req target.ShiftRequest) error {
 		if req.Split.Replacement != live {

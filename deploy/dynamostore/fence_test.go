@@ -44,31 +44,20 @@ type spyAPI struct {
 
 func (s *spyAPI) UpdateItem(ctx context.Context, in *dynamodb.UpdateItemInput, o ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error) {
 	stamp := aws.ToString(in.UpdateExpression) == "SET lt = :t"
+	key := attrS(in.Key, "pk")
+	tgt := strings.HasPrefix(key, "tgt#")
 	s.mu.Lock()
-	if stamp && s.failStampAt > 0 {
-		s.failStampAt--
-		if s.failStampAt == 0 {
-			s.mu.Unlock()
-			return nil, errInjected
-		}
-	}
-	replay := s.replay && strings.HasPrefix(attrS(in.Key, "pk"), "tgt#")
-	if replay {
-		s.replay = false
-	}
+	fail, replay := s.admit(stamp, tgt)
 	s.mu.Unlock()
-	out, err := s.API.UpdateItem(ctx, in, o...)
-	if replay && err == nil {
-		out, err = s.API.UpdateItem(ctx, in, o...)
+	if fail {
+		return nil, errInjected
 	}
+	out, err := callReplayed(replay, func() (*dynamodb.UpdateItemOutput, error) { return s.API.UpdateItem(ctx, in, o...) })
 	if err == nil {
 		s.mu.Lock()
-		switch key := attrS(in.Key, "pk"); {
-		case strings.HasPrefix(key, "tgt#"):
-			s.targetUpdates++
-			if stamp {
-				s.stamps++
-			}
+		switch {
+		case tgt:
+			s.countTarget(stamp)
 		case strings.HasPrefix(key, "dep#") && attrS(in.Key, "sk") == "head":
 			s.heads++
 		}
@@ -88,29 +77,52 @@ func (s *spyAPI) PutItem(ctx context.Context, in *dynamodb.PutItemInput, o ...fu
 		before()
 		s.mu.Lock()
 	}
+	fail, replay := s.admit(stamp, tgt)
+	s.mu.Unlock()
+	if fail {
+		return nil, errInjected
+	}
+	out, err := callReplayed(replay, func() (*dynamodb.PutItemOutput, error) { return s.API.PutItem(ctx, in, o...) })
+	if err == nil && tgt {
+		s.mu.Lock()
+		s.countTarget(stamp)
+		s.mu.Unlock()
+	}
+	return out, err
+}
+
+// admit decides, for an item write about to be made (a stamp, a target
+// item's write), whether it is the stamp failStampAt fails, and whether
+// it is the target write to replay. s.mu is held.
+func (s *spyAPI) admit(stamp, tgt bool) (fail, replay bool) {
 	if stamp && s.failStampAt > 0 {
 		s.failStampAt--
 		if s.failStampAt == 0 {
-			s.mu.Unlock()
-			return nil, errInjected
+			return true, false
 		}
 	}
-	replay := s.replay && tgt
+	replay = s.replay && tgt
 	if replay {
 		s.replay = false
 	}
-	s.mu.Unlock()
-	out, err := s.API.PutItem(ctx, in, o...)
-	if replay && err == nil {
-		out, err = s.API.PutItem(ctx, in, o...)
+	return false, replay
+}
+
+// countTarget counts a target item's write that succeeded. s.mu is held.
+func (s *spyAPI) countTarget(stamp bool) {
+	s.targetUpdates++
+	if stamp {
+		s.stamps++
 	}
-	if err == nil && tgt {
-		s.mu.Lock()
-		s.targetUpdates++
-		if stamp {
-			s.stamps++
-		}
-		s.mu.Unlock()
+}
+
+// callReplayed makes call, and once more when replay is set and the first
+// succeeded: the second answer is the one returned, as when the SDK
+// retries a request whose answer was lost.
+func callReplayed[T any](replay bool, call func() (T, error)) (T, error) {
+	out, err := call()
+	if replay && err == nil {
+		out, err = call()
 	}
 	return out, err
 }
