@@ -41,7 +41,11 @@ func stepItem(phase plan.Phase, s plan.Step) item {
 // batches by whichever worker finds no one else reporting (deliver), while
 // the others go on with their next item. (With a thousand workers on a few
 // cores all waiting for pmu, the fleet moved at the speed of one context
-// switch per report: a lock convoy.)
+// switch per report: a lock convoy.) While the queue holds work enough
+// for every worker, a worker that finishes leaves its completion for a
+// later report (reportDueLocked): a report then carries dozens of
+// completions, not one or two, and the workers on different cores take
+// pmu, and the planner's memory, in turn that much less often.
 //
 // While nothing needs the loop — no stop, no request, no change of the
 // stored progress or status — the reporting worker also asks the planner
@@ -56,7 +60,10 @@ type cacheLinePad struct{ _ [128]byte }
 
 // worker takes items from the queue and runs them until it is empty.
 func (r *runner) worker() {
-	it, ok, another := r.take(true)
+	it, ok, another, due := r.take(true)
+	if due {
+		r.deliver()
+	}
 	r.work(new(workerState), it, ok, another)
 }
 
@@ -91,10 +98,14 @@ func (r *runner) work(w *workerState, it item, ok, another bool) {
 // handOver leaves completion c to be reported, reports what is left
 // (deliver), and returns the worker's next item as take does.
 func (r *runner) handOver(c completion) (it item, ok, another bool) {
-	it, ok, another = r.leave(c)
-	r.deliver()
+	it, ok, another, due := r.leave(c)
+	if due {
+		r.deliver()
+	}
 	if !ok {
-		it, ok, another = r.take(false)
+		if it, ok, another, due = r.take(false); due {
+			r.deliver()
+		}
 	}
 	return it, ok, another
 }
@@ -102,8 +113,9 @@ func (r *runner) handOver(c completion) (it item, ok, another bool) {
 // take returns the next queued item, or false when the worker should
 // stop: the queue is empty, the run failed, or it is ending. first says
 // that the worker was just started. another says that the worker must
-// start the next worker (see startLocked).
-func (r *runner) take(first bool) (it item, ok, another bool) {
+// start the next worker (see startLocked); due, that it must report the
+// completions left so far (deliver) before it goes on.
+func (r *runner) take(first bool) (it item, ok, another, due bool) {
 	stop := r.halted.Load() || r.ending()
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
@@ -125,9 +137,10 @@ func (r *runner) take(first bool) (it item, ok, another bool) {
 	r.takers--
 	if stop || r.queue.len() == 0 {
 		r.workers--
-		return item{}, false, false
+		return item{}, false, false, r.undelivered.Load() > 0
 	}
-	return r.queue.pop(), true, r.startLocked()
+	it, another = r.queue.pop(), r.startLocked()
+	return it, true, another, r.reportDueLocked()
 }
 
 // takeYields bounds how many times take yields while waiting for a
@@ -161,19 +174,41 @@ func (r *runner) startLocked() bool {
 }
 
 // leave hands c over for reporting and, in the same breath, takes the
-// next queued item when there is one and the run goes on (ok; another as
-// for take). Otherwise the worker is left on its way to take (after
-// deliver, which may queue more).
-func (r *runner) leave(c completion) (it item, ok, another bool) {
+// next queued item when there is one and the run goes on (ok; another and
+// due as for take). Otherwise the worker is left on its way to take
+// (after deliver, which may queue more).
+func (r *runner) leave(c completion) (it item, ok, another, due bool) {
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
 	r.done = append(r.done, c)
 	r.undelivered.Add(1)
 	if r.queue.len() == 0 || r.halted.Load() || r.ending() {
 		r.takers++
-		return item{}, false, false
+		return item{}, false, false, true
 	}
-	return r.queue.pop(), true, r.startLocked()
+	it, another = r.queue.pop(), r.startLocked()
+	return it, true, another, r.reportDueLocked()
+}
+
+// reportBatch is how many completions a worker may leave for a later
+// report while the queue holds at least as many items (reportDueLocked).
+// With instant lifecycle events, 32 took BenchmarkExecutor's reports from
+// ~49,000 of two completions each to ~3,000 of ~32, and its work 5% faster
+// (64 and 256 were no better).
+const reportBatch = 32
+
+// reportDueLocked reports whether the completions left so far must be
+// reported now (deliver), after the queue just gave up an item. They may
+// wait while fewer than reportBatch of them wait and the queue holds at
+// least reportBatch items more: every item taken makes the queue shorter,
+// so the report comes at the latest from the worker that takes it below
+// reportBatch — and items are taken at once, by a new worker if need be,
+// as long as the number of workers is not limited (Options.Concurrency);
+// with a limit, or in Step, every completion is reported at once, as it
+// always is when the queue runs short. qmu is held.
+func (r *runner) reportDueLocked() bool {
+	n := int(r.undelivered.Load())
+	return n > 0 && (n >= reportBatch || r.queue.len() < reportBatch || r.e.opts.Concurrency > 0 || r.stepMode)
 }
 
 // deliver reports the completions left so far to the planner, unless
