@@ -51,18 +51,6 @@ func retryThrottledAfter[T any](ctx context.Context, c clock.Clock, v T, err err
 	}
 }
 
-// runEventRetrying is runEvent with the throttled calls retried
-// (retryThrottled). An event that ran, as nearly all do, returns without
-// entering the retry loop: it runs once per lifecycle event of every
-// target.
-func (r *runner) runEventRetrying(ctx context.Context, w *workerState, role target.Role, req *target.EventRequest) (target.EventResult, error) {
-	res, err := r.runEvent(ctx, w, role, req)
-	if err == nil {
-		return res, nil
-	}
-	return retryThrottledAfter(ctx, r.e.clk, res, err, func() (target.EventResult, error) { return r.runEvent(ctx, w, role, req) })
-}
-
 // eventFailure turns the error of a Server lifecycle event that could not
 // run, performed by role, into a failed result and the CodeDeploy error code
 // of the deployment its failure stands for (recorded as

@@ -404,54 +404,51 @@ type callResult struct {
 	err error
 }
 
-// callRole makes the call of Server event req.Event on role.
-func (r *runner) callRole(ctx context.Context, role target.Role, req *target.EventRequest) (target.EventResult, error) {
-	if role == target.RoleTrafficController {
-		tr := target.TrafficRequest{Target: req.Target, Deployment: req.Deployment}
-		if req.Event == target.BlockTraffic {
-			return target.EventResult{}, r.e.platform.TrafficController.BlockTraffic(ctx, tr)
-		}
-		return target.EventResult{}, r.e.platform.TrafficController.AllowTraffic(ctx, tr)
-	}
-	return r.e.platform.Installer.RunEvent(ctx, *req)
-}
-
-// callBounded makes the call of event req.Event on role (callRole), in the
-// worker's goroutine, with a context of ctx's that is cancelled once limit
-// has passed since the event's start on the executor's clock (0: no
-// limit). When the limit passes before the call returns, the watchdog
-// hands the worker's work to another goroutine (takeOver), and this
-// goroutine ends when the call returns (runtime.Goexit: the runner's
-// WaitGroup does not count it out, the goroutine that took its work does),
-// its result dropped. A call that returns after ctx is done (a stop with
-// AbortRunningEvents, the maximum run time, the end of the run) returns
-// ctx's cause: a call that honours its context has ended when the run
-// does, and the run waits for one that does not at most until its limit.
-func (r *runner) callBounded(ctx context.Context, w *workerState, limit time.Duration, role target.Role, req *target.EventRequest) (target.EventResult, error) {
-	var res target.EventResult
-	var err error
-	if limit <= 0 {
-		res, err = r.callRole(ctx, role, req)
-	} else {
-		s := w.slot
-		if s == nil {
-			s = r.watch.add(ctx, w)
+// callBounded makes the call of event req.Event on role — the Installer's
+// RunEvent, whose result it stores in *res, or the TrafficController's
+// BlockTraffic or AllowTraffic — in the worker's goroutine, with a context
+// of the run's work context that is cancelled once limit has passed since
+// the event's start on the executor's clock (0: no limit). When the limit
+// passes before the call returns, the watchdog hands the worker's work to
+// another goroutine (takeOver), and this goroutine ends when the call
+// returns (runtime.Goexit: the runner's WaitGroup does not count it out,
+// the goroutine that took its work does), its result dropped. A call that
+// returns after the work context is done (a stop with AbortRunningEvents,
+// the maximum run time, the end of the run) returns its cause: a call that
+// honours its context has ended when the run does, and the run waits for
+// one that does not at most until its limit.
+func (r *runner) callBounded(w *workerState, limit time.Duration, role target.Role, req *target.EventRequest, res *target.EventResult) error {
+	ctx := r.workCtx
+	var s *limitSlot
+	var deadline int64
+	if limit > 0 {
+		if s = w.slot; s == nil {
+			s = r.watch.add(r.workCtx, w)
 			w.slot = s
 		}
 		w.at.limit = limit
 		// The limit counts from the event's start, the last reading of the
 		// clock, rather than from a reading of its own (one per event).
-		deadline := w.at.start + int64(limit)
+		deadline = w.at.start + int64(limit)
 		r.watch.arm(s, deadline)
-		res, err = r.callRole(s.ctx, role, req)
-		if !s.disarm(deadline) {
-			runtime.Goexit()
-		}
+		ctx = s.ctx
 	}
-	if ctx.Err() != nil {
-		return target.EventResult{}, context.Cause(ctx)
+	var err error
+	switch {
+	case role != target.RoleTrafficController:
+		*res, err = r.e.platform.Installer.RunEvent(ctx, *req)
+	case req.Event == target.BlockTraffic:
+		err = r.e.platform.TrafficController.BlockTraffic(ctx, target.TrafficRequest{Target: req.Target, Deployment: req.Deployment})
+	default:
+		err = r.e.platform.TrafficController.AllowTraffic(ctx, target.TrafficRequest{Target: req.Target, Deployment: req.Deployment})
 	}
-	return res, err
+	if s != nil && !s.disarm(deadline) {
+		runtime.Goexit()
+	}
+	if r.workCtx.Err() != nil {
+		return context.Cause(r.workCtx)
+	}
+	return err
 }
 
 // takeOver goes on with the work of the worker whose call reached its
