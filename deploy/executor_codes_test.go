@@ -176,6 +176,26 @@ func TestThrottled(t *testing.T) {
 	})
 }
 
+// An Installer that answers with a status other than Succeeded, Failed or
+// Skipped has not said that the event ran: the event fails, and its
+// diagnostics say what the Installer answered.
+func TestInstallerStatusNotFinal(t *testing.T) {
+	e := newEnv(t, 2, "CodeDeployDefault.AllAtOnce", nil)
+	e.fleet.Script("i-001", target.Install, targettest.Outcome{Result: target.EventResult{Status: target.EventInProgress}})
+	d := e.deploy("v1")
+	if got := e.targets(d.ID)["i-001"].Status; got != target.TargetFailed {
+		t.Fatalf("i-001: %s; want Failed", got)
+	}
+	ev := e.failedEvent(d.ID, "i-001")
+	if ev.Name != target.Install || ev.Diagnostics == nil || ev.Diagnostics.ErrorCode != target.CodeUnknownError ||
+		!strings.Contains(ev.Diagnostics.Message, `the Installer returned status "InProgress"; want Succeeded, Failed or Skipped`) {
+		t.Errorf("i-001's failed event: %+v; want Install failed with UnknownError, naming the status the Installer returned", ev)
+	}
+	if got := e.targets(d.ID)["i-000"].Status; got != target.TargetSucceeded {
+		t.Errorf("i-000: %s; want Succeeded", got)
+	}
+}
+
 // A traffic shift the platform throttles is retried like a Server event's
 // call, and fails the deployment with THROTTLED once the retries are spent.
 func TestShiftThrottled(t *testing.T) {
