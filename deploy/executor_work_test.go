@@ -2,6 +2,7 @@ package deploy_test
 
 import (
 	"context"
+	"fmt"
 	"sync"
 	"testing"
 	"time"
@@ -18,55 +19,19 @@ import (
 // until all 20 are running it, which deadlocks unless 20 run at once.
 func TestEveryTargetInTheWindowRunsAtOnce(t *testing.T) {
 	const n, window = 60, 20
-	cfg := config.Config{Name: "Window20", ComputePlatform: config.Server,
-		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: n - window}}
-	e := newEnv(t, n, cfg.Name, nil, func(o *deploy.Options) { o.Configs = []config.Config{cfg} })
-	events, err := target.Sequence{Platform: config.Server, Kind: target.KindInPlace}.Events()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var (
-		mu      sync.Mutex
-		arrived int
-		waves   = make([]chan struct{}, n/window)
-	)
+	waves := make([]chan struct{}, n/window)
 	for i := range waves {
 		waves[i] = make(chan struct{})
 	}
-	e.fleet.OnCall(func(ctx context.Context, c targettest.Call) error {
-		if c.Event != events[0] {
-			return nil
-		}
-		mu.Lock()
-		arrived++
-		wave := waves[(arrived-1)/window]
-		if arrived%window == 0 {
+	e, d := runHeld(t, n, window, fmt.Sprintf("waves of %d must run at once", window), func(k int) chan struct{} {
+		wave := waves[(k-1)/window]
+		if k%window == 0 {
 			close(wave)
 		}
-		mu.Unlock()
-		select {
-		case <-wave:
-			return nil
-		case <-ctx.Done():
-			return ctx.Err()
-		}
+		return wave
 	})
-	d := e.create("v1")
-	// A guard against a hang, not a timing assertion: a run that cannot
-	// fill its window never ends.
-	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
-	defer cancel()
-	got, err := e.exec.Run(ctx, d.ID)
-	if err != nil || got.Status != deploy.StatusSucceeded {
-		mu.Lock()
-		defer mu.Unlock()
-		t.Fatalf("Run = %v, %v; %d targets reached the first event (waves of %d must run at once)", got.Status, err, arrived, window)
-	}
 	if w := e.fleet.MaxInFlight(d.ID); w != window {
 		t.Errorf("%d targets in flight at most; want the window, %d", w, window)
-	}
-	if got.Overview.Succeeded != n {
-		t.Errorf("%d targets succeeded; want %d", got.Overview.Succeeded, n)
 	}
 }
 
@@ -78,7 +43,30 @@ func TestEveryTargetInTheWindowRunsAtOnce(t *testing.T) {
 // of the first 40, whoever reports them.
 func TestLeftCompletionsAreReportedWhenEveryWorkerBlocks(t *testing.T) {
 	const n, window, instant = 600, 200, 40
-	cfg := config.Config{Name: "Window200", ComputePlatform: config.Server,
+	release := make(chan struct{})
+	runHeld(t, n, window, fmt.Sprintf("%d before any blocked one ends", instant+window), func(k int) chan struct{} {
+		if k == instant+window {
+			close(release)
+		}
+		if k <= instant {
+			return nil
+		}
+		return release
+	})
+}
+
+// runHeld runs an in-place deployment of n targets, at most window of
+// them in flight, whose first lifecycle event is held: the k-th target to
+// reach it (from 1) waits until the channel hold(k) returns is closed (nil:
+// it goes on at once). hold is called in the order the targets arrive, one
+// call at a time, and may close channels. A run that does not succeed —
+// or hangs: it is given a minute — fails the test, saying how many
+// targets reached the event and what was expected (want); so does one
+// in which not every target succeeded. It returns the env and the
+// deployment.
+func runHeld(t *testing.T, n, window int, want string, hold func(k int) chan struct{}) (*env, *deploy.Deployment) {
+	t.Helper()
+	cfg := config.Config{Name: fmt.Sprintf("Window%d", window), ComputePlatform: config.Server,
 		MinimumHealthyHosts: &config.MinimumHealthyHosts{Type: config.HostCount, Value: n - window}}
 	e := newEnv(t, n, cfg.Name, nil, func(o *deploy.Options) { o.Configs = []config.Config{cfg} })
 	events, err := target.Sequence{Platform: config.Server, Kind: target.KindInPlace}.Events()
@@ -88,7 +76,6 @@ func TestLeftCompletionsAreReportedWhenEveryWorkerBlocks(t *testing.T) {
 	var (
 		mu      sync.Mutex
 		arrived int
-		release = make(chan struct{})
 	)
 	e.fleet.OnCall(func(ctx context.Context, c targettest.Call) error {
 		if c.Event != events[0] {
@@ -96,32 +83,31 @@ func TestLeftCompletionsAreReportedWhenEveryWorkerBlocks(t *testing.T) {
 		}
 		mu.Lock()
 		arrived++
-		k := arrived
-		if k == instant+window {
-			close(release)
-		}
+		wait := hold(arrived)
 		mu.Unlock()
-		if k <= instant {
+		if wait == nil {
 			return nil
 		}
 		select {
-		case <-release:
+		case <-wait:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
 		}
 	})
 	d := e.create("v1")
-	// A guard against a hang, not a timing assertion.
+	// A guard against a hang, not a timing assertion: a run whose held
+	// targets are never released never ends.
 	ctx, cancel := context.WithTimeout(e.ctx, time.Minute)
 	defer cancel()
 	got, err := e.exec.Run(ctx, d.ID)
 	if err != nil || got.Status != deploy.StatusSucceeded {
 		mu.Lock()
 		defer mu.Unlock()
-		t.Fatalf("Run = %v, %v; %d targets started; want %d before any blocked one ends", got.Status, err, arrived, instant+window)
+		t.Fatalf("Run = %v, %v; %d targets reached the first event (%s)", got.Status, err, arrived, want)
 	}
-	if got.Overview.Succeeded != n {
+	if got.Overview.Succeeded != int64(n) {
 		t.Errorf("%d targets succeeded; want %d", got.Overview.Succeeded, n)
 	}
+	return e, got
 }
