@@ -201,6 +201,24 @@ func (e *env) groupRevision() string {
 // the time limits off (deploy.NoTimeLimits). While Server lifecycle events
 // run, the watchdog of their time limits holds one timer more.
 func advanceWhile[T any](ctx context.Context, clk *clock.Fake, minWaiters int, f func() T) T {
+	return advanceGated(ctx, clk, minWaiters, clockGate{}, f)
+}
+
+// clockGate holds advanceGated's clock still while a condition the test
+// owns does not hold — an event under way, say — rather than trusting a
+// count of timers alone, which a state in passing can also reach (a
+// timer that fired and whose consequence is still on its way). The zero
+// gate is always open.
+type clockGate struct {
+	// open reports whether the clock may move now; nil: always.
+	open func() bool
+	// wake is signalled when open may have become true.
+	wake <-chan struct{}
+}
+
+// advanceGated is advanceWhile with the clock moved only while gate is
+// open; while it is closed, it waits for f to return or gate.wake.
+func advanceGated[T any](ctx context.Context, clk *clock.Fake, minWaiters int, gate clockGate, f func() T) T {
 	var res T
 	finished := make(chan struct{})
 	go func() {
@@ -226,6 +244,14 @@ func advanceWhile[T any](ctx context.Context, clk *clock.Fake, minWaiters int, f
 		if err != nil {
 			<-finished
 			return res
+		}
+		if gate.open != nil && !gate.open() {
+			select {
+			case <-finished:
+				return res
+			case <-gate.wake:
+				continue
+			}
 		}
 		clk.AdvanceToNext()
 	}

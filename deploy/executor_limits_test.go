@@ -279,42 +279,23 @@ func (s *sleeps) live() bool {
 func runSettled(t *testing.T, e *env, x *deploy.Executor, id string, resume bool, limit time.Duration, sleeping *sleeps) result {
 	t.Helper()
 	start := e.clk.Now()
-	done := make(chan result, 1)
-	go func() {
+	gate := clockGate{wake: sleeping.woke, open: func() bool {
+		if !sleeping.live() {
+			return false
+		}
+		if e.clk.Now().Sub(start) > limit {
+			t.Fatalf("the run did not end within %s of virtual time", limit)
+		}
+		return true
+	}}
+	return advanceGated(e.ctx, e.clk, 3, gate, func() result {
 		run := x.Run
 		if resume {
 			run = x.Resume
 		}
 		d, err := run(e.ctx, id)
-		done <- result{d, err}
-	}()
-	for {
-		ctx, cancel := context.WithCancel(e.ctx)
-		waited := make(chan error, 1)
-		go func() { waited <- e.clk.BlockUntil(ctx, 3) }()
-		select {
-		case res := <-done:
-			cancel()
-			return res
-		case err := <-waited:
-			cancel()
-			if err != nil {
-				t.Fatal(err)
-			}
-		}
-		if !sleeping.live() {
-			select {
-			case res := <-done:
-				return res
-			case <-sleeping.woke:
-				continue
-			}
-		}
-		if e.clk.Now().Sub(start) > limit {
-			t.Fatalf("the run did not end within %s of virtual time", limit)
-		}
-		e.clk.AdvanceToNext()
-	}
+		return result{d, err}
+	})
 }
 
 // An in-place deployment still running at its maximum run time ends Failed
