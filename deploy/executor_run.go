@@ -252,13 +252,19 @@ type runner struct {
 	// qmu guards the queue of work and the completions not yet reported
 	// (see executor_work.go). Lock order: pmu, then qmu.
 	qmu         sync.Mutex
-	queue       itemQueue    // work handed out, not yet taken
-	workers     int          // worker goroutines
-	takers      int          // workers that will take from the queue before they stop
-	starting    bool         // a worker was started and has not taken an item yet
-	done        []completion // finished work, not yet reported to the planner
-	undelivered atomic.Int32 // len(done), read without qmu
-	spare       []completion // done's other buffer
+	queue       itemQueue      // work handed out, not yet taken
+	workers     int            // worker goroutines
+	takers      int            // workers that will take from the queue before they stop
+	starting    bool           // a worker was started and has not taken an item yet
+	done        []completion   // finished work, not yet reported to the planner
+	undelivered atomic.Int32   // len(done), read without qmu
+	spare       []completion   // done's other buffer
+	holders     []*workerState // workers that hold a run (executor_runs.go)
+	queued      atomic.Int32   // queue.len(), read without qmu (mayGoOn)
+	// stashed: a run may keep completions not yet reported (set by the
+	// worker that keeps the first, cleared by the report that collects
+	// them).
+	stashed atomic.Bool
 
 	// Read by every worker for every item, and written only when a
 	// report starts or ends: kept off the lines the workers write.

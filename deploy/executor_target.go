@@ -183,6 +183,11 @@ type workerState struct {
 	// it makes a bounded call (limits.go).
 	slot *limitSlot
 	at   eventAt
+	// run is the worker's run (executor_runs.go); holding says that it
+	// holds one, listed in the runner's holders. Only the worker changes
+	// holding, under r.qmu.
+	run     workerRun
+	holding bool
 }
 
 // runTarget runs the phase's lifecycle events on target i, recording every

@@ -60,11 +60,12 @@ type cacheLinePad struct{ _ [128]byte }
 
 // worker takes items from the queue and runs them until it is empty.
 func (r *runner) worker() {
-	it, ok, another, due := r.take(true)
+	w := new(workerState)
+	it, ok, another, due := r.take(true, w)
 	if due {
 		r.deliver()
 	}
-	r.work(new(workerState), it, ok, another)
+	r.work(w, it, ok, another)
 }
 
 // work is the worker's loop from item it (ok, another as take returns
@@ -91,31 +92,39 @@ func (r *runner) work(w *workerState, it item, ok, another bool) {
 		} else {
 			c = r.runTarget(it.i, it.phase, it.stopped, w)
 		}
-		it, ok, another = r.handOver(c)
+		it, ok, another = r.handOver(w, c)
 	}
 }
 
-// handOver leaves completion c to be reported, reports what is left
-// (deliver), and returns the worker's next item as take does.
-func (r *runner) handOver(c completion) (it item, ok, another bool) {
-	it, ok, another, due := r.leave(c)
+// handOver leaves completion c of worker w to be reported and returns the
+// worker's next item as take does: the next of its run while it may go on
+// with it (runNext); else, after leaving c and reporting what is left
+// (deliver), the next queued one.
+func (r *runner) handOver(w *workerState, c completion) (it item, ok, another bool) {
+	if w.holding && r.mayGoOn(c) {
+		if it, ok := w.run.next(r, c); ok {
+			return it, true, false
+		}
+	}
+	it, ok, another, due := r.leave(w, c)
 	if due {
 		r.deliver()
 	}
 	if !ok {
-		if it, ok, another, due = r.take(false); due {
+		if it, ok, another, due = r.take(false, w); due {
 			r.deliver()
 		}
 	}
 	return it, ok, another
 }
 
-// take returns the next queued item, or false when the worker should
-// stop: the queue is empty, the run failed, or it is ending. first says
-// that the worker was just started. another says that the worker must
-// start the next worker (see startLocked); due, that it must report the
-// completions left so far (deliver) before it goes on.
-func (r *runner) take(first bool) (it item, ok, another, due bool) {
+// take returns worker w's next item — queued (and with it, maybe, a run,
+// claimRunLocked), or else taken from another worker's run — or false
+// when the worker should stop: nothing waits, the run failed, or it is
+// ending. first says that the worker was just started. another says that
+// the worker must start the next worker (see startLocked); due, that it
+// must report the completions left so far (deliver) before it goes on.
+func (r *runner) take(first bool, w *workerState) (it item, ok, another, due bool) {
 	stop := r.halted.Load() || r.ending()
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
@@ -135,12 +144,18 @@ func (r *runner) take(first bool) (it item, ok, another, due bool) {
 		stop = r.halted.Load() || r.ending()
 	}
 	r.takers--
+	if !stop && r.queue.len() == 0 {
+		if it, ok := r.stealLocked(); ok {
+			return it, true, r.startLocked(), r.reportDueLocked()
+		}
+	}
 	if stop || r.queue.len() == 0 {
 		r.workers--
-		return item{}, false, false, r.undelivered.Load() > 0
+		return item{}, false, false, r.undelivered.Load() > 0 || r.stashed.Load()
 	}
-	it, another = r.queue.pop(), r.startLocked()
-	return it, true, another, r.reportDueLocked()
+	it = r.popLocked()
+	r.claimRunLocked(w)
+	return it, true, r.startLocked(), r.reportDueLocked()
 }
 
 // takeYields bounds how many times take yields while waiting for a
@@ -152,8 +167,8 @@ func (r *runner) take(first bool) (it item, ok, another, due bool) {
 const takeYields = 4
 
 // startLocked reports whether to start one more worker, and counts it:
-// when a queued item has no worker on its way to take it and no worker is
-// being started. Workers are started one after another, each by the one
+// when a waiting item (waitingLocked) has no worker on its way to take it
+// and no worker is being started. Workers are started one after another, each by the one
 // before it once it has taken an item, rather than all at once: when
 // lifecycle events block, each worker blocks at once and the next one
 // starts (a window of 50,000 fills in milliseconds); when they do not,
@@ -161,7 +176,7 @@ const takeYields = 4
 // fleet of instant events does not cost a goroutine and its stack per
 // target in flight. r.qmu is held.
 func (r *runner) startLocked() bool {
-	if r.starting || r.queue.len() <= r.takers {
+	if r.starting || r.waitingLocked() <= r.takers {
 		return false
 	}
 	if c := r.e.opts.Concurrency; c > 0 && r.workers >= c {
@@ -173,21 +188,25 @@ func (r *runner) startLocked() bool {
 	return true
 }
 
-// leave hands c over for reporting and, in the same breath, takes the
-// next queued item when there is one and the run goes on (ok; another and
-// due as for take). Otherwise the worker is left on its way to take
-// (after deliver, which may queue more).
-func (r *runner) leave(c completion) (it item, ok, another, due bool) {
+// leave hands c, worker w's completion, over for reporting — with what
+// is left of w's run: its completions, and its items back to the front of
+// the queue — and, in the same breath, takes the next queued item (and
+// maybe a run) when there is one and the run goes on (ok; another and due
+// as for take). Otherwise the worker is left on its way to take (after
+// deliver, which may queue more).
+func (r *runner) leave(w *workerState, c completion) (it item, ok, another, due bool) {
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
+	r.releaseRunLocked(w)
 	r.done = append(r.done, c)
 	r.undelivered.Add(1)
 	if r.queue.len() == 0 || r.halted.Load() || r.ending() {
 		r.takers++
 		return item{}, false, false, true
 	}
-	it, another = r.queue.pop(), r.startLocked()
-	return it, true, another, r.reportDueLocked()
+	it = r.popLocked()
+	r.claimRunLocked(w)
+	return it, true, r.startLocked(), r.reportDueLocked()
 }
 
 // reportBatch is how many completions a worker may leave for a later
@@ -208,17 +227,23 @@ const reportBatch = 32
 // always is when the queue runs short. qmu is held.
 func (r *runner) reportDueLocked() bool {
 	n := int(r.undelivered.Load())
-	return n > 0 && (n >= reportBatch || r.queue.len() < reportBatch || r.e.opts.Concurrency > 0 || r.stepMode)
+	return (n > 0 || r.stashed.Load()) && (n >= reportBatch || r.queue.len() < reportBatch || r.e.opts.Concurrency > 0 || r.stepMode)
 }
 
-// deliver reports the completions left so far to the planner, unless
+// deliver reports the completions left so far to the planner — those
+// left in leave, and those the workers keep with their runs — unless
 // another worker is doing so: that one sees them before it stops (it
 // checks again once it is done), so no completion is left behind.
 func (r *runner) deliver() {
-	for r.undelivered.Load() > 0 && !r.delivering.Load() && r.delivering.CompareAndSwap(false, true) {
+	for (r.undelivered.Load() > 0 || r.stashed.Load()) && !r.delivering.Load() && r.delivering.CompareAndSwap(false, true) {
 		r.pmu.Lock()
 		r.qmu.Lock()
 		batch := r.done
+		if r.stashed.Swap(false) {
+			for _, h := range r.holders {
+				batch = h.run.drain(batch)
+			}
+		}
 		r.done, r.spare = r.spare[:0], batch
 		r.undelivered.Store(0)
 		r.qmu.Unlock()
@@ -244,6 +269,7 @@ func (r *runner) enqueueLocked(items []item) int {
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
 	r.queue.push(items)
+	r.queued.Store(int32(r.queue.len()))
 	if r.startLocked() {
 		return 1
 	}

@@ -18,7 +18,21 @@ import (
 // window of 20, the first lifecycle event of each wave of 20 targets waits
 // until all 20 are running it, which deadlocks unless 20 run at once.
 func TestEveryTargetInTheWindowRunsAtOnce(t *testing.T) {
-	const n, window = 60, 20
+	runWaves(t, 60, 20)
+}
+
+// The same with a window of 1,000: the queue is then long enough for
+// workers to take runs of items (see runner.claimRunLocked), and the items
+// a worker holds while it blocks must be started by others.
+func TestItemsHeldInRunsRunAtOnce(t *testing.T) {
+	runWaves(t, 2000, 1000)
+}
+
+// runWaves runs n targets in waves of window, the first lifecycle event of
+// each wave waiting until the whole wave is running it, and checks that
+// window targets were in flight at most.
+func runWaves(t *testing.T, n, window int) {
+	t.Helper()
 	waves := make([]chan struct{}, n/window)
 	for i := range waves {
 		waves[i] = make(chan struct{})

@@ -472,7 +472,7 @@ func (r *runner) takeOver(s *limitSlot) {
 	if !done {
 		c = r.runEvents(at.i, w, at.phase, at.k+1, now)
 	}
-	it, ok, another := r.handOver(r.putBack(at.i, w, c))
+	it, ok, another := r.handOver(w, r.putBack(at.i, w, c))
 	r.work(w, it, ok, another)
 }
 

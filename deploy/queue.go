@@ -45,3 +45,15 @@ func (q *itemQueue) pop() item {
 	q.n--
 	return it
 }
+
+// pushFront puts items back at the front of the queue, in order, ahead of
+// what is queued: items taken from the front that were not run.
+func (q *itemQueue) pushFront(items []item) {
+	if q.n+len(items) > len(q.buf) {
+		q.reserve(max(2*len(q.buf), q.n+len(items), 64))
+	}
+	q.head = (q.head - len(items)%len(q.buf) + len(q.buf)) % len(q.buf)
+	k := copy(q.buf[q.head:], items)
+	copy(q.buf, items[k:])
+	q.n += len(items)
+}

@@ -43,3 +43,30 @@ func TestItemQueue(t *testing.T) {
 		t.Fatalf("popped %v (len %d left); want %v", got, q.len(), want)
 	}
 }
+
+// TestItemQueuePushFront puts items back at the front — through the ring's
+// start and through growth — and they come out first, in order, ahead of
+// what was queued.
+func TestItemQueuePushFront(t *testing.T) {
+	items := func(ids ...int32) []item {
+		out := make([]item, len(ids))
+		for k, id := range ids {
+			out[k] = item{i: id}
+		}
+		return out
+	}
+	var q itemQueue
+	q.reserve(6)
+	q.push(items(1, 2, 3, 4))
+	q.pop()
+	q.pop()
+	q.pushFront(items(10, 11, 12)) // wraps around the start of the 6 slots
+	q.pushFront(items(20, 21, 22)) // grows
+	var got []int32
+	for q.len() > 0 {
+		got = append(got, q.pop().i)
+	}
+	if want := []int32{20, 21, 22, 10, 11, 12, 3, 4}; !slices.Equal(got, want) {
+		t.Errorf("popped %v; want %v", got, want)
+	}
+}
