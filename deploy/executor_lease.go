@@ -66,6 +66,7 @@ func (r *runner) holdLease(l Lease) {
 	r.lease = l
 	r.leaseExp.Store(l.Expires.UnixNano())
 	r.store = r.e.store.Fenced(l)
+	r.storeAt, _ = r.store.(TargetUpdaterAt)
 }
 
 // renewAt is when the loop renews the lease: a third of the TTL after it

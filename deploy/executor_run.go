@@ -190,8 +190,10 @@ type runner struct {
 	p     *plan.Planner
 
 	// store is what the runner writes through: the executor's store,
-	// fenced by the runner's lease.
-	store Store
+	// fenced by the runner's lease; storeAt is the same store when it
+	// implements TargetUpdaterAt (asserted once, not at every write).
+	store   Store
+	storeAt TargetUpdaterAt
 	// lease is the runner's lease, as last taken or renewed, under
 	// leaseMu; leaseExp is its expiry (UnixNano), read by workers without
 	// the lock (checkLease).

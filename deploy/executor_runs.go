@@ -61,7 +61,10 @@ type workerRun struct {
 	mu    sync.Mutex
 	items []item
 	done  []completion
-	buf   [runLength - 1]item
+	// buf holds items, made at the worker's first run: most workers never
+	// take one (when events block, a window of 50,000 has as many
+	// workers).
+	buf []item
 }
 
 // mayGoOn reports whether a worker that holds a run may go on with it
@@ -115,6 +118,9 @@ func (r *runner) claimRunLocked(w *workerState) {
 	}
 	run := &w.run
 	run.mu.Lock()
+	if run.buf == nil {
+		run.buf = make([]item, runLength-1)
+	}
 	run.items = run.buf[:0]
 	for range len(run.buf) {
 		run.items = append(run.items, r.queue.pop())

@@ -401,8 +401,8 @@ func (r *runner) interruptTarget(i int32, w *workerState, lo, hi int, now time.T
 // deployment's targets in the store's order (loadTargets), which a store
 // that implements TargetUpdaterAt may use to find it.
 func (r *runner) saveTarget(i int32, t *DeploymentTarget) error {
-	if s, ok := r.store.(TargetUpdaterAt); ok {
-		return s.UpdateTargetAt(r.runCtx, int(i), t)
+	if r.storeAt != nil {
+		return r.storeAt.UpdateTargetAt(r.runCtx, int(i), t)
 	}
 	return r.store.UpdateTarget(r.runCtx, t)
 }

@@ -29,10 +29,10 @@ func stepItem(phase plan.Phase, s plan.Step) item {
 // The work of a deployment runs on worker goroutines, at most one per item
 // in flight (and at most Options.Concurrency), counted in the runner's
 // WaitGroup and started one after another, as the queue needs them
-// (startLocked). A
-// worker takes an item from the queue, runs it, leaves its completion to
-// be reported to the planner, and takes the next item, until the queue is
-// empty.
+// (startLocked). A worker takes an item from the queue, runs it, leaves
+// its completion to be reported to the planner, and takes the next item,
+// until the queue is empty; while the queue is long, it takes a run of
+// items at once (executor_runs.go).
 //
 // Two locks keep workers from waiting for each other. qmu guards the queue
 // and the completions not yet reported; a worker holds it for a few
