@@ -15,20 +15,9 @@ import (
 // With a limit on workers (Options.Concurrency), or in Step, nothing is
 // left.
 func TestWhenLeftCompletionsAreReported(t *testing.T) {
-	newRunner := func(queued int, opts Options) *runner {
-		r := &runner{e: &Executor{opts: opts}, workCtx: context.Background()}
-		items := make([]item, queued)
-		for k := range items {
-			items[k] = item{i: int32(k)}
-		}
-		r.queue.reserve(queued)
-		r.queue.push(items)
-		r.workers = 1
-		return r
-	}
 	t.Run("leave", func(t *testing.T) {
 		w := new(workerState)
-		r := newRunner(reportBatch+2, Options{})
+		r := queuedRunner(reportBatch+2, Options{})
 		for k := range 2 {
 			// Two items taken, reportBatch left: held.
 			if _, ok, _, due := r.leave(w, completion{i: int32(k)}); !ok || due {
@@ -41,7 +30,7 @@ func TestWhenLeftCompletionsAreReported(t *testing.T) {
 	})
 	t.Run("take", func(t *testing.T) {
 		w := new(workerState)
-		r := newRunner(reportBatch+1, Options{})
+		r := queuedRunner(reportBatch+1, Options{})
 		r.done = append(r.done, completion{i: 100})
 		r.undelivered.Store(1)
 		r.takers = 2
@@ -54,7 +43,7 @@ func TestWhenLeftCompletionsAreReported(t *testing.T) {
 	})
 	t.Run("batch full", func(t *testing.T) {
 		w := new(workerState)
-		r := newRunner(3*reportBatch, Options{})
+		r := queuedRunner(3*reportBatch, Options{})
 		for k := range reportBatch {
 			_, _, _, due := r.leave(w, completion{i: int32(k)})
 			if want := k == reportBatch-1; due != want {
@@ -64,14 +53,14 @@ func TestWhenLeftCompletionsAreReported(t *testing.T) {
 	})
 	t.Run("Concurrency", func(t *testing.T) {
 		w := new(workerState)
-		r := newRunner(3*reportBatch, Options{Concurrency: 8})
+		r := queuedRunner(3*reportBatch, Options{Concurrency: 8})
 		if _, _, _, due := r.leave(w, completion{}); !due {
 			t.Fatalf("with Options.Concurrency, a completion left with %d queued is not due", r.queue.len())
 		}
 	})
 	t.Run("Step", func(t *testing.T) {
 		w := new(workerState)
-		r := newRunner(3*reportBatch, Options{})
+		r := queuedRunner(3*reportBatch, Options{})
 		r.stepMode = true
 		if _, _, _, due := r.leave(w, completion{}); !due {
 			t.Fatalf("in Step, a completion left with %d queued is not due", r.queue.len())
@@ -86,18 +75,6 @@ func TestWhenLeftCompletionsAreReported(t *testing.T) {
 // completions to be reported; and held items are taken by other workers,
 // and counted for starting them, once the queue is empty.
 func TestRuns(t *testing.T) {
-	newRunner := func(queued int, opts Options) *runner {
-		r := &runner{e: &Executor{opts: opts}, workCtx: context.Background()}
-		items := make([]item, queued)
-		for k := range items {
-			items[k] = item{i: int32(k)}
-		}
-		r.queue.reserve(queued)
-		r.queue.push(items)
-		r.queued.Store(int32(queued))
-		r.workers = 1
-		return r
-	}
 	ids := func(items []item) []int32 {
 		out := make([]int32, len(items))
 		for k, it := range items {
@@ -106,7 +83,7 @@ func TestRuns(t *testing.T) {
 		return out
 	}
 	t.Run("taken while the queue is long", func(t *testing.T) {
-		r, w := newRunner(1+runQueueMin, Options{}), new(workerState)
+		r, w := queuedRunner(1+runQueueMin, Options{}), new(workerState)
 		it, ok, _, _ := r.take(false, w)
 		if !ok || it.i != 0 || !w.holding || len(w.run.items) != runLength-1 || w.run.items[0].i != 1 {
 			t.Fatalf("take: item %d (ok %v), holding %v, run %v; want item 0 and a run of items 1 to %d", it.i, ok, w.holding, ids(w.run.items), runLength-1)
@@ -114,7 +91,7 @@ func TestRuns(t *testing.T) {
 		if want := runQueueMin - (runLength - 1); r.queue.len() != want || int(r.queued.Load()) != want {
 			t.Fatalf("queue %d (queued %d) after the run; want %d", r.queue.len(), r.queued.Load(), want)
 		}
-		r2, w2 := newRunner(runQueueMin, Options{}), new(workerState)
+		r2, w2 := queuedRunner(runQueueMin, Options{}), new(workerState)
 		if r2.take(false, w2); w2.holding {
 			t.Errorf("a run taken with %d queued behind the item; want none below %d", runQueueMin-1, runQueueMin)
 		}
@@ -132,7 +109,7 @@ func TestRuns(t *testing.T) {
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			r, w := newRunner(4*runQueueMin, Options{}), new(workerState)
+			r, w := queuedRunner(4*runQueueMin, Options{}), new(workerState)
 			tc.set(r)
 			if r.take(false, w); w.holding {
 				t.Errorf("a run was taken")
@@ -140,7 +117,7 @@ func TestRuns(t *testing.T) {
 		})
 	}
 	t.Run("goes on while the queue is long", func(t *testing.T) {
-		r, w := newRunner(4*runQueueMin, Options{}), new(workerState)
+		r, w := queuedRunner(4*runQueueMin, Options{}), new(workerState)
 		r.take(false, w)
 		it, ok, _ := r.handOver(w, completion{i: 0, ok: true})
 		if !ok || it.i != 1 || len(r.done) != 0 || len(w.run.done) != 1 || !r.stashed.Load() {
@@ -161,7 +138,7 @@ func TestRuns(t *testing.T) {
 		}
 	})
 	t.Run("held items are taken once the queue is empty", func(t *testing.T) {
-		r, holder := newRunner(1+runQueueMin, Options{}), new(workerState)
+		r, holder := queuedRunner(1+runQueueMin, Options{}), new(workerState)
 		r.take(false, holder)
 		for r.queue.len() > 0 {
 			r.popLocked()
@@ -179,4 +156,19 @@ func TestRuns(t *testing.T) {
 			t.Errorf("take with the queue empty: item %d (ok %v), %d left in the run; want the run's first, item 1", it.i, ok, len(holder.run.items))
 		}
 	})
+}
+
+// queuedRunner returns a runner of one worker whose queue holds the items
+// of targets 0 to queued-1, for the workers' rules to be tried on alone.
+func queuedRunner(queued int, opts Options) *runner {
+	r := &runner{e: &Executor{opts: opts}, workCtx: context.Background()}
+	items := make([]item, queued)
+	for k := range items {
+		items[k] = item{i: int32(k)}
+	}
+	r.queue.reserve(queued)
+	r.queue.push(items)
+	r.queued.Store(int32(queued))
+	r.workers = 1
+	return r
 }
