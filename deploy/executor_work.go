@@ -98,8 +98,8 @@ func (r *runner) work(w *workerState, it item, ok, another bool) {
 
 // handOver leaves completion c of worker w to be reported and returns the
 // worker's next item as take does: the next of its run while it may go on
-// with it (runNext); else, after leaving c and reporting what is left
-// (deliver), the next queued one.
+// with it (mayGoOn, workerRun.next); else, after leaving c and reporting
+// what is left (deliver), the next queued one.
 func (r *runner) handOver(w *workerState, c completion) (it item, ok, another bool) {
 	if w.holding && r.mayGoOn(c) {
 		if it, ok := w.run.next(r, c); ok {
@@ -168,12 +168,12 @@ const takeYields = 4
 
 // startLocked reports whether to start one more worker, and counts it:
 // when a waiting item (waitingLocked) has no worker on its way to take it
-// and no worker is being started. Workers are started one after another, each by the one
-// before it once it has taken an item, rather than all at once: when
-// lifecycle events block, each worker blocks at once and the next one
-// starts (a window of 50,000 fills in milliseconds); when they do not,
-// the workers already running take the queue's items themselves, and a
-// fleet of instant events does not cost a goroutine and its stack per
+// and no worker is being started. Workers are started one after another,
+// each by the one before it once it has taken an item, rather than all at
+// once: when lifecycle events block, each worker blocks at once and the
+// next one starts (a window of 50,000 fills in milliseconds); when they do
+// not, the workers already running take the queue's items themselves, and
+// a fleet of instant events does not cost a goroutine and its stack per
 // target in flight. r.qmu is held.
 func (r *runner) startLocked() bool {
 	if r.starting || r.waitingLocked() <= r.takers {
