@@ -262,7 +262,6 @@ type runner struct {
 	undelivered atomic.Int32   // len(done), read without qmu
 	spare       []completion   // done's other buffer
 	holders     []*workerState // workers that hold a run (executor_runs.go)
-	queued      atomic.Int32   // queue.len(), read without qmu (mayGoOn)
 	// stashed: a run may keep completions not yet reported (set by the
 	// worker that keeps the first, cleared by the report that collects
 	// them).

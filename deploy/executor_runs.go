@@ -72,7 +72,7 @@ type workerRun struct {
 // normally; the run is not failing or ending; and the queue holds at
 // least reportBatch items (see Runs).
 func (r *runner) mayGoOn(c completion) bool {
-	return c.i >= 0 && c.err == nil && !c.interrupted && int(r.queued.Load()) >= reportBatch &&
+	return c.i >= 0 && c.err == nil && !c.interrupted && r.queue.sharedLen() >= reportBatch &&
 		!r.halted.Load() && !r.ending()
 }
 
@@ -121,12 +121,8 @@ func (r *runner) claimRunLocked(w *workerState) {
 	if run.buf == nil {
 		run.buf = make([]item, runLength-1)
 	}
-	run.items = run.buf[:0]
-	for range len(run.buf) {
-		run.items = append(run.items, r.queue.pop())
-	}
+	run.items = r.queue.popInto(run.buf[:0], len(run.buf))
 	run.mu.Unlock()
-	r.queued.Store(int32(r.queue.len()))
 	w.holding = true
 	r.holders = append(r.holders, w)
 }
@@ -150,7 +146,6 @@ func (r *runner) releaseRunLocked(w *workerState) {
 	}
 	if len(run.items) > 0 {
 		r.queue.pushFront(run.items)
-		r.queued.Store(int32(r.queue.len()))
 		run.items = nil
 	}
 }
@@ -184,12 +179,4 @@ func (r *runner) waitingLocked() int {
 		h.run.mu.Unlock()
 	}
 	return n
-}
-
-// popLocked takes the first queued item; the queue must not be empty.
-// r.qmu is held.
-func (r *runner) popLocked() item {
-	it := r.queue.pop()
-	r.queued.Store(int32(r.queue.len()))
-	return it
 }

@@ -153,7 +153,7 @@ func (r *runner) take(first bool, w *workerState) (it item, ok, another, due boo
 		r.workers--
 		return item{}, false, false, r.undelivered.Load() > 0 || r.stashed.Load()
 	}
-	it = r.popLocked()
+	it = r.queue.pop()
 	r.claimRunLocked(w)
 	return it, true, r.startLocked(), r.reportDueLocked()
 }
@@ -204,7 +204,7 @@ func (r *runner) leave(w *workerState, c completion) (it item, ok, another, due 
 		r.takers++
 		return item{}, false, false, true
 	}
-	it = r.popLocked()
+	it = r.queue.pop()
 	r.claimRunLocked(w)
 	return it, true, r.startLocked(), r.reportDueLocked()
 }
@@ -269,7 +269,6 @@ func (r *runner) enqueueLocked(items []item) int {
 	r.qmu.Lock()
 	defer r.qmu.Unlock()
 	r.queue.push(items)
-	r.queued.Store(int32(r.queue.len()))
 	if r.startLocked() {
 		return 1
 	}

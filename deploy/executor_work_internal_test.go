@@ -88,8 +88,8 @@ func TestRuns(t *testing.T) {
 		if !ok || it.i != 0 || !w.holding || len(w.run.items) != runLength-1 || w.run.items[0].i != 1 {
 			t.Fatalf("take: item %d (ok %v), holding %v, run %v; want item 0 and a run of items 1 to %d", it.i, ok, w.holding, ids(w.run.items), runLength-1)
 		}
-		if want := runQueueMin - (runLength - 1); r.queue.len() != want || int(r.queued.Load()) != want {
-			t.Fatalf("queue %d (queued %d) after the run; want %d", r.queue.len(), r.queued.Load(), want)
+		if want := runQueueMin - (runLength - 1); r.queue.len() != want || r.queue.sharedLen() != want {
+			t.Fatalf("queue %d (shared %d) after the run; want %d", r.queue.len(), r.queue.sharedLen(), want)
 		}
 		r2, w2 := queuedRunner(runQueueMin, Options{}), new(workerState)
 		if r2.take(false, w2); w2.holding {
@@ -124,8 +124,11 @@ func TestRuns(t *testing.T) {
 			t.Fatalf("handOver: item %d (ok %v), %d left, %d kept, stashed %v; want the run's item 1, the completion kept with the run",
 				it.i, ok, len(r.done), len(w.run.done), r.stashed.Load())
 		}
-		// The queue runs short: the run ends, its items back in front.
-		r.queued.Store(reportBatch - 1)
+		// The queue runs short (other workers took its items): the run
+		// ends, its items back in front, too few for another run.
+		for r.queue.len() >= reportBatch {
+			r.queue.pop()
+		}
 		it, ok, _ = r.handOver(w, completion{i: 1, ok: true})
 		if !ok || it.i != 2 {
 			t.Fatalf("handOver with the queue short: item %d (ok %v); want item 2, the first of the run put back", it.i, ok)
@@ -133,15 +136,20 @@ func TestRuns(t *testing.T) {
 		if len(r.done) != 2 || r.undelivered.Load() != 2 || len(w.run.done) != 0 {
 			t.Errorf("%d completions left (undelivered %d), %d kept; want both left", len(r.done), r.undelivered.Load(), len(w.run.done))
 		}
-		if w.holding && w.run.items[0].i != 3 || !w.holding && r.queue.buf[r.queue.head].i != 3 {
-			t.Errorf("the run's items did not go back to the queue in order")
+		if w.holding {
+			t.Fatalf("a run was taken with %d queued", r.queue.len())
+		}
+		for want := int32(3); want < runLength; want++ {
+			if got := r.queue.pop().i; got != want {
+				t.Fatalf("item %d back in the queue where item %d should be: the run's items did not go back in order", got, want)
+			}
 		}
 	})
 	t.Run("held items are taken once the queue is empty", func(t *testing.T) {
 		r, holder := queuedRunner(1+runQueueMin, Options{}), new(workerState)
 		r.take(false, holder)
 		for r.queue.len() > 0 {
-			r.popLocked()
+			r.queue.pop()
 		}
 		if got := r.waitingLocked(); got != runLength-1 {
 			t.Fatalf("waiting %d with the queue empty; want the %d held", got, runLength-1)
@@ -168,7 +176,6 @@ func queuedRunner(queued int, opts Options) *runner {
 	}
 	r.queue.reserve(queued)
 	r.queue.push(items)
-	r.queued.Store(int32(queued))
 	r.workers = 1
 	return r
 }

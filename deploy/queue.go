@@ -1,5 +1,7 @@
 package deploy
 
+import "sync/atomic"
+
 // itemQueue is the runner's queue of work handed out and not yet taken:
 // a ring, first in first out. It grows only when more items are queued at
 // once than it holds; the planner's window bounds that, and the runner
@@ -9,10 +11,24 @@ type itemQueue struct {
 	buf  []item
 	head int // where the first item is
 	n    int // how many items are queued
+	// size is n for readers that do not hold the lock the queue is
+	// used under (sharedLen).
+	size atomic.Int32
 }
 
 // len returns how many items are queued.
 func (q *itemQueue) len() int { return q.n }
+
+// sharedLen returns how many items are queued, for a reader that does not
+// hold the lock the queue is used under: the count as of the last change,
+// which may since have changed.
+func (q *itemQueue) sharedLen() int { return int(q.size.Load()) }
+
+// setLen sets how many items are queued.
+func (q *itemQueue) setLen(n int) {
+	q.n = n
+	q.size.Store(int32(n))
+}
 
 // reserve makes room for n items in all.
 func (q *itemQueue) reserve(n int) {
@@ -33,7 +49,7 @@ func (q *itemQueue) push(items []item) {
 	tail := (q.head + q.n) % len(q.buf)
 	k := copy(q.buf[tail:], items)
 	copy(q.buf, items[k:])
-	q.n += len(items)
+	q.setLen(q.n + len(items))
 }
 
 // pop removes the first item and returns it; the queue must not be
@@ -42,8 +58,20 @@ func (q *itemQueue) pop() item {
 	it := q.buf[q.head]
 	q.buf[q.head] = item{} // drop its step, if any
 	q.head = (q.head + 1) % len(q.buf)
-	q.n--
+	q.setLen(q.n - 1)
 	return it
+}
+
+// popInto removes the first k items, of which the queue must hold at
+// least k, appends them to dst, and returns it.
+func (q *itemQueue) popInto(dst []item, k int) []item {
+	for range k {
+		dst = append(dst, q.buf[q.head])
+		q.buf[q.head] = item{}
+		q.head = (q.head + 1) % len(q.buf)
+	}
+	q.setLen(q.n - k)
+	return dst
 }
 
 // pushFront puts items back at the front of the queue, in order, ahead of
@@ -55,5 +83,5 @@ func (q *itemQueue) pushFront(items []item) {
 	q.head = (q.head - len(items)%len(q.buf) + len(q.buf)) % len(q.buf)
 	k := copy(q.buf[q.head:], items)
 	copy(q.buf, items[k:])
-	q.n += len(items)
+	q.setLen(q.n + len(items))
 }

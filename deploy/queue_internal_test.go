@@ -46,7 +46,8 @@ func TestItemQueue(t *testing.T) {
 
 // TestItemQueuePushFront puts items back at the front — through the ring's
 // start and through growth — and they come out first, in order, ahead of
-// what was queued.
+// what was queued, whether popped one by one or several at once
+// (popInto); sharedLen follows every change.
 func TestItemQueuePushFront(t *testing.T) {
 	items := func(ids ...int32) []item {
 		out := make([]item, len(ids))
@@ -62,11 +63,20 @@ func TestItemQueuePushFront(t *testing.T) {
 	q.pop()
 	q.pushFront(items(10, 11, 12)) // wraps around the start of the 6 slots
 	q.pushFront(items(20, 21, 22)) // grows
+	if q.len() != 8 || q.sharedLen() != 8 {
+		t.Fatalf("len %d, shared %d; want 8", q.len(), q.sharedLen())
+	}
 	var got []int32
+	for _, it := range q.popInto(nil, 3) {
+		got = append(got, it.i)
+	}
 	for q.len() > 0 {
 		got = append(got, q.pop().i)
 	}
 	if want := []int32{20, 21, 22, 10, 11, 12, 3, 4}; !slices.Equal(got, want) {
 		t.Errorf("popped %v; want %v", got, want)
+	}
+	if q.sharedLen() != 0 {
+		t.Errorf("shared len %d once empty; want 0", q.sharedLen())
 	}
 }
