@@ -661,8 +661,14 @@ func (r *runner) begin(ctx context.Context) (done bool, err error) {
 	}
 	r.resumeStep = d.Progress.Plan.StepIssued
 	// The planner keeps at most its window of targets in flight (and a
-	// step): the queue never holds more.
-	r.queue.reserve(min(p.Minimum().Window, len(r.targets)) + 1)
+	// step): the queue never holds more, nor do the completions waiting to
+	// be reported — which, while a report of many is under way, can be
+	// nearly the whole window (BenchmarkExecutor, window 50,000: grown as
+	// needed, their two buffers took ~15 MB of allocations per run, and a
+	// garbage collection at the end of most runs).
+	inFlight := min(p.Minimum().Window, len(r.targets)) + 1
+	r.queue.reserve(inFlight)
+	r.done, r.spare = make([]completion, 0, inFlight), make([]completion, 0, inFlight)
 	if d.Status == StatusCreated {
 		now := r.e.clk.Now()
 		if err := r.save(ctx, func(d *Deployment) {
