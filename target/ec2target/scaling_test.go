@@ -17,6 +17,8 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/fleetdeploy/fleetdeploy/deploy/deploytest"
+	"github.com/fleetdeploy/fleetdeploy/internal/motoserver"
+	"github.com/fleetdeploy/fleetdeploy/internal/notifytest"
 	"github.com/fleetdeploy/fleetdeploy/target"
 	"github.com/fleetdeploy/fleetdeploy/target/ec2target"
 )
@@ -314,10 +316,18 @@ func (w *hookWorld) expireAll() {
 // the failure of the queue otherwise.
 func TestScalingEventsWaitAndErrors(t *testing.T) {
 	w := newHookWorld(t, 1, false)
+	// The wait is on a queue of its own: the server may go on with a long
+	// poll whose client gave up, and on the world's queue that poll could
+	// take the notification sent below and hide it for the visibility
+	// timeout (a CI run waited out its guard so).
+	idle, err := ec2target.NewScalingEvents(w.lifecycle, w.sqs, w.ec2, notifytest.NewQueue(t, motoserver.Config(t), "idle").URL)
+	if err != nil {
+		t.Fatal(err)
+	}
 	ctx, cancel := context.WithCancel(w.ctx)
 	done := make(chan error, 1)
 	go func() {
-		_, err := w.events.NextScalingEvent(ctx)
+		_, err := idle.NextScalingEvent(ctx)
 		done <- err
 	}()
 	cancel()
