@@ -80,10 +80,20 @@ type memDeployment struct {
 
 	// leaseMu guards lease. Fenced writes hold it for reading while they
 	// check the token and write, so that a takeover (which holds it for
-	// writing) comes wholly before or after each of them. Lock order:
-	// leaseMu before everything else.
+	// writing) comes wholly before or after each of them — except the
+	// writes of the deployment's targets, which check fence instead. Lock
+	// order: leaseMu before everything else.
 	leaseMu sync.RWMutex
 	lease   Lease
+	// fence is the token and owner of lease while it is held, and nil
+	// before it is taken and once it is released; it is set under leaseMu
+	// with lease. A fenced write of one of the deployment's targets checks
+	// it under the target's record lock rather than taking leaseMu, a lock
+	// every such write would share with every other. A write whose check
+	// passed lands before anyone reads the record after the lease changed
+	// (readers take the record's lock too): it is as if made before the
+	// change. A write that checks after the change is refused.
+	fence atomic.Pointer[leaseKey]
 
 	mu    sync.Mutex  // appends to recs and index
 	index targetIndex // target ID → position in recs
@@ -91,6 +101,13 @@ type memDeployment struct {
 	// names are the event names packTarget packed last, its hints;
 	// never changed once stored.
 	names atomic.Pointer[eventNames]
+}
+
+// leaseKey is what identifies a lease while it is held: its token and
+// owner.
+type leaseKey struct {
+	token uint64
+	owner string
 }
 
 // memTarget is a DeploymentTarget without its deployment ID, enum strings
@@ -548,13 +565,13 @@ func (s *MemoryStore) GetTarget(ctx context.Context, deploymentID, targetID stri
 
 // UpdateTarget implements TargetStore.
 func (s *MemoryStore) UpdateTarget(ctx context.Context, t *DeploymentTarget) error {
-	return s.updateTarget(ctx, nil, t, -1)
+	return s.updateTarget(ctx, nil, t, -1, nil)
 }
 
 // UpdateTargetAt implements TargetUpdaterAt: when index is right, the
 // record is found without looking its ID up.
 func (s *MemoryStore) UpdateTargetAt(ctx context.Context, index int, t *DeploymentTarget) error {
-	return s.updateTarget(ctx, nil, t, index)
+	return s.updateTarget(ctx, nil, t, index, nil)
 }
 
 var _ TargetUpdaterAt = (*MemoryStore)(nil)
@@ -562,8 +579,11 @@ var _ TargetUpdaterAt = (*MemoryStore)(nil)
 // updateTarget is UpdateTarget given the deployment (nil: found by
 // t.DeploymentID, which must then be its ID) and a guess of where the
 // record is stored (its position in the order of ListTargets), which
-// spares a lookup when it is right; -1 for none.
-func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int) error {
+// spares a lookup when it is right; -1 for none. fence, when not nil, is
+// the lease the write is fenced by, md's (not nil then): the write is
+// refused with errFenceMoved unless it is md's current one (md.fence) when
+// the record is locked.
+func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int, fence *Lease) error {
 	// Keys are formatted only on error paths: an update allocates nothing
 	// but its packed events.
 	if err := ctx.Err(); err != nil {
@@ -591,6 +611,11 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
 	}
 	defer rec.mu.Unlock()
+	if fence != nil {
+		if k := md.fence.Load(); k == nil || k.token != fence.Token || k.owner != fence.Owner {
+			return errFenceMoved
+		}
+	}
 	cur := &rec.memTarget
 	if cur.version != t.Version {
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID),

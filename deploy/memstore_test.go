@@ -199,6 +199,47 @@ func TestMemoryStoreUpdateTargetAllocations(t *testing.T) {
 	}
 }
 
+// A fenced target write checks the owner as well as the token, as every
+// other fenced write does: a lease made up with the current token and
+// another owner is refused, through both write methods, and changes
+// nothing.
+func TestMemoryStoreFencedTargetWriteChecksOwner(t *testing.T) {
+	s := newRunning(t, 2)
+	ctx := t.Context()
+	l, err := s.AcquireLease(ctx, "d-1", "exec-a", t0, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	forged := l
+	forged.Owner = "exec-b"
+	view := s.Fenced(forged)
+	writes := map[string]func(*deploy.DeploymentTarget) error{
+		"UpdateTarget": func(tg *deploy.DeploymentTarget) error { return view.UpdateTarget(ctx, tg) },
+		"UpdateTargetAt": func(tg *deploy.DeploymentTarget) error {
+			return view.(deploy.TargetUpdaterAt).UpdateTargetAt(ctx, 0, tg)
+		},
+	}
+	for name, write := range writes {
+		tg, err := s.GetTarget(ctx, "d-1", "i-00000")
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := *tg
+		tg.Status = target.TargetInProgress
+		var lost *deploy.LeaseLostError
+		if err := write(tg); !errors.As(err, &lost) || lost.Current != l || lost.Lease != forged {
+			t.Errorf("%s through a view fenced by a made-up lease (token %d, owner exec-b): got %v; want a *deploy.LeaseLostError naming exec-a's lease", name, l.Token, err)
+		}
+		if after, err := s.GetTarget(ctx, "d-1", "i-00000"); err != nil || after.Status != before.Status || after.Version != before.Version {
+			t.Errorf("%s refused: the target is now %+v (%v); want it unchanged", name, after, err)
+		}
+	}
+	if err := s.Fenced(l).UpdateTarget(ctx, &deploy.DeploymentTarget{DeploymentID: "d-1", TargetID: "i-00001", Target: target.Target{ID: "i-00001", Zone: "zone-a"},
+		InitialInstanceHealth: health.Healthy, InitialRevisionHealth: health.Old, Status: target.TargetInProgress, Version: 1}); err != nil {
+		t.Errorf("UpdateTarget through the holder's view: %v", err)
+	}
+}
+
 // stuckLister returns the same page token forever.
 type stuckLister struct{ deploy.TargetStore }
 
