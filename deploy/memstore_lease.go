@@ -237,13 +237,14 @@ var _ TargetUpdaterAt = (*memFenced)(nil)
 
 // updateTarget is MemoryStore.updateTarget, fenced. A target of the
 // leased deployment is written without looking the deployment up, and
-// checks the deployment's fence rather than holding its leaseMu
-// (BenchmarkExecutor: leaseMu, taken for reading by every target write,
-// was a cache line that both cores wrote at every write).
+// checks the deployment's fence rather than holding its leaseMu, which
+// every target write took for reading: a cache line that all cores wrote
+// at every write (BenchmarkMemoryStoreFencedWrites: writes on two CPUs
+// went ~1.6× as fast as on one with it, ~1.8× without).
 func (f *memFenced) updateTarget(ctx context.Context, t *DeploymentTarget, at int) error {
 	if md := f.md; md != nil && t.DeploymentID == md.id {
 		err := f.MemoryStore.updateTarget(ctx, md, t, at, &f.lease)
-		if err == errFenceMoved {
+		if errors.Is(err, errFenceMoved) {
 			return f.lost(md)
 		}
 		return err
