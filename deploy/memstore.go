@@ -581,8 +581,7 @@ var _ TargetUpdaterAt = (*MemoryStore)(nil)
 // record is stored (its position in the order of ListTargets), which
 // spares a lookup when it is right; -1 for none. fence, when not nil, is
 // the lease the write is fenced by, md's (not nil then): the write is
-// refused with errFenceMoved unless it is md's current one (md.fence) when
-// the record is locked.
+// refused with errFenceMoved unless md holds it when the record is locked.
 func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *DeploymentTarget, at int, fence *Lease) error {
 	// Keys are formatted only on error paths: an update allocates nothing
 	// but its packed events.
@@ -611,10 +610,8 @@ func (s *MemoryStore) updateTarget(ctx context.Context, md *memDeployment, t *De
 		return recErr("target", targetKey(t.DeploymentID, t.TargetID), ErrNotFound)
 	}
 	defer rec.mu.Unlock()
-	if fence != nil {
-		if k := md.fence.Load(); k == nil || k.token != fence.Token || k.owner != fence.Owner {
-			return errFenceMoved
-		}
+	if fence != nil && !md.holds(fence) {
+		return errFenceMoved
 	}
 	cur := &rec.memTarget
 	if cur.version != t.Version {

@@ -137,10 +137,18 @@ func (s *MemoryStore) ExpiredLeases(ctx context.Context, now time.Time, limit in
 // checkLease returns a *LeaseLostError unless l is md's current lease,
 // held (not released). The caller holds md.leaseMu.
 func (md *memDeployment) checkLease(l Lease) error {
-	if cur := md.lease; cur.Token != l.Token || cur.Owner != l.Owner || cur.Expires.IsZero() {
-		return &LeaseLostError{Lease: l, Current: cur}
+	if !md.holds(&l) {
+		return &LeaseLostError{Lease: l, Current: md.lease}
 	}
 	return nil
+}
+
+// holds reports whether l is md's current lease, held (not released): its
+// token and owner are those of md.fence. It takes no lock; under leaseMu it
+// agrees with md.lease.
+func (md *memDeployment) holds(l *Lease) bool {
+	k := md.fence.Load()
+	return k != nil && k.token == l.Token && k.owner == l.Owner
 }
 
 // Fenced implements LeaseStore.
@@ -263,11 +271,11 @@ func (f *memFenced) updateTarget(ctx context.Context, t *DeploymentTarget, at in
 var errFenceMoved = errors.New("deploy: the lease fencing the write is no longer the current one")
 
 // lost returns the error of a write refused because f's lease is no longer
-// md's current one.
+// md's current one (a lease that is not current never becomes so again).
 func (f *memFenced) lost(md *memDeployment) error {
 	md.leaseMu.RLock()
 	defer md.leaseMu.RUnlock()
-	return &LeaseLostError{Lease: f.lease, Current: md.lease}
+	return md.checkLease(f.lease)
 }
 
 // PutInstances implements InstanceStore, fenced.
