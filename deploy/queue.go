@@ -66,11 +66,8 @@ func (q *itemQueue) pop() item {
 // least k, appends them to dst, and returns it.
 func (q *itemQueue) popInto(dst []item, k int) []item {
 	for range k {
-		dst = append(dst, q.buf[q.head])
-		q.buf[q.head] = item{}
-		q.head = (q.head + 1) % len(q.buf)
+		dst = append(dst, q.pop())
 	}
-	q.setLen(q.n - k)
 	return dst
 }
 
